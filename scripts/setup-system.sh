@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the system parts Hush's tests use, from Debian's packages, when run
+# as root; otherwise prints exactly what is missing and how to install it.
+set -euo pipefail
+PKGS=(chromium coturn sox iproute2 nftables iptables conntrack firefox-esr redis-server)
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v turnutils_uclient >/dev/null || need+=(coturn)
+command -v sox >/dev/null || need+=(sox)
+command -v ip >/dev/null || need+=(iproute2)
+command -v nft >/dev/null || need+=(nftables)
+command -v iptables >/dev/null || need+=(iptables)
+command -v conntrack >/dev/null || need+=(conntrack)
+command -v firefox-esr >/dev/null || need+=(firefox-esr)
+command -v redis-server >/dev/null || need+=(redis-server)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "system packages: all present (${PKGS[*]})"
+  exit 0
+fi
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "installing: ${need[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+else
+  echo "missing system packages: ${need[*]}" >&2
+  echo "install them with: sudo apt-get update && sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi

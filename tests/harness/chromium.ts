@@ -1,0 +1,122 @@
+/**
+ * The browser harness every Hush browser test reuses: launches Debian's
+ * Chromium through puppeteer-core with the built extension loaded, waits for
+ * its service worker, and opens the popup and the offscreen document.
+ *
+ * Flags follow ../shared/lab-notes.md: headless, no sandbox (root), and no
+ * background networking (the lab network is closed and Chromium would hammer
+ * it). Each launch gets a fresh profile in a temp dir, removed on close.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
+
+export const EXTENSION_DIR = resolve(import.meta.dirname, '../../.output/chrome-mv3');
+
+/** The Chromium binary: $CHROMIUM_PATH, else Debian's, binary over wrapper. */
+export function chromiumPath(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
+  const found = candidates.find((p): p is string => !!p && existsSync(p));
+  if (!found) {
+    throw new Error(
+      'Chromium not found: install Debian\'s package (apt-get install -y chromium) or set CHROMIUM_PATH',
+    );
+  }
+  return found;
+}
+
+export const BASE_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export interface LaunchOptions {
+  /** Unpacked extension to load; defaults to the Chrome build in .output/. */
+  extensionDir?: string;
+  /** Extra Chromium flags (fake audio file, loopback ICE, …). */
+  args?: string[];
+  /** Reuse a profile (to test persistence across restarts); else a fresh temp dir. */
+  userDataDir?: string;
+}
+
+export interface HushBrowser {
+  browser: Browser;
+  extensionId: string;
+  profileDir: string;
+  /** The extension's service worker. */
+  worker(): Promise<WebWorker>;
+  /** Open the popup as a tab (same document the toolbar shows). */
+  openPopup(): Promise<Page>;
+  /** The offscreen document, once the background created it. */
+  offscreen(timeoutMs?: number): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function launchWithExtension(opts: LaunchOptions = {}): Promise<HushBrowser> {
+  const extensionDir = opts.extensionDir ?? EXTENSION_DIR;
+  if (!existsSync(join(extensionDir, 'manifest.json'))) {
+    throw new Error(`no built extension at ${extensionDir}: run \`npm run build\` first`);
+  }
+  const ownProfile = !opts.userDataDir;
+  const profileDir = opts.userDataDir ?? (await mkdtemp(join(tmpdir(), 'hush-profile-')));
+  const browser = await puppeteer.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    pipe: true,
+    enableExtensions: [extensionDir],
+    userDataDir: profileDir,
+    args: [...BASE_FLAGS, ...(opts.args ?? [])],
+  });
+
+  try {
+    const swTarget = await browser.waitForTarget(
+      (t) => t.type() === 'service_worker' && t.url().endsWith('/background.js'),
+      { timeout: 30_000 },
+    );
+    const extensionId = new URL(swTarget.url()).host;
+
+    return {
+      browser,
+      extensionId,
+      profileDir,
+      async worker() {
+        const w = await swTarget.worker();
+        if (!w) throw new Error('service worker target has no worker');
+        return w;
+      },
+      async openPopup() {
+        const page = await browser.newPage();
+        await page.goto(`chrome-extension://${extensionId}/popup.html`);
+        return page;
+      },
+      async offscreen(timeoutMs = 15_000) {
+        const t = await browser.waitForTarget(
+          (t) => t.url() === `chrome-extension://${extensionId}/offscreen.html`,
+          { timeout: timeoutMs },
+        );
+        const page = await t.asPage();
+        return page;
+      },
+      async close() {
+        await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
+        if (ownProfile) await rm(profileDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
+    if (ownProfile) await rm(profileDir, { recursive: true, force: true });
+    throw e;
+  }
+}
