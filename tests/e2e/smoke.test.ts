@@ -17,7 +17,7 @@ afterAll(async () => {
 test('service worker starts with a stable extension id', async () => {
   expect(hb.extensionId).toMatch(/^[a-p]{32}$/);
   const w = await hb.worker();
-  expect(await w.evaluate(() => typeof chrome.runtime.id)).toBe('string');
+  expect(await w.evaluate(() => typeof (globalThis as unknown as { chrome: { runtime: { id: string } } }).chrome.runtime.id)).toBe('string');
 });
 
 test('popup renders and reaches the offscreen document through the background', async () => {
