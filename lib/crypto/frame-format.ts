@@ -11,8 +11,9 @@
  *    |   counter length − 1 (0..3): counters use as few bytes as they need
  *    reserved, must be 0 (a set bit is refused: room for a future format)
  *
- * Header = AAD. Overhead = 1 + (1..4) + 16 = 18..21 bytes; 19 for the first
- * 2^16 frames (21 minutes of 20 ms audio), 20 up to 2^24 (93 hours).
+ * Header = AAD. Overhead = 1 + (1..4) + 16 = 18..21 bytes: 18 for the first
+ * 256 frames, 19 up to 2^16 (21 minutes of 20 ms audio), 20 up to 2^24 (93
+ * hours, where the sender rotates keys and the counter restarts at 0).
  */
 import { FRAME_COUNTER_MAX, FRAME_HEADER_MAX, FRAME_KID_MOD, FRAME_MAX_LEN, FRAME_TAG_LEN } from './constants';
 import { fail } from './errors';

@@ -38,7 +38,7 @@ import {
 } from './constants';
 import { open, seal, importAesKey } from './aead';
 import { addressHash } from './address';
-import { attemptAsync, fail, type Result } from './errors';
+import { CryptoError, attemptAsync, fail, type Result } from './errors';
 import { decodeBundle, signHybrid, verifyHybrid, type Identity, type IdentityBundle } from './identity';
 import {
   mlkemDecaps,
@@ -82,6 +82,10 @@ export interface CallKeys {
   transcriptHash: Uint8Array;
 }
 
+function stateError<T>(message: string): Result<T> {
+  return { ok: false, error: new CryptoError('ERR_HANDSHAKE_STATE', message) };
+}
+
 function h(...parts: Uint8Array[]): Uint8Array {
   return sha256(concat(...parts));
 }
@@ -122,6 +126,7 @@ export class CallerHandshake {
 
   /** Message 2 in, message 3 (CONFIRM, carrying `payload`) out, with the call keys. Never throws. */
   async onResponse(response: Uint8Array, payload: Uint8Array = new Uint8Array(0)): Promise<Result<{ confirm: Uint8Array; keys: CallKeys }>> {
+    if (this.state !== 'await-response') return stateError('no handshake is waiting for a response');
     const r = await attemptAsync(() => this.respond(response, payload), 'ERR_HANDSHAKE_FORMAT');
     this.state = r.ok ? 'done' : 'failed';
     this.wipeEphemeral();
@@ -218,6 +223,8 @@ export class CalleeHandshake {
 
   /** Message 1 in, message 2 (RESPONSE) out. Never throws. */
   async onHello(hello: Uint8Array): Promise<Result<Uint8Array>> {
+    // A message in the wrong state is refused without disturbing the handshake under way.
+    if (this.state !== 'start') return stateError('HELLO already answered');
     const r = await attemptAsync(() => this.answer(hello), 'ERR_HANDSHAKE_FORMAT');
     if (!r.ok) this.fail();
     return r;
@@ -255,6 +262,7 @@ export class CalleeHandshake {
 
   /** Message 3 in: the caller's identity, its payload and the call keys. Never throws. */
   async onConfirm(confirm: Uint8Array): Promise<Result<{ keys: CallKeys; payload: Uint8Array }>> {
+    if (this.state !== 'await-confirm') return stateError('no handshake awaits a CONFIRM');
     const r = await attemptAsync(() => this.finish(confirm), 'ERR_HANDSHAKE_FORMAT');
     if (r.ok) this.state = 'done';
     this.fail(r.ok);
