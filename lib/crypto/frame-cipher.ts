@@ -34,6 +34,11 @@ interface Epoch {
 export interface FrameCipherOptions {
   /** Frames per key epoch; tests lower it to exercise rotation. */
   rekeyInterval?: number;
+  /**
+   * Start at this epoch (and, for a sender, counter) instead of 0: a restarted
+   * worker must resume past every nonce it already used. Vectors use it too.
+   */
+  resumeAt?: { epoch: number; counter?: number };
 }
 
 const EMPTY = new Uint8Array(0);
@@ -81,7 +86,10 @@ export class FrameEncryptor {
   /** Import `secret` (the caller wipes its copy afterwards). */
   static async create(secret: Uint8Array, opts: FrameCipherOptions = {}): Promise<FrameEncryptor> {
     const base = await importFrameSecret(secret);
-    return new FrameEncryptor(base, await deriveEpoch(base, 0), opts.rekeyInterval ?? FRAME_REKEY_INTERVAL);
+    const at = opts.resumeAt ?? { epoch: 0 };
+    const enc = new FrameEncryptor(base, await deriveEpoch(base, at.epoch), opts.rekeyInterval ?? FRAME_REKEY_INTERVAL);
+    enc.counter = at.counter ?? 0;
+    return enc;
   }
 
   get epochNumber(): number {
@@ -135,13 +143,18 @@ export class FrameDecryptor {
   private readonly epochs = new Map<number, { epoch: Promise<Epoch>; window: ReplayWindow }>();
   private readonly nonce = new Uint8Array(GCM_NONCE_LEN);
 
-  private constructor(private readonly base: CryptoKey) {
-    this.epochs.set(0, { epoch: deriveEpoch(base, 0), window: new ReplayWindow() });
+  private constructor(
+    private readonly base: CryptoKey,
+    epoch: number,
+  ) {
+    this.current = epoch;
+    this.epochs.set(epoch, { epoch: deriveEpoch(base, epoch), window: new ReplayWindow() });
   }
 
-  static async create(secret: Uint8Array): Promise<FrameDecryptor> {
-    const d = new FrameDecryptor(await importFrameSecret(secret));
-    await d.epochs.get(0)!.epoch;
+  static async create(secret: Uint8Array, opts: Pick<FrameCipherOptions, 'resumeAt'> = {}): Promise<FrameDecryptor> {
+    const epoch = opts.resumeAt?.epoch ?? 0;
+    const d = new FrameDecryptor(await importFrameSecret(secret), epoch);
+    await d.epochs.get(epoch)!.epoch;
     return d;
   }
 
