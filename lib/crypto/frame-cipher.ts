@@ -136,11 +136,24 @@ export interface FrameStats {
   unknownKey: number;
 }
 
+interface Slot {
+  epoch: Promise<Epoch>;
+  /** Set once `epoch` resolved, so the hot path skips an await. */
+  ready?: Epoch;
+  window: ReplayWindow;
+}
+
+function newSlot(base: CryptoKey, n: number): Slot {
+  const slot: Slot = { epoch: deriveEpoch(base, n), window: new ReplayWindow() };
+  slot.epoch.then((e) => (slot.ready = e)).catch(() => {});
+  return slot;
+}
+
 /** Receiver side: one per incoming direction. */
 export class FrameDecryptor {
   readonly stats: FrameStats = { decrypted: 0, malformed: 0, auth: 0, replayed: 0, stale: 0, unknownKey: 0 };
   private current: number = 0;
-  private readonly epochs = new Map<number, { epoch: Promise<Epoch>; window: ReplayWindow }>();
+  private readonly epochs = new Map<number, Slot>();
   private readonly nonce = new Uint8Array(GCM_NONCE_LEN);
 
   private constructor(
@@ -148,13 +161,14 @@ export class FrameDecryptor {
     epoch: number,
   ) {
     this.current = epoch;
-    this.epochs.set(epoch, { epoch: deriveEpoch(base, epoch), window: new ReplayWindow() });
+    this.epochs.set(epoch, newSlot(base, epoch));
   }
 
   static async create(secret: Uint8Array, opts: Pick<FrameCipherOptions, 'resumeAt'> = {}): Promise<FrameDecryptor> {
     const epoch = opts.resumeAt?.epoch ?? 0;
     const d = new FrameDecryptor(await importFrameSecret(secret), epoch);
-    await d.epochs.get(epoch)!.epoch;
+    const first = d.epochs.get(epoch)!;
+    first.ready = await first.epoch;
     return d;
   }
 
@@ -178,14 +192,14 @@ export class FrameDecryptor {
     if (n === undefined) return this.drop('unknownKey', 'ERR_FRAME_HEADER', 'frame names an unknown key epoch');
     let slot = this.epochs.get(n);
     if (!slot) {
-      slot = { epoch: deriveEpoch(this.base, n), window: new ReplayWindow() };
+      slot = newSlot(this.base, n);
       this.epochs.set(n, slot);
     }
     const pre = slot.window.check(hdr.counter);
     if (pre === 'replayed') return this.drop('replayed', 'ERR_REPLAYED_FRAME', 'frame counter already seen');
     if (pre === 'stale') return this.drop('stale', 'ERR_STALE_FRAME', 'frame older than the replay window');
 
-    const epoch = await slot.epoch;
+    const epoch = slot.ready ?? (await slot.epoch);
     let plain: ArrayBuffer;
     try {
       plain = await crypto.subtle.decrypt(
