@@ -94,6 +94,12 @@ export async function launchWithExtension(opts: LaunchOptions = {}): Promise<Hus
       async worker() {
         const w = await swTarget.worker();
         if (!w) throw new Error('service worker target has no worker');
+        // The worker's context can attach before the extension APIs are bound into it.
+        const deadline = Date.now() + 10_000;
+        while (!(await w.evaluate(() => !!(globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id))) {
+          if (Date.now() > deadline) throw new Error('extension APIs never appeared in the service worker');
+          await new Promise((r) => setTimeout(r, 50));
+        }
         return w;
       },
       async openPopup() {
