@@ -1,0 +1,89 @@
+/**
+ * The media engine's contract: what the offscreen document (Chrome) or the
+ * background page (Firefox) runs for one call. Implemented by call-media.ts;
+ * driven by the background's call session through the offscreen messages.
+ *
+ * The engine owns getUserMedia, the RTCPeerConnection, the encoded-transform
+ * frame encryption (frame worker) and playback. It never sees identities or
+ * handshake messages: only the two frame secrets of this call, as bytes it
+ * imports into the worker and then wipes.
+ */
+
+export type Role = 'caller' | 'callee';
+
+export interface MediaStartOptions {
+  /** Hex call id, for logs-free correlation of events. */
+  callId: string;
+  role: Role;
+  iceServers: RTCIceServer[];
+  /** Privacy mode: relay candidates only (the peer never learns our IP). */
+  relayOnly: boolean;
+  /** 32-byte frame secret for what we send, and for what we receive. Wiped by the engine after import. */
+  sendFrameSecret: Uint8Array;
+  recvFrameSecret: Uint8Array;
+  /** Preferred microphone / speaker (options page); default devices otherwise. */
+  inputDeviceId?: string;
+  outputDeviceId?: string;
+  /** Test hook: decrypt with a wrong key, so the peer's audio must be dropped (silence, counted). */
+  corruptRecvKey?: boolean;
+}
+
+export type PathKind = 'p2p' | 'relay' | 'unknown';
+
+export type MediaEvent =
+  | { type: 'candidate'; candidate: RTCIceCandidateInit | null } // null: gathering complete
+  | { type: 'state'; connection: RTCPeerConnectionState; ice: RTCIceConnectionState; path: PathKind }
+  | { type: 'error'; code: MediaErrorCode; message: string };
+
+export type MediaErrorCode =
+  | 'ERR_NO_MICROPHONE' // no input device at all
+  | 'ERR_MIC_DENIED' // permission refused
+  | 'ERR_WEBRTC' // RTCPeerConnection / SDP failure
+  | 'ERR_TRANSFORM'; // encoded transforms unavailable or failed
+
+export interface SelectedPath {
+  path: PathKind;
+  localType?: RTCIceCandidateType;
+  remoteType?: RTCIceCandidateType;
+  /** For a relayed local candidate: udp, tcp or tls to the TURN server. */
+  relayProtocol?: string;
+  protocol?: string;
+}
+
+export interface CallStats extends SelectedPath {
+  bytesSent: number;
+  bytesReceived: number;
+  packetsReceived: number;
+  /** Remote audio level at the playout, 0..1 (inbound-rtp audioLevel). */
+  audioLevel: number;
+  frames: {
+    encrypted: number;
+    decrypted: number;
+    /** Frames dropped: failed authentication, replayed, stale, malformed. */
+    dropped: number;
+    authFailed: number;
+  };
+  roundTripMs?: number;
+}
+
+/** Measured on the remote audio actually played (Web Audio analyser). */
+export interface AudioAnalysis {
+  /** Dominant frequency in Hz (0 when silent). */
+  frequency: number;
+  /** RMS level in dBFS (−Infinity when silent). */
+  rmsDb: number;
+}
+
+export interface CallMediaApi {
+  /** Caller: offer SDP (also used for ICE restarts with `iceRestart`). */
+  createOffer(opts?: { iceRestart?: boolean }): Promise<string>;
+  /** Callee: apply the caller's offer, return the answer SDP. Also handles re-offers (ICE restart). */
+  acceptOffer(sdp: string): Promise<string>;
+  /** Caller: apply the callee's answer. */
+  setAnswer(sdp: string): Promise<void>;
+  addRemoteCandidate(candidate: RTCIceCandidateInit | null): Promise<void>;
+  setMuted(muted: boolean): void;
+  stats(): Promise<CallStats>;
+  analyseRemote(): AudioAnalysis;
+  close(): void;
+}
