@@ -1,0 +1,71 @@
+/**
+ * Call control: the JSON messages two extensions exchange inside SEALED
+ * envelopes (and the invitation inside CONFIRM). One union, validated at
+ * the boundary: anything else is dropped.
+ */
+
+export type Control =
+  | { k: 'invite' } // CONFIRM payload: "I am calling you"
+  | { k: 'ringing' } // callee → caller: the callee's device is ringing
+  | { k: 'accept' } // callee answered
+  | { k: 'decline' }
+  | { k: 'busy' }
+  | { k: 'hangup' }
+  | { k: 'offer'; sdp: string; restart?: boolean }
+  | { k: 'answer'; sdp: string }
+  | { k: 'cand'; c: CandidateInit | null };
+
+/** RTCIceCandidateInit, as plain JSON (null: end of candidates). */
+export interface CandidateInit {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+const MAX_SDP = 32 * 1024;
+const MAX_CAND = 1024;
+
+export function encodeControl(c: Control): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(c));
+}
+
+export function decodeControl(bytes: Uint8Array): Control | null {
+  let o: unknown;
+  try {
+    o = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return null;
+  }
+  if (typeof o !== 'object' || o === null) return null;
+  const m = o as Record<string, unknown>;
+  switch (m.k) {
+    case 'invite':
+    case 'ringing':
+    case 'accept':
+    case 'decline':
+    case 'busy':
+    case 'hangup':
+      return { k: m.k };
+    case 'offer':
+      return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP ? { k: 'offer', sdp: m.sdp, restart: m.restart === true } : null;
+    case 'answer':
+      return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP ? { k: 'answer', sdp: m.sdp } : null;
+    case 'cand': {
+      if (m.c === null) return { k: 'cand', c: null };
+      const c = m.c as Record<string, unknown> | undefined;
+      if (!c || typeof c.candidate !== 'string' || c.candidate.length > MAX_CAND) return null;
+      return {
+        k: 'cand',
+        c: {
+          candidate: c.candidate,
+          sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null,
+          sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null,
+          usernameFragment: typeof c.usernameFragment === 'string' ? c.usernameFragment : null,
+        },
+      };
+    }
+    default:
+      return null;
+  }
+}

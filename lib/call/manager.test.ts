@@ -1,0 +1,269 @@
+/**
+ * The call flow in one process: two (or three) CallManagers wired through an
+ * in-memory relay that routes envelopes by mailbox, with a scripted media
+ * engine. The real relay, browsers and media engine are exercised by the
+ * browser E2E tests (tests/e2e/call.test.ts); this pins the state machine
+ * and the signalling between two real crypto stacks.
+ */
+import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { identityFromSeed, type Identity } from '../crypto/identity';
+import { addressFromBundle, mailboxIdOfBundle } from '../crypto/address';
+import { CallManager, type ManagerPorts } from './manager';
+import type { MediaPort } from './session';
+import type { MediaStartOptions } from '../media/types';
+import type { CallSession } from './session';
+import { TIMEOUTS } from './session';
+
+class FakeRelay {
+  readonly boxes = new Map<string, Peer>();
+  tamper?: (env: Uint8Array) => Uint8Array;
+  send(from: string, to: string, env: Uint8Array): 'sent' | 'unreachable' {
+    const peer = this.boxes.get(to);
+    if (!peer) return 'unreachable';
+    const bytes = this.tamper ? this.tamper(env) : env;
+    setTimeout(() => peer.manager.onDeliver(from, bytes), 0);
+    return 'sent';
+  }
+}
+
+class ScriptedMedia implements MediaPort {
+  started?: MediaStartOptions;
+  failStart?: { code: string };
+  log: string[] = [];
+  async start(o: MediaStartOptions) {
+    if (this.failStart) throw Object.assign(new Error('media'), this.failStart);
+    this.started = { ...o, sendFrameSecret: o.sendFrameSecret.slice(), recvFrameSecret: o.recvFrameSecret.slice() };
+    this.log.push('start');
+  }
+  async createOffer() {
+    this.log.push('offer');
+    return 'v=0 offer';
+  }
+  async acceptOffer(_id: string, sdp: string) {
+    this.log.push(`accept:${sdp}`);
+    return 'v=0 answer';
+  }
+  async setAnswer(_id: string, sdp: string) {
+    this.log.push(`answer:${sdp}`);
+  }
+  async addCandidate() {
+    this.log.push('cand');
+  }
+  async setMuted(_id: string, m: boolean) {
+    this.log.push(`mute:${m}`);
+  }
+  async stop() {
+    this.log.push('stop');
+  }
+}
+
+interface Peer {
+  id: Identity;
+  address: string;
+  mailbox: string;
+  manager: CallManager;
+  media: ScriptedMedia;
+  incoming: CallSession[];
+  ended: { s: CallSession; busy: boolean }[];
+}
+
+let ids: Identity[];
+beforeAll(() => {
+  ids = [1, 2, 3].map((n) => identityFromSeed(new Uint8Array(32).fill(n)));
+});
+
+function setup(n = 2) {
+  const relay = new FakeRelay();
+  const peers = ids.slice(0, n).map((id) => {
+    const mailbox = mailboxIdOfBundle(id.bundleBytes);
+    const media = new ScriptedMedia();
+    const p = { id, address: addressFromBundle(id.bundleBytes), mailbox, media, incoming: [], ended: [] } as unknown as Peer;
+    const ports: ManagerPorts = {
+      identity: id,
+      send: async (to, env) => relay.send(mailbox, to, env),
+      media,
+      iceConfig: () => ({ iceServers: [], relayOnly: false }),
+      onChange: () => {},
+      onIncoming: (s) => p.incoming.push(s),
+      onEnded: (s, busy) => p.ended.push({ s, busy }),
+    };
+    p.manager = new CallManager(ports);
+    relay.boxes.set(mailbox, p);
+    return p;
+  });
+  return { relay, peers };
+}
+
+/** Let every queued envelope and session job run. */
+async function flush(times = 30) {
+  for (let i = 0; i < times; i++) await new Promise((r) => setTimeout(r, 1));
+}
+
+const connect = (p: Peer) => p.manager.onMediaEvent(p.manager.current!.callId, { type: 'state', connection: 'connected', ice: 'connected', path: 'p2p' });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('call flow', () => {
+  test('A calls B: B rings, same SAS, accept, connected, mirrored frame keys, hang up ends both', async () => {
+    const { peers: [a, b] } = setup();
+    const call = a!.manager.dial(b!.address);
+    expect(call.state).toBe('dialing');
+    await flush();
+    expect(b!.incoming).toHaveLength(1);
+    const inc = b!.manager.current!;
+    expect(inc.state).toBe('incoming');
+    expect(inc.peerAddress).toBe(a!.address);
+    expect(call.state).toBe('ringing');
+    expect(call.sas).toMatch(/^\d{3} \d{3}$/);
+    expect(inc.sas).toBe(call.sas);
+    // The caller gathers at once: media started and offer sent while ringing.
+    expect(a!.media.log).toEqual(['start', 'offer']);
+    expect(b!.media.log).toEqual([]);
+
+    b!.manager.accept();
+    await flush();
+    expect(call.state).toBe('connecting');
+    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer']);
+    expect(a!.media.log).toContain('answer:v=0 answer');
+    expect(Buffer.from(a!.media.started!.sendFrameSecret).toString('hex')).toBe(Buffer.from(b!.media.started!.recvFrameSecret).toString('hex'));
+    expect(Buffer.from(a!.media.started!.recvFrameSecret).toString('hex')).toBe(Buffer.from(b!.media.started!.sendFrameSecret).toString('hex'));
+
+    connect(a!);
+    connect(b!);
+    await flush();
+    expect(call.state).toBe('connected');
+    expect(inc.state).toBe('connected');
+    expect(call.path).toBe('p2p');
+
+    a!.manager.hangup();
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'hangup' });
+    expect(inc).toMatchObject({ state: 'ended', reason: 'remote-hangup' });
+    expect(a!.media.log.at(-1)).toBe('stop');
+    expect(b!.media.log.at(-1)).toBe('stop');
+  });
+
+  test('candidates trickle both ways through the sealed channel', async () => {
+    const { peers: [a, b] } = setup();
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    a!.manager.onMediaEvent(call.callId, { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 5000 typ host', sdpMid: '0' } });
+    await flush();
+    expect(b!.media.log).toEqual([]); // held until B accepts
+    b!.manager.accept();
+    await flush();
+    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer', 'cand']);
+    b!.manager.onMediaEvent(call.callId, { type: 'candidate', candidate: null });
+    await flush();
+    expect(a!.media.log.filter((x) => x === 'cand')).toHaveLength(1);
+  });
+
+  test('B declines: A sees "declined", B "declined-local"', async () => {
+    const { peers: [a, b] } = setup();
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    b!.manager.hangup();
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'declined' });
+    expect(b!.manager.current).toMatchObject({ state: 'ended', reason: 'declined-local' });
+  });
+
+  test('A hangs up while ringing: A "cancelled", B "missed"', async () => {
+    const { peers: [a, b] } = setup();
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    a!.manager.hangup();
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'cancelled' });
+    expect(b!.manager.current).toMatchObject({ state: 'ended', reason: 'missed' });
+  });
+
+  test('B offline: "unreachable"', async () => {
+    const { relay, peers: [a, b] } = setup();
+    relay.boxes.delete(b!.mailbox);
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'unreachable' });
+  });
+
+  test('a second call while busy is declined with "busy"', async () => {
+    const { peers: [a, b, c] } = setup(3);
+    b!.manager.dial(c!.address);
+    await flush();
+    const second = a!.manager.dial(b!.address);
+    await flush();
+    expect(second).toMatchObject({ state: 'ended', reason: 'busy' });
+    expect(b!.ended.some((e) => e.busy)).toBe(true);
+    expect(b!.manager.current!.peerAddress).toBe(c!.address); // the first call is untouched
+    expect(b!.manager.current!.state).toBe('ringing');
+  });
+
+  test('nobody answers: caller "no-answer", callee "missed"', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const { peers: [a, b] } = setup();
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    expect(call.state).toBe('ringing');
+    await vi.advanceTimersByTimeAsync(TIMEOUTS.ringMs + 100);
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'no-answer' });
+    expect(b!.manager.current).toMatchObject({ state: 'ended', reason: 'missed' });
+  });
+
+  test('microphone denied at the callee: B "mic-denied", A sees the hang-up', async () => {
+    const { peers: [a, b] } = setup();
+    b!.media.failStart = { code: 'ERR_MIC_DENIED' };
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    b!.manager.accept();
+    await flush();
+    expect(b!.manager.current).toMatchObject({ state: 'ended', reason: 'mic-denied' });
+    expect(call).toMatchObject({ state: 'ended', reason: 'remote-hangup' });
+  });
+
+  test('a relay that tampers with the handshake: "handshake-failed", no call rings', async () => {
+    const { relay, peers: [a, b] } = setup();
+    relay.tamper = (env) => {
+      if (env[1] !== 0x02) return env; // RESPONSE
+      const t = env.slice();
+      t[40]! ^= 1;
+      return t;
+    };
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'handshake-failed' });
+    expect(b!.incoming).toHaveLength(0);
+  });
+
+  test('envelopes from another mailbox than the peer are ignored', async () => {
+    const { peers: [a, b, c] } = setup(3);
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    // C replays what it could capture into A's call from its own mailbox: ignored.
+    const inc = b!.manager.current!;
+    inc.hangup = inc.hangup.bind(inc);
+    a!.manager.onDeliver(c!.mailbox, new Uint8Array([1, 0x10, ...Buffer.from(call.callId, 'hex'), 0, 0, 0, 9, ...new Uint8Array(30)]));
+    await flush();
+    expect(call.state).toBe('ringing');
+  });
+
+  test('refuses typos, calling yourself, and a second dial in a call', async () => {
+    const { peers: [a, b] } = setup();
+    expect(() => a!.manager.dial(a!.address.slice(0, -1) + (a!.address.endsWith('q') ? 'p' : 'q'))).toThrowError(/typo|checksum/);
+    expect(() => a!.manager.dial(a!.address)).toThrowError(/own address/);
+    a!.manager.dial(b!.address);
+    expect(() => a!.manager.dial(b!.address)).toThrowError(/already in a call/);
+  });
+
+  test('mute reaches the media engine', async () => {
+    const { peers: [a, b] } = setup();
+    a!.manager.dial(b!.address);
+    await flush();
+    a!.manager.setMuted(true);
+    await flush();
+    expect(a!.media.log).toContain('mute:true');
+    expect(a!.manager.current!.muted).toBe(true);
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * The call state machine: one explicit enum, every transition drawn here and
+ * listed in `TRANSITIONS` (style.md §7, after ringrtc's call_fsm). Pure: the
+ * session (session.ts) feeds it events and performs the effects.
+ *
+ *  caller:  Dialing ──remote-ringing──▶ Ringing ──remote-accept──▶ Connecting
+ *  callee:  Incoming ──local-accept──▶ Connecting
+ *  both:    Connecting ──media-connected──▶ Connected ──media-lost──▶ Reconnecting
+ *           Reconnecting ──media-connected──▶ Connected
+ *           any state but Ended ──(end event)──▶ Ended(reason)
+ *
+ *  End events and the reason each gives:
+ *    local-hangup     → hangup (or cancelled while Dialing/Ringing, declined-local in Incoming)
+ *    remote-hangup    → remote-hangup (in Incoming: missed — the caller gave up)
+ *    remote-decline   → declined          remote-busy    → busy
+ *    unreachable      → unreachable       handshake-failed → handshake-failed
+ *    ring-timeout     → no-answer (caller) / missed (callee)
+ *    media-failed     → connection-lost (Reconnecting timed out) or media-failed
+ *    media-error      → mic-denied / no-microphone / media-failed
+ *    relay-down       → relay-unreachable (only before Connected: a live call survives a signalling drop)
+ *
+ * An event that does not apply in the current state is ignored (returns
+ * null) and logged by the caller of `next`, never thrown.
+ */
+
+export const CallState = {
+  Dialing: 'dialing',
+  Ringing: 'ringing',
+  Incoming: 'incoming',
+  Connecting: 'connecting',
+  Connected: 'connected',
+  Reconnecting: 'reconnecting',
+  Ended: 'ended',
+} as const;
+export type CallState = (typeof CallState)[keyof typeof CallState];
+
+export type EndReason =
+  | 'hangup' // we hung up a live call
+  | 'remote-hangup' // they hung up
+  | 'cancelled' // we hung up before they answered
+  | 'declined' // they declined
+  | 'declined-local' // we declined
+  | 'busy' // they are in another call
+  | 'missed' // an incoming call we did not answer
+  | 'no-answer' // they did not answer in time
+  | 'unreachable' // their mailbox is offline
+  | 'relay-unreachable' // our relay could not be reached
+  | 'handshake-failed' // keys did not check out: possible interception
+  | 'mic-denied'
+  | 'no-microphone'
+  | 'media-failed'
+  | 'connection-lost';
+
+export type CallEvent =
+  | { type: 'remote-ringing' }
+  | { type: 'remote-accept' }
+  | { type: 'local-accept' }
+  | { type: 'media-connected' }
+  | { type: 'media-lost' }
+  | { type: 'local-hangup' }
+  | { type: 'remote-hangup' }
+  | { type: 'remote-decline' }
+  | { type: 'remote-busy' }
+  | { type: 'unreachable' }
+  | { type: 'handshake-failed' }
+  | { type: 'ring-timeout' }
+  | { type: 'media-failed' }
+  | { type: 'media-error'; reason: 'mic-denied' | 'no-microphone' | 'media-failed' }
+  | { type: 'relay-down' };
+
+export interface Transition {
+  state: CallState;
+  /** Set when the transition ends the call. */
+  reason?: EndReason;
+}
+
+const S = CallState;
+const live: CallState[] = [S.Dialing, S.Ringing, S.Incoming, S.Connecting, S.Connected, S.Reconnecting];
+
+/** Every transition, by event: from which states, to which state. */
+export function next(state: CallState, ev: CallEvent): Transition | null {
+  const from = (...states: CallState[]) => states.includes(state);
+  const end = (reason: EndReason): Transition => ({ state: S.Ended, reason });
+  switch (ev.type) {
+    case 'remote-ringing':
+      return from(S.Dialing) ? { state: S.Ringing } : null;
+    case 'remote-accept':
+      return from(S.Dialing, S.Ringing) ? { state: S.Connecting } : null;
+    case 'local-accept':
+      return from(S.Incoming) ? { state: S.Connecting } : null;
+    case 'media-connected':
+      return from(S.Connecting, S.Reconnecting) ? { state: S.Connected } : null;
+    case 'media-lost':
+      return from(S.Connected) ? { state: S.Reconnecting } : null;
+    case 'local-hangup':
+      if (from(S.Dialing, S.Ringing)) return end('cancelled');
+      if (from(S.Incoming)) return end('declined-local');
+      return from(...live) ? end('hangup') : null;
+    case 'remote-hangup':
+      if (from(S.Incoming)) return end('missed');
+      return from(...live) ? end('remote-hangup') : null;
+    case 'remote-decline':
+      return from(S.Dialing, S.Ringing) ? end('declined') : null;
+    case 'remote-busy':
+      return from(S.Dialing, S.Ringing) ? end('busy') : null;
+    case 'unreachable':
+      return from(S.Dialing, S.Ringing, S.Connecting) ? end('unreachable') : null;
+    case 'handshake-failed':
+      return from(S.Dialing, S.Incoming) ? end('handshake-failed') : null;
+    case 'ring-timeout':
+      if (from(S.Incoming)) return end('missed');
+      return from(S.Dialing, S.Ringing) ? end('no-answer') : null;
+    case 'media-failed':
+      if (from(S.Reconnecting)) return end('connection-lost');
+      return from(S.Connecting, S.Connected) ? end('media-failed') : null;
+    case 'media-error':
+      return from(...live) ? end(ev.reason) : null;
+    case 'relay-down':
+      return from(S.Dialing, S.Ringing, S.Incoming) ? end('relay-unreachable') : null;
+    default: {
+      const never: never = ev;
+      return never;
+    }
+  }
+}
+
+/** Predicates the session asks, next to the enum (each state listed explicitly). */
+export function isLive(s: CallState): boolean {
+  switch (s) {
+    case S.Dialing:
+    case S.Ringing:
+    case S.Incoming:
+    case S.Connecting:
+    case S.Connected:
+    case S.Reconnecting:
+      return true;
+    case S.Ended:
+      return false;
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The extension's signalling connection to a relay-server (docs/relay-protocol.md).
+ *
+ * Proves ownership of our mailbox (hybrid signature over the relay's
+ * challenge), then sends and receives opaque envelopes. Reconnects with
+ * exponential backoff (1 s to 30 s), trying the configured relays in turn.
+ * Sends an application-level ping every 20 s: Chrome keeps an MV3 service
+ * worker alive while WebSocket messages flow, which is what lets an incoming
+ * call ring with the popup closed.
+ */
+import type { Identity } from '../crypto/identity';
+import { proveMailbox } from '../crypto/mailbox-auth';
+import { fromB64, toB64 } from './base64';
+import { parseServerMessage, type ClientMessage, type TurnCredentials } from './protocol';
+
+export type SignalState = 'offline' | 'connecting' | 'online';
+
+export interface SignalStatus {
+  state: SignalState;
+  url?: string;
+  mailbox?: string;
+  /** Why we are offline, as a sentence. */
+  error?: string;
+}
+
+export class SignalError extends Error {
+  override readonly name = 'SignalError';
+  constructor(
+    readonly code: 'ERR_OFFLINE' | 'ERR_TIMEOUT' | 'ERR_REFUSED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type WsCtor = new (url: string) => WebSocket;
+
+export interface SignalClientOptions {
+  urls: string[];
+  identity: Identity;
+  onDeliver: (from: string, data: Uint8Array) => void;
+  onStatus?: (s: SignalStatus) => void;
+  WebSocketImpl?: WsCtor;
+  keepaliveMs?: number;
+  sendTimeoutMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface Pending {
+  resolve: (r: 'sent' | 'unreachable') => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class SignalClient {
+  private ws?: WebSocket;
+  private urlIndex = 0;
+  private backoff: number;
+  private stopped = true;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private keepalive?: ReturnType<typeof setInterval>;
+  private reconnectTimer?: ReturnType<typeof setTimeout>;
+  private readyWaiters: (() => void)[] = [];
+  private turnCreds?: { creds: TurnCredentials; expiresAt: number };
+  status: SignalStatus = { state: 'offline' };
+
+  constructor(private readonly opts: SignalClientOptions) {
+    this.backoff = opts.minBackoffMs ?? 1000;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.teardown('stopped');
+    this.setStatus({ state: 'offline' });
+  }
+
+  /** Reconnect now (settings changed, or the user pressed retry). */
+  restart(): void {
+    this.stop();
+    this.backoff = this.opts.minBackoffMs ?? 1000;
+    this.start();
+  }
+
+  get online(): boolean {
+    return this.status.state === 'online';
+  }
+
+  /** Resolve once online, or reject after `timeoutMs`. */
+  whenReady(timeoutMs = 5000): Promise<void> {
+    if (this.online) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== done);
+        reject(new SignalError('ERR_OFFLINE', this.status.error ?? 'The relay could not be reached.'));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.readyWaiters.push(done);
+    });
+  }
+
+  /** Current TURN credentials (fresh ones are requested before these expire). */
+  get turn(): TurnCredentials | undefined {
+    return this.turnCreds?.creds;
+  }
+
+  /** Send an envelope to a mailbox: 'sent' once the relay handed it on, 'unreachable' if offline. */
+  send(to: string, data: Uint8Array): Promise<'sent' | 'unreachable'> {
+    const ws = this.ws;
+    if (!ws || !this.online) return Promise.reject(new SignalError('ERR_OFFLINE', 'Not connected to the relay.'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SignalError('ERR_TIMEOUT', 'The relay did not answer in time.'));
+      }, this.opts.sendTimeoutMs ?? 10_000);
+      this.pending.set(id, { resolve, reject, timer });
+      this.write({ t: 'send', to, id, data: toB64(data) });
+    });
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const urls = this.opts.urls;
+    if (urls.length === 0) {
+      this.setStatus({ state: 'offline', error: 'No relay is configured.' });
+      return;
+    }
+    const url = urls[this.urlIndex % urls.length]!;
+    this.setStatus({ state: 'connecting', url });
+    const Ws = this.opts.WebSocketImpl ?? WebSocket;
+    let ws: WebSocket;
+    try {
+      ws = new Ws(url);
+    } catch {
+      this.scheduleReconnect(`The relay address ${url} is not valid.`);
+      return;
+    }
+    this.ws = ws;
+    ws.onmessage = (ev) => this.onMessage(ws, ev.data);
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.teardown('closed');
+      this.scheduleReconnect('The relay could not be reached.');
+    };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
+  }
+
+  private onMessage(ws: WebSocket, raw: unknown): void {
+    if (ws !== this.ws) return;
+    const m = parseServerMessage(raw);
+    if (!m) return; // the relay speaks a protocol we do not know: ignore the frame
+    switch (m.t) {
+      case 'challenge': {
+        const challenge = fromB64(m.challenge);
+        if (!challenge) return;
+        const proof = proveMailbox(this.opts.identity, challenge, m.realm);
+        this.write({ t: 'auth', bundle: toB64(proof.bundle), sig: toB64(proof.signature) });
+        return;
+      }
+      case 'ready':
+        this.backoff = this.opts.minBackoffMs ?? 1000;
+        this.setTurn(m.turn);
+        this.setStatus({ state: 'online', url: this.status.url, mailbox: m.mailbox });
+        this.startKeepalive();
+        for (const w of this.readyWaiters.splice(0)) w();
+        return;
+      case 'deliver': {
+        const data = fromB64(m.data);
+        if (data) this.opts.onDeliver(m.from, data);
+        return;
+      }
+      case 'sent':
+      case 'unreachable': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        clearTimeout(p.timer);
+        p.resolve(m.t);
+        return;
+      }
+      case 'turn':
+        this.setTurn(m.turn);
+        return;
+      case 'pong':
+        return;
+      case 'error': {
+        if (m.id !== undefined) {
+          const p = this.pending.get(m.id);
+          if (p) {
+            this.pending.delete(m.id);
+            clearTimeout(p.timer);
+            p.reject(new SignalError('ERR_REFUSED', m.message || m.code));
+          }
+        }
+        if (m.code === 'ERR_AUTH') this.status = { ...this.status, error: 'The relay refused our identity.' };
+        return;
+      }
+      default: {
+        const never: never = m;
+        void never;
+      }
+    }
+  }
+
+  private setTurn(creds: TurnCredentials): void {
+    this.turnCreds = { creds, expiresAt: Date.now() + creds.ttl * 1000 };
+  }
+
+  private startKeepalive(): void {
+    clearInterval(this.keepalive);
+    this.keepalive = setInterval(() => {
+      this.write({ t: 'ping' });
+      // Renew TURN credentials in their last fifth of life.
+      const t = this.turnCreds;
+      if (t && t.expiresAt - Date.now() < (t.creds.ttl * 1000) / 5) this.write({ t: 'turn' });
+    }, this.opts.keepaliveMs ?? 20_000);
+  }
+
+  private write(m: ClientMessage): void {
+    if (this.ws?.readyState === 1) this.ws.send(JSON.stringify(m));
+  }
+
+  private teardown(why: string): void {
+    clearInterval(this.keepalive);
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      ws.onmessage = ws.onclose = ws.onerror = null;
+      try {
+        ws.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new SignalError('ERR_OFFLINE', `Connection to the relay ${why}.`));
+      this.pending.delete(id);
+    }
+  }
+
+  private scheduleReconnect(error: string): void {
+    if (this.stopped) return;
+    this.setStatus({ state: 'offline', url: this.status.url, error });
+    this.urlIndex++;
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private setStatus(s: SignalStatus): void {
+    this.status = s;
+    this.opts.onStatus?.(s);
+  }
+}
