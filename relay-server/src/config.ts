@@ -1,0 +1,250 @@
+/**
+ * hush-relay settings: defaults < config file (JSON) < environment
+ * (HUSH_RELAY_<NAME>) < command line. Every setting has all four forms:
+ * `--auth-secret S`, `"authSecret": "S"`, `HUSH_RELAY_AUTH_SECRET=S`.
+ * Defaults are safe and local: loopback only, peers on private and
+ * loopback networks denied, TLS off until a certificate is given.
+ * Validation fails with ERR_CONFIG and a sentence saying what to fix.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { RelayError } from './errors';
+import { canonicalIp } from './ip';
+import { parseCidr } from './turn/cidr';
+
+export interface RelayConfig {
+  listen: string;
+  port: number;
+  /** Second STUN port for NAT mapping tests; null = off. */
+  altPort: number | null;
+  tlsPort: number | null;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  signalPort: number | null;
+  signalListen: string | null;
+  authSecret: string | null;
+  realm: string;
+  publicHost: string | null;
+  relayIp: string | null;
+  externalIp: string | null;
+  minPort: number;
+  maxPort: number;
+  allowPeer: string[];
+  userQuota: number;
+  totalQuota: number;
+  maxMessage: number;
+  credentialTtl: number;
+  statsInterval: number;
+  maxSignalConnections: number;
+  maxSignalPerIp: number;
+  verifyWorkers: number;
+  verifyQueue: number;
+}
+
+export const DEFAULTS: RelayConfig = {
+  listen: '127.0.0.1',
+  port: 3478,
+  altPort: 3479,
+  tlsPort: 5349,
+  tlsCert: null,
+  tlsKey: null,
+  signalPort: 8080,
+  signalListen: null,
+  authSecret: null,
+  realm: 'hush',
+  publicHost: null,
+  relayIp: null,
+  externalIp: null,
+  minPort: 49152,
+  maxPort: 65535,
+  allowPeer: [],
+  userQuota: 10,
+  totalQuota: 2000,
+  maxMessage: 4096,
+  credentialTtl: 3600,
+  statsInterval: 0,
+  maxSignalConnections: 10000,
+  maxSignalPerIp: 64,
+  verifyWorkers: 1,
+  verifyQueue: 64,
+};
+
+type Kind = 'ip' | 'port' | 'optport' | 'int' | 'string' | 'optstring' | 'cidrs';
+interface Spec {
+  key: keyof RelayConfig;
+  flag: string;
+  kind: Kind;
+  arg: string;
+  help: string;
+}
+
+const SPECS: Spec[] = [
+  { key: 'listen', flag: 'listen', kind: 'ip', arg: 'IP', help: 'address for STUN/TURN (UDP, TCP, TLS) and signalling; 0.0.0.0 or :: for all (default 127.0.0.1)' },
+  { key: 'port', flag: 'port', kind: 'port', arg: 'N', help: 'STUN/TURN port, UDP and TCP (default 3478; 0 = any free port)' },
+  { key: 'altPort', flag: 'alt-port', kind: 'optport', arg: 'N|off', help: 'second STUN-only port so clients can tell a symmetric NAT (default 3479, or any free port when --port 0)' },
+  { key: 'tlsPort', flag: 'tls-port', kind: 'optport', arg: 'N|off', help: 'TURN-over-TLS port (default 5349; use 443 for strict firewalls); on only with --tls-cert and --tls-key' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'optstring', arg: 'FILE', help: 'PEM certificate chain for TURN-over-TLS and wss signalling' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'optstring', arg: 'FILE', help: 'PEM private key for --tls-cert' },
+  { key: 'signalPort', flag: 'signal-port', kind: 'optport', arg: 'N|off', help: 'WebSocket signalling port, path /signal (default 8080; wss when a certificate is set)' },
+  { key: 'signalListen', flag: 'signal-listen', kind: 'ip', arg: 'IP', help: 'address for signalling (default: --listen)' },
+  { key: 'authSecret', flag: 'auth-secret', kind: 'optstring', arg: 'S', help: 'TURN shared secret (coturn use-auth-secret scheme); default: random per start' },
+  { key: 'realm', flag: 'realm', kind: 'string', arg: 'R', help: 'TURN realm, also the origin signed in mailbox proofs (default "hush")' },
+  { key: 'publicHost', flag: 'public-host', kind: 'optstring', arg: 'HOST', help: 'host name or IP put in the TURN URLs handed out (default: --listen, or the Host the client used)' },
+  { key: 'relayIp', flag: 'relay-ip', kind: 'ip', arg: 'IP', help: 'address relay sockets bind to (default: --listen)' },
+  { key: 'externalIp', flag: 'external-ip', kind: 'ip', arg: 'IP', help: 'relayed address announced to clients when behind 1:1 NAT (default: the relay address)' },
+  { key: 'minPort', flag: 'min-port', kind: 'port', arg: 'N', help: 'lowest relay port (default 49152)' },
+  { key: 'maxPort', flag: 'max-port', kind: 'port', arg: 'N', help: 'highest relay port (default 65535)' },
+  { key: 'allowPeer', flag: 'allow-peer', kind: 'cidrs', arg: 'CIDR', help: 'allow relaying to a denied range, e.g. 127.0.0.0/8 for tests or 10.0.0.0/8 on-prem (repeatable)' },
+  { key: 'userQuota', flag: 'user-quota', kind: 'int', arg: 'N', help: 'allocations per TURN username (default 10)' },
+  { key: 'totalQuota', flag: 'total-quota', kind: 'int', arg: 'N', help: 'allocations in total (default 2000); keep below the open-file limit' },
+  { key: 'maxMessage', flag: 'max-message', kind: 'int', arg: 'BYTES', help: 'largest STUN or ChannelData message accepted on any transport (default 4096)' },
+  { key: 'credentialTtl', flag: 'credential-ttl', kind: 'int', arg: 'SEC', help: 'lifetime of TURN credentials handed out over signalling (default 3600)' },
+  { key: 'statsInterval', flag: 'stats-interval', kind: 'int', arg: 'SEC', help: 'print aggregate counts every SEC seconds (default 0: only at exit)' },
+  { key: 'maxSignalConnections', flag: 'max-signal-connections', kind: 'int', arg: 'N', help: 'signalling connections in total (default 10000)' },
+  { key: 'maxSignalPerIp', flag: 'max-signal-per-ip', kind: 'int', arg: 'N', help: 'signalling connections per source IP (default 64)' },
+  { key: 'verifyWorkers', flag: 'verify-workers', kind: 'int', arg: 'N', help: 'threads verifying mailbox proofs (default 1)' },
+  { key: 'verifyQueue', flag: 'verify-queue', kind: 'int', arg: 'N', help: 'proofs waiting for a thread before new ones get ERR_BUSY (default 64)' },
+];
+
+export function helpText(): string {
+  const lines = [
+    'hush-relay: STUN, TURN (UDP, TCP, TLS) and blind signalling for Hush calls.',
+    '',
+    'Usage: hush-relay [options]        (from the repository: npm run relay -- [options])',
+    '',
+    'Options (each also as a config-file key and an environment variable):',
+  ];
+  for (const s of SPECS) {
+    lines.push(`  --${s.flag} ${s.arg}`.padEnd(34) + s.help);
+    lines.push(' '.repeat(34) + `file: "${s.key}"   env: ${envName(s.flag)}`);
+  }
+  lines.push('  --config FILE'.padEnd(34) + 'JSON file with any of the keys above (env: HUSH_RELAY_CONFIG)');
+  lines.push('  --help'.padEnd(34) + 'print this and exit');
+  lines.push('');
+  lines.push('Started with no options it listens on 127.0.0.1 only, denies relaying to loopback,');
+  lines.push('private, link-local, multicast and mapped forms of them, and prints what it listens on.');
+  lines.push('It logs aggregate counts only: never an address, a username or a mailbox.');
+  return lines.join('\n');
+}
+
+function envName(flag: string): string {
+  return 'HUSH_RELAY_' + flag.toUpperCase().replace(/-/g, '_');
+}
+
+function bad(message: string): never {
+  throw new RelayError('ERR_CONFIG', message);
+}
+
+function convert(s: Spec, raw: unknown, where: string): unknown {
+  const name = `${s.flag} (${where})`;
+  const num = (v: unknown): number => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]+$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0) bad(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  switch (s.kind) {
+    case 'ip': {
+      if (typeof raw !== 'string' || !canonicalIp(raw)) bad(`${name} must be an IP address, got ${JSON.stringify(raw)}`);
+      return canonicalIp(raw);
+    }
+    case 'port': {
+      const n = num(raw);
+      if (n > 65535) bad(`${name} must be a port number 0-65535`);
+      return n;
+    }
+    case 'optport': {
+      if (raw === null || raw === 'off' || raw === false) return null;
+      const n = num(raw);
+      if (n > 65535) bad(`${name} must be a port number 0-65535 or "off"`);
+      return n;
+    }
+    case 'int':
+      return num(raw);
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') bad(`${name} must be a non-empty string`);
+      return raw;
+    case 'optstring':
+      if (raw === null) return null;
+      if (typeof raw !== 'string' || raw === '') bad(`${name} must be a non-empty string`);
+      return raw;
+    case 'cidrs': {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : bad(`${name} must be a list of CIDR ranges`);
+      for (const c of list) if (typeof c !== 'string' || !parseCidr(c)) bad(`${name}: ${JSON.stringify(c)} is not a CIDR range like 10.0.0.0/8`);
+      return list;
+    }
+  }
+}
+
+export type ConfigResult = { help: true } | { help: false; config: RelayConfig; sources: string[] };
+
+/** Resolve settings from argv (without node and script), env and an optional file. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+    help: { type: 'boolean' },
+    config: { type: 'string' },
+  };
+  for (const s of SPECS) options[s.flag] = { type: 'string', multiple: s.kind === 'cidrs' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    bad(`${(e as Error).message}; see --help`);
+  }
+  const v = parsed.values as Record<string, unknown>;
+  if (v.help) return { help: true };
+
+  const cfg: Record<string, unknown> = { ...DEFAULTS, allowPeer: [] };
+  const set = new Set<string>();
+  const sources: string[] = ['defaults'];
+  const file = (v.config as string | undefined) ?? env.HUSH_RELAY_CONFIG;
+  if (file) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      bad(`cannot read config file: ${(e as Error).message}`);
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) bad('config file must hold a JSON object');
+    for (const [k, val] of Object.entries(obj)) {
+      const s = SPECS.find((x) => x.key === k);
+      if (!s) bad(`config file: unknown key "${k}"; see --help for the keys`);
+      cfg[k] = convert(s, val, 'config file');
+      set.add(k);
+    }
+    sources.push('file');
+  }
+  let fromEnv = false;
+  for (const s of SPECS) {
+    const e = env[envName(s.flag)];
+    if (e !== undefined && e !== '') {
+      cfg[s.key] = convert(s, e, 'environment');
+      set.add(s.key);
+      fromEnv = true;
+    }
+  }
+  if (fromEnv) sources.push('environment');
+  let fromCli = false;
+  for (const s of SPECS) {
+    const val = v[s.flag];
+    if (val === undefined) continue;
+    cfg[s.key] = convert(s, s.kind === 'cidrs' ? (val as string[]).flatMap((x) => x.split(',')) : val, 'command line');
+    set.add(s.key);
+    fromCli = true;
+  }
+  if (fromCli) sources.push('command line');
+
+  const c = cfg as unknown as RelayConfig;
+  // With --port 0 the alternate port follows (any free port) unless set.
+  if (!set.has('altPort') && c.altPort !== null) c.altPort = c.port === 0 ? 0 : c.port + 1 <= 65535 ? c.port + 1 : null;
+  if (c.port !== 0 && c.altPort !== null && c.altPort === c.port) bad('--alt-port must differ from --port');
+  if ((c.tlsCert === null) !== (c.tlsKey === null)) bad('--tls-cert and --tls-key go together: give both or neither');
+  if (c.minPort < 1024 || c.minPort > c.maxPort) bad('--min-port/--max-port must be a range within 1024-65535');
+  if (c.maxPort - c.minPort < 16) bad('--min-port/--max-port range is too small (need at least 16 ports)');
+  if (c.maxMessage < 548 || c.maxMessage > 65535) bad('--max-message must be between 548 and 65535 bytes');
+  if (c.credentialTtl < 60) bad('--credential-ttl must be at least 60 seconds');
+  if (c.userQuota < 1 || c.totalQuota < 1) bad('--user-quota and --total-quota must be at least 1');
+  if (c.verifyWorkers < 1 || c.verifyWorkers > 16) bad('--verify-workers must be 1-16');
+  if (c.authSecret !== null && c.authSecret.length < 8) bad('--auth-secret must be at least 8 characters');
+  if (/[^\x21-\x7e]/.test(c.realm) || c.realm.length > 127) bad('--realm must be printable ASCII without spaces, under 128 characters');
+  return { help: false, config: c, sources };
+}

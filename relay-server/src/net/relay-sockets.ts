@@ -1,0 +1,123 @@
+/**
+ * Relay sockets: the UDP sockets that give each allocation its relayed
+ * transport address (RFC 8656 §5). Ports are drawn at random from the
+ * configured range; EVEN-PORT gets an even port, and with R set the next
+ * (odd) port is reserved under a RESERVATION-TOKEN for 30 s (§14.9, §14.10).
+ * A send that fails (unroutable peer, full buffer) is counted and ignored:
+ * it never tears the allocation down (lab-notes: coturn closes on ENETUNREACH).
+ */
+import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import type { Allocation } from '../turn/allocation';
+import type { RelayRequest } from '../turn/allocate';
+import type { TransportAddress } from '../stun/xor-address';
+import { hex } from '../turn/core';
+
+/** What the shell keeps per allocation: its relay socket and how to reach the client. */
+export interface RelayIO {
+  socket: dgram.Socket;
+  port: number;
+  allocation: Allocation<RelayIO> | undefined;
+}
+
+export type PeerHandler = (io: RelayIO, msg: Buffer, rinfo: dgram.RemoteInfo) => void;
+
+/** Resolve IP literals synchronously: skips dns.lookup's nextTick on every send. */
+export function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, address, address.includes(':') ? 6 : 4);
+}
+
+const RESERVATION_MS = 30_000;
+
+export class RelaySockets {
+  private readonly reservations = new Map<string, { io: RelayIO; timer: NodeJS.Timeout }>();
+  sendErrors = 0;
+
+  constructor(
+    private readonly bindIp: { 4: string | null; 6: string | null },
+    private readonly announceIp: { 4: string | null; 6: string | null },
+    private readonly minPort: number,
+    private readonly maxPort: number,
+    private readonly onPeer: PeerHandler,
+  ) {}
+
+  async bind(req: RelayRequest): Promise<{ ok: true; relayed: TransportAddress; io: RelayIO; reservationToken?: Uint8Array } | { ok: false }> {
+    const fam = req.family;
+    const ip = this.bindIp[fam];
+    const announce = this.announceIp[fam];
+    if (!ip || !announce) return { ok: false };
+    if (req.reservationToken) {
+      const k = hex(req.reservationToken);
+      const r = this.reservations.get(k);
+      if (!r) return { ok: false };
+      this.reservations.delete(k);
+      clearTimeout(r.timer);
+      return { ok: true, relayed: { family: fam, address: announce, port: r.io.port }, io: r.io };
+    }
+    for (let attempt = 0; attempt < 32; attempt++) {
+      let port = this.minPort + Math.floor(Math.random() * (this.maxPort - this.minPort + 1));
+      if (req.evenPort) {
+        port &= ~1;
+        if (port < this.minPort) port += 2;
+        if (port + 1 > this.maxPort) continue;
+      }
+      const io = await this.open(fam, ip, port);
+      if (!io) continue;
+      if (req.evenPort?.reserveNext) {
+        const next = await this.open(fam, ip, port + 1);
+        if (!next) {
+          this.close(io);
+          continue;
+        }
+        const token = randomBytes(8);
+        const timer = setTimeout(() => {
+          this.reservations.delete(hex(token));
+          this.close(next);
+        }, RESERVATION_MS);
+        timer.unref();
+        this.reservations.set(hex(token), { io: next, timer });
+        return { ok: true, relayed: { family: fam, address: announce, port }, io, reservationToken: token };
+      }
+      return { ok: true, relayed: { family: fam, address: announce, port }, io };
+    }
+    return { ok: false };
+  }
+
+  private open(fam: 4 | 6, ip: string, port: number): Promise<RelayIO | undefined> {
+    return new Promise((resolve) => {
+      const socket = dgram.createSocket({ type: fam === 4 ? 'udp4' : 'udp6', ipv6Only: fam === 6, lookup: literalLookup as never });
+      const io: RelayIO = { socket, port, allocation: undefined };
+      const onError = () => {
+        socket.close();
+        resolve(undefined);
+      };
+      socket.once('error', onError);
+      socket.bind({ port, address: ip, exclusive: true }, () => {
+        socket.off('error', onError);
+        // Failed sends surface here (no callback given): count, keep the allocation.
+        socket.on('error', () => {
+          this.sendErrors++;
+        });
+        socket.on('message', (msg, rinfo) => this.onPeer(io, msg, rinfo));
+        resolve(io);
+      });
+    });
+  }
+
+  close(io: RelayIO): void {
+    io.allocation = undefined;
+    try {
+      io.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  closeAll(): void {
+    for (const r of this.reservations.values()) {
+      clearTimeout(r.timer);
+      this.close(r.io);
+    }
+    this.reservations.clear();
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * WebSocket shell around the signalling router: HTTP(S) server with
+ * /signal (WebSocket, 64 KiB frames: bigger closes with 1009), /health and
+ * /metrics (aggregate counts only). Connection limits in total and per
+ * source IP; ws-level ping every 30 s drops dead sockets. The source IP is
+ * used only for those limits, in memory, and is gone with the connection.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { RelayError } from '../errors';
+import { issueTurnCredential } from '../turn/credentials';
+import { MAX_FRAME_BYTES, type TurnInfo } from '../signal/messages';
+import { CLOSE, SignalRouter, type SignalAction } from '../signal/router';
+import { VerifierPool } from './verifier-pool';
+import type { Counts } from '../log';
+
+const PING_MS = 30_000;
+const SEND_HIGH_WATER = 1024 * 1024;
+const HOST_RE = /^(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$|^\[[0-9A-Fa-f:.]+\]$/;
+
+export interface SignalServerOptions {
+  listen: string;
+  port: number;
+  realm: string;
+  tls: { cert: Buffer; key: Buffer } | null;
+  turnSecret: string;
+  credentialTtl: number;
+  publicHost: string | null;
+  turnPort: number;
+  altPort: number | null;
+  tlsPort: number | null;
+  maxConnections: number;
+  maxPerIp: number;
+  verifyWorkers: number;
+  verifyQueue: number;
+  metrics: () => Counts;
+}
+
+interface Live {
+  ws: WebSocket;
+  ip: string;
+  host: string;
+  alive: boolean;
+}
+
+export class SignalServer {
+  readonly router: SignalRouter;
+  private readonly live = new Map<number, Live>();
+  private readonly perIp = new Map<string, number>();
+  private server: http.Server | https.Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private pool: VerifierPool | undefined;
+  private pinger: NodeJS.Timeout | undefined;
+  private nextConn = 1;
+
+  constructor(private readonly o: SignalServerOptions) {
+    this.router = new SignalRouter({
+      realm: o.realm,
+      turnInfo: (conn, now) => this.turnInfo(conn, now),
+      randomBytes: (n) => randomBytes(n),
+      writable: (conn) => {
+        const l = this.live.get(conn);
+        return !!l && l.ws.readyState === l.ws.OPEN && l.ws.bufferedAmount < SEND_HIGH_WATER;
+      },
+    });
+  }
+
+  get connectionCount(): number {
+    return this.live.size;
+  }
+
+  async start(): Promise<number> {
+    this.pool = new VerifierPool(this.o.verifyWorkers, this.o.verifyQueue);
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.http(req, res);
+    this.server = this.o.tls ? https.createServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : http.createServer(handler);
+    this.server.on('clientError', (_e, socket) => socket.destroy());
+    this.wss = new WebSocketServer({ server: this.server, path: '/signal', maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
+    this.wss.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: NodeJS.ErrnoException) => reject(new RelayError('ERR_LISTEN', `cannot listen for signalling on port ${this.o.port}: ${e.code ?? 'error'}`));
+      this.server!.once('error', onErr);
+      this.server!.listen({ port: this.o.port, host: this.o.listen, exclusive: true }, () => {
+        this.server!.off('error', onErr);
+        resolve();
+      });
+    });
+    this.pinger = setInterval(() => this.ping(), PING_MS);
+    this.pinger.unref();
+    return (this.server.address() as { port: number }).port;
+  }
+
+  private http(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.o.metrics()) + '\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  }
+
+  private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
+    ws.on('error', () => undefined);
+    const ip = req.socket.remoteAddress ?? '';
+    const n = this.perIp.get(ip) ?? 0;
+    if (!ip || this.live.size >= this.o.maxConnections || n >= this.o.maxPerIp) {
+      ws.send(JSON.stringify({ t: 'error', code: 'ERR_BUSY', message: 'too many connections: try again later' }));
+      ws.close(CLOSE.tryAgainLater, 'busy');
+      return;
+    }
+    this.perIp.set(ip, n + 1);
+    const conn = this.nextConn++;
+    const hostHeader = (req.headers.host ?? '').replace(/:[0-9]+$/, '');
+    const host = this.o.publicHost ?? (HOST_RE.test(hostHeader) ? hostHeader : this.o.listen);
+    const l: Live = { ws, ip, host, alive: true };
+    this.live.set(conn, l);
+    ws.on('pong', () => {
+      l.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        this.run([{ kind: 'send', conn, msg: { t: 'error', code: 'ERR_BAD_MESSAGE', message: 'send JSON text frames, not binary' } }]);
+        return;
+      }
+      this.run(this.router.message(conn, data.toString(), Date.now()));
+    });
+    ws.on('close', () => {
+      this.live.delete(conn);
+      const m = (this.perIp.get(ip) ?? 1) - 1;
+      if (m > 0) this.perIp.set(ip, m);
+      else this.perIp.delete(ip);
+      this.router.closed(conn);
+    });
+    this.run(this.router.open(conn, Date.now()));
+  }
+
+  private run(actions: SignalAction[]): void {
+    for (const a of actions) {
+      const l = this.live.get(a.conn);
+      switch (a.kind) {
+        case 'send':
+          if (l && l.ws.readyState === l.ws.OPEN) l.ws.send(JSON.stringify(a.msg));
+          break;
+        case 'close':
+          l?.ws.close(a.code, a.reason);
+          break;
+        case 'verify': {
+          if (!l) break;
+          void this.pool!.verify(l.ip, a.challenge, this.o.realm, a.bundle, a.sig).then((v) =>
+            this.run(this.router.verified(a.conn, v, Date.now())),
+          );
+          break;
+        }
+      }
+    }
+  }
+
+  private ping(): void {
+    for (const l of this.live.values()) {
+      if (!l.alive) {
+        l.ws.terminate();
+        continue;
+      }
+      l.alive = false;
+      l.ws.ping();
+    }
+  }
+
+  private turnInfo(conn: number, now: number): TurnInfo {
+    const l = this.live.get(conn);
+    const host = l?.host ?? this.o.listen;
+    const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    const cred = issueTurnCredential(this.o.turnSecret, this.o.credentialTtl, now);
+    const urls = [`stun:${h}:${this.o.turnPort}`, `turn:${h}:${this.o.turnPort}?transport=udp`, `turn:${h}:${this.o.turnPort}?transport=tcp`];
+    if (this.o.tlsPort !== null) urls.push(`turns:${h}:${this.o.tlsPort}?transport=tcp`);
+    const info: TurnInfo = { username: cred.username, credential: cred.credential, ttl: cred.ttl, urls };
+    if (this.o.altPort !== null) info.stunAlt = `stun:${h}:${this.o.altPort}`;
+    return info;
+  }
+
+  async close(): Promise<void> {
+    if (this.pinger) clearInterval(this.pinger);
+    for (const l of this.live.values()) l.ws.terminate();
+    await this.pool?.close();
+    await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}

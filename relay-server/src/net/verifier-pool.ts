@@ -1,0 +1,73 @@
+/**
+ * Bounded pool of proof-verifying worker threads. At most `workers` proofs
+ * run at once, at most `queue` wait, and one source IP may have at most
+ * `perSource` in flight; beyond that a proof is answered ERR_BUSY at once,
+ * so a flood of auth attempts costs a bounded amount of CPU and memory.
+ */
+import { Worker } from 'node:worker_threads';
+
+export type Verdict = { ok: true; mailbox: string } | { ok: false; code: string };
+
+interface Pending {
+  resolve: (v: Verdict) => void;
+  source: string;
+}
+
+export class VerifierPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly perSourceCount = new Map<string, number>();
+  private next = 1;
+  private rr = 0;
+  private closed = false;
+
+  constructor(
+    size: number,
+    private readonly maxInFlight: number,
+    private readonly perSource = 4,
+  ) {
+    const url = new URL(import.meta.url.endsWith('.ts') ? './verifier-worker.ts' : './verifier-worker.js', import.meta.url);
+    for (let i = 0; i < size; i++) {
+      // .ts sources need tsx in the worker too (inherited when the parent ran with it).
+      const execArgv = url.pathname.endsWith('.ts') && !process.execArgv.some((a) => a.includes('tsx')) ? ['--import', 'tsx'] : undefined;
+      const w = new Worker(url, execArgv ? { execArgv } : {});
+      w.unref();
+      w.on('message', (m: { id: number } & Verdict) => this.done(m.id, m.ok ? { ok: true, mailbox: m.mailbox } : { ok: false, code: m.code }));
+      w.on('error', () => {
+        // A crashed verifier fails its jobs; it is not restarted mid-flight.
+        for (const id of [...this.pending.keys()]) this.done(id, { ok: false, code: 'ERR_BUSY' });
+      });
+      this.workers.push(w);
+    }
+  }
+
+  verify(source: string, challenge: Uint8Array, origin: string, bundle: Uint8Array, sig: Uint8Array): Promise<Verdict> {
+    const n = this.perSourceCount.get(source) ?? 0;
+    if (this.closed || this.pending.size >= this.maxInFlight || n >= this.perSource || this.workers.length === 0) {
+      return Promise.resolve({ ok: false, code: 'ERR_BUSY' });
+    }
+    const id = this.next++;
+    this.perSourceCount.set(source, n + 1);
+    return new Promise<Verdict>((resolve) => {
+      this.pending.set(id, { resolve, source });
+      const w = this.workers[this.rr++ % this.workers.length]!;
+      w.postMessage({ id, challenge, origin, bundle, sig });
+    });
+  }
+
+  private done(id: number, v: Verdict): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    const n = (this.perSourceCount.get(p.source) ?? 1) - 1;
+    if (n > 0) this.perSourceCount.set(p.source, n);
+    else this.perSourceCount.delete(p.source);
+    p.resolve(v);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.pending.keys()]) this.done(id, { ok: false, code: 'ERR_BUSY' });
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

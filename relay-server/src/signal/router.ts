@@ -1,0 +1,203 @@
+/**
+ * The blind signalling router, sans-IO. It knows connections by a number
+ * and mailboxes by id; it routes sealed envelopes it cannot read, queues
+ * nothing and stores nothing once a connection goes. The shell gives it
+ * frames and the time; it answers with actions (send, close, verify).
+ *
+ * Connection states:  challenged ──auth──▶ verifying ──ok──▶ ready
+ *                          │                    └──bad──▶ closed (4001)
+ *                          └─ anything else ──▶ closed (4003)
+ *
+ * A mailbox may be held by MAX_HOLDERS connections (several devices or a
+ * reconnect racing a dead socket); a newer one evicts the oldest (4002).
+ */
+import { RelayError } from '../errors';
+import { TokenBucket } from '../token-bucket';
+import { parseClientMessage, type ClientMessage, type ServerMessage, type TurnInfo } from './messages';
+
+export const MAX_HOLDERS = 4;
+export const CLOSE = {
+  authFailed: 4001,
+  replaced: 4002,
+  authRequired: 4003,
+  policy: 1008,
+  tryAgainLater: 1013,
+} as const;
+
+export type SignalAction =
+  | { kind: 'send'; conn: number; msg: ServerMessage }
+  | { kind: 'close'; conn: number; code: number; reason: string }
+  | { kind: 'verify'; conn: number; challenge: Uint8Array; bundle: Uint8Array; sig: Uint8Array };
+
+export interface RouterOptions {
+  realm: string;
+  /** Fresh TURN credentials for a connection (the shell knows hosts and ports). */
+  turnInfo: (conn: number, now: number) => TurnInfo;
+  randomBytes: (n: number) => Uint8Array;
+  /** False when the connection's send buffer is full: the envelope is not delivered there. */
+  writable: (conn: number) => boolean;
+  ratePerSec?: number;
+  burst?: number;
+  /** Bad or rate-limited messages tolerated before the connection is closed. */
+  maxStrikes?: number;
+}
+
+interface Conn {
+  id: number;
+  state: 'challenged' | 'verifying' | 'ready';
+  challenge: Uint8Array;
+  mailbox: string | undefined;
+  bucket: TokenBucket;
+  strikes: number;
+}
+
+export class SignalRouter {
+  private readonly conns = new Map<number, Conn>();
+  /** Mailbox -> connection ids holding it, oldest first. */
+  private readonly mailboxes = new Map<string, number[]>();
+  readonly counters = { delivered: 0, unreachable: 0, authOk: 0, authFailed: 0 };
+
+  constructor(private readonly o: RouterOptions) {}
+
+  open(conn: number, now: number): SignalAction[] {
+    const challenge = this.o.randomBytes(32);
+    this.conns.set(conn, {
+      id: conn,
+      state: 'challenged',
+      challenge,
+      mailbox: undefined,
+      bucket: new TokenBucket(this.o.ratePerSec ?? 50, this.o.burst ?? 100, now),
+      strikes: 0,
+    });
+    return [{ kind: 'send', conn, msg: { t: 'challenge', challenge: b64(challenge), realm: this.o.realm } }];
+  }
+
+  message(conn: number, text: string, now: number): SignalAction[] {
+    const c = this.conns.get(conn);
+    if (!c) return [];
+    if (!c.bucket.take(now)) return this.strike(c, 'ERR_RATE_LIMIT', 'too many messages: at most 50 per second', undefined);
+    const p = parseClientMessage(text);
+    if (c.state !== 'ready') {
+      if (p.ok && p.value.t === 'auth' && c.state === 'challenged') {
+        c.state = 'verifying';
+        return [{ kind: 'verify', conn, challenge: c.challenge, bundle: p.value.bundle, sig: p.value.sig }];
+      }
+      return [
+        { kind: 'send', conn, msg: errorMsg('ERR_AUTH_REQUIRED', 'authenticate first: answer the challenge with {"t":"auth"}', p.id) },
+        { kind: 'close', conn, code: CLOSE.authRequired, reason: 'authentication required' },
+      ];
+    }
+    if (!p.ok) return this.strike(c, p.code, p.message, p.id);
+    return this.ready(c, p.value, now);
+  }
+
+  private ready(c: Conn, m: ClientMessage, now: number): SignalAction[] {
+    switch (m.t) {
+      case 'auth':
+        return this.strike(c, 'ERR_BAD_MESSAGE', 'already authenticated', undefined);
+      case 'turn':
+        return [{ kind: 'send', conn: c.id, msg: m.id === undefined ? { t: 'turn', turn: this.o.turnInfo(c.id, now) } : { t: 'turn', turn: this.o.turnInfo(c.id, now), id: m.id } }];
+      case 'send': {
+        const holders = this.mailboxes.get(m.to);
+        const out: SignalAction[] = [];
+        let delivered = 0;
+        if (holders) {
+          for (const h of holders) {
+            if (!this.o.writable(h)) continue;
+            out.push({ kind: 'send', conn: h, msg: { t: 'deliver', from: c.mailbox!, data: m.data } });
+            delivered++;
+          }
+        }
+        if (delivered > 0) {
+          this.counters.delivered++;
+          out.push({ kind: 'send', conn: c.id, msg: { t: 'sent', id: m.id } });
+        } else {
+          this.counters.unreachable++;
+          out.push({ kind: 'send', conn: c.id, msg: { t: 'unreachable', id: m.id, to: m.to } });
+        }
+        return out;
+      }
+      default: {
+        const never: never = m;
+        return never;
+      }
+    }
+  }
+
+  private strike(c: Conn, code: string, message: string, id: number | undefined): SignalAction[] {
+    c.strikes++;
+    const out: SignalAction[] = [{ kind: 'send', conn: c.id, msg: errorMsg(code, message, id) }];
+    if (c.strikes > (this.o.maxStrikes ?? 50)) out.push({ kind: 'close', conn: c.id, code: CLOSE.policy, reason: 'too many bad messages' });
+    return out;
+  }
+
+  /** The shell's verdict on a proof (`mailbox` on success). */
+  verified(conn: number, result: { ok: true; mailbox: string } | { ok: false; code: string }, now: number): SignalAction[] {
+    const c = this.conns.get(conn);
+    if (!c || c.state !== 'verifying') return [];
+    if (!result.ok) {
+      this.counters.authFailed++;
+      const busy = result.code === 'ERR_BUSY';
+      return [
+        {
+          kind: 'send',
+          conn,
+          msg: errorMsg(
+            busy ? 'ERR_BUSY' : 'ERR_AUTH',
+            busy ? 'the server is busy verifying other proofs: reconnect in a few seconds' : 'the mailbox proof does not verify for this challenge and realm',
+          ),
+        },
+        busy
+          ? { kind: 'close', conn, code: CLOSE.tryAgainLater, reason: 'busy' }
+          : { kind: 'close', conn, code: CLOSE.authFailed, reason: 'authentication failed' },
+      ];
+    }
+    this.counters.authOk++;
+    c.state = 'ready';
+    c.mailbox = result.mailbox;
+    const out: SignalAction[] = [];
+    const holders = this.mailboxes.get(result.mailbox) ?? [];
+    while (holders.length >= MAX_HOLDERS) {
+      const old = holders.shift()!;
+      const oc = this.conns.get(old);
+      if (oc) oc.mailbox = undefined;
+      out.push({ kind: 'send', conn: old, msg: errorMsg('ERR_REPLACED', 'a newer connection for this mailbox took this one\'s place') });
+      out.push({ kind: 'close', conn: old, code: CLOSE.replaced, reason: 'replaced' });
+    }
+    holders.push(conn);
+    this.mailboxes.set(result.mailbox, holders);
+    out.push({ kind: 'send', conn, msg: { t: 'ready', mailbox: result.mailbox, turn: this.o.turnInfo(conn, now) } });
+    return out;
+  }
+
+  closed(conn: number): void {
+    const c = this.conns.get(conn);
+    if (!c) return;
+    this.conns.delete(conn);
+    if (c.mailbox) {
+      const holders = this.mailboxes.get(c.mailbox);
+      if (holders) {
+        const i = holders.indexOf(conn);
+        if (i >= 0) holders.splice(i, 1);
+        if (holders.length === 0) this.mailboxes.delete(c.mailbox);
+      }
+    }
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+  get liveMailboxes(): number {
+    return this.mailboxes.size;
+  }
+}
+
+function errorMsg(code: string, message: string, id?: number): ServerMessage {
+  return id === undefined ? { t: 'error', code, message } : { t: 'error', code, message, id };
+}
+
+function b64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
+}
+
+export { RelayError };

@@ -1,0 +1,106 @@
+/**
+ * Allocate (RFC 8656 §7.2), after authentication (auth.ts). The steps as the
+ * RFC numbers them, and what this server does:
+ *
+ *  2. "The server checks if the 5-tuple is currently in use by an existing
+ *     allocation. If yes, the server rejects the request with a 437
+ *     (Allocation Mismatch) error" — unless it is a retransmission of the
+ *     request that made it, which gets the same success response again.
+ *  3. REQUESTED-TRANSPORT missing or malformed: 400; not UDP: 442.
+ *  4. DONT-FRAGMENT: accepted; Linux sends relayed UDP with DF set by default.
+ *  5. RESERVATION-TOKEN together with EVEN-PORT or REQUESTED-ADDRESS-FAMILY:
+ *     400. An unknown token: 508 (the shell finds none).
+ *  6. EVEN-PORT: honoured by the shell (even port, and the next one
+ *     reserved if R is set).
+ *  7. REQUESTED-ADDRESS-FAMILY unknown: 440 (RFC 8656 §7.2 says 440 for an
+ *     unsupported family too).
+ *  8. Quotas: the user's allocation count (486 Allocation Quota Reached) and
+ *     the server total (508 Insufficient Capacity).
+ *  Lifetime: max(default, min(requested, maximum)).
+ * The relay socket is bound by the shell (a `bind-relay` action); the
+ * success answer is sent from TurnCore.relayBound once it is.
+ */
+import { ErrorCode } from '../stun/constants';
+import type { StunMessage } from '../stun/message';
+import { TRANSPORT_UDP } from '../stun/constants';
+import type { Allocation, ClientTuple } from './allocation';
+import { readEvenPort, readLifetime, readRequestedFamily, readRequestedTransport, readReservationToken } from './attributes';
+import { hex, tupleKey, type TurnAction, type TurnCore } from './core';
+import { failure } from './responses';
+
+export interface RelayRequest {
+  tupleKey: string;
+  tuple: ClientTuple;
+  /** The Allocate request (bytes copied: the shell may reuse its buffers). */
+  message: StunMessage;
+  username: string;
+  key: Uint8Array;
+  family: 4 | 6;
+  lifetimeSec: number;
+  evenPort?: { reserveNext: boolean };
+  reservationToken?: Uint8Array;
+}
+
+export function handleAllocate<IO>(
+  core: TurnCore<IO>,
+  tuple: ClientTuple,
+  msg: StunMessage,
+  username: string,
+  key: Uint8Array,
+  existing: Allocation<IO> | undefined,
+  now: number,
+): TurnAction<IO>[] {
+  const reply = (code: number, reason?: string): TurnAction<IO>[] => [
+    { kind: 'send', to: tuple, bytes: failure(msg, code, { key, reason }) },
+  ];
+  // 2.
+  if (existing) {
+    if (existing.createdBy === hex(msg.transactionId)) return [{ kind: 'send', to: tuple, bytes: existing.createdResponse }];
+    return reply(ErrorCode.AllocationMismatch);
+  }
+  const k = tupleKey(tuple);
+  const pending = core.pending.get(k);
+  if (pending) {
+    return hex(pending.message.transactionId) === hex(msg.transactionId) ? [] : reply(ErrorCode.AllocationMismatch);
+  }
+  // 3.
+  const transport = readRequestedTransport(msg);
+  if (transport === undefined || transport === null) return reply(ErrorCode.BadRequest, 'Bad Request: REQUESTED-TRANSPORT missing');
+  if (transport !== TRANSPORT_UDP) return reply(ErrorCode.UnsupportedTransportProtocol);
+  // 5., 6., 7.
+  const token = readReservationToken(msg);
+  const even = readEvenPort(msg);
+  const family = readRequestedFamily(msg);
+  if (token === null || even === null) return reply(ErrorCode.BadRequest);
+  if (token && (even || family !== undefined)) return reply(ErrorCode.BadRequest);
+  if (family === null) return reply(ErrorCode.AddressFamilyNotSupported);
+  const fam = family ?? 4;
+  if (!core.config.families.includes(fam)) return reply(ErrorCode.AddressFamilyNotSupported);
+  const lifetime = readLifetime(msg);
+  if (lifetime === null) return reply(ErrorCode.BadRequest);
+  // 8.
+  if (core.table.userCount(username) >= core.config.userQuota) {
+    core.counters.quotaRejected++;
+    return reply(ErrorCode.AllocationQuotaReached);
+  }
+  if (core.table.size + core.pending.size >= core.config.totalQuota) {
+    core.counters.quotaRejected++;
+    return reply(ErrorCode.InsufficientCapacity);
+  }
+  const { defaultLifetimeSec: def, maxLifetimeSec: max } = core.config;
+  const lifetimeSec = Math.max(def, Math.min(lifetime ?? def, max));
+  const raw = msg.raw.slice();
+  const request: RelayRequest = {
+    tupleKey: k,
+    tuple,
+    message: { ...msg, raw, transactionId: raw.subarray(8, 20) },
+    username,
+    key,
+    family: fam,
+    lifetimeSec,
+    evenPort: even,
+    reservationToken: token ? token.slice() : undefined,
+  };
+  core.pending.set(k, request);
+  return [{ kind: 'bind-relay', request }];
+}

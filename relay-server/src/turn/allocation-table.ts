@@ -1,0 +1,86 @@
+/**
+ * All live allocations, found by the client 5-tuple: for UDP by (listener,
+ * client port, client IP), for TCP/TLS by connection id. Counts per user
+ * for quotas. Lookups on the hot path compare a number key then one string.
+ */
+import type { Allocation, ClientTuple } from './allocation';
+
+export class AllocationTable<IO = unknown> {
+  private readonly udp: Array<Map<number, Allocation<IO>>> = [];
+  private readonly stream = new Map<number, Allocation<IO>>();
+  private readonly perUser = new Map<string, number>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  userCount(username: string): number {
+    return this.perUser.get(username) ?? 0;
+  }
+
+  findUdp(listener: number, address: string, port: number): Allocation<IO> | undefined {
+    const m = this.udp[listener];
+    if (m === undefined) return undefined;
+    let a = m.get(port);
+    while (a !== undefined && a.tuple.address !== address) a = a.nextSamePort;
+    return a;
+  }
+
+  findStream(conn: number): Allocation<IO> | undefined {
+    return this.stream.get(conn);
+  }
+
+  find(t: ClientTuple): Allocation<IO> | undefined {
+    return t.transport === 'udp' ? this.findUdp(t.listener, t.address, t.port) : this.findStream(t.conn);
+  }
+
+  add(a: Allocation<IO>): void {
+    const t = a.tuple;
+    if (t.transport === 'udp') {
+      let m = this.udp[t.listener];
+      if (!m) m = this.udp[t.listener] = new Map();
+      a.nextSamePort = m.get(t.port);
+      m.set(t.port, a);
+    } else {
+      this.stream.set(t.conn, a);
+    }
+    this.perUser.set(a.username, this.userCount(a.username) + 1);
+    this.count++;
+  }
+
+  remove(a: Allocation<IO>): boolean {
+    const t = a.tuple;
+    let removed = false;
+    if (t.transport === 'udp') {
+      const m = this.udp[t.listener];
+      let c = m?.get(t.port);
+      if (c === a) {
+        if (a.nextSamePort) m!.set(t.port, a.nextSamePort);
+        else m!.delete(t.port);
+        removed = true;
+      } else {
+        while (c && c.nextSamePort !== a) c = c.nextSamePort;
+        if (c) {
+          c.nextSamePort = a.nextSamePort;
+          removed = true;
+        }
+      }
+    } else if (this.stream.get(t.conn) === a) {
+      this.stream.delete(t.conn);
+      removed = true;
+    }
+    if (removed) {
+      const n = this.userCount(a.username) - 1;
+      if (n > 0) this.perUser.set(a.username, n);
+      else this.perUser.delete(a.username);
+      this.count--;
+    }
+    return removed;
+  }
+
+  *all(): IterableIterator<Allocation<IO>> {
+    for (const m of this.udp) if (m) for (let a of m.values()) for (; a; a = a.nextSamePort!) yield a;
+    yield* this.stream.values();
+  }
+}

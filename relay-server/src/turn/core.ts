@@ -1,0 +1,355 @@
+/**
+ * The sans-IO STUN/TURN server core (style.md §8). The shells in ../net feed
+ * it what arrived, with the time; it answers with actions (send these bytes,
+ * bind a relay socket, send to a peer, release a socket) and never touches a
+ * socket or a clock itself. Hot-path lookups (ChannelData both ways, peer
+ * data) are plain methods returning the channel to use, so the shells relay
+ * media without allocating action objects per packet.
+ *
+ * Safe by default: nothing is stored for a request until it carries valid
+ * MESSAGE-INTEGRITY (stateless nonce); unauthenticated answers are rate
+ * limited per source IP in a bounded map; peers are checked by PeerPolicy;
+ * allocations are bounded per user and in total; any malformed input is
+ * dropped or answered 400 and never throws out of here.
+ */
+import { Attr, Class, ErrorCode, Method, isComprehensionRequired } from '../stun/constants';
+import { fingerprintOk } from '../stun/fingerprint';
+import { decodeStun, getAttr, type StunMessage } from '../stun/message';
+import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../stun/xor-address';
+import { BucketMap } from '../token-bucket';
+import { Allocation, type Channel, type ClientTuple } from './allocation';
+import { AllocationTable } from './allocation-table';
+import { authenticate } from './auth';
+import { handleAllocate, type RelayRequest } from './allocate';
+import { handleChannelBind } from './channel-bind';
+import { handleCreatePermission } from './create-permission';
+import { handleRefresh } from './refresh';
+import { handleSend } from './send-indication';
+import { NonceIssuer } from './nonce';
+import { PeerPolicy } from './peer-policy';
+import { failure, success } from './responses';
+import { StunWriter } from '../stun/message';
+import { fingerprintOf } from '../stun/fingerprint';
+
+export interface TurnCoreConfig {
+  realm: string;
+  authSecret: string;
+  nonceTtlSec: number;
+  defaultLifetimeSec: number;
+  maxLifetimeSec: number;
+  permissionLifetimeSec: number;
+  channelLifetimeSec: number;
+  userQuota: number;
+  totalQuota: number;
+  /** Relay address families this server can allocate. */
+  families: ReadonlyArray<4 | 6>;
+  allowPeers: string[];
+  /** Unauthenticated answers (401/438/400 before auth) per source IP. */
+  unauthRatePerSec: number;
+  unauthBurst: number;
+  unauthSources: number;
+}
+
+export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> = {
+  nonceTtlSec: 600,
+  defaultLifetimeSec: 600,
+  maxLifetimeSec: 3600,
+  permissionLifetimeSec: 300,
+  channelLifetimeSec: 600,
+  userQuota: 10,
+  totalQuota: 2000,
+  families: [4],
+  allowPeers: [],
+  unauthRatePerSec: 10,
+  unauthBurst: 30,
+  unauthSources: 4096,
+};
+
+export type TurnAction<IO = unknown> =
+  | { kind: 'send'; to: ClientTuple; bytes: Uint8Array }
+  | { kind: 'bind-relay'; request: RelayRequest }
+  | { kind: 'release-relay'; allocation: Allocation<IO> }
+  | { kind: 'to-peer'; allocation: Allocation<IO>; address: string; port: number; data: Uint8Array };
+
+/** Aggregate counters: never per user, address or call. */
+export interface TurnCounters {
+  allocationsCreated: number;
+  allocationsPeak: number;
+  rejectedUnauthenticated: number;
+  rateLimited: number;
+  peerDenied: number;
+  quotaRejected: number;
+  malformed: number;
+}
+
+/** Comprehension-required attributes this server understands (RFC 8489 §6.3.1: others → 420). */
+const KNOWN_REQUIRED = new Set<number>([
+  Attr.MappedAddress, Attr.Username, Attr.MessageIntegrity, Attr.ErrorCode, Attr.UnknownAttributes,
+  Attr.ChannelNumber, Attr.Lifetime, Attr.XorPeerAddress, Attr.Data, Attr.Realm, Attr.Nonce,
+  Attr.XorRelayedAddress, Attr.RequestedAddressFamily, Attr.EvenPort, Attr.RequestedTransport,
+  Attr.DontFragment, Attr.MessageIntegritySha256, Attr.PasswordAlgorithm, Attr.Userhash,
+  Attr.XorMappedAddress, Attr.ReservationToken, Attr.Priority, Attr.UseCandidate,
+]);
+
+export class TurnCore<IO = unknown> {
+  readonly config: TurnCoreConfig;
+  readonly table = new AllocationTable<IO>();
+  readonly nonces: NonceIssuer;
+  readonly policy: PeerPolicy;
+  readonly pending = new Map<string, RelayRequest>();
+  readonly counters: TurnCounters = {
+    allocationsCreated: 0,
+    allocationsPeak: 0,
+    rejectedUnauthenticated: 0,
+    rateLimited: 0,
+    peerDenied: 0,
+    quotaRejected: 0,
+    malformed: 0,
+  };
+  private readonly unauthLimiter: BucketMap;
+  private nextId = 1;
+
+  constructor(config: Partial<TurnCoreConfig> & Pick<TurnCoreConfig, 'realm' | 'authSecret'>, nonceKey?: Uint8Array) {
+    this.config = { ...DEFAULT_TURN_CONFIG, ...config };
+    this.nonces = new NonceIssuer(this.config.nonceTtlSec, nonceKey);
+    this.policy = new PeerPolicy(this.config.allowPeers);
+    this.unauthLimiter = new BucketMap(this.config.unauthRatePerSec, this.config.unauthBurst, this.config.unauthSources);
+  }
+
+  newId(): number {
+    return this.nextId++;
+  }
+
+  // ───────────────────────────── control path ─────────────────────────────
+
+  /**
+   * Anything from a client that is not ChannelData: a STUN request or
+   * indication. `stunOnly` listeners (the alternate port) answer Binding only.
+   */
+  handleMessage(tuple: ClientTuple, bytes: Uint8Array, now: number, stunOnly = false): TurnAction<IO>[] {
+    const d = decodeStun(bytes);
+    if (!d.ok) {
+      this.counters.malformed++;
+      return [];
+    }
+    const msg = d.value;
+    if (!fingerprintOk(msg)) {
+      this.counters.malformed++;
+      return [];
+    }
+    if (msg.cls === Class.Indication) {
+      if (msg.method === Method.Send && !stunOnly) return handleSend(this, tuple, msg, now);
+      return []; // Binding indications are keepalives; anything else is ignored.
+    }
+    if (msg.cls !== Class.Request) return []; // responses are not for a server
+    if (msg.method === Method.Binding) return this.binding(tuple, msg);
+
+    const send = (b: Uint8Array): TurnAction<IO>[] => [{ kind: 'send', to: tuple, bytes: b }];
+    if (stunOnly) return this.unauthenticated(tuple, now, failure(msg, ErrorCode.BadRequest, { reason: 'Bad Request: this port answers Binding only' }));
+    const unknown = msg.attributes.map((a) => a.type).filter((t) => isComprehensionRequired(t) && !KNOWN_REQUIRED.has(t));
+    if (unknown.length > 0) {
+      return this.unauthenticated(tuple, now, failure(msg, ErrorCode.UnknownAttribute, { unknown }));
+    }
+    const isTurn =
+      msg.method === Method.Allocate ||
+      msg.method === Method.Refresh ||
+      msg.method === Method.CreatePermission ||
+      msg.method === Method.ChannelBind;
+    if (!isTurn) return this.unauthenticated(tuple, now, failure(msg, ErrorCode.BadRequest, { reason: 'Bad Request: unknown method' }));
+
+    const existing = this.table.find(tuple);
+    const auth = authenticate(msg, tuple.address, now, {
+      realm: this.config.realm,
+      secret: this.config.authSecret,
+      nonces: this.nonces,
+      // A REST username's expiry bounds when allocations may be made; requests
+      // inside an allocation it already made keep working (docs/relay.md).
+      enforceExpiry: !existing,
+    });
+    if (!auth.ok) {
+      this.counters.rejectedUnauthenticated++;
+      const challenge = auth.challenge
+        ? { realm: this.config.realm, nonce: this.nonces.issue(tuple.address, now) }
+        : {};
+      return this.unauthenticated(tuple, now, failure(msg, auth.code, { ...challenge, reason: auth.reason }));
+    }
+    // From here the request is authenticated; answers carry MESSAGE-INTEGRITY.
+    if (existing && existing.username !== auth.username && msg.method !== Method.Allocate) {
+      return send(failure(msg, ErrorCode.WrongCredentials, { key: auth.key }));
+    }
+    switch (msg.method) {
+      case Method.Allocate:
+        return handleAllocate(this, tuple, msg, auth.username, auth.key, existing, now);
+      case Method.Refresh:
+        return handleRefresh(this, tuple, msg, auth.key, existing, now);
+      case Method.CreatePermission:
+        return handleCreatePermission(this, tuple, msg, auth.key, existing, now);
+      default:
+        return handleChannelBind(this, tuple, msg, auth.key, existing, now);
+    }
+  }
+
+  /** Answer to a request that is not (yet) authenticated: rate limited per source IP. */
+  private unauthenticated(tuple: ClientTuple, now: number, bytes: Uint8Array): TurnAction<IO>[] {
+    if (!this.unauthLimiter.take(tuple.address, now)) {
+      this.counters.rateLimited++;
+      return [];
+    }
+    return [{ kind: 'send', to: tuple, bytes }];
+  }
+
+  /** Binding (RFC 8489 §6.3.1): XOR-MAPPED-ADDRESS of the source; no auth, no state. */
+  private binding(tuple: ClientTuple, msg: StunMessage): TurnAction<IO>[] {
+    const mapped = encodeXorAddress({ family: tuple.family, address: tuple.address, port: tuple.port }, msg.transactionId);
+    return [{ kind: 'send', to: tuple, bytes: success(msg, [[Attr.XorMappedAddress, mapped]]) }];
+  }
+
+  /** The shell bound (or failed to bind) the relay socket for a pending Allocate. */
+  relayBound(
+    req: RelayRequest,
+    result: { ok: true; relayed: TransportAddress; io: IO; reservationToken?: Uint8Array } | { ok: false },
+    now: number,
+  ): TurnAction<IO>[] {
+    if (this.pending.get(req.tupleKey) !== req) {
+      // The client went away while we were binding: give the socket back.
+      if (result.ok) {
+        const orphan = new Allocation<IO>(0, req.tuple, req.username, req.key, result.relayed, 0, '', new Uint8Array(0));
+        orphan.io = result.io;
+        return [{ kind: 'release-relay', allocation: orphan }];
+      }
+      return [];
+    }
+    this.pending.delete(req.tupleKey);
+    const msg = req.message;
+    if (!result.ok) return [{ kind: 'send', to: req.tuple, bytes: failure(msg, ErrorCode.InsufficientCapacity, { key: req.key }) }];
+    const attrs: Array<[number, Uint8Array]> = [
+      [Attr.XorRelayedAddress, encodeXorAddress(result.relayed, msg.transactionId)],
+      [Attr.Lifetime, u32(req.lifetimeSec)],
+    ];
+    if (result.reservationToken) attrs.push([Attr.ReservationToken, result.reservationToken]);
+    attrs.push([
+      Attr.XorMappedAddress,
+      encodeXorAddress({ family: req.tuple.family, address: req.tuple.address, port: req.tuple.port }, msg.transactionId),
+    ]);
+    const response = success(msg, attrs, req.key);
+    const a = new Allocation<IO>(
+      this.newId(),
+      req.tuple,
+      req.username,
+      req.key,
+      result.relayed,
+      now + req.lifetimeSec * 1000,
+      hex(msg.transactionId),
+      response,
+    );
+    a.io = result.io;
+    this.table.add(a);
+    this.counters.allocationsCreated++;
+    if (this.table.size > this.counters.allocationsPeak) this.counters.allocationsPeak = this.table.size;
+    return [{ kind: 'send', to: req.tuple, bytes: response }];
+  }
+
+  /** Remove an allocation (expiry, LIFETIME 0, closed stream). */
+  release(a: Allocation<IO>): TurnAction<IO>[] {
+    return this.table.remove(a) ? [{ kind: 'release-relay', allocation: a }] : [];
+  }
+
+  /** A TCP/TLS client connection closed: its allocation goes with it (RFC 8656 §3.1). */
+  connectionClosed(conn: number): TurnAction<IO>[] {
+    for (const [k, p] of this.pending) if (p.tuple.conn === conn && p.tuple.transport !== 'udp') this.pending.delete(k);
+    const a = this.table.findStream(conn);
+    return a ? this.release(a) : [];
+  }
+
+  /** Periodic housekeeping: expire allocations, permissions, channels. */
+  tick(now: number): TurnAction<IO>[] {
+    const out: TurnAction<IO>[] = [];
+    for (const a of [...this.table.all()]) {
+      if (a.expiresAt <= now) out.push(...this.release(a));
+      else a.expire(now);
+    }
+    return out;
+  }
+
+  // ─────────────────────────────── hot path ───────────────────────────────
+
+  /** ChannelData from a UDP client: the bound, permitted channel, or undefined (drop). */
+  channelFromUdpClient(listener: number, address: string, port: number, channel: number, now: number): Channel<IO> | undefined {
+    const a = this.table.findUdp(listener, address, port);
+    if (a === undefined) return undefined;
+    return this.permittedChannel(a, channel, now);
+  }
+
+  /** ChannelData from a TCP/TLS client connection. */
+  channelFromStreamClient(conn: number, channel: number, now: number): Channel<IO> | undefined {
+    const a = this.table.findStream(conn);
+    if (a === undefined) return undefined;
+    return this.permittedChannel(a, channel, now);
+  }
+
+  private permittedChannel(a: Allocation<IO>, channel: number, now: number): Channel<IO> | undefined {
+    const ch = a.channels.get(channel);
+    if (ch === undefined || ch.expiresAt <= now) return undefined;
+    const perm = a.permissions.get(ch.peerAddress);
+    if (perm === undefined || perm <= now) return undefined;
+    a.relayed++;
+    return ch;
+  }
+
+  /**
+   * A datagram from a peer on `a`'s relay socket (RFC 8656 §11.3, §12.6):
+   * a Channel to use ChannelData, null to use a Data indication, undefined
+   * to drop (no permission for that peer IP).
+   */
+  fromPeer(a: Allocation<IO>, address: string, port: number, now: number): Channel<IO> | null | undefined {
+    const perm = a.permissions.get(address);
+    if (perm === undefined || perm <= now) return undefined;
+    a.relayed++;
+    const ch = a.channelByPeer(address, port);
+    return ch !== undefined && ch.expiresAt > now ? ch : null;
+  }
+
+  /** Data indication (RFC 8656 §11.3) carrying `data` from a peer. */
+  dataIndication(a: Allocation<IO>, address: string, port: number, data: Uint8Array): Uint8Array {
+    const txid = crypto.getRandomValues(new Uint8Array(12));
+    const w = new StunWriter(Method.Data, Class.Indication, txid);
+    w.add(Attr.XorPeerAddress, encodeXorAddress({ family: a.relayedAddress.family, address, port }, txid));
+    w.add(Attr.Data, data);
+    return w.finish({ fingerprint: fingerprintOf });
+  }
+
+  /** Decode and policy-check every XOR-PEER-ADDRESS of a request. */
+  peerAddresses(msg: StunMessage): { ok: true; peers: TransportAddress[] } | { ok: false; code: number; reason?: string } {
+    const peers: TransportAddress[] = [];
+    for (const at of msg.attributes) {
+      if (at.type !== Attr.XorPeerAddress) continue;
+      const d = decodeXorAddress(msg.raw.subarray(at.offset, at.offset + at.length), msg.transactionId);
+      if (!d.ok) return { ok: false, code: ErrorCode.BadRequest };
+      peers.push(d.value);
+    }
+    if (peers.length === 0) return { ok: false, code: ErrorCode.BadRequest, reason: 'Bad Request: no XOR-PEER-ADDRESS' };
+    for (const p of peers) {
+      if (!this.policy.check(p.address).allowed) {
+        this.counters.peerDenied++;
+        return { ok: false, code: ErrorCode.Forbidden, reason: 'Forbidden: peer address not allowed' };
+      }
+    }
+    return { ok: true, peers };
+  }
+}
+
+export function tupleKey(t: ClientTuple): string {
+  return `${t.transport}|${t.listener}|${t.conn}|${t.address}|${t.port}`;
+}
+
+export function u32(v: number): Uint8Array {
+  return new Uint8Array([v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff]);
+}
+
+export function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+export { getAttr };

@@ -1,0 +1,25 @@
+/**
+ * Send indication (RFC 8656 §11.2): indications are not authenticated; the
+ * 5-tuple must have an allocation and the peer IP a permission, else the
+ * indication is silently discarded. XOR-PEER-ADDRESS and DATA are required.
+ * DONT-FRAGMENT is ignored (Linux sets DF by default).
+ */
+import { Attr } from '../stun/constants';
+import { getAttr, type StunMessage } from '../stun/message';
+import { decodeXorAddress } from '../stun/xor-address';
+import type { ClientTuple } from './allocation';
+import { readData } from './attributes';
+import type { TurnAction, TurnCore } from './core';
+
+export function handleSend<IO>(core: TurnCore<IO>, tuple: ClientTuple, msg: StunMessage, now: number): TurnAction<IO>[] {
+  const a = core.table.find(tuple);
+  if (!a) return [];
+  const pa = getAttr(msg, Attr.XorPeerAddress);
+  const data = readData(msg);
+  if (!pa || !data) return [];
+  const peer = decodeXorAddress(msg.raw.subarray(pa.offset, pa.offset + pa.length), msg.transactionId);
+  if (!peer.ok || peer.value.family !== a.relayedAddress.family) return [];
+  if (!a.hasPermission(peer.value.address, now)) return [];
+  a.relayed++;
+  return [{ kind: 'to-peer', allocation: a, address: peer.value.address, port: peer.value.port, data }];
+}
