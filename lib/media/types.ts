@@ -26,6 +26,10 @@ export interface MediaStartOptions {
   outputDeviceId?: string;
   /** Test hook: decrypt with a wrong key, so the peer's audio must be dropped (silence, counted). */
   corruptRecvKey?: boolean;
+  /** Test hook: send a generated sine of this frequency instead of the microphone (no getUserMedia). */
+  testToneHz?: number;
+  /** Test hook: force one encoded-transform API where both exist ('legacy' = createEncodedStreams). */
+  transformApi?: 'script' | 'legacy';
 }
 
 export type PathKind = 'p2p' | 'relay' | 'unknown';

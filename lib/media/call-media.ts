@@ -1,0 +1,256 @@
+/**
+ * CallMedia: one call's audio, end to end (types.ts is the contract).
+ *
+ *   microphone ─▶ sender ─▶ [frame worker: encrypt] ─▶ RTP ─▶ network
+ *   network ─▶ RTP ─▶ [frame worker: decrypt or drop] ─▶ decoder ─▶ <audio> + analyser
+ *
+ * `create` does everything that must happen before negotiation, in order:
+ *   1. check that this context can encrypt frames at all (no encoded
+ *      transform → no call: Hush never sends clear audio);
+ *   2. open the microphone (typed ERR_MIC_DENIED / ERR_NO_MICROPHONE);
+ *   3. start the frame worker and import both frame secrets into it, then wipe
+ *      every copy on this side (the options' arrays included);
+ *   4. create the RTCPeerConnection (relay-only in privacy mode, max-bundle),
+ *      addTrack, and attach both transforms to that transceiver at once:
+ *      never later in `ontrack` (lab-notes TRAP, frame-worker-client.ts).
+ * The callee's offer reuses this transceiver (JSEP §5.10: an m= section is
+ * matched to an unassociated transceiver that addTrack created), so its
+ * receiver transform is in place before the first packet too.
+ *
+ * Signalling methods run one at a time in call order (`serial`), so a
+ * candidate that arrives while a (re-)offer is being applied waits for it;
+ * candidates that arrive before any remote description are queued.
+ */
+import { MediaError, transformError, webrtcError } from './errors';
+import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
+import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
+import { selectedPath } from './path';
+import { RemotePlayback } from './remote-playback';
+import { rtpAudioStats } from './rtp-stats';
+import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, PathKind } from './types';
+
+const FRAME_SECRET_LEN = 32;
+
+function checkSecret(s: unknown, name: string): asserts s is Uint8Array {
+  if (!(s instanceof Uint8Array) || s.length !== FRAME_SECRET_LEN) {
+    throw transformError(`${name} must be ${FRAME_SECRET_LEN} bytes`);
+  }
+}
+
+export class CallMedia implements CallMediaApi {
+  private readonly pendingCandidates: (RTCIceCandidateInit | null)[] = [];
+  private serial: Promise<unknown> = Promise.resolve();
+  private stateChain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly pc: RTCPeerConnection,
+    private readonly transceiver: RTCRtpTransceiver,
+    private readonly local: LocalAudio,
+    private readonly frames: FrameWorkerClient,
+    private readonly playback: RemotePlayback,
+    private readonly onEvent: (e: MediaEvent) => void,
+  ) {}
+
+  static async create(opts: MediaStartOptions, onEvent: (e: MediaEvent) => void): Promise<CallMedia> {
+    let local: LocalAudio | undefined;
+    let frames: FrameWorkerClient | undefined;
+    let pc: RTCPeerConnection | undefined;
+    // The worker gets its own copies; these are wiped in `finally` whatever happens.
+    const sendCopy = opts.sendFrameSecret instanceof Uint8Array ? opts.sendFrameSecret.slice() : undefined;
+    const recvCopy = opts.recvFrameSecret instanceof Uint8Array ? opts.recvFrameSecret.slice() : undefined;
+    let me: CallMedia | undefined;
+    try {
+      checkSecret(sendCopy, 'the send frame secret');
+      checkSecret(recvCopy, 'the receive frame secret');
+      if (opts.corruptRecvKey) recvCopy[0] = recvCopy[0]! ^ 0xff; // test hook: every incoming frame must fail authentication
+
+      if (typeof RTCPeerConnection !== 'function') {
+        throw new MediaError('ERR_WEBRTC', 'This browser context has no WebRTC. Update the browser, then call again.');
+      }
+      const api = availableTransformApi(opts.transformApi);
+      if (!api) throw transformError('no encoded transform API');
+
+      local = opts.testToneHz ? openTestTone(opts.testToneHz) : await openMicrophone(opts.inputDeviceId);
+
+      frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message));
+      await frames.importSecrets(sendCopy, recvCopy);
+      opts.sendFrameSecret.fill(0);
+      opts.recvFrameSecret.fill(0);
+
+      const config: RTCConfiguration & { encodedInsertableStreams?: boolean } = {
+        iceServers: opts.iceServers,
+        iceTransportPolicy: opts.relayOnly ? 'relay' : 'all',
+        bundlePolicy: 'max-bundle',
+        rtcpMuxPolicy: 'require',
+      };
+      if (api === 'legacy') config.encodedInsertableStreams = true;
+      try {
+        pc = new RTCPeerConnection(config);
+      } catch (e) {
+        throw webrtcError('setting up (check the relay server settings in Hush\'s options)', e);
+      }
+      const sender = pc.addTrack(local.track, local.stream);
+      const transceiver = pc.getTransceivers().find((t) => t.sender === sender);
+      if (!transceiver) throw webrtcError('adding the microphone', new Error('no transceiver'));
+      frames.attach(transceiver); // before any negotiation: see the file header
+
+      const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message));
+      me = new CallMedia(pc, transceiver, local, frames, playback, onEvent);
+      me.wire();
+      return me;
+    } catch (e) {
+      local?.stop();
+      frames?.terminate();
+      pc?.close();
+      if (opts.sendFrameSecret instanceof Uint8Array) opts.sendFrameSecret.fill(0);
+      if (opts.recvFrameSecret instanceof Uint8Array) opts.recvFrameSecret.fill(0);
+      throw e instanceof MediaError ? e : webrtcError('starting the call', e);
+    } finally {
+      sendCopy?.fill(0);
+      recvCopy?.fill(0);
+    }
+  }
+
+  private wire(): void {
+    const pc = this.pc;
+    pc.onicecandidate = (ev) => {
+      if (this.closed) return;
+      this.onEvent({ type: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
+    };
+    pc.ontrack = (ev) => {
+      // Playback only: the receiver transform is already on this transceiver.
+      if (ev.track.kind === 'audio') this.playback.attach(ev.track);
+    };
+    pc.onconnectionstatechange = () => this.emitState();
+    pc.oniceconnectionstatechange = () => this.emitState();
+    // A mid-call path switch (ICE restart, a better pair) changes the path without a state change.
+    const ice = this.transceiver.sender.transport?.iceTransport as
+      | (RTCIceTransport & { onselectedcandidatepairchange?: (() => void) | null })
+      | undefined;
+    if (ice && 'onselectedcandidatepairchange' in ice) ice.onselectedcandidatepairchange = () => this.emitState();
+  }
+
+  /** Emit the state as of now, with the path read from getStats; events leave in the order of the changes. */
+  private emitState(): void {
+    if (this.closed) return;
+    const connection = this.pc.connectionState;
+    const ice = this.pc.iceConnectionState;
+    this.stateChain = this.stateChain.then(async () => {
+      const path = await this.currentPath();
+      if (!this.closed) this.onEvent({ type: 'state', connection, ice, path });
+    });
+  }
+
+  private emitError(code: MediaError['code'], message: string): void {
+    if (!this.closed) this.onEvent({ type: 'error', code, message });
+  }
+
+  private async currentPath(): Promise<PathKind> {
+    try {
+      return selectedPath(await this.pc.getStats()).path;
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  /** Run signalling steps one at a time, in call order. */
+  private run<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(async () => {
+      if (this.closed) throw new MediaError('ERR_WEBRTC', 'The call has already ended. Call again to talk.');
+      try {
+        return await fn();
+      } catch (e) {
+        throw webrtcError(doing, e);
+      }
+    });
+    this.serial = next.catch(() => {});
+    return next;
+  }
+
+  createOffer(opts: { iceRestart?: boolean } = {}): Promise<string> {
+    return this.run('creating the offer', async () => {
+      const offer = await this.pc.createOffer({ iceRestart: !!opts.iceRestart });
+      await this.pc.setLocalDescription(offer);
+      return this.pc.localDescription!.sdp;
+    });
+  }
+
+  acceptOffer(sdp: string): Promise<string> {
+    return this.run('accepting the offer', async () => {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.flushCandidates();
+      const answer = await this.pc.createAnswer();
+      await this.pc.setLocalDescription(answer);
+      return this.pc.localDescription!.sdp;
+    });
+  }
+
+  setAnswer(sdp: string): Promise<void> {
+    return this.run('applying the answer', async () => {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      await this.flushCandidates();
+    });
+  }
+
+  addRemoteCandidate(candidate: RTCIceCandidateInit | null): Promise<void> {
+    return this.run('adding a network candidate', async () => {
+      if (!this.pc.remoteDescription) {
+        this.pendingCandidates.push(candidate);
+        return;
+      }
+      await this.addCandidate(candidate);
+    });
+  }
+
+  private async flushCandidates(): Promise<void> {
+    for (const c of this.pendingCandidates.splice(0)) await this.addCandidate(c);
+  }
+
+  private async addCandidate(candidate: RTCIceCandidateInit | null): Promise<void> {
+    if (candidate === null || !candidate.candidate) {
+      // End of candidates: a hint only; browsers that reject the empty form lose nothing.
+      await this.pc.addIceCandidate().catch(() => {});
+      return;
+    }
+    await this.pc.addIceCandidate(candidate);
+  }
+
+  setMuted(muted: boolean): void {
+    this.local.track.enabled = !muted;
+  }
+
+  async stats(): Promise<CallStats> {
+    const [report, frames] = await Promise.all([
+      this.pc.getStats().catch(() => new Map<string, unknown>()),
+      this.frames.counters(),
+    ]);
+    const { roundTripMs, ...path } = selectedPath(report);
+    const rtp = rtpAudioStats(report);
+    const out: CallStats = {
+      ...path,
+      ...rtp,
+      frames: {
+        encrypted: frames.encrypted,
+        decrypted: frames.decrypted,
+        dropped: frames.dropped,
+        authFailed: frames.authFailed,
+      },
+    };
+    if (roundTripMs !== undefined) out.roundTripMs = roundTripMs;
+    return out;
+  }
+
+  analyseRemote(): AudioAnalysis {
+    return this.playback.analyse();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.local.stop();
+    this.pc.close();
+    this.frames.terminate();
+    this.playback.close();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The frame pipelines of one call: TransformStreams that replace each encoded
+ * audio frame's payload (RTCEncodedAudioFrame.data, WebRTC Encoded Transform
+ * §5) by its AES-GCM ciphertext on the way out, and by its plaintext on the
+ * way in. The cipher is lib/crypto/frame-cipher.ts; this file only moves
+ * frames. It knows nothing of workers, so it runs (and is tested) in node.
+ *
+ * Dropping, the one rule that matters: a frame that fails to decrypt (wrong
+ * key, tampered, replayed, stale, malformed) is NOT enqueued; the decoder
+ * sees a lost packet and conceals it. Ciphertext or garbage never reaches the
+ * decoder. Symmetrically, a frame that fails to encrypt is not sent at all:
+ * never in clear. Every drop is counted.
+ *
+ * The `ready` promise gates both pipelines on the keys: a frame that arrives
+ * before they are imported waits for them rather than passing through.
+ */
+import type { FrameDecryptor, FrameEncryptor } from '../crypto/frame-cipher';
+import type { FrameCounters } from './worker-protocol';
+
+/** The part of RTCEncodedAudioFrame we touch. */
+export interface EncodedFrameLike {
+  data: ArrayBuffer;
+}
+
+export interface FrameCiphers {
+  encryptor: FrameEncryptor;
+  decryptor: FrameDecryptor;
+}
+
+/** The bytes of `u` as an ArrayBuffer of exactly its length (what `frame.data =` needs). */
+function exactBuffer(u: Uint8Array): ArrayBuffer {
+  if (u.byteOffset === 0 && u.byteLength === u.buffer.byteLength && u.buffer instanceof ArrayBuffer) return u.buffer;
+  return u.slice().buffer as ArrayBuffer;
+}
+
+export class FramePipelines {
+  private encryptFailed = 0;
+  private ciphers?: FrameCiphers;
+
+  constructor(private readonly ready: Promise<FrameCiphers>) {
+    ready.then((c) => (this.ciphers = c)).catch(() => {});
+  }
+
+  /** Outgoing: plaintext encoded frame → header ‖ ciphertext ‖ tag. */
+  encrypting<F extends EncodedFrameLike>(): TransformStream<F, F> {
+    return new TransformStream<F, F>({
+      transform: async (frame, controller) => {
+        const { encryptor } = await this.ready;
+        try {
+          const out = await encryptor.encrypt(new Uint8Array(frame.data));
+          frame.data = exactBuffer(out);
+        } catch {
+          this.encryptFailed++;
+          return; // dropped: never sent in clear
+        }
+        controller.enqueue(frame);
+      },
+    });
+  }
+
+  /** Incoming: ciphertext frame → plaintext frame, or nothing (dropped and counted). */
+  decrypting<F extends EncodedFrameLike>(): TransformStream<F, F> {
+    return new TransformStream<F, F>({
+      transform: async (frame, controller) => {
+        const { decryptor } = await this.ready;
+        const r = await decryptor.decrypt(new Uint8Array(frame.data));
+        if (!r.ok) return; // counted in decryptor.stats
+        frame.data = exactBuffer(r.value);
+        controller.enqueue(frame);
+      },
+    });
+  }
+
+  /** The counters so far; zeros before the keys are imported. */
+  counters(): FrameCounters {
+    if (!this.ciphers) return { encrypted: 0, decrypted: 0, dropped: 0, authFailed: 0, encryptFailed: this.encryptFailed };
+    const { encryptor, decryptor } = this.ciphers;
+    return {
+      encrypted: encryptor.encrypted,
+      decrypted: decryptor.stats.decrypted,
+      dropped: decryptor.dropped,
+      authFailed: decryptor.stats.auth,
+      encryptFailed: this.encryptFailed,
+    };
+  }
+}

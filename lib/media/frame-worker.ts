@@ -1,0 +1,108 @@
+/**
+ * The frame worker: one dedicated worker per call runs both frame pipelines
+ * (frame-transform.ts), off the page's main thread, with keys the page never
+ * keeps (W3C WebRTC Encoded Transform, §4 RTCRtpScriptTransform).
+ *
+ * Frames reach it one of two ways:
+ *   - `rtctransform` events (RTCRtpScriptTransform: Chromium, Firefox,
+ *     Safari), whose `transformer.options` is a TransformOptions naming the side;
+ *   - a `streams` message carrying the readable/writable pair of the legacy
+ *     `createEncodedStreams()` (old Chromium only), transferred by the page.
+ *
+ * Secrets arrive once in `init`; they are imported as non-extractable keys,
+ * the received bytes are wiped in `finally`, and only then does the worker
+ * answer `ready` (the page then wipes its own copies).
+ *
+ * Caveat: the DOM lib the project compiles against has no worker-scope
+ * encoded-transform types, so the few used here are declared locally.
+ */
+import { FrameDecryptor, FrameEncryptor } from '../crypto/frame-cipher';
+import { FramePipelines, type EncodedFrameLike, type FrameCiphers } from './frame-transform';
+import {
+  isTransformOptions,
+  unhandled,
+  type PageToWorker,
+  type TransformSide,
+  type WorkerToPage,
+} from './worker-protocol';
+
+interface ScriptTransformer {
+  readonly readable: ReadableStream<EncodedFrameLike>;
+  readonly writable: WritableStream<EncodedFrameLike>;
+  readonly options: unknown;
+}
+
+interface FrameWorkerScope {
+  onmessage: ((ev: MessageEvent<PageToWorker>) => void) | null;
+  onrtctransform: ((ev: { transformer: ScriptTransformer }) => void) | null;
+  postMessage(msg: WorkerToPage): void;
+}
+
+const scope = globalThis as unknown as FrameWorkerScope;
+
+let resolveCiphers!: (c: FrameCiphers) => void;
+let rejectCiphers!: (e: unknown) => void;
+const ready = new Promise<FrameCiphers>((res, rej) => {
+  resolveCiphers = res;
+  rejectCiphers = rej;
+});
+ready.catch(() => {}); // reported through an `error` message; pipelines then stall, never pass clear frames
+const pipelines = new FramePipelines(ready);
+
+function post(msg: WorkerToPage): void {
+  scope.postMessage(msg);
+}
+
+async function importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array): Promise<void> {
+  try {
+    const [encryptor, decryptor] = await Promise.all([
+      FrameEncryptor.create(sendSecret),
+      FrameDecryptor.create(recvSecret),
+    ]);
+    resolveCiphers({ encryptor, decryptor });
+    post({ kind: 'ready' });
+  } catch (e) {
+    rejectCiphers(e);
+    post({ kind: 'error', message: `frame keys could not be imported (${e instanceof Error ? e.name : typeof e})` });
+  } finally {
+    sendSecret.fill(0);
+    recvSecret.fill(0);
+  }
+}
+
+function run(side: TransformSide, readable: ReadableStream<EncodedFrameLike>, writable: WritableStream<EncodedFrameLike>): void {
+  const transform = side === 'send' ? pipelines.encrypting() : pipelines.decrypting();
+  readable
+    .pipeThrough(transform)
+    .pipeTo(writable)
+    .catch((e: unknown) => {
+      // A closed call ends its streams too; only report while keys are live.
+      post({ kind: 'error', message: `${side} frame pipeline stopped (${e instanceof Error ? e.name : typeof e})` });
+    });
+}
+
+scope.onrtctransform = (ev) => {
+  const t = ev.transformer;
+  if (!isTransformOptions(t.options)) {
+    post({ kind: 'error', message: 'transform created without a side' });
+    return;
+  }
+  run(t.options.side, t.readable, t.writable);
+};
+
+scope.onmessage = (ev) => {
+  const msg = ev.data;
+  switch (msg.kind) {
+    case 'init':
+      void importSecrets(msg.sendSecret, msg.recvSecret);
+      return;
+    case 'streams':
+      run(msg.side, msg.readable as ReadableStream<EncodedFrameLike>, msg.writable as WritableStream<EncodedFrameLike>);
+      return;
+    case 'counters':
+      post({ kind: 'counters', id: msg.id, counters: pipelines.counters() });
+      return;
+    default:
+      unhandled(msg);
+  }
+};

@@ -1,0 +1,178 @@
+/**
+ * The audio self-test: a whole encrypted call inside one page. Two CallMedia
+ * instances, caller and callee, are wired straight into each other (offer,
+ * answer and candidates passed in-process, like jitsi's Context.spec and
+ * simple-peer's two-peer tests), with one random frame secret per direction,
+ * crossed: caller.send = callee.recv and callee.send = caller.recv.
+ *
+ * So the microphone goes through everything a real call uses (voice
+ * processing, Opus, the frame worker's AES-GCM, RTP over ICE on this machine,
+ * decryption, the decoder, playback) and a person hears themselves: the
+ * product's "Audio self-test". The tests drive it through the selftest page.
+ *
+ * Caveat: on a machine with other interfaces, Chromium pairs those first; with
+ * `loopbackOnly` only 127.0.0.1/::1 candidates are passed across (Chromium
+ * needs --allow-loopback-in-peer-connection to gather them at all).
+ */
+import { CallMedia } from './call-media';
+import { isLoopbackAddress, parseCandidate } from './candidate';
+import { MediaError } from './errors';
+import type { AudioAnalysis, CallStats, MediaEvent, MediaStartOptions, Role } from './types';
+
+export interface LoopbackOptions {
+  /** Test hook: the side(s) whose receive key is corrupted (they must hear silence). */
+  corruptRecvKey?: Role | 'both';
+  /** Test hook: the callee sends this sine instead of the microphone, so each direction carries its own tone. */
+  calleeToneHz?: number;
+  /** Pass only loopback candidates across. */
+  loopbackOnly?: boolean;
+  transformApi?: MediaStartOptions['transformApi'];
+  inputDeviceId?: string;
+  outputDeviceId?: string;
+  /** Give up if not connected within this time. */
+  timeoutMs?: number;
+}
+
+export interface LoopbackTimings {
+  /** createOffer called → both peer connections 'connected'. */
+  connectMs: number;
+}
+
+export type PerSide<T> = Record<Role, T>;
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+function randomSecret(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(32));
+}
+
+export class LoopbackCall {
+  private constructor(
+    private readonly media: PerSide<CallMedia>,
+    readonly timings: LoopbackTimings,
+    /** Every event each side emitted, in order (candidates carry addresses: never log them). */
+    readonly events: PerSide<MediaEvent[]>,
+  ) {}
+
+  static async start(opts: LoopbackOptions = {}): Promise<LoopbackCall> {
+    const callerToCallee = randomSecret();
+    const calleeToCaller = randomSecret();
+    const events: PerSide<MediaEvent[]> = { caller: [], callee: [] };
+    const connected: PerSide<() => void> = { caller: () => {}, callee: () => {} };
+    const failed: PerSide<(e: Error) => void> = { caller: () => {}, callee: () => {} };
+    const both = Promise.all(
+      (['caller', 'callee'] as const).map(
+        (role) =>
+          new Promise<void>((resolve, reject) => {
+            connected[role] = resolve;
+            failed[role] = reject;
+          }),
+      ),
+    );
+    both.catch(() => {});
+    const peers: Partial<PerSide<CallMedia>> = {};
+    const other = (role: Role): Role => (role === 'caller' ? 'callee' : 'caller');
+
+    const onEvent = (role: Role) => (e: MediaEvent) => {
+      events[role].push(e);
+      switch (e.type) {
+        case 'candidate': {
+          if (e.candidate && opts.loopbackOnly) {
+            const c = parseCandidate(e.candidate.candidate ?? '');
+            if (!c || !isLoopbackAddress(c.address)) return;
+          }
+          peers[other(role)]?.addRemoteCandidate(e.candidate).catch((err: unknown) => failed[role](err as Error));
+          return;
+        }
+        case 'state':
+          if (e.connection === 'connected') connected[role]();
+          if (e.connection === 'failed') failed[role](new MediaError('ERR_WEBRTC', `the ${role} could not connect`));
+          return;
+        case 'error':
+          failed[role](new MediaError(e.code, e.message));
+          return;
+      }
+    };
+
+    const corrupt = (role: Role) => opts.corruptRecvKey === role || opts.corruptRecvKey === 'both';
+    const base = { callId: 'selftest', iceServers: [], relayOnly: false, transformApi: opts.transformApi };
+    try {
+      peers.caller = await CallMedia.create(
+        {
+          ...base,
+          role: 'caller',
+          // Copies: each engine wipes the arrays it is given.
+          sendFrameSecret: callerToCallee.slice(),
+          recvFrameSecret: calleeToCaller.slice(),
+          corruptRecvKey: corrupt('caller'),
+          inputDeviceId: opts.inputDeviceId,
+          outputDeviceId: opts.outputDeviceId,
+        },
+        onEvent('caller'),
+      );
+      peers.callee = await CallMedia.create(
+        {
+          ...base,
+          role: 'callee',
+          sendFrameSecret: calleeToCaller.slice(),
+          recvFrameSecret: callerToCallee.slice(),
+          corruptRecvKey: corrupt('callee'),
+          testToneHz: opts.calleeToneHz,
+          inputDeviceId: opts.inputDeviceId,
+          outputDeviceId: opts.outputDeviceId,
+        },
+        onEvent('callee'),
+      );
+    } catch (e) {
+      peers.caller?.close();
+      throw e;
+    } finally {
+      callerToCallee.fill(0);
+      calleeToCaller.fill(0);
+    }
+    const { caller, callee } = peers as PerSide<CallMedia>;
+
+    const t0 = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const offer = await caller.createOffer();
+      const answer = await callee.acceptOffer(offer);
+      await caller.setAnswer(answer);
+      await Promise.race([
+        both,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new MediaError('ERR_WEBRTC', 'The self-test call did not connect in time. Check that no firewall blocks local connections.')),
+            opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } catch (e) {
+      caller.close();
+      callee.close();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    return new LoopbackCall({ caller, callee }, { connectMs: performance.now() - t0 }, events);
+  }
+
+  async stats(): Promise<PerSide<CallStats>> {
+    const [caller, callee] = await Promise.all([this.media.caller.stats(), this.media.callee.stats()]);
+    return { caller, callee };
+  }
+
+  /** What each side hears from the other. */
+  analyse(): PerSide<AudioAnalysis> {
+    return { caller: this.media.caller.analyseRemote(), callee: this.media.callee.analyseRemote() };
+  }
+
+  setMuted(role: Role, muted: boolean): void {
+    this.media[role].setMuted(muted);
+  }
+
+  stop(): void {
+    this.media.caller.close();
+    this.media.callee.close();
+  }
+}

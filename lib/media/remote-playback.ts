@@ -1,0 +1,79 @@
+/**
+ * Playback of the peer's audio, and a tap on it for analysis.
+ *
+ * The remote stream goes to two sinks at once:
+ *   - an <audio> element (autoplay; setSinkId for the speaker chosen in the
+ *     options), which is what the person hears;
+ *   - a Web Audio MediaStreamSource → AnalyserNode, for analyseRemote().
+ *
+ * Chromium quirk (long-standing): a remote WebRTC stream fed only to Web
+ * Audio can come out silent; attached to a media element as well,
+ * it flows. So both stay attached for the life of the call, even when nobody
+ * reads the analyser. The analyser is not connected to the destination:
+ * the element already plays the audio, and Chromium pulls analysers anyway.
+ */
+import { analyse } from './spectrum';
+import type { AudioAnalysis } from './types';
+
+/** 8192 points at 48 kHz: 5.9 Hz bins, 171 ms of audio per analysis. */
+const FFT_SIZE = 8192;
+
+type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> };
+
+export class RemotePlayback {
+  private readonly element: SinkElement;
+  private ctx?: AudioContext;
+  private analyser?: AnalyserNode;
+  private source?: MediaStreamAudioSourceNode;
+  private bins = new Float32Array(FFT_SIZE / 2);
+  private samples = new Float32Array(FFT_SIZE);
+  private stream?: MediaStream;
+
+  constructor(
+    private readonly outputDeviceId: string | undefined,
+    private readonly onWarning: (message: string) => void,
+  ) {
+    this.element = new Audio() as SinkElement;
+    this.element.autoplay = true;
+  }
+
+  /** Start playing `track` (idempotent for the same track). */
+  attach(track: MediaStreamTrack): void {
+    if (this.stream?.getTracks().includes(track)) return;
+    this.stream = new MediaStream([track]);
+    this.element.srcObject = this.stream;
+    if (this.outputDeviceId && typeof this.element.setSinkId === 'function') {
+      this.element.setSinkId(this.outputDeviceId).catch(() =>
+        this.onWarning('The speaker chosen in Hush\'s options is not available; playing on the default speaker.'),
+      );
+    }
+    this.element.play().catch(() => {
+      // Autoplay refused: the element keeps srcObject and starts on the next user gesture.
+      this.onWarning('The browser blocked call audio from starting; click anywhere in Hush to hear the call.');
+    });
+
+    this.ctx ??= new AudioContext();
+    void this.ctx.resume().catch(() => {});
+    this.source?.disconnect();
+    this.source = this.ctx.createMediaStreamSource(this.stream);
+    this.analyser ??= Object.assign(this.ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
+    this.source.connect(this.analyser);
+  }
+
+  /** What is playing now: dominant frequency and RMS level. Silence before any track. */
+  analyse(): AudioAnalysis {
+    if (!this.analyser || !this.ctx) return { frequency: 0, rmsDb: -Infinity };
+    this.analyser.getFloatFrequencyData(this.bins);
+    this.analyser.getFloatTimeDomainData(this.samples);
+    return analyse(this.bins, this.samples, this.ctx.sampleRate);
+  }
+
+  close(): void {
+    this.source?.disconnect();
+    this.element.pause();
+    this.element.srcObject = null;
+    void this.ctx?.close().catch(() => {});
+    this.ctx = undefined;
+    this.analyser = undefined;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The one message union between a call's page (CallMedia) and its frame
+ * worker (frame-worker.ts), discriminated on `kind` (style.md §6). Each side
+ * handles what it receives in one exhaustive `switch`.
+ *
+ *   page ──init{secrets}──▶ worker        import both frame secrets, wipe them
+ *   page ◀──ready────────── worker        now the page wipes its copies too
+ *   page ──streams{side}──▶ worker        legacy createEncodedStreams only
+ *   page ──counters{id}───▶ worker
+ *   page ◀──counters{id}─── worker
+ *   page ◀──error────────── worker        import or a frame pipeline failed
+ *
+ * With RTCRtpScriptTransform the frames themselves never cross this channel:
+ * the browser hands the worker an `rtctransform` event carrying
+ * TransformOptions (below) and the frame streams.
+ */
+
+export type TransformSide = 'send' | 'recv';
+
+/** The options object of `new RTCRtpScriptTransform(worker, options)`. No secrets in it. */
+export interface TransformOptions {
+  side: TransformSide;
+}
+
+/** The frame counters a worker keeps for one call. */
+export interface FrameCounters {
+  /** Outgoing frames replaced by their ciphertext. */
+  encrypted: number;
+  /** Incoming frames that authenticated and went to the decoder. */
+  decrypted: number;
+  /** Incoming frames dropped for any reason (auth, replay, stale, malformed, unknown key). */
+  dropped: number;
+  /** Of those, the frames that failed AES-GCM authentication (wrong key or tampered). */
+  authFailed: number;
+  /** Outgoing frames dropped because encryption failed: never sent in clear. */
+  encryptFailed: number;
+}
+
+export type PageToWorker =
+  | { kind: 'init'; sendSecret: Uint8Array; recvSecret: Uint8Array }
+  | { kind: 'streams'; side: TransformSide; readable: ReadableStream; writable: WritableStream }
+  | { kind: 'counters'; id: number };
+
+export type WorkerToPage =
+  | { kind: 'ready' }
+  | { kind: 'counters'; id: number; counters: FrameCounters }
+  | { kind: 'error'; message: string };
+
+export function isTransformOptions(v: unknown): v is TransformOptions {
+  return typeof v === 'object' && v !== null && ((v as TransformOptions).side === 'send' || (v as TransformOptions).side === 'recv');
+}
+
+/** The exhaustiveness check at the end of each `switch` on `kind`. */
+export function unhandled(x: never): never {
+  throw new Error(`unhandled worker message: ${JSON.stringify(x)}`);
+}
