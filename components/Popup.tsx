@@ -1,33 +1,21 @@
-import { useEffect, useState } from 'preact/hooks';
-import { browser } from 'wxt/browser';
-import type { PopupRequest, StatusResponse } from '@/lib/messaging/protocol';
+import { useAppView } from '@/lib/ui/client';
+import { t } from '@/lib/i18n/messages';
+import { CallScreen } from './CallScreen';
+import { Home } from './Home';
 
-/** The popup shell. Shows whether the background and the media host answer. */
+/** The popup: the call when there is one, otherwise identity, dialling and contacts. */
 export function Popup() {
-  const [status, setStatus] = useState<StatusResponse | { error: string } | null>(null);
-
-  useEffect(() => {
-    const req: PopupRequest = { target: 'background', kind: 'status' };
-    browser.runtime
-      .sendMessage(req)
-      .then((r) => setStatus(r as StatusResponse))
-      .catch((e: unknown) => setStatus({ error: String(e) }));
-  }, []);
-
+  const view = useAppView();
+  if (!view) return <main class="loading" aria-busy="true">Hush…</main>;
   return (
     <main>
-      <h1>Hush</h1>
-      <p data-testid="media-status">
-        {status === null
-          ? 'Connecting…'
-          : 'error' in status
-            ? `Background unavailable: ${status.error}`
-            : 'error' in status.offscreen
-              ? `Media host unavailable: ${status.offscreen.error}`
-              : status.offscreen.capabilities.peerConnection
-                ? 'Media ready'
-                : 'This browser lacks WebRTC'}
-      </p>
+      <header class="bar">
+        <h1>Hush</h1>
+        <span class={`relay relay-${view.relay.state}`} data-testid="relay-status" title={view.relay.error ?? view.relay.url ?? ''}>
+          {t(`ui.relay.${view.relay.state}`)}
+        </span>
+      </header>
+      {view.call ? <CallScreen call={view.call} /> : <Home view={view} />}
     </main>
   );
 }

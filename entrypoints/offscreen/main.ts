@@ -1,16 +1,16 @@
-// Offscreen document (Chrome): hosts media for the call. Wiring only.
+// Offscreen document (Chrome): the media host. Wiring only (lib/platform/media-server.ts).
 import { browser } from 'wxt/browser';
-import { isFor, unreachable, type OffscreenPong, type OffscreenRequest } from '@/lib/messaging/protocol';
-import { mediaCapabilities } from '@/lib/media/capabilities';
+import { isFor, type OffscreenEvent, type OffscreenRequest } from '@/lib/messaging/protocol';
+import { MediaServer } from '@/lib/platform/media-server';
+
+const server = new MediaServer((callId, event) => {
+  const msg: OffscreenEvent = { target: 'background', kind: 'media-event', callId, event };
+  browser.runtime.sendMessage(msg).catch(() => {});
+});
+// For tests and diagnostics from DevTools: the running call's engine.
+(globalThis as { hushMediaServer?: MediaServer }).hushMediaServer = server;
 
 browser.runtime.onMessage.addListener((msg: unknown) => {
   if (!isFor<OffscreenRequest>(msg, 'offscreen')) return undefined;
-  switch (msg.kind) {
-    case 'ping': {
-      const pong: OffscreenPong = { kind: 'pong', nonce: msg.nonce, capabilities: mediaCapabilities() };
-      return Promise.resolve(pong);
-    }
-    default:
-      return unreachable(msg.kind);
-  }
+  return server.handle(msg);
 });

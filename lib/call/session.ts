@@ -54,8 +54,8 @@ export interface SessionPorts {
   onEnded?(session: CallSession): void;
   /** Debug log: never keys, SDP or addresses. */
   log?(msg: string): void;
-  /** Test hook passed to the media engine. */
-  corruptRecvKey?: boolean;
+  /** Test hook passed to the media engine: decrypt incoming audio with a wrong key. */
+  corruptRecvKey?: () => boolean;
 }
 
 /** A media error code from the engine, mapped to an end reason. */
@@ -397,7 +397,7 @@ export class CallSession {
         relayOnly,
         sendFrameSecret: secrets.send,
         recvFrameSecret: secrets.recv,
-        corruptRecvKey: this.ports.corruptRecvKey,
+        corruptRecvKey: this.ports.corruptRecvKey?.() ?? false,
       });
       if (this.muted) await this.ports.media.setMuted(this.callId, true);
       return true;

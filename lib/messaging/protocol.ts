@@ -3,32 +3,18 @@
  *
  * Every message carries a `target` so each context drops what is not its own
  * (runtime.sendMessage reaches every extension page at once), and a `kind`
- * that one `switch` per receiver handles exhaustively (see style.md §6).
+ * that one `switch` per receiver handles exhaustively (style.md §6).
  *
- *   popup ──PopupRequest──▶ background ──OffscreenRequest──▶ offscreen
- *   popup ◀──(responses)─── background ◀──(responses)──────── offscreen
+ *   popup/options ──UiRequest──▶ background ──OffscreenRequest──▶ offscreen
+ *   popup/options ◀──AppView (port "view")── background ◀──OffscreenEvent── offscreen
+ *
+ * Byte fields (frame secrets) travel as number arrays: extension messaging
+ * is JSON, and arrays can be wiped after use, unlike strings.
  */
+import type { CallStats, MediaEvent, Role } from '../media/types';
+import type { AppView, Settings } from './view';
 
-/** Requests the popup (and options page) send to the background. */
-export type PopupRequest = { target: 'background'; kind: 'status' };
-
-/** What the background answers to `status`. */
-export interface StatusResponse {
-  ok: true;
-  version: string;
-  offscreen: OffscreenPong | { error: string };
-}
-
-/** Requests the background sends to the offscreen document. */
-export type OffscreenRequest = { target: 'offscreen'; kind: 'ping'; nonce: string };
-
-export interface OffscreenPong {
-  kind: 'pong';
-  nonce: string;
-  /** Media capabilities the call needs, as seen from the offscreen document. */
-  capabilities: MediaCapabilities;
-}
-
+/** What a context can do for a call (lib/media/capabilities.ts fills it). */
 export interface MediaCapabilities {
   peerConnection: boolean;
   scriptTransform: boolean;
@@ -36,11 +22,79 @@ export interface MediaCapabilities {
   getUserMedia: boolean;
 }
 
+// ─── UI (popup, options) → background ─────────────────────────────────────────
+
+export type UiRequest =
+  | { target: 'background'; kind: 'status' }
+  | { target: 'background'; kind: 'get-view' }
+  | { target: 'background'; kind: 'dial'; address: string }
+  | { target: 'background'; kind: 'accept' }
+  | { target: 'background'; kind: 'hangup' }
+  | { target: 'background'; kind: 'mute'; muted: boolean }
+  | { target: 'background'; kind: 'dismiss-call' }
+  | { target: 'background'; kind: 'add-contact'; address: string; name: string }
+  | { target: 'background'; kind: 'rename-contact'; address: string; name: string }
+  | { target: 'background'; kind: 'delete-contact'; address: string }
+  | { target: 'background'; kind: 'verify-contact'; address: string }
+  | { target: 'background'; kind: 'update-settings'; settings: Partial<Settings> }
+  | { target: 'background'; kind: 'call-stats' };
+
+/** Every UI request answers with this. */
+export type UiResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+/** Kept for the smoke test and diagnostics: the background and media host answer. */
+export interface StatusResponse {
+  ok: true;
+  version: string;
+  offscreen: OffscreenPong | { error: string };
+}
+
+export const VIEW_PORT = 'view';
+/** What the background pushes on the "view" port. */
+export type ViewPush = { kind: 'view'; view: AppView };
+
+// ─── background → offscreen (Chrome's media host) ─────────────────────────────
+
+export interface WireStartOptions {
+  callId: string;
+  role: Role;
+  iceServers: RTCIceServer[];
+  relayOnly: boolean;
+  sendFrameSecret: number[];
+  recvFrameSecret: number[];
+  inputDeviceId?: string;
+  outputDeviceId?: string;
+  corruptRecvKey?: boolean;
+}
+
+export type OffscreenRequest =
+  | { target: 'offscreen'; kind: 'ping'; nonce: string }
+  | { target: 'offscreen'; kind: 'media-start'; opts: WireStartOptions }
+  | { target: 'offscreen'; kind: 'media-offer'; callId: string; iceRestart: boolean }
+  | { target: 'offscreen'; kind: 'media-accept-offer'; callId: string; sdp: string }
+  | { target: 'offscreen'; kind: 'media-set-answer'; callId: string; sdp: string }
+  | { target: 'offscreen'; kind: 'media-candidate'; callId: string; candidate: RTCIceCandidateInit | null }
+  | { target: 'offscreen'; kind: 'media-mute'; callId: string; muted: boolean }
+  | { target: 'offscreen'; kind: 'media-stats'; callId: string }
+  | { target: 'offscreen'; kind: 'media-stop'; callId: string };
+
+export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+export interface OffscreenPong {
+  kind: 'pong';
+  nonce: string;
+  capabilities: MediaCapabilities;
+}
+
+/** offscreen → background: events of the running call. */
+export type OffscreenEvent = { target: 'background'; kind: 'media-event'; callId: string; event: MediaEvent };
+
+export type StatsResponse = CallStats | null;
+
+// ─── helpers ──────────────────────────────────────────────────────────────────
+
 /** Narrow an unknown runtime message to one addressed to `target`. */
-export function isFor<T extends { target: string }>(
-  msg: unknown,
-  target: T['target'],
-): msg is T {
+export function isFor<T extends { target: string }>(msg: unknown, target: T['target']): msg is T {
   return (
     typeof msg === 'object' &&
     msg !== null &&

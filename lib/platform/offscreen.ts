@@ -34,3 +34,8 @@ export async function ensureOffscreen(): Promise<void> {
     });
   await creating;
 }
+
+/** Close the offscreen document after a call: releases the microphone. */
+export async function closeOffscreen(): Promise<void> {
+  if (await hasOffscreen()) await browser.offscreen.closeDocument().catch(() => {});
+}

@@ -1,40 +1,53 @@
 /**
  * Smoke: the built extension loads in Debian's Chromium, its service worker
- * starts, the popup renders, and the popup → background → offscreen round trip
- * works (the offscreen document answers with its media capabilities).
+ * starts, the popup renders the identity, the popup → background → offscreen
+ * round trip works, and the identity survives a browser restart.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launchWithExtension, type HushBrowser } from '../harness/chromium';
 
 let hb: HushBrowser;
+let profile: string;
 beforeAll(async () => {
-  hb = await launchWithExtension();
+  profile = await mkdtemp(join(tmpdir(), 'hush-smoke-'));
+  hb = await launchWithExtension({ userDataDir: profile });
 });
 afterAll(async () => {
   await hb?.close();
+  await rm(profile, { recursive: true, force: true });
 });
 
 test('service worker starts with a stable extension id', async () => {
   expect(hb.extensionId).toMatch(/^[a-p]{32}$/);
-  const w = await hb.worker();
-  expect(await w.evaluate(() => typeof (globalThis as unknown as { chrome: { runtime: { id: string } } }).chrome.runtime.id)).toBe('string');
+  await hb.worker();
 });
 
-test('popup renders and reaches the offscreen document through the background', async () => {
+let address = '';
+test('popup renders the identity and reaches the offscreen document through the background', async () => {
   const popup = await hb.openPopup();
-  await popup.waitForSelector('h1');
-  expect(await popup.$eval('h1', (e) => e.textContent)).toBe('Hush');
-  await popup.waitForFunction(
-    () => document.querySelector('[data-testid="media-status"]')?.textContent !== 'Connecting…',
-    { timeout: 20_000 },
-  );
-  expect(await popup.$eval('[data-testid="media-status"]', (e) => e.textContent)).toBe('Media ready');
+  await popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
+  address = await popup.$eval('[data-testid="my-address"]', (e) => e.textContent ?? '');
+  expect(address).toMatch(/^hush1[02-9ac-hj-np-z]{38}$/);
 
-  // The offscreen document exists and has the APIs the call needs.
+  const status = await popup.evaluate(() =>
+    (globalThis as unknown as { chrome: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }).chrome.runtime.sendMessage({
+      target: 'background',
+      kind: 'status',
+    }),
+  );
+  expect(status).toMatchObject({ ok: true, value: { offscreen: { kind: 'pong', capabilities: { peerConnection: true, scriptTransform: true } } } });
+
   const off = await hb.offscreen();
-  const caps = await off.evaluate(() => ({
-    pc: typeof RTCPeerConnection,
-    st: typeof (globalThis as { RTCRtpScriptTransform?: unknown }).RTCRtpScriptTransform,
-  }));
-  expect(caps).toEqual({ pc: 'function', st: 'function' });
+  expect(await off.evaluate(() => typeof RTCPeerConnection)).toBe('function');
+});
+
+test('the identity survives a browser restart', async () => {
+  await hb.browser.close();
+  hb = await launchWithExtension({ userDataDir: profile });
+  const popup = await hb.openPopup();
+  await popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
+  expect(await popup.$eval('[data-testid="my-address"]', (e) => e.textContent)).toBe(address);
 });

@@ -1,0 +1,102 @@
+import { useState } from 'preact/hooks';
+import type { CallView } from '@/lib/messaging/view';
+import { formatDuration, request, useTick } from '@/lib/ui/client';
+import { t } from '@/lib/i18n/messages';
+
+/** Incoming prompt and in-call view: who, timer, state, path, mute, hang up, SAS. */
+export function CallScreen({ call }: { call: CallView }) {
+  const live = call.state !== 'ended';
+  const now = useTick(live);
+  const [error, setError] = useState('');
+  const act = (p: Promise<unknown>) => p.catch((e: Error) => setError(e.message));
+  const who = call.peerName ?? call.peerAddress ?? '';
+  const elapsed = call.connectedAt ? (call.endedAt ?? now) - call.connectedAt : 0;
+
+  return (
+    <section class={`card call call-${call.state}`} data-testid="call" data-state={call.state} aria-live="polite">
+      <h2 class="peer" data-testid="call-peer">
+        {who}
+      </h2>
+      {!call.peerName && call.peerAddress && <p class="muted small">{t('ui.call.unknownCaller')}</p>}
+      <p class="state">
+        <span data-testid="call-state">{t(`ui.call.state.${call.state}`)}</span>
+        {call.connectedAt && (
+          <span class="timer" data-testid="call-timer">
+            {' · '}
+            {formatDuration(elapsed)}
+          </span>
+        )}
+      </p>
+      {live && call.state !== 'incoming' && (
+        <p class="path" data-testid="call-path" data-path={call.path}>
+          {t(`ui.call.path.${call.path}`)}
+        </p>
+      )}
+      {call.peerKeyChanged && (
+        <p class="warning" role="alert" data-testid="key-changed">
+          {t('ui.call.keyChanged')}
+        </p>
+      )}
+      {call.sas && call.state !== 'ended' && (
+        <div class="sas" aria-labelledby="sas-h">
+          <h3 id="sas-h">{t('ui.call.sas')}</h3>
+          <p class="sas-code" data-testid="sas">
+            {call.sas}
+          </p>
+          <p class="muted small">{t('ui.call.sasHelp')}</p>
+          {call.peerAddress &&
+            (call.peerVerified ? (
+              <p class="badge verified" data-testid="peer-verified">
+                ✓ {t('ui.call.verified')}
+              </p>
+            ) : (
+              <button type="button" class="secondary" data-testid="mark-verified" onClick={() => act(request('verify-contact', { address: call.peerAddress! }))}>
+                {t('ui.call.markVerified')}
+              </button>
+            ))}
+        </div>
+      )}
+      {call.state === 'ended' && call.endMessage && (
+        <p class={call.endReason === 'handshake-failed' ? 'error' : 'muted'} role="status" data-testid="end-message" data-reason={call.endReason}>
+          {call.endMessage}
+        </p>
+      )}
+      <div class="actions">
+        {call.state === 'incoming' ? (
+          <>
+            <button type="button" class="accept" data-testid="accept" onClick={() => act(request('accept'))}>
+              {t('ui.call.accept')}
+            </button>
+            <button type="button" class="danger" data-testid="decline" onClick={() => act(request('hangup'))}>
+              {t('ui.call.decline')}
+            </button>
+          </>
+        ) : live ? (
+          <>
+            <button
+              type="button"
+              class="secondary"
+              data-testid="mute"
+              aria-pressed={call.muted}
+              onClick={() => act(request('mute', { muted: !call.muted }))}
+            >
+              {call.muted ? t('ui.call.unmute') : t('ui.call.mute')}
+            </button>
+            <button type="button" class="danger" data-testid="hangup" onClick={() => act(request('hangup'))}>
+              {t('ui.call.hangup')}
+            </button>
+          </>
+        ) : (
+          <button type="button" class="secondary" data-testid="close-call" onClick={() => act(request('dismiss-call'))}>
+            {t('ui.call.close')}
+          </button>
+        )}
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

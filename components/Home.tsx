@@ -1,0 +1,63 @@
+import { useState } from 'preact/hooks';
+import type { AppView } from '@/lib/messaging/view';
+import { request } from '@/lib/ui/client';
+import { t } from '@/lib/i18n/messages';
+import { IdentityCard } from './IdentityCard';
+import { Contacts } from './Contacts';
+import { History } from './History';
+
+export function Home({ view }: { view: AppView }) {
+  return (
+    <>
+      <IdentityCard address={view.address} />
+      <DialForm />
+      <Contacts contacts={view.contacts} />
+      <History entries={view.history} contacts={view.contacts} />
+    </>
+  );
+}
+
+function DialForm() {
+  const [address, setAddress] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const dial = async (e: Event) => {
+    e.preventDefault();
+    setError('');
+    setBusy(true);
+    try {
+      await request('dial', { address });
+      setAddress('');
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card dial" onSubmit={dial}>
+      <label for="dial-address">{t('ui.dial.label')}</label>
+      <div class="row">
+        <input
+          id="dial-address"
+          data-testid="dial-address"
+          value={address}
+          placeholder={t('ui.dial.placeholder')}
+          autocomplete="off"
+          spellcheck={false}
+          onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
+          aria-invalid={!!error}
+          aria-describedby={error ? 'dial-error' : undefined}
+        />
+        <button type="submit" data-testid="dial-button" disabled={busy || !address.trim()}>
+          {t('ui.dial.button')}
+        </button>
+      </div>
+      {error && (
+        <p id="dial-error" class="error" role="alert" data-testid="dial-error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

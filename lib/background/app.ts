@@ -1,0 +1,363 @@
+/**
+ * The background's application: identity, contacts, settings, history, the
+ * signalling connection, the calls, and the view it pushes to every open UI.
+ * entrypoints/background.ts only constructs it and forwards browser events.
+ */
+import { browser, type Browser } from 'wxt/browser';
+import { identityFromSeed, type Identity } from '../crypto/identity';
+import { addressFromBundle, parseAddress } from '../crypto/address';
+import { toHex } from '../crypto/bytes';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { base64 } from '@scure/base';
+import { CallManager, CallError } from '../call/manager';
+import type { CallSession, MediaPort } from '../call/session';
+import { CallState, type EndReason } from '../call/state';
+import { SignalClient, type SignalStatus } from '../signal/client';
+import type { TurnCredentials } from '../signal/protocol';
+import { endMessage } from '../i18n/messages';
+import type { MediaEvent } from '../media/types';
+import {
+  VIEW_PORT,
+  isFor,
+  unreachable,
+  type OffscreenEvent,
+  type UiRequest,
+  type UiResponse,
+  type ViewPush,
+} from '../messaging/protocol';
+import type { AppView, CallView, Contact, HistoryEntry, Settings } from '../messaging/view';
+import { isCryptoError } from '../crypto/errors';
+import {
+  DEFAULT_SETTINGS,
+  HISTORY_MAX,
+  contactsItem,
+  historyItem,
+  identityItem,
+  settingsItem,
+  testWrongKeyItem,
+  unseenMissedItem,
+} from './storage';
+import { pingMediaHost } from './media-host-status';
+import { notifyIncoming, clearIncomingNotification } from './notifications';
+
+type StatsPort = MediaPort & { stats(callId: string): Promise<unknown> };
+
+export class BackgroundApp {
+  private identity!: Identity;
+  private address!: string;
+  private settings: Settings = DEFAULT_SETTINGS;
+  private contacts: Contact[] = [];
+  private history: HistoryEntry[] = [];
+  private unseenMissed = 0;
+  private relay: SignalStatus = { state: 'offline' };
+  private signal!: SignalClient;
+  private calls!: CallManager;
+  private media!: StatsPort;
+  private corruptRecvKey = false;
+  private readonly viewPorts = new Set<Browser.runtime.Port>();
+
+  /** Load (or create) everything, then connect to the relay. */
+  static async boot(media: (emit: (callId: string, ev: MediaEvent) => void) => Promise<StatsPort>): Promise<BackgroundApp> {
+    const app = new BackgroundApp();
+    app.identity = await loadOrCreateIdentity();
+    app.address = addressFromBundle(app.identity.bundleBytes);
+    app.settings = { ...DEFAULT_SETTINGS, ...(await settingsItem.getValue()) };
+    app.contacts = await contactsItem.getValue();
+    app.history = await historyItem.getValue();
+    app.unseenMissed = await unseenMissedItem.getValue();
+    app.corruptRecvKey = await testWrongKeyItem.getValue();
+    testWrongKeyItem.watch((v) => (app.corruptRecvKey = !!v));
+    app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
+    app.calls = new CallManager({
+      identity: app.identity,
+      send: (to, env) => app.signal.send(to, env),
+      media: app.media,
+      iceConfig: () => app.iceConfig(),
+      onChange: () => app.push(),
+      onIncoming: (s) => app.onIncoming(s),
+      onEnded: (s, busy) => void app.onCallEnded(s, busy),
+      log: (m) => console.debug(m),
+      corruptRecvKey: () => app.corruptRecvKey,
+    });
+    app.signal = new SignalClient({
+      urls: app.settings.relays,
+      identity: app.identity,
+      onDeliver: (from, data) => app.calls.onDeliver(from, data),
+      onStatus: (s) => {
+        app.relay = s;
+        app.push();
+      },
+    });
+    app.signal.start();
+    void app.updateBadge();
+    return app;
+  }
+
+  // ─── Browser events ──────────────────────────────────────────────────────
+
+  /** runtime.onMessage: UI requests and media events. */
+  onMessage(msg: unknown): Promise<unknown> | undefined {
+    if (isFor<OffscreenEvent>(msg, 'background') && msg.kind === 'media-event') {
+      this.calls.onMediaEvent(msg.callId, msg.event);
+      return undefined;
+    }
+    if (!isFor<UiRequest>(msg, 'background')) return undefined;
+    return this.handle(msg).catch((e: unknown) => failure(e));
+  }
+
+  /** runtime.onConnect: a UI opened its "view" port; push the view now and on every change. */
+  onConnect(port: Browser.runtime.Port): void {
+    if (port.name !== VIEW_PORT) return;
+    this.viewPorts.add(port);
+    port.onDisconnect.addListener(() => this.viewPorts.delete(port));
+    port.postMessage({ kind: 'view', view: this.view() } satisfies ViewPush);
+    if (this.unseenMissed > 0) {
+      this.unseenMissed = 0;
+      void unseenMissedItem.setValue(0);
+      void this.updateBadge();
+    }
+  }
+
+  /** A button on the incoming-call notification. */
+  onNotificationButton(id: string, button: number): void {
+    if (id !== 'hush-incoming') return;
+    if (button === 0) this.calls.accept();
+    else this.calls.hangup();
+  }
+
+  // ─── UI requests ─────────────────────────────────────────────────────────
+
+  private async handle(req: UiRequest): Promise<UiResponse> {
+    switch (req.kind) {
+      case 'status':
+        return ok({ version: browser.runtime.getManifest().version, offscreen: await pingMediaHost() });
+      case 'get-view':
+        return ok(this.view());
+      case 'dial': {
+        if (!this.signal.online) {
+          await this.signal.whenReady(4000).catch(() => {
+            throw new CallError('ERR_NO_CALL', endMessage('relay-unreachable'));
+          });
+        }
+        const s = this.calls.dial(req.address);
+        return ok({ callId: s.callId });
+      }
+      case 'accept':
+        clearIncomingNotification();
+        this.calls.accept();
+        return ok(null);
+      case 'hangup':
+        clearIncomingNotification();
+        this.calls.hangup();
+        return ok(null);
+      case 'mute':
+        this.calls.setMuted(req.muted);
+        return ok(null);
+      case 'dismiss-call':
+        if (this.calls.current?.state === CallState.Ended) this.calls.current = undefined;
+        this.push();
+        return ok(null);
+      case 'add-contact':
+        return ok(await this.addContact(req.address, req.name));
+      case 'rename-contact':
+        await this.editContact(req.address, (c) => ({ ...c, name: cleanName(req.name, c.address) }));
+        return ok(null);
+      case 'delete-contact':
+        this.contacts = this.contacts.filter((c) => c.address !== req.address);
+        await contactsItem.setValue(this.contacts);
+        this.push();
+        return ok(null);
+      case 'verify-contact':
+        return ok(await this.verifyContact(req.address));
+      case 'update-settings':
+        return ok(await this.updateSettings(req.settings));
+      case 'call-stats': {
+        const s = this.calls.current;
+        return ok(s ? await this.media.stats(s.callId) : null);
+      }
+      default:
+        return unreachable(req);
+    }
+  }
+
+  private async addContact(address: string, name: string): Promise<Contact> {
+    const { address: canonical } = parseAddress(address);
+    if (canonical === this.address) throw new CallError('ERR_SELF', 'That is your own address.');
+    const existing = this.contacts.find((c) => c.address === canonical);
+    if (existing) return existing;
+    const contact: Contact = { address: canonical, name: cleanName(name, canonical), verified: false, addedAt: Date.now() };
+    this.contacts = [...this.contacts, contact];
+    await contactsItem.setValue(this.contacts);
+    this.push();
+    return contact;
+  }
+
+  private async editContact(address: string, f: (c: Contact) => Contact): Promise<void> {
+    this.contacts = this.contacts.map((c) => (c.address === address ? f(c) : c));
+    await contactsItem.setValue(this.contacts);
+    this.push();
+  }
+
+  /** Mark the current call's peer verified (after the two people compared the SAS). */
+  private async verifyContact(address: string): Promise<Contact> {
+    const s = this.calls.current;
+    if (!s?.sas || s.peerAddress !== address || !s.peerBundle) {
+      throw new CallError('ERR_NO_CALL', 'Verify a contact during a call with them, after comparing the security code.');
+    }
+    const keysSeen = toHex(sha256(s.peerBundle));
+    if (!this.contacts.some((c) => c.address === address)) await this.addContact(address, '');
+    await this.editContact(address, (c) => ({ ...c, verified: true, keysSeen, keyChanged: false }));
+    return this.contacts.find((c) => c.address === address)!;
+  }
+
+  private async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const next: Settings = { ...this.settings, ...patch };
+    if (patch.relays) {
+      next.relays = patch.relays.map((u) => u.trim()).filter(Boolean);
+      for (const u of next.relays) {
+        if (!/^wss?:\/\/[^\s]+$/.test(u)) throw new CallError('ERR_NO_CALL', `“${u}” is not a relay address (ws://… or wss://…).`);
+      }
+    }
+    const relaysChanged = JSON.stringify(next.relays) !== JSON.stringify(this.settings.relays);
+    this.settings = next;
+    await settingsItem.setValue(next);
+    if (relaysChanged) {
+      this.signal.stop();
+      this.signal = new SignalClient({
+        urls: next.relays,
+        identity: this.identity,
+        onDeliver: (from, data) => this.calls.onDeliver(from, data),
+        onStatus: (s) => {
+          this.relay = s;
+          this.push();
+        },
+      });
+      this.signal.start();
+    }
+    this.push();
+    return next;
+  }
+
+  // ─── Calls ───────────────────────────────────────────────────────────────
+
+  private iceConfig(): { iceServers: RTCIceServer[]; relayOnly: boolean } {
+    const t: TurnCredentials | undefined = this.signal.turn;
+    const iceServers: RTCIceServer[] = t
+      ? [
+          { urls: t.urls.filter((u) => u.startsWith('stun:')) },
+          { urls: t.urls.filter((u) => u.startsWith('turn')), username: t.username, credential: t.credential },
+        ].filter((s) => (s.urls as string[]).length > 0)
+      : [];
+    return { iceServers, relayOnly: this.settings.privacyMode };
+  }
+
+  private onIncoming(s: CallSession): void {
+    const name = this.contactFor(s.peerAddress)?.name;
+    void notifyIncoming(name ?? s.peerAddress ?? '');
+    this.push();
+  }
+
+  private async onCallEnded(s: CallSession, busy: boolean): Promise<void> {
+    clearIncomingNotification();
+    if (!s.peerAddress) return;
+    const outcome: EndReason = busy ? 'missed' : (s.reason ?? 'hangup');
+    const entry: HistoryEntry = {
+      direction: s.role === 'caller' ? 'outgoing' : 'incoming',
+      address: s.peerAddress,
+      at: s.startedAt,
+      durationMs: s.connectedAt ? (s.endedAt ?? Date.now()) - s.connectedAt : undefined,
+      outcome,
+      busy: busy || undefined,
+    };
+    this.history = [entry, ...this.history].slice(0, HISTORY_MAX);
+    await historyItem.setValue(this.history);
+    if (outcome === 'missed' && this.viewPorts.size === 0) {
+      this.unseenMissed++;
+      await unseenMissedItem.setValue(this.unseenMissed);
+      await this.updateBadge();
+    }
+    this.push();
+  }
+
+  private async updateBadge(): Promise<void> {
+    const action = browser.action ?? browser.browserAction;
+    await action?.setBadgeText({ text: this.unseenMissed > 0 ? String(this.unseenMissed) : '' }).catch(() => {});
+  }
+
+  // ─── View ────────────────────────────────────────────────────────────────
+
+  private contactFor(address?: string): Contact | undefined {
+    return address ? this.contacts.find((c) => c.address === address) : undefined;
+  }
+
+  view(): AppView {
+    return {
+      address: this.address,
+      relay: { state: this.relay.state, url: this.relay.url, error: this.relay.error },
+      contacts: this.contacts,
+      call: this.callView(),
+      history: this.history,
+      unseenMissed: this.unseenMissed,
+      settings: this.settings,
+    };
+  }
+
+  private callView(): CallView | null {
+    const s = this.calls.current;
+    if (!s || s.state === 'handshaking') return null;
+    const contact = this.contactFor(s.peerAddress);
+    return {
+      callId: s.callId,
+      direction: s.role === 'caller' ? 'outgoing' : 'incoming',
+      peerAddress: s.peerAddress,
+      peerName: contact?.name || undefined,
+      peerVerified: !!contact?.verified,
+      peerKeyChanged: !!contact?.keyChanged,
+      state: s.state,
+      endReason: s.reason,
+      endMessage: s.reason ? endMessage(s.reason) : undefined,
+      path: s.path,
+      muted: s.muted,
+      sas: s.sas,
+      startedAt: s.startedAt,
+      connectedAt: s.connectedAt,
+      endedAt: s.endedAt,
+    };
+  }
+
+  private push(): void {
+    if (this.viewPorts.size === 0) return;
+    const msg: ViewPush = { kind: 'view', view: this.view() };
+    for (const p of this.viewPorts) {
+      try {
+        p.postMessage(msg);
+      } catch {
+        this.viewPorts.delete(p);
+      }
+    }
+  }
+}
+
+async function loadOrCreateIdentity(): Promise<Identity> {
+  const stored = await identityItem.getValue();
+  if (stored) return identityFromSeed(base64.decode(stored.seed));
+  const seed = crypto.getRandomValues(new Uint8Array(32));
+  const id = identityFromSeed(seed);
+  await identityItem.setValue({ v: 1, seed: base64.encode(seed), createdAt: Date.now() });
+  seed.fill(0);
+  return id;
+}
+
+function cleanName(name: string, address: string): string {
+  const n = (name ?? '').trim().slice(0, 64);
+  return n || address.slice(0, 12) + '…';
+}
+
+function ok<T>(value: T): UiResponse<T> {
+  return { ok: true, value };
+}
+
+function failure(e: unknown): UiResponse {
+  if (e instanceof CallError || isCryptoError(e)) return { ok: false, code: e.code, message: e.message };
+  return { ok: false, code: 'ERR_INTERNAL', message: 'Something went wrong in Hush. Try again.' };
+}

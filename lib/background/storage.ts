@@ -1,0 +1,35 @@
+/**
+ * What the extension keeps, all in extension storage on this device
+ * (WXT's storage helpers over browser.storage.local). Nothing here is ever
+ * sent to a server. The identity seed survives browser restarts and
+ * extension updates; losing it loses the address (export it: issue 7).
+ */
+import { storage } from 'wxt/utils/storage';
+import type { Contact, HistoryEntry, Settings } from '../messaging/view';
+
+export interface StoredIdentity {
+  v: 1;
+  /** The 32-byte master seed, base64. */
+  seed: string;
+  createdAt: number;
+}
+
+/** The relay a fresh install uses; a build can embed another with WXT_HUSH_RELAY. */
+export const DEFAULT_RELAY: string = import.meta.env.WXT_HUSH_RELAY ?? 'ws://127.0.0.1:8080/signal';
+
+export const DEFAULT_SETTINGS: Settings = {
+  relays: [DEFAULT_RELAY],
+  privacyMode: false,
+  ringtone: true,
+};
+
+export const identityItem = storage.defineItem<StoredIdentity | null>('local:identity', { fallback: null });
+export const contactsItem = storage.defineItem<Contact[]>('local:contacts', { fallback: [] });
+export const settingsItem = storage.defineItem<Settings>('local:settings', { fallback: DEFAULT_SETTINGS });
+export const historyItem = storage.defineItem<HistoryEntry[]>('local:history', { fallback: [] });
+export const unseenMissedItem = storage.defineItem<number>('local:unseenMissed', { fallback: 0 });
+/** Test hook (session storage, gone at browser restart): decrypt incoming audio with a wrong key. */
+export const testWrongKeyItem = storage.defineItem<boolean>('session:testWrongKey', { fallback: false });
+
+/** Calls kept in the on-device history. */
+export const HISTORY_MAX = 200;

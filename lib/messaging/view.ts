@@ -1,0 +1,74 @@
+/**
+ * AppView: everything the popup (and options page, and in-page call bar)
+ * shows, as one snapshot the background pushes whenever something changes.
+ * Plain JSON. It holds the user's own data for their own UI: never keys.
+ */
+import type { CallState, EndReason } from '../call/state';
+import type { PathKind } from '../media/types';
+
+export interface Contact {
+  address: string;
+  name: string;
+  verified: boolean;
+  /** SHA-256 of the identity keys last seen in a call with this contact (hex). */
+  keysSeen?: string;
+  /** The keys changed since they were verified (or last seen): warn. */
+  keyChanged?: boolean;
+  addedAt: number;
+}
+
+export interface Settings {
+  /** Signalling URLs of the relays, tried in order (ws:// or wss://…/signal). */
+  relays: string[];
+  /** Relay only: hides our IP address from the peer. */
+  privacyMode: boolean;
+  ringtone: boolean;
+  inputDeviceId?: string;
+  outputDeviceId?: string;
+}
+
+export interface CallView {
+  callId: string;
+  direction: 'outgoing' | 'incoming';
+  peerAddress?: string;
+  peerName?: string;
+  peerVerified: boolean;
+  peerKeyChanged: boolean;
+  state: CallState;
+  endReason?: EndReason;
+  /** A sentence for the ended state, in the UI language. */
+  endMessage?: string;
+  path: PathKind;
+  muted: boolean;
+  sas?: string;
+  startedAt: number;
+  connectedAt?: number;
+  endedAt?: number;
+}
+
+export interface HistoryEntry {
+  direction: 'outgoing' | 'incoming';
+  address: string;
+  at: number;
+  durationMs?: number;
+  outcome: EndReason;
+  /** An incoming call turned away because we were busy. */
+  busy?: boolean;
+}
+
+export interface RelayStatus {
+  state: 'offline' | 'connecting' | 'online';
+  url?: string;
+  error?: string;
+}
+
+export interface AppView {
+  address: string;
+  relay: RelayStatus;
+  contacts: Contact[];
+  call: CallView | null;
+  history: HistoryEntry[];
+  /** Missed calls not yet seen in the popup. */
+  unseenMissed: number;
+  settings: Settings;
+}

@@ -1,0 +1,91 @@
+/**
+ * The background's handle on the media engine (MediaPort, lib/call/session.ts).
+ *
+ * Chrome: media lives in the offscreen document; requests go there as
+ * runtime messages and the document is created on demand and closed after
+ * the call, which releases the microphone.
+ * Firefox: no offscreen API; the background page has a DOM and WebRTC, so it
+ * runs the same MediaServer in-process (see docs/architecture.md).
+ */
+import { browser } from 'wxt/browser';
+import type { MediaPort } from '../call/session';
+import type { CandidateInit } from '../call/control';
+import type { MediaEvent, MediaStartOptions } from '../media/types';
+import type { OffscreenRequest, OffscreenResponse } from '../messaging/protocol';
+import { closeOffscreen, ensureOffscreen } from './offscreen';
+
+type Requester = (req: OffscreenRequest) => Promise<OffscreenResponse>;
+
+class MediaPortError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function portOver(request: Requester, onStop?: () => Promise<void>): MediaPort {
+  const call = async <T>(req: OffscreenRequest): Promise<T> => {
+    const r = await request(req);
+    if (!r) throw new MediaPortError('ERR_WEBRTC', 'the media host did not answer');
+    if (!r.ok) throw new MediaPortError(r.code, r.message);
+    return r.value as T;
+  };
+  return {
+    async start(o: MediaStartOptions) {
+      const opts = {
+        ...o,
+        sendFrameSecret: Array.from(o.sendFrameSecret),
+        recvFrameSecret: Array.from(o.recvFrameSecret),
+      };
+      try {
+        await call({ target: 'offscreen', kind: 'media-start', opts });
+      } finally {
+        opts.sendFrameSecret.fill(0);
+        opts.recvFrameSecret.fill(0);
+      }
+    },
+    createOffer: (callId, iceRestart = false) => call({ target: 'offscreen', kind: 'media-offer', callId, iceRestart }),
+    acceptOffer: (callId, sdp) => call({ target: 'offscreen', kind: 'media-accept-offer', callId, sdp }),
+    setAnswer: (callId, sdp) => call({ target: 'offscreen', kind: 'media-set-answer', callId, sdp }),
+    addCandidate: (callId, candidate: CandidateInit | null) =>
+      call({ target: 'offscreen', kind: 'media-candidate', callId, candidate: candidate as RTCIceCandidateInit | null }),
+    setMuted: (callId, muted) => call({ target: 'offscreen', kind: 'media-mute', callId, muted }),
+    async stop(callId) {
+      await call({ target: 'offscreen', kind: 'media-stop', callId });
+      await onStop?.();
+    },
+  };
+}
+
+/** Chrome: requests travel to the offscreen document. */
+export function offscreenMediaPort(): MediaPort & { stats(callId: string): Promise<unknown> } {
+  const request: Requester = async (req) => {
+    await ensureOffscreen();
+    return (await browser.runtime.sendMessage(req)) as OffscreenResponse;
+  };
+  const port = portOver(request, closeOffscreen);
+  return {
+    ...port,
+    async stats(callId: string) {
+      const r = await request({ target: 'offscreen', kind: 'media-stats', callId });
+      return r.ok ? r.value : null;
+    },
+  };
+}
+
+/** Firefox: the media server runs in this (background) page. */
+export async function localMediaPort(emit: (callId: string, ev: MediaEvent) => void): Promise<MediaPort & { stats(callId: string): Promise<unknown> }> {
+  const { MediaServer } = await import('./media-server');
+  const server = new MediaServer(emit);
+  (globalThis as { hushMediaServer?: unknown }).hushMediaServer = server;
+  const port = portOver((req) => server.handle(req));
+  return {
+    ...port,
+    async stats(callId: string) {
+      const r = await server.handle({ target: 'offscreen', kind: 'media-stats', callId });
+      return r.ok ? r.value : null;
+    },
+  };
+}

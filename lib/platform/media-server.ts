@@ -1,0 +1,102 @@
+/**
+ * Serves the background's media requests inside the media host: the offscreen
+ * document on Chrome, the background page itself on Firefox. One CallMedia
+ * per call id; byte secrets arrive as number arrays and are wiped (both the
+ * arrays and the typed copies) once the engine imported them.
+ */
+import { CallMedia } from '../media/call-media';
+import type { MediaEvent } from '../media/types';
+import { mediaCapabilities } from '../media/capabilities';
+import type { OffscreenRequest, OffscreenResponse, WireStartOptions } from '../messaging/protocol';
+import { unreachable } from '../messaging/protocol';
+
+export class MediaServer {
+  private readonly calls = new Map<string, CallMedia>();
+
+  constructor(private readonly emit: (callId: string, event: MediaEvent) => void) {}
+
+  async handle(req: OffscreenRequest): Promise<OffscreenResponse> {
+    try {
+      return { ok: true, value: await this.dispatch(req) };
+    } catch (e) {
+      const code = (e as { code?: unknown })?.code;
+      return {
+        ok: false,
+        code: typeof code === 'string' ? code : 'ERR_WEBRTC',
+        message: e instanceof Error ? e.message : 'media failure',
+      };
+    }
+  }
+
+  private async dispatch(req: OffscreenRequest): Promise<unknown> {
+    switch (req.kind) {
+      case 'ping':
+        return { kind: 'pong', nonce: req.nonce, capabilities: mediaCapabilities() };
+      case 'media-start':
+        return this.start(req.opts);
+      case 'media-offer':
+        return this.call(req.callId).createOffer({ iceRestart: req.iceRestart });
+      case 'media-accept-offer':
+        return this.call(req.callId).acceptOffer(req.sdp);
+      case 'media-set-answer':
+        return this.call(req.callId).setAnswer(req.sdp);
+      case 'media-candidate':
+        return this.call(req.callId).addRemoteCandidate(req.candidate);
+      case 'media-mute':
+        return this.call(req.callId).setMuted(req.muted);
+      case 'media-stats':
+        return this.calls.get(req.callId)?.stats() ?? null;
+      case 'media-stop': {
+        this.calls.get(req.callId)?.close();
+        this.calls.delete(req.callId);
+        return null;
+      }
+      default:
+        return unreachable(req);
+    }
+  }
+
+  private async start(o: WireStartOptions): Promise<null> {
+    const send = Uint8Array.from(o.sendFrameSecret);
+    const recv = Uint8Array.from(o.recvFrameSecret);
+    o.sendFrameSecret.fill(0);
+    o.recvFrameSecret.fill(0);
+    // One call at a time on a device: a stale engine (e.g. after a crash) goes first.
+    for (const [id, c] of this.calls) {
+      c.close();
+      this.calls.delete(id);
+    }
+    try {
+      const media = await CallMedia.create(
+        {
+          callId: o.callId,
+          role: o.role,
+          iceServers: o.iceServers,
+          relayOnly: o.relayOnly,
+          sendFrameSecret: send,
+          recvFrameSecret: recv,
+          inputDeviceId: o.inputDeviceId,
+          outputDeviceId: o.outputDeviceId,
+          corruptRecvKey: o.corruptRecvKey,
+        },
+        (ev) => this.emit(o.callId, ev),
+      );
+      this.calls.set(o.callId, media);
+      return null;
+    } finally {
+      send.fill(0);
+      recv.fill(0);
+    }
+  }
+
+  /** The running engine, for tests and diagnostics in the media host. */
+  current(): CallMedia | undefined {
+    return [...this.calls.values()][0];
+  }
+
+  private call(callId: string): CallMedia {
+    const c = this.calls.get(callId);
+    if (!c) throw Object.assign(new Error('no media for this call'), { code: 'ERR_WEBRTC' });
+    return c;
+  }
+}
