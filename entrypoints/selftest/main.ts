@@ -52,5 +52,10 @@ Object.assign(globalThis, {
     stats: () => current().stats(),
     analyse: () => current().analyse(),
     mute: (role: Role, muted: boolean) => current().setMuted(role, muted),
+    // State events only: candidate events carry addresses, which stay in the page.
+    stateEvents: () => {
+      const { caller, callee } = current().events;
+      return { caller: caller.filter((e) => e.type === 'state'), callee: callee.filter((e) => e.type === 'state') };
+    },
   },
 });
