@@ -1,0 +1,47 @@
+/**
+ * Runs coturn's load client, turnutils_uclient (Debian package coturn), and
+ * reads its summary: messages sent and received, lost packets, and any TURN
+ * error it reported. This is the outside truth the relay is tested against.
+ */
+import { spawn } from 'node:child_process';
+
+export interface UclientResult {
+  code: number | null;
+  sent: number;
+  received: number;
+  lost: number;
+  errors: string[];
+  output: string;
+}
+
+export function runUclient(args: string[], timeoutMs = 60_000): Promise<UclientResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('turnutils_uclient', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run turnutils_uclient (apt-get install coturn): ${e.message}`));
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const num = (re: RegExp) => {
+        const m = re.exec(out);
+        return m ? Number(m[1]) : -1;
+      };
+      resolve({
+        code,
+        sent: num(/start_mclient: tot_send_msgs=(\d+)/),
+        received: num(/start_mclient: tot_send_msgs=\d+, tot_recv_msgs=(\d+)/),
+        lost: num(/Total lost packets (\d+)/),
+        errors: out
+          .split('\n')
+          // uclient's TLS client first tries older protocol versions, which the relay refuses.
+          .filter((l) => /error \d{3}|ERROR|Cannot|cannot/i.test(l) && !/Total lost|tls_connect|SSL routines/.test(l)),
+        output: out,
+      });
+    });
+  });
+}
