@@ -1,0 +1,117 @@
+/**
+ * Driving Hush as a person does: through the popup's real UI (typing,
+ * clicking), with a relay started by the test. Built on chromium.ts (browser
+ * + extension) and relay.ts (the real relay CLI). Readings of what a side
+ * hears come from its media host (the offscreen document's running engine).
+ */
+import type { Page } from 'puppeteer-core';
+import { launchWithExtension, type HushBrowser } from './chromium';
+import { makeTone, normaliseReading, type AudioReading } from './audio';
+
+export interface HushSide {
+  hb: HushBrowser;
+  popup: Page;
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Launch a browser with Hush, feed `toneHz` to its fake microphone, point it at `signalUrl`. */
+export async function launchSide(opts: { toneHz?: number; signalUrl: string; args?: string[] }): Promise<HushSide> {
+  const args = ['--allow-loopback-in-peer-connection', ...(opts.args ?? [])];
+  if (opts.toneHz) args.push(`--use-file-for-fake-audio-capture=${makeTone(opts.toneHz)}`);
+  const hb = await launchWithExtension({ args });
+  try {
+    const popup = await hb.openPopup();
+    await popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
+    await request(popup, 'update-settings', { settings: { relays: [opts.signalUrl] } });
+    await waitText(popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+    const address = await popup.$eval('[data-testid="my-address"]', (e) => e.textContent ?? '');
+    return { hb, popup, address, close: () => hb.close() };
+  } catch (e) {
+    await hb.close();
+    throw e;
+  }
+}
+
+/** A request to the background from the popup page (what the UI's buttons send). */
+export async function request(page: Page, kind: string, body: Record<string, unknown> = {}): Promise<unknown> {
+  const r = (await page.evaluate(
+    (msg) => (globalThis as unknown as { chrome: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }).chrome.runtime.sendMessage(msg),
+    { target: 'background', kind, ...body },
+  )) as { ok: boolean; value?: unknown; message?: string };
+  if (!r?.ok) throw new Error(`${kind} failed: ${r?.message}`);
+  return r.value;
+}
+
+export async function waitText(page: Page, selector: string, ok: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = (await page.$eval(selector, (e) => e.textContent ?? '').catch(() => '')) as string;
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting on ${selector}; last text: "${last}"`);
+}
+
+/** The call's state as the popup shows it (data-state on the call card), or '' when no call is shown. */
+export async function callState(page: Page): Promise<string> {
+  return (await page.$eval('[data-testid="call"]', (e) => e.getAttribute('data-state') ?? '').catch(() => '')) as string;
+}
+
+export async function waitCallState(page: Page, state: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let s = '';
+  while (Date.now() < deadline) {
+    s = await callState(page);
+    if (s === state) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const msg = await page.$eval('[data-testid="end-message"]', (e) => e.textContent).catch(() => '');
+  throw new Error(`call never reached "${state}" (last: "${s}" ${msg ?? ''})`);
+}
+
+/** Type an address into the dial box and press Call, as a person would. */
+export async function dialByUi(page: Page, address: string): Promise<void> {
+  await page.click('[data-testid="dial-address"]');
+  await page.type('[data-testid="dial-address"]', address);
+  await page.click('[data-testid="dial-button"]');
+}
+
+export async function click(page: Page, testid: string): Promise<void> {
+  await page.waitForSelector(`[data-testid="${testid}"]`, { visible: true, timeout: 20_000 });
+  await page.click(`[data-testid="${testid}"]`);
+}
+
+/** Close a finished call's card (back to the home view). */
+export async function dismiss(page: Page): Promise<void> {
+  if (await page.$('[data-testid="close-call"]')) await page.click('[data-testid="close-call"]');
+  await page.waitForSelector('[data-testid="call"]', { hidden: true, timeout: 5000 }).catch(() => {});
+}
+
+/** What this side hears right now, measured on the remote audio its media host plays. */
+export async function hears(side: HushSide): Promise<AudioReading> {
+  const off = await side.hb.offscreen();
+  const r = await off.evaluate(() => {
+    const server = (globalThis as unknown as { hushMediaServer?: { current(): { analyseRemote(): { frequency: number; rmsDb: number } } | undefined } }).hushMediaServer;
+    const m = server?.current();
+    if (!m) return { frequency: 0, rmsDb: null };
+    const a = m.analyseRemote();
+    return { frequency: a.frequency, rmsDb: Number.isFinite(a.rmsDb) ? a.rmsDb : null };
+  });
+  return normaliseReading(r);
+}
+
+export interface StatsView {
+  path: string;
+  localType?: string;
+  remoteType?: string;
+  relayProtocol?: string;
+  bytesReceived: number;
+  packetsReceived: number;
+  frames: { encrypted: number; decrypted: number; dropped: number; authFailed: number };
+}
+
+export async function stats(side: HushSide): Promise<StatsView> {
+  return (await request(side.popup, 'call-stats')) as StatsView;
+}
