@@ -1,0 +1,58 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS, helpText, loadConfig } from './config';
+import { RelayError } from './errors';
+
+const dir = mkdtempSync(join(tmpdir(), 'hush-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cfg(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = loadConfig(argv, env);
+  if (r.help) throw new Error('help');
+  return r.config;
+}
+
+describe('config', () => {
+  test('no arguments: safe local defaults', () => {
+    expect(cfg([])).toEqual({ ...DEFAULTS, altPort: 3479 });
+    expect(DEFAULTS.listen).toBe('127.0.0.1');
+    expect(DEFAULTS.allowPeer).toEqual([]);
+  });
+
+  test('file < env < command line; --allow-peer repeats', () => {
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ port: 4000, realm: 'file', allowPeer: ['10.0.0.0/8'], userQuota: 3 }));
+    const c = cfg(['--config', file, '--realm', 'cli', '--allow-peer', '127.0.0.0/8', '--allow-peer', '::1'], { HUSH_RELAY_REALM: 'env', HUSH_RELAY_USER_QUOTA: '5' });
+    expect(c.port).toBe(4000);
+    expect(c.altPort).toBe(4001);
+    expect(c.realm).toBe('cli');
+    expect(c.userQuota).toBe(5);
+    expect(c.allowPeer).toEqual(['127.0.0.0/8', '::1']);
+  });
+
+  test('--port 0 makes the alternate port any free port too; "off" turns things off', () => {
+    expect(cfg(['--port', '0']).altPort).toBe(0);
+    expect(cfg(['--alt-port', 'off', '--signal-port', 'off']).altPort).toBeNull();
+  });
+
+  test('errors are ERR_CONFIG with a sentence', () => {
+    const bad = [['--port', '70000'], ['--listen', 'example.com'], ['--allow-peer', '10.0.0.0/33'], ['--tls-cert', 'x'], ['--nope'], ['--auth-secret', 'short']];
+    for (const argv of bad) {
+      try {
+        loadConfig(argv, {});
+        throw new Error(`accepted ${argv.join(' ')}`);
+      } catch (e) {
+        expect(e).toBeInstanceOf(RelayError);
+        expect((e as RelayError).code).toBe('ERR_CONFIG');
+      }
+    }
+  });
+
+  test('--help documents every flag with its file key and env name', () => {
+    expect(loadConfig(['--help'], {})).toEqual({ help: true });
+    const h = helpText();
+    for (const f of ['--listen', '--port', '--tls-port', '--signal-port', '--auth-secret', '--realm', '--allow-peer', '--config', 'HUSH_RELAY_AUTH_SECRET', '"authSecret"']) expect(h).toContain(f);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * The signalling router, sans-IO: challenge, proof (verified by the shell),
+ * routing of opaque envelopes, unreachable, the auth gate, rate limits and
+ * the 4-holder rule. The real proof check runs in the integration tests.
+ */
+import { describe, expect, test } from 'vitest';
+import { SignalRouter, CLOSE, MAX_HOLDERS, type SignalAction } from './router';
+import { parseClientMessage } from './messages';
+
+const NOW = 1_800_000_000_000;
+const A = 'a'.repeat(32);
+const B = 'b'.repeat(32);
+
+function router(writable: (c: number) => boolean = () => true) {
+  return new SignalRouter({
+    realm: 'hush-test',
+    turnInfo: (conn) => ({ username: `999:${conn}`, credential: 'x', ttl: 60, urls: ['turn:h:1?transport=udp'] }),
+    randomBytes: (n) => new Uint8Array(n).fill(3),
+    writable,
+  });
+}
+
+function sendsTo(actions: SignalAction[], conn: number) {
+  return actions.filter((a): a is Extract<SignalAction, { kind: 'send' }> => a.kind === 'send' && a.conn === conn).map((a) => a.msg);
+}
+
+function ready(r: SignalRouter, conn: number, mailbox: string): SignalAction[] {
+  r.open(conn, NOW);
+  const v = r.message(conn, JSON.stringify({ t: 'auth', bundle: 'AAAA', sig: 'AAAA' }), NOW);
+  expect(v.length).toBe(1);
+  const job = v[0] as Extract<SignalAction, { kind: 'verify' }>;
+  expect([job.kind, job.conn, [...job.challenge], [...job.bundle], [...job.sig]]).toEqual(['verify', conn, Array(32).fill(3), [0, 0, 0], [0, 0, 0]]);
+  return r.verified(conn, { ok: true, mailbox }, NOW);
+}
+
+describe('SignalRouter', () => {
+  test('a connection is challenged with 32 random bytes and the realm', () => {
+    expect(router().open(1, NOW)).toEqual([{ kind: 'send', conn: 1, msg: { t: 'challenge', challenge: Buffer.alloc(32, 3).toString('base64'), realm: 'hush-test' } }]);
+  });
+
+  test('a good proof: ready with the mailbox and fresh TURN credentials', () => {
+    const r = router();
+    expect(sendsTo(ready(r, 1, A), 1)).toEqual([{ t: 'ready', mailbox: A, turn: { username: '999:1', credential: 'x', ttl: 60, urls: ['turn:h:1?transport=udp'] } }]);
+  });
+
+  test('a bad proof: ERR_AUTH then close 4001', () => {
+    const r = router();
+    r.open(1, NOW);
+    r.message(1, JSON.stringify({ t: 'auth', bundle: 'AAAA', sig: 'AAAA' }), NOW);
+    const out = r.verified(1, { ok: false, code: 'ERR_BAD_SIGNATURE' }, NOW);
+    expect(out).toEqual([
+      { kind: 'send', conn: 1, msg: { t: 'error', code: 'ERR_AUTH', message: expect.any(String) } },
+      { kind: 'close', conn: 1, code: CLOSE.authFailed, reason: 'authentication failed' },
+    ]);
+  });
+
+  test('nothing but auth before authentication: error, then close', () => {
+    for (const m of [{ t: 'send', to: B, id: 1, data: 'AAAA' }, { t: 'turn' }, 'not json']) {
+      const r = router();
+      r.open(1, NOW);
+      const out = r.message(1, typeof m === 'string' ? m : JSON.stringify(m), NOW);
+      expect(out.map((a) => a.kind)).toEqual(['send', 'close']);
+      expect(sendsTo(out, 1)[0]).toMatchObject({ t: 'error', code: 'ERR_AUTH_REQUIRED' });
+      expect(out[1]).toMatchObject({ code: CLOSE.authRequired });
+    }
+  });
+
+  test('send: delivered to every holder of the mailbox, sender told "sent"; nobody: "unreachable"', () => {
+    const r = router();
+    ready(r, 1, A);
+    ready(r, 2, B);
+    ready(r, 3, B);
+    const out = r.message(1, JSON.stringify({ t: 'send', to: B, id: 7, data: 'aGVsbG8=' }), NOW);
+    expect(sendsTo(out, 2)).toEqual([{ t: 'deliver', from: A, data: 'aGVsbG8=' }]);
+    expect(sendsTo(out, 3)).toEqual([{ t: 'deliver', from: A, data: 'aGVsbG8=' }]);
+    expect(sendsTo(out, 1)).toEqual([{ t: 'sent', id: 7 }]);
+    r.closed(2);
+    r.closed(3);
+    expect(sendsTo(r.message(1, JSON.stringify({ t: 'send', to: B, id: 8, data: '' }), NOW), 1)).toEqual([{ t: 'unreachable', id: 8, to: B }]);
+    expect(r.liveMailboxes).toBe(1);
+  });
+
+  test('a holder whose send buffer is full does not count as delivered', () => {
+    const r = router((c) => c !== 2);
+    ready(r, 1, A);
+    ready(r, 2, B);
+    expect(sendsTo(r.message(1, JSON.stringify({ t: 'send', to: B, id: 1, data: '' }), NOW), 1)).toEqual([{ t: 'unreachable', id: 1, to: B }]);
+  });
+
+  test(`at most ${MAX_HOLDERS} connections per mailbox: the oldest is replaced (4002)`, () => {
+    const r = router();
+    for (let i = 1; i <= MAX_HOLDERS; i++) ready(r, i, A);
+    const out = ready(r, 99, A);
+    expect(out).toContainEqual({ kind: 'close', conn: 1, code: CLOSE.replaced, reason: 'replaced' });
+    const fanout = (() => {
+      ready(r, 50, B);
+      return r.message(50, JSON.stringify({ t: 'send', to: A, id: 1, data: '' }), NOW).filter((a) => a.kind === 'send' && a.conn !== 50).map((a) => a.conn);
+    })();
+    expect(fanout.sort((x, y) => x - y)).toEqual([2, 3, 4, 99]);
+  });
+
+  test('bad messages: ERR_BAD_MESSAGE with the id echoed, connection stays; repeated abuse closes', () => {
+    const r = router();
+    ready(r, 1, A);
+    expect(sendsTo(r.message(1, JSON.stringify({ t: 'send', to: 'nope', id: 5, data: '' }), NOW), 1)).toEqual([
+      { t: 'error', code: 'ERR_BAD_MESSAGE', message: expect.any(String), id: 5 },
+    ]);
+    expect(sendsTo(r.message(1, JSON.stringify({ t: 'wat' }), NOW), 1)[0]).toMatchObject({ code: 'ERR_BAD_MESSAGE' });
+    let closed = false;
+    for (let i = 0; i < 60 && !closed; i++) closed = r.message(1, '{', NOW + i * 1000).some((a) => a.kind === 'close');
+    expect(closed).toBe(true);
+  });
+
+  test('rate limit: 50/s with a burst of 100, then ERR_RATE_LIMIT', () => {
+    const r = router();
+    ready(r, 1, A);
+    const codes: string[] = [];
+    for (let i = 0; i < 102; i++) {
+      for (const m of sendsTo(r.message(1, JSON.stringify({ t: 'turn', id: i }), NOW), 1)) codes.push(m.t === 'error' ? m.code : m.t);
+    }
+    expect(codes.filter((c) => c === 'turn').length).toBe(99); // 100 tokens, one spent on auth
+    expect(codes.slice(-3)).toEqual(['ERR_RATE_LIMIT', 'ERR_RATE_LIMIT', 'ERR_RATE_LIMIT']);
+    expect(sendsTo(r.message(1, JSON.stringify({ t: 'turn' }), NOW + 1000), 1)[0]).toMatchObject({ t: 'turn' });
+  });
+
+  test('turn: fresh credentials, id echoed', () => {
+    const r = router();
+    ready(r, 1, A);
+    expect(sendsTo(r.message(1, '{"t":"turn","id":3}', NOW), 1)[0]).toMatchObject({ t: 'turn', id: 3, turn: { username: '999:1' } });
+  });
+});
+
+describe('parseClientMessage', () => {
+  test('checks every field', () => {
+    expect(parseClientMessage('{"t":"send","to":"' + A + '","id":1,"data":"AAAA"}').ok).toBe(true);
+    for (const bad of [
+      '[]',
+      'null',
+      '{"t":1}',
+      '{"t":"send","to":"' + A.toUpperCase() + '","id":1,"data":"AAAA"}',
+      '{"t":"send","to":"' + A + '","id":-1,"data":"AAAA"}',
+      '{"t":"send","to":"' + A + '","id":1.5,"data":"AAAA"}',
+      '{"t":"send","to":"' + A + '","id":1,"data":"AAA"}',
+      '{"t":"send","to":"' + A + '","id":1,"data":"A-_A"}',
+      '{"t":"auth","bundle":"AAAA"}',
+      '{"t":"turn","id":"x"}',
+    ]) {
+      expect(parseClientMessage(bad).ok, bad).toBe(false);
+    }
+  });
+});
