@@ -5,6 +5,24 @@
  * so a flood of auth attempts costs a bounded amount of CPU and memory.
  */
 import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * Run from TypeScript sources (tsx), a worker does not inherit the parent's
+ * loader hooks on Node 20, so it starts with a tiny bootstrap that registers
+ * tsx in the worker and then imports the .ts worker module.
+ */
+function spawnWorker(): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const target = new URL(fromSource ? './verifier-worker.ts' : './verifier-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(target);
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target.href)}); });`;
+  return new Worker(code, { eval: true, execArgv: [] });
+}
+
+const JOB_TIMEOUT_MS = 10_000;
 
 export type Verdict = { ok: true; mailbox: string } | { ok: false; code: string };
 
@@ -26,17 +44,18 @@ export class VerifierPool {
     private readonly maxInFlight: number,
     private readonly perSource = 4,
   ) {
-    const url = new URL(import.meta.url.endsWith('.ts') ? './verifier-worker.ts' : './verifier-worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
-      // .ts sources need tsx in the worker too (inherited when the parent ran with it).
-      const execArgv = url.pathname.endsWith('.ts') && !process.execArgv.some((a) => a.includes('tsx')) ? ['--import', 'tsx'] : undefined;
-      const w = new Worker(url, execArgv ? { execArgv } : {});
+      const w = spawnWorker();
       w.unref();
       w.on('message', (m: { id: number } & Verdict) => this.done(m.id, m.ok ? { ok: true, mailbox: m.mailbox } : { ok: false, code: m.code }));
-      w.on('error', () => {
-        // A crashed verifier fails its jobs; it is not restarted mid-flight.
+      const dead = () => {
+        // A crashed verifier leaves the pool and fails what was in flight.
+        const i = this.workers.indexOf(w);
+        if (i >= 0) this.workers.splice(i, 1);
         for (const id of [...this.pending.keys()]) this.done(id, { ok: false, code: 'ERR_BUSY' });
-      });
+      };
+      w.on('error', dead);
+      w.on('exit', dead);
       this.workers.push(w);
     }
   }
@@ -50,6 +69,8 @@ export class VerifierPool {
     this.perSourceCount.set(source, n + 1);
     return new Promise<Verdict>((resolve) => {
       this.pending.set(id, { resolve, source });
+      // A proof takes milliseconds; one that takes 10 s is failed, never left hanging.
+      setTimeout(() => this.done(id, { ok: false, code: 'ERR_BUSY' }), JOB_TIMEOUT_MS).unref();
       const w = this.workers[this.rr++ % this.workers.length]!;
       w.postMessage({ id, challenge, origin, bundle, sig });
     });

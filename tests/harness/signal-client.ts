@@ -1,0 +1,79 @@
+/**
+ * A test client for the relay's signalling WebSocket (docs/relay-protocol.md):
+ * connects, answers the challenge with a real mailbox proof
+ * (lib/crypto/mailbox-auth), and lets a test await messages and the close.
+ */
+import WebSocket from 'ws';
+import { proveMailbox } from '../../lib/crypto/mailbox-auth';
+import type { Identity } from '../../lib/crypto/identity';
+
+export type Frame = Record<string, unknown> & { t: string };
+
+export class SignalTestClient {
+  readonly frames: Frame[] = [];
+  private waiters: Array<{ pred: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  challenge!: Frame;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const f = JSON.parse(d.toString()) as Frame;
+      this.frames.push(f);
+      for (const w of [...this.waiters]) {
+        if (w.pred(f)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(f);
+        }
+      }
+    });
+    this.closed = new Promise((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+  }
+
+  static async connect(url: string): Promise<SignalTestClient> {
+    const ws = new WebSocket(url);
+    ws.on('error', () => undefined);
+    const c = new SignalTestClient(ws);
+    const first = c.next((f) => f.t === 'challenge');
+    await new Promise<void>((ok, fail) => {
+      ws.once('open', () => ok());
+      ws.once('error', fail);
+    });
+    c.challenge = await first;
+    return c;
+  }
+
+  /** The next frame matching `pred` (already received ones count). */
+  next(pred: (f: Frame) => boolean = () => true, timeoutMs = 10_000): Promise<Frame> {
+    const seen = this.frames.find(pred);
+    if (seen) {
+      this.frames.splice(this.frames.indexOf(seen), 1);
+      return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)), timeoutMs);
+      this.waiters.push({
+        pred,
+        resolve: (f) => {
+          clearTimeout(t);
+          this.frames.splice(this.frames.indexOf(f), 1);
+          resolve(f);
+        },
+      });
+    });
+  }
+
+  send(obj: unknown): void {
+    this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
+  }
+
+  async auth(id: Identity): Promise<Frame> {
+    const challenge = Buffer.from(this.challenge.challenge as string, 'base64');
+    const { bundle, signature } = proveMailbox(id, challenge, this.challenge.realm as string);
+    this.send({ t: 'auth', bundle: Buffer.from(bundle).toString('base64'), sig: Buffer.from(signature).toString('base64') });
+    return this.next((f) => f.t === 'ready' || f.t === 'error');
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
