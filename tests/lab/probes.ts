@@ -1,0 +1,59 @@
+/**
+ * UDP probes for the lab, without a browser: a reflector (a STUN-like
+ * "what address do you see me from" server) and a prober that sends from
+ * one socket to several targets. They make the NAT's behaviour visible on
+ * its own: an endpoint-independent mapping keeps one public port for every
+ * destination, a symmetric NAT gives each destination its own.
+ *
+ * Both run udp-probe.mjs with this Node binary inside a lab namespace.
+ */
+import { resolve } from 'node:path';
+import type { Lab, NsRole } from './netns';
+
+const PROBE_SCRIPT = resolve(import.meta.dirname, 'udp-probe.mjs');
+
+export interface Reflector {
+  stop(): void;
+}
+
+/** Reflectors on ip:port for each port, inside `ns`; resolves once all are bound. */
+export async function startReflector(lab: Lab, ns: NsRole, ip: string, ports: number[]): Promise<Reflector> {
+  const child = lab.spawnIn(ns, process.execPath, [PROBE_SCRIPT, 'reflect', ip, ...ports.map(String)]);
+  let out = '';
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`UDP reflector in ${ns} not ready after 10 s: ${out}`)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^ready$/m.test(out)) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`UDP reflector in ${ns} exited (${code}): ${out}`));
+    });
+  });
+  return { stop: () => void child.kill('SIGKILL') };
+}
+
+export interface ProbeResult {
+  /** The local port the probe sent from. */
+  local: number;
+  /** Per target "ip:port": the address the target saw us from, or null (no answer). */
+  answers: Record<string, string | null>;
+}
+
+/** Send one datagram from one socket to each target (in order) and collect the answers. */
+export async function probe(
+  lab: Lab,
+  ns: NsRole,
+  targets: string[],
+  opts: { port?: number; timeoutMs?: number } = {},
+): Promise<ProbeResult> {
+  const args = [PROBE_SCRIPT, 'probe', '--timeout', String(opts.timeoutMs ?? 800)];
+  if (opts.port) args.push('--port', String(opts.port));
+  const { stdout } = await lab.exec(ns, process.execPath, [...args, ...targets]);
+  return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
+}

@@ -1,0 +1,181 @@
+/**
+ * A TURN/STUN relay inside the lab's internet namespace, at the lab's relay
+ * address (203.0.113.10): either the real hush-relay CLI (the default) or
+ * Debian's coturn `turnserver`, the outside reference. Both use the coturn
+ * shared-secret credential scheme (username "expiry:id", password
+ * base64(HMAC-SHA1(secret, username))), computed here independently of the
+ * relay's own code.
+ *
+ * The process is the lab's child (lab.spawnIn): destroying the lab kills it.
+ *
+ * Peer policy: hush-relay denies private ranges unless allowed; the lab's
+ * public side 203.0.113.0/24 is not in its deny table, so by default the
+ * relay is used exactly as deployed (relaying to the LANs' 10.200.x host
+ * candidates is refused). `allowLanPeers` adds `--allow-peer 10.200.0.0/16`.
+ * coturn allows private peers by default; it gets the same deny for
+ * 10.0.0.0/8 unless `allowLanPeers`, so both relays see the same policy.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, relayCommand } from '../harness/relay';
+import type { Lab } from './netns';
+
+export type RelayKind = 'hush' | 'coturn';
+
+export interface LabRelayOptions {
+  /** Which server to run (default: $HUSH_LAB_RELAY, else 'hush'). */
+  kind?: RelayKind;
+  /** TURN shared secret (default: random). */
+  secret?: string;
+  /** Let the relay send to the LANs' private addresses (default false, as deployed). */
+  allowLanPeers?: boolean;
+  /** Extra server flags. */
+  args?: string[];
+  /** How long to wait for the server to listen (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface TurnCredentials {
+  username: string;
+  credential: string;
+}
+
+export interface IceServerChoice {
+  /** stun: URL (default true). */
+  stun?: boolean;
+  /** turn: over UDP (default true). */
+  udp?: boolean;
+  /** turn: over TCP (default true). */
+  tcp?: boolean;
+  /** Username id part (default "lab"). */
+  id?: string;
+}
+
+export interface LabRelay {
+  kind: RelayKind;
+  ip: string;
+  /** STUN/TURN port, UDP and TCP. */
+  port: number;
+  /** hush-relay's signalling WebSocket (null for coturn). */
+  signalUrl: string | null;
+  secret: string;
+  realm: string;
+  credentials(id?: string, ttlSec?: number): TurnCredentials;
+  /** RTCIceServer[] for this relay (plain objects, JSON-safe for page.evaluate). */
+  iceServers(choice?: IceServerChoice): Array<{ urls: string | string[]; username?: string; credential?: string }>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export const RELAY_PORT = 3478;
+export const SIGNAL_PORT = 8080;
+const REALM = 'hush';
+
+/** The coturn "use-auth-secret" credentials (draft-uberti-behave-turn-rest). */
+export function turnCredentials(secret: string, id: string, ttlSec = 3600, now = Date.now()): TurnCredentials {
+  const username = `${Math.floor(now / 1000) + ttlSec}:${id}`;
+  return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
+}
+
+export function defaultRelayKind(): RelayKind {
+  const k = process.env.HUSH_LAB_RELAY;
+  if (k === undefined || k === '') return 'hush';
+  if (k === 'hush' || k === 'coturn') return k;
+  throw new Error(`HUSH_LAB_RELAY=${k}: use "hush" or "coturn"`);
+}
+
+export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promise<LabRelay> {
+  const kind = opts.kind ?? defaultRelayKind();
+  const secret = opts.secret ?? randomBytes(18).toString('base64url');
+  const ip = lab.addresses.relay;
+  let scratch: string | null = null;
+  let cmd: string;
+  let argv: string[];
+  if (kind === 'hush') {
+    ({ cmd, argv } = relayCommand([
+      '--listen', ip,
+      '--port', String(RELAY_PORT),
+      '--signal-port', String(SIGNAL_PORT),
+      '--auth-secret', secret,
+      '--realm', REALM,
+      ...(opts.allowLanPeers ? ['--allow-peer', lab.addresses.lans] : []),
+      ...(opts.args ?? []),
+    ]));
+  } else {
+    scratch = mkdtempSync(join(tmpdir(), 'hush-lab-coturn-'));
+    cmd = 'turnserver';
+    argv = [
+      '-n', '--no-cli', '--no-tls', '--no-dtls',
+      '-L', ip, '-E', ip, '--listening-port', String(RELAY_PORT),
+      '--use-auth-secret', `--static-auth-secret=${secret}`, '--realm', REALM,
+      '--pidfile', join(scratch, 'turnserver.pid'), '--db', join(scratch, 'turndb'),
+      '--log-file', 'stdout', '--simple-log',
+      ...(opts.allowLanPeers ? [] : ['--denied-peer-ip=10.0.0.0-10.255.255.255']),
+      ...(opts.args ?? []),
+    ];
+  }
+  const child = lab.spawnIn('inet', cmd, argv, { cwd: REPO_ROOT, env: process.env });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => {
+    if (child.exitCode !== null) r();
+    else child.once('exit', () => r());
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  };
+
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${kind} relay exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
+      }
+      if (kind === 'hush' ? /^ready$/m.test(out) : await listening(lab, ip, RELAY_PORT)) break;
+      if (Date.now() > deadline) throw new Error(`${kind} relay not listening on ${ip}:${RELAY_PORT} after ${timeoutMs} ms:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  const credentials = (id = 'lab', ttlSec = 3600) => turnCredentials(secret, id, ttlSec);
+  return {
+    kind,
+    ip,
+    port: RELAY_PORT,
+    signalUrl: kind === 'hush' ? `ws://${ip}:${SIGNAL_PORT}/signal` : null,
+    secret,
+    realm: REALM,
+    credentials,
+    iceServers(choice = {}) {
+      const servers: Array<{ urls: string | string[]; username?: string; credential?: string }> = [];
+      if (choice.stun ?? true) servers.push({ urls: `stun:${ip}:${RELAY_PORT}` });
+      const turn: string[] = [];
+      if (choice.udp ?? true) turn.push(`turn:${ip}:${RELAY_PORT}?transport=udp`);
+      if (choice.tcp ?? true) turn.push(`turn:${ip}:${RELAY_PORT}?transport=tcp`);
+      if (turn.length) servers.push({ urls: turn, ...credentials(choice.id) });
+      return servers;
+    },
+    output: () => out,
+    stop,
+  };
+}
+
+/** Whether something in the internet namespace listens on ip:port over both UDP and TCP. */
+async function listening(lab: Lab, ip: string, port: number): Promise<boolean> {
+  const { stdout: udp } = await lab.exec('inet', 'ss', ['-Hlnu', `sport = :${port}`]);
+  const { stdout: tcp } = await lab.exec('inet', 'ss', ['-Hlnt', `sport = :${port}`]);
+  return udp.includes(`${ip}:${port}`) && tcp.includes(`${ip}:${port}`);
+}
