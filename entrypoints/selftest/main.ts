@@ -52,6 +52,7 @@ Object.assign(globalThis, {
     stats: () => current().stats(),
     analyse: () => current().analyse(),
     mute: (role: Role, muted: boolean) => current().setMuted(role, muted),
+    restartIce: () => current().restartIce(),
     // State events only: candidate events carry addresses, which stay in the page.
     stateEvents: () => {
       const { caller, callee } = current().events;

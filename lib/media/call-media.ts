@@ -42,6 +42,7 @@ export class CallMedia implements CallMediaApi {
   private serial: Promise<unknown> = Promise.resolve();
   private stateChain: Promise<void> = Promise.resolve();
   private closed = false;
+  private iceWatched = false;
 
   private constructor(
     private readonly pc: RTCPeerConnection,
@@ -124,11 +125,23 @@ export class CallMedia implements CallMediaApi {
     };
     pc.onconnectionstatechange = () => this.emitState();
     pc.oniceconnectionstatechange = () => this.emitState();
-    // A mid-call path switch (ICE restart, a better pair) changes the path without a state change.
+  }
+
+  /**
+   * A mid-call path switch (ICE restart, a better pair appearing) changes the
+   * selected pair without any state change: RTCIceTransport's
+   * selectedcandidatepairchange says so (Chromium; Firefox has no
+   * RTCIceTransport and relies on the state events). The transport exists only
+   * once a description is applied, so this is called after each one.
+   */
+  private watchIceTransport(): void {
+    if (this.iceWatched) return;
     const ice = this.transceiver.sender.transport?.iceTransport as
       | (RTCIceTransport & { onselectedcandidatepairchange?: (() => void) | null })
       | undefined;
-    if (ice && 'onselectedcandidatepairchange' in ice) ice.onselectedcandidatepairchange = () => this.emitState();
+    if (!ice) return;
+    this.iceWatched = true;
+    if ('onselectedcandidatepairchange' in ice) ice.onselectedcandidatepairchange = () => this.emitState();
   }
 
   /** Emit the state as of now, with the path read from getStats; events leave in the order of the changes. */
@@ -172,6 +185,7 @@ export class CallMedia implements CallMediaApi {
     return this.run('creating the offer', async () => {
       const offer = await this.pc.createOffer({ iceRestart: !!opts.iceRestart });
       await this.pc.setLocalDescription(offer);
+      this.watchIceTransport();
       return this.pc.localDescription!.sdp;
     });
   }
@@ -182,6 +196,7 @@ export class CallMedia implements CallMediaApi {
       await this.flushCandidates();
       const answer = await this.pc.createAnswer();
       await this.pc.setLocalDescription(answer);
+      this.watchIceTransport();
       return this.pc.localDescription!.sdp;
     });
   }
@@ -189,6 +204,7 @@ export class CallMedia implements CallMediaApi {
   setAnswer(sdp: string): Promise<void> {
     return this.run('applying the answer', async () => {
       await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      this.watchIceTransport();
       await this.flushCandidates();
     });
   }
@@ -230,12 +246,7 @@ export class CallMedia implements CallMediaApi {
     const out: CallStats = {
       ...path,
       ...rtp,
-      frames: {
-        encrypted: frames.encrypted,
-        decrypted: frames.decrypted,
-        dropped: frames.dropped,
-        authFailed: frames.authFailed,
-      },
+      frames: { ...frames },
     };
     if (roundTripMs !== undefined) out.roundTripMs = roundTripMs;
     return out;

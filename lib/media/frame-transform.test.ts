@@ -75,14 +75,20 @@ describe('FramePipelines', () => {
       ...wire.slice(5),
       { data: bytes(wire[2]!).slice().buffer }, // replay
       { data: new Uint8Array([0xff]).buffer }, // garbage
-      { data: new ArrayBuffer(0) }, // empty
+      { data: new Uint8Array(FRAME_TAG_LEN + 2).fill(0).buffer }, // zeros: a header naming counter 0, already seen
     ];
     const back = await run(b.decrypting(), input);
     expect(back).toHaveLength(9);
     const c = b.counters();
-    expect(c.decrypted).toBe(9);
-    expect(c.authFailed).toBe(1);
-    expect(c.dropped).toBe(4);
+    expect(c).toMatchObject({ decrypted: 9, authFailed: 1, replayed: 2, malformed: 1, dropped: 4, empty: 0 });
+  });
+
+  test('empty frames (RTP padding) are not passed on and not counted as drops', async () => {
+    const { a, b } = await pipeline(secret(5), secret(5));
+    const wire = await run(a.encrypting(), frames(3));
+    const back = await run(b.decrypting(), [wire[0]!, { data: new ArrayBuffer(0) }, wire[1]!, { data: new ArrayBuffer(0) }, wire[2]!]);
+    expect(back).toHaveLength(3);
+    expect(b.counters()).toMatchObject({ decrypted: 3, dropped: 0, empty: 2 });
   });
 
   test('frames that arrive before the keys wait for them instead of passing in clear', async () => {

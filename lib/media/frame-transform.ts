@@ -11,11 +11,19 @@
  * decoder. Symmetrically, a frame that fails to encrypt is not sent at all:
  * never in clear. Every drop is counted.
  *
+ * Empty incoming frames (0-byte payload) are dropped too but counted apart as
+ * `empty`, not as `dropped`: Chromium 156 hands the receiver transform one
+ * empty Opus frame for every RTP padding-only packet (bandwidth probing, seen
+ * every ~40 ms for a while from ~5 s into a loopback call). The sender
+ * transform never sees them, they carry no audio and nothing secret, and they
+ * are not an attack: counting them as drops would make a healthy call look
+ * broken.
+ *
  * The `ready` promise gates both pipelines on the keys: a frame that arrives
  * before they are imported waits for them rather than passing through.
  */
 import type { FrameDecryptor, FrameEncryptor } from '../crypto/frame-cipher';
-import type { FrameCounters } from './worker-protocol';
+import { ZERO_COUNTERS, type FrameCounters } from './worker-protocol';
 
 /** The part of RTCEncodedAudioFrame we touch. */
 export interface EncodedFrameLike {
@@ -35,6 +43,7 @@ function exactBuffer(u: Uint8Array): ArrayBuffer {
 
 export class FramePipelines {
   private encryptFailed = 0;
+  private empty = 0;
   private ciphers?: FrameCiphers;
 
   constructor(private readonly ready: Promise<FrameCiphers>) {
@@ -63,6 +72,10 @@ export class FramePipelines {
     return new TransformStream<F, F>({
       transform: async (frame, controller) => {
         const { decryptor } = await this.ready;
+        if (frame.data.byteLength === 0) {
+          this.empty++;
+          return;
+        }
         const r = await decryptor.decrypt(new Uint8Array(frame.data));
         if (!r.ok) return; // counted in decryptor.stats
         frame.data = exactBuffer(r.value);
@@ -73,14 +86,20 @@ export class FramePipelines {
 
   /** The counters so far; zeros before the keys are imported. */
   counters(): FrameCounters {
-    if (!this.ciphers) return { encrypted: 0, decrypted: 0, dropped: 0, authFailed: 0, encryptFailed: this.encryptFailed };
+    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty };
     const { encryptor, decryptor } = this.ciphers;
+    const d = decryptor.stats;
     return {
       encrypted: encryptor.encrypted,
-      decrypted: decryptor.stats.decrypted,
+      decrypted: d.decrypted,
       dropped: decryptor.dropped,
-      authFailed: decryptor.stats.auth,
+      authFailed: d.auth,
+      replayed: d.replayed,
+      stale: d.stale,
+      malformed: d.malformed,
+      unknownKey: d.unknownKey,
       encryptFailed: this.encryptFailed,
+      empty: this.empty,
     };
   }
 }

@@ -22,7 +22,7 @@ import { transformError } from './errors';
 // (wxt-dev/wxt#2032), so Vite never sees the pattern and the worker 404s.
 import FrameWorker from './frame-worker.ts?worker';
 import type { FrameCounters, PageToWorker, TransformOptions, TransformSide, WorkerToPage } from './worker-protocol';
-import { unhandled } from './worker-protocol';
+import { ZERO_COUNTERS, unhandled } from './worker-protocol';
 
 export type TransformApi = 'script' | 'legacy';
 
@@ -53,7 +53,7 @@ export class FrameWorkerClient {
   private readonly pending = new Map<number, (c: FrameCounters) => void>();
   private readyWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private closed = false;
-  private last: FrameCounters = { encrypted: 0, decrypted: 0, dropped: 0, authFailed: 0, encryptFailed: 0 };
+  private last: FrameCounters = { ...ZERO_COUNTERS };
 
   constructor(
     readonly api: TransformApi,

@@ -24,8 +24,15 @@ export interface LoopbackOptions {
   corruptRecvKey?: Role | 'both';
   /** Test hook: the callee sends this sine instead of the microphone, so each direction carries its own tone. */
   calleeToneHz?: number;
-  /** Pass only loopback candidates across. */
+  /**
+   * Pass only loopback candidates across. Caveat: this filters what is
+   * signalled, not what ICE tries: a check from another local address still
+   * reaches the peer, which learns it as prflx and may switch to it.
+   */
   loopbackOnly?: boolean;
+  /** ICE servers for both sides (tests: a local coturn), and privacy mode (relay only) for both. */
+  iceServers?: RTCIceServer[];
+  relayOnly?: boolean;
   transformApi?: MediaStartOptions['transformApi'];
   inputDeviceId?: string;
   outputDeviceId?: string;
@@ -36,6 +43,13 @@ export interface LoopbackOptions {
 export interface LoopbackTimings {
   /** createOffer called → both peer connections 'connected'. */
   connectMs: number;
+}
+
+export interface RestartTimings {
+  /** createOffer({iceRestart}) → the re-answer applied on both sides. */
+  negotiateMs: number;
+  /** createOffer({iceRestart}) → both ICE agents connected again on the new credentials. */
+  reconnectMs: number;
 }
 
 export type PerSide<T> = Record<Role, T>;
@@ -95,7 +109,12 @@ export class LoopbackCall {
     };
 
     const corrupt = (role: Role) => opts.corruptRecvKey === role || opts.corruptRecvKey === 'both';
-    const base = { callId: 'selftest', iceServers: [], relayOnly: false, transformApi: opts.transformApi };
+    const base = {
+      callId: 'selftest',
+      iceServers: opts.iceServers ?? [],
+      relayOnly: !!opts.relayOnly,
+      transformApi: opts.transformApi,
+    };
     try {
       peers.caller = await CallMedia.create(
         {
@@ -155,6 +174,33 @@ export class LoopbackCall {
       clearTimeout(timer);
     }
     return new LoopbackCall({ caller, callee }, { connectMs: performance.now() - t0 }, events);
+  }
+
+  /**
+   * ICE restart, as a mid-call path change does it (design.md, "A call, end to
+   * end" §4): a re-offer with fresh ICE credentials, the same CallMedia, the
+   * same frame keys. Resolves when both ICE agents report connected again on
+   * the new generation.
+   */
+  async restartIce(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RestartTimings> {
+    const { caller, callee } = this.media;
+    const t0 = performance.now();
+    const mark = { caller: this.events.caller.length, callee: this.events.callee.length };
+    const offer = await caller.createOffer({ iceRestart: true });
+    const answer = await callee.acceptOffer(offer);
+    await caller.setAnswer(answer);
+    const negotiateMs = performance.now() - t0;
+    // After the new answer, each agent checks again: wait for a fresh 'connected'/'completed' ICE state.
+    const reconnected = (role: Role) =>
+      this.events[role].slice(mark[role]).some((e) => e.type === 'state' && (e.ice === 'connected' || e.ice === 'completed'));
+    const deadline = t0 + timeoutMs;
+    while (!(reconnected('caller') && reconnected('callee'))) {
+      if (performance.now() > deadline) {
+        throw new MediaError('ERR_WEBRTC', 'The self-test call did not reconnect after an ICE restart.');
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { negotiateMs, reconnectMs: performance.now() - t0 };
   }
 
   async stats(): Promise<PerSide<CallStats>> {

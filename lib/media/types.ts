@@ -66,6 +66,15 @@ export interface CallStats extends SelectedPath {
     /** Frames dropped: failed authentication, replayed, stale, malformed. */
     dropped: number;
     authFailed: number;
+    /** The other drop reasons, for diagnosis (replayed / stale: duplicate or late frames). */
+    replayed?: number;
+    stale?: number;
+    malformed?: number;
+    unknownKey?: number;
+    /** Outgoing frames that failed to encrypt and were not sent (never sent in clear). */
+    encryptFailed?: number;
+    /** Incoming empty frames (RTP padding-only packets): ignored, not counted in `dropped`. */
+    empty?: number;
   };
   roundTripMs?: number;
 }

@@ -32,9 +32,29 @@ export interface FrameCounters {
   dropped: number;
   /** Of those, the frames that failed AES-GCM authentication (wrong key or tampered). */
   authFailed: number;
+  /** The other drop reasons (FrameDecryptor.stats). */
+  replayed: number;
+  stale: number;
+  malformed: number;
+  unknownKey: number;
   /** Outgoing frames dropped because encryption failed: never sent in clear. */
   encryptFailed: number;
+  /** Incoming 0-byte frames (RTP padding): not audio, not counted in `dropped` (frame-transform.ts). */
+  empty: number;
 }
+
+export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
+  encrypted: 0,
+  decrypted: 0,
+  dropped: 0,
+  authFailed: 0,
+  replayed: 0,
+  stale: 0,
+  malformed: 0,
+  unknownKey: 0,
+  encryptFailed: 0,
+  empty: 0,
+});
 
 export type PageToWorker =
   | { kind: 'init'; sendSecret: Uint8Array; recvSecret: Uint8Array }
