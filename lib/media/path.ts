@@ -13,6 +13,12 @@
  * The path is 'relay' if either end of that pair is a relayed candidate (our
  * TURN allocation, or the peer's), 'p2p' when both ends are host, srflx or
  * prflx, 'unknown' when there is no selected pair yet or a type is missing.
+ *
+ * Caveat: a peer first seen through its connectivity check is typed prflx
+ * (RFC 8445 §7.3.1.3) even when the address is the peer's TURN relay; the
+ * browser retypes it when the signalled candidate arrives (libwebrtc does,
+ * within a few hundred ms in the tests). Until then, a call relayed only on
+ * the peer's side reads 'p2p'. Our own relay is always known at once.
  */
 import type { PathKind, SelectedPath } from './types';
 
