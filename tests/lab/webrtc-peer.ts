@@ -130,6 +130,7 @@ window.lab = (() => {
       return { type: a.type, sdp: a.sdp };
     },
     async accept(answer) { await pc.setRemoteDescription(answer); },
+    setPolicy(policy) { pc.setConfiguration({ ...pc.getConfiguration(), iceTransportPolicy: policy }); },
     watchPair() {
       const t = pc.getSenders()[0]?.transport?.iceTransport;
       if (!t || t.onselectedcandidatepairchange) return;
@@ -138,9 +139,17 @@ window.lab = (() => {
         log('pair', p ? p.local.type + '/' + p.local.protocol + ' ' + p.local.address + ' -> ' + p.remote.type + ' ' + p.remote.address + ' ufrag=' + p.local.usernameFragment : 'none');
       };
     },
-    async gathered(timeoutMs) {
+    async gathered(timeoutMs, afterRelayMs) {
       const g = gathering;
-      const complete = await Promise.race([g.finished.then(() => true), new Promise((r) => setTimeout(() => r(false), timeoutMs))]);
+      const relaySettled = new Promise((r) => {
+        if (afterRelayMs === null) return;
+        const poll = setInterval(() => {
+          if (g.relayAt() !== null && Date.now() - g.relayAt() >= afterRelayMs) { clearInterval(poll); r(false); }
+        }, 20);
+        g.finished.then(() => clearInterval(poll));
+      });
+      const complete = await Promise.race([g.finished.then(() => true), relaySettled,
+                                           new Promise((r) => setTimeout(() => r(false), timeoutMs))]);
       const r = g.relayAt();
       return { candidates: cands.slice(), gatherMs: Date.now() - g.started, relayMs: r === null ? null : r - g.started, complete };
     },
@@ -166,6 +175,17 @@ window.lab = (() => {
       }, intervalMs);
       audio = { timer, samples };
     },
+    async waitStall(stallMs, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const s = audio ? audio.samples : [];
+        let lastMove = null;
+        for (let i = s.length - 1; i > 0; i--) if (s[i].packets > s[i - 1].packets) { lastMove = s[i].t; break; }
+        if (lastMove !== null && Date.now() - lastMove >= stallMs) return Date.now();
+        if (Date.now() > deadline) return null;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
     stopAudioWatch() {
       if (!audio) return [];
       clearInterval(audio.timer);
@@ -186,7 +206,8 @@ type LabWindow = typeof globalThis & {
     offer(iceRestart: boolean): Promise<{ type: 'offer'; sdp: string }>;
     answer(offer: { type: 'offer'; sdp: string }): Promise<{ type: 'answer'; sdp: string }>;
     accept(answer: { type: 'answer'; sdp: string }): Promise<void>;
-    gathered(timeoutMs: number): Promise<GatherResult>;
+    setPolicy(policy: 'all' | 'relay'): void;
+    gathered(timeoutMs: number, afterRelayMs: number | null): Promise<GatherResult>;
     addCandidates(list: GatherResult['candidates']): Promise<void>;
     localUfrag(): string;
     iceState(): string;
@@ -195,6 +216,7 @@ type LabWindow = typeof globalThis & {
     remoteCandidates(): Promise<CandidateInfo[]>;
     startAudioWatch(intervalMs: number): void;
     stopAudioWatch(): AudioSample[];
+    waitStall(stallMs: number, timeoutMs: number): Promise<number | null>;
     close(): void;
   };
 };
@@ -230,8 +252,17 @@ export class LabPeer {
   accept(answer: { type: 'answer'; sdp: string }) {
     return this.page.evaluate((a) => (globalThis as LabWindow).lab.accept(a), answer);
   }
-  gathered(timeoutMs: number): Promise<GatherResult> {
-    return this.page.evaluate((t) => (globalThis as LabWindow).lab.gathered(t), timeoutMs);
+  /** Change iceTransportPolicy mid-call (takes effect at the next ICE restart). */
+  setPolicy(policy: 'all' | 'relay'): Promise<void> {
+    return this.page.evaluate((p) => (globalThis as LabWindow).lab.setPolicy(p), policy);
+  }
+  /**
+   * Wait for gathering to complete, at most timeoutMs; with afterRelayMs, stop
+   * waiting that long after the first relay candidate (a TURN server that
+   * never answers over one transport would otherwise hold gathering open).
+   */
+  gathered(timeoutMs: number, afterRelayMs: number | null = null): Promise<GatherResult> {
+    return this.page.evaluate((t, r) => (globalThis as LabWindow).lab.gathered(t, r), timeoutMs, afterRelayMs);
   }
   addCandidates(list: GatherResult['candidates']): Promise<void> {
     return this.page.evaluate((l) => (globalThis as LabWindow).lab.addCandidates(l), list);
@@ -253,6 +284,14 @@ export class LabPeer {
   }
   startAudioWatch(intervalMs = 50): Promise<void> {
     return this.page.evaluate((i) => (globalThis as LabWindow).lab.startAudioWatch(i), intervalMs);
+  }
+  /**
+   * Resolves (Date.now()) once no inbound audio packet arrived for stallMs,
+   * as an app's "the path died" detector would; null after timeoutMs.
+   * Needs startAudioWatch().
+   */
+  waitStall(stallMs: number, timeoutMs: number): Promise<number | null> {
+    return this.page.evaluate((s, t) => (globalThis as LabWindow).lab.waitStall(s, t), stallMs, timeoutMs);
   }
   stopAudioWatch(): Promise<AudioSample[]> {
     return this.page.evaluate(() => (globalThis as LabWindow).lab.stopAudioWatch());
@@ -276,6 +315,9 @@ export class LabPeer {
 }
 
 export interface NegotiationResult {
+  /** The descriptions as sent (no candidates in them: trickle). */
+  offer: { type: 'offer'; sdp: string };
+  answer: { type: 'answer'; sdp: string };
   gather: { caller: GatherResult; callee: GatherResult };
   /** Date.now() when both candidate lists were handed over. */
   exchangedAt: number;
@@ -289,6 +331,8 @@ export interface NegotiateOptions {
   iceRestart?: boolean;
   /** Stop waiting for gathering after this long and use what was gathered (default 10 s). */
   gatherTimeoutMs?: number;
+  /** Stop waiting for gathering this long after the first relay candidate (default: wait for complete). */
+  afterRelayMs?: number;
   /** How long ICE may take to connect (default 30 s). */
   connectTimeoutMs?: number;
 }
@@ -304,7 +348,8 @@ export async function negotiate(caller: LabPeer, callee: LabPeer, opts: Negotiat
   const offer = await caller.offer(opts.iceRestart ?? false);
   const answer = await callee.answer(offer);
   await caller.accept(answer);
-  const [gc, ge] = await Promise.all([caller.gathered(gatherTimeout), callee.gathered(gatherTimeout)]);
+  const afterRelay = opts.afterRelayMs ?? null;
+  const [gc, ge] = await Promise.all([caller.gathered(gatherTimeout, afterRelay), callee.gathered(gatherTimeout, afterRelay)]);
   const [uc, ue] = await Promise.all([caller.localUfrag(), callee.localUfrag()]);
   const exchangedAt = Date.now();
   await Promise.all([callee.addCandidates(gc.candidates), caller.addCandidates(ge.candidates)]);
@@ -319,7 +364,7 @@ export async function negotiate(caller: LabPeer, callee: LabPeer, opts: Negotiat
   const [mc, me] = await Promise.all([wait(caller, uc), wait(callee, ue)]);
   const [pc, pe] = await Promise.all([caller.selected(), callee.selected()]);
   if (!pc || !pe) throw new Error('connected but no selected candidate pair in stats');
-  return { gather: { caller: gc, callee: ge }, exchangedAt, connectMs: { caller: mc, callee: me }, pair: { caller: pc, callee: pe } };
+  return { offer, answer, gather: { caller: gc, callee: ge }, exchangedAt, connectMs: { caller: mc, callee: me }, pair: { caller: pc, callee: pe } };
 }
 
 /** Longest stretch without a new inbound packet in the samples, in ms, and when it started. */
