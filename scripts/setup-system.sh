@@ -2,7 +2,7 @@
 # Installs the system parts Hush's tests use, from Debian's packages, when run
 # as root; otherwise prints exactly what is missing and how to install it.
 set -euo pipefail
-PKGS=(chromium coturn sox iproute2 nftables iptables conntrack firefox-esr redis-server)
+PKGS=(chromium coturn sox iproute2 nftables iptables conntrack firefox-esr redis-server tcpdump)
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v turnutils_uclient >/dev/null || need+=(coturn)
@@ -13,6 +13,7 @@ command -v iptables >/dev/null || need+=(iptables)
 command -v conntrack >/dev/null || need+=(conntrack)
 command -v firefox-esr >/dev/null || need+=(firefox-esr)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v tcpdump >/dev/null || need+=(tcpdump)
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present (${PKGS[*]})"
   exit 0
