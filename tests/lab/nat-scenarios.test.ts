@@ -1,0 +1,275 @@
+/**
+ * NAT scenarios with plain WebRTC (no extension yet): two headless
+ * Chromiums, each on a host behind its own NAT router, Chromium's fake
+ * microphone, the relay in the internet namespace as STUN and TURN
+ * (UDP and TCP). The test process carries offer, answer and candidates.
+ *
+ * One lab, one relay and two browsers for the file; each scenario sets the
+ * routers' NAT (which also flushes their conntrack) and makes fresh
+ * RTCPeerConnections. Each cheap scenario runs HUSH_LAB_RUNS times (default
+ * 3) and the table printed at the end shows medians.
+ *
+ *   1. both EIM + firewall        -> direct, srflx on both sides
+ *   2. one side symmetric         -> relayed
+ *   3. both symmetric             -> relayed
+ *   4. UDP to the relay blocked   -> relayed over TURN/TCP
+ *   5. mid-call cut of the direct path -> relay (with and without a caller
+ *      ICE restart), audio gap measured; restore -> direct again
+ *   6. caller relay-only          -> relayed although P2P works, and the
+ *      callee never sees an address of the caller
+ *
+ * HUSH_LAB_RELAY=coturn runs everything against coturn instead of hush-relay;
+ * by default a last test repeats 1, 2 and 4 against coturn as a reference.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchInNamespace, type NsBrowser } from './chromium-in-ns';
+import { createLab, requireRoot, type Lab, type NatMode } from './netns';
+import { defaultRelayKind, startLabRelay, type IceServerChoice, type LabRelay } from './relay-in-ns';
+import { describePair, median, TimingTable } from './report';
+import { LabPeer, longestGap, negotiate, type NegotiationResult, type PairInfo } from './webrtc-peer';
+
+const support = requireRoot();
+const RUNS = Math.max(1, Number(process.env.HUSH_LAB_RUNS ?? 3));
+const RELAY_KIND = defaultRelayKind();
+/** How long the caller hears nothing before it calls the path dead and restarts ICE. */
+const STALL_MS = 500;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const relayed = (p: PairInfo) => p.local.type === 'relay' || p.remote.type === 'relay';
+
+interface Setup {
+  natA: NatMode;
+  natB: NatMode;
+  /** Both routers drop UDP to the relay's STUN/TURN port. */
+  blockRelayUdp?: boolean;
+  policyA?: 'all' | 'relay';
+  servers?: IceServerChoice;
+  /** Stop waiting for gathering this long after the first relay candidate. */
+  afterRelayMs?: number;
+}
+
+describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}`, () => {
+  let lab: Lab;
+  let relay: LabRelay;
+  let browserA: NsBrowser;
+  let browserB: NsBrowser;
+  let caller: LabPeer;
+  let callee: LabPeer;
+  const table = new TimingTable();
+
+  beforeAll(async () => {
+    lab = await createLab();
+    relay = await startLabRelay(lab, { kind: RELAY_KIND });
+    [browserA, browserB] = await Promise.all([launchInNamespace(lab, 'hostA'), launchInNamespace(lab, 'hostB')]);
+    [caller, callee] = await Promise.all([LabPeer.open(browserA, 'caller'), LabPeer.open(browserB, 'callee')]);
+  });
+
+  afterAll(async () => {
+    if (table.rows.length) console.log(`\nNAT lab timings (ms; medians of the runs)\n${table.render()}\n`);
+    // The lab's destroy() kills whatever these leave behind.
+    await Promise.allSettled([browserA?.close(), browserB?.close()]);
+    await relay?.stop().catch(() => {});
+    await lab?.destroy();
+  });
+
+  async function configure(s: Setup): Promise<void> {
+    const block = s.blockRelayUdp ? { blockUdpTo: { ip: relay.ip, port: relay.port } } : {};
+    await lab.restoreDirect();
+    await lab.setNat('A', s.natA, block);
+    await lab.setNat('B', s.natB, block);
+  }
+
+  async function call(s: Setup): Promise<NegotiationResult> {
+    const iceServers = relay.iceServers(s.servers);
+    await Promise.all([
+      caller.create({ iceServers, iceTransportPolicy: s.policyA ?? 'all' }),
+      callee.create({ iceServers }),
+    ]);
+    return negotiate(caller, callee, s.afterRelayMs !== undefined ? { afterRelayMs: s.afterRelayMs } : {});
+  }
+
+  /** Configure, call `runs` times, check every run, add a row to the table. */
+  async function scenario(
+    name: string,
+    s: Setup,
+    check: (r: NegotiationResult) => void,
+    runs = RUNS,
+  ): Promise<NegotiationResult[]> {
+    await configure(s);
+    const results: NegotiationResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await call(s);
+      check(r);
+      results.push(r);
+    }
+    const relayTimes = results.map((r) => r.gather.caller.relayMs).filter((x): x is number => x !== null);
+    table.add({
+      scenario: name,
+      relay: relay.kind,
+      runs,
+      connectMs: median(results.map((r) => Math.max(r.connectMs.caller, r.connectMs.callee))),
+      gatherMs: median(results.map((r) => r.gather.caller.gatherMs)),
+      relayCandidateMs: median(relayTimes),
+      pair: describePair(results.at(-1)!.pair.caller),
+    });
+    return results;
+  }
+
+  function expectDirect(r: NegotiationResult): void {
+    expect(relayed(r.pair.caller), `caller pair ${describePair(r.pair.caller)}`).toBe(false);
+    expect(relayed(r.pair.callee), `callee pair ${describePair(r.pair.callee)}`).toBe(false);
+    expect(['srflx', 'prflx']).toContain(r.pair.caller.local.type);
+    expect(r.pair.caller.local.address).toBe(lab.addresses.wanA);
+    expect(r.pair.callee.local.address).toBe(lab.addresses.wanB);
+  }
+
+  function expectRelayed(r: NegotiationResult): void {
+    expect(relayed(r.pair.caller), `caller pair ${describePair(r.pair.caller)}`).toBe(true);
+    expect(relayed(r.pair.callee), `callee pair ${describePair(r.pair.callee)}`).toBe(true);
+  }
+
+  test('1. both routers EIM with the home-router firewall: direct, over srflx', async () => {
+    await scenario('1. EIM + EIM', { natA: 'eim', natB: 'eim' }, (r) => {
+      expectDirect(r);
+      expect(r.pair.caller.local.type).toBe('srflx');
+      expect(r.pair.callee.local.type).toBe('srflx');
+    });
+  });
+
+  test('2. one side behind a symmetric NAT: relayed', async () => {
+    await scenario('2. EIM + symmetric', { natA: 'eim', natB: 'symmetric' }, expectRelayed);
+  });
+
+  test('3. both sides behind symmetric NATs: relayed', async () => {
+    await scenario('3. symmetric + symmetric', { natA: 'symmetric', natB: 'symmetric' }, expectRelayed);
+  });
+
+  test('4. UDP to the relay blocked: relayed over TURN/TCP', async () => {
+    await scenario('4. relay UDP blocked', { natA: 'eim', natB: 'eim', blockRelayUdp: true, afterRelayMs: 500 }, (r) => {
+      expectRelayed(r);
+      for (const p of [r.pair.caller, r.pair.callee]) {
+        expect(p.local.type).toBe('relay');
+        expect(p.local.relayProtocol).toBe('tcp');
+      }
+      // No server-reflexive candidate: STUN over UDP never got through either.
+      expect(r.gather.caller.candidates.some((c) => / typ srflx /.test(c.candidate))).toBe(false);
+    });
+  });
+
+  test('5a. mid-call cut of the direct path, caller ICE restart on an audio stall: moves to the relay; restore: back to direct', async () => {
+    const s: Setup = { natA: 'eim', natB: 'eim' };
+    await configure(s);
+    expectDirect(await call(s));
+    await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
+    await sleep(1000);
+
+    const cutAt = Date.now();
+    await lab.cutDirect();
+    const stallAt = await caller.waitStall(STALL_MS, 20_000);
+    expect(stallAt, 'the caller never noticed the cut').not.toBeNull();
+    const restart = await negotiate(caller, callee, { iceRestart: true });
+    expectRelayed(restart);
+    await sleep(1000);
+    const [inA, inB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
+    const gapA = longestGap(inA);
+    const gapB = longestGap(inB);
+    // Audio came back on the relay (the last second has packets), and the gap is the cut's.
+    expect(inA.at(-1)!.packets).toBeGreaterThan(inA.find((x) => x.t >= stallAt!)!.packets);
+    expect(inB.at(-1)!.packets).toBeGreaterThan(inB.find((x) => x.t >= stallAt!)!.packets);
+    expect(gapA.from! - cutAt).toBeLessThan(200);
+    const onRelayAt = restart.exchangedAt + Math.max(restart.connectMs.caller, restart.connectMs.callee);
+    table.add({
+      scenario: '5a. cut + ICE restart',
+      relay: relay.kind,
+      runs: 1,
+      connectMs: Math.max(restart.connectMs.caller, restart.connectMs.callee),
+      gatherMs: restart.gather.caller.gatherMs,
+      relayCandidateMs: restart.gather.caller.relayMs,
+      pair: describePair(restart.pair.caller),
+      note: `stall seen ${stallAt! - cutAt} ms after cut, relay pair ${onRelayAt - cutAt} ms after cut; audio gap caller ${Math.round(gapA.gapMs)} / callee ${Math.round(gapB.gapMs)}`,
+    });
+
+    await lab.restoreDirect();
+    await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
+    await sleep(500);
+    const back = await negotiate(caller, callee, { iceRestart: true });
+    // The first pair of the new generation may be its relay pair; the direct one follows.
+    const deadline = Date.now() + 10_000;
+    let pair = back.pair;
+    while ((relayed(pair.caller) || relayed(pair.callee)) && Date.now() < deadline) {
+      await sleep(200);
+      pair = { caller: (await caller.selected())!, callee: (await callee.selected())! };
+    }
+    expectDirect({ ...back, pair });
+    await sleep(500);
+    const [backA, backB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
+    table.add({
+      scenario: '5a. restore + ICE restart',
+      relay: relay.kind,
+      runs: 1,
+      connectMs: Math.max(back.connectMs.caller, back.connectMs.callee),
+      gatherMs: back.gather.caller.gatherMs,
+      relayCandidateMs: back.gather.caller.relayMs,
+      pair: describePair(pair.caller),
+      note: `longest audio gap caller ${Math.round(longestGap(backA).gapMs)} / callee ${Math.round(longestGap(backB).gapMs)}`,
+    });
+  });
+
+  test('5b. mid-call cut without an ICE restart: Chromium fails over to a relay pair on its own', async () => {
+    const s: Setup = { natA: 'eim', natB: 'eim' };
+    await configure(s);
+    expectDirect(await call(s));
+    await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
+    await sleep(1000);
+    const ufrag = await caller.localUfrag();
+    const cutAt = Date.now();
+    await lab.cutDirect();
+    const switchedAt = await caller.waitEvent((e) => e.kind === 'pair' && e.value.includes('relay') && e.value.endsWith(`ufrag=${ufrag}`), cutAt, 30_000);
+    await sleep(1000);
+    const [inA, inB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
+    const pair = (await caller.selected())!;
+    expect(relayed(pair)).toBe(true);
+    table.add({
+      scenario: '5b. cut, no restart',
+      relay: relay.kind,
+      runs: 1,
+      connectMs: null,
+      gatherMs: null,
+      relayCandidateMs: null,
+      pair: describePair(pair),
+      note: `relay pair ${switchedAt - cutAt} ms after cut; audio gap caller ${Math.round(longestGap(inA).gapMs)} / callee ${Math.round(longestGap(inB).gapMs)}`,
+    });
+    await lab.restoreDirect();
+  });
+
+  test('6. caller relay-only: relayed although P2P works, and the callee never sees a caller address', async () => {
+    const { hostA, wanA } = lab.addresses;
+    const leaks = (text: string) => [hostA, wanA].filter((ip) => new RegExp(`\\b${ip.replace(/\./g, '\\.')}\\b`).test(text));
+    await scenario('6. caller relay-only', { natA: 'eim', natB: 'eim', policyA: 'relay' }, (r) => {
+      expect(r.pair.caller.local.type).toBe('relay');
+      expectRelayed(r);
+      // What the callee received: the offer and the caller's candidates.
+      expect(leaks(r.offer.sdp)).toEqual([]);
+      expect(r.gather.caller.candidates.length).toBeGreaterThan(0);
+      for (const c of r.gather.caller.candidates) {
+        expect(c.candidate).toMatch(/ typ relay/);
+        expect(leaks(c.candidate), c.candidate).toEqual([]);
+      }
+    });
+    // And what the callee's ICE agent saw on the wire (peer-reflexive candidates included).
+    for (const c of await callee.remoteCandidates()) {
+      expect([relay.ip, '']).toContain(c.address);
+    }
+  });
+
+  test.skipIf(RELAY_KIND === 'coturn')('reference: coturn gives the same pairs (1, 2, 4)', async () => {
+    await relay.stop();
+    relay = await startLabRelay(lab, { kind: 'coturn' });
+    await scenario('1. EIM + EIM', { natA: 'eim', natB: 'eim' }, expectDirect, 1);
+    await scenario('2. EIM + symmetric', { natA: 'eim', natB: 'symmetric' }, expectRelayed, 1);
+    await scenario('4. relay UDP blocked', { natA: 'eim', natB: 'eim', blockRelayUdp: true, afterRelayMs: 500 }, (r) => {
+      expect(r.pair.caller.local.relayProtocol).toBe('tcp');
+      expectRelayed(r);
+    }, 1);
+  });
+});
