@@ -30,6 +30,8 @@ import { rtpAudioStats } from './rtp-stats';
 import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, PathKind } from './types';
 
 const FRAME_SECRET_LEN = 32;
+/** When to re-read the path after a state change (ms after it); see followPath. */
+const PATH_RECHECK_MS = [100, 250, 500, 1000, 2000, 4000];
 
 function checkSecret(s: unknown, name: string): asserts s is Uint8Array {
   if (!(s instanceof Uint8Array) || s.length !== FRAME_SECRET_LEN) {
@@ -43,6 +45,8 @@ export class CallMedia implements CallMediaApi {
   private stateChain: Promise<void> = Promise.resolve();
   private closed = false;
   private iceWatched = false;
+  private lastPath?: PathKind;
+  private pathTimer?: ReturnType<typeof setTimeout>;
 
   private constructor(
     private readonly pc: RTCPeerConnection,
@@ -74,7 +78,7 @@ export class CallMedia implements CallMediaApi {
 
       local = opts.testToneHz ? openTestTone(opts.testToneHz) : await openMicrophone(opts.inputDeviceId);
 
-      frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message));
+      frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true));
       await frames.importSecrets(sendCopy, recvCopy);
       opts.sendFrameSecret.fill(0);
       opts.recvFrameSecret.fill(0);
@@ -96,7 +100,7 @@ export class CallMedia implements CallMediaApi {
       if (!transceiver) throw webrtcError('adding the microphone', new Error('no transceiver'));
       frames.attach(transceiver); // before any negotiation: see the file header
 
-      const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message));
+      const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message, false));
       me = new CallMedia(pc, transceiver, local, frames, playback, onEvent);
       me.wire();
       return me;
@@ -151,12 +155,43 @@ export class CallMedia implements CallMediaApi {
     const ice = this.pc.iceConnectionState;
     this.stateChain = this.stateChain.then(async () => {
       const path = await this.currentPath();
-      if (!this.closed) this.onEvent({ type: 'state', connection, ice, path });
+      if (this.closed) return;
+      this.lastPath = path;
+      this.onEvent({ type: 'state', connection, ice, path });
     });
+    this.followPath();
   }
 
-  private emitError(code: MediaError['code'], message: string): void {
-    if (!this.closed) this.onEvent({ type: 'error', code, message });
+  /**
+   * The path can lag the state: Chromium caches getStats() results for a few
+   * tens of ms, so the report read for 'connected' may predate the selected
+   * pair; and a peer's relay first learned as prflx is retyped a little later
+   * (path.ts). So after each change, re-read the path on a short schedule and
+   * emit a `state` event again if it moved.
+   */
+  private followPath(): void {
+    clearTimeout(this.pathTimer);
+    let i = 0;
+    const step = () => {
+      this.pathTimer = undefined;
+      if (this.closed || i >= PATH_RECHECK_MS.length) return;
+      const delay = PATH_RECHECK_MS[i]! - (i > 0 ? PATH_RECHECK_MS[i - 1]! : 0);
+      i++;
+      this.pathTimer = setTimeout(() => {
+        this.stateChain = this.stateChain.then(async () => {
+          const path = await this.currentPath();
+          if (this.closed || path === this.lastPath) return;
+          this.lastPath = path;
+          this.onEvent({ type: 'state', connection: this.pc.connectionState, ice: this.pc.iceConnectionState, path });
+        });
+        step();
+      }, delay);
+    };
+    step();
+  }
+
+  private emitError(code: MediaError['code'], message: string, fatal: boolean): void {
+    if (!this.closed) this.onEvent({ type: 'error', code, message, fatal });
   }
 
   private async currentPath(): Promise<PathKind> {
@@ -259,6 +294,7 @@ export class CallMedia implements CallMediaApi {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.pathTimer);
     this.local.stop();
     this.pc.close();
     this.frames.terminate();

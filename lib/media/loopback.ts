@@ -103,7 +103,7 @@ export class LoopbackCall {
           if (e.connection === 'failed') failed[role](new MediaError('ERR_WEBRTC', `the ${role} could not connect`));
           return;
         case 'error':
-          failed[role](new MediaError(e.code, e.message));
+          if (e.fatal !== false) failed[role](new MediaError(e.code, e.message));
           return;
       }
     };

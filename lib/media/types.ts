@@ -37,7 +37,17 @@ export type PathKind = 'p2p' | 'relay' | 'unknown';
 export type MediaEvent =
   | { type: 'candidate'; candidate: RTCIceCandidateInit | null } // null: gathering complete
   | { type: 'state'; connection: RTCPeerConnectionState; ice: RTCIceConnectionState; path: PathKind }
-  | { type: 'error'; code: MediaErrorCode; message: string };
+  | {
+      type: 'error';
+      code: MediaErrorCode;
+      message: string;
+      /**
+       * true: this call's audio is broken (e.g. a frame pipeline stopped): end it.
+       * false: the call goes on, tell the person (e.g. the chosen speaker is gone).
+       * Absent means true.
+       */
+      fatal?: boolean;
+    };
 
 export type MediaErrorCode =
   | 'ERR_NO_MICROPHONE' // no input device at all

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { launchWithExtension, type HushBrowser } from '../harness/chromium';
 import { makeTone, normaliseReading, waitForReading, type AudioReading } from '../harness/audio';
-import type { CallStats, Role } from '../../lib/media/types';
+import type { CallStats, MediaEvent, Role } from '../../lib/media/types';
 import type { LoopbackOptions } from '../../lib/media/loopback';
 
 const TONE_HZ = 440;
@@ -26,6 +26,7 @@ interface SelfTestHook {
   start(o: LoopbackOptions): Promise<{ connectMs: number }>;
   stats(): Promise<Record<Role, CallStats>>;
   analyse(): Record<Role, { frequency: number | null; rmsDb: number | null }>;
+  stateEvents(): Record<Role, Extract<MediaEvent, { type: 'state' }>[]>;
   stop(): void;
 }
 type HookGlobal = typeof globalThis & { hushSelfTest: SelfTestHook };
@@ -109,14 +110,18 @@ describe.each(['udp', 'tcp'] as const)('relay only, TURN over %s', (transport) =
 
   test('both ends report a relayed path and how they reach the relay', async () => {
     const read = () => page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.stats());
+    // Chromium may answer getStats() from a report cached just before the pair was selected, and the
+    // peer's relay can first be learned from its check as prflx (RFC 8445 §7.3.1.3) until its
+    // signalled candidate arrives. Both settle within a moment: wait for that, briefly.
+    const settled = (x: Record<Role, CallStats>) => (['caller', 'callee'] as const).every((r) => x[r].path === 'relay' && x[r].remoteType === 'relay');
     let s = await read();
-    for (const role of ['caller', 'callee'] as const) expect(s[role].path, `${role} path at once`).toBe('relay');
-    // The peer's relay address can first be learned from its check, as prflx (RFC 8445 §7.3.1.3);
-    // the signalled relay candidate then replaces it. Wait for that, briefly.
-    for (let i = 0; i < 20 && !(s.caller.remoteType === 'relay' && s.callee.remoteType === 'relay'); i++) {
+    for (let i = 0; i < 30 && !settled(s); i++) {
       await new Promise((r) => setTimeout(r, 100));
       s = await read();
     }
+    // The engine told its owner too: the latest state event says relay.
+    const events = await page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.stateEvents());
+    for (const role of ['caller', 'callee'] as const) expect(events[role].at(-1), role).toMatchObject({ connection: 'connected', path: 'relay' });
     console.info(`relay/${transport}: createOffer → connected in ${connectMs.toFixed(0)} ms`);
     for (const role of ['caller', 'callee'] as const) {
       expect(s[role]).toMatchObject({ path: 'relay', localType: 'relay', remoteType: 'relay', relayProtocol: transport });
