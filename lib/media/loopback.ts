@@ -15,7 +15,7 @@
  * needs --allow-loopback-in-peer-connection to gather them at all).
  */
 import { CallMedia } from './call-media';
-import { isLoopbackAddress, parseCandidate } from './candidate';
+import { passesLoopbackFilter } from './loopback-filter';
 import { MediaError } from './errors';
 import type { AudioAnalysis, CallStats, MediaEvent, MediaStartOptions, Role } from './types';
 
@@ -91,10 +91,7 @@ export class LoopbackCall {
       events[role].push(e);
       switch (e.type) {
         case 'candidate': {
-          if (e.candidate && opts.loopbackOnly) {
-            const c = parseCandidate(e.candidate.candidate ?? '');
-            if (!c || !isLoopbackAddress(c.address)) return;
-          }
+          if (opts.loopbackOnly && !passesLoopbackFilter(e.candidate)) return;
           peers[other(role)]?.addRemoteCandidate(e.candidate).catch((err: unknown) => failed[role](err as Error));
           return;
         }
