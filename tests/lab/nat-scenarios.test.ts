@@ -13,8 +13,10 @@
  *   2. one side symmetric         -> relayed
  *   3. both symmetric             -> relayed
  *   4. UDP to the relay blocked   -> relayed over TURN/TCP
- *   5. mid-call cut of the direct path -> relay (with and without a caller
- *      ICE restart), audio gap measured; restore -> direct again
+ *   5. mid-call cut of the direct path -> relay, audio gap measured:
+ *      a. the caller restarts ICE when its audio stalls; restore -> direct
+ *      b. no restart: Chromium's own failover inside the ICE generation
+ *      c. the caller replaces the connection (new RTCPeerConnection)
  *   6. caller relay-only          -> relayed although P2P works, and the
  *      callee never sees an address of the caller
  *
@@ -238,6 +240,35 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
       relayCandidateMs: null,
       pair: describePair(pair),
       note: `relay pair ${switchedAt - cutAt} ms after cut; audio gap caller ${Math.round(longestGap(inA).gapMs)} / callee ${Math.round(longestGap(inB).gapMs)}`,
+    });
+    await lab.restoreDirect();
+  });
+
+  test('5c. mid-call cut, the caller replaces the connection on an audio stall (new RTCPeerConnection, full ICE)', async () => {
+    const s: Setup = { natA: 'eim', natB: 'eim' };
+    await configure(s);
+    expectDirect(await call(s));
+    await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
+    await sleep(1000);
+    const cutAt = Date.now();
+    await lab.cutDirect();
+    const stallAt = await caller.waitStall(STALL_MS, 20_000);
+    expect(stallAt, 'the caller never noticed the cut').not.toBeNull();
+    const fresh = await call(s); // the audio watch keeps sampling, now the new connection's counters
+    expectRelayed(fresh);
+    await sleep(1000);
+    const [inA, inB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
+    const onRelayAt = fresh.exchangedAt + Math.max(fresh.connectMs.caller, fresh.connectMs.callee);
+    expect(inA.at(-1)!.packets).toBeGreaterThan(0);
+    table.add({
+      scenario: '5c. cut + new connection',
+      relay: relay.kind,
+      runs: 1,
+      connectMs: Math.max(fresh.connectMs.caller, fresh.connectMs.callee),
+      gatherMs: fresh.gather.caller.gatherMs,
+      relayCandidateMs: fresh.gather.caller.relayMs,
+      pair: describePair(fresh.pair.caller),
+      note: `stall seen ${stallAt! - cutAt} ms after cut, relay pair ${onRelayAt - cutAt} ms after cut; audio gap caller ${Math.round(longestGap(inA).gapMs)} / callee ${Math.round(longestGap(inB).gapMs)}`,
     });
     await lab.restoreDirect();
   });

@@ -28,8 +28,9 @@ export function median(xs: number[]): number | null {
 }
 
 export function describePair(p: PairInfo): string {
-  const side = (c: PairInfo['local']) => `${c.type}${c.type === 'relay' && c.relayProtocol ? `(${c.relayProtocol})` : ''}`;
-  return `${side(p.local)} -> ${side(p.remote)}`;
+  // Only the local side's relay protocol is ours to know; Chromium reports one for remote relay candidates too.
+  const local = `${p.local.type}${p.local.type === 'relay' && p.local.relayProtocol ? `(${p.local.relayProtocol})` : ''}`;
+  return `${local} -> ${p.remote.type}`;
 }
 
 export class TimingTable {

@@ -78,15 +78,22 @@ window.lab = (() => {
     return { type: s.candidateType, protocol: s.protocol, address: s.address ?? s.ip, port: s.port,
              relayProtocol: s.relayProtocol, url: s.url };
   }
+  // The selected pair as the ICE transport reports it (getStats' transport.selectedCandidatePairId
+  // can lag a switch), completed from the stats: relayProtocol, url, pair state and RTT.
   async function selected() {
-    if (!pc) return null;
+    const t = pc && pc.getSenders()[0]?.transport?.iceTransport;
+    const p = t && t.getSelectedCandidatePair();
+    if (!p) return null;
     const stats = await pc.getStats();
-    let pairId = null;
-    stats.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
-    const pair = pairId && stats.get(pairId);
-    if (!pair) return null;
-    return { local: candInfo(stats.get(pair.localCandidateId)), remote: candInfo(stats.get(pair.remoteCandidateId)),
-             state: pair.state, currentRoundTripTime: pair.currentRoundTripTime };
+    const same = (s, c) => s && s.port === c.port && s.candidateType === c.type && s.protocol === c.protocol;
+    let pair = null;
+    stats.forEach((s) => {
+      if (s.type === 'candidate-pair' && same(stats.get(s.localCandidateId), p.local) && same(stats.get(s.remoteCandidateId), p.remote)) pair = s;
+    });
+    const info = (c, s) => ({ type: c.type, protocol: c.protocol, address: c.address ?? s?.address ?? '', port: c.port,
+                              relayProtocol: c.relayProtocol ?? s?.relayProtocol, url: c.url ?? s?.url });
+    return { local: info(p.local, pair && stats.get(pair.localCandidateId)), remote: info(p.remote, pair && stats.get(pair.remoteCandidateId)),
+             state: pair ? pair.state : 'unknown', currentRoundTripTime: pair?.currentRoundTripTime };
   }
   function watchGathering() {
     const started = Date.now();
@@ -167,6 +174,7 @@ window.lab = (() => {
       this.stopAudioWatch();
       const samples = [];
       const timer = setInterval(async () => {
+        if (!pc) return; // between two connections
         const stats = await pc.getStats();
         stats.forEach((s) => {
           if (s.type === 'inbound-rtp' && s.kind === 'audio')
@@ -367,12 +375,18 @@ export async function negotiate(caller: LabPeer, callee: LabPeer, opts: Negotiat
   return { offer, answer, gather: { caller: gc, callee: ge }, exchangedAt, connectMs: { caller: mc, callee: me }, pair: { caller: pc, callee: pe } };
 }
 
-/** Longest stretch without a new inbound packet in the samples, in ms, and when it started. */
+/**
+ * Longest stretch without a new inbound packet in the samples, in ms, and
+ * when it started. Resolution: the sampling interval (50 ms by default),
+ * sharpened by inbound-rtp's lastPacketReceivedTimestamp.
+ */
 export function longestGap(samples: AudioSample[]): { gapMs: number; from: number | null } {
   // Arrival times: the last-packet timestamp of every sample whose counter moved.
+  // A counter that went down belongs to a new RTCPeerConnection: it moved if it is above 0.
   const arrivals: number[] = [];
   for (let i = 1; i < samples.length; i++) {
-    if (samples[i]!.packets > samples[i - 1]!.packets) arrivals.push(samples[i]!.last ?? samples[i]!.t);
+    const [prev, cur] = [samples[i - 1]!.packets, samples[i]!.packets];
+    if (cur > prev || (cur < prev && cur > 0)) arrivals.push(samples[i]!.last ?? samples[i]!.t);
   }
   let gapMs = 0;
   let from: number | null = null;
