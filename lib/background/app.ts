@@ -4,8 +4,12 @@
  * entrypoints/background.ts only constructs it and forwards browser events.
  */
 import { browser, type Browser } from 'wxt/browser';
-import { identityFromSeed, type Identity } from '../crypto/identity';
-import { addressFromBundle, parseAddress } from '../crypto/address';
+import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
+import { IdentityFileError, exportIdentityFile, identityFileName, openIdentityFile, readIdentityFile } from '../crypto/identity-file';
+import * as book from '../contacts/book';
+import { PageBridge } from '../page-api/bridge';
+import { testRelay } from './relay-test';
+import { addressFromBundle } from '../crypto/address';
 import { toHex } from '../crypto/bytes';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64 } from '@scure/base';
@@ -14,11 +18,13 @@ import type { CallSession, MediaPort } from '../call/session';
 import { CallState, type EndReason } from '../call/state';
 import { SignalClient, type SignalStatus } from '../signal/client';
 import type { TurnCredentials } from '../signal/protocol';
-import { endMessage } from '../i18n/messages';
+import { endMessage, t } from '../i18n/messages';
 import type { MediaEvent } from '../media/types';
 import {
+  PAGE_PORT,
   VIEW_PORT,
   isFor,
+  type ExportedIdentity,
   unreachable,
   type OffscreenEvent,
   type UiRequest,
@@ -30,6 +36,7 @@ import { isCryptoError } from '../crypto/errors';
 import {
   DEFAULT_SETTINGS,
   HISTORY_MAX,
+  backupItem,
   contactsItem,
   historyItem,
   identityItem,
@@ -55,6 +62,29 @@ export class BackgroundApp {
   private media!: StatsPort;
   private corruptRecvKey = false;
   private readonly viewPorts = new Set<Browser.runtime.Port>();
+  private backupNeeded = false;
+  private keysCheckedFor?: string;
+  private readonly pages = new PageBridge({
+    view: () => this.view(),
+    dial: (address) => this.dial(address),
+    accept: () => {
+      clearIncomingNotification();
+      this.calls.accept();
+    },
+    hangup: () => {
+      clearIncomingNotification();
+      this.calls.hangup();
+    },
+    mute: (m) => this.calls.setMuted(m),
+    dismiss: () => {
+      if (this.calls.current?.state === CallState.Ended) this.calls.current = undefined;
+      this.push();
+    },
+    allowOrigin: async (origin) => {
+      const origins = this.settings.pageOrigins ?? [];
+      if (!origins.includes(origin)) await this.updateSettings({ pageOrigins: [...origins, origin] });
+    },
+  });
 
   /** Load (or create) everything, then connect to the relay. */
   static async boot(media: (emit: (callId: string, ev: MediaEvent) => void) => Promise<StatsPort>): Promise<BackgroundApp> {
@@ -67,30 +97,65 @@ export class BackgroundApp {
     app.unseenMissed = await unseenMissedItem.getValue();
     app.corruptRecvKey = await testWrongKeyItem.getValue();
     testWrongKeyItem.watch((v) => (app.corruptRecvKey = !!v));
+    app.backupNeeded = !(await backupItem.getValue()).done;
     app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
-    app.calls = new CallManager({
-      identity: app.identity,
-      send: (to, env) => app.signal.send(to, env),
-      media: app.media,
-      iceConfig: () => app.iceConfig(),
-      onChange: () => app.push(),
-      onIncoming: (s) => app.onIncoming(s),
-      onEnded: (s, busy) => void app.onCallEnded(s, busy),
-      log: (m) => console.debug(m),
-      corruptRecvKey: () => app.corruptRecvKey,
-    });
-    app.signal = new SignalClient({
-      urls: app.settings.relays,
-      identity: app.identity,
-      onDeliver: (from, data) => app.calls.onDeliver(from, data),
-      onStatus: (s) => {
-        app.relay = s;
-        app.push();
-      },
-    });
-    app.signal.start();
+    app.wireIdentity();
     void app.updateBadge();
     return app;
+  }
+
+  /** The call manager and the signalling connection of the current identity (at boot, and after an import). */
+  private wireIdentity(): void {
+    this.calls = new CallManager({
+      identity: this.identity,
+      send: (to, env) => this.signal.send(to, env),
+      media: this.media,
+      iceConfig: () => this.iceConfig(),
+      onChange: () => {
+        this.checkPeerKeys();
+        this.push();
+      },
+      onIncoming: (s) => this.onIncoming(s),
+      onEnded: (s, busy) => void this.onCallEnded(s, busy),
+      log: (m) => console.debug(m),
+      corruptRecvKey: () => this.corruptRecvKey,
+    });
+    this.startSignal();
+  }
+
+  private startSignal(): void {
+    this.signal = new SignalClient({
+      urls: this.settings.relays,
+      identity: this.identity,
+      onDeliver: (from, data) => this.calls.onDeliver(from, data),
+      onStatus: (s) => {
+        this.relay = s;
+        this.push();
+      },
+    });
+    this.signal.start();
+  }
+
+  /**
+   * Replace this device's identity with an imported one: a new address, a
+   * new mailbox login, a new call manager. Refused during a call. The old
+   * seed is overwritten in storage and its keys wiped from memory.
+   */
+  async replaceIdentity(seed: Uint8Array): Promise<string> {
+    if (this.calls.inCall) throw new CallError('ERR_IN_CALL', t('err.identity.inCall'));
+    const next = identityFromSeed(seed);
+    await identityItem.setValue({ v: 1, seed: base64.encode(seed), createdAt: Date.now() });
+    await backupItem.setValue({ done: true });
+    this.backupNeeded = false;
+    this.signal.stop();
+    const old = this.identity;
+    this.identity = next;
+    this.address = addressFromBundle(next.bundleBytes);
+    this.calls.current = undefined;
+    this.wireIdentity();
+    wipeIdentity(old);
+    this.push();
+    return this.address;
   }
 
   // ─── Browser events ──────────────────────────────────────────────────────
@@ -107,7 +172,13 @@ export class BackgroundApp {
 
   /** runtime.onConnect: a UI opened its "view" port; push the view now and on every change. */
   onConnect(port: Browser.runtime.Port): void {
+    if (port.name === PAGE_PORT) return this.pages.attach(port);
     if (port.name !== VIEW_PORT) return;
+    // The full view (contacts, history, address) is for the extension's own pages only.
+    if (port.sender?.url && !port.sender.url.startsWith(browser.runtime.getURL('/'))) {
+      port.disconnect();
+      return;
+    }
     this.viewPorts.add(port);
     port.onDisconnect.addListener(() => this.viewPorts.delete(port));
     port.postMessage({ kind: 'view', view: this.view() } satisfies ViewPush);
@@ -133,15 +204,8 @@ export class BackgroundApp {
         return ok({ version: browser.runtime.getManifest().version, offscreen: await pingMediaHost() });
       case 'get-view':
         return ok(this.view());
-      case 'dial': {
-        if (!this.signal.online) {
-          await this.signal.whenReady(4000).catch(() => {
-            throw new CallError('ERR_NO_CALL', endMessage('relay-unreachable'));
-          });
-        }
-        const s = this.calls.dial(req.address);
-        return ok({ callId: s.callId });
-      }
+      case 'dial':
+        return ok(await this.dial(req.address));
       case 'accept':
         clearIncomingNotification();
         this.calls.accept();
@@ -160,13 +224,55 @@ export class BackgroundApp {
       case 'add-contact':
         return ok(await this.addContact(req.address, req.name));
       case 'rename-contact':
-        await this.editContact(req.address, (c) => ({ ...c, name: cleanName(req.name, c.address) }));
+        await this.saveContacts(book.renameContact(this.contacts, req.address, req.name));
         return ok(null);
       case 'delete-contact':
-        this.contacts = this.contacts.filter((c) => c.address !== req.address);
-        await contactsItem.setValue(this.contacts);
+        await this.saveContacts(book.deleteContact(this.contacts, req.address));
+        return ok(null);
+      case 'change-contact-address': {
+        const r = book.changeAddress(this.contacts, req.address, req.newAddress, this.address);
+        await this.saveContacts(r.list);
+        return ok(r.contact);
+      }
+      case 'clear-history':
+        this.history = [];
+        this.unseenMissed = 0;
+        await historyItem.setValue([]);
+        await unseenMissedItem.setValue(0);
+        await this.updateBadge();
         this.push();
         return ok(null);
+      case 'test-relay':
+        return ok(await testRelay(req.url));
+      case 'export-identity': {
+        const seed = base64.decode((await identityItem.getValue())!.seed);
+        try {
+          const file = await exportIdentityFile(seed, req.passphrase);
+          await backupItem.setValue({ done: true });
+          this.backupNeeded = false;
+          this.push();
+          return ok({ fileName: identityFileName(file.address), text: JSON.stringify(file, null, 2) } satisfies ExportedIdentity);
+        } finally {
+          seed.fill(0);
+        }
+      }
+      case 'inspect-identity-file':
+        return ok({ address: readIdentityFile(req.text).address, current: this.address });
+      case 'import-identity': {
+        if (this.calls.inCall) throw new CallError('ERR_IN_CALL', t('err.identity.inCall'));
+        const { seed, address } = await openIdentityFile(req.text, req.passphrase);
+        try {
+          if (address === this.address) {
+            await backupItem.setValue({ done: true });
+            this.backupNeeded = false;
+            this.push();
+            return ok({ address });
+          }
+          return ok({ address: await this.replaceIdentity(seed) });
+        } finally {
+          seed.fill(0);
+        }
+      }
       case 'verify-contact':
         return ok(await this.verifyContact(req.address));
       case 'update-settings':
@@ -180,22 +286,35 @@ export class BackgroundApp {
     }
   }
 
-  private async addContact(address: string, name: string): Promise<Contact> {
-    const { address: canonical } = parseAddress(address);
-    if (canonical === this.address) throw new CallError('ERR_SELF', 'That is your own address.');
-    const existing = this.contacts.find((c) => c.address === canonical);
-    if (existing) return existing;
-    const contact: Contact = { address: canonical, name: cleanName(name, canonical), verified: false, addedAt: Date.now() };
-    this.contacts = [...this.contacts, contact];
-    await contactsItem.setValue(this.contacts);
-    this.push();
-    return contact;
+  private async dial(address: string): Promise<{ callId: string }> {
+    if (!this.signal.online) {
+      await this.signal.whenReady(4000).catch(() => {
+        throw new CallError('ERR_NO_CALL', endMessage('relay-unreachable'));
+      });
+    }
+    const s = this.calls.dial(address);
+    return { callId: s.callId };
   }
 
-  private async editContact(address: string, f: (c: Contact) => Contact): Promise<void> {
-    this.contacts = this.contacts.map((c) => (c.address === address ? f(c) : c));
-    await contactsItem.setValue(this.contacts);
+  private async addContact(address: string, name: string): Promise<Contact> {
+    const r = book.addContact(this.contacts, address, name, this.address);
+    if (r.list !== this.contacts) await this.saveContacts(r.list);
+    return r.contact;
+  }
+
+  private async saveContacts(list: Contact[]): Promise<void> {
+    this.contacts = list;
+    await contactsItem.setValue(list);
     this.push();
+  }
+
+  /** A handshake that shows other keys than the ones verified for this contact: warn (contacts/book.ts). */
+  private checkPeerKeys(): void {
+    const s = this.calls.current;
+    if (!s?.peerBundle || !s.peerAddress || this.keysCheckedFor === s.callId) return;
+    this.keysCheckedFor = s.callId;
+    const next = book.noteKeysSeen(this.contacts, s.peerAddress, toHex(sha256(s.peerBundle)));
+    if (next) void this.saveContacts(next);
   }
 
   /** Mark the current call's peer verified (after the two people compared the SAS). */
@@ -206,7 +325,7 @@ export class BackgroundApp {
     }
     const keysSeen = toHex(sha256(s.peerBundle));
     if (!this.contacts.some((c) => c.address === address)) await this.addContact(address, '');
-    await this.editContact(address, (c) => ({ ...c, verified: true, keysSeen, keyChanged: false }));
+    await this.saveContacts(book.markVerified(this.contacts, address, keysSeen));
     return this.contacts.find((c) => c.address === address)!;
   }
 
@@ -223,16 +342,7 @@ export class BackgroundApp {
     await settingsItem.setValue(next);
     if (relaysChanged) {
       this.signal.stop();
-      this.signal = new SignalClient({
-        urls: next.relays,
-        identity: this.identity,
-        onDeliver: (from, data) => this.calls.onDeliver(from, data),
-        onStatus: (s) => {
-          this.relay = s;
-          this.push();
-        },
-      });
-      this.signal.start();
+      this.startSignal();
     }
     this.push();
     return next;
@@ -299,6 +409,7 @@ export class BackgroundApp {
       history: this.history,
       unseenMissed: this.unseenMissed,
       settings: this.settings,
+      backupNeeded: this.backupNeeded,
     };
   }
 
@@ -326,6 +437,7 @@ export class BackgroundApp {
   }
 
   private push(): void {
+    this.pages.push();
     if (this.viewPorts.size === 0) return;
     const msg: ViewPush = { kind: 'view', view: this.view() };
     for (const p of this.viewPorts) {
@@ -341,6 +453,8 @@ export class BackgroundApp {
 async function loadOrCreateIdentity(): Promise<Identity> {
   const stored = await identityItem.getValue();
   if (stored) return identityFromSeed(base64.decode(stored.seed));
+  // First run, or storage was lost: a new identity, and the backup banner until it is exported.
+  await backupItem.setValue({ done: false });
   const seed = crypto.getRandomValues(new Uint8Array(32));
   const id = identityFromSeed(seed);
   await identityItem.setValue({ v: 1, seed: base64.encode(seed), createdAt: Date.now() });
@@ -348,16 +462,13 @@ async function loadOrCreateIdentity(): Promise<Identity> {
   return id;
 }
 
-function cleanName(name: string, address: string): string {
-  const n = (name ?? '').trim().slice(0, 64);
-  return n || address.slice(0, 12) + '…';
-}
-
 function ok<T>(value: T): UiResponse<T> {
   return { ok: true, value };
 }
 
 function failure(e: unknown): UiResponse {
-  if (e instanceof CallError || isCryptoError(e)) return { ok: false, code: e.code, message: e.message };
+  if (e instanceof CallError || isCryptoError(e) || e instanceof IdentityFileError || e instanceof book.ContactError) {
+    return { ok: false, code: e.code, message: e.message };
+  }
   return { ok: false, code: 'ERR_INTERNAL', message: 'Something went wrong in Hush. Try again.' };
 }

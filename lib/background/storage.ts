@@ -28,6 +28,8 @@ export const contactsItem = storage.defineItem<Contact[]>('local:contacts', { fa
 export const settingsItem = storage.defineItem<Settings>('local:settings', { fallback: DEFAULT_SETTINGS });
 export const historyItem = storage.defineItem<HistoryEntry[]>('local:history', { fallback: [] });
 export const unseenMissedItem = storage.defineItem<number>('local:unseenMissed', { fallback: 0 });
+/** Whether the identity was exported (or imported) since it was created: else the popup shows the backup banner. */
+export const backupItem = storage.defineItem<{ done: boolean }>('local:backup', { fallback: { done: false } });
 /** Test hook (session storage, gone at browser restart): decrypt incoming audio with a wrong key. */
 export const testWrongKeyItem = storage.defineItem<boolean>('session:testWrongKey', { fallback: false });
 

@@ -57,7 +57,7 @@ describe('identity export file', () => {
   test('a tampered file fails: ciphertext, address, or KDF parameters edited', async () => {
     const file = await exportIdentityFile(seed, PASS, { kdf: CHEAP });
     const ct = base64.decode(file.ciphertext);
-    ct[3] ^= 1;
+    ct[3] = ct[3]! ^ 1;
     const other = addressFromBundle(identityFromSeed(new Uint8Array(32).fill(9)).bundleBytes);
     const variants: IdentityFile[] = [
       { ...file, ciphertext: base64.encode(ct) },

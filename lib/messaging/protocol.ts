@@ -12,7 +12,7 @@
  * is JSON, and arrays can be wiped after use, unlike strings.
  */
 import type { CallStats, MediaEvent, Role } from '../media/types';
-import type { AppView, Settings } from './view';
+import type { AppView, CallView, Settings } from './view';
 
 /** What a context can do for a call (lib/media/capabilities.ts fills it). */
 export interface MediaCapabilities {
@@ -37,7 +37,27 @@ export type UiRequest =
   | { target: 'background'; kind: 'delete-contact'; address: string }
   | { target: 'background'; kind: 'verify-contact'; address: string }
   | { target: 'background'; kind: 'update-settings'; settings: Partial<Settings> }
-  | { target: 'background'; kind: 'call-stats' };
+  | { target: 'background'; kind: 'call-stats' }
+  // Issue 7: everyday features (options page, contacts, identity backup).
+  | { target: 'background'; kind: 'change-contact-address'; address: string; newAddress: string }
+  | { target: 'background'; kind: 'clear-history' }
+  | { target: 'background'; kind: 'test-relay'; url: string }
+  | { target: 'background'; kind: 'export-identity'; passphrase: string }
+  | { target: 'background'; kind: 'inspect-identity-file'; text: string }
+  | { target: 'background'; kind: 'import-identity'; text: string; passphrase: string };
+
+/** Answer to `test-relay`. */
+export interface RelayTestResult {
+  url: string;
+  reachable: boolean;
+  latencyMs?: number;
+}
+
+/** Answer to `export-identity`: the file to save. */
+export interface ExportedIdentity {
+  fileName: string;
+  text: string;
+}
 
 /** Every UI request answers with this. */
 export type UiResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
@@ -52,6 +72,56 @@ export interface StatusResponse {
 export const VIEW_PORT = 'view';
 /** What the background pushes on the "view" port. */
 export type ViewPush = { kind: 'view'; view: AppView };
+
+// ─── content script (in-page bar, Hush links, page API) ⇄ background ─────────
+//
+// One long-lived port named "page" per tab. The content script runs next to an
+// untrusted page, so it gets a narrow view (PageView) and a narrow set of
+// requests: never the address book, the identity or any key. The background
+// takes the requesting origin from the port's sender, never from a message.
+
+export const PAGE_PORT = 'page';
+
+/** The call as the in-page bar shows it. */
+export interface PageCallView {
+  callId: string;
+  direction: 'outgoing' | 'incoming';
+  state: CallView['state'];
+  /** The contact's name, else the address. */
+  peer: string;
+  peerIsContact: boolean;
+  peerVerified: boolean;
+  peerKeyChanged: boolean;
+  path: CallView['path'];
+  muted: boolean;
+  connectedAt?: number;
+  endedAt?: number;
+  endReason?: CallView['endReason'];
+  endMessage?: string;
+}
+
+export interface PageView {
+  call: PageCallView | null;
+  /** This tab is the active one of the focused window: it shows the incoming prompt. */
+  activeTab: boolean;
+  ringtone: boolean;
+}
+
+export type PageRequest =
+  | { kind: 'lookup'; reqId: number; address: string }
+  | { kind: 'dial'; reqId: number; address: string; via: 'link' | 'page'; always?: boolean }
+  | { kind: 'accept' }
+  | { kind: 'hangup' }
+  | { kind: 'mute'; muted: boolean }
+  | { kind: 'dismiss' }
+  | { kind: 'visible' };
+
+export type PageEvent =
+  | { kind: 'page-view'; view: PageView }
+  | { kind: 'lookup-result'; reqId: number; ok: true; address: string; name?: string; originAllowed: boolean }
+  | { kind: 'lookup-result'; reqId: number; ok: false; message: string }
+  | { kind: 'dial-result'; reqId: number; ok: true; callId: string }
+  | { kind: 'dial-result'; reqId: number; ok: false; message: string };
 
 // ─── background → offscreen (Chrome's media host) ─────────────────────────────
 

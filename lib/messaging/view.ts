@@ -25,6 +25,8 @@ export interface Settings {
   ringtone: boolean;
   inputDeviceId?: string;
   outputDeviceId?: string;
+  /** Origins the user allowed "always" to start calls through the page API (docs/page-api.md). */
+  pageOrigins?: string[];
 }
 
 export interface CallView {
@@ -71,4 +73,6 @@ export interface AppView {
   /** Missed calls not yet seen in the popup. */
   unseenMissed: number;
   settings: Settings;
+  /** The identity was never exported (or imported): show the backup banner. */
+  backupNeeded?: boolean;
 }
