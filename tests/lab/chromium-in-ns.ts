@@ -22,7 +22,7 @@
  * handle is the e2e harness's HushBrowser.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
@@ -76,6 +76,7 @@ export async function launchInNamespace(lab: Lab, role: NsRole, opts: NsLaunchOp
   // The scratch dir holds the wrapper and, unless the caller gave one, the profile.
   const profileDir = opts.userDataDir ?? join(scratch, 'profile');
   const cleanup = () => rm(scratch, { recursive: true, force: true });
+  lab.onDestroy(() => rmSync(scratch, { recursive: true, force: true })); // if close() never runs
   let browser: Browser;
   try {
     browser = await puppeteer.launch({

@@ -97,6 +97,12 @@ export interface Lab {
   /** Drop all traffic between the two routers' WAN addresses on the internet bridge; the relay stays reachable. */
   cutDirect(): Promise<void>;
   restoreDirect(): Promise<void>;
+  /**
+   * Run `fn` when the lab is destroyed, after its processes are gone (also
+   * from the exit hooks, so it must be synchronous): temp dirs of browsers
+   * and servers that lived in the lab.
+   */
+  onDestroy(fn: () => void): void;
   /** Idempotent. Kills the lab's processes, deletes its namespaces and files. */
   destroy(): Promise<void>;
 }
@@ -344,6 +350,7 @@ class LabImpl implements Lab {
   readonly addresses = LAB_ADDRESSES;
   private readonly created: string[] = [];
   private readonly children = new Set<ChildProcess>();
+  private readonly cleanups: Array<() => void> = [];
   private readonly nats: Record<Side, NatConfig> = { A: { mode: 'eim' }, B: { mode: 'eim' } };
   private destroyed = false;
 
@@ -457,6 +464,22 @@ class LabImpl implements Lab {
     await this.exec('inet', 'nft', ['-f', '-'], { input: `add table bridge ${CUT_TABLE}\ndelete table bridge ${CUT_TABLE}\n` });
   }
 
+  onDestroy(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
+  private runCleanups(): string[] {
+    const errors: string[] = [];
+    for (const fn of this.cleanups.splice(0).reverse()) {
+      try {
+        fn();
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    return errors;
+  }
+
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -481,6 +504,7 @@ class LabImpl implements Lab {
     }
     for (const role of ROLES) removeNetnsEtc(this.ns[role]); // also the ones whose `ip netns add` failed
     this.created.length = 0;
+    errors.push(...this.runCleanups());
     removeOwner(this.prefix);
     liveLabs.delete(this);
     if (errors.length) throw new Error(`lab ${this.prefix} cleanup: ${errors.join('; ')}`);
@@ -502,6 +526,7 @@ class LabImpl implements Lab {
       removeNetnsEtc(n);
     }
     for (const role of ROLES) removeNetnsEtc(this.ns[role]);
+    this.runCleanups();
     removeOwner(this.prefix);
     liveLabs.delete(this);
   }

@@ -104,7 +104,9 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
       ...(opts.args ?? []),
     ]));
   } else {
-    scratch = mkdtempSync(join(tmpdir(), 'hush-lab-coturn-'));
+    const dir = mkdtempSync(join(tmpdir(), 'hush-lab-coturn-'));
+    scratch = dir;
+    lab.onDestroy(() => rmSync(dir, { recursive: true, force: true })); // if stop() never runs
     cmd = 'turnserver';
     argv = [
       '-n', '--no-cli', '--no-tls', '--no-dtls',
