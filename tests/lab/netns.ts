@@ -139,8 +139,12 @@ export function requireRoot(): LabSupport {
   const problems: string[] = [];
   try {
     runSync('ip', ['netns', 'list']);
+    // Root without CAP_SYS_ADMIN (some containers) can list but not create: try one.
+    const probe = `hush-lab-probe-${process.pid}`;
+    runSync('ip', ['netns', 'add', probe]);
+    runSync('ip', ['netns', 'delete', probe]);
   } catch (e) {
-    problems.push(`\`ip netns\` is unavailable (${(e as Error).message}); install iproute2`);
+    problems.push(`network namespaces are unavailable (${(e as Error).message}); install iproute2, run as real root`);
   }
   for (const [tool, pkg] of [['nft', 'nftables'], ['conntrack', 'conntrack']] as const) {
     try {
