@@ -53,6 +53,7 @@ Object.assign(globalThis, {
     analyse: () => current().analyse(),
     mute: (role: Role, muted: boolean) => current().setMuted(role, muted),
     restartIce: () => current().restartIce(),
+    secretsWiped: () => current().secretsWiped(),
     // State events only: candidate events carry addresses, which stay in the page.
     stateEvents: () => {
       const { caller, callee } = current().events;

@@ -66,7 +66,13 @@ export class LoopbackCall {
     readonly timings: LoopbackTimings,
     /** Every event each side emitted, in order (candidates carry addresses: never log them). */
     readonly events: PerSide<MediaEvent[]>,
+    private readonly handedOver: Uint8Array[],
   ) {}
+
+  /** Whether both engines wiped the secret arrays they were given (types.ts: "Wiped by the engine after import"). */
+  secretsWiped(): boolean {
+    return this.handedOver.length === 4 && this.handedOver.every((a) => a.length === 32 && a.every((b) => b === 0));
+  }
 
   static async start(opts: LoopbackOptions = {}): Promise<LoopbackCall> {
     const callerToCallee = randomSecret();
@@ -105,6 +111,13 @@ export class LoopbackCall {
       }
     };
 
+    // Each engine gets its own copies (it wipes what it is given); kept to check that it did.
+    const handedOver: Uint8Array[] = [];
+    const handOver = (secret: Uint8Array) => {
+      const copy = secret.slice();
+      handedOver.push(copy);
+      return copy;
+    };
     const corrupt = (role: Role) => opts.corruptRecvKey === role || opts.corruptRecvKey === 'both';
     const base = {
       callId: 'selftest',
@@ -117,9 +130,8 @@ export class LoopbackCall {
         {
           ...base,
           role: 'caller',
-          // Copies: each engine wipes the arrays it is given.
-          sendFrameSecret: callerToCallee.slice(),
-          recvFrameSecret: calleeToCaller.slice(),
+          sendFrameSecret: handOver(callerToCallee),
+          recvFrameSecret: handOver(calleeToCaller),
           corruptRecvKey: corrupt('caller'),
           inputDeviceId: opts.inputDeviceId,
           outputDeviceId: opts.outputDeviceId,
@@ -130,8 +142,8 @@ export class LoopbackCall {
         {
           ...base,
           role: 'callee',
-          sendFrameSecret: calleeToCaller.slice(),
-          recvFrameSecret: callerToCallee.slice(),
+          sendFrameSecret: handOver(calleeToCaller),
+          recvFrameSecret: handOver(callerToCallee),
           corruptRecvKey: corrupt('callee'),
           testToneHz: opts.calleeToneHz,
           inputDeviceId: opts.inputDeviceId,
@@ -170,7 +182,7 @@ export class LoopbackCall {
     } finally {
       clearTimeout(timer);
     }
-    return new LoopbackCall({ caller, callee }, { connectMs: performance.now() - t0 }, events);
+    return new LoopbackCall({ caller, callee }, { connectMs: performance.now() - t0 }, events, handedOver);
   }
 
   /**

@@ -31,6 +31,7 @@ interface SelfTestHook {
   analyse(): Record<Role, { frequency: number | null; rmsDb: number | null }>;
   stateEvents(): Record<Role, Extract<MediaEvent, { type: 'state' }>[]>;
   restartIce(): Promise<{ negotiateMs: number; reconnectMs: number }>;
+  secretsWiped(): boolean;
   mute(role: Role, muted: boolean): void;
   stop(): void;
 }
@@ -114,6 +115,10 @@ describe('encrypted loopback call, matching keys', () => {
     expect(callee.rmsDb).toBeGreaterThan(AUDIBLE_DB);
     expect(Math.abs(caller.frequency - CALLEE_HZ)).toBeLessThanOrEqual(10);
     expect(caller.rmsDb).toBeGreaterThan(AUDIBLE_DB);
+  });
+
+  test('each engine wiped the frame secrets it was given', async () => {
+    expect(await page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.secretsWiped())).toBe(true);
   });
 
   test('every frame is encrypted and decrypted, none dropped', async () => {
