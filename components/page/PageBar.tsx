@@ -1,0 +1,142 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { PageIntegration } from '@/lib/page-api/content';
+import type { PageCallView } from '@/lib/messaging/protocol';
+import { formatDuration, useTick } from '@/lib/ui/client';
+import { t, tf } from '@/lib/i18n/messages';
+
+/**
+ * The in-page call bar, rendered inside a closed shadow root by the content
+ * script: confirmations (Hush link, page API), the incoming call on the
+ * active tab, and the call itself (peer, timer, state, path, mute, hang up).
+ */
+export function PageBar({ app }: { app: PageIntegration }) {
+  const [, setN] = useState(0);
+  useEffect(() => app.subscribe(() => setN((n) => n + 1)), [app]);
+  const { prompt, armed, view } = app.state;
+  if (!app.visible) return null;
+  return (
+    <section class="hush-bar" role="region" aria-label={t('page.region')} data-testid="bar">
+      <p class="brand" aria-hidden="true">
+        Hush
+      </p>
+      {prompt ? <PromptView app={app} armed={armed} /> : view?.call ? <CallView app={app} call={view.call} /> : null}
+    </section>
+  );
+}
+
+function PromptView({ app, armed }: { app: PageIntegration; armed: boolean }) {
+  const p = app.state.prompt!;
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => box.current?.focus(), [p]);
+  if (p.kind === 'error') {
+    return (
+      <div role="alertdialog" aria-labelledby="hush-q" tabIndex={-1} ref={box} data-testid="bar-prompt" data-kind="error">
+        <p id="hush-q" class="error">
+          {tf('page.badLink', { message: p.message })}
+        </p>
+        <div class="actions">
+          <button type="button" class="secondary" data-testid="bar-close" onClick={() => app.close()}>
+            {t('page.close')}
+          </button>
+        </div>
+      </div>
+    );
+  }
+  const who = (
+    <>
+      <strong data-testid="bar-who">{p.who}</strong>
+      {!p.isContact && <span class="small"> ({t('page.notContact')})</span>}
+    </>
+  );
+  const text = p.kind === 'link' ? tf('page.confirm', { who: '\u0000' }) : tf('page.request', { origin: p.origin, who: '\u0000' });
+  const [before, after] = text.split('\u0000');
+  return (
+    <div role="alertdialog" aria-labelledby="hush-q" tabIndex={-1} ref={box} data-testid="bar-prompt" data-kind={p.kind} data-armed={armed}>
+      <p id="hush-q" class="question">
+        {before}
+        {who}
+        {after}
+      </p>
+      <div class="actions">
+        {p.kind === 'link' ? (
+          <>
+            <button type="button" class="go" disabled={!armed} data-testid="bar-call" onClick={() => void app.answer('call')}>
+              {t('page.call')}
+            </button>
+            <button type="button" class="secondary" disabled={!armed} data-testid="bar-cancel" onClick={() => void app.answer('cancel')}>
+              {t('page.cancel')}
+            </button>
+          </>
+        ) : (
+          <>
+            <button type="button" class="go" disabled={!armed} data-testid="bar-allow-once" onClick={() => void app.answer('once')}>
+              {t('page.allowOnce')}
+            </button>
+            <button type="button" class="secondary" disabled={!armed} data-testid="bar-allow-always" onClick={() => void app.answer('always')}>
+              {t('page.allowAlways')}
+            </button>
+            <button type="button" class="danger" disabled={!armed} data-testid="bar-deny" onClick={() => void app.answer('cancel')}>
+              {t('page.deny')}
+            </button>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function CallView({ app, call }: { app: PageIntegration; call: PageCallView }) {
+  const live = call.state !== 'ended';
+  const now = useTick(live);
+  const elapsed = call.connectedAt ? (call.endedAt ?? now) - call.connectedAt : 0;
+  return (
+    <div class={`call call-${call.state}`} data-testid="bar-call-view" data-state={call.state} aria-live="polite">
+      <p class="peer">
+        <span data-testid="bar-peer">{call.peer}</span>
+        {call.peerVerified && <span class="badge"> ✓ {t('ui.contact.verified')}</span>}
+      </p>
+      <p class="state">
+        <span data-testid="bar-state">{t(`ui.call.state.${call.state}`)}</span>
+        {call.connectedAt && <span data-testid="bar-timer">{` · ${formatDuration(elapsed)}`}</span>}
+        {live && call.state !== 'incoming' && (
+          <span data-testid="bar-path" data-path={call.path}>{` · ${t(`ui.call.path.${call.path}`)}`}</span>
+        )}
+      </p>
+      {call.peerKeyChanged && (
+        <p class="warning" role="alert" data-testid="bar-key-changed">
+          {t('ui.call.keyChanged')}
+        </p>
+      )}
+      {call.state === 'ended' && call.endMessage && (
+        <p class="small" role="status" data-testid="bar-end-message" data-reason={call.endReason}>
+          {call.endMessage}
+        </p>
+      )}
+      <div class="actions">
+        {call.state === 'incoming' ? (
+          <>
+            <button type="button" class="go" data-testid="bar-accept" onClick={() => app.accept()}>
+              {t('ui.call.accept')}
+            </button>
+            <button type="button" class="danger" data-testid="bar-decline" onClick={() => app.hangup()}>
+              {t('ui.call.decline')}
+            </button>
+          </>
+        ) : live ? (
+          <>
+            <button type="button" class="secondary" aria-pressed={call.muted} data-testid="bar-mute" onClick={() => app.mute(!call.muted)}>
+              {call.muted ? t('ui.call.unmute') : t('ui.call.mute')}
+            </button>
+            <button type="button" class="danger" data-testid="bar-hangup" onClick={() => app.hangup()}>
+              {t('ui.call.hangup')}
+            </button>
+          </>
+        ) : (
+          <button type="button" class="secondary" data-testid="bar-close" onClick={() => app.close()}>
+            {t('page.close')}
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

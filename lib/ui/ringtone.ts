@@ -1,0 +1,48 @@
+/**
+ * The ringtone: a synthesised two-tone ring (440 + 480 Hz, the North
+ * American ring cadence: 2 s on, 4 s off), played with Web Audio by
+ * whichever Hush UI shows the incoming call (popup, in-page bar on the active
+ * tab) while Settings.ringtone is on. No audio file ships. A page's autoplay
+ * policy may keep it silent until the user interacts with that page; the
+ * system notification still rings then.
+ */
+const TONES_HZ = [440, 480];
+const ON_S = 2;
+const PERIOD_S = 6;
+const GAIN = 0.08;
+
+/** Start ringing; returns stop(). Safe to call where Web Audio is missing (does nothing). */
+export function startRingtone(): () => void {
+  const Ctx = globalThis.AudioContext;
+  if (!Ctx) return () => {};
+  const ctx = new Ctx();
+  const gain = ctx.createGain();
+  gain.gain.value = 0;
+  gain.connect(ctx.destination);
+  const oscs = TONES_HZ.map((hz) => {
+    const o = ctx.createOscillator();
+    o.frequency.value = hz;
+    o.connect(gain);
+    o.start();
+    return o;
+  });
+  // Schedule the cadence a minute ahead, and again every minute.
+  const schedule = (from: number) => {
+    for (let t = from; t < from + 60; t += PERIOD_S) {
+      gain.gain.setValueAtTime(GAIN, t);
+      gain.gain.setValueAtTime(0, t + ON_S);
+    }
+  };
+  schedule(ctx.currentTime);
+  let next = ctx.currentTime + 60;
+  const timer = setInterval(() => {
+    schedule(next);
+    next += 60;
+  }, 55_000);
+  void ctx.resume().catch(() => {});
+  return () => {
+    clearInterval(timer);
+    for (const o of oscs) o.stop();
+    void ctx.close().catch(() => {});
+  };
+}

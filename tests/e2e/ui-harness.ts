@@ -1,0 +1,159 @@
+/**
+ * Helpers for the ui-* browser tests (issue 7), on top of tests/harness/:
+ * a local web server for test pages, and a way to drive the in-page call
+ * bar. The bar lives in a CLOSED shadow root, which page scripts (and
+ * puppeteer's selectors) cannot enter; DevTools can: we find nodes with the
+ * DOM domain (`pierce: true`) and then click them with real mouse events at
+ * their coordinates, as a person would, or press keys.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CDPSession, Page } from 'puppeteer-core';
+
+export interface PageServer {
+  url: string;
+  /** Same server, another origin (localhost instead of 127.0.0.1). */
+  altUrl: string;
+  set(path: string, html: string): void;
+  close(): Promise<void>;
+}
+
+export async function startPageServer(): Promise<PageServer> {
+  const pages = new Map<string, string>();
+  const server: Server = createServer((req, res) => {
+    const html = pages.get((req.url ?? '/').split('?')[0]!);
+    res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html ?? 'not found');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    altUrl: `http://localhost:${port}`,
+    set: (path, html) => pages.set(path, html),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+interface DomNode {
+  nodeId: number;
+  nodeName: string;
+  children?: DomNode[];
+  shadowRoots?: (DomNode & { shadowRootType?: string })[];
+  contentDocument?: DomNode;
+}
+
+const sessions = new WeakMap<Page, CDPSession>();
+async function cdp(page: Page): Promise<CDPSession> {
+  let s = sessions.get(page);
+  if (!s) {
+    s = await page.createCDPSession();
+    sessions.set(page, s);
+  }
+  return s;
+}
+
+function findHost(n: DomNode): DomNode | undefined {
+  if (n.nodeName === 'HUSH-CALL-BAR') return n;
+  for (const c of [...(n.children ?? []), ...(n.contentDocument ? [n.contentDocument] : [])]) {
+    const f = findHost(c);
+    if (f) return f;
+  }
+  return undefined;
+}
+
+/** The bar's shadow root as DevTools sees it (null when the bar is not on the page). */
+export async function barRoot(page: Page): Promise<{ nodeId: number; mode?: string } | null> {
+  const s = await cdp(page);
+  const { root } = (await s.send('DOM.getDocument', { depth: -1, pierce: true })) as { root: DomNode };
+  const host = findHost(root);
+  const sr = host?.shadowRoots?.[0];
+  return sr ? { nodeId: sr.nodeId, mode: sr.shadowRootType } : null;
+}
+
+async function barNode(page: Page, selector: string): Promise<number | null> {
+  const r = await barRoot(page);
+  if (!r) return null;
+  const { nodeId } = (await (await cdp(page)).send('DOM.querySelector', { nodeId: r.nodeId, selector })) as { nodeId: number };
+  return nodeId || null;
+}
+
+async function onNode<T>(page: Page, nodeId: number, fn: string): Promise<T> {
+  const s = await cdp(page);
+  const { object } = (await s.send('DOM.resolveNode', { nodeId })) as { object: { objectId: string } };
+  const r = (await s.send('Runtime.callFunctionOn', { objectId: object.objectId, functionDeclaration: fn, returnByValue: true })) as {
+    result: { value: T };
+  };
+  return r.result.value;
+}
+
+const sel = (testid: string) => `[data-testid="${testid}"]`;
+
+/** Wait until the bar shows `testid` (optionally matching `ok` on its text). Returns its text. */
+export async function waitBar(page: Page, testid: string, ok: (text: string) => boolean = () => true, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const id = await barNode(page, sel(testid)).catch(() => null);
+    if (id) {
+      last = (await onNode<string>(page, id, 'function(){ return this.textContent || "" }').catch(() => '')) ?? '';
+      if (ok(last)) return last;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`bar never showed ${testid} as expected (last text "${last}")`);
+}
+
+export async function barAttr(page: Page, testid: string, attr: string): Promise<string | null> {
+  const id = await barNode(page, sel(testid));
+  if (!id) return null;
+  return onNode<string | null>(page, id, `function(){ return this.getAttribute(${JSON.stringify(attr)}) }`);
+}
+
+export async function barHas(page: Page, testid: string): Promise<boolean> {
+  return (await barNode(page, sel(testid)).catch(() => null)) !== null;
+}
+
+/** Click a bar button with the real mouse, once it is enabled. */
+export async function barClick(page: Page, testid: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const id = await barNode(page, `${sel(testid)}:not([disabled])`).catch(() => null);
+    if (id) {
+      const { model } = (await (await cdp(page)).send('DOM.getBoxModel', { nodeId: id })) as { model: { content: number[] } };
+      const q = model.content;
+      const x = (q[0]! + q[2]! + q[4]! + q[6]!) / 4;
+      const y = (q[1]! + q[3]! + q[5]! + q[7]!) / 4;
+      await page.mouse.click(x, y);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`bar button ${testid} never became clickable`);
+}
+
+/** The focused element inside the bar (its data-testid), or null. */
+export async function barFocused(page: Page): Promise<string | null> {
+  const id = await barNode(page, ':focus');
+  if (!id) return null;
+  return onNode<string | null>(page, id, 'function(){ return this.getAttribute("data-testid") }');
+}
+
+/** Let the extension's content script attach (it runs at document_idle). */
+export async function gotoWithHush(page: Page, url: string): Promise<void> {
+  await page.goto(url, { waitUntil: 'load' });
+  await page.bringToFront();
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+/** Add a contact through the popup's form, as a person does. */
+export async function addContactByUi(popup: Page, name: string, addressOrLink: string): Promise<void> {
+  const open = await popup.$eval('details.add-contact', (d) => (d as HTMLDetailsElement).open).catch(() => false);
+  if (!open) await popup.click('details.add-contact > summary');
+  await popup.click('[data-testid="contact-name"]', { count: 3 });
+  await popup.type('[data-testid="contact-name"]', name);
+  await popup.click('[data-testid="contact-address"]', { count: 3 });
+  await popup.type('[data-testid="contact-address"]', addressOrLink);
+  await popup.click('[data-testid="contact-add"]');
+  await popup.waitForSelector(`[data-testid="contact"] ::-p-text(${JSON.stringify(name)})`, { timeout: 10_000 });
+}
