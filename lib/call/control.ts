@@ -11,7 +11,8 @@ export type Control =
   | { k: 'decline' }
   | { k: 'busy' }
   | { k: 'hangup' }
-  | { k: 'offer'; sdp: string; restart?: boolean }
+  | { k: 'offer'; sdp: string; restart?: boolean; relay?: boolean }
+  | { k: 'restart'; relay: boolean } // callee → caller: please restart ICE (relay-only or not)
   | { k: 'answer'; sdp: string }
   | { k: 'cand'; c: CandidateInit | null };
 
@@ -48,7 +49,11 @@ export function decodeControl(bytes: Uint8Array): Control | null {
     case 'hangup':
       return { k: m.k };
     case 'offer':
-      return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP ? { k: 'offer', sdp: m.sdp, restart: m.restart === true } : null;
+      return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP
+        ? { k: 'offer', sdp: m.sdp, restart: m.restart === true, relay: m.relay === true }
+        : null;
+    case 'restart':
+      return { k: 'restart', relay: m.relay === true };
     case 'answer':
       return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP ? { k: 'answer', sdp: m.sdp } : null;
     case 'cand': {

@@ -15,9 +15,10 @@ import { CalleeHandshake, CallerHandshake, directional, type CallKeys } from '..
 import type { Identity } from '../crypto/identity';
 import { EnvelopeType, parseEnvelope } from '../crypto/envelope-format';
 import { SealedChannel } from '../crypto/sealed-channel';
-import type { MediaEvent, MediaStartOptions, PathKind, Role } from '../media/types';
+import type { MediaEvent, MediaStartOptions, OfferOptions, PathKind, Role } from '../media/types';
 import { decodeControl, encodeControl, type CandidateInit, type Control } from './control';
 import { CallState, isLive, next, type CallEvent, type EndReason } from './state';
+import { IcePolicy, type IceAction, type IceReport } from '../ice/policy';
 
 /** How long each phase may take before the call ends on its own. */
 export const TIMEOUTS = {
@@ -29,12 +30,14 @@ export const TIMEOUTS = {
   connectMs: 20_000,
   /** Reconnecting until "connection lost". */
   reconnectMs: 15_000,
+  /** A path that went "disconnected" gets this long to come back before the caller restarts ICE. */
+  restartAfterDisconnectMs: 1_000,
 };
 
 /** The media engine as the session drives it (offscreen document or Firefox background page). */
 export interface MediaPort {
   start(opts: MediaStartOptions): Promise<void>;
-  createOffer(callId: string, iceRestart?: boolean): Promise<string>;
+  createOffer(callId: string, opts?: OfferOptions): Promise<string>;
   acceptOffer(callId: string, sdp: string): Promise<string>;
   setAnswer(callId: string, sdp: string): Promise<void>;
   addCandidate(callId: string, c: CandidateInit | null): Promise<void>;
@@ -88,7 +91,14 @@ export class CallSession {
   private remoteOffer?: string;
   private readonly pendingCandidates: (CandidateInit | null)[] = [];
   private timer?: ReturnType<typeof setTimeout>;
+  private restartTimer?: ReturnType<typeof setTimeout>;
   private queue: Promise<void> = Promise.resolve();
+  /** P2P first, relay within the window (lib/ice/policy.ts); exists once media started. */
+  private ice?: IcePolicy;
+  /** The path this call is on right now, as the policy sees it (lab timings, UI). */
+  get iceReport(): IceReport | undefined {
+    return this.ice?.report();
+  }
 
   private constructor(
     readonly role: Role,
@@ -185,13 +195,30 @@ export class CallSession {
     if (this.mediaStarted) this.ports.media.setMuted(this.callId, muted).catch(() => {});
   }
 
-  /** ICE restart (path change): the caller re-offers; same keys, same call. */
-  restartIce(): void {
-    this.enqueue(async () => {
-      if (this.role !== 'caller' || !this.mediaStarted || !isLive(this.state as CallState)) return;
-      const sdp = await this.ports.media.createOffer(this.callId, true);
-      await this.sendControl({ k: 'offer', sdp, restart: true });
-    });
+  /**
+   * ICE restart (network change, path failure, relay restart, the ICE policy):
+   * the caller re-offers with fresh TURN credentials, relay-only or not; the
+   * callee asks the caller to. Same keys, same call.
+   */
+  restartIce(relayOnly = this.ice?.report().relayOnly ?? false): void {
+    this.enqueue(() => this.doRestart(relayOnly));
+  }
+
+  private async doRestart(relayOnly: boolean): Promise<void> {
+    if (!this.mediaStarted || !isLive(this.state as CallState)) return;
+    if (this.role === 'callee') {
+      await this.sendControl({ k: 'restart', relay: relayOnly });
+      return;
+    }
+    const { iceServers, relayOnly: privacy } = this.ports.iceConfig();
+    const relay = relayOnly || privacy;
+    this.ice?.restarted(relay);
+    try {
+      const sdp = await this.ports.media.createOffer(this.callId, { iceRestart: true, relayOnly: relay, iceServers });
+      await this.sendControl({ k: 'offer', sdp, restart: true, relay });
+    } catch (e) {
+      this.mediaFailure(e);
+    }
   }
 
   /** Resolves when every queued input so far has been processed (tests). */
@@ -298,13 +325,19 @@ export class CallSession {
         return;
       case 'offer':
         if (this.role !== 'callee') return;
+        if (c.restart) this.ice?.restarted(!!c.relay || this.ports.iceConfig().relayOnly);
         if (this.mediaStarted) await this.answerOffer(c.sdp);
         else this.remoteOffer = c.sdp; // keep until the person accepts
+        return;
+      case 'restart':
+        // The callee's policy or network asks: only the caller offers, so glare never happens.
+        if (this.role === 'caller') await this.doRestart(c.relay);
         return;
       case 'answer':
         if (this.role === 'caller' && this.mediaStarted) await this.ports.media.setAnswer(this.callId, c.sdp).catch((e) => this.mediaFailure(e));
         return;
       case 'cand':
+        this.ice?.remoteCandidate(c.c);
         if (this.mediaStarted && (this.role === 'caller' || !this.awaitingOffer)) {
           await this.ports.media.addCandidate(this.callId, c.c).catch(() => this.log('candidate refused'));
         } else if (this.pendingCandidates.length < 64) this.pendingCandidates.push(c.c);
@@ -333,24 +366,33 @@ export class CallSession {
     if (this.state === CallState.Ended) return;
     switch (ev.type) {
       case 'candidate':
-        await this.sendControl({ k: 'cand', c: ev.candidate as CandidateInit | null });
+        // The policy decides what leaves (it may withhold direct candidates once relay-only).
+        if (this.ice) this.ice.localCandidate(ev.candidate as CandidateInit | null);
+        else await this.sendControl({ k: 'cand', c: ev.candidate as CandidateInit | null });
         return;
       case 'state': {
         if (ev.path !== 'unknown') this.path = ev.path;
+        this.ice?.pathChanged(ev.connection, ev.path);
         if (ev.connection === 'connected') {
+          clearTimeout(this.restartTimer);
           if (this.fire({ type: 'media-connected' })) this.disarm();
         } else if (ev.connection === 'disconnected') {
           if (this.fire({ type: 'media-lost' })) this.arm(TIMEOUTS.reconnectMs, { type: 'media-failed' });
+          // A path that does not come back by itself: move the call (ICE restart).
+          clearTimeout(this.restartTimer);
+          this.restartTimer = setTimeout(() => this.restartIce(this.ice?.report().forcedRelay === 'symmetric-nat'), TIMEOUTS.restartAfterDisconnectMs);
         } else if (ev.connection === 'failed') {
           if (this.state === CallState.Connected && this.fire({ type: 'media-lost' })) {
             this.arm(TIMEOUTS.reconnectMs, { type: 'media-failed' });
           }
-          if (this.role === 'caller') this.restartIce();
+          clearTimeout(this.restartTimer);
+          this.restartIce(this.ice?.report().forcedRelay === 'symmetric-nat');
         }
         this.ports.onChange(this);
         return;
       }
       case 'error':
+        if (ev.fatal === false) return this.log(`media warning: ${ev.code}`);
         await this.sendControl({ k: 'hangup' });
         this.fire({ type: 'media-error', reason: mediaErrorReason(ev.code) });
         return;
@@ -399,6 +441,7 @@ export class CallSession {
         recvFrameSecret: secrets.recv,
         corruptRecvKey: this.ports.corruptRecvKey?.() ?? false,
       });
+      this.ice = new IcePolicy({ relayOnly }, (a) => this.onIceAction(a));
       if (this.muted) await this.ports.media.setMuted(this.callId, true);
       return true;
     } catch (e) {
@@ -407,6 +450,25 @@ export class CallSession {
       return false;
     } finally {
       wipe(secrets.send, secrets.recv);
+    }
+  }
+
+  private onIceAction(a: IceAction): void {
+    switch (a.type) {
+      case 'send':
+        this.enqueue(() => this.sendControl({ k: 'cand', c: a.candidate }));
+        return;
+      case 'go-relay':
+        this.log(`going to the relay: ${a.reason}`);
+        this.restartIce(true);
+        return;
+      case 'try-direct':
+        this.restartIce(false);
+        return;
+      default: {
+        const never: never = a;
+        void never;
+      }
     }
   }
 
@@ -466,6 +528,8 @@ export class CallSession {
 
   private cleanup(): void {
     this.disarm();
+    clearTimeout(this.restartTimer);
+    this.ice?.dispose();
     if (this.frameSecrets) wipe(this.frameSecrets.send, this.frameSecrets.recv);
     this.frameSecrets = undefined;
     if (this.mediaStarted) {

@@ -27,7 +27,7 @@ import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
 import { selectedPath } from './path';
 import { RemotePlayback } from './remote-playback';
 import { rtpAudioStats } from './rtp-stats';
-import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, PathKind } from './types';
+import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind } from './types';
 
 const FRAME_SECRET_LEN = 32;
 /** When to re-read the path after a state change (ms after it); see followPath. */
@@ -216,8 +216,15 @@ export class CallMedia implements CallMediaApi {
     return next;
   }
 
-  createOffer(opts: { iceRestart?: boolean } = {}): Promise<string> {
+  createOffer(opts: OfferOptions = {}): Promise<string> {
     return this.run('creating the offer', async () => {
+      if (opts.relayOnly !== undefined || opts.iceServers) {
+        // Takes effect for the gathering of this restart (W3C webrtc-pc §4.4.1.6 setConfiguration).
+        const config = this.pc.getConfiguration();
+        if (opts.relayOnly !== undefined) config.iceTransportPolicy = opts.relayOnly ? 'relay' : 'all';
+        if (opts.iceServers) config.iceServers = opts.iceServers;
+        this.pc.setConfiguration(config);
+      }
       const offer = await this.pc.createOffer({ iceRestart: !!opts.iceRestart });
       await this.pc.setLocalDescription(offer);
       this.watchIceTransport();

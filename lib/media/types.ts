@@ -97,9 +97,17 @@ export interface AudioAnalysis {
   rmsDb: number;
 }
 
+/** A (re-)offer: an ICE restart may change the gathering policy and the servers (fresh TURN credentials). */
+export interface OfferOptions {
+  iceRestart?: boolean;
+  /** Gather relay candidates only from now on (privacy mode, or the ICE policy forcing the relay). */
+  relayOnly?: boolean;
+  iceServers?: RTCIceServer[];
+}
+
 export interface CallMediaApi {
   /** Caller: offer SDP (also used for ICE restarts with `iceRestart`). */
-  createOffer(opts?: { iceRestart?: boolean }): Promise<string>;
+  createOffer(opts?: OfferOptions): Promise<string>;
   /** Callee: apply the caller's offer, return the answer SDP. Also handles re-offers (ICE restart). */
   acceptOffer(sdp: string): Promise<string>;
   /** Caller: apply the callee's answer. */

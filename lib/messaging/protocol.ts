@@ -11,7 +11,7 @@
  * Byte fields (frame secrets) travel as number arrays: extension messaging
  * is JSON, and arrays can be wiped after use, unlike strings.
  */
-import type { CallStats, MediaEvent, Role } from '../media/types';
+import type { CallStats, MediaEvent, OfferOptions, Role } from '../media/types';
 import type { AppView, CallView, Settings } from './view';
 
 /** What a context can do for a call (lib/media/capabilities.ts fills it). */
@@ -140,7 +140,7 @@ export interface WireStartOptions {
 export type OffscreenRequest =
   | { target: 'offscreen'; kind: 'ping'; nonce: string }
   | { target: 'offscreen'; kind: 'media-start'; opts: WireStartOptions }
-  | { target: 'offscreen'; kind: 'media-offer'; callId: string; iceRestart: boolean }
+  | { target: 'offscreen'; kind: 'media-offer'; callId: string; opts: OfferOptions }
   | { target: 'offscreen'; kind: 'media-accept-offer'; callId: string; sdp: string }
   | { target: 'offscreen'; kind: 'media-set-answer'; callId: string; sdp: string }
   | { target: 'offscreen'; kind: 'media-candidate'; callId: string; candidate: RTCIceCandidateInit | null }

@@ -46,7 +46,7 @@ function portOver(request: Requester, onStop?: () => Promise<void>): MediaPort {
         opts.recvFrameSecret.fill(0);
       }
     },
-    createOffer: (callId, iceRestart = false) => call({ target: 'offscreen', kind: 'media-offer', callId, iceRestart }),
+    createOffer: (callId, opts = {}) => call({ target: 'offscreen', kind: 'media-offer', callId, opts }),
     acceptOffer: (callId, sdp) => call({ target: 'offscreen', kind: 'media-accept-offer', callId, sdp }),
     setAnswer: (callId, sdp) => call({ target: 'offscreen', kind: 'media-set-answer', callId, sdp }),
     addCandidate: (callId, candidate: CandidateInit | null) =>

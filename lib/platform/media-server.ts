@@ -35,7 +35,7 @@ export class MediaServer {
       case 'media-start':
         return this.start(req.opts);
       case 'media-offer':
-        return this.call(req.callId).createOffer({ iceRestart: req.iceRestart });
+        return this.call(req.callId).createOffer(req.opts);
       case 'media-accept-offer':
         return this.call(req.callId).acceptOffer(req.sdp);
       case 'media-set-answer':

@@ -43,6 +43,8 @@ export interface SignalClientOptions {
   WebSocketImpl?: WsCtor;
   keepaliveMs?: number;
   sendTimeoutMs?: number;
+  /** How long a send waits for a reconnect before failing (default 8 s). */
+  offlineGraceMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -115,8 +117,20 @@ export class SignalClient {
     return this.turnCreds?.creds;
   }
 
-  /** Send an envelope to a mailbox: 'sent' once the relay handed it on, 'unreachable' if offline. */
-  send(to: string, data: Uint8Array): Promise<'sent' | 'unreachable'> {
+  /**
+   * Send an envelope to a mailbox: 'sent' once the relay handed it on,
+   * 'unreachable' if no client holds that mailbox. While reconnecting (a relay
+   * restart mid-call) the send waits up to `offlineGraceMs` for the connection.
+   */
+  async send(to: string, data: Uint8Array): Promise<'sent' | 'unreachable'> {
+    if (!this.online) {
+      if (this.stopped) throw new SignalError('ERR_OFFLINE', 'Not connected to the relay.');
+      await this.whenReady(this.opts.offlineGraceMs ?? 8000);
+    }
+    return this.sendNow(to, data);
+  }
+
+  private sendNow(to: string, data: Uint8Array): Promise<'sent' | 'unreachable'> {
     const ws = this.ws;
     if (!ws || !this.online) return Promise.reject(new SignalError('ERR_OFFLINE', 'Not connected to the relay.'));
     const id = this.nextId++;
