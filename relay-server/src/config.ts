@@ -33,6 +33,7 @@ export interface RelayConfig {
   userQuota: number;
   totalQuota: number;
   maxMessage: number;
+  unauthRate: number;
   credentialTtl: number;
   statsInterval: number;
   maxSignalConnections: number;
@@ -61,6 +62,7 @@ export const DEFAULTS: RelayConfig = {
   userQuota: 10,
   totalQuota: 2000,
   maxMessage: 4096,
+  unauthRate: 50,
   credentialTtl: 3600,
   statsInterval: 0,
   maxSignalConnections: 10000,
@@ -98,6 +100,7 @@ const SPECS: Spec[] = [
   { key: 'userQuota', flag: 'user-quota', kind: 'int', arg: 'N', help: 'allocations per TURN username (default 10)' },
   { key: 'totalQuota', flag: 'total-quota', kind: 'int', arg: 'N', help: 'allocations in total (default 2000); keep below the open-file limit' },
   { key: 'maxMessage', flag: 'max-message', kind: 'int', arg: 'BYTES', help: 'largest STUN or ChannelData message accepted on any transport (default 4096)' },
+  { key: 'unauthRate', flag: 'unauth-rate', kind: 'int', arg: 'N', help: 'answers to unauthenticated TURN requests (401/438/400) per source IP per second, burst 2N (default 50)' },
   { key: 'credentialTtl', flag: 'credential-ttl', kind: 'int', arg: 'SEC', help: 'lifetime of TURN credentials handed out over signalling (default 3600)' },
   { key: 'statsInterval', flag: 'stats-interval', kind: 'int', arg: 'SEC', help: 'print aggregate counts every SEC seconds (default 0: only at exit)' },
   { key: 'maxSignalConnections', flag: 'max-signal-connections', kind: 'int', arg: 'N', help: 'signalling connections in total (default 10000)' },
@@ -241,6 +244,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (c.minPort < 1024 || c.minPort > c.maxPort) bad('--min-port/--max-port must be a range within 1024-65535');
   if (c.maxPort - c.minPort < 16) bad('--min-port/--max-port range is too small (need at least 16 ports)');
   if (c.maxMessage < 548 || c.maxMessage > 65535) bad('--max-message must be between 548 and 65535 bytes');
+  if (c.unauthRate < 1) bad('--unauth-rate must be at least 1');
   if (c.credentialTtl < 60) bad('--credential-ttl must be at least 60 seconds');
   if (c.userQuota < 1 || c.totalQuota < 1) bad('--user-quota and --total-quota must be at least 1');
   if (c.verifyWorkers < 1 || c.verifyWorkers > 16) bad('--verify-workers must be 1-16');

@@ -67,6 +67,8 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
       totalQuota: cfg.totalQuota,
       allowPeers: cfg.allowPeer,
       families: [relayFamily],
+      unauthRatePerSec: cfg.unauthRate,
+      unauthBurst: cfg.unauthRate * 2,
     },
     listen: cfg.listen,
     port: cfg.port,

@@ -35,6 +35,8 @@ export interface RelayProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for "ready" (default 20 s). */
   timeoutMs?: number;
+  /** Extra flags for node itself (e.g. --cpu-prof, --expose-gc), before the script. */
+  nodeArgs?: string[];
 }
 
 const live = new Set<ChildProcess>();
@@ -47,14 +49,14 @@ function killAllOnExit(): void {
   });
 }
 
-export function relayCommand(args: string[]): { cmd: string; argv: string[] } {
-  return { cmd: process.execPath, argv: ['--import', TSX_LOADER, CLI_PATH, ...args] };
+export function relayCommand(args: string[], nodeArgs: string[] = []): { cmd: string; argv: string[] } {
+  return { cmd: process.execPath, argv: [...nodeArgs, '--import', TSX_LOADER, CLI_PATH, ...args] };
 }
 
 export async function startRelayProcess(args: string[] = [], opts: RelayProcessOptions = {}): Promise<RelayProcess> {
   killAllOnExit();
   // Defaults first: later flags win, so callers may override any of them.
-  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args]);
+  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args], opts.nodeArgs);
   const child = spawn(cmd, argv, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },

@@ -97,7 +97,10 @@ export class SignalServer {
     if (req.method === 'GET' && path === '/health') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.o.metrics()) + '\n');
+      // Aggregate process memory is reported too (after a GC when node runs with --expose-gc).
+      (globalThis as { gc?: () => void }).gc?.();
+      const mem = process.memoryUsage();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...this.o.metrics(), heapUsedBytes: mem.heapUsed, rssBytes: mem.rss }) + '\n');
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

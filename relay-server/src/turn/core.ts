@@ -60,8 +60,8 @@ export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> =
   totalQuota: 2000,
   families: [4],
   allowPeers: [],
-  unauthRatePerSec: 10,
-  unauthBurst: 30,
+  unauthRatePerSec: 50,
+  unauthBurst: 100,
   unauthSources: 4096,
 };
 

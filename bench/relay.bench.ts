@@ -1,0 +1,394 @@
+/**
+ * `npm run bench -- relay`: hush-relay against coturn on this machine, same
+ * load client (coturn's turnutils_uclient), alternating rounds, each server
+ * started fresh by the bench for every round and stopped after it.
+ *
+ * Load is voice-like: client-to-client mode (-y), channels (-c), 50 messages
+ * per second per client (-z 20), 160-byte payloads (-l 160). Each message is
+ * forwarded twice by the server (client A → A's allocation → B's relayed
+ * address → B's allocation → client B), so "datagrams relayed" counts both
+ * forwards: forwards/s = clients × 50 × 2.
+ *
+ * Printed per server, and as ratios hush/coturn:
+ *   - datagrams relayed per second at 0% loss (highest load level with no loss)
+ *   - CPU µs per relayed datagram (server process user+sys time / forwards,
+ *     at the highest level both servers passed)
+ *   - p50/p99 added latency: a probe pair of TURN clients (this process)
+ *     sends timestamped 160-byte packets through the server during that
+ *     round; added = through-relay one-way time minus direct loopback time
+ *   - memory per allocation: RSS delta over N idle allocations (and V8 heap
+ *     delta for hush-relay, after a GC)
+ * HUSH_BENCH_QUICK=1 runs fewer levels; HUSH_BENCH_PROFILE=1 also writes a
+ * --cpu-prof of hush-relay at the top level to bench/out/ and prints its
+ * heaviest functions.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import dgram from 'node:dgram';
+import { startRelayProcess, type RelayProcess } from '../tests/harness/relay';
+import type { UclientResult } from '../tests/harness/uclient';
+import { TurnTestClient } from '../tests/harness/turn-client';
+
+const SECRET = 'bench-shared-secret';
+const PPS = 50;
+const PAYLOAD = 160;
+const MSGS_PER_CLIENT = Number(process.env.HUSH_BENCH_MSGS ?? 500); // 10 s of speech per client
+const QUICK = process.env.HUSH_BENCH_QUICK === '1';
+const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 800, 1000, 1200, 1400];
+const MEM_ALLOCATIONS = 400;
+const OUT = resolve(import.meta.dirname, 'out');
+
+type Name = 'hush' | 'coturn';
+
+interface Server {
+  name: Name;
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+  metrics?: () => Promise<Record<string, number>>;
+}
+
+interface Round {
+  clients: number;
+  result: UclientResult;
+  cpuUs: number;
+  forwards: number;
+  probe?: Probe;
+}
+
+interface Probe {
+  relay: number[];
+  direct: number[];
+}
+
+function cpuTimeUs(pid: number): number {
+  // utime + stime in clock ticks (fields 14, 15), all threads included.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]);
+  return (ticks * 1e6) / 100;
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const p = await new Promise<number>((r) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => r(port));
+      });
+    });
+    // The same number must be free on UDP too.
+    const ok = await new Promise<boolean>((r) => {
+      const u = dgram.createSocket('udp4');
+      u.once('error', () => r(false));
+      u.bind(p, '127.0.0.1', () => u.close(() => r(true)));
+    });
+    if (ok && p < 49152) return p;
+  }
+}
+
+async function startHush(extraNode: string[] = []): Promise<Server> {
+  const r: RelayProcess = await startRelayProcess(
+    ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000'],
+    { nodeArgs: ['--expose-gc', ...extraNode] },
+  );
+  return {
+    name: 'hush',
+    pid: r.pid,
+    port: r.turnPort,
+    stop: () => r.stop(),
+    metrics: async () => (await (await fetch(`http://127.0.0.1:${r.signalPort}/metrics`)).json()) as Record<string, number>,
+  };
+}
+
+async function startCoturn(): Promise<Server> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    'turnserver',
+    [
+      '-n', '-L', '127.0.0.1', '-E', '127.0.0.1', '--listening-port', String(port), '--no-cli', '--no-tls', '--no-dtls',
+      '--allow-loopback-peers', '--use-auth-secret', `--static-auth-secret=${SECRET}`, '--realm', 'hush', '--log-file', 'stdout',
+      '--no-rfc5780', '--no-stun-backward-compatibility', '--simple-log',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Ready when it answers a STUN Binding.
+  const probe = new TurnTestClient({ host: '127.0.0.1', port }, 'x', 'y');
+  await probe.open();
+  const t0 = Date.now();
+  while (!(await probe.binding().catch(() => undefined))) {
+    if (Date.now() - t0 > 10_000 || child.exitCode !== null) {
+      probe.close();
+      child.kill('SIGKILL');
+      throw new Error(`coturn did not start:\n${out}`);
+    }
+  }
+  probe.close();
+  return {
+    name: 'coturn',
+    pid: child.pid!,
+    port,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+const start = (name: Name, extra: string[] = []): Promise<Server> => (name === 'hush' ? startHush(extra) : startCoturn());
+
+/** A TURN client pair through `port` plus a direct UDP pair; 50 pps of timestamped packets each. */
+async function runProbe(port: number, seconds: number): Promise<Probe> {
+  const a = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+  const b = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+  await a.open();
+  await b.open();
+  const ra = await a.allocate();
+  const rb = await b.allocate();
+  await a.channelBind(rb, 0x4000);
+  await b.channelBind(ra, 0x4000);
+  const relay: number[] = [];
+  const direct: number[] = [];
+  b.onData = (d) => {
+    if (d.length >= 8) relay.push(Number(process.hrtime.bigint() - d.readBigUInt64BE(0)) / 1000);
+  };
+  const da = dgram.createSocket('udp4');
+  const db = dgram.createSocket('udp4');
+  await new Promise<void>((r) => da.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => db.bind(0, '127.0.0.1', () => r()));
+  db.on('message', (d) => direct.push(Number(process.hrtime.bigint() - d.readBigUInt64BE(0)) / 1000));
+  const buf = Buffer.alloc(PAYLOAD);
+  await new Promise<void>((done) => {
+    let n = 0;
+    const timer = setInterval(() => {
+      buf.writeBigUInt64BE(process.hrtime.bigint(), 0);
+      a.sendChannel(0x4000, buf);
+      buf.writeBigUInt64BE(process.hrtime.bigint(), 0);
+      da.send(buf, db.address().port, '127.0.0.1');
+      if (++n >= seconds * PPS) {
+        clearInterval(timer);
+        setTimeout(done, 300);
+      }
+    }, 1000 / PPS);
+  });
+  for (const c of [a, b]) c.close();
+  da.close();
+  db.close();
+  return { relay, direct };
+}
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+/** Clients per uclient process: its connect phase costs ~0.1-0.2 s per client, so big loads are split. */
+const CLIENTS_PER_PROCESS = 50;
+
+interface Load {
+  connected: Promise<void>;
+  done: Promise<UclientResult>;
+}
+
+/** Runs `clients` uclient clients as parallel processes; sums their results. */
+function load(port: number, clients: number): Load {
+  const runs: Array<{ connected: Promise<void>; done: Promise<UclientResult> }> = [];
+  for (let i = 0, left = clients; left > 0; i++, left -= CLIENTS_PER_PROCESS) {
+    const m = Math.min(CLIENTS_PER_PROCESS, left);
+    const args = ['-y', '-c', '-W', SECRET, '-u', `bench${i}`, '-m', String(m), '-n', String(MSGS_PER_CLIENT), '-z', String(1000 / PPS), '-l', String(PAYLOAD), '-p', String(port), '127.0.0.1'];
+    let onConnected: () => void = () => undefined;
+    const connected = new Promise<void>((r) => (onConnected = r));
+    const done = new Promise<UclientResult>((resolve) => {
+      const child = spawn('turnutils_uclient', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Total connect time')) onConnected();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        onConnected();
+        const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? -1);
+        resolve({
+          code,
+          sent: num(/start_mclient: tot_send_msgs=(\d+)/),
+          received: num(/start_mclient: tot_send_msgs=\d+, tot_recv_msgs=(\d+)/),
+          lost: num(/Total lost packets (\d+)/),
+          errors: [],
+          output: out,
+        });
+      });
+    });
+    runs.push({ connected, done });
+  }
+  return {
+    connected: Promise.all(runs.map((r) => r.connected)).then(() => undefined),
+    done: Promise.all(runs.map((r) => r.done)).then((rs) => ({
+      code: rs.every((r) => r.code === 0) ? 0 : 1,
+      sent: rs.reduce((a, r) => a + Math.max(0, r.sent), 0),
+      received: rs.reduce((a, r) => a + Math.max(0, r.received), 0),
+      lost: rs.reduce((a, r) => a + Math.max(0, r.lost), 0),
+      errors: [],
+      output: rs.map((r) => r.output).join('\n'),
+    })),
+  };
+}
+
+async function round(name: Name, clients: number, withProbe: boolean, profile = false): Promise<Round> {
+  const server = await start(name, profile ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : []);
+  try {
+    const cpu0 = cpuTimeUs(server.pid);
+    const l = load(server.port, clients);
+    let probe: Probe | undefined;
+    if (withProbe) {
+      // Every client sends from connect + 1..6 s until connect + 1 + MSGS/PPS s: probe inside that window.
+      await l.connected;
+      await new Promise((r) => setTimeout(r, 6200));
+      probe = await runProbe(server.port, 3);
+    }
+    const result = await l.done;
+    const cpuUs = cpuTimeUs(server.pid) - cpu0;
+    return { clients, result, cpuUs, forwards: result.received * 2, probe };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function memoryPerAllocation(name: Name): Promise<{ rss: number; heap?: number }> {
+  const server = await start(name);
+  const clients: TurnTestClient[] = [];
+  try {
+    // Warm up code paths with a few allocations first, so the delta is steady state.
+    for (let i = 0; i < 20; i++) {
+      const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: server.port }, SECRET);
+      await c.open();
+      await c.allocate();
+      clients.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const rss0 = rssBytes(server.pid);
+    const heap0 = (await server.metrics?.())?.heapUsedBytes;
+    for (let i = 0; i < MEM_ALLOCATIONS; i++) {
+      const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: server.port }, SECRET);
+      await c.open();
+      await c.allocate();
+      // Each with a permission and a channel, as in a call.
+      await c.channelBind({ family: 4, address: '127.0.0.1', port: 40000 + i }, 0x4000);
+      clients.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const rss = (rssBytes(server.pid) - rss0) / MEM_ALLOCATIONS;
+    const heap1 = (await server.metrics?.())?.heapUsedBytes;
+    return { rss, heap: heap0 !== undefined && heap1 !== undefined ? (heap1 - heap0) / MEM_ALLOCATIONS : undefined };
+  } finally {
+    for (const c of clients) c.close();
+    await server.stop();
+  }
+}
+
+function summarizeProfile(): void {
+  const files = readdirSync(OUT).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) return;
+  const prof = JSON.parse(readFileSync(join(OUT, files.sort().at(-1)!), 'utf8')) as {
+    nodes: Array<{ id: number; hitCount: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  };
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const n of prof.nodes) {
+    const where = n.callFrame.url ? n.callFrame.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '') + ':' + (n.callFrame.lineNumber + 1) : '';
+    const k = `${n.callFrame.functionName || '(anonymous)'} ${where}`.trim();
+    self.set(k, (self.get(k) ?? 0) + n.hitCount);
+    total += n.hitCount;
+  }
+  console.log(`\nhush-relay CPU profile (self time, ${files.at(-1)}):`);
+  for (const [k, v] of [...self.entries()].sort((x, y) => y[1] - x[1]).slice(0, 18)) {
+    console.log(`  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
+  }
+}
+
+const fmt = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(d));
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2));
+
+export async function run(): Promise<void> {
+  for (const tool of ['turnserver', 'turnutils_uclient']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+      console.log(`skipped: ${tool} not installed (apt-get install coturn)`);
+      return;
+    }
+  }
+  mkdirSync(OUT, { recursive: true });
+  console.log(
+    `load: turnutils_uclient -y -c, ${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; ` +
+      `forwards/s = clients x ${PPS} x 2; servers restarted for every round, hush and coturn alternating`,
+  );
+  console.log('clients  offered fwd/s | server  sent  lost  cpu-s  us/fwd');
+  const best: Record<Name, number> = { hush: 0, coturn: 0 };
+  const failed: Record<Name, boolean> = { hush: false, coturn: false };
+  const rounds: Record<Name, Round[]> = { hush: [], coturn: [] };
+  for (const clients of LEVELS) {
+    for (const name of ['hush', 'coturn'] as Name[]) {
+      if (failed[name]) continue;
+      const r = await round(name, clients, false);
+      rounds[name].push(r);
+      const lost = r.result.sent > 0 ? r.result.sent - r.result.received : -1;
+      console.log(
+        `${String(clients).padStart(7)}  ${String(clients * PPS * 2).padStart(13)} | ${name.padEnd(6)} ${String(r.result.sent).padStart(6)} ${String(lost).padStart(5)} ` +
+          `${(r.cpuUs / 1e6).toFixed(2).padStart(6)}  ${fmt(r.cpuUs / Math.max(1, r.forwards), 2).padStart(6)}`,
+      );
+      if (lost === 0 && r.result.sent === clients * MSGS_PER_CLIENT) best[name] = clients;
+      else failed[name] = true;
+    }
+    if (failed.hush && failed.coturn) break;
+  }
+
+  // Latency and CPU at a common level both passed (or the lowest level).
+  const common = Math.max(LEVELS[0]!, Math.min(best.hush || LEVELS[0]!, best.coturn || LEVELS[0]!));
+  const probeLevel = Math.min(common, 600);
+  const lat: Partial<Record<Name, { p50: number; p99: number; d50: number; d99: number }>> = {};
+  for (const name of ['hush', 'coturn'] as Name[]) {
+    const r = await round(name, probeLevel, true, name === 'hush' && process.env.HUSH_BENCH_PROFILE === '1');
+    const p = r.probe!;
+    lat[name] = { p50: pct(p.relay, 50), p99: pct(p.relay, 99), d50: pct(p.direct, 50), d99: pct(p.direct, 99) };
+  }
+  const cpuAt = (name: Name) => {
+    const r = rounds[name].find((x) => x.clients === common);
+    return r ? r.cpuUs / Math.max(1, r.forwards) : undefined;
+  };
+  const mem: Partial<Record<Name, { rss: number; heap?: number }>> = {};
+  for (const name of ['hush', 'coturn'] as Name[]) mem[name] = await memoryPerAllocation(name);
+
+  const rate = (name: Name) => (best[name] ? best[name] * PPS * 2 : undefined);
+  const rateNote = (name: Name) => (failed[name] ? '' : ' (not saturated: highest level tried)');
+  console.log('\n                                      hush-relay      coturn   hush/coturn');
+  console.log(`datagrams relayed/s at 0% loss     ${fmt(rate('hush')).padStart(12)} ${fmt(rate('coturn')).padStart(11)}   ${ratio(rate('hush'), rate('coturn'))}${rateNote('hush')}${rateNote('coturn')}`);
+  console.log(`CPU us per relayed datagram (${common} cl.) ${fmt(cpuAt('hush'), 2).padStart(7)} ${fmt(cpuAt('coturn'), 2).padStart(11)}   ${ratio(cpuAt('hush'), cpuAt('coturn'))}`);
+  const added = (n: Name, k: 'p50' | 'p99') => (lat[n] ? lat[n]![k] - lat[n]![k === 'p50' ? 'd50' : 'd99'] : undefined);
+  console.log(`p50 added latency us (${probeLevel} cl.)   ${fmt(added('hush', 'p50')).padStart(10)} ${fmt(added('coturn', 'p50')).padStart(11)}   ${ratio(added('hush', 'p50'), added('coturn', 'p50'))}`);
+  console.log(`p99 added latency us (${probeLevel} cl.)   ${fmt(added('hush', 'p99')).padStart(10)} ${fmt(added('coturn', 'p99')).padStart(11)}   ${ratio(added('hush', 'p99'), added('coturn', 'p99'))}`);
+  console.log(
+    `  (through relay p50/p99: hush ${fmt(lat.hush?.p50)}/${fmt(lat.hush?.p99)} us, coturn ${fmt(lat.coturn?.p50)}/${fmt(lat.coturn?.p99)} us; direct loopback ${fmt(lat.hush?.d50)}/${fmt(lat.hush?.d99)} us)`,
+  );
+  console.log(`memory per allocation, RSS bytes   ${fmt(mem.hush?.rss).padStart(12)} ${fmt(mem.coturn?.rss).padStart(11)}   ${ratio(mem.hush?.rss, mem.coturn?.rss)}`);
+  console.log(`memory per allocation, V8 heap     ${fmt(mem.hush?.heap).padStart(12)} ${'n/a'.padStart(11)}`);
+  if (process.env.HUSH_BENCH_PROFILE === '1') summarizeProfile();
+  else rmSync(OUT, { recursive: true, force: true });
+}
