@@ -32,6 +32,8 @@ export const unseenMissedItem = storage.defineItem<number>('local:unseenMissed',
 export const backupItem = storage.defineItem<{ done: boolean }>('local:backup', { fallback: { done: false } });
 /** Test hook (session storage, gone at browser restart): decrypt incoming audio with a wrong key. */
 export const testWrongKeyItem = storage.defineItem<boolean>('session:testWrongKey', { fallback: false });
+/** Test hook (session storage): keep the first N outgoing frames, plain and sealed, in the call stats. */
+export const testTapFramesItem = storage.defineItem<number>('session:testTapFrames', { fallback: 0 });
 
 /** Calls kept in the on-device history. */
 export const HISTORY_MAX = 200;

@@ -57,8 +57,8 @@ export interface SessionPorts {
   onEnded?(session: CallSession): void;
   /** Debug log: never keys, SDP or addresses. */
   log?(msg: string): void;
-  /** Test hook passed to the media engine: decrypt incoming audio with a wrong key. */
-  corruptRecvKey?: () => boolean;
+  /** Test hooks passed to the media engine (set from session storage by tests only). */
+  testHooks?: () => { corruptRecvKey?: boolean; tapFrames?: number };
 }
 
 /** A media error code from the engine, mapped to an end reason. */
@@ -439,7 +439,8 @@ export class CallSession {
         relayOnly,
         sendFrameSecret: secrets.send,
         recvFrameSecret: secrets.recv,
-        corruptRecvKey: this.ports.corruptRecvKey?.() ?? false,
+        corruptRecvKey: this.ports.testHooks?.().corruptRecvKey ?? false,
+        testTapFrames: this.ports.testHooks?.().tapFrames,
       });
       this.ice = new IcePolicy({ relayOnly }, (a) => this.onIceAction(a));
       if (this.muted) await this.ports.media.setMuted(this.callId, true);

@@ -79,7 +79,7 @@ export class CallMedia implements CallMediaApi {
       local = opts.testToneHz ? openTestTone(opts.testToneHz) : await openMicrophone(opts.inputDeviceId);
 
       frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true));
-      await frames.importSecrets(sendCopy, recvCopy);
+      await frames.importSecrets(sendCopy, recvCopy, opts.testTapFrames);
       opts.sendFrameSecret.fill(0);
       opts.recvFrameSecret.fill(0);
 
@@ -291,6 +291,8 @@ export class CallMedia implements CallMediaApi {
       frames: { ...frames },
     };
     if (roundTripMs !== undefined) out.roundTripMs = roundTripMs;
+    const tap = this.frames.tap;
+    if (tap) out.testTap = { plain: tap.plain.map(hex), sealed: tap.sealed.map(hex) };
     return out;
   }
 
@@ -307,4 +309,10 @@ export class CallMedia implements CallMediaApi {
     this.frames.terminate();
     this.playback.close();
   }
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
 }

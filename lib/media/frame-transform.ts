@@ -23,7 +23,7 @@
  * before they are imported waits for them rather than passing through.
  */
 import type { FrameDecryptor, FrameEncryptor } from '../crypto/frame-cipher';
-import { ZERO_COUNTERS, type FrameCounters } from './worker-protocol';
+import { ZERO_COUNTERS, type FrameCounters, type FrameTap } from './worker-protocol';
 
 /** The part of RTCEncodedAudioFrame we touch. */
 export interface EncodedFrameLike {
@@ -46,8 +46,15 @@ export class FramePipelines {
   private empty = 0;
   private ciphers?: FrameCiphers;
 
-  constructor(private readonly ready: Promise<FrameCiphers>) {
+  /** Test hook only: see FrameTap. */
+  readonly tap?: FrameTap;
+
+  constructor(
+    private readonly ready: Promise<FrameCiphers>,
+    private readonly tapFrames = 0,
+  ) {
     ready.then((c) => (this.ciphers = c)).catch(() => {});
+    if (tapFrames > 0) this.tap = { plain: [], sealed: [] };
   }
 
   /** Outgoing: plaintext encoded frame → header ‖ ciphertext ‖ tag. */
@@ -56,7 +63,12 @@ export class FramePipelines {
       transform: async (frame, controller) => {
         const { encryptor } = await this.ready;
         try {
-          const out = await encryptor.encrypt(new Uint8Array(frame.data));
+          const plain = new Uint8Array(frame.data);
+          const out = await encryptor.encrypt(plain);
+          if (this.tap && this.tap.plain.length < this.tapFrames) {
+            this.tap.plain.push(plain.slice());
+            this.tap.sealed.push(out.slice());
+          }
           frame.data = exactBuffer(out);
         } catch {
           this.encryptFailed++;

@@ -21,7 +21,7 @@ import { transformError } from './errors';
 // bundled under WXT 0.21, which defines import.meta.url as self.location.href
 // (wxt-dev/wxt#2032), so Vite never sees the pattern and the worker 404s.
 import FrameWorker from './frame-worker.ts?worker';
-import type { FrameCounters, PageToWorker, TransformOptions, TransformSide, WorkerToPage } from './worker-protocol';
+import type { FrameCounters, FrameTap, PageToWorker, TransformOptions, TransformSide, WorkerToPage } from './worker-protocol';
 import { ZERO_COUNTERS, unhandled } from './worker-protocol';
 
 export type TransformApi = 'script' | 'legacy';
@@ -54,6 +54,8 @@ export class FrameWorkerClient {
   private readyWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private closed = false;
   private last: FrameCounters = { ...ZERO_COUNTERS };
+  /** Test hook: the worker's frame tap as of the last counters reply. */
+  tap?: FrameTap;
 
   constructor(
     readonly api: TransformApi,
@@ -74,6 +76,7 @@ export class FrameWorkerClient {
         this.readyWaiter = undefined;
         return;
       case 'counters':
+        if (msg.tap) this.tap = msg.tap;
         this.pending.get(msg.id)?.(msg.counters);
         this.pending.delete(msg.id);
         return;
@@ -104,11 +107,11 @@ export class FrameWorkerClient {
    * copy and wipes it after import). Resolves once the worker imported them;
    * the caller then wipes its own copies.
    */
-  importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array): Promise<void> {
+  importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array, tapFrames?: number): Promise<void> {
     const done = new Promise<void>((resolve, reject) => {
       this.readyWaiter = { resolve, reject };
     });
-    this.post({ kind: 'init', sendSecret, recvSecret });
+    this.post({ kind: 'init', sendSecret, recvSecret, tapFrames });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(transformError('the frame worker did not start')), READY_TIMEOUT_MS);

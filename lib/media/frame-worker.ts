@@ -47,7 +47,7 @@ const ready = new Promise<FrameCiphers>((res, rej) => {
   rejectCiphers = rej;
 });
 ready.catch(() => {}); // reported through an `error` message; pipelines then stall, never pass clear frames
-const pipelines = new FramePipelines(ready);
+let pipelines = new FramePipelines(ready);
 
 function post(msg: WorkerToPage): void {
   scope.postMessage(msg);
@@ -94,13 +94,14 @@ scope.onmessage = (ev) => {
   const msg = ev.data;
   switch (msg.kind) {
     case 'init':
+      if (msg.tapFrames) pipelines = new FramePipelines(ready, msg.tapFrames); // before any frame flows
       void importSecrets(msg.sendSecret, msg.recvSecret);
       return;
     case 'streams':
       run(msg.side, msg.readable as ReadableStream<EncodedFrameLike>, msg.writable as WritableStream<EncodedFrameLike>);
       return;
     case 'counters':
-      post({ kind: 'counters', id: msg.id, counters: pipelines.counters() });
+      post({ kind: 'counters', id: msg.id, counters: pipelines.counters(), tap: pipelines.tap });
       return;
     default:
       unhandled(msg);

@@ -26,6 +26,8 @@ export interface MediaStartOptions {
   outputDeviceId?: string;
   /** Test hook: decrypt with a wrong key, so the peer's audio must be dropped (silence, counted). */
   corruptRecvKey?: boolean;
+  /** Test hook: keep the first N outgoing frames, plain and sealed, for CallStats.testTap. */
+  testTapFrames?: number;
   /** Test hook: send a generated sine of this frequency instead of the microphone (no getUserMedia). */
   testToneHz?: number;
   /** Test hook: force one encoded-transform API where both exist ('legacy' = createEncodedStreams). */
@@ -87,6 +89,8 @@ export interface CallStats extends SelectedPath {
     empty?: number;
   };
   roundTripMs?: number;
+  /** Test hook (testTapFrames): outgoing frames as encoded and as sent, hex. */
+  testTap?: { plain: string[]; sealed: string[] };
 }
 
 /** Measured on the remote audio actually played (Web Audio analyser). */

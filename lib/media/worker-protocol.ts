@@ -43,6 +43,16 @@ export interface FrameCounters {
   empty: number;
 }
 
+/**
+ * Test hook (tests/e2e/relay-view.test.ts): the first N outgoing frames as the
+ * encoder produced them and as they left encrypted, so a test can search a
+ * packet capture for the plaintext. Off unless a test turns it on.
+ */
+export interface FrameTap {
+  plain: Uint8Array[];
+  sealed: Uint8Array[];
+}
+
 export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
   encrypted: 0,
   decrypted: 0,
@@ -57,13 +67,13 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
 });
 
 export type PageToWorker =
-  | { kind: 'init'; sendSecret: Uint8Array; recvSecret: Uint8Array }
+  | { kind: 'init'; sendSecret: Uint8Array; recvSecret: Uint8Array; tapFrames?: number }
   | { kind: 'streams'; side: TransformSide; readable: ReadableStream; writable: WritableStream }
   | { kind: 'counters'; id: number };
 
 export type WorkerToPage =
   | { kind: 'ready' }
-  | { kind: 'counters'; id: number; counters: FrameCounters }
+  | { kind: 'counters'; id: number; counters: FrameCounters; tap?: FrameTap }
   | { kind: 'error'; message: string };
 
 export function isTransformOptions(v: unknown): v is TransformOptions {

@@ -135,6 +135,7 @@ export interface WireStartOptions {
   inputDeviceId?: string;
   outputDeviceId?: string;
   corruptRecvKey?: boolean;
+  testTapFrames?: number;
 }
 
 export type OffscreenRequest =

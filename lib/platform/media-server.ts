@@ -78,6 +78,7 @@ export class MediaServer {
           inputDeviceId: o.inputDeviceId,
           outputDeviceId: o.outputDeviceId,
           corruptRecvKey: o.corruptRecvKey,
+          testTapFrames: o.testTapFrames,
         },
         (ev) => this.emit(o.callId, ev),
       );

@@ -105,3 +105,77 @@ export function contains(hay: Uint8Array, needle: Uint8Array): boolean {
   }
   return false;
 }
+
+/**
+ * The WebSocket messages carried by captured TCP segments on `port`, both
+ * directions, unmasked (RFC 6455 §5): what the signalling server received and
+ * sent. Loopback capture has no loss or reordering, so each direction of a
+ * connection is its segments' payloads in capture order.
+ */
+export function websocketMessages(packets: Packet[], port: number): { toServer: string[]; toClient: string[] } {
+  const streams = new Map<string, Uint8Array[]>();
+  for (const p of packets) {
+    if (p.proto !== 'tcp' || p.payload.length === 0) continue;
+    let key: string;
+    if (p.dstPort === port) key = `c${p.srcPort}`;
+    else if (p.srcPort === port) key = `s${p.dstPort}`;
+    else continue;
+    let list = streams.get(key);
+    if (!list) streams.set(key, (list = []));
+    list.push(p.payload);
+  }
+  const out = { toServer: [] as string[], toClient: [] as string[] };
+  for (const [key, parts] of streams) {
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const buf = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      buf.set(p, o);
+      o += p.length;
+    }
+    (key.startsWith('c') ? out.toServer : out.toClient).push(...parseWebSocketStream(buf));
+  }
+  return out;
+}
+
+function parseWebSocketStream(buf: Uint8Array): string[] {
+  // A connection opened before the capture starts mid-stream, between two frames (idle socket).
+  const text = Buffer.from(buf.subarray(0, 5)).toString('latin1');
+  let o = 0;
+  if (text.startsWith('GET ') || text.startsWith('HTTP/')) {
+    const head = Buffer.from(buf).indexOf('\r\n\r\n');
+    if (head < 0) return [];
+    o = head + 4;
+  }
+  const messages: string[] = [];
+  let partial: number[] = [];
+  while (o + 2 <= buf.length) {
+    const b0 = buf[o]!;
+    const b1 = buf[o + 1]!;
+    let len = b1 & 0x7f;
+    let p = o + 2;
+    if (len === 126) {
+      len = (buf[p]! << 8) | buf[p + 1]!;
+      p += 2;
+    } else if (len === 127) {
+      len = Number(new DataView(buf.buffer, buf.byteOffset + p, 8).getBigUint64(0));
+      p += 8;
+    }
+    const masked = (b1 & 0x80) !== 0;
+    const mask = masked ? buf.subarray(p, p + 4) : undefined;
+    if (masked) p += 4;
+    if (p + len > buf.length) break;
+    const payload = buf.slice(p, p + len);
+    if (mask) for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i & 3]!;
+    const opcode = b0 & 0x0f;
+    if (opcode === 1 || opcode === 0) {
+      partial.push(...payload);
+      if (b0 & 0x80) {
+        messages.push(Buffer.from(partial).toString('utf8'));
+        partial = [];
+      }
+    }
+    o = p + len;
+  }
+  return messages;
+}

@@ -1,0 +1,94 @@
+/**
+ * The relay's view of a call. Everything that crossed loopback to and from
+ * the relay during a relay-only call is captured (tcpdump) and searched:
+ *
+ *  - audio: none of the Opus frames the caller's encoder produced appears in
+ *    any packet the relay received or sent (the frames left encrypted, and
+ *    the callee's decryptor authenticated every one it played: the payload
+ *    inside SRTP was our AES-GCM ciphertext);
+ *  - signalling: the WebSocket messages the relay received and sent carry no
+ *    SDP, no ICE candidate, no address of either party and no SAS, neither in
+ *    the JSON nor in the envelopes once base64-decoded; every envelope has
+ *    one of the four documented types.
+ *
+ * Needs root for tcpdump (CI runs as root); skipped with a reason otherwise.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startRelayProcess, type RelayProcess } from '../harness/relay';
+import { canCapture, contains, startCapture, websocketMessages, type Packet } from '../harness/capture';
+import { waitForReading } from '../harness/audio';
+import { click, dialByUi, hears, launchSide, request, stats, waitCallState, type HushSide } from '../harness/hush';
+
+const TAP = 40;
+let relay: RelayProcess;
+let a: HushSide;
+let b: HushSide;
+
+beforeAll(async () => {
+  if (!canCapture()) return;
+  relay = await startRelayProcess(['--allow-peer', '127.0.0.0/8']);
+  [a, b] = await Promise.all([launchSide({ toneHz: 440, signalUrl: relay.signalUrl }), launchSide({ toneHz: 880, signalUrl: relay.signalUrl })]);
+  for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: true } });
+  const w = await a.hb.worker();
+  await w.evaluate((n) => (globalThis as unknown as { chrome: { storage: { session: { set(v: object): Promise<void> } } } }).chrome.storage.session.set({ testTapFrames: n }), TAP);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([a?.close(), b?.close()]);
+  await relay?.stop();
+});
+
+test.skipIf(!canCapture())('what the relay forwards is ciphertext; no SDP, candidate, address or SAS crosses its signalling', async () => {
+  const capture = await startCapture(`udp or tcp port ${relay.signalPort}`);
+  let packets: Packet[] = [];
+  let sas = '';
+  try {
+    await dialByUi(a.popup, b.address);
+    await click(b.popup, 'accept');
+    await waitCallState(a.popup, 'connected');
+    await waitCallState(b.popup, 'connected');
+    sas = (await a.popup.$eval('[data-testid="sas"]', (e) => e.textContent)) ?? '';
+    await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - 440) < 10 && r.rmsDb > -40);
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    packets = await capture.stop();
+  }
+
+  const sa = await stats(a);
+  const sb = await stats(b);
+  expect(sa.path).toBe('relay');
+  const tap = (sa as unknown as { testTap?: { plain: string[]; sealed: string[] } }).testTap;
+  expect(tap?.plain.length).toBe(TAP);
+
+  // Audio: the relay carried the call…
+  const udp = packets.filter((p) => p.proto === 'udp');
+  const viaRelay = udp.filter((p) => p.srcPort === relay.turnPort || p.dstPort === relay.turnPort);
+  expect(viaRelay.length).toBeGreaterThan(50);
+  // …and no plaintext frame is anywhere in what it saw.
+  const frames = tap!.plain.map((h) => Buffer.from(h, 'hex')).filter((f) => f.length >= 8);
+  expect(frames.length).toBeGreaterThan(TAP / 2);
+  for (const f of frames) for (const p of udp) expect(contains(p.payload, f)).toBe(false);
+  // The callee played only frames that authenticated under the call's key: what arrived was ciphertext.
+  expect(sb.frames.decrypted).toBeGreaterThan(50);
+  expect(sb.frames.authFailed).toBe(0);
+
+  // Signalling: look at every message the relay received and sent.
+  const ws = websocketMessages(packets, relay.signalPort);
+  const all = [...ws.toServer, ...ws.toClient];
+  expect(ws.toServer.some((m) => m.includes('"t":"send"'))).toBe(true);
+  expect(ws.toClient.some((m) => m.includes('"t":"deliver"'))).toBe(true);
+  const envelopes: Buffer[] = [];
+  for (const m of all) {
+    const j = JSON.parse(m) as { t: string; data?: string };
+    if ((j.t === 'send' || j.t === 'deliver') && j.data) envelopes.push(Buffer.from(j.data, 'base64'));
+  }
+  expect(envelopes.length).toBeGreaterThan(5);
+  const forbidden = ['v=0', 'a=ice-ufrag', 'a=fingerprint', 'candidate:', 'typ relay', 'typ host', 'm=audio', a.address, b.address, sas];
+  for (const text of all) for (const f of forbidden) expect(text.includes(f), `"${f}" in a signalling message`).toBe(false);
+  for (const env of envelopes) {
+    expect([0x01, 0x02, 0x03, 0x10]).toContain(env[1]);
+    for (const f of forbidden) expect(contains(env, Buffer.from(f)), `"${f}" inside an envelope`).toBe(false);
+  }
+  // The audio frames never travel through signalling either.
+  for (const f of frames) for (const env of envelopes) expect(contains(env, f)).toBe(false);
+});
