@@ -42,6 +42,7 @@ import {
   identityItem,
   settingsItem,
   testWrongKeyItem,
+  testTapFramesItem,
   unseenMissedItem,
 } from './storage';
 import { pingMediaHost } from './media-host-status';
@@ -61,6 +62,7 @@ export class BackgroundApp {
   private calls!: CallManager;
   private media!: StatsPort;
   private corruptRecvKey = false;
+  private tapFrames = 0;
   private readonly viewPorts = new Set<Browser.runtime.Port>();
   private backupNeeded = false;
   private keysCheckedFor?: string;
@@ -97,6 +99,8 @@ export class BackgroundApp {
     app.unseenMissed = await unseenMissedItem.getValue();
     app.corruptRecvKey = await testWrongKeyItem.getValue();
     testWrongKeyItem.watch((v) => (app.corruptRecvKey = !!v));
+    app.tapFrames = await testTapFramesItem.getValue();
+    testTapFramesItem.watch((v) => (app.tapFrames = v ?? 0));
     app.backupNeeded = !(await backupItem.getValue()).done;
     app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
     app.wireIdentity();
@@ -118,7 +122,7 @@ export class BackgroundApp {
       onIncoming: (s) => this.onIncoming(s),
       onEnded: (s, busy) => void this.onCallEnded(s, busy),
       log: (m) => console.debug(m),
-      corruptRecvKey: () => this.corruptRecvKey,
+      testHooks: () => ({ corruptRecvKey: this.corruptRecvKey, tapFrames: this.tapFrames }),
     });
     this.startSignal();
   }
