@@ -44,6 +44,7 @@ function exactBuffer(u: Uint8Array): ArrayBuffer {
 export class FramePipelines {
   private encryptFailed = 0;
   private empty = 0;
+  private firstDecryptedAt = 0;
   private ciphers?: FrameCiphers;
 
   /** Test hook only: see FrameTap. */
@@ -91,6 +92,7 @@ export class FramePipelines {
         const r = await decryptor.decrypt(new Uint8Array(frame.data));
         if (!r.ok) return; // counted in decryptor.stats
         frame.data = exactBuffer(r.value);
+        if (this.firstDecryptedAt === 0) this.firstDecryptedAt = performance.timeOrigin + performance.now();
         controller.enqueue(frame);
       },
     });
@@ -98,7 +100,7 @@ export class FramePipelines {
 
   /** The counters so far; zeros before the keys are imported. */
   counters(): FrameCounters {
-    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty };
+    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, firstDecryptedAt: this.firstDecryptedAt };
     const { encryptor, decryptor } = this.ciphers;
     const d = decryptor.stats;
     return {
@@ -112,6 +114,7 @@ export class FramePipelines {
       unknownKey: d.unknownKey,
       encryptFailed: this.encryptFailed,
       empty: this.empty,
+      firstDecryptedAt: this.firstDecryptedAt,
     };
   }
 }

@@ -87,6 +87,8 @@ export interface CallStats extends SelectedPath {
     encryptFailed?: number;
     /** Incoming empty frames (RTP padding-only packets): ignored, not counted in `dropped`. */
     empty?: number;
+    /** When the first frame was decrypted and played (ms since the epoch; 0 before): dial-to-audio timing. */
+    firstDecryptedAt?: number;
   };
   roundTripMs?: number;
   /** Test hook (testTapFrames): outgoing frames as encoded and as sent, hex. */

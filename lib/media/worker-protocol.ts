@@ -41,6 +41,8 @@ export interface FrameCounters {
   encryptFailed: number;
   /** Incoming 0-byte frames (RTP padding): not audio, not counted in `dropped` (frame-transform.ts). */
   empty: number;
+  /** Wall-clock time (ms since the epoch) the first frame was decrypted and played; 0 before. */
+  firstDecryptedAt: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
   unknownKey: 0,
   encryptFailed: 0,
   empty: 0,
+  firstDecryptedAt: 0,
 });
 
 export type PageToWorker =
