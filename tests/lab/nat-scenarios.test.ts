@@ -23,12 +23,12 @@
  * HUSH_LAB_RELAY=coturn runs everything against coturn instead of hush-relay;
  * by default a last test repeats 1, 2 and 4 against coturn as a reference.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { launchInNamespace, type NsBrowser } from './chromium-in-ns';
 import { createLab, requireRoot, type Lab, type NatMode } from './netns';
 import { defaultRelayKind, startLabRelay, type IceServerChoice, type LabRelay } from './relay-in-ns';
 import { describePair, median, TimingTable } from './report';
-import { LabPeer, longestGap, negotiate, type NegotiationResult, type PairInfo } from './webrtc-peer';
+import { LabPeer, longestGap, negotiate, type NegotiationResult, type PairInfo, type PeerEvent } from './webrtc-peer';
 
 const support = requireRoot();
 const RUNS = Math.max(1, Number(process.env.HUSH_LAB_RUNS ?? 3));
@@ -38,6 +38,10 @@ const STALL_MS = 500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const relayed = (p: PairInfo) => p.local.type === 'relay' || p.remote.type === 'relay';
+/** A selected-pair event (webrtc-peer's "local/proto addr -> remote addr ufrag=") with no relay on either end. */
+const directPairEvent = (e: PeerEvent) => e.kind === 'pair' && !e.value.startsWith('relay/') && !e.value.includes(' -> relay ');
+/** How long a direct path may take to win over a relay pair that connected first. */
+const DIRECT_SETTLE_MS = 5000;
 
 interface Setup {
   natA: NatMode;
@@ -66,6 +70,16 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
     [caller, callee] = await Promise.all([LabPeer.open(browserA, 'caller'), LabPeer.open(browserB, 'callee')]);
   });
 
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      console.log(`--- ${relay?.kind} relay (${relay?.exited() ?? 'running'}), last output ---\n${relay?.output().slice(-2000)}`);
+    });
+  });
+  afterEach(() => {
+    const ended = relay?.exited();
+    if (ended) throw new Error(`the ${relay.kind} relay died (${ended}) during this test; its output:\n${relay.output().slice(-4000)}`);
+  });
+
   afterAll(async () => {
     if (table.rows.length) console.log(`\nNAT lab timings (ms; medians of the runs)\n${table.render()}\n`);
     // The lab's destroy() kills whatever these leave behind.
@@ -82,39 +96,78 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
   }
 
   async function call(s: Setup): Promise<NegotiationResult> {
-    const iceServers = relay.iceServers(s.servers);
     await Promise.all([
-      caller.create({ iceServers, iceTransportPolicy: s.policyA ?? 'all' }),
-      callee.create({ iceServers }),
+      caller.create({ iceServers: relay.iceServers({ ...s.servers, id: 'caller' }), iceTransportPolicy: s.policyA ?? 'all' }),
+      callee.create({ iceServers: relay.iceServers({ ...s.servers, id: 'callee' }) }),
     ]);
     return negotiate(caller, callee, s.afterRelayMs !== undefined ? { afterRelayMs: s.afterRelayMs } : {});
   }
 
+  /**
+   * Where the NATs allow a direct path, ICE may still connect first on a
+   * relay pair (the hole punch needs both sides' checks to cross) and move
+   * to the direct pair when it succeeds. Wait for that, up to
+   * DIRECT_SETTLE_MS, and say when it happened (ms after the exchange).
+   */
+  async function settleDirect(r: NegotiationResult): Promise<{ r: NegotiationResult; directMs: number | null; relayFirst: boolean }> {
+    const relayFirst = relayed(r.pair.caller) || relayed(r.pair.callee);
+    const at = await Promise.all(
+      [caller, callee].map((p) => p.waitEvent(directPairEvent, r.exchangedAt, DIRECT_SETTLE_MS).catch(() => null)),
+    );
+    const pair = { caller: (await caller.selected()) ?? r.pair.caller, callee: (await callee.selected()) ?? r.pair.callee };
+    const directMs = at[0] !== null && at[1] !== null ? Math.max(at[0]!, at[1]!) - r.exchangedAt : null;
+    return { r: { ...r, pair }, directMs, relayFirst };
+  }
+
   /** Configure, call `runs` times, check every run, add a row to the table. */
+  /**
+   * Configure, call `runs` times, check every run, add a row to the table.
+   * With `direct`, each run first settles on its direct pair (settleDirect)
+   * and the connect time is the time to that pair.
+   */
   async function scenario(
     name: string,
     s: Setup,
     check: (r: NegotiationResult) => void,
-    runs = RUNS,
+    opts: { runs?: number; direct?: boolean } = {},
   ): Promise<NegotiationResult[]> {
+    const runs = opts.runs ?? RUNS;
     await configure(s);
     const results: NegotiationResult[] = [];
+    const connect: number[] = [];
+    let relayFirst = 0;
     for (let i = 0; i < runs; i++) {
-      const r = await call(s);
+      let r = await call(s);
+      let ms = Math.max(r.connectMs.caller, r.connectMs.callee);
+      if (opts.direct) {
+        const settled = await settleDirect(r);
+        r = settled.r;
+        if (settled.relayFirst) relayFirst++;
+        if (settled.directMs !== null) ms = settled.directMs;
+      }
       check(r);
       results.push(r);
+      connect.push(ms);
     }
     const relayTimes = results.map((r) => r.gather.caller.relayMs).filter((x): x is number => x !== null);
     table.add({
       scenario: name,
       relay: relay.kind,
       runs,
-      connectMs: median(results.map((r) => Math.max(r.connectMs.caller, r.connectMs.callee))),
+      connectMs: median(connect),
       gatherMs: median(results.map((r) => r.gather.caller.gatherMs)),
       relayCandidateMs: median(relayTimes),
       pair: describePair(results.at(-1)!.pair.caller),
+      ...(relayFirst ? { note: `on a relay pair first in ${relayFirst}/${runs} runs, then direct` } : {}),
     });
     return results;
+  }
+
+  /** A call that must end up direct (EIM both sides), for the mid-call scenarios. */
+  async function directCall(s: Setup): Promise<NegotiationResult> {
+    const { r } = await settleDirect(await call(s));
+    expectDirect(r);
+    return r;
   }
 
   function expectDirect(r: NegotiationResult): void {
@@ -135,7 +188,7 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
       expectDirect(r);
       expect(r.pair.caller.local.type).toBe('srflx');
       expect(r.pair.callee.local.type).toBe('srflx');
-    });
+    }, { direct: true });
   });
 
   test('2. one side behind a symmetric NAT: relayed', async () => {
@@ -161,7 +214,7 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
   test('5a. mid-call cut of the direct path, caller ICE restart on an audio stall: moves to the relay; restore: back to direct', async () => {
     const s: Setup = { natA: 'eim', natB: 'eim' };
     await configure(s);
-    expectDirect(await call(s));
+    await directCall(s);
     await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
     await sleep(1000);
 
@@ -194,25 +247,19 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
     await lab.restoreDirect();
     await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
     await sleep(500);
-    const back = await negotiate(caller, callee, { iceRestart: true });
     // The first pair of the new generation may be its relay pair; the direct one follows.
-    const deadline = Date.now() + 10_000;
-    let pair = back.pair;
-    while ((relayed(pair.caller) || relayed(pair.callee)) && Date.now() < deadline) {
-      await sleep(200);
-      pair = { caller: (await caller.selected())!, callee: (await callee.selected())! };
-    }
-    expectDirect({ ...back, pair });
+    const { r: back, directMs } = await settleDirect(await negotiate(caller, callee, { iceRestart: true }));
+    expectDirect(back);
     await sleep(500);
     const [backA, backB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
     table.add({
       scenario: '5a. restore + ICE restart',
       relay: relay.kind,
       runs: 1,
-      connectMs: Math.max(back.connectMs.caller, back.connectMs.callee),
+      connectMs: directMs,
       gatherMs: back.gather.caller.gatherMs,
       relayCandidateMs: back.gather.caller.relayMs,
-      pair: describePair(pair.caller),
+      pair: describePair(back.pair.caller),
       note: `longest audio gap caller ${Math.round(longestGap(backA).gapMs)} / callee ${Math.round(longestGap(backB).gapMs)}`,
     });
   });
@@ -220,7 +267,7 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
   test('5b. mid-call cut without an ICE restart: Chromium fails over to a relay pair on its own', async () => {
     const s: Setup = { natA: 'eim', natB: 'eim' };
     await configure(s);
-    expectDirect(await call(s));
+    await directCall(s);
     await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
     await sleep(1000);
     const ufrag = await caller.localUfrag();
@@ -247,7 +294,7 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
   test('5c. mid-call cut, the caller replaces the connection on an audio stall (new RTCPeerConnection, full ICE)', async () => {
     const s: Setup = { natA: 'eim', natB: 'eim' };
     await configure(s);
-    expectDirect(await call(s));
+    await directCall(s);
     await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
     await sleep(1000);
     const cutAt = Date.now();
@@ -296,11 +343,11 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
   test.skipIf(RELAY_KIND === 'coturn')('reference: coturn gives the same pairs (1, 2, 4)', async () => {
     await relay.stop();
     relay = await startLabRelay(lab, { kind: 'coturn' });
-    await scenario('1. EIM + EIM', { natA: 'eim', natB: 'eim' }, expectDirect, 1);
-    await scenario('2. EIM + symmetric', { natA: 'eim', natB: 'symmetric' }, expectRelayed, 1);
+    await scenario('1. EIM + EIM', { natA: 'eim', natB: 'eim' }, expectDirect, { runs: 1, direct: true });
+    await scenario('2. EIM + symmetric', { natA: 'eim', natB: 'symmetric' }, expectRelayed, { runs: 1 });
     await scenario('4. relay UDP blocked', { natA: 'eim', natB: 'eim', blockRelayUdp: true, afterRelayMs: 500 }, (r) => {
       expect(r.pair.caller.local.relayProtocol).toBe('tcp');
       expectRelayed(r);
-    }, 1);
+    }, { runs: 1 });
   });
 });

@@ -66,6 +66,8 @@ export interface LabRelay {
   /** RTCIceServer[] for this relay (plain objects, JSON-safe for page.evaluate). */
   iceServers(choice?: IceServerChoice): Array<{ urls: string | string[]; username?: string; credential?: string }>;
   output(): string;
+  /** null while running; else how it ended ("exit 1", "signal SIGSEGV"). */
+  exited(): string | null;
   stop(): Promise<void>;
 }
 
@@ -122,9 +124,12 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let ended: string | null = null;
   const exited = new Promise<void>((r) => {
-    if (child.exitCode !== null) r();
-    else child.once('exit', () => r());
+    child.once('exit', (code, signal) => {
+      ended = signal ? `signal ${signal}` : `exit ${code}`;
+      r();
+    });
   });
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -171,6 +176,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
       return servers;
     },
     output: () => out,
+    exited: () => ended,
     stop,
   };
 }
