@@ -26,6 +26,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { launchInNamespace, type NsBrowser } from './chromium-in-ns';
 import { createLab, requireRoot, type Lab, type NatMode } from './netns';
+import { probe } from './probes';
 import { defaultRelayKind, startLabRelay, type IceServerChoice, type LabRelay } from './relay-in-ns';
 import { describePair, median, TimingTable } from './report';
 import { LabPeer, longestGap, negotiate, type NegotiationResult, type PairInfo, type PeerEvent } from './webrtc-peer';
@@ -75,9 +76,16 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
       console.log(`--- ${relay?.kind} relay (${relay?.exited() ?? 'running'}), last output ---\n${relay?.output().slice(-2000)}`);
     });
   });
-  afterEach(() => {
-    const ended = relay?.exited();
+  afterEach(async () => {
+    if (!relay) return;
+    const ended = relay.exited();
     if (ended) throw new Error(`the ${relay.kind} relay died (${ended}) during this test; its output:\n${relay.output().slice(-4000)}`);
+    // Alive is not enough: it must still answer STUN (asked from inside the internet, past any router rule).
+    const target = `${relay.ip}:${relay.port}`;
+    const r = await probe(lab, 'inet', [target], { stun: true, timeoutMs: 3000 });
+    if (r.answers[target] === null) {
+      throw new Error(`the ${relay.kind} relay stopped answering STUN on ${target} during this test (process ${relay.cpu()}); its output:\n${relay.output().slice(-4000)}`);
+    }
   });
 
   afterAll(async () => {
@@ -182,6 +190,22 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
     expect(relayed(r.pair.caller), `caller pair ${describePair(r.pair.caller)}`).toBe(true);
     expect(relayed(r.pair.callee), `callee pair ${describePair(r.pair.callee)}`).toBe(true);
   }
+
+  test('0. the relay\'s STUN sees each NAT\'s mapping (primary and alternate port)', async () => {
+    await configure({ natA: 'eim', natB: 'symmetric' });
+    const ports = [relay.port, ...(relay.altPort ? [relay.altPort] : [])].map((p) => `${relay.ip}:${p}`);
+    const a = await probe(lab, 'hostA', ports, { stun: true, port: 40000 });
+    const b = await probe(lab, 'hostB', ports, { stun: true, port: 40000 });
+    for (const t of ports) {
+      expect(a.answers[t]).toMatch(new RegExp(`^${lab.addresses.wanA}:\\d+$`));
+      expect(b.answers[t]).toMatch(new RegExp(`^${lab.addresses.wanB}:\\d+$`));
+    }
+    if (relay.altPort) {
+      // What the client's symmetric-NAT detection compares: same mapping for both ports, or not.
+      expect(a.answers[ports[1]!]).toBe(a.answers[ports[0]!]);
+      expect(b.answers[ports[1]!]).not.toBe(b.answers[ports[0]!]);
+    }
+  });
 
   test('1. both routers EIM with the home-router firewall: direct, over srflx', async () => {
     await scenario('1. EIM + EIM', { natA: 'eim', natB: 'eim' }, (r) => {

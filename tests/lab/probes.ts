@@ -45,15 +45,20 @@ export interface ProbeResult {
   answers: Record<string, string | null>;
 }
 
-/** Send one datagram from one socket to each target (in order) and collect the answers. */
+/**
+ * Send one datagram from one socket to each target (in order) and collect
+ * the answers; with `stun`, a STUN Binding request, and the answer is the
+ * XOR-MAPPED-ADDRESS (so the relay itself is a reflector).
+ */
 export async function probe(
   lab: Lab,
   ns: NsRole,
   targets: string[],
-  opts: { port?: number; timeoutMs?: number } = {},
+  opts: { port?: number; timeoutMs?: number; stun?: boolean } = {},
 ): Promise<ProbeResult> {
   const args = [PROBE_SCRIPT, 'probe', '--timeout', String(opts.timeoutMs ?? 800)];
   if (opts.port) args.push('--port', String(opts.port));
+  if (opts.stun) args.push('--stun');
   const { stdout } = await lab.exec(ns, process.execPath, [...args, ...targets]);
   return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
 }

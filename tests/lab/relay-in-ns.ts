@@ -16,7 +16,7 @@
  * 10.0.0.0/8 unless `allowLanPeers`, so both relays see the same policy.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, relayCommand } from '../harness/relay';
@@ -58,6 +58,8 @@ export interface LabRelay {
   ip: string;
   /** STUN/TURN port, UDP and TCP. */
   port: number;
+  /** hush-relay's second, STUN-only port for telling a symmetric NAT (null for coturn). */
+  altPort: number | null;
   /** hush-relay's signalling WebSocket (null for coturn). */
   signalUrl: string | null;
   secret: string;
@@ -68,10 +70,13 @@ export interface LabRelay {
   output(): string;
   /** null while running; else how it ended ("exit 1", "signal SIGSEGV"). */
   exited(): string | null;
+  /** For diagnosing a hung relay: "pid 123, state R, cpu 12.3 s" (a spinning loop shows as state R and growing cpu). */
+  cpu(): string;
   stop(): Promise<void>;
 }
 
 export const RELAY_PORT = 3478;
+export const ALT_PORT = 3479;
 export const SIGNAL_PORT = 8080;
 const REALM = 'hush';
 
@@ -99,6 +104,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     ({ cmd, argv } = relayCommand([
       '--listen', ip,
       '--port', String(RELAY_PORT),
+      '--alt-port', String(ALT_PORT),
       '--signal-port', String(SIGNAL_PORT),
       '--auth-secret', secret,
       '--realm', REALM,
@@ -162,6 +168,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     kind,
     ip,
     port: RELAY_PORT,
+    altPort: kind === 'hush' ? ALT_PORT : null,
     signalUrl: kind === 'hush' ? `ws://${ip}:${SIGNAL_PORT}/signal` : null,
     secret,
     realm: REALM,
@@ -177,6 +184,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     },
     output: () => out,
     exited: () => ended,
+    cpu: () => processCpu(child.pid),
     stop,
   };
 }
@@ -186,4 +194,17 @@ async function listening(lab: Lab, ip: string, port: number): Promise<boolean> {
   const { stdout: udp } = await lab.exec('inet', 'ss', ['-Hlnu', `sport = :${port}`]);
   const { stdout: tcp } = await lab.exec('inet', 'ss', ['-Hlnt', `sport = :${port}`]);
   return udp.includes(`${ip}:${port}`) && tcp.includes(`${ip}:${port}`);
+}
+
+function processCpu(pid: number | undefined): string {
+  if (!pid) return 'no pid';
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 3 (state), 14 (utime) and 15 (stime) of proc(5), counted after the ")".
+    const ticks = Number(f[11]) + Number(f[12]);
+    return `pid ${pid}, state ${f[0]}, cpu ${(ticks / 100).toFixed(1)} s`;
+  } catch {
+    return `pid ${pid} gone`;
+  }
 }
