@@ -36,16 +36,19 @@ const PPS = 50;
 const PAYLOAD = 160;
 const MSGS_PER_CLIENT = Number(process.env.HUSH_BENCH_MSGS ?? 500); // 10 s of speech per client
 const QUICK = process.env.HUSH_BENCH_QUICK === '1';
-const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 800, 1000, 1200, 1400];
+const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 800, 1000, 1200, 1400, 1600, 2000];
 const MEM_ALLOCATIONS = 400;
 const OUT = resolve(import.meta.dirname, 'out');
 
-type Name = 'hush' | 'coturn';
+type Name = 'hush' | 'hush-2t' | 'coturn';
+const NAMES: Name[] = ['hush', 'hush-2t', 'coturn'];
 
 interface Server {
   name: Name;
   pid: number;
   port: number;
+  /** Every TURN port (more than one with --threads); load is spread over them. */
+  ports: number[];
   stop(): Promise<void>;
   metrics?: () => Promise<Record<string, number>>;
 }
@@ -95,15 +98,17 @@ async function freePort(): Promise<number> {
   }
 }
 
-async function startHush(extraNode: string[] = []): Promise<Server> {
+async function startHush(threads: number, extraNode: string[] = []): Promise<Server> {
   const r: RelayProcess = await startRelayProcess(
-    ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000'],
+    ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads)],
     { nodeArgs: ['--expose-gc', ...extraNode] },
   );
+  const extra = [...r.output().matchAll(/^listening stun\+turn udp [^\s]+:(\d+) \(thread \d+\)$/gm)].map((m) => Number(m[1]));
   return {
-    name: 'hush',
+    name: threads > 1 ? 'hush-2t' : 'hush',
     pid: r.pid,
     port: r.turnPort,
+    ports: [r.turnPort, ...extra],
     stop: () => r.stop(),
     metrics: async () => (await (await fetch(`http://127.0.0.1:${r.signalPort}/metrics`)).json()) as Record<string, number>,
   };
@@ -140,6 +145,7 @@ async function startCoturn(): Promise<Server> {
     name: 'coturn',
     pid: child.pid!,
     port,
+    ports: [port],
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -150,7 +156,8 @@ async function startCoturn(): Promise<Server> {
   };
 }
 
-const start = (name: Name, extra: string[] = []): Promise<Server> => (name === 'hush' ? startHush(extra) : startCoturn());
+const start = (name: Name, extra: string[] = []): Promise<Server> =>
+  name === 'coturn' ? startCoturn() : startHush(name === 'hush-2t' ? 2 : 1, extra);
 
 /** A TURN client pair through `port` plus a direct UDP pair; 50 pps of timestamped packets each. */
 async function runProbe(port: number, seconds: number): Promise<Probe> {
@@ -207,10 +214,11 @@ interface Load {
 }
 
 /** Runs `clients` uclient clients as parallel processes; sums their results. */
-function load(port: number, clients: number): Load {
+function load(ports: number[], clients: number): Load {
   const runs: Array<{ connected: Promise<void>; done: Promise<UclientResult> }> = [];
   for (let i = 0, left = clients; left > 0; i++, left -= CLIENTS_PER_PROCESS) {
     const m = Math.min(CLIENTS_PER_PROCESS, left);
+    const port = ports[i % ports.length]!;
     const args = ['-y', '-c', '-W', SECRET, '-u', `bench${i}`, '-m', String(m), '-n', String(MSGS_PER_CLIENT), '-z', String(1000 / PPS), '-l', String(PAYLOAD), '-p', String(port), '127.0.0.1'];
     let onConnected: () => void = () => undefined;
     const connected = new Promise<void>((r) => (onConnected = r));
@@ -257,7 +265,7 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
   const server = await start(name, profile ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : []);
   try {
     const cpu0 = cpuTimeUs(server.pid);
-    const l = load(server.port, clients);
+    const l = load(server.ports, clients);
     let probe: Probe | undefined;
     if (withProbe) {
       // Every client sends from connect + 1..6 s until connect + 1 + MSGS/PPS s: probe inside that window.
@@ -341,30 +349,30 @@ export async function run(): Promise<void> {
       `forwards/s = clients x ${PPS} x 2; servers restarted for every round, hush and coturn alternating`,
   );
   console.log('clients  offered fwd/s | server  sent  lost  cpu-s  us/fwd');
-  const best: Record<Name, number> = { hush: 0, coturn: 0 };
-  const failed: Record<Name, boolean> = { hush: false, coturn: false };
-  const rounds: Record<Name, Round[]> = { hush: [], coturn: [] };
+  const best: Record<Name, number> = { hush: 0, 'hush-2t': 0, coturn: 0 };
+  const failed: Record<Name, boolean> = { hush: false, 'hush-2t': false, coturn: false };
+  const rounds: Record<Name, Round[]> = { hush: [], 'hush-2t': [], coturn: [] };
   for (const clients of LEVELS) {
-    for (const name of ['hush', 'coturn'] as Name[]) {
+    for (const name of NAMES) {
       if (failed[name]) continue;
       const r = await round(name, clients, false);
       rounds[name].push(r);
       const lost = r.result.sent > 0 ? r.result.sent - r.result.received : -1;
       console.log(
-        `${String(clients).padStart(7)}  ${String(clients * PPS * 2).padStart(13)} | ${name.padEnd(6)} ${String(r.result.sent).padStart(6)} ${String(lost).padStart(5)} ` +
+        `${String(clients).padStart(7)}  ${String(clients * PPS * 2).padStart(13)} | ${name.padEnd(7)} ${String(r.result.sent).padStart(6)} ${String(lost).padStart(5)} ` +
           `${(r.cpuUs / 1e6).toFixed(2).padStart(6)}  ${fmt(r.cpuUs / Math.max(1, r.forwards), 2).padStart(6)}`,
       );
       if (lost === 0 && r.result.sent === clients * MSGS_PER_CLIENT) best[name] = clients;
       else failed[name] = true;
     }
-    if (failed.hush && failed.coturn) break;
+    if (NAMES.every((n) => failed[n])) break;
   }
 
   // Latency and CPU at a common level both passed (or the lowest level).
-  const common = Math.max(LEVELS[0]!, Math.min(best.hush || LEVELS[0]!, best.coturn || LEVELS[0]!));
+  const common = Math.max(LEVELS[0]!, Math.min(...NAMES.map((n) => best[n] || LEVELS[0]!)));
   const probeLevel = Math.min(common, 600);
   const lat: Partial<Record<Name, { p50: number; p99: number; d50: number; d99: number }>> = {};
-  for (const name of ['hush', 'coturn'] as Name[]) {
+  for (const name of NAMES) {
     const r = await round(name, probeLevel, true, name === 'hush' && process.env.HUSH_BENCH_PROFILE === '1');
     const p = r.probe!;
     lat[name] = { p50: pct(p.relay, 50), p99: pct(p.relay, 99), d50: pct(p.direct, 50), d99: pct(p.direct, 99) };
@@ -375,20 +383,27 @@ export async function run(): Promise<void> {
   };
   const mem: Partial<Record<Name, { rss: number; heap?: number }>> = {};
   for (const name of ['hush', 'coturn'] as Name[]) mem[name] = await memoryPerAllocation(name);
+  mem['hush-2t'] = mem.hush;
 
   const rate = (name: Name) => (best[name] ? best[name] * PPS * 2 : undefined);
-  const rateNote = (name: Name) => (failed[name] ? '' : ' (not saturated: highest level tried)');
-  console.log('\n                                      hush-relay      coturn   hush/coturn');
-  console.log(`datagrams relayed/s at 0% loss     ${fmt(rate('hush')).padStart(12)} ${fmt(rate('coturn')).padStart(11)}   ${ratio(rate('hush'), rate('coturn'))}${rateNote('hush')}${rateNote('coturn')}`);
-  console.log(`CPU us per relayed datagram (${common} cl.) ${fmt(cpuAt('hush'), 2).padStart(7)} ${fmt(cpuAt('coturn'), 2).padStart(11)}   ${ratio(cpuAt('hush'), cpuAt('coturn'))}`);
   const added = (n: Name, k: 'p50' | 'p99') => (lat[n] ? lat[n]![k] - lat[n]![k === 'p50' ? 'd50' : 'd99'] : undefined);
-  console.log(`p50 added latency us (${probeLevel} cl.)   ${fmt(added('hush', 'p50')).padStart(10)} ${fmt(added('coturn', 'p50')).padStart(11)}   ${ratio(added('hush', 'p50'), added('coturn', 'p50'))}`);
-  console.log(`p99 added latency us (${probeLevel} cl.)   ${fmt(added('hush', 'p99')).padStart(10)} ${fmt(added('coturn', 'p99')).padStart(11)}   ${ratio(added('hush', 'p99'), added('coturn', 'p99'))}`);
+  const row = (label: string, f: (n: Name) => number | undefined, d = 0) =>
+    console.log(
+      `${label.padEnd(38)} ${fmt(f('hush'), d).padStart(10)} ${fmt(f('hush-2t'), d).padStart(10)} ${fmt(f('coturn'), d).padStart(10)}   ` +
+        `${ratio(f('hush'), f('coturn')).padStart(6)} ${ratio(f('hush-2t'), f('coturn')).padStart(8)}`,
+    );
+  console.log(`\n${''.padEnd(38)} ${'hush'.padStart(10)} ${'hush -t2'.padStart(10)} ${'coturn'.padStart(10)}   hush/co  -t2/co`);
+  row('datagrams relayed/s at 0% loss', rate);
+  row(`CPU us per relayed datagram (${common} cl.)`, cpuAt, 2);
+  row(`p50 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p50'));
+  row(`p99 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p99'));
+  row('memory per allocation, RSS bytes', (n) => mem[n]?.rss);
+  console.log(`${'memory per allocation, V8 heap bytes'.padEnd(38)} ${fmt(mem.hush?.heap).padStart(10)}`);
+  for (const n of NAMES) if (!failed[n]) console.log(`  (${n} had no loss even at the highest level tried: its rate is a lower bound)`);
   console.log(
-    `  (through relay p50/p99: hush ${fmt(lat.hush?.p50)}/${fmt(lat.hush?.p99)} us, coturn ${fmt(lat.coturn?.p50)}/${fmt(lat.coturn?.p99)} us; direct loopback ${fmt(lat.hush?.d50)}/${fmt(lat.hush?.d99)} us)`,
+    `  (one-way through relay p50/p99 us: ${NAMES.map((n) => `${n} ${fmt(lat[n]?.p50)}/${fmt(lat[n]?.p99)}`).join(', ')}; direct loopback ${fmt(lat.hush?.d50)}/${fmt(lat.hush?.d99)})`,
   );
-  console.log(`memory per allocation, RSS bytes   ${fmt(mem.hush?.rss).padStart(12)} ${fmt(mem.coturn?.rss).padStart(11)}   ${ratio(mem.hush?.rss, mem.coturn?.rss)}`);
-  console.log(`memory per allocation, V8 heap     ${fmt(mem.hush?.heap).padStart(12)} ${'n/a'.padStart(11)}`);
+  console.log('  (hush -t2: --threads 2, a second TURN port; signalling spreads clients over ports, the bench spreads uclient processes)');
   if (process.env.HUSH_BENCH_PROFILE === '1') summarizeProfile();
   else rmSync(OUT, { recursive: true, force: true });
 }

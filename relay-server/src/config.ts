@@ -40,6 +40,7 @@ export interface RelayConfig {
   maxSignalPerIp: number;
   verifyWorkers: number;
   verifyQueue: number;
+  threads: number;
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -69,6 +70,7 @@ export const DEFAULTS: RelayConfig = {
   maxSignalPerIp: 64,
   verifyWorkers: 1,
   verifyQueue: 64,
+  threads: 1,
 };
 
 type Kind = 'ip' | 'port' | 'optport' | 'int' | 'string' | 'optstring' | 'cidrs';
@@ -106,6 +108,7 @@ const SPECS: Spec[] = [
   { key: 'maxSignalConnections', flag: 'max-signal-connections', kind: 'int', arg: 'N', help: 'signalling connections in total (default 10000)' },
   { key: 'maxSignalPerIp', flag: 'max-signal-per-ip', kind: 'int', arg: 'N', help: 'signalling connections per source IP (default 64)' },
   { key: 'verifyWorkers', flag: 'verify-workers', kind: 'int', arg: 'N', help: 'threads verifying mailbox proofs (default 1)' },
+  { key: 'threads', flag: 'threads', kind: 'int', arg: 'N', help: 'TURN threads (default 1); threads 2..N listen on --port+2, +3, ... and signalling spreads clients over them' },
   { key: 'verifyQueue', flag: 'verify-queue', kind: 'int', arg: 'N', help: 'proofs waiting for a thread before new ones get ERR_BUSY (default 64)' },
 ];
 
@@ -247,6 +250,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (c.unauthRate < 1) bad('--unauth-rate must be at least 1');
   if (c.credentialTtl < 60) bad('--credential-ttl must be at least 60 seconds');
   if (c.userQuota < 1 || c.totalQuota < 1) bad('--user-quota and --total-quota must be at least 1');
+  if (c.threads < 1 || c.threads > 64) bad('--threads must be 1-64');
   if (c.verifyWorkers < 1 || c.verifyWorkers > 16) bad('--verify-workers must be 1-16');
   if (c.authSecret !== null && c.authSecret.length < 8) bad('--auth-secret must be at least 8 characters');
   if (/[^\x21-\x7e]/.test(c.realm) || c.realm.length > 127) bad('--realm must be printable ASCII without spaces, under 128 characters');

@@ -10,13 +10,14 @@ import { networkInterfaces } from 'node:os';
 import { DEFAULTS, type RelayConfig } from './config';
 import { RelayError } from './errors';
 import { Log, type Counts } from './log';
-import { TurnShell } from './net/turn-shell';
+import { TurnShell, type TurnShellOptions } from './net/turn-shell';
 import { SignalServer } from './net/signal-server';
+import { TurnThreads } from './net/turn-threads';
 
 export const VERSION = '0.1.0';
 
 export interface RunningRelay {
-  ports: { turn: number; alt: number | null; tls: number | null; signal: number | null };
+  ports: { turn: number; alt: number | null; tls: number | null; signal: number | null; threads: number[] };
   /** Host put in TURN URLs when no public host is configured. */
   host: string;
   counts(): Counts;
@@ -59,7 +60,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const announce = cfg.externalIp ?? (isWildcard(relayIp) ? (relayFamily === 4 ? firstPublicV4() ?? '127.0.0.1' : '::1') : relayIp);
   const host = cfg.publicHost ?? (isWildcard(cfg.listen) ? announce : cfg.listen);
 
-  const turn = new TurnShell({
+  const shellOptions: TurnShellOptions = {
     core: {
       realm: cfg.realm,
       authSecret: secret,
@@ -80,8 +81,19 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     minPort: cfg.minPort,
     maxPort: cfg.maxPort,
     maxMessage: cfg.maxMessage,
-  });
+  };
+  const turn = new TurnShell(shellOptions);
   const bound = await turn.start();
+  const threads = new TurnThreads();
+  if (cfg.threads > 1) {
+    try {
+      await threads.start(cfg.threads - 1, shellOptions, cfg.port === 0 ? 0 : cfg.port + 2);
+    } catch (e) {
+      await threads.close();
+      await turn.close();
+      throw e;
+    }
+  }
 
   let signal: SignalServer | undefined;
   let signalPort: number | null = null;
@@ -94,7 +106,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
       turnSecret: secret,
       credentialTtl: cfg.credentialTtl,
       publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
-      turnPort: bound.port,
+      turnPorts: [bound.port, ...threads.ports],
       altPort: bound.altPort,
       tlsPort: bound.tlsPort,
       maxConnections: cfg.maxSignalConnections,
@@ -106,6 +118,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     try {
       signalPort = await signal.start();
     } catch (e) {
+      await threads.close();
       await turn.close();
       throw e;
     }
@@ -113,6 +126,10 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
 
   log.listening('stun+turn', 'udp', cfg.listen, bound.port);
   log.listening('stun+turn', 'tcp', cfg.listen, bound.port);
+  threads.ports.forEach((p, i) => {
+    log.listening('stun+turn', 'udp', cfg.listen, p, `(thread ${i + 2})`);
+    log.listening('stun+turn', 'tcp', cfg.listen, p, `(thread ${i + 2})`);
+  });
   if (bound.altPort !== null) {
     log.listening('stun', 'udp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
     log.listening('stun', 'tcp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
@@ -128,16 +145,19 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   log.notice(`TURN auth: shared secret (${cfg.authSecret ? 'configured' : 'random per start'}), realm ${cfg.realm}; quotas ${cfg.userQuota} per user, ${cfg.totalQuota} total`);
   log.notice('ready');
 
-  const counts = (): Counts => ({
-    allocations: turn.core.table.size,
-    allocationsPeak: turn.core.counters.allocationsPeak,
-    allocationsCreated: turn.core.counters.allocationsCreated,
-    relayedDatagrams: turn.relayedDatagrams,
-    signalConnections: signal?.connectionCount ?? 0,
-    signalDelivered: signal?.router.counters.delivered ?? 0,
-    signalUnreachable: signal?.router.counters.unreachable ?? 0,
-    rejected: turn.core.counters.rejectedUnauthenticated + turn.core.counters.peerDenied + turn.core.counters.quotaRejected,
-  });
+  const counts = (): Counts => {
+    const t = threads.counts();
+    return {
+      allocations: turn.core.table.size + t.allocations,
+      allocationsPeak: turn.core.counters.allocationsPeak + t.allocationsPeak,
+      allocationsCreated: turn.core.counters.allocationsCreated + t.allocationsCreated,
+      relayedDatagrams: turn.relayedDatagrams + t.relayedDatagrams,
+      signalConnections: signal?.connectionCount ?? 0,
+      signalDelivered: signal?.router.counters.delivered ?? 0,
+      signalUnreachable: signal?.router.counters.unreachable ?? 0,
+      rejected: turn.core.counters.rejectedUnauthenticated + turn.core.counters.peerDenied + turn.core.counters.quotaRejected + t.rejected,
+    };
+  };
 
   let statsTimer: NodeJS.Timeout | undefined;
   if (cfg.statsInterval > 0) {
@@ -147,15 +167,16 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
 
   let closed = false;
   return {
-    ports: { turn: bound.port, alt: bound.altPort, tls: bound.tlsPort, signal: signalPort },
+    ports: { turn: bound.port, alt: bound.altPort, tls: bound.tlsPort, signal: signalPort, threads: threads.ports },
     host,
     counts,
     async close() {
       if (closed) return;
       closed = true;
       if (statsTimer) clearInterval(statsTimer);
-      log.counts(counts(), 'exit');
       await signal?.close();
+      await threads.close();
+      log.counts(counts(), 'exit');
       await turn.close();
     },
   };

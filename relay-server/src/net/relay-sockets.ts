@@ -12,10 +12,13 @@ import type { Allocation } from '../turn/allocation';
 import type { RelayRequest } from '../turn/allocate';
 import type { TransportAddress } from '../stun/xor-address';
 import { hex } from '../turn/core';
+import { FastUdp } from './fast-udp';
 
 /** What the shell keeps per allocation: its relay socket and how to reach the client. */
 export interface RelayIO {
   socket: dgram.Socket;
+  /** Hot-path sender/receiver on `socket` (fast-udp.ts). */
+  out: FastUdp;
   port: number;
   allocation: Allocation<RelayIO> | undefined;
 }
@@ -86,7 +89,7 @@ export class RelaySockets {
   private open(fam: 4 | 6, ip: string, port: number): Promise<RelayIO | undefined> {
     return new Promise((resolve) => {
       const socket = dgram.createSocket({ type: fam === 4 ? 'udp4' : 'udp6', ipv6Only: fam === 6, lookup: literalLookup as never });
-      const io: RelayIO = { socket, port, allocation: undefined };
+      const io = { socket, port, allocation: undefined } as unknown as RelayIO;
       const onError = () => {
         socket.close();
         resolve(undefined);
@@ -98,7 +101,8 @@ export class RelaySockets {
         socket.on('error', () => {
           this.sendErrors++;
         });
-        socket.on('message', (msg, rinfo) => this.onPeer(io, msg, rinfo));
+        io.out = new FastUdp(socket);
+        io.out.onMessage((msg, rinfo) => this.onPeer(io, msg, rinfo));
         resolve(io);
       });
     });

@@ -28,7 +28,8 @@ export interface SignalServerOptions {
   turnSecret: string;
   credentialTtl: number;
   publicHost: string | null;
-  turnPort: number;
+  /** TURN ports, main thread first; credentials go out round-robin over them. */
+  turnPorts: number[];
   altPort: number | null;
   tlsPort: number | null;
   maxConnections: number;
@@ -54,6 +55,7 @@ export class SignalServer {
   private pool: VerifierPool | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private nextConn = 1;
+  private nextPort = 0;
 
   constructor(private readonly o: SignalServerOptions) {
     this.router = new SignalRouter({
@@ -178,7 +180,8 @@ export class SignalServer {
     const host = l?.host ?? this.o.listen;
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const cred = issueTurnCredential(this.o.turnSecret, this.o.credentialTtl, now);
-    const urls = [`stun:${h}:${this.o.turnPort}`, `turn:${h}:${this.o.turnPort}?transport=udp`, `turn:${h}:${this.o.turnPort}?transport=tcp`];
+    const port = this.o.turnPorts[this.nextPort++ % this.o.turnPorts.length]!;
+    const urls = [`stun:${h}:${port}`, `turn:${h}:${port}?transport=udp`, `turn:${h}:${port}?transport=tcp`];
     if (this.o.tlsPort !== null) urls.push(`turns:${h}:${this.o.tlsPort}?transport=tcp`);
     const info: TurnInfo = { username: cred.username, credential: cred.credential, ttl: cred.ttl, urls };
     if (this.o.altPort !== null) info.stunAlt = `stun:${h}:${this.o.altPort}`;

@@ -14,6 +14,7 @@ import { TurnCore, type TurnAction, type TurnCoreConfig } from '../turn/core';
 import { StreamFramer } from '../turn/stream-framer';
 import { literalLookup, RelaySockets, type RelayIO } from './relay-sockets';
 import { RelayError } from '../errors';
+import { FastUdp } from './fast-udp';
 
 /** Per-stream bytes queued before media to that client is dropped (not buffered). */
 const STREAM_HIGH_WATER = 256 * 1024;
@@ -45,6 +46,7 @@ export class TurnShell {
   readonly core: TurnCore<RelayIO>;
   readonly relays: RelaySockets;
   private readonly udp: dgram.Socket[] = [];
+  private readonly udpOut: FastUdp[] = [];
   private readonly servers: net.Server[] = [];
   private readonly streams = new Map<number, net.Socket>();
   private nextConn = 1;
@@ -89,6 +91,7 @@ export class TurnShell {
         throw e;
       }
       this.udp.push(sock);
+      this.udpOut.push(new FastUdp(sock));
       this.attachUdp(sock, listener, stunOnly);
       return bound;
     }
@@ -136,7 +139,7 @@ export class TurnShell {
     const core = this.core;
     const max = this.o.maxMessage;
     sock.on('error', () => this.dropped++);
-    sock.on('message', (msg, rinfo) => {
+    this.udpOut[listener]!.onMessage((msg, rinfo) => {
       if (msg.length > max || msg.length < 4) {
         this.dropped++;
         return;
@@ -150,7 +153,7 @@ export class TurnShell {
           this.dropped++;
           return;
         }
-        ch.allocation.io!.socket.send(msg, 4, len, ch.peerPort, ch.peerAddress);
+        ch.allocation.io!.out.send(msg.subarray(4, 4 + len), ch.peerPort, ch.peerAddress);
         this.relayedDatagrams++;
         return;
       }
@@ -189,7 +192,7 @@ export class TurnShell {
           this.dropped++;
           return;
         }
-        ch.allocation.io!.socket.send(frame, 4, frame.length - 4, ch.peerPort, ch.peerAddress);
+        ch.allocation.io!.out.send(frame.subarray(4), ch.peerPort, ch.peerAddress);
         this.relayedDatagrams++;
         return;
       }
@@ -225,12 +228,7 @@ export class TurnShell {
     if (ch !== null) {
       const len = msg.length;
       if (t.transport === 'udp') {
-        const hdr = Buffer.allocUnsafe(4);
-        hdr[0] = ch.number >> 8;
-        hdr[1] = ch.number & 0xff;
-        hdr[2] = len >> 8;
-        hdr[3] = len & 0xff;
-        this.udp[t.listener]!.send([hdr, msg], t.port, t.address);
+        this.udpOut[t.listener]!.sendChannelData(ch.number, msg, t.port, t.address);
       } else {
         const out = Buffer.alloc((len + 7) & ~3);
         out[0] = ch.number >> 8;
@@ -254,7 +252,7 @@ export class TurnShell {
           this.toClient(act.to, act.bytes);
           break;
         case 'to-peer':
-          act.allocation.io?.socket.send(act.data, act.port, act.address);
+          act.allocation.io?.out.send(act.data, act.port, act.address);
           this.relayedDatagrams++;
           break;
         case 'release-relay':
@@ -282,7 +280,7 @@ export class TurnShell {
   }
 
   private toClient(t: ClientTuple, bytes: Uint8Array): void {
-    if (t.transport === 'udp') this.udp[t.listener]?.send(bytes, t.port, t.address);
+    if (t.transport === 'udp') this.udpOut[t.listener]?.send(bytes, t.port, t.address);
     else this.toStream(t.conn, bytes);
   }
 

@@ -4,23 +4,8 @@
  * `perSource` in flight; beyond that a proof is answered ERR_BUSY at once,
  * so a flood of auth attempts costs a bounded amount of CPU and memory.
  */
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-
-/**
- * Run from TypeScript sources (tsx), a worker does not inherit the parent's
- * loader hooks on Node 20, so it starts with a tiny bootstrap that registers
- * tsx in the worker and then imports the .ts worker module.
- */
-function spawnWorker(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const target = new URL(fromSource ? './verifier-worker.ts' : './verifier-worker.js', import.meta.url);
-  if (!fromSource) return new Worker(target);
-  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target.href)}); });`;
-  return new Worker(code, { eval: true, execArgv: [] });
-}
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from './ts-worker';
 
 const JOB_TIMEOUT_MS = 10_000;
 
@@ -45,7 +30,7 @@ export class VerifierPool {
     private readonly perSource = 4,
   ) {
     for (let i = 0; i < size; i++) {
-      const w = spawnWorker();
+      const w: Worker = spawnModuleWorker('verifier-worker');
       w.unref();
       w.on('message', (m: { id: number } & Verdict) => this.done(m.id, m.ok ? { ok: true, mailbox: m.mailbox } : { ok: false, code: m.code }));
       const dead = () => {

@@ -1,0 +1,130 @@
+/**
+ * Hot-path UDP I/O for Node 20, measured in bench/relay.bench.ts.
+ *
+ * `dgram.Socket#send` costs, per datagram: argument normalisation, a lookup
+ * indirection, an async-id scope, a closure, a fresh one-element array and a
+ * fresh SendWrap object; `'message'` goes through EventEmitter. At tens of
+ * thousands of datagrams per second that is a large share of the relay's
+ * user time. This module talks to the socket's UDP handle the way dgram.js
+ * itself does (handle.send(req, list, count, port, ip, hasCallback) and
+ * handle.onmessage), but reuses one request object and one list:
+ *
+ *  - handle.send returns length+1 when the kernel took the datagram at once
+ *    (uv_udp_try_send), 0 when libuv queued it, < 0 on error. Only in the
+ *    queued case does the request object (and the buffers) stay referenced,
+ *    so only then is it handed over and a new one made: reuse is safe.
+ *  - errors (unroutable peer, EACCES) are counted and ignored: a failed send
+ *    never touches the allocation.
+ *
+ * These are Node internals. Everything is feature-checked at startup; if any
+ * piece is missing (another Node version), the public dgram API is used and
+ * only speed changes. HUSH_RELAY_PUBLIC_DGRAM=1 forces the public API.
+ */
+import type dgram from 'node:dgram';
+
+interface UdpHandle {
+  send(req: object, list: Uint8Array[], count: number, port: number, ip: string, hasCallback: boolean): number;
+  onmessage: (nread: number, handle: unknown, buf: Buffer, rinfo: dgram.RemoteInfo) => void;
+}
+
+type SendWrapCtor = new () => { list?: Uint8Array[] };
+
+const SendWrap: SendWrapCtor | undefined = (() => {
+  if (process.env.HUSH_RELAY_PUBLIC_DGRAM === '1') return undefined;
+  try {
+    const b = (process as unknown as { binding(name: string): { SendWrap?: SendWrapCtor } }).binding('udp_wrap');
+    return typeof b.SendWrap === 'function' ? b.SendWrap : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+function handleOf(sock: dgram.Socket): UdpHandle | undefined {
+  const sym = Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
+  const state = sym ? (sock as unknown as Record<symbol, { handle?: UdpHandle }>)[sym] : undefined;
+  const h = state?.handle;
+  return h && typeof h.send === 'function' && typeof h.onmessage === 'function' ? h : undefined;
+}
+
+export class FastUdp {
+  private readonly handle: UdpHandle | undefined;
+  private req: { list?: Uint8Array[] } | undefined;
+  private readonly one: Uint8Array[] = [new Uint8Array(0)];
+  private readonly two: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
+  /** 4-byte scratch for ChannelData headers; replaced whenever a send is queued. */
+  private header = Buffer.allocUnsafe(4);
+  errors = 0;
+
+  /** `sock` must already be bound. */
+  constructor(private readonly sock: dgram.Socket) {
+    this.handle = SendWrap ? handleOf(sock) : undefined;
+    this.req = this.handle ? new SendWrap!() : undefined;
+  }
+
+  get fast(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /** Receive without EventEmitter; falls back to the 'message' event. */
+  onMessage(fn: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): void {
+    const h = this.handle;
+    if (!h) {
+      this.sock.on('message', fn);
+      return;
+    }
+    const sock = this.sock;
+    h.onmessage = (nread, _handle, buf, rinfo) => {
+      if (nread < 0) {
+        this.errors++;
+        sock.emit('error', new Error('recvmsg failed'));
+        return;
+      }
+      fn(buf, rinfo);
+    };
+  }
+
+  send(buf: Uint8Array, port: number, address: string): void {
+    const h = this.handle;
+    if (h === undefined) {
+      this.sock.send(buf, port, address);
+      return;
+    }
+    const list = this.one;
+    list[0] = buf;
+    const r = h.send(this.req!, list, 1, port, address, false);
+    if (r <= 0) this.settle(r, [buf]);
+  }
+
+  /** ChannelData: 4-byte header (channel, length) then `payload`, gathered in one datagram. */
+  sendChannelData(channel: number, payload: Uint8Array, port: number, address: string): void {
+    const hdr = this.header;
+    const len = payload.length;
+    hdr[0] = channel >> 8;
+    hdr[1] = channel & 0xff;
+    hdr[2] = len >> 8;
+    hdr[3] = len & 0xff;
+    const h = this.handle;
+    if (h === undefined) {
+      this.sock.send([Buffer.from(hdr), payload], port, address);
+      return;
+    }
+    const list = this.two;
+    list[0] = hdr;
+    list[1] = payload;
+    const r = h.send(this.req!, list, 2, port, address, false);
+    if (r <= 0) {
+      this.settle(r, [hdr, payload]);
+      if (r === 0) this.header = Buffer.allocUnsafe(4);
+    }
+  }
+
+  private settle(r: number, bufs: Uint8Array[]): void {
+    if (r === 0) {
+      // Queued by libuv: this request and these buffers now belong to it.
+      this.req!.list = bufs;
+      this.req = new SendWrap!();
+    } else {
+      this.errors++;
+    }
+  }
+}
