@@ -93,7 +93,7 @@ export class TurnTestClient {
   }
 
   /** One request; `auth` adds USERNAME/REALM/NONCE/MESSAGE-INTEGRITY once a challenge was seen. */
-  async request(method: number, attrs: Array<[number, Uint8Array]>, auth = true, timeoutMs = 2000): Promise<Answer | undefined> {
+  async request(method: number, attrs: Array<[number, Uint8Array]>, auth = true, timeoutMs = 4000): Promise<Answer | undefined> {
     const tid = randomBytes(12);
     const w = new StunWriter(method, Class.Request, tid);
     for (const [t, v] of attrs) w.add(t, v);
@@ -113,8 +113,18 @@ export class TurnTestClient {
         resolve(a);
       });
     });
-    this.raw(bytes);
+    this.retransmit(bytes, p);
     return p;
+  }
+
+  /** Send now and again every 500 ms until answered (RFC 8489 §6.2.1, simplified). */
+  private retransmit(bytes: Uint8Array, answered: Promise<unknown>, port = this.server.port): void {
+    let done = false;
+    void answered.then(() => (done = true));
+    const send = () => this.socket.send(bytes, port, this.server.host);
+    send();
+    const timer = setInterval(() => (done ? clearInterval(timer) : send()), 500);
+    timer.unref();
   }
 
   /** Request with the long-term credential dance: on 401/438 take REALM/NONCE and retry once. */
@@ -173,7 +183,7 @@ export class TurnTestClient {
     return undefined;
   }
 
-  private async requestWithTid(method: number, attrs: Array<[number, Uint8Array]>, tid: Buffer, timeoutMs = 2000): Promise<Answer | undefined> {
+  private async requestWithTid(method: number, attrs: Array<[number, Uint8Array]>, tid: Buffer, timeoutMs = 4000): Promise<Answer | undefined> {
     const w = new StunWriter(method, Class.Request, tid);
     for (const [t, v] of attrs) w.add(t, v);
     if (this.nonce && this.realm) {
@@ -192,7 +202,7 @@ export class TurnTestClient {
         resolve(a);
       });
     });
-    this.raw(bytes);
+    this.retransmit(bytes, p);
     return p;
   }
 
@@ -222,7 +232,7 @@ export class TurnTestClient {
         resolve(a);
       });
     });
-    this.socket.send(bytes, port, this.server.host);
+    this.retransmit(bytes, p, port);
     const a = await p;
     if (!a) return undefined;
     const x = getAttr(a.msg, Attr.XorMappedAddress);

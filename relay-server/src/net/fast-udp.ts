@@ -54,6 +54,8 @@ export class FastUdp {
   /** 4-byte scratch for ChannelData headers; replaced whenever a send is queued. */
   private header = Buffer.allocUnsafe(4);
   errors = 0;
+  /** Sends libuv had to queue (socket buffer full): each cost a fresh request object. */
+  queued = 0;
 
   /** `sock` must already be bound. */
   constructor(private readonly sock: dgram.Socket) {
@@ -121,6 +123,7 @@ export class FastUdp {
   private settle(r: number, bufs: Uint8Array[]): void {
     if (r === 0) {
       // Queued by libuv: this request and these buffers now belong to it.
+      this.queued++;
       this.req!.list = bufs;
       this.req = new SendWrap!();
     } else {

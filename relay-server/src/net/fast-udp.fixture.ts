@@ -1,0 +1,32 @@
+/**
+ * Run by fast-udp.test.ts under `node --test-udp-no-try-send`, which makes
+ * every UDP send take libuv's queued path: checks that reused request
+ * objects and header buffers never corrupt a queued datagram. Prints JSON.
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { FastUdp } from './fast-udp';
+
+const rx = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+const txSock = dgram.createSocket('udp4');
+rx.bind(0, '127.0.0.1');
+txSock.bind(0, '127.0.0.1');
+await Promise.all([once(rx, 'listening'), once(txSock, 'listening')]);
+const tx = new FastUdp(txSock);
+let received = 0;
+let bad = 0;
+new FastUdp(rx).onMessage((m) => {
+  received++;
+  const len = m.readUInt16BE(2);
+  const body = m.subarray(4);
+  if (m.readUInt16BE(0) !== 0x4002 || len !== body.length || body.some((x) => x !== body[0]) || body[0] !== (len - 1) % 256) bad++;
+});
+for (let i = 0; i < 2000; i++) {
+  const len = (i % 300) + 1;
+  tx.sendChannelData(0x4002, Buffer.alloc(len, (len - 1) % 256), rx.address().port, '127.0.0.1');
+  if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+}
+await new Promise((r) => setTimeout(r, 500));
+process.stdout.write(JSON.stringify({ fast: tx.fast, queued: tx.queued, received, bad }) + '\n');
+rx.close();
+txSock.close();

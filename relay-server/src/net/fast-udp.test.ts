@@ -1,0 +1,49 @@
+/**
+ * FastUdp on real loopback sockets: the handle fast path is active on this
+ * Node, datagrams arrive intact, and when the send buffer fills (libuv
+ * queues sends) reused request objects and header buffers never corrupt a
+ * queued datagram.
+ */
+import { afterEach, expect, test } from 'vitest';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { FastUdp } from './fast-udp';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const sockets: dgram.Socket[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.close();
+});
+
+async function bound(opts: Partial<dgram.SocketOptions> = {}): Promise<dgram.Socket> {
+  const s = dgram.createSocket({ type: 'udp4', ...opts });
+  sockets.push(s);
+  s.bind(0, '127.0.0.1');
+  await once(s, 'listening');
+  return s;
+}
+
+test('fast path is active and delivers plain datagrams and ChannelData', async () => {
+  const rx = await bound();
+  const tx = new FastUdp(await bound());
+  expect(tx.fast).toBe(true);
+  const got: Buffer[] = [];
+  new FastUdp(rx).onMessage((m) => got.push(m));
+  tx.send(Buffer.from('hello'), rx.address().port, '127.0.0.1');
+  tx.sendChannelData(0x4001, Buffer.from('media'), rx.address().port, '127.0.0.1');
+  await new Promise((r) => setTimeout(r, 100));
+  expect(got.map((b) => b.toString('hex'))).toEqual([Buffer.from('hello').toString('hex'), '40010005' + Buffer.from('media').toString('hex')]);
+});
+
+test('queued sends keep their own bytes (node --test-udp-no-try-send forces the queued path)', () => {
+  const fixture = fileURLToPath(new URL('./fast-udp.fixture.ts', import.meta.url));
+  const tsx = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../../node_modules/tsx/dist/loader.mjs')).href;
+  const r = spawnSync(process.execPath, ['--test-udp-no-try-send', '--import', tsx, fixture], { encoding: 'utf8', timeout: 20_000 });
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { fast: boolean; queued: number; received: number; bad: number };
+  expect(out.fast).toBe(true);
+  expect(out.queued).toBe(2000);
+  expect(out.received).toBeGreaterThan(1000);
+  expect(out.bad).toBe(0);
+});
