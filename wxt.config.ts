@@ -13,6 +13,9 @@ export default defineConfig({
       'notifications',
       ...(browser === 'chrome' ? ['offscreen'] : []),
     ],
+    // The in-page call bar, Hush links and the page API (entrypoints/page-bar, docs/page-api.md).
+    // Declared here rather than with defineContentScript: see lib/page-api/shadow-host.ts.
+    content_scripts: [{ matches: ['<all_urls>'], js: ['page-bar.js'], run_at: 'document_idle', all_frames: false }],
     ...(browser === 'firefox'
       ? {
           browser_specific_settings: {

@@ -1,11 +1,14 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { CallView } from '@/lib/messaging/view';
+import { startRingtone } from '@/lib/ui/ringtone';
 import { formatDuration, request, useTick } from '@/lib/ui/client';
 import { t } from '@/lib/i18n/messages';
 
 /** Incoming prompt and in-call view: who, timer, state, path, mute, hang up, SAS. */
-export function CallScreen({ call }: { call: CallView }) {
+export function CallScreen({ call, ringtone = false }: { call: CallView; ringtone?: boolean }) {
   const live = call.state !== 'ended';
+  const ringing = ringtone && call.state === 'incoming';
+  useEffect(() => (ringing ? startRingtone() : undefined), [ringing]);
   const now = useTick(live);
   const [error, setError] = useState('');
   const act = (p: Promise<unknown>) => p.catch((e: Error) => setError(e.message));
@@ -13,7 +16,7 @@ export function CallScreen({ call }: { call: CallView }) {
   const elapsed = call.connectedAt ? (call.endedAt ?? now) - call.connectedAt : 0;
 
   return (
-    <section class={`card call call-${call.state}`} data-testid="call" data-state={call.state} aria-live="polite">
+    <section class={`card call call-${call.state}`} data-testid="call" data-state={call.state} data-ringing={ringing} aria-live="polite">
       <h2 class="peer" data-testid="call-peer">
         {who}
       </h2>

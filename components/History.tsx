@@ -1,6 +1,6 @@
 import type { Contact, HistoryEntry } from '@/lib/messaging/view';
 import { t } from '@/lib/i18n/messages';
-import { formatDuration } from '@/lib/ui/client';
+import { formatDuration, request } from '@/lib/ui/client';
 
 /** Recent calls, kept only on this device. */
 export function History({ entries, contacts }: { entries: HistoryEntry[]; contacts: Contact[] }) {
@@ -21,6 +21,12 @@ export function History({ entries, contacts }: { entries: HistoryEntry[]; contac
           </li>
         ))}
       </ul>
+      <div class="history-actions">
+        <span class="muted small">{t('ui.history.local')}</span>
+        <button type="button" class="secondary" data-testid="history-clear" onClick={() => void request('clear-history')}>
+          {t('ui.history.clear')}
+        </button>
+      </div>
     </section>
   );
 }

@@ -5,10 +5,12 @@ import { t } from '@/lib/i18n/messages';
 import { IdentityCard } from './IdentityCard';
 import { Contacts } from './Contacts';
 import { History } from './History';
+import { BackupBanner } from './BackupBanner';
 
 export function Home({ view }: { view: AppView }) {
   return (
     <>
+      {view.backupNeeded && <BackupBanner />}
       <IdentityCard address={view.address} />
       <DialForm />
       <Contacts contacts={view.contacts} />

@@ -8,7 +8,17 @@ import { t, tf } from '@/lib/i18n/messages';
  * The in-page call bar, rendered inside a closed shadow root by the content
  * script: confirmations (Hush link, page API), the incoming call on the
  * active tab, and the call itself (peer, timer, state, path, mute, hang up).
+ *
+ * Every word is drawn as CSS generated content (<Tx>: `::before { content:
+ * attr(data-tx) }`), not as DOM text: a closed shadow root hides nodes from
+ * the page, but `window.find()` still searches their text, which would let
+ * a page test "is Alice on the bar?". Generated content is not searchable
+ * or selectable, and screen readers still read it.
  */
+function Tx({ s, ...rest }: { s: string } & Record<string, unknown>) {
+  return <span class="tx" data-tx={s} {...rest} />;
+}
+
 export function PageBar({ app }: { app: PageIntegration }) {
   const [, setN] = useState(0);
   useEffect(() => app.subscribe(() => setN((n) => n + 1)), [app]);
@@ -17,7 +27,7 @@ export function PageBar({ app }: { app: PageIntegration }) {
   return (
     <section class="hush-bar" role="region" aria-label={t('page.region')} data-testid="bar">
       <p class="brand" aria-hidden="true">
-        Hush
+        <Tx s="Hush" />
       </p>
       {prompt ? <PromptView app={app} armed={armed} /> : view?.call ? <CallView app={app} call={view.call} /> : null}
     </section>
@@ -32,11 +42,11 @@ function PromptView({ app, armed }: { app: PageIntegration; armed: boolean }) {
     return (
       <div role="alertdialog" aria-labelledby="hush-q" tabIndex={-1} ref={box} data-testid="bar-prompt" data-kind="error">
         <p id="hush-q" class="error">
-          {tf('page.badLink', { message: p.message })}
+          <Tx s={tf('page.badLink', { message: p.message })} />
         </p>
         <div class="actions">
           <button type="button" class="secondary" data-testid="bar-close" onClick={() => app.close()}>
-            {t('page.close')}
+            <Tx s={t('page.close')} />
           </button>
         </div>
       </div>
@@ -44,8 +54,10 @@ function PromptView({ app, armed }: { app: PageIntegration; armed: boolean }) {
   }
   const who = (
     <>
-      <strong data-testid="bar-who">{p.who}</strong>
-      {!p.isContact && <span class="small"> ({t('page.notContact')})</span>}
+      <strong>
+        <Tx s={p.who} data-testid="bar-who" />
+      </strong>
+      {!p.isContact && <Tx class="tx small" s={` (${t('page.notContact')})`} />}
     </>
   );
   const text = p.kind === 'link' ? tf('page.confirm', { who: '\u0000' }) : tf('page.request', { origin: p.origin, who: '\u0000' });
@@ -53,30 +65,30 @@ function PromptView({ app, armed }: { app: PageIntegration; armed: boolean }) {
   return (
     <div role="alertdialog" aria-labelledby="hush-q" tabIndex={-1} ref={box} data-testid="bar-prompt" data-kind={p.kind} data-armed={armed}>
       <p id="hush-q" class="question">
-        {before}
+        <Tx s={before ?? ''} />
         {who}
-        {after}
+        <Tx s={after ?? ''} />
       </p>
       <div class="actions">
         {p.kind === 'link' ? (
           <>
             <button type="button" class="go" disabled={!armed} data-testid="bar-call" onClick={() => void app.answer('call')}>
-              {t('page.call')}
+              <Tx s={t('page.call')} />
             </button>
             <button type="button" class="secondary" disabled={!armed} data-testid="bar-cancel" onClick={() => void app.answer('cancel')}>
-              {t('page.cancel')}
+              <Tx s={t('page.cancel')} />
             </button>
           </>
         ) : (
           <>
             <button type="button" class="go" disabled={!armed} data-testid="bar-allow-once" onClick={() => void app.answer('once')}>
-              {t('page.allowOnce')}
+              <Tx s={t('page.allowOnce')} />
             </button>
             <button type="button" class="secondary" disabled={!armed} data-testid="bar-allow-always" onClick={() => void app.answer('always')}>
-              {t('page.allowAlways')}
+              <Tx s={t('page.allowAlways')} />
             </button>
             <button type="button" class="danger" disabled={!armed} data-testid="bar-deny" onClick={() => void app.answer('cancel')}>
-              {t('page.deny')}
+              <Tx s={t('page.deny')} />
             </button>
           </>
         )}
@@ -92,48 +104,46 @@ function CallView({ app, call }: { app: PageIntegration; call: PageCallView }) {
   return (
     <div class={`call call-${call.state}`} data-testid="bar-call-view" data-state={call.state} aria-live="polite">
       <p class="peer">
-        <span data-testid="bar-peer">{call.peer}</span>
-        {call.peerVerified && <span class="badge"> ✓ {t('ui.contact.verified')}</span>}
+        <Tx s={call.peer} data-testid="bar-peer" />
+        {call.peerVerified && <Tx class="tx badge" s={` ✓ ${t('ui.contact.verified')}`} />}
       </p>
       <p class="state">
-        <span data-testid="bar-state">{t(`ui.call.state.${call.state}`)}</span>
-        {call.connectedAt && <span data-testid="bar-timer">{` · ${formatDuration(elapsed)}`}</span>}
-        {live && call.state !== 'incoming' && (
-          <span data-testid="bar-path" data-path={call.path}>{` · ${t(`ui.call.path.${call.path}`)}`}</span>
-        )}
+        <Tx s={t(`ui.call.state.${call.state}`)} data-testid="bar-state" />
+        {call.connectedAt && <Tx s={` · ${formatDuration(elapsed)}`} data-testid="bar-timer" />}
+        {live && call.state !== 'incoming' && <Tx s={` · ${t(`ui.call.path.${call.path}`)}`} data-testid="bar-path" data-path={call.path} />}
       </p>
       {call.peerKeyChanged && (
         <p class="warning" role="alert" data-testid="bar-key-changed">
-          {t('ui.call.keyChanged')}
+          <Tx s={t('ui.call.keyChanged')} />
         </p>
       )}
       {call.state === 'ended' && call.endMessage && (
         <p class="small" role="status" data-testid="bar-end-message" data-reason={call.endReason}>
-          {call.endMessage}
+          <Tx s={call.endMessage} />
         </p>
       )}
       <div class="actions">
         {call.state === 'incoming' ? (
           <>
             <button type="button" class="go" data-testid="bar-accept" onClick={() => app.accept()}>
-              {t('ui.call.accept')}
+              <Tx s={t('ui.call.accept')} />
             </button>
             <button type="button" class="danger" data-testid="bar-decline" onClick={() => app.hangup()}>
-              {t('ui.call.decline')}
+              <Tx s={t('ui.call.decline')} />
             </button>
           </>
         ) : live ? (
           <>
             <button type="button" class="secondary" aria-pressed={call.muted} data-testid="bar-mute" onClick={() => app.mute(!call.muted)}>
-              {call.muted ? t('ui.call.unmute') : t('ui.call.mute')}
+              <Tx s={call.muted ? t('ui.call.unmute') : t('ui.call.mute')} />
             </button>
             <button type="button" class="danger" data-testid="bar-hangup" onClick={() => app.hangup()}>
-              {t('ui.call.hangup')}
+              <Tx s={t('ui.call.hangup')} />
             </button>
           </>
         ) : (
           <button type="button" class="secondary" data-testid="bar-close" onClick={() => app.close()}>
-            {t('page.close')}
+            <Tx s={t('page.close')} />
           </button>
         )}
       </div>

@@ -58,6 +58,7 @@ export class PageIntegration {
   private armTimer?: ReturnType<typeof setTimeout>;
   private endedTimer?: ReturnType<typeof setTimeout>;
   private closed = false;
+  private orphaned?: () => void;
 
   constructor(private readonly win: Window = window) {}
 
@@ -81,6 +82,11 @@ export class PageIntegration {
     this.port?.disconnect();
   }
 
+  /** Called once when the extension went away (reloaded or removed): the script must clean up. */
+  onOrphaned(f: () => void): void {
+    this.orphaned = f;
+  }
+
   subscribe(f: () => void): () => void {
     this.listeners.add(f);
     return () => this.listeners.delete(f);
@@ -99,9 +105,13 @@ export class PageIntegration {
   private connect(): void {
     if (this.closed) return;
     try {
+      if (!browser.runtime?.id) throw new Error('orphaned');
       this.port = browser.runtime.connect({ name: PAGE_PORT });
     } catch {
-      return; // the extension was reloaded: this script is orphaned
+      // The extension was reloaded or removed: this script is orphaned.
+      this.stop();
+      this.orphaned?.();
+      return;
     }
     this.port.onMessage.addListener((m: unknown) => this.onEvent(m as PageEvent));
     this.port.onDisconnect.addListener(() => {

@@ -43,6 +43,21 @@ interface DomNode {
   contentDocument?: DomNode;
 }
 
+/** A CDP or page call that must not hang a test: a hidden tab may never answer some of them. */
+export function withTimeout<T>(p: Promise<T>, ms = 5000, what = 'browser call'): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, fail) => (timer = setTimeout(() => fail(new Error(`${what} did not answer in ${ms} ms`)), ms))),
+  ]);
+}
+
+/** Click a page element with the real mouse, the tab brought to front first (hidden tabs do not render). */
+export async function pageClick(page: Page, selector: string): Promise<void> {
+  await withTimeout(page.bringToFront(), 5000, 'bringToFront');
+  await withTimeout(page.click(selector), 10_000, `click ${selector}`);
+}
+
 const sessions = new WeakMap<Page, CDPSession>();
 async function cdp(page: Page): Promise<CDPSession> {
   let s = sessions.get(page);
@@ -65,7 +80,7 @@ function findHost(n: DomNode): DomNode | undefined {
 /** The bar's shadow root as DevTools sees it (null when the bar is not on the page). */
 export async function barRoot(page: Page): Promise<{ nodeId: number; mode?: string } | null> {
   const s = await cdp(page);
-  const { root } = (await s.send('DOM.getDocument', { depth: -1, pierce: true })) as { root: DomNode };
+  const { root } = (await withTimeout(s.send('DOM.getDocument', { depth: -1, pierce: true }), 5000, 'DOM.getDocument')) as { root: DomNode };
   const host = findHost(root);
   const sr = host?.shadowRoots?.[0];
   return sr ? { nodeId: sr.nodeId, mode: sr.shadowRootType } : null;
@@ -74,20 +89,36 @@ export async function barRoot(page: Page): Promise<{ nodeId: number; mode?: stri
 async function barNode(page: Page, selector: string): Promise<number | null> {
   const r = await barRoot(page);
   if (!r) return null;
-  const { nodeId } = (await (await cdp(page)).send('DOM.querySelector', { nodeId: r.nodeId, selector })) as { nodeId: number };
+  const { nodeId } = (await withTimeout((await cdp(page)).send('DOM.querySelector', { nodeId: r.nodeId, selector }), 5000, 'DOM.querySelector')) as {
+    nodeId: number;
+  };
   return nodeId || null;
 }
 
 async function onNode<T>(page: Page, nodeId: number, fn: string): Promise<T> {
   const s = await cdp(page);
-  const { object } = (await s.send('DOM.resolveNode', { nodeId })) as { object: { objectId: string } };
-  const r = (await s.send('Runtime.callFunctionOn', { objectId: object.objectId, functionDeclaration: fn, returnByValue: true })) as {
-    result: { value: T };
-  };
+  const { object } = (await withTimeout(s.send('DOM.resolveNode', { nodeId }), 5000, 'DOM.resolveNode')) as { object: { objectId: string } };
+  const r = (await withTimeout(
+    s.send('Runtime.callFunctionOn', { objectId: object.objectId, functionDeclaration: fn, returnByValue: true }),
+    5000,
+    'Runtime.callFunctionOn',
+  )) as { result: { value: T } };
   return r.result.value;
 }
 
 const sel = (testid: string) => `[data-testid="${testid}"]`;
+
+/** The words of a bar element: its text nodes and the generated content of its Tx spans (data-tx). */
+const BAR_TEXT = `function () {
+  let s = '';
+  const walk = (n) => {
+    if (n.nodeType === 3) { s += n.nodeValue; return; }
+    if (n.nodeType === 1 && n.hasAttribute('data-tx')) s += n.getAttribute('data-tx');
+    for (const c of n.childNodes) walk(c);
+  };
+  walk(this);
+  return s;
+}`;
 
 /** Wait until the bar shows `testid` (optionally matching `ok` on its text). Returns its text. */
 export async function waitBar(page: Page, testid: string, ok: (text: string) => boolean = () => true, timeoutMs = 15_000): Promise<string> {
@@ -96,12 +127,24 @@ export async function waitBar(page: Page, testid: string, ok: (text: string) => 
   while (Date.now() < deadline) {
     const id = await barNode(page, sel(testid)).catch(() => null);
     if (id) {
-      last = (await onNode<string>(page, id, 'function(){ return this.textContent || "" }').catch(() => '')) ?? '';
+      last = (await onNode<string>(page, id, BAR_TEXT).catch(() => '')) ?? '';
       if (ok(last)) return last;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`bar never showed ${testid} as expected (last text "${last}")`);
+}
+
+/** Wait until a bar element's attribute satisfies `ok`. */
+export async function waitBarAttr(page: Page, testid: string, attr: string, ok: (v: string | null) => boolean, timeoutMs = 15_000): Promise<string | null> {
+  const deadline = Date.now() + timeoutMs;
+  let v: string | null = null;
+  while (Date.now() < deadline) {
+    v = await barAttr(page, testid, attr).catch(() => null);
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`bar ${testid} ${attr} never matched (last "${v}")`);
 }
 
 export async function barAttr(page: Page, testid: string, attr: string): Promise<string | null> {
@@ -124,7 +167,8 @@ export async function barClick(page: Page, testid: string, timeoutMs = 15_000): 
       const q = model.content;
       const x = (q[0]! + q[2]! + q[4]! + q[6]!) / 4;
       const y = (q[1]! + q[3]! + q[5]! + q[7]!) / 4;
-      await page.mouse.click(x, y);
+      await withTimeout(page.bringToFront(), 5000, 'bringToFront');
+      await withTimeout(page.mouse.click(x, y), 5000, 'mouse click');
       return;
     }
     await new Promise((r) => setTimeout(r, 100));

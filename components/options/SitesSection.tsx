@@ -1,0 +1,31 @@
+import type { AppView } from '@/lib/messaging/view';
+import { request } from '@/lib/ui/client';
+import { t, tf } from '@/lib/i18n/messages';
+
+/** Origins allowed "always" to start calls through the page API (docs/page-api.md), with revoke. */
+export function SitesSection({ view }: { view: AppView }) {
+  const origins = view.settings.pageOrigins ?? [];
+  const revoke = (origin: string) => request('update-settings', { settings: { pageOrigins: origins.filter((o) => o !== origin) } });
+  return (
+    <section class="card" aria-labelledby="sites-h">
+      <h2 id="sites-h">{t('opt.sites')}</h2>
+      <p class="muted small">{t('opt.sites.help')}</p>
+      {origins.length === 0 ? (
+        <p class="muted" data-testid="sites-empty">
+          {t('opt.sites.empty')}
+        </p>
+      ) : (
+        <ul class="list">
+          {origins.map((o) => (
+            <li key={o} data-testid="site" data-origin={o}>
+              <code class="grow">{o}</code>
+              <button type="button" class="secondary" data-testid="site-revoke" aria-label={tf('opt.sites.revokeOf', { origin: o })} onClick={() => void revoke(o)}>
+                {t('opt.sites.revoke')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
