@@ -46,7 +46,7 @@ export class Allocation<IO = unknown> {
   nextSamePort: Allocation<IO> | undefined = undefined;
   io: IO | undefined = undefined;
   /** Datagrams relayed, both directions (aggregate counters only). */
-  relayed = 0;
+  relayedCount = 0;
 
   constructor(
     readonly id: number,
@@ -54,16 +54,13 @@ export class Allocation<IO = unknown> {
     readonly username: string,
     /** Long-term key: responses carry MESSAGE-INTEGRITY made with it. */
     readonly key: Uint8Array,
-    readonly relayed_: TransportAddress,
+    /** The relayed transport address announced to the client (XOR-RELAYED-ADDRESS). */
+    readonly relayedAddress: TransportAddress,
     public expiresAt: number,
     /** Transaction id (hex) of the Allocate that created it, and its answer, for retransmits. */
     readonly createdBy: string,
     readonly createdResponse: Uint8Array,
   ) {}
-
-  get relayedAddress(): TransportAddress {
-    return this.relayed_;
-  }
 
   hasPermission(peerIp: string, now: number): boolean {
     const exp = this.permissions.get(peerIp);

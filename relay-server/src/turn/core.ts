@@ -13,8 +13,8 @@
  * dropped or answered 400 and never throws out of here.
  */
 import { Attr, Class, ErrorCode, Method, isComprehensionRequired } from '../stun/constants';
-import { fingerprintOk } from '../stun/fingerprint';
-import { decodeStun, getAttr, type StunMessage } from '../stun/message';
+import { fingerprintOf, fingerprintOk } from '../stun/fingerprint';
+import { decodeStun, StunWriter, type StunMessage } from '../stun/message';
 import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../stun/xor-address';
 import { BucketMap } from '../token-bucket';
 import { Allocation, type Channel, type ClientTuple } from './allocation';
@@ -28,8 +28,6 @@ import { handleSend } from './send-indication';
 import { NonceIssuer } from './nonce';
 import { PeerPolicy } from './peer-policy';
 import { failure, success } from './responses';
-import { StunWriter } from '../stun/message';
-import { fingerprintOf } from '../stun/fingerprint';
 
 export interface TurnCoreConfig {
   realm: string;
@@ -292,7 +290,7 @@ export class TurnCore<IO = unknown> {
     if (ch === undefined || ch.expiresAt <= now) return undefined;
     const perm = a.permissions.get(ch.peerAddress);
     if (perm === undefined || perm <= now) return undefined;
-    a.relayed++;
+    a.relayedCount++;
     return ch;
   }
 
@@ -304,7 +302,7 @@ export class TurnCore<IO = unknown> {
   fromPeer(a: Allocation<IO>, address: string, port: number, now: number): Channel<IO> | null | undefined {
     const perm = a.permissions.get(address);
     if (perm === undefined || perm <= now) return undefined;
-    a.relayed++;
+    a.relayedCount++;
     const ch = a.channelByPeer(address, port);
     return ch !== undefined && ch.expiresAt > now ? ch : null;
   }
@@ -351,5 +349,3 @@ export function hex(b: Uint8Array): string {
   for (const x of b) s += x.toString(16).padStart(2, '0');
   return s;
 }
-
-export { getAttr };

@@ -20,6 +20,6 @@ export function handleSend<IO>(core: TurnCore<IO>, tuple: ClientTuple, msg: Stun
   const peer = decodeXorAddress(msg.raw.subarray(pa.offset, pa.offset + pa.length), msg.transactionId);
   if (!peer.ok || peer.value.family !== a.relayedAddress.family) return [];
   if (!a.hasPermission(peer.value.address, now)) return [];
-  a.relayed++;
+  a.relayedCount++;
   return [{ kind: 'to-peer', allocation: a, address: peer.value.address, port: peer.value.port, data }];
 }
