@@ -201,3 +201,9 @@ export async function addContactByUi(popup: Page, name: string, addressOrLink: s
   await popup.click('[data-testid="contact-add"]');
   await popup.waitForSelector(`[data-testid="contact"] ::-p-text(${JSON.stringify(name)})`, { timeout: 10_000 });
 }
+
+/** Choose a file in a file input, as the file picker would. */
+export async function uploadFile(page: Page, testid: string, path: string): Promise<void> {
+  const input = await page.waitForSelector(`input[type="file"][data-testid="${testid}"]`, { timeout: 10_000 });
+  await input!.uploadFile(path);
+}
