@@ -6,7 +6,10 @@
  * DOM domain (`pierce: true`) and then click them with real mouse events at
  * their coordinates, as a person would, or press keys.
  */
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { CDPSession, Page } from 'puppeteer-core';
 
@@ -206,4 +209,15 @@ export async function addContactByUi(popup: Page, name: string, addressOrLink: s
 export async function uploadFile(page: Page, testid: string, path: string): Promise<void> {
   const input = await page.waitForSelector(`input[type="file"][data-testid="${testid}"]`, { timeout: 10_000 });
   await input!.uploadFile(path);
+}
+
+/**
+ * Where a documentation screenshot goes: docs/screenshots/ when HUSH_SCREENSHOTS=1
+ * (`npm run build && HUSH_SCREENSHOTS=1 npx vitest run --project e2e tests/e2e/ui-`),
+ * else a temp file, so an ordinary test run never dirties the work tree.
+ */
+export function screenshotPath(name: string): string {
+  const dir = process.env.HUSH_SCREENSHOTS === '1' ? resolve(import.meta.dirname, '../../docs/screenshots') : tmpdir();
+  mkdirSync(dir, { recursive: true });
+  return join(dir, process.env.HUSH_SCREENSHOTS === '1' ? name : `hush-${process.pid}-${name}`);
 }
