@@ -2,7 +2,17 @@ import { defineConfig } from 'wxt';
 import preact from '@preact/preset-vite';
 
 // One source, two browsers. Chrome (MV3) gets an offscreen document for media;
-// Firefox runs media in its background page (see docs/architecture.md).
+// Firefox (MV2, persistent background page) gets a call window (docs/firefox.md).
+
+/**
+ * Firefox's add-on id. It names the add-on on addons.mozilla.org forever, and
+ * Firefox keys the extension's storage by it: the identity keys live there, so
+ * changing it after release loses every user's address. docs/firefox.md.
+ */
+const GECKO_ID = 'hush@hushvoice.org';
+/** The oldest Firefox the tests run on (Debian's firefox-esr 153). */
+const GECKO_MIN_VERSION = '153.0';
+
 export default defineConfig({
   vite: () => ({ plugins: [preact()] }),
   manifest: ({ browser }) => ({
@@ -19,7 +29,13 @@ export default defineConfig({
     ...(browser === 'firefox'
       ? {
           browser_specific_settings: {
-            gecko: { id: 'hush@hush.example', strict_min_version: '128.0' },
+            gecko: {
+              id: GECKO_ID,
+              strict_min_version: GECKO_MIN_VERSION,
+              // Hush sends nothing to its developers: calls go peer to peer or through the
+              // relay the person chose, end-to-end encrypted (AMO's built-in data consent).
+              data_collection_permissions: { required: ['none'] },
+            },
           },
         }
       : {}),

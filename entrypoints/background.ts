@@ -2,17 +2,31 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { BackgroundApp } from '@/lib/background/app';
-import { localMediaPort, offscreenMediaPort } from '@/lib/platform/media-port';
+import { callWindowMediaPort, offscreenMediaPort } from '@/lib/platform/media-port';
+import { ensureCallWindow, onCallWindowClosedByUser } from '@/lib/platform/call-window';
 
 export default defineBackground({
   type: 'module',
+  // Firefox (MV2): a persistent background page. It holds the signalling connection
+  // that lets a call ring at any time, and an event page would be unloaded after
+  // 30 s idle (docs/firefox.md). Chrome's MV3 service worker ignores this key.
+  persistent: true,
   main() {
-    // Chrome: media runs in the offscreen document; Firefox: in this background page.
-    const app = BackgroundApp.boot(async (emit) => (browser.offscreen ? offscreenMediaPort() : localMediaPort(emit)));
+    // Chrome: media runs in the offscreen document; Firefox: in the call window.
+    const firefox = !browser.offscreen;
+    const app = BackgroundApp.boot(async () => (firefox ? callWindowMediaPort() : offscreenMediaPort()));
     // Register listeners synchronously (MV3), and let them wait for boot.
     browser.runtime.onMessage.addListener((msg) => app.then((a) => a.onMessage(msg)));
     browser.runtime.onConnect.addListener((port) => void app.then((a) => a.onConnect(port)));
     browser.notifications.onButtonClicked?.addListener((id, i) => void app.then((a) => a.onNotificationButton(id, i)));
-    browser.notifications.onClicked.addListener(() => void browser.action?.openPopup?.().catch(() => {}));
+    if (firefox) {
+      // No notification buttons, and browserAction.openPopup() needs a user action that a
+      // notification click is not: the click opens the call window, which shows Accept/Decline.
+      browser.notifications.onClicked.addListener(() => void ensureCallWindow().catch(() => {}));
+      // Closing the call window is hanging up.
+      onCallWindowClosedByUser(() => void app.then((a) => a.onMessage({ target: 'background', kind: 'hangup' })));
+    } else {
+      browser.notifications.onClicked.addListener(() => void browser.action?.openPopup?.().catch(() => {}));
+    }
   },
 });

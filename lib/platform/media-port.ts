@@ -4,15 +4,18 @@
  * Chrome: media lives in the offscreen document; requests go there as
  * runtime messages and the document is created on demand and closed after
  * the call, which releases the microphone.
- * Firefox: no offscreen API; the background page has a DOM and WebRTC, so it
- * runs the same MediaServer in-process (see docs/architecture.md).
+ * Firefox: no offscreen API, and its background page may not use the
+ * microphone at all; the same MediaServer runs in a call window that the
+ * background opens for the call and closes after it (call-window.ts,
+ * docs/firefox.md). The messages are the same as Chrome's.
  */
 import { browser } from 'wxt/browser';
 import type { MediaPort } from '../call/session';
 import type { CandidateInit } from '../call/control';
-import type { MediaEvent, MediaStartOptions } from '../media/types';
+import type { MediaStartOptions } from '../media/types';
 import type { OffscreenRequest, OffscreenResponse } from '../messaging/protocol';
 import { closeOffscreen, ensureOffscreen } from './offscreen';
+import { closeCallWindow, ensureCallWindow, hasCallWindow } from './call-window';
 
 type Requester = (req: OffscreenRequest) => Promise<OffscreenResponse>;
 
@@ -75,17 +78,24 @@ export function offscreenMediaPort(): MediaPort & { stats(callId: string): Promi
   };
 }
 
-/** Firefox: the media server runs in this (background) page. */
-export async function localMediaPort(emit: (callId: string, ev: MediaEvent) => void): Promise<MediaPort & { stats(callId: string): Promise<unknown> }> {
-  const { MediaServer } = await import('./media-server');
-  const server = new MediaServer(emit);
-  (globalThis as { hushMediaServer?: unknown }).hushMediaServer = server;
-  const port = portOver((req) => server.handle(req));
+/**
+ * Firefox: requests travel to the call window, which `media-start` opens. A
+ * request for a call whose window is gone fails like one to a closed
+ * offscreen document, except `media-stop`, which has nothing left to stop.
+ */
+export function callWindowMediaPort(): MediaPort & { stats(callId: string): Promise<unknown> } {
+  const request: Requester = async (req) => {
+    if (req.kind === 'media-start') await ensureCallWindow();
+    else if (req.kind === 'media-stop' && !hasCallWindow()) return { ok: true, value: null };
+    return (await browser.runtime.sendMessage(req)) as OffscreenResponse;
+  };
+  const port = portOver(request, closeCallWindow);
   return {
     ...port,
     async stats(callId: string) {
-      const r = await server.handle({ target: 'offscreen', kind: 'media-stats', callId });
-      return r.ok ? r.value : null;
+      if (!hasCallWindow()) return null;
+      const r = await request({ target: 'offscreen', kind: 'media-stats', callId });
+      return r?.ok ? r.value : null;
     },
   };
 }

@@ -1,0 +1,24 @@
+// Firefox's call window: the media host (getUserMedia, RTCPeerConnection, playback) and the
+// call's UI. Wiring only: lib/platform/media-server.ts, lib/platform/call-window.ts, components/.
+import { render } from 'preact';
+import { browser } from 'wxt/browser';
+import { Popup } from '@/components/Popup';
+import '@/components/popup.css';
+import { isFor, type OffscreenEvent, type OffscreenRequest } from '@/lib/messaging/protocol';
+import { MediaServer } from '@/lib/platform/media-server';
+import { closeWhenCallDismissed } from '@/lib/platform/call-window-page';
+
+const server = new MediaServer((callId, event) => {
+  const msg: OffscreenEvent = { target: 'background', kind: 'media-event', callId, event };
+  browser.runtime.sendMessage(msg).catch(() => {});
+});
+// For tests and diagnostics from DevTools: the running call's engine.
+(globalThis as { hushMediaServer?: MediaServer }).hushMediaServer = server;
+
+browser.runtime.onMessage.addListener((msg: unknown) => {
+  if (!isFor<OffscreenRequest>(msg, 'offscreen')) return undefined;
+  return server.handle(msg);
+});
+
+render(<Popup />, document.getElementById('app')!);
+closeWhenCallDismissed(server);

@@ -1,0 +1,21 @@
+/**
+ * The call window's own side of its lifetime (Firefox; call-window.ts is the
+ * background's side). The background closes the window when the call's media
+ * stops. A window opened only to show an incoming call (notification click)
+ * never starts media if the call is declined or missed: it closes itself once
+ * the person dismissed the ended call, so it never lingers as an empty Hush.
+ */
+import { browser } from 'wxt/browser';
+import { VIEW_PORT, type ViewPush } from '../messaging/protocol';
+import type { MediaServer } from './media-server';
+
+export function closeWhenCallDismissed(server: MediaServer): void {
+  let sawCall = false;
+  const port = browser.runtime.connect({ name: VIEW_PORT });
+  port.onMessage.addListener((m: unknown) => {
+    const push = m as ViewPush;
+    if (push?.kind !== 'view') return;
+    if (push.view.call) sawCall = true;
+    else if (sawCall && !server.current()) window.close();
+  });
+}
