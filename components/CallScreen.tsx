@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { CallView } from '@/lib/messaging/view';
 import { startRingtone } from '@/lib/ui/ringtone';
 import { formatDuration, request, useTick } from '@/lib/ui/client';
-import { t } from '@/lib/i18n/messages';
+import { errorText, t } from '@/lib/i18n/messages';
 
 /** Incoming prompt and in-call view: who, timer, state, path, mute, hang up, SAS. */
 export function CallScreen({ call, ringtone = false }: { call: CallView; ringtone?: boolean }) {
@@ -11,7 +11,7 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
   useEffect(() => (ringing ? startRingtone() : undefined), [ringing]);
   const now = useTick(live);
   const [error, setError] = useState('');
-  const act = (p: Promise<unknown>) => p.catch((e: Error) => setError(e.message));
+  const act = (p: Promise<unknown>) => p.catch((e: unknown) => setError(errorText(e)));
   const who = call.peerName ?? call.peerAddress ?? '';
   const elapsed = call.connectedAt ? (call.endedAt ?? now) - call.connectedAt : 0;
 

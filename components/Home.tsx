@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AppView } from '@/lib/messaging/view';
 import { request } from '@/lib/ui/client';
-import { t } from '@/lib/i18n/messages';
+import { errorText, t } from '@/lib/i18n/messages';
 import { IdentityCard } from './IdentityCard';
 import { Contacts } from './Contacts';
 import { History } from './History';
@@ -31,7 +31,7 @@ function DialForm() {
       await request('dial', { address });
       setAddress('');
     } catch (err) {
-      setError((err as Error).message);
+      setError(errorText(err));
     } finally {
       setBusy(false);
     }

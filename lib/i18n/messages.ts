@@ -68,6 +68,8 @@ const en = {
   'ui.call.addCaller': 'Add to contacts',
   // Issue 7: everyday features, options page, in-page bar.
   'err.contact.self': 'That is your own address.',
+  'err.address': 'This is not a valid Hush address. It starts with hush1 and has 43 characters: check each one.',
+  'err.inCall': 'You are already in a call. Hang up first.',
   'err.contact.exists': 'This address already belongs to {name}.',
   'err.contact.missing': 'This contact no longer exists.',
   'err.identity.inCall': 'Finish the call first, then import the identity.',
@@ -150,7 +152,7 @@ const en = {
   'opt.sites.revoke': 'Revoke',
   'opt.sites.revokeOf': 'Revoke {origin}',
   'opt.history': 'Call history',
-  'opt.history.count': '{n} calls, kept only on this device, never on a server.',
+  'opt.history.count': 'Calls in the history: {n}. Kept only on this device, never on a server.',
   'opt.history.cleared': 'History cleared.',
   'page.region': 'Hush call',
   'page.confirm': 'Call {who} with Hush?',
@@ -230,6 +232,8 @@ const fr: Record<Key, string> = {
   'ui.call.unknownCaller': 'Absent de vos contacts',
   'ui.call.addCaller': 'Ajouter aux contacts',
   'err.contact.self': 'C’est votre propre adresse.',
+  'err.address': 'Ce n’est pas une adresse Hush valide. Elle commence par hush1 et compte 43 caractères : vérifiez chacun d’eux.',
+  'err.inCall': 'Vous êtes déjà en ligne. Raccrochez d’abord.',
   'err.contact.exists': 'Cette adresse appartient déjà à {name}.',
   'err.contact.missing': 'Ce contact n’existe plus.',
   'err.identity.inCall': 'Terminez d’abord l’appel, puis importez l’identité.',
@@ -312,7 +316,7 @@ const fr: Record<Key, string> = {
   'opt.sites.revoke': 'Révoquer',
   'opt.sites.revokeOf': 'Révoquer {origin}',
   'opt.history': 'Historique des appels',
-  'opt.history.count': '{n} appels, conservés uniquement sur cet appareil, jamais sur un serveur.',
+  'opt.history.count': 'Appels dans l’historique : {n}. Conservés uniquement sur cet appareil, jamais sur un serveur.',
   'opt.history.cleared': 'Historique effacé.',
   'page.region': 'Appel Hush',
   'page.confirm': 'Appeler {who} avec Hush ?',
@@ -328,6 +332,9 @@ const fr: Record<Key, string> = {
 };
 
 export type Lang = 'en' | 'fr';
+
+/** Every key, for the completeness test. */
+export const MESSAGE_KEYS = Object.keys(en) as MessageKey[];
 
 export function uiLang(): Lang {
   const l = (globalThis.navigator?.language ?? 'en').toLowerCase();
@@ -359,5 +366,8 @@ export function errorText(e: unknown, lang: Lang = uiLang()): string {
     ERR_WEAK_PASSPHRASE: 'err.file.weak',
   };
   if (typeof code === 'string' && byCode[code]) return t(byCode[code]!, lang);
+  // Errors the background words in English only (address parser, call manager): a French sentence by code.
+  const frByCode: Record<string, MessageKey> = { ERR_BAD_ADDRESS: 'err.address', ERR_SELF: 'err.contact.self', ERR_IN_CALL: 'err.inCall' };
+  if (lang === 'fr' && typeof code === 'string' && frByCode[code]) return t(frByCode[code]!, lang);
   return e instanceof Error ? e.message : String(e);
 }
