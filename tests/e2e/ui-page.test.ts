@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { callState, click, dialByUi, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
-import { addContactByUi, barAttr, barClick, barHas, barRoot, gotoWithHush, pageClick, startPageServer, waitBar, waitBarAttr, type PageServer } from './ui-harness';
+import { addContactByUi, barAttr, barClick, barHas, barRoot, gotoWithHush, pageClick, screenshotPath, startPageServer, waitBar, waitBarAttr, type PageServer } from './ui-harness';
 
 let relay: RelayProcess;
 let web: PageServer;
@@ -18,8 +18,10 @@ let b: HushSide;
 let aPage: Page;
 let bPage: Page;
 
-const shopPage = (bob: string) => `<!doctype html><html lang="en"><head><title>Bob's shop</title></head><body>
+const shopPage = (bob: string) => `<!doctype html><html lang="en"><head><title>Bob's shop</title>
+<style>body { font: 16px/1.5 Georgia, serif; margin: 40px; color: #222; background: #fffdf7; } h1 { font-size: 32px; }</style></head><body>
 <h1>Bob's shop</h1>
+<p>Hand-made furniture since 1987. Questions about an order? Call us, end-to-end encrypted.</p>
 <p><a id="link" href="web+hush:${bob}">Call Bob securely</a></p>
 <p><a id="broken" href="web+hush:hush1notanaddress">Broken link</a></p>
 <button id="callme" type="button">Call me securely</button>
@@ -117,6 +119,7 @@ describe('Hush links and the in-page call bar', () => {
     expect(await waitBar(aPage, 'bar-timer', (t) => /\d\d:\d\d/.test(t))).toMatch(/ · \d\d:\d\d/);
     expect(await waitBarAttr(aPage, 'bar-path', 'data-path', (v) => v !== 'unknown')).toBe('p2p');
     await waitCallState(b.popup, 'connected');
+    await aPage.screenshot({ path: screenshotPath('in-call-bar.png') });
 
     await barClick(aPage, 'bar-mute');
     await waitBar(aPage, 'bar-mute', (t) => t === 'Unmute');
