@@ -15,6 +15,8 @@ const GECKO_MIN_VERSION = '153.0';
 
 export default defineConfig({
   vite: () => ({ plugins: [preact()] }),
+  // `wxt zip -b firefox` also packs the sources AMO's reviewers rebuild from: no stray logs in it.
+  zip: { excludeSources: ['**/*.log'] },
   manifest: ({ browser }) => ({
     name: 'Hush',
     description: 'End-to-end-encrypted, post-quantum voice calls on any web page.',
