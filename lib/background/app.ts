@@ -16,8 +16,8 @@ import { base64 } from '@scure/base';
 import { CallManager, CallError } from '../call/manager';
 import type { CallSession, MediaPort } from '../call/session';
 import { CallState, type EndReason } from '../call/state';
+import { iceServersFrom } from '../ice/servers';
 import { SignalClient, type SignalStatus } from '../signal/client';
-import type { TurnCredentials } from '../signal/protocol';
 import { endMessage, t } from '../i18n/messages';
 import type { MediaEvent } from '../media/types';
 import {
@@ -43,6 +43,7 @@ import {
   settingsItem,
   testWrongKeyItem,
   testTapFramesItem,
+  testRetryDirectMsItem,
   unseenMissedItem,
 } from './storage';
 import { pingMediaHost } from './media-host-status';
@@ -63,6 +64,7 @@ export class BackgroundApp {
   private media!: StatsPort;
   private corruptRecvKey = false;
   private tapFrames = 0;
+  private retryDirectMs = 0;
   private readonly viewPorts = new Set<Browser.runtime.Port>();
   private backupNeeded = false;
   private keysCheckedFor?: string;
@@ -101,6 +103,8 @@ export class BackgroundApp {
     testWrongKeyItem.watch((v) => (app.corruptRecvKey = !!v));
     app.tapFrames = await testTapFramesItem.getValue();
     testTapFramesItem.watch((v) => (app.tapFrames = v ?? 0));
+    app.retryDirectMs = await testRetryDirectMsItem.getValue();
+    testRetryDirectMsItem.watch((v) => (app.retryDirectMs = v ?? 0));
     app.backupNeeded = !(await backupItem.getValue()).done;
     app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
     app.wireIdentity();
@@ -122,7 +126,7 @@ export class BackgroundApp {
       onIncoming: (s) => this.onIncoming(s),
       onEnded: (s, busy) => void this.onCallEnded(s, busy),
       log: (m) => console.debug(m),
-      testHooks: () => ({ corruptRecvKey: this.corruptRecvKey, tapFrames: this.tapFrames }),
+      testHooks: () => ({ corruptRecvKey: this.corruptRecvKey, tapFrames: this.tapFrames, retryDirectMs: this.retryDirectMs }),
     });
     this.startSignal();
   }
@@ -279,11 +283,16 @@ export class BackgroundApp {
       }
       case 'verify-contact':
         return ok(await this.verifyContact(req.address));
+      case 'reconnect-relay':
+        this.signal.restart();
+        return ok(null);
       case 'update-settings':
         return ok(await this.updateSettings(req.settings));
       case 'call-stats': {
         const s = this.calls.current;
-        return ok(s ? await this.media.stats(s.callId) : null);
+        if (!s) return ok(null);
+        const stats = (await this.media.stats(s.callId)) as object | null;
+        return ok(stats ? { ...stats, ice: s.iceReport } : null);
       }
       default:
         return unreachable(req);
@@ -355,15 +364,9 @@ export class BackgroundApp {
   // ─── Calls ───────────────────────────────────────────────────────────────
 
   private iceConfig(): { iceServers: RTCIceServer[]; relayOnly: boolean } {
-    const t: TurnCredentials | undefined = this.signal.turn;
-    const iceServers: RTCIceServer[] = t
-      ? [
-          { urls: t.urls.filter((u) => u.startsWith('stun:')) },
-          { urls: t.urls.filter((u) => u.startsWith('turn')), username: t.username, credential: t.credential },
-        ].filter((s) => (s.urls as string[]).length > 0)
-      : [];
-    return { iceServers, relayOnly: this.settings.privacyMode };
+    return { iceServers: iceServersFrom(this.signal.turn), relayOnly: this.settings.privacyMode };
   }
+
 
   private onIncoming(s: CallSession): void {
     const name = this.contactFor(s.peerAddress)?.name;

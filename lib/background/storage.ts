@@ -34,6 +34,8 @@ export const backupItem = storage.defineItem<{ done: boolean }>('local:backup', 
 export const testWrongKeyItem = storage.defineItem<boolean>('session:testWrongKey', { fallback: false });
 /** Test hook (session storage): keep the first N outgoing frames, plain and sealed, in the call stats. */
 export const testTapFramesItem = storage.defineItem<number>('session:testTapFrames', { fallback: 0 });
+/** Test hook (session storage): try a direct path again after this many ms on the relay (lab scenarios). */
+export const testRetryDirectMsItem = storage.defineItem<number>('session:testRetryDirectMs', { fallback: 0 });
 
 /** Calls kept in the on-device history. */
 export const HISTORY_MAX = 200;

@@ -11,9 +11,10 @@ export type Control =
   | { k: 'decline' }
   | { k: 'busy' }
   | { k: 'hangup' }
-  | { k: 'offer'; sdp: string; restart?: boolean; relay?: boolean }
+  /** `n` numbers the caller's offers; the answer echoes it, so a late answer to an older offer is ignored. */
+  | { k: 'offer'; sdp: string; n: number; restart?: boolean; relay?: boolean }
   | { k: 'restart'; relay: boolean } // callee → caller: please restart ICE (relay-only or not)
-  | { k: 'answer'; sdp: string }
+  | { k: 'answer'; sdp: string; n: number }
   | { k: 'cand'; c: CandidateInit | null };
 
 /** RTCIceCandidateInit, as plain JSON (null: end of candidates). */
@@ -50,12 +51,12 @@ export function decodeControl(bytes: Uint8Array): Control | null {
       return { k: m.k };
     case 'offer':
       return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP
-        ? { k: 'offer', sdp: m.sdp, restart: m.restart === true, relay: m.relay === true }
+        ? { k: 'offer', sdp: m.sdp, n: seq(m.n), restart: m.restart === true, relay: m.relay === true }
         : null;
     case 'restart':
       return { k: 'restart', relay: m.relay === true };
     case 'answer':
-      return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP ? { k: 'answer', sdp: m.sdp } : null;
+      return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP ? { k: 'answer', sdp: m.sdp, n: seq(m.n) } : null;
     case 'cand': {
       if (m.c === null) return { k: 'cand', c: null };
       const c = m.c as Record<string, unknown> | undefined;
@@ -73,4 +74,8 @@ export function decodeControl(bytes: Uint8Array): Control | null {
     default:
       return null;
   }
+}
+
+function seq(v: unknown): number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0;
 }

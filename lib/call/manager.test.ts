@@ -35,8 +35,11 @@ class ScriptedMedia implements MediaPort {
     this.started = { ...o, sendFrameSecret: o.sendFrameSecret.slice(), recvFrameSecret: o.recvFrameSecret.slice() };
     this.log.push('start');
   }
+  /** Like RTCPeerConnection.signalingState: an answer is only valid right after our offer. */
+  signaling: 'stable' | 'have-local-offer' = 'stable';
   async createOffer() {
     this.log.push('offer');
+    this.signaling = 'have-local-offer';
     return 'v=0 offer';
   }
   async acceptOffer(_id: string, sdp: string) {
@@ -44,6 +47,8 @@ class ScriptedMedia implements MediaPort {
     return 'v=0 answer';
   }
   async setAnswer(_id: string, sdp: string) {
+    if (this.signaling !== 'have-local-offer') throw Object.assign(new Error('InvalidStateError'), { code: 'ERR_WEBRTC' });
+    this.signaling = 'stable';
     this.log.push(`answer:${sdp}`);
   }
   async addCandidate() {
@@ -255,6 +260,28 @@ describe('call flow', () => {
     expect(() => a!.manager.dial(a!.address)).toThrowError(/own address/);
     a!.manager.dial(b!.address);
     expect(() => a!.manager.dial(b!.address)).toThrowError(/already in a call/);
+  });
+
+  test('restarts asked for while an offer is unanswered wait their turn: no answer is ever applied out of turn', async () => {
+    const { peers: [a, b] } = setup();
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    b!.manager.accept();
+    await flush();
+    connect(a!);
+    connect(b!);
+    await flush();
+    const inc = b!.manager.current!;
+    inc.restartIce(true);
+    inc.restartIce(true);
+    call.restartIce(false);
+    await flush(60);
+    const answers = a!.media.log.filter((x) => x.startsWith('answer:'));
+    const offers = a!.media.log.filter((x) => x === 'offer');
+    expect(offers.length).toBe(answers.length); // every offer answered once, in turn
+    expect(offers.length).toBeGreaterThanOrEqual(2);
+    expect(call.state).toBe('connected');
+    expect(inc.state).toBe('connected');
   });
 
   test('mute reaches the media engine', async () => {

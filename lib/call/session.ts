@@ -58,7 +58,7 @@ export interface SessionPorts {
   /** Debug log: never keys, SDP or addresses. */
   log?(msg: string): void;
   /** Test hooks passed to the media engine (set from session storage by tests only). */
-  testHooks?: () => { corruptRecvKey?: boolean; tapFrames?: number };
+  testHooks?: () => { corruptRecvKey?: boolean; tapFrames?: number; retryDirectMs?: number };
 }
 
 /** A media error code from the engine, mapped to an end reason. */
@@ -88,7 +88,12 @@ export class CallSession {
   private mediaStarted = false;
   /** Callee: true until our answer to the caller's offer is applied (candidates wait till then). */
   private awaitingOffer = true;
-  private remoteOffer?: string;
+  private remoteOffer?: { sdp: string; n: number };
+  /** Caller: the number of the last offer sent, and of the last one answered. */
+  private offerSeq = 0;
+  private answeredSeq = 0;
+  /** Caller: a restart asked for while an offer was unanswered (relay-only or not), done on the answer. */
+  private queuedRestart?: boolean;
   private readonly pendingCandidates: (CandidateInit | null)[] = [];
   private timer?: ReturnType<typeof setTimeout>;
   private restartTimer?: ReturnType<typeof setTimeout>;
@@ -167,7 +172,7 @@ export class CallSession {
       this.arm(TIMEOUTS.connectMs, { type: 'media-failed' });
       await this.sendControl({ k: 'accept' });
       if (!(await this.startMedia())) return;
-      if (this.remoteOffer) await this.answerOffer(this.remoteOffer);
+      if (this.remoteOffer) await this.answerOffer(this.remoteOffer.sdp, this.remoteOffer.n);
     });
   }
 
@@ -210,12 +215,17 @@ export class CallSession {
       await this.sendControl({ k: 'restart', relay: relayOnly });
       return;
     }
+    if (this.offerSeq > this.answeredSeq) {
+      // One offer in flight at a time: a second would make the first one's answer arrive out of turn.
+      this.queuedRestart = (this.queuedRestart ?? false) || relayOnly;
+      return;
+    }
     const { iceServers, relayOnly: privacy } = this.ports.iceConfig();
     const relay = relayOnly || privacy;
     this.ice?.restarted(relay);
     try {
       const sdp = await this.ports.media.createOffer(this.callId, { iceRestart: true, relayOnly: relay, iceServers });
-      await this.sendControl({ k: 'offer', sdp, restart: true, relay });
+      await this.sendControl({ k: 'offer', sdp, n: ++this.offerSeq, restart: true, relay });
     } catch (e) {
       this.mediaFailure(e);
     }
@@ -263,7 +273,7 @@ export class CallSession {
     // Gather at once: start media and send the offer while the callee's device rings.
     if (!(await this.startMedia())) return;
     const sdp = await this.ports.media.createOffer(this.callId);
-    await this.sendControl({ k: 'offer', sdp });
+    await this.sendControl({ k: 'offer', sdp, n: ++this.offerSeq });
   }
 
   private async onConfirm(bytes: Uint8Array): Promise<void> {
@@ -326,16 +336,23 @@ export class CallSession {
       case 'offer':
         if (this.role !== 'callee') return;
         if (c.restart) this.ice?.restarted(!!c.relay || this.ports.iceConfig().relayOnly);
-        if (this.mediaStarted) await this.answerOffer(c.sdp);
-        else this.remoteOffer = c.sdp; // keep until the person accepts
+        if (this.mediaStarted) await this.answerOffer(c.sdp, c.n);
+        else this.remoteOffer = { sdp: c.sdp, n: c.n }; // keep until the person accepts
         return;
       case 'restart':
         // The callee's policy or network asks: only the caller offers, so glare never happens.
         if (this.role === 'caller') await this.doRestart(c.relay);
         return;
-      case 'answer':
-        if (this.role === 'caller' && this.mediaStarted) await this.ports.media.setAnswer(this.callId, c.sdp).catch((e) => this.mediaFailure(e));
+      case 'answer': {
+        if (this.role !== 'caller' || !this.mediaStarted) return;
+        if (c.n !== this.offerSeq || this.answeredSeq === c.n) return this.log(`stale answer ${c.n} ignored`);
+        this.answeredSeq = c.n;
+        await this.ports.media.setAnswer(this.callId, c.sdp).catch((e) => this.mediaFailure(e));
+        const queued = this.queuedRestart;
+        this.queuedRestart = undefined;
+        if (queued !== undefined) await this.doRestart(queued);
         return;
+      }
       case 'cand':
         this.ice?.remoteCandidate(c.c);
         if (this.mediaStarted && (this.role === 'caller' || !this.awaitingOffer)) {
@@ -351,11 +368,11 @@ export class CallSession {
     }
   }
 
-  private async answerOffer(sdp: string): Promise<void> {
+  private async answerOffer(sdp: string, n: number): Promise<void> {
     try {
       const answer = await this.ports.media.acceptOffer(this.callId, sdp);
       this.awaitingOffer = false;
-      await this.sendControl({ k: 'answer', sdp: answer });
+      await this.sendControl({ k: 'answer', sdp: answer, n });
       for (const cand of this.pendingCandidates.splice(0)) await this.ports.media.addCandidate(this.callId, cand).catch(() => {});
     } catch (e) {
       this.mediaFailure(e);
@@ -442,7 +459,7 @@ export class CallSession {
         corruptRecvKey: this.ports.testHooks?.().corruptRecvKey ?? false,
         testTapFrames: this.ports.testHooks?.().tapFrames,
       });
-      this.ice = new IcePolicy({ relayOnly }, (a) => this.onIceAction(a));
+      this.ice = new IcePolicy({ relayOnly, retryDirectMs: this.ports.testHooks?.().retryDirectMs || undefined }, (a) => this.onIceAction(a));
       if (this.muted) await this.ports.media.setMuted(this.callId, true);
       return true;
     } catch (e) {
@@ -461,7 +478,10 @@ export class CallSession {
         return;
       case 'go-relay':
         this.log(`going to the relay: ${a.reason}`);
-        this.restartIce(true);
+        // Symmetric NAT: the policy now withholds our direct candidates and ICE's relay pairs,
+        // checked since the first moment, carry the call (~130 ms in the lab); a restart would only
+        // delay it. A window that expired with nothing connected: restart, relay only.
+        if (a.reason === 'window-expired') this.restartIce(true);
         return;
       case 'try-direct':
         this.restartIce(false);
@@ -475,7 +495,7 @@ export class CallSession {
 
   private mediaFailure(e: unknown): void {
     const code = (e as { code?: string })?.code ?? 'ERR_WEBRTC';
-    this.log(`media failed: ${code}`);
+    this.log(`media failed: ${code} (${e instanceof Error ? e.message : typeof e})`);
     void this.sendControl({ k: 'hangup' });
     this.fire({ type: 'media-error', reason: mediaErrorReason(code) });
   }

@@ -124,6 +124,37 @@ describe('ICE policy', () => {
     expect(kinds()).not.toContain('try-direct');
   });
 
+  test('a call that was direct and fell back to the relay tries the direct path again', () => {
+    const p = make();
+    p.localCandidate(null);
+    p.remoteCandidate(null);
+    p.pathChanged('connected', 'p2p');
+    p.pathChanged('disconnected', 'p2p');
+    p.restarted(false);
+    p.pathChanged('connected', 'relay');
+    vi.advanceTimersByTime(RETRY_DIRECT_MS - 1);
+    expect(kinds()).not.toContain('try-direct');
+    vi.advanceTimersByTime(1);
+    expect(kinds()).toContain('try-direct');
+    // Back on a direct pair: no more retries.
+    actions = [];
+    p.restarted(false);
+    p.pathChanged('connected', 'p2p');
+    vi.advanceTimersByTime(RETRY_DIRECT_MS * 3);
+    expect(kinds()).not.toContain('try-direct');
+  });
+
+  test('a call relayed from the start (peer behind a symmetric NAT) does not churn with retries', () => {
+    const p = make();
+    p.localCandidate(null);
+    p.remoteCandidate(relay);
+    p.remoteCandidate(null);
+    p.pathChanged('connected', 'relay');
+    vi.advanceTimersByTime(RETRY_DIRECT_MS * 3);
+    expect(kinds()).not.toContain('try-direct');
+    expect(p.report().remoteAddresses).toEqual(['203.0.113.10', '203.0.113.1']);
+  });
+
   test('privacy mode: only relay candidates leave, no window, no restarts', () => {
     const p = make(true);
     p.localCandidate(host);
@@ -135,5 +166,27 @@ describe('ICE policy', () => {
     vi.advanceTimersByTime(10 * P2P_WINDOW_MS);
     expect(kinds()).toEqual(['send:relay', 'send:end']);
     expect(p.report().remoteTypes).toEqual({ relay: 1 });
+  });
+});
+
+describe('ICE servers', () => {
+  test("the relay's STUN on both ports and its TURN with the credentials; nothing else", async () => {
+    const { iceServersFrom } = await import('./servers');
+    const servers = iceServersFrom({
+      username: '1700000000:abc',
+      credential: 'c2VjcmV0',
+      ttl: 3600,
+      urls: ['stun:203.0.113.10:3478', 'turn:203.0.113.10:3478?transport=udp', 'turn:203.0.113.10:3478?transport=tcp', 'turns:203.0.113.10:443?transport=tcp'],
+      stunAlt: 'stun:203.0.113.10:3479',
+    });
+    expect(servers).toEqual([
+      { urls: ['stun:203.0.113.10:3478', 'stun:203.0.113.10:3479'] },
+      {
+        urls: ['turn:203.0.113.10:3478?transport=udp', 'turn:203.0.113.10:3478?transport=tcp', 'turns:203.0.113.10:443?transport=tcp'],
+        username: '1700000000:abc',
+        credential: 'c2VjcmV0',
+      },
+    ]);
+    expect(iceServersFrom(undefined)).toEqual([]);
   });
 });

@@ -13,11 +13,15 @@
  *      call is not connected by then, go to the relay. If ICE already
  *      connected through a relay pair, the relay is engaged: nothing to do.
  *
- * "Go to the relay" is an ICE restart with relay-only gathering (the caller
- * re-offers; a callee asks the caller to). Keys never change: the frame
- * encryption sits above ICE. After a forced relay that was not caused by a
- * symmetric NAT, a direct path is tried again every `retryDirectMs` (the
- * call may move back to P2P when a direct path appears).
+ * "Go to the relay": on a symmetric NAT, stop sending direct candidates (the
+ * relay pairs ICE checks from the start carry the call: in the lab they
+ * connect ~130 ms after the exchange, docs/lab.md); when the window expired
+ * with nothing connected, an ICE restart with relay-only gathering (the
+ * caller re-offers; a callee asks the caller to). Keys never change: the frame
+ * encryption sits above ICE. When the call ends up relayed although a direct
+ * path worked before (a path cut mid-call) or the window forced the relay,
+ * and no symmetric NAT was seen, a direct path is tried again every
+ * `retryDirectMs` (the call moves back to P2P when a direct path appears).
  *
  *   states:  gathering ──T0──▶ window ──p2p connected──▶ direct
  *                                 │ ──relay connected──▶ relayed
@@ -72,6 +76,8 @@ export interface IceReport {
   forcedRelay?: GoRelayReason;
   /** Remote candidate types received (for the privacy check: relay-only peers send relay only). */
   remoteTypes: Partial<Record<Candidate['type'], number>>;
+  /** The addresses in the candidates the peer sent (this device's own diagnostics; never logged). */
+  remoteAddresses: string[];
 }
 
 export interface IcePolicyOptions {
@@ -104,6 +110,9 @@ export class IcePolicy {
   private path: PathKind = 'unknown';
   private connected = false;
   private readonly remoteTypes: IceReport['remoteTypes'] = {};
+  private readonly remoteAddresses = new Set<string>();
+  /** A direct pair carried the call at some point (so a later relay may be temporary). */
+  private hadDirect = false;
   private cancelWindow?: () => void;
   private cancelFallback?: () => void;
   private cancelRetry?: () => void;
@@ -151,7 +160,11 @@ export class IcePolicy {
       return;
     }
     const parsed = parseCandidate(c.candidate);
-    if (parsed) this.remoteTypes[parsed.type] = (this.remoteTypes[parsed.type] ?? 0) + 1;
+    if (parsed) {
+      this.remoteTypes[parsed.type] = (this.remoteTypes[parsed.type] ?? 0) + 1;
+      this.remoteAddresses.add(parsed.address);
+      if (parsed.raddr) this.remoteAddresses.add(parsed.raddr);
+    }
     if (this.firstRemoteAt === undefined) {
       this.firstRemoteAt = this.now();
       this.cancelFallback = this.setTimer(EXCHANGE_FALLBACK_MS, () => this.markExchanged());
@@ -202,6 +215,7 @@ export class IcePolicy {
       relayEngagedAt: rel(this.relayEngagedAt),
       forcedRelay: this.forced,
       remoteTypes: { ...this.remoteTypes },
+      remoteAddresses: [...this.remoteAddresses],
     };
   }
 
@@ -242,11 +256,13 @@ export class IcePolicy {
   }
 
   private settle(phase: 'direct' | 'relayed'): void {
+    if (phase === 'direct') this.hadDirect = true;
     if (this.phase === phase) return;
     this.cancelWindow?.();
+    this.cancelRetry?.();
     this.phase = phase;
-    if (phase === 'relayed' && this.forced === 'window-expired' && !this.opts.relayOnly) {
-      this.cancelRetry?.();
+    const directMayWork = !this.opts.relayOnly && this.nat !== 'symmetric' && this.forced !== 'symmetric-nat';
+    if (phase === 'relayed' && directMayWork && (this.hadDirect || this.forced === 'window-expired')) {
       this.cancelRetry = this.setTimer(this.opts.retryDirectMs ?? RETRY_DIRECT_MS, () => {
         if (this.phase === 'relayed') this.emit({ type: 'try-direct' });
       });

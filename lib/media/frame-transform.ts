@@ -45,6 +45,8 @@ export class FramePipelines {
   private encryptFailed = 0;
   private empty = 0;
   private firstDecryptedAt = 0;
+  private lastDecryptedAt = 0;
+  private longestGapMs = 0;
   private ciphers?: FrameCiphers;
 
   /** Test hook only: see FrameTap. */
@@ -92,7 +94,10 @@ export class FramePipelines {
         const r = await decryptor.decrypt(new Uint8Array(frame.data));
         if (!r.ok) return; // counted in decryptor.stats
         frame.data = exactBuffer(r.value);
-        if (this.firstDecryptedAt === 0) this.firstDecryptedAt = performance.timeOrigin + performance.now();
+        const now = performance.timeOrigin + performance.now();
+        if (this.firstDecryptedAt === 0) this.firstDecryptedAt = now;
+        else this.longestGapMs = Math.max(this.longestGapMs, now - this.lastDecryptedAt);
+        this.lastDecryptedAt = now;
         controller.enqueue(frame);
       },
     });
@@ -100,7 +105,7 @@ export class FramePipelines {
 
   /** The counters so far; zeros before the keys are imported. */
   counters(): FrameCounters {
-    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, firstDecryptedAt: this.firstDecryptedAt };
+    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, firstDecryptedAt: this.firstDecryptedAt, longestGapMs: 0 };
     const { encryptor, decryptor } = this.ciphers;
     const d = decryptor.stats;
     return {
@@ -115,6 +120,7 @@ export class FramePipelines {
       encryptFailed: this.encryptFailed,
       empty: this.empty,
       firstDecryptedAt: this.firstDecryptedAt,
+      longestGapMs: Math.round(this.longestGapMs),
     };
   }
 }

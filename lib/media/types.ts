@@ -89,6 +89,8 @@ export interface CallStats extends SelectedPath {
     empty?: number;
     /** When the first frame was decrypted and played (ms since the epoch; 0 before): dial-to-audio timing. */
     firstDecryptedAt?: number;
+    /** The longest silence between two played frames so far (ms): a path switch's audio gap. */
+    longestGapMs?: number;
   };
   roundTripMs?: number;
   /** Test hook (testTapFrames): outgoing frames as encoded and as sent, hex. */

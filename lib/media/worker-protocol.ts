@@ -43,6 +43,8 @@ export interface FrameCounters {
   empty: number;
   /** Wall-clock time (ms since the epoch) the first frame was decrypted and played; 0 before. */
   firstDecryptedAt: number;
+  /** The longest time between two played frames so far (ms): the audio gap of a path switch. */
+  longestGapMs: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
   encryptFailed: 0,
   empty: 0,
   firstDecryptedAt: 0,
+  longestGapMs: 0,
 });
 
 export type PageToWorker =

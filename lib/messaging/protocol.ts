@@ -37,6 +37,7 @@ export type UiRequest =
   | { target: 'background'; kind: 'delete-contact'; address: string }
   | { target: 'background'; kind: 'verify-contact'; address: string }
   | { target: 'background'; kind: 'update-settings'; settings: Partial<Settings> }
+  | { target: 'background'; kind: 'reconnect-relay' }
   | { target: 'background'; kind: 'call-stats' }
   // Issue 7: everyday features (options page, contacts, identity backup).
   | { target: 'background'; kind: 'change-contact-address'; address: string; newAddress: string }

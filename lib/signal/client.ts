@@ -67,6 +67,7 @@ export class SignalClient {
   private readyWaiters: (() => void)[] = [];
   private turnCreds?: { creds: TurnCredentials; expiresAt: number };
   status: SignalStatus = { state: 'offline' };
+  private lastHeardAt = 0;
 
   constructor(private readonly opts: SignalClientOptions) {
     this.backoff = opts.minBackoffMs ?? 1000;
@@ -175,6 +176,7 @@ export class SignalClient {
 
   private onMessage(ws: WebSocket, raw: unknown): void {
     if (ws !== this.ws) return;
+    this.lastHeardAt = Date.now();
     const m = parseServerMessage(raw);
     if (!m) return; // the relay speaks a protocol we do not know: ignore the frame
     switch (m.t) {
@@ -236,7 +238,15 @@ export class SignalClient {
 
   private startKeepalive(): void {
     clearInterval(this.keepalive);
+    let pingedAt = 0;
     this.keepalive = setInterval(() => {
+      // Nothing heard since the last ping (a NAT that forgot us, a relay that died silently): reconnect.
+      if (pingedAt && this.lastHeardAt < pingedAt) {
+        this.teardown('went silent');
+        this.scheduleReconnect('The relay stopped answering.');
+        return;
+      }
+      pingedAt = Date.now();
       this.write({ t: 'ping' });
       // Renew TURN credentials in their last fifth of life.
       const t = this.turnCreds;

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
 
-export const EXTENSION_DIR = resolve(import.meta.dirname, '../../.output/chrome-mv3');
+/** The Chrome build under test: $HUSH_EXTENSION_DIR, else .output/chrome-mv3 (what `npm run build` writes). */
+export const EXTENSION_DIR = process.env.HUSH_EXTENSION_DIR ?? resolve(import.meta.dirname, '../../.output/chrome-mv3');
 
 /** The Chromium binary: $CHROMIUM_PATH, else Debian's, binary over wrapper. */
 export function chromiumPath(): string {

@@ -15,11 +15,19 @@ export interface HushSide {
   close(): Promise<void>;
 }
 
+export interface SideOptions {
+  toneHz?: number;
+  signalUrl: string;
+  args?: string[];
+  /** How to start the browser (default: on this host, loopback ICE allowed); the lab passes a namespaced launcher. */
+  launch?: (args: string[]) => Promise<HushBrowser>;
+}
+
 /** Launch a browser with Hush, feed `toneHz` to its fake microphone, point it at `signalUrl`. */
-export async function launchSide(opts: { toneHz?: number; signalUrl: string; args?: string[] }): Promise<HushSide> {
-  const args = ['--allow-loopback-in-peer-connection', ...(opts.args ?? [])];
+export async function launchSide(opts: SideOptions): Promise<HushSide> {
+  const args = [...(opts.launch ? [] : ['--allow-loopback-in-peer-connection']), ...(opts.args ?? [])];
   if (opts.toneHz) args.push(`--use-file-for-fake-audio-capture=${makeTone(opts.toneHz)}`);
-  const hb = await launchWithExtension({ args });
+  const hb = opts.launch ? await opts.launch(args) : await launchWithExtension({ args });
   try {
     const popup = await hb.openPopup();
     await popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
@@ -104,12 +112,24 @@ export async function hears(side: HushSide): Promise<AudioReading> {
 
 export interface StatsView {
   path: string;
+  ice?: {
+    phase: string;
+    nat: string;
+    path: string;
+    exchangedAt?: number;
+    connectedAt?: number;
+    firstPath?: string;
+    relayEngagedAt?: number;
+    forcedRelay?: string;
+    remoteTypes: Record<string, number>;
+    remoteAddresses: string[];
+  };
   localType?: string;
   remoteType?: string;
   relayProtocol?: string;
   bytesReceived: number;
   packetsReceived: number;
-  frames: { encrypted: number; decrypted: number; dropped: number; authFailed: number };
+  frames: { encrypted: number; decrypted: number; dropped: number; authFailed: number; longestGapMs?: number; firstDecryptedAt?: number };
 }
 
 export async function stats(side: HushSide): Promise<StatsView> {

@@ -49,8 +49,8 @@ export type Side = 'A' | 'B';
 export type NatMode = 'eim' | 'eim-open' | 'symmetric';
 
 export interface NatOptions {
-  /** Drop UDP from this side's LAN to ip:port (e.g. the relay's UDP port, to force TURN over TCP). */
-  blockUdpTo?: { ip: string; port: number };
+  /** Drop UDP from this side's LAN to ip:port, or to every port of ip (a firewall that lets only TCP reach the relay). */
+  blockUdpTo?: { ip: string; port?: number };
 }
 
 export interface NatConfig extends NatOptions {
@@ -311,7 +311,9 @@ function removeNetnsEtc(ns: string): void {
 export function natRuleset(cfg: NatConfig): string {
   const masq = cfg.mode === 'symmetric' ? 'masquerade fully-random' : 'masquerade';
   const firewall = cfg.mode === 'eim-open' ? '' : 'iifname "wan" ct state new drop';
-  const block = cfg.blockUdpTo ? `oifname "wan" ip daddr ${cfg.blockUdpTo.ip} udp dport ${cfg.blockUdpTo.port} drop` : '';
+  const block = cfg.blockUdpTo
+    ? `oifname "wan" ip daddr ${cfg.blockUdpTo.ip} ${cfg.blockUdpTo.port === undefined ? 'meta l4proto udp' : `udp dport ${cfg.blockUdpTo.port}`} drop`
+    : '';
   return `table ip ${NAT_TABLE} {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;

@@ -1,0 +1,254 @@
+/**
+ * P2P first, relay within 800 ms: the real extension in the NAT lab.
+ *
+ * Two Chromiums with the built extension, each on a host behind its own home
+ * router (tests/lab/netns.ts), the real relay in the "internet" namespace,
+ * every call dialled and answered through the popup's UI, audio checked at
+ * both ends. The scenarios of issue 5:
+ *
+ *   1. both routers endpoint-independent + firewall   → P2P (srflx)
+ *   2. one side symmetric                              → relay, engaged ≤ 800 ms after the exchange
+ *   3. both symmetric                                  → relay
+ *   4. UDP to the relay's UDP port blocked             → TURN over TCP carries the call
+ *   5. mid-call cut of the direct path                 → moves to the relay, audio resumes (gap measured);
+ *      restored                                        → moves back to P2P
+ *   6. privacy mode                                    → relay although P2P works; the peer receives no
+ *                                                         address of ours in any candidate
+ *
+ * Timings (medians over the runs of a scenario) are printed as a table.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EXTENSION_DIR } from '../harness/chromium';
+import { waitForReading } from '../harness/audio';
+import { callState, click, dialByUi, hears, launchSide, request, stats, waitCallState, waitText, type HushSide, type StatsView } from '../harness/hush';
+import { launchExtensionInNamespace } from './chromium-in-ns';
+import { createLab, requireRoot, type Lab, type NatMode, type NatOptions } from './netns';
+import { startLabRelay, type LabRelay } from './relay-in-ns';
+import { median } from './report';
+
+const support = requireRoot();
+const built = existsSync(join(EXTENSION_DIR, 'manifest.json'));
+const RUNS = Number(process.env.HUSH_LAB_RUNS ?? 3);
+const A_HZ = 440;
+const B_HZ = 880;
+const RETRY_DIRECT_MS = 3000;
+
+interface Row {
+  scenario: string;
+  path: string;
+  pair: string;
+  dialToConnected: number[];
+  exchangedToRelay: number[];
+  gap: number[];
+  note: string;
+}
+
+describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
+  let lab: Lab;
+  let relay: LabRelay;
+  let a: HushSide;
+  let b: HushSide;
+  const rows: Row[] = [];
+
+  beforeAll(async () => {
+    lab = await createLab();
+    relay = await startLabRelay(lab, { kind: 'hush' });
+    const side = (role: 'hostA' | 'hostB', toneHz: number) =>
+      launchSide({ toneHz, signalUrl: relay.signalUrl!, launch: (args) => launchExtensionInNamespace(lab, role, EXTENSION_DIR, { args }) });
+    [a, b] = await Promise.all([side('hostA', A_HZ), side('hostB', B_HZ)]);
+    if (process.env.HUSH_LAB_DEBUG) {
+      for (const [n, x] of [['A', a], ['B', b]] as const) (await x.hb.worker()).on('console', (m) => console.log(`${n}-SW: ${m.text()}`));
+    }
+    const w = await a.hb.worker();
+    await w.evaluate((ms) => (globalThis as unknown as { chrome: { storage: { session: { set(v: object): Promise<void> } } } }).chrome.storage.session.set({ testRetryDirectMs: ms }), RETRY_DIRECT_MS);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (rows.length) printTable(rows);
+    await Promise.allSettled([a?.close(), b?.close()]);
+    await relay?.stop().catch(() => {});
+    await lab?.destroy();
+  }, 60_000);
+
+  /** New NAT rules on both routers. They forget every mapping, the signalling sockets' too: reconnect them. */
+  async function nat(modeA: NatMode, modeB: NatMode, opts: NatOptions = {}, optsFor: ('A' | 'B')[] = ['A', 'B']) {
+    await lab.setNat('A', modeA, optsFor.includes('A') ? opts : {});
+    await lab.setNat('B', modeB, optsFor.includes('B') ? opts : {});
+    for (const s of [a, b]) {
+      await request(s.popup, 'reconnect-relay');
+      await waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+    }
+  }
+
+  /** Dial A → B through the UI, B answers; resolves when both hear each other. */
+  async function call(): Promise<{ dialToConnected: number }> {
+    const t0 = Date.now();
+    await dialByUi(a.popup, b.address);
+    await waitCallState(b.popup, 'incoming', 30_000);
+    await click(b.popup, 'accept');
+    while ((await callState(a.popup)) !== 'connected') {
+      if (Date.now() - t0 > 30_000) {
+        const why = await a.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason')).catch(() => '');
+        const whyB = await b.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason')).catch(() => '');
+        throw new Error(`A never connected (state ${await callState(a.popup)}, A's reason ${why}, B's ${whyB})`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const dialToConnected = Date.now() - t0;
+    await waitCallState(b.popup, 'connected');
+    const atB = await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
+    const atA = await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
+    expect(Math.abs(atB.frequency - A_HZ), 'B hears A').toBeLessThan(10);
+    expect(Math.abs(atA.frequency - B_HZ), 'A hears B').toBeLessThan(10);
+    return { dialToConnected };
+  }
+
+  async function hangup() {
+    if (['connected', 'connecting', 'reconnecting', 'ringing', 'dialing'].includes(await callState(a.popup))) {
+      await request(a.popup, 'hangup').catch(() => {});
+    }
+    await waitCallState(a.popup, 'ended').catch(() => {});
+    await waitCallState(b.popup, 'ended').catch(() => {});
+    for (const s of [a, b]) await request(s.popup, 'dismiss-call').catch(() => {});
+  }
+
+  /** Poll A's stats until `ok` holds (the path can settle a little after "connected"). */
+  async function settle(ok: (s: StatsView) => boolean, timeoutMs = 8000): Promise<StatsView> {
+    const deadline = Date.now() + timeoutMs;
+    let s = await stats(a);
+    while (!ok(s) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await stats(a);
+    }
+    return s;
+  }
+
+  const pairOf = (s: StatsView) => `${s.localType}${s.relayProtocol ? `(${s.relayProtocol})` : ''} -> ${s.remoteType}`;
+  const engaged = (s: StatsView) => (s.ice?.relayEngagedAt !== undefined && s.ice.exchangedAt !== undefined ? s.ice.relayEngagedAt - s.ice.exchangedAt : undefined);
+
+  async function scenario(name: string, expectPath: 'p2p' | 'relay', check: (s: StatsView) => void, note = '') {
+    const row: Row = { scenario: name, path: '', pair: '', dialToConnected: [], exchangedToRelay: [], gap: [], note };
+    rows.push(row);
+    for (let i = 0; i < RUNS; i++) {
+      try {
+        const { dialToConnected } = await call();
+        const s = await settle((x) => x.path === expectPath);
+        expect(s.path, `${name}: path`).toBe(expectPath);
+        check(s);
+        row.dialToConnected.push(dialToConnected);
+        const e = engaged(s);
+        if (expectPath === 'relay' && e !== undefined) row.exchangedToRelay.push(Math.max(0, e));
+        row.path = s.path;
+        row.pair = pairOf(s);
+      } finally {
+        await hangup();
+      }
+    }
+  }
+
+  test('1. both routers endpoint-independent with a firewall: P2P over server-reflexive candidates', async () => {
+    await nat('eim', 'eim');
+    await scenario('1 eim + eim', 'p2p', (s) => {
+      expect(['srflx', 'prflx']).toContain(s.localType);
+      expect(['srflx', 'prflx']).toContain(s.remoteType);
+      expect(s.ice?.nat).toBe('endpoint-independent');
+    });
+  });
+
+  test('2. one side symmetric: relay, engaged within 800 ms of the candidates exchanged', async () => {
+    await nat('symmetric', 'eim');
+    await scenario('2 symmetric + eim', 'relay', (s) => {
+      expect(s.ice?.nat).toBe('symmetric');
+      const e = engaged(s);
+      expect(e, 'relay engaged').toBeDefined();
+      expect(e!).toBeLessThanOrEqual(800);
+    });
+  });
+
+  test('3. both symmetric: relay', async () => {
+    await nat('symmetric', 'symmetric');
+    await scenario('3 symmetric + symmetric', 'relay', (s) => {
+      const e = engaged(s);
+      expect(e!).toBeLessThanOrEqual(800);
+    });
+  });
+
+  test('4. UDP to the relay blocked: TURN over TCP carries the call', async () => {
+    // A's firewall lets only TCP reach the relay; A is behind a symmetric NAT, so no direct path either.
+    await nat('symmetric', 'eim', { blockUdpTo: { ip: relay.ip } }, ['A']);
+    await scenario('4 UDP to relay blocked (A)', 'relay', (s) => {
+      expect(s.localType).toBe('relay');
+      expect(s.relayProtocol).toBe('tcp');
+    }, 'A symmetric, no UDP to the relay');
+  });
+
+  test('5. mid-call: the direct path is cut, the call moves to the relay and audio resumes; restored, it moves back', async () => {
+    await nat('eim', 'eim');
+    const row: Row = { scenario: '5 cut mid-call', path: '', pair: '', dialToConnected: [], exchangedToRelay: [], gap: [], note: '' };
+    rows.push(row);
+    const back: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      try {
+        await call();
+        const before = await settle((s) => s.path === 'p2p');
+        expect(before.path).toBe('p2p');
+        const gapBefore = Math.max((await stats(b)).frames.longestGapMs ?? 0, before.frames.longestGapMs ?? 0);
+
+        await lab.cutDirect();
+        const tCut = Date.now();
+        const onRelay = await settle((s) => s.path === 'relay', 20_000);
+        expect(onRelay.path, 'moved to the relay').toBe('relay');
+        // Audio resumes both ways.
+        await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
+        await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
+        const gap = Math.max((await stats(b)).frames.longestGapMs ?? 0, (await stats(a)).frames.longestGapMs ?? 0);
+        expect(gap).toBeGreaterThan(gapBefore);
+        row.gap.push(gap);
+        row.pair = pairOf(onRelay);
+        row.note = `cut→relay ${Date.now() - tCut} ms`;
+
+        await lab.restoreDirect();
+        const tRestore = Date.now();
+        const direct = await settle((s) => s.path === 'p2p', RETRY_DIRECT_MS + 15_000);
+        if (direct.path === 'p2p') back.push(Date.now() - tRestore);
+        expect(direct.path, 'moved back to P2P after the restore').toBe('p2p');
+        row.path = 'p2p→relay→p2p';
+      } finally {
+        await lab.restoreDirect().catch(() => {});
+        await hangup();
+      }
+    }
+    row.note += `; restore→p2p median ${median(back)} ms (retry every ${RETRY_DIRECT_MS} ms in the lab, 30 s by default)`;
+  });
+
+  test('6. privacy mode: relay even where P2P works; the peer never receives our address', async () => {
+    await nat('eim', 'eim');
+    await request(a.popup, 'update-settings', { settings: { privacyMode: true } });
+    try {
+      await scenario('6 privacy mode (A)', 'relay', () => {}, 'A relay-only');
+      const sb = await (async () => {
+        await call();
+        try {
+          return await stats(b);
+        } finally {
+          await hangup();
+        }
+      })();
+      expect(Object.keys(sb.ice?.remoteTypes ?? {})).toEqual(['relay']);
+      for (const addr of [lab.addresses.hostA, lab.addresses.wanA]) expect(sb.ice?.remoteAddresses ?? []).not.toContain(addr);
+    } finally {
+      await request(a.popup, 'update-settings', { settings: { privacyMode: false } });
+    }
+  });
+});
+
+function printTable(rows: Row[]): void {
+  const fmt = (xs: number[]) => (xs.length ? String(Math.round(median(xs)!)) : '-');
+  const head = ['scenario', 'path', 'caller pair', 'dial→connected ms', 'exchanged→relay ms', 'audio gap ms', 'note'];
+  const body = rows.map((r) => [r.scenario, r.path, r.pair, fmt(r.dialToConnected), fmt(r.exchangedToRelay), fmt(r.gap), r.note]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\nNAT lab, the extension (medians of ${RUNS} runs):\n${[line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n')}`);
+}
