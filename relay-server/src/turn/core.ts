@@ -300,11 +300,15 @@ export class TurnCore<IO = unknown> {
    * to drop (no permission for that peer IP).
    */
   fromPeer(a: Allocation<IO>, address: string, port: number, now: number): Channel<IO> | null | undefined {
-    const perm = a.permissions.get(address);
+    // Channel first: found by port (a number) and one string compare, and its
+    // stored address is a Map key whose hash V8 has cached; the fresh
+    // address string from the socket is hashed only on the Data-indication path.
+    const ch = a.channelByPeer(address, port);
+    const live = ch !== undefined && ch.expiresAt > now;
+    const perm = a.permissions.get(live ? ch.peerAddress : address);
     if (perm === undefined || perm <= now) return undefined;
     a.relayedCount++;
-    const ch = a.channelByPeer(address, port);
-    return ch !== undefined && ch.expiresAt > now ? ch : null;
+    return live ? ch : null;
   }
 
   /** Data indication (RFC 8656 §11.3) carrying `data` from a peer. */
