@@ -18,6 +18,8 @@ const en = {
   'end.relay-unreachable': 'The relay could not be reached. Check your connection or the relay address in the options.',
   'end.handshake-failed': 'The call was stopped because the keys did not check out: someone may be intercepting it. Try again, and compare the security code.',
   'end.mic-denied': 'Hush may not use your microphone. Allow it in the browser’s site settings for Hush, then call again.',
+  'end.mic-denied.firefox':
+    'Firefox did not let Hush use your microphone. Call again and choose Allow when Firefox asks in the call window; if it no longer asks, remove the block for Hush in Firefox Settings → Privacy & Security → Permissions → Microphone → Settings.',
   'end.no-microphone': 'No microphone was found. Plug one in, then call again.',
   'end.media-failed': 'The audio connection could not be set up. Check your network and try again.',
   'end.connection-lost': 'The connection was lost.',
@@ -183,6 +185,8 @@ const fr: Record<Key, string> = {
   'end.relay-unreachable': 'Le relais est injoignable. Vérifiez votre connexion ou l’adresse du relais dans les options.',
   'end.handshake-failed': 'L’appel a été interrompu car les clés ne concordent pas : quelqu’un tente peut-être de l’intercepter. Réessayez et comparez le code de sécurité.',
   'end.mic-denied': 'Hush n’a pas accès à votre micro. Autorisez-le dans les paramètres du navigateur pour Hush, puis rappelez.',
+  'end.mic-denied.firefox':
+    'Firefox n’a pas laissé Hush utiliser votre micro. Rappelez et choisissez Autoriser quand Firefox le demande dans la fenêtre d’appel ; s’il ne demande plus, retirez le blocage de Hush dans Paramètres de Firefox → Vie privée et sécurité → Permissions → Microphone → Paramètres.',
   'end.no-microphone': 'Aucun micro n’a été trouvé. Branchez-en un, puis rappelez.',
   'end.media-failed': 'La connexion audio n’a pas pu être établie. Vérifiez votre réseau et réessayez.',
   'end.connection-lost': 'La connexion a été perdue.',
@@ -342,7 +346,8 @@ export function uiLang(): Lang {
 }
 
 export function endMessage(reason: EndReason, lang: Lang = uiLang()): string {
-  const key = `end.${reason}` as Key;
+  // Firefox asks in the call window and keeps the grant per extension: its own steps (docs/firefox.md).
+  const key = (reason === 'mic-denied' && import.meta.env?.FIREFOX ? 'end.mic-denied.firefox' : `end.${reason}`) as Key;
   return (lang === 'fr' ? fr : en)[key];
 }
 
