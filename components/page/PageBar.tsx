@@ -38,6 +38,18 @@ function PromptView({ app, armed }: { app: PageIntegration; armed: boolean }) {
   const p = app.state.prompt!;
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => box.current?.focus(), [p]);
+  useEffect(() => {
+    // Escape cancels, like any dialog (the key never reaches the page: shadow-host.ts).
+    const el = box.current;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      if (p.kind === 'error') app.close();
+      else void app.answer('cancel');
+    };
+    el?.addEventListener('keydown', onKey);
+    return () => el?.removeEventListener('keydown', onKey);
+  }, [p]);
   if (p.kind === 'error') {
     return (
       <div role="alertdialog" aria-labelledby="hush-q" tabIndex={-1} ref={box} data-testid="bar-prompt" data-kind="error">

@@ -169,7 +169,9 @@ export class BackgroundApp {
   // ─── Browser events ──────────────────────────────────────────────────────
 
   /** runtime.onMessage: UI requests and media events. */
-  onMessage(msg: unknown): Promise<unknown> | undefined {
+  onMessage(msg: unknown, sender?: Browser.runtime.MessageSender): Promise<unknown> | undefined {
+    // Only the extension's own pages may send these; a content script (a page's renderer) never does.
+    if (sender?.url && !sender.url.startsWith(browser.runtime.getURL('/'))) return undefined;
     if (isFor<OffscreenEvent>(msg, 'background') && msg.kind === 'media-event') {
       this.calls.onMediaEvent(msg.callId, msg.event);
       return undefined;

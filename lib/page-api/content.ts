@@ -241,7 +241,8 @@ export class PageIntegration {
   /** The user answered the prompt in the bar. */
   async answer(choice: 'call' | 'once' | 'always' | 'cancel'): Promise<void> {
     const p = this.state.prompt;
-    if (!p || !this.state.armed) return;
+    // Cancel works at once; the other answers only once the prompt is armed (clickjacking, see above).
+    if (!p || (!this.state.armed && choice !== 'cancel')) return;
     this.set({ prompt: null, armed: false });
     if (p.kind === 'error') return;
     if (choice === 'cancel') {

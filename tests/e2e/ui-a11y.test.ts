@@ -113,13 +113,16 @@ describe('keyboard', () => {
     const p = await side.hb.browser.newPage();
     await p.goto(`chrome-extension://${side.hb.extensionId}/options.html`);
     await p.waitForSelector('[data-testid="relay"]', { timeout: 15_000 });
+    // The audio section settles first (device list if the microphone is already allowed).
+    await p.waitForSelector('[data-testid="audio-allow"], [data-testid="audio-input"]', { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 500));
     const stops = await tabThrough(p, 120);
     const ids = stops.map((s) => s.testid ?? s.tag);
     console.log('options tab order:', ids.join(' → '));
     const focusable = await p.$$eval('button:not([disabled]), input:not([disabled]), select:not([disabled]), summary, a[href]', (es) =>
       es.filter((e) => (e as HTMLElement).offsetParent !== null).length,
     );
-    expect(stops.length).toBe(focusable);
+    expect(stops.length, `reached: ${ids.join(', ')}`).toBe(focusable);
     for (const id of ['export-passphrase', 'export-repeat', 'import-file', 'relay-test', 'relay-url', 'privacy-mode', 'ringtone']) expect(ids).toContain(id);
     // Nothing in the accessibility tree is an unnamed control.
     const tree = await p.accessibility.snapshot({ interestingOnly: true });
@@ -134,7 +137,7 @@ describe('keyboard', () => {
     await p.close();
   });
 
-  test('in-page bar: Enter on a Hush link opens the prompt with focus in it; Tab reaches its buttons; Enter on Cancel closes it', async () => {
+  test('in-page bar: Enter on a Hush link opens the prompt with focus in it; Tab reaches its buttons; Enter on Cancel, or Escape, closes it', async () => {
     web.set('/kb', `<!doctype html><html><body><p><a id="l" href="web+hush:${offline}">Call</a></p></body></html>`);
     const page = await side.hb.browser.newPage();
     await gotoWithHush(page, `${web.url}/kb`);
@@ -151,6 +154,18 @@ describe('keyboard', () => {
     await page.keyboard.press('Enter');
     const deadline = Date.now() + 5000;
     while ((await barRoot(page)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await barRoot(page)).toBeNull();
+    // Escape cancels the prompt too.
+    await page.keyboard.down('Shift');
+    await page.keyboard.press('Tab');
+    await page.keyboard.up('Shift');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('l');
+    await page.keyboard.press('Enter');
+    await waitBar(page, 'bar-prompt');
+    await page.waitForFunction(() => document.activeElement?.tagName === 'HUSH-CALL-BAR', { timeout: 5000 });
+    await page.keyboard.press('Escape');
+    const deadline2 = Date.now() + 5000;
+    while ((await barRoot(page)) && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 100));
     expect(await barRoot(page)).toBeNull();
     await page.close();
   });

@@ -181,9 +181,10 @@ describe('the page API', () => {
 
     const options = await a.hb.browser.newPage();
     await options.goto(`chrome-extension://${a.hb.extensionId}/options.html`);
-    const row = await options.waitForSelector(`[data-testid="site"][data-origin="${web.url}"]`, { timeout: 10_000 });
-    await (await row!.$('[data-testid="site-revoke"]'))!.click();
-    await options.waitForSelector(`[data-testid="site"][data-origin="${web.url}"]`, { hidden: true, timeout: 5000 });
+    const row = `[data-testid="site"][data-origin="${web.url}"]`;
+    await options.waitForSelector(row, { timeout: 10_000 });
+    await options.click(`${row} [data-testid="site-revoke"]`);
+    await options.waitForSelector(row, { hidden: true, timeout: 10_000 });
     await options.close();
 
     await aPage.bringToFront();
