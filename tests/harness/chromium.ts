@@ -50,6 +50,8 @@ export interface LaunchOptions {
   args?: string[];
   /** Reuse a profile (to test persistence across restarts); else a fresh temp dir. */
   userDataDir?: string;
+  /** No fake capture device: the browser has no microphone at all (error-path tests). */
+  noFakeMedia?: boolean;
 }
 
 export interface HushBrowser {
@@ -78,7 +80,7 @@ export async function launchWithExtension(opts: LaunchOptions = {}): Promise<Hus
     pipe: true,
     enableExtensions: [extensionDir],
     userDataDir: profileDir,
-    args: [...BASE_FLAGS, ...(opts.args ?? [])],
+    args: [...BASE_FLAGS.filter((f) => !(opts.noFakeMedia && f === '--use-fake-device-for-media-stream')), ...(opts.args ?? [])],
   });
 
   try {
