@@ -16,7 +16,7 @@ export default defineBackground({
     const firefox = !browser.offscreen;
     const app = BackgroundApp.boot(async () => (firefox ? callWindowMediaPort() : offscreenMediaPort()));
     // Register listeners synchronously (MV3), and let them wait for boot.
-    browser.runtime.onMessage.addListener((msg) => app.then((a) => a.onMessage(msg)));
+    browser.runtime.onMessage.addListener((msg, sender) => app.then((a) => a.onMessage(msg, sender)));
     browser.runtime.onConnect.addListener((port) => void app.then((a) => a.onConnect(port)));
     browser.notifications.onButtonClicked?.addListener((id, i) => void app.then((a) => a.onNotificationButton(id, i)));
     if (firefox) {

@@ -12,8 +12,8 @@ export type Control =
   | { k: 'busy' }
   | { k: 'hangup' }
   /** `n` numbers the caller's offers; the answer echoes it, so a late answer to an older offer is ignored. */
-  | { k: 'offer'; sdp: string; n: number; restart?: boolean; relay?: boolean }
-  | { k: 'restart'; relay: boolean } // callee → caller: please restart ICE (relay-only or not)
+  | { k: 'offer'; sdp: string; n: number; restart?: boolean; relay?: boolean; fresh?: boolean }
+  | { k: 'restart'; relay: boolean; fresh?: boolean } // callee → caller: please restart ICE (relay-only or not; on a fresh connection)
   | { k: 'answer'; sdp: string; n: number }
   | { k: 'cand'; c: CandidateInit | null };
 
@@ -51,10 +51,10 @@ export function decodeControl(bytes: Uint8Array): Control | null {
       return { k: m.k };
     case 'offer':
       return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP
-        ? { k: 'offer', sdp: m.sdp, n: seq(m.n), restart: m.restart === true, relay: m.relay === true }
+        ? { k: 'offer', sdp: m.sdp, n: seq(m.n), restart: m.restart === true, relay: m.relay === true, fresh: m.fresh === true }
         : null;
     case 'restart':
-      return { k: 'restart', relay: m.relay === true };
+      return { k: 'restart', relay: m.relay === true, fresh: m.fresh === true };
     case 'answer':
       return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP ? { k: 'answer', sdp: m.sdp, n: seq(m.n) } : null;
     case 'cand': {

@@ -33,12 +33,14 @@ export const TIMEOUTS = {
   /** A path that went "disconnected" gets this long to come back before the caller restarts ICE. */
   restartAfterDisconnectMs: 1_000,
 };
+/** Callee and caller both notice a dead path; the caller replaces the connection once per this long. */
+const FRESH_DEBOUNCE_MS = 3_000;
 
 /** The media engine as the session drives it (offscreen document or Firefox background page). */
 export interface MediaPort {
   start(opts: MediaStartOptions): Promise<void>;
   createOffer(callId: string, opts?: OfferOptions): Promise<string>;
-  acceptOffer(callId: string, sdp: string): Promise<string>;
+  acceptOffer(callId: string, sdp: string, opts?: { fresh?: boolean }): Promise<string>;
   setAnswer(callId: string, sdp: string): Promise<void>;
   addCandidate(callId: string, c: CandidateInit | null): Promise<void>;
   setMuted(callId: string, muted: boolean): Promise<void>;
@@ -94,6 +96,8 @@ export class CallSession {
   private answeredSeq = 0;
   /** Caller: a restart asked for while an offer was unanswered (relay-only or not), done on the answer. */
   private queuedRestart?: boolean;
+  /** When the caller last replaced the connection (a dead path), to do it once per failure. */
+  private lastFreshAt = 0;
   private readonly pendingCandidates: (CandidateInit | null)[] = [];
   private timer?: ReturnType<typeof setTimeout>;
   private restartTimer?: ReturnType<typeof setTimeout>;
@@ -205,16 +209,18 @@ export class CallSession {
    * the caller re-offers with fresh TURN credentials, relay-only or not; the
    * callee asks the caller to. Same keys, same call.
    */
-  restartIce(relayOnly = this.ice?.report().relayOnly ?? false): void {
-    this.enqueue(() => this.doRestart(relayOnly));
+  restartIce(relayOnly = this.ice?.report().relayOnly ?? false, fresh = false): void {
+    this.enqueue(() => this.doRestart(relayOnly, fresh));
   }
 
-  private async doRestart(relayOnly: boolean): Promise<void> {
+  private async doRestart(relayOnly: boolean, fresh = false): Promise<void> {
     if (!this.mediaStarted || !isLive(this.state as CallState)) return;
     if (this.role === 'callee') {
-      await this.sendControl({ k: 'restart', relay: relayOnly });
+      await this.sendControl({ k: 'restart', relay: relayOnly, fresh });
       return;
     }
+    // Both sides see a dead path at once: one fresh connection is enough.
+    if (fresh && Date.now() - this.lastFreshAt < FRESH_DEBOUNCE_MS) return;
     if (this.offerSeq > this.answeredSeq) {
       // One offer in flight at a time: a second would make the first one's answer arrive out of turn.
       this.queuedRestart = (this.queuedRestart ?? false) || relayOnly;
@@ -223,9 +229,10 @@ export class CallSession {
     const { iceServers, relayOnly: privacy } = this.ports.iceConfig();
     const relay = relayOnly || privacy;
     this.ice?.restarted(relay);
+    if (fresh) this.lastFreshAt = Date.now();
     try {
-      const sdp = await this.ports.media.createOffer(this.callId, { iceRestart: true, relayOnly: relay, iceServers });
-      await this.sendControl({ k: 'offer', sdp, n: ++this.offerSeq, restart: true, relay });
+      const sdp = await this.ports.media.createOffer(this.callId, { iceRestart: true, relayOnly: relay, iceServers, fresh });
+      await this.sendControl({ k: 'offer', sdp, n: ++this.offerSeq, restart: true, relay, fresh });
     } catch (e) {
       this.mediaFailure(e);
     }
@@ -336,12 +343,12 @@ export class CallSession {
       case 'offer':
         if (this.role !== 'callee') return;
         if (c.restart) this.ice?.restarted(!!c.relay || this.ports.iceConfig().relayOnly);
-        if (this.mediaStarted) await this.answerOffer(c.sdp, c.n);
+        if (this.mediaStarted) await this.answerOffer(c.sdp, c.n, c.fresh);
         else this.remoteOffer = { sdp: c.sdp, n: c.n }; // keep until the person accepts
         return;
       case 'restart':
         // The callee's policy or network asks: only the caller offers, so glare never happens.
-        if (this.role === 'caller') await this.doRestart(c.relay);
+        if (this.role === 'caller') await this.doRestart(c.relay, c.fresh);
         return;
       case 'answer': {
         if (this.role !== 'caller' || !this.mediaStarted) return;
@@ -368,9 +375,9 @@ export class CallSession {
     }
   }
 
-  private async answerOffer(sdp: string, n: number): Promise<void> {
+  private async answerOffer(sdp: string, n: number, fresh = false): Promise<void> {
     try {
-      const answer = await this.ports.media.acceptOffer(this.callId, sdp);
+      const answer = await this.ports.media.acceptOffer(this.callId, sdp, { fresh });
       this.awaitingOffer = false;
       await this.sendControl({ k: 'answer', sdp: answer, n });
       for (const cand of this.pendingCandidates.splice(0)) await this.ports.media.addCandidate(this.callId, cand).catch(() => {});
@@ -408,6 +415,12 @@ export class CallSession {
         this.ports.onChange(this);
         return;
       }
+      case 'stall':
+        // Connected but silent: the path died. Replace the connection rather than wait for
+        // Chromium's consent timeout (docs/ice.md); the caller does it, a callee asks it to.
+        this.log(`audio stalled for ${ev.silentMs} ms: moving the call`);
+        await this.doRestart(this.ice?.report().forcedRelay === 'symmetric-nat' || this.ports.iceConfig().relayOnly, true);
+        return;
       case 'error':
         if (ev.fatal === false) return this.log(`media warning: ${ev.code}`);
         await this.sendControl({ k: 'hangup' });

@@ -32,6 +32,9 @@ import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOpti
 const FRAME_SECRET_LEN = 32;
 /** When to re-read the path after a state change (ms after it); see followPath. */
 const PATH_RECHECK_MS = [100, 250, 500, 1000, 2000, 4000];
+/** No frame played for this long on a connected call: the path died (a `stall` event). */
+export const STALL_MS = 700;
+const STALL_POLL_MS = 200;
 
 function checkSecret(s: unknown, name: string): asserts s is Uint8Array {
   if (!(s instanceof Uint8Array) || s.length !== FRAME_SECRET_LEN) {
@@ -48,9 +51,14 @@ export class CallMedia implements CallMediaApi {
   private lastPath?: PathKind;
   private pathTimer?: ReturnType<typeof setTimeout>;
 
+  /** Which connection is current: a fresh one replaces it when a path dies (freshConnection). */
+  private generation = 0;
+  private stallTimer?: ReturnType<typeof setInterval>;
+  private stall = { decrypted: 0, since: 0, reported: false };
+
   private constructor(
-    private readonly pc: RTCPeerConnection,
-    private readonly transceiver: RTCRtpTransceiver,
+    private pc: RTCPeerConnection,
+    private transceiver: RTCRtpTransceiver,
     private readonly local: LocalAudio,
     private readonly frames: FrameWorkerClient,
     private readonly playback: RemotePlayback,
@@ -90,19 +98,13 @@ export class CallMedia implements CallMediaApi {
         rtcpMuxPolicy: 'require',
       };
       if (api === 'legacy') config.encodedInsertableStreams = true;
-      try {
-        pc = new RTCPeerConnection(config);
-      } catch (e) {
-        throw webrtcError('setting up (check the relay server settings in Hush\'s options)', e);
-      }
-      const sender = pc.addTrack(local.track, local.stream);
-      const transceiver = pc.getTransceivers().find((t) => t.sender === sender);
-      if (!transceiver) throw webrtcError('adding the microphone', new Error('no transceiver'));
-      frames.attach(transceiver); // before any negotiation: see the file header
+      const built = connect(config, local, frames, 0);
+      pc = built.pc;
 
       const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message, false));
-      me = new CallMedia(pc, transceiver, local, frames, playback, onEvent);
+      me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
       me.wire();
+      me.watchStalls();
       return me;
     } catch (e) {
       local?.stop();
@@ -119,16 +121,61 @@ export class CallMedia implements CallMediaApi {
 
   private wire(): void {
     const pc = this.pc;
+    // Events of a replaced connection are not this call's any more.
+    const current = () => !this.closed && pc === this.pc;
     pc.onicecandidate = (ev) => {
-      if (this.closed) return;
+      if (!current()) return;
       this.onEvent({ type: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
     };
     pc.ontrack = (ev) => {
       // Playback only: the receiver transform is already on this transceiver.
-      if (ev.track.kind === 'audio') this.playback.attach(ev.track);
+      if (current() && ev.track.kind === 'audio') this.playback.attach(ev.track);
     };
-    pc.onconnectionstatechange = () => this.emitState();
-    pc.oniceconnectionstatechange = () => this.emitState();
+    pc.onconnectionstatechange = () => current() && this.emitState();
+    pc.oniceconnectionstatechange = () => current() && this.emitState();
+  }
+
+  /**
+   * Replace the connection: a new RTCPeerConnection on the same microphone
+   * track and the same frame worker (same keys, same counters: no nonce is
+   * ever reused, and the receiver's replay window carries on). When a path
+   * dies mid-call, Chromium keeps the dead pair selected until its consent
+   * checks time out (3.5-4 s in the lab, even across an ICE restart); a fresh
+   * connection is carrying audio again after about a second (docs/ice.md).
+   */
+  private freshConnection(update: { relayOnly?: boolean; iceServers?: RTCIceServer[] }): void {
+    const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
+    if (update.relayOnly !== undefined) config.iceTransportPolicy = update.relayOnly ? 'relay' : 'all';
+    if (update.iceServers) config.iceServers = update.iceServers;
+    if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
+    const old = this.pc;
+    this.generation++;
+    const built = connect(config, this.local, this.frames, this.generation);
+    this.pc = built.pc;
+    this.transceiver = built.transceiver;
+    this.iceWatched = false;
+    this.pendingCandidates.length = 0;
+    this.wire();
+    old.close();
+  }
+
+  /** Watch that frames keep arriving while connected; say `stall` once when they stop. */
+  private watchStalls(): void {
+    this.stallTimer = setInterval(() => {
+      if (this.closed) return;
+      void this.frames.counters().then((c) => {
+        const now = Date.now();
+        if (c.decrypted !== this.stall.decrypted) {
+          this.stall = { decrypted: c.decrypted, since: now, reported: false };
+          return;
+        }
+        const silent = now - this.stall.since;
+        if (c.decrypted > 0 && !this.stall.reported && silent >= STALL_MS && !this.closed) {
+          this.stall.reported = true;
+          this.onEvent({ type: 'stall', silentMs: silent });
+        }
+      });
+    }, STALL_POLL_MS);
   }
 
   /**
@@ -218,7 +265,8 @@ export class CallMedia implements CallMediaApi {
 
   createOffer(opts: OfferOptions = {}): Promise<string> {
     return this.run('creating the offer', async () => {
-      if (opts.relayOnly !== undefined || opts.iceServers) {
+      if (opts.fresh) this.freshConnection(opts);
+      else if (opts.relayOnly !== undefined || opts.iceServers) {
         // Takes effect for the gathering of this restart (W3C webrtc-pc §4.4.1.6 setConfiguration).
         const config = this.pc.getConfiguration();
         if (opts.relayOnly !== undefined) config.iceTransportPolicy = opts.relayOnly ? 'relay' : 'all';
@@ -232,8 +280,9 @@ export class CallMedia implements CallMediaApi {
     });
   }
 
-  acceptOffer(sdp: string): Promise<string> {
+  acceptOffer(sdp: string, opts: { fresh?: boolean } = {}): Promise<string> {
     return this.run('accepting the offer', async () => {
+      if (opts.fresh) this.freshConnection({});
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
       await this.flushCandidates();
       const answer = await this.pc.createAnswer();
@@ -304,6 +353,7 @@ export class CallMedia implements CallMediaApi {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.pathTimer);
+    clearInterval(this.stallTimer);
     this.local.stop();
     this.pc.close();
     this.frames.terminate();
@@ -315,4 +365,34 @@ function hex(b: Uint8Array): string {
   let s = '';
   for (const x of b) s += x.toString(16).padStart(2, '0');
   return s;
+}
+
+/**
+ * One RTCPeerConnection for the call: the microphone track added, and both
+ * frame transforms attached to its transceiver at once, before any
+ * negotiation (see the file header). `generation` tells the worker which
+ * connection a pipeline belongs to, so a replaced one ending is not an error.
+ */
+function connect(
+  config: RTCConfiguration,
+  local: LocalAudio,
+  frames: FrameWorkerClient,
+  generation: number,
+): { pc: RTCPeerConnection; transceiver: RTCRtpTransceiver } {
+  let pc: RTCPeerConnection;
+  try {
+    pc = new RTCPeerConnection(config);
+  } catch (e) {
+    throw webrtcError("setting up (check the relay server settings in Hush's options)", e);
+  }
+  try {
+    const sender = pc.addTrack(local.track, local.stream);
+    const transceiver = pc.getTransceivers().find((t) => t.sender === sender);
+    if (!transceiver) throw webrtcError('adding the microphone', new Error('no transceiver'));
+    frames.attach(transceiver, generation);
+    return { pc, transceiver };
+  } catch (e) {
+    pc.close();
+    throw e;
+  }
 }

@@ -54,6 +54,8 @@ export class FrameWorkerClient {
   private readyWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private closed = false;
   private last: FrameCounters = { ...ZERO_COUNTERS };
+  /** The connection the current pipelines belong to (CallMedia.freshConnection). */
+  private generation = 0;
   /** Test hook: the worker's frame tap as of the last counters reply. */
   tap?: FrameTap;
 
@@ -81,6 +83,8 @@ export class FrameWorkerClient {
         this.pending.delete(msg.id);
         return;
       case 'error':
+        // A pipeline of a replaced connection ending is expected, not a failure.
+        if (msg.gen !== undefined && msg.gen < this.generation) return;
         this.fail(msg.message);
         return;
       default:
@@ -120,19 +124,20 @@ export class FrameWorkerClient {
   }
 
   /** Put the worker's pipelines on this transceiver's sender and receiver. Call before negotiating. */
-  attach(transceiver: RTCRtpTransceiver): void {
-    this.attachSide('send', transceiver.sender);
-    this.attachSide('recv', transceiver.receiver);
+  attach(transceiver: RTCRtpTransceiver, generation = 0): void {
+    this.generation = generation;
+    this.attachSide('send', transceiver.sender, generation);
+    this.attachSide('recv', transceiver.receiver, generation);
   }
 
-  private attachSide(side: TransformSide, endpoint: RTCRtpSender | RTCRtpReceiver): void {
+  private attachSide(side: TransformSide, endpoint: RTCRtpSender | RTCRtpReceiver, gen: number): void {
     try {
       if (this.api === 'script') {
-        const options: TransformOptions = { side };
+        const options: TransformOptions = { side, gen };
         endpoint.transform = new RTCRtpScriptTransform(this.worker, options);
       } else {
         const { readable, writable } = (endpoint as unknown as LegacyEndpoint).createEncodedStreams();
-        this.post({ kind: 'streams', side, readable, writable }, [readable, writable]);
+        this.post({ kind: 'streams', side, gen, readable, writable }, [readable, writable]);
       }
     } catch (e) {
       throw transformError(`the ${side} transform could not be attached: ${e instanceof Error ? e.name : typeof e}`);

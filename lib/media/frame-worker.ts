@@ -70,14 +70,14 @@ async function importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array): Pr
   }
 }
 
-function run(side: TransformSide, readable: ReadableStream<EncodedFrameLike>, writable: WritableStream<EncodedFrameLike>): void {
+function run(side: TransformSide, readable: ReadableStream<EncodedFrameLike>, writable: WritableStream<EncodedFrameLike>, gen = 0): void {
   const transform = side === 'send' ? pipelines.encrypting() : pipelines.decrypting();
   readable
     .pipeThrough(transform)
     .pipeTo(writable)
     .catch((e: unknown) => {
       // A closed call ends its streams too; only report while keys are live.
-      post({ kind: 'error', message: `${side} frame pipeline stopped (${e instanceof Error ? e.name : typeof e})` });
+      post({ kind: 'error', message: `${side} frame pipeline stopped (${e instanceof Error ? e.name : typeof e})`, gen });
     });
 }
 
@@ -87,7 +87,7 @@ scope.onrtctransform = (ev) => {
     post({ kind: 'error', message: 'transform created without a side' });
     return;
   }
-  run(t.options.side, t.readable, t.writable);
+  run(t.options.side, t.readable, t.writable, t.options.gen);
 };
 
 scope.onmessage = (ev) => {
@@ -98,7 +98,7 @@ scope.onmessage = (ev) => {
       void importSecrets(msg.sendSecret, msg.recvSecret);
       return;
     case 'streams':
-      run(msg.side, msg.readable as ReadableStream<EncodedFrameLike>, msg.writable as WritableStream<EncodedFrameLike>);
+      run(msg.side, msg.readable as ReadableStream<EncodedFrameLike>, msg.writable as WritableStream<EncodedFrameLike>, msg.gen);
       return;
     case 'counters':
       post({ kind: 'counters', id: msg.id, counters: pipelines.counters(), tap: pipelines.tap });

@@ -39,6 +39,8 @@ export type PathKind = 'p2p' | 'relay' | 'unknown';
 export type MediaEvent =
   | { type: 'candidate'; candidate: RTCIceCandidateInit | null } // null: gathering complete
   | { type: 'state'; connection: RTCPeerConnectionState; ice: RTCIceConnectionState; path: PathKind }
+  /** Connected, but no frame played for STALL_MS: the path died (the session moves the call). */
+  | { type: 'stall'; silentMs: number }
   | {
       type: 'error';
       code: MediaErrorCode;
@@ -111,13 +113,15 @@ export interface OfferOptions {
   /** Gather relay candidates only from now on (privacy mode, or the ICE policy forcing the relay). */
   relayOnly?: boolean;
   iceServers?: RTCIceServer[];
+  /** A new RTCPeerConnection (same track, same frame keys and counters) instead of an ICE restart. */
+  fresh?: boolean;
 }
 
 export interface CallMediaApi {
   /** Caller: offer SDP (also used for ICE restarts with `iceRestart`). */
   createOffer(opts?: OfferOptions): Promise<string>;
   /** Callee: apply the caller's offer, return the answer SDP. Also handles re-offers (ICE restart). */
-  acceptOffer(sdp: string): Promise<string>;
+  acceptOffer(sdp: string, opts?: { fresh?: boolean }): Promise<string>;
   /** Caller: apply the callee's answer. */
   setAnswer(sdp: string): Promise<void>;
   addRemoteCandidate(candidate: RTCIceCandidateInit | null): Promise<void>;

@@ -20,6 +20,8 @@ export type TransformSide = 'send' | 'recv';
 /** The options object of `new RTCRtpScriptTransform(worker, options)`. No secrets in it. */
 export interface TransformOptions {
   side: TransformSide;
+  /** Which of the call's connections (a fresh one replaces a dead path): errors of older ones are ignored. */
+  gen?: number;
 }
 
 /** The frame counters a worker keeps for one call. */
@@ -74,13 +76,13 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
 
 export type PageToWorker =
   | { kind: 'init'; sendSecret: Uint8Array; recvSecret: Uint8Array; tapFrames?: number }
-  | { kind: 'streams'; side: TransformSide; readable: ReadableStream; writable: WritableStream }
+  | { kind: 'streams'; side: TransformSide; gen?: number; readable: ReadableStream; writable: WritableStream }
   | { kind: 'counters'; id: number };
 
 export type WorkerToPage =
   | { kind: 'ready' }
   | { kind: 'counters'; id: number; counters: FrameCounters; tap?: FrameTap }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string; gen?: number };
 
 export function isTransformOptions(v: unknown): v is TransformOptions {
   return typeof v === 'object' && v !== null && ((v as TransformOptions).side === 'send' || (v as TransformOptions).side === 'recv');

@@ -143,7 +143,7 @@ export type OffscreenRequest =
   | { target: 'offscreen'; kind: 'ping'; nonce: string }
   | { target: 'offscreen'; kind: 'media-start'; opts: WireStartOptions }
   | { target: 'offscreen'; kind: 'media-offer'; callId: string; opts: OfferOptions }
-  | { target: 'offscreen'; kind: 'media-accept-offer'; callId: string; sdp: string }
+  | { target: 'offscreen'; kind: 'media-accept-offer'; callId: string; sdp: string; fresh?: boolean }
   | { target: 'offscreen'; kind: 'media-set-answer'; callId: string; sdp: string }
   | { target: 'offscreen'; kind: 'media-candidate'; callId: string; candidate: RTCIceCandidateInit | null }
   | { target: 'offscreen'; kind: 'media-mute'; callId: string; muted: boolean }

@@ -50,7 +50,7 @@ function portOver(request: Requester, onStop?: () => Promise<void>): MediaPort {
       }
     },
     createOffer: (callId, opts = {}) => call({ target: 'offscreen', kind: 'media-offer', callId, opts }),
-    acceptOffer: (callId, sdp) => call({ target: 'offscreen', kind: 'media-accept-offer', callId, sdp }),
+    acceptOffer: (callId, sdp, opts = {}) => call({ target: 'offscreen', kind: 'media-accept-offer', callId, sdp, fresh: opts.fresh }),
     setAnswer: (callId, sdp) => call({ target: 'offscreen', kind: 'media-set-answer', callId, sdp }),
     addCandidate: (callId, candidate: CandidateInit | null) =>
       call({ target: 'offscreen', kind: 'media-candidate', callId, candidate: candidate as RTCIceCandidateInit | null }),

@@ -37,7 +37,7 @@ export class MediaServer {
       case 'media-offer':
         return this.call(req.callId).createOffer(req.opts);
       case 'media-accept-offer':
-        return this.call(req.callId).acceptOffer(req.sdp);
+        return this.call(req.callId).acceptOffer(req.sdp, { fresh: req.fresh });
       case 'media-set-answer':
         return this.call(req.callId).setAnswer(req.sdp);
       case 'media-candidate':
