@@ -133,6 +133,33 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
     for (const s of [a, b]) await expect(s.mediaHost(3_000)).rejects.toThrow(/no page/);
     await endAll([a, b]);
   });
+
+  test('a call rings in B\'s background with no Hush page open; B accepts from the reopened popup', async () => {
+    await b.popup.close();
+    await new Promise((r) => setTimeout(r, 5_000));
+    await dialByUi(a.popup, b.address);
+    await waitCallState(a.popup, 'ringing');
+    // Nothing of Hush is open in B: its background took the call and raised the notification.
+    const pages = await b.fb.chrome<number>(`
+      let n = 0;
+      for (const win of Services.wm.getEnumerator('navigator:browser')) {
+        for (const tab of win.gBrowser.tabs) if (tab.linkedBrowser.currentURI.spec.startsWith(${JSON.stringify(b.url(''))})) n++;
+      }
+      return n;`);
+    expect(pages).toBe(0);
+    // (Its system notification cannot be checked here: headless Firefox has no alert UI and
+    // closes every notification within a second of notifications.create.)
+    await b.reopenPopup();
+    await waitCallState(b.popup, 'incoming', 5_000);
+    await click(b.popup, 'accept');
+    await waitCallState(a.popup, 'connected', 30_000);
+    await waitCallState(b.popup, 'connected', 30_000);
+    const atB = await waitForReading(() => b.hears(), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 15_000 });
+    expect(Math.abs(atB.frequency - A_HZ)).toBeLessThan(10);
+    await click(b.popup, 'hangup');
+    await waitCallState(a.popup, 'ended');
+    await endAll([a, b]);
+  });
 });
 
 async function endAll(sides: CallSide[]): Promise<void> {
