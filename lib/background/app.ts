@@ -119,6 +119,7 @@ export class BackgroundApp {
       send: (to, env) => this.signal.send(to, env),
       media: this.media,
       iceConfig: () => this.iceConfig(),
+      signalReady: () => this.signal.whenReady(10_000),
       onChange: () => {
         this.checkPeerKeys();
         this.push();

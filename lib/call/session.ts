@@ -53,6 +53,12 @@ export interface SessionPorts {
   media: MediaPort;
   /** ICE servers (the relay's STUN/TURN with fresh credentials) and privacy mode. */
   iceConfig(): { iceServers: RTCIceServer[]; relayOnly: boolean };
+  /**
+   * Resolves once the signalling connection is up (at once when it is). A restart waits for it:
+   * after a relay node died, the credentials and TURN servers of the node we reconnect to are
+   * the only ones that work.
+   */
+  signalReady?(): Promise<void>;
   /** Anything visible changed. */
   onChange(session: CallSession): void;
   /** The call ended (once). */
@@ -226,10 +232,12 @@ export class CallSession {
       this.queuedRestart = (this.queuedRestart ?? false) || relayOnly;
       return;
     }
+    if (fresh) this.lastFreshAt = Date.now();
+    await this.ports.signalReady?.().catch(() => {});
+    if (!isLive(this.state as CallState)) return;
     const { iceServers, relayOnly: privacy } = this.ports.iceConfig();
     const relay = relayOnly || privacy;
     this.ice?.restarted(relay);
-    if (fresh) this.lastFreshAt = Date.now();
     try {
       const sdp = await this.ports.media.createOffer(this.callId, { iceRestart: true, relayOnly: relay, iceServers, fresh });
       await this.sendControl({ k: 'offer', sdp, n: ++this.offerSeq, restart: true, relay, fresh });
