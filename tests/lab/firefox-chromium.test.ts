@@ -19,6 +19,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FRAME_TAG_LEN } from '../../lib/crypto/constants';
+import { parseHeader } from '../../lib/crypto/frame-format';
 import { waitForReading, type AudioReading } from '../harness/audio';
 import { EXTENSION_DIR } from '../harness/chromium';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable } from '../harness/firefox';
@@ -135,6 +137,36 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Chromium th
     expect(r.caller.path).toBe('p2p');
     expect(r.callee.path).toBe('p2p');
     await hangUp(cr, ff);
+  });
+
+  test('the same bytes on the wire: both browsers\' sealed frames parse with the one frame format', async () => {
+    // Test hook (session storage, read at media start): keep the first frames sent, plain and sealed.
+    const TAP = 12;
+    await ff.popup.evaluate((n) => (globalThis as unknown as { browser: { storage: { session: { set(v: object): Promise<void> } } } }).browser.storage.session.set({ testTapFrames: n }), TAP);
+    await cr.popup.evaluate((n) => (globalThis as unknown as { chrome: { storage: { session: { set(v: object): Promise<void> } } } }).chrome.storage.session.set({ testTapFrames: n }), TAP);
+    try {
+      const r = await call(ff, cr);
+      for (const [name, st] of [['firefox', r.caller], ['chromium', r.callee]] as const) {
+        const tap = (st as unknown as { testTap?: { plain: string[]; sealed: string[] } }).testTap;
+        expect(tap?.sealed.length, `${name} tapped frames`).toBe(TAP);
+        let previous = -1;
+        for (let i = 0; i < TAP; i++) {
+          const plain = Buffer.from(tap!.plain[i]!, 'hex');
+          const sealed = Buffer.from(tap!.sealed[i]!, 'hex');
+          const h = parseHeader(sealed); // lib/crypto/frame-format.ts, run here in Node
+          expect(h.kid, `${name} frame ${i} key id`).toBe(0);
+          expect(h.counter, `${name} frame ${i} counter`).toBe(previous + 1);
+          previous = h.counter;
+          expect(sealed.length, `${name} frame ${i} overhead`).toBe(h.length + plain.length + FRAME_TAG_LEN);
+          if (plain.length >= 8) expect(sealed.subarray(h.length, h.length + plain.length).equals(plain)).toBe(false);
+        }
+        console.info(`${name} sealed frames: counters 0..${previous}, overhead ${Buffer.from(tap!.sealed[0]!, 'hex').length - Buffer.from(tap!.plain[0]!, 'hex').length} B`);
+      }
+      await hangUp(ff, cr);
+    } finally {
+      await ff.popup.evaluate(() => (globalThis as unknown as { browser: { storage: { session: { set(v: object): Promise<void> } } } }).browser.storage.session.set({ testTapFrames: 0 }));
+      await cr.popup.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { set(v: object): Promise<void> } } } }).chrome.storage.session.set({ testTapFrames: 0 }));
+    }
   });
 
   test('relay only (privacy mode on Firefox): a relay candidate pair carries the call both ways', async () => {
