@@ -20,8 +20,9 @@ export default defineBackground({
     browser.runtime.onConnect.addListener((port) => void app.then((a) => a.onConnect(port)));
     browser.notifications.onButtonClicked?.addListener((id, i) => void app.then((a) => a.onNotificationButton(id, i)));
     if (firefox) {
-      // No notification buttons, and browserAction.openPopup() needs a user action that a
-      // notification click is not: the click opens the call window, which shows Accept/Decline.
+      // No notification buttons: the click opens the call window, which shows Accept/Decline
+      // and, once accepted, hosts the call (opening the toolbar popup instead would put the
+      // answer in a popup that closes as soon as the call window takes the focus).
       browser.notifications.onClicked.addListener(() => void ensureCallWindow().catch(() => {}));
       // Closing the call window is hanging up.
       onCallWindowClosedByUser(() => void app.then((a) => a.onMessage({ target: 'background', kind: 'hangup' })));
