@@ -6,7 +6,7 @@ import { Popup } from '@/components/Popup';
 import '@/components/popup.css';
 import { isFor, type OffscreenEvent, type OffscreenRequest } from '@/lib/messaging/protocol';
 import { MediaServer } from '@/lib/platform/media-server';
-import { closeWhenCallDismissed } from '@/lib/platform/call-window-page';
+import { closeWhenCallDismissed, isCallWindow } from '@/lib/platform/call-window-page';
 
 const server = new MediaServer((callId, event) => {
   const msg: OffscreenEvent = { target: 'background', kind: 'media-event', callId, event };
@@ -15,10 +15,12 @@ const server = new MediaServer((callId, event) => {
 // For tests and diagnostics from DevTools: the running call's engine.
 (globalThis as { hushMediaServer?: MediaServer }).hushMediaServer = server;
 
-browser.runtime.onMessage.addListener((msg: unknown) => {
-  if (!isFor<OffscreenRequest>(msg, 'offscreen')) return undefined;
-  return server.handle(msg);
-});
-
 render(<Popup />, document.getElementById('app')!);
-closeWhenCallDismissed(server);
+void isCallWindow().then((mine) => {
+  if (!mine) return; // call.html opened in a tab by hand: the UI only, no second media host
+  browser.runtime.onMessage.addListener((msg: unknown) => {
+    if (!isFor<OffscreenRequest>(msg, 'offscreen')) return undefined;
+    return server.handle(msg);
+  });
+  closeWhenCallDismissed(server);
+});

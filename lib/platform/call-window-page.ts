@@ -9,6 +9,17 @@ import { browser } from 'wxt/browser';
 import { VIEW_PORT, type ViewPush } from '../messaging/protocol';
 import type { MediaServer } from './media-server';
 
+/**
+ * Whether this page is the call window the background opened (a popup-type
+ * window) rather than call.html opened in a tab by hand, e.g. from history:
+ * only the former may serve media, or two pages would both answer the
+ * background and both open the microphone.
+ */
+export async function isCallWindow(): Promise<boolean> {
+  const w = await browser.windows.getCurrent().catch(() => undefined);
+  return w?.type === 'popup';
+}
+
 export function closeWhenCallDismissed(server: MediaServer): void {
   let sawCall = false;
   const port = browser.runtime.connect({ name: VIEW_PORT });

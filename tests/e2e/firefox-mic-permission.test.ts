@@ -45,7 +45,7 @@ const FIND_PROMPT = (urlPrefix: string) => `
   for (const win of Services.wm.getEnumerator('navigator:browser')) {
     const browser = win.gBrowser.selectedBrowser;
     const n = win.PopupNotifications.getNotification('webRTC-shareDevices', browser);
-    if (n) return { found: true, url: browser.currentURI.spec, ours: browser.currentURI.spec.startsWith(${JSON.stringify(urlPrefix)}) };
+    if (n) return { found: true, url: browser.currentURI.spec, ours: browser.currentURI.spec.startsWith(${JSON.stringify(urlPrefix)}), popupWindow: !win.toolbar.visible };
   }
   return { found: false };`;
 
@@ -141,15 +141,20 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
 
     test('first call: Firefox asks in the call window; Allow (remembered) starts the call\'s microphone', async () => {
       expect(await a.fb.chrome<number>(PERMISSION_OF(origin))).toBe(0); // nothing granted yet
+      // call.html opened in a tab by hand (history, say) must not become a second media host.
+      const stray = await a.fb.openTab(a.url('call.html'));
       await dialByUi(a.popup, b.address);
       await waitCallState(b.popup, 'incoming');
-      const prompt = await waitFor(() => a.fb.chrome<{ found: boolean; url?: string; ours?: boolean }>(FIND_PROMPT(a.url('call.html'))), (p) => p.found, 15_000, 'the microphone prompt');
-      expect(prompt.url).toMatch(/\/call\.html$/); // in the call window, not the popup
+      const prompt = await waitFor(() => a.fb.chrome<{ found: boolean; url?: string; popupWindow?: boolean }>(FIND_PROMPT(a.url('call.html'))), (p) => p.found, 15_000, 'the microphone prompt');
+      expect(prompt.url).toMatch(/\/call\.html$/); // in the call window, not the popup…
+      expect(prompt.popupWindow).toBe(true); // …and not the stray tab
       expect(await engineRunning()).toBe(false); // getUserMedia waits for the answer
       expect(await a.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
       await waitFor(engineRunning, (v) => v, 10_000, 'the media engine to start');
       expect(await a.fb.chrome<number>(PERMISSION_OF(origin))).toBe(1); // ALLOW, remembered for the extension
       await waitCallState(a.popup, 'ringing');
+      expect(await stray.evaluate(() => !!(globalThis as unknown as { hushMediaServer: { current(): unknown } }).hushMediaServer.current())).toBe(false);
+      await stray.close();
       await endCall();
     });
 

@@ -106,7 +106,8 @@ export async function launchFirefoxSide(opts: FirefoxSideOptions): Promise<Firef
       popup: await openPopup(),
       address: '',
       async mediaHost(timeoutMs = 20_000) {
-        return fb.findPage(url('call.html'), timeoutMs);
+        // Exactly the URL the background opens (a hand-opened call.html tab carries a query).
+        return fb.findPage((href) => href === url('call.html'), timeoutMs);
       },
       async reopenPopup() {
         side.popup = await openPopup();

@@ -89,8 +89,8 @@ export interface FirefoxBrowser {
   chrome<T = unknown>(body: string): Promise<T>;
   /** Open an extension page (moz-extension://…) in a new selected tab, as the browser itself would. */
   openTab(url: string): Promise<Page>;
-  /** The page whose `location.href` starts with `prefix` (tabs and windows the extension opened). */
-  findPage(prefix: string, timeoutMs?: number): Promise<Page>;
+  /** The page whose `location.href` starts with `prefix`, or passes `match` (tabs and windows the extension opened). */
+  findPage(match: string | ((href: string) => boolean), timeoutMs?: number): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -171,14 +171,15 @@ export async function launchFirefox(opts: FirefoxLaunchOptions = {}): Promise<Fi
         new Promise<string>((r) => setTimeout(() => r(''), 2_000)),
       ]);
 
-    const findPage = async (prefix: string, timeoutMs = 20_000): Promise<Page> => {
+    const findPage = async (match: string | ((href: string) => boolean), timeoutMs = 20_000): Promise<Page> => {
+      const ok = typeof match === 'string' ? (href: string) => href.startsWith(match) : match;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         for (const p of await browser.pages()) {
           if (p.isClosed()) continue;
-          if ((await hrefOf(p)).startsWith(prefix)) return p;
+          if (ok(await hrefOf(p))) return p;
         }
-        if (Date.now() > deadline) throw new Error(`no page at ${prefix} after ${timeoutMs} ms`);
+        if (Date.now() > deadline) throw new Error(`no page at ${typeof match === 'string' ? match : 'the match'} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 150));
       }
     };
