@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // `npm test`: every layer, in order, stopping at the first failure.
-// Type check → unit → build → integration → browser e2e → network lab (root only).
+// Type check → builds (+ Firefox lint) → unit → integration → browser e2e → network lab (root only).
 import { spawnSync } from 'node:child_process';
 
 const steps = [
   ['system packages', 'bash', ['scripts/setup-system.sh']],
   ['type check', 'npm', ['run', '--silent', 'typecheck']],
-  ['unit', 'npx', ['vitest', 'run', '--project', 'unit']],
   ['build (chrome)', 'npx', ['wxt', 'build']],
   ['build (firefox)', 'npx', ['wxt', 'build', '-b', 'firefox']],
+  ['lint (firefox)', 'npm', ['run', '--silent', 'lint:firefox']],
+  ['unit', 'npx', ['vitest', 'run', '--project', 'unit']],
   ['integration', 'npx', ['vitest', 'run', '--project', 'integration', '--passWithNoTests']],
   ['e2e', 'npx', ['vitest', 'run', '--project', 'e2e']],
 ];
