@@ -84,48 +84,52 @@ export async function launchWithExtension(opts: LaunchOptions = {}): Promise<Hus
   });
 
   try {
-    const swTarget = await browser.waitForTarget(
-      (t) => t.type() === 'service_worker' && t.url().endsWith('/background.js'),
-      { timeout: 30_000 },
-    );
-    const extensionId = new URL(swTarget.url()).host;
-
-    return {
-      browser,
-      extensionId,
-      profileDir,
-      async worker() {
-        const w = await swTarget.worker();
-        if (!w) throw new Error('service worker target has no worker');
-        // The worker's context can attach before the extension APIs are bound into it.
-        const deadline = Date.now() + 10_000;
-        while (!(await w.evaluate(() => !!(globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id))) {
-          if (Date.now() > deadline) throw new Error('extension APIs never appeared in the service worker');
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        return w;
-      },
-      async openPopup() {
-        const page = await browser.newPage();
-        await page.goto(`chrome-extension://${extensionId}/popup.html`);
-        return page;
-      },
-      async offscreen(timeoutMs = 15_000) {
-        const t = await browser.waitForTarget(
-          (t) => t.url() === `chrome-extension://${extensionId}/offscreen.html`,
-          { timeout: timeoutMs },
-        );
-        const page = await t.asPage();
-        return page;
-      },
-      async close() {
-        await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
-        if (ownProfile) await rm(profileDir, { recursive: true, force: true });
-      },
-    };
+    return await attachExtension(browser, profileDir, async () => {
+      await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
+      if (ownProfile) await rm(profileDir, { recursive: true, force: true });
+    });
   } catch (e) {
     await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
     if (ownProfile) await rm(profileDir, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * The HushBrowser handle of a launched browser that loaded the extension:
+ * waits for its service worker and knows its id. Shared by the host harness
+ * and the lab's namespaced launcher (tests/lab/chromium-in-ns.ts).
+ */
+export async function attachExtension(browser: Browser, profileDir: string, close: () => Promise<void>): Promise<HushBrowser> {
+  const swTarget = await browser.waitForTarget(
+    (t) => t.type() === 'service_worker' && t.url().endsWith('/background.js'),
+    { timeout: 30_000 },
+  );
+  const extensionId = new URL(swTarget.url()).host;
+  return {
+    browser,
+    extensionId,
+    profileDir,
+    async worker() {
+      const w = await swTarget.worker();
+      if (!w) throw new Error('service worker target has no worker');
+      // The worker's context can attach before the extension APIs are bound into it.
+      const deadline = Date.now() + 10_000;
+      while (!(await w.evaluate(() => !!(globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id))) {
+        if (Date.now() > deadline) throw new Error('extension APIs never appeared in the service worker');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return w;
+    },
+    async openPopup() {
+      const page = await browser.newPage();
+      await page.goto(`chrome-extension://${extensionId}/popup.html`);
+      return page;
+    },
+    async offscreen(timeoutMs = 15_000) {
+      const t = await browser.waitForTarget((t) => t.url() === `chrome-extension://${extensionId}/offscreen.html`, { timeout: timeoutMs });
+      return t.asPage();
+    },
+    close,
+  };
 }

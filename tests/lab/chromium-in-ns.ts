@@ -25,8 +25,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
-import { BASE_FLAGS, chromiumPath, type HushBrowser } from '../harness/chromium';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { BASE_FLAGS, attachExtension, chromiumPath, type HushBrowser } from '../harness/chromium';
 import type { Lab, NsRole } from './netns';
 
 export interface NsLaunchOptions {
@@ -124,42 +124,8 @@ export async function launchExtensionInNamespace(
     throw new Error(`no built extension at ${extensionDir}: run \`npm run build\` first`);
   }
   const nb = await launchInNamespace(lab, role, { ...opts, enableExtensions: [extensionDir] });
-  const { browser } = nb;
   try {
-    const swTarget = await browser.waitForTarget(
-      (t) => t.type() === 'service_worker' && t.url().endsWith('/background.js'),
-      { timeout: 30_000 },
-    );
-    const extensionId = new URL(swTarget.url()).host;
-    return {
-      browser,
-      ns: nb.ns,
-      extensionId,
-      profileDir: nb.profileDir,
-      async worker(): Promise<WebWorker> {
-        const w = await swTarget.worker();
-        if (!w) throw new Error('service worker target has no worker');
-        const deadline = Date.now() + 10_000;
-        while (!(await w.evaluate(() => !!(globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id))) {
-          if (Date.now() > deadline) throw new Error('extension APIs never appeared in the service worker');
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        return w;
-      },
-      async openPopup() {
-        const page = await browser.newPage();
-        await page.goto(`chrome-extension://${extensionId}/popup.html`);
-        return page;
-      },
-      async offscreen(timeoutMs = 15_000) {
-        const t = await browser.waitForTarget(
-          (t) => t.url() === `chrome-extension://${extensionId}/offscreen.html`,
-          { timeout: timeoutMs },
-        );
-        return t.asPage();
-      },
-      close: () => nb.close(),
-    };
+    return { ...(await attachExtension(nb.browser, nb.profileDir, () => nb.close())), ns: nb.ns };
   } catch (e) {
     await nb.close();
     throw e;
