@@ -408,7 +408,7 @@ export async function run(): Promise<void> {
   console.log(
     `  (one-way through relay p50/p99 us: ${NAMES.map((n) => `${n} ${fmt(lat[n]?.p50)}/${fmt(lat[n]?.p99)}`).join(', ')}; direct loopback ${fmt(lat.hush?.d50)}/${fmt(lat.hush?.d99)})`,
   );
-  console.log('  (hush -t2: --threads 2, a second TURN port; signalling spreads clients over ports, the bench spreads uclient processes)');
+  console.log('  (hush -t2: --threads 2, two TURN threads on the same port; memory per allocation measured once for both hush columns)');
   if (process.env.HUSH_BENCH_PROFILE === '1') summarizeProfile();
   else rmSync(OUT, { recursive: true, force: true });
 }

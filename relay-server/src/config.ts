@@ -108,7 +108,7 @@ const SPECS: Spec[] = [
   { key: 'maxSignalConnections', flag: 'max-signal-connections', kind: 'int', arg: 'N', help: 'signalling connections in total (default 10000)' },
   { key: 'maxSignalPerIp', flag: 'max-signal-per-ip', kind: 'int', arg: 'N', help: 'signalling connections per source IP (default 64)' },
   { key: 'verifyWorkers', flag: 'verify-workers', kind: 'int', arg: 'N', help: 'threads verifying mailbox proofs (default 1)' },
-  { key: 'threads', flag: 'threads', kind: 'int', arg: 'N', help: 'TURN threads (default 1); threads 2..N listen on --port+2, +3, ... and signalling spreads clients over them' },
+  { key: 'threads', flag: 'threads', kind: 'int', arg: 'N', help: 'TURN threads sharing --port (default 1); UDP allocations are spread over them by username' },
   { key: 'verifyQueue', flag: 'verify-queue', kind: 'int', arg: 'N', help: 'proofs waiting for a thread before new ones get ERR_BUSY (default 64)' },
 ];
 

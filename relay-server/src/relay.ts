@@ -17,7 +17,7 @@ import { TurnThreads } from './net/turn-threads';
 export const VERSION = '0.1.0';
 
 export interface RunningRelay {
-  ports: { turn: number; alt: number | null; tls: number | null; signal: number | null; threads: number[] };
+  ports: { turn: number; alt: number | null; tls: number | null; signal: number | null };
   /** Host put in TURN URLs when no public host is configured. */
   host: string;
   counts(): Counts;
@@ -81,13 +81,27 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     minPort: cfg.minPort,
     maxPort: cfg.maxPort,
     maxMessage: cfg.maxMessage,
+    nonceKey: randomBytes(32),
   };
-  const turn = new TurnShell(shellOptions);
-  const bound = await turn.start();
   const threads = new TurnThreads();
   if (cfg.threads > 1) {
+    shellOptions.shareListenPort = true;
+    // Authenticated UDP Allocates go to the thread that owns their username (turn-threads.ts).
+    shellOptions.handoff = (req) => {
+      const t = threads.pick(req.username);
+      if (t < 0) return false;
+      threads.adopt(t, req, (result) => {
+        if (result === 'failed') turn.run(turn.core.relayBound(req, { ok: false }, Date.now()));
+        else turn.core.pending.delete(req.tupleKey);
+      });
+      return true;
+    };
+  }
+  const turn = new TurnShell(shellOptions);
+  const bound = await turn.start();
+  if (cfg.threads > 1) {
     try {
-      await threads.start(cfg.threads - 1, shellOptions, cfg.port === 0 ? 0 : cfg.port + 2);
+      await threads.start(cfg.threads - 1, shellOptions, bound.port);
     } catch (e) {
       await threads.close();
       await turn.close();
@@ -106,14 +120,14 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
       turnSecret: secret,
       credentialTtl: cfg.credentialTtl,
       publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
-      turnPorts: [bound.port, ...threads.ports],
+      turnPort: bound.port,
       altPort: bound.altPort,
       tlsPort: bound.tlsPort,
       maxConnections: cfg.maxSignalConnections,
       maxPerIp: cfg.maxSignalPerIp,
       verifyWorkers: cfg.verifyWorkers,
       verifyQueue: cfg.verifyQueue,
-      metrics: () => counts(),
+      metrics: () => ({ ...counts(), threadAllocations: [turn.core.counters.allocationsCreated, ...threads.perThread()] }),
     });
     try {
       signalPort = await signal.start();
@@ -126,10 +140,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
 
   log.listening('stun+turn', 'udp', cfg.listen, bound.port);
   log.listening('stun+turn', 'tcp', cfg.listen, bound.port);
-  threads.ports.forEach((p, i) => {
-    log.listening('stun+turn', 'udp', cfg.listen, p, `(thread ${i + 2})`);
-    log.listening('stun+turn', 'tcp', cfg.listen, p, `(thread ${i + 2})`);
-  });
+  if (threads.size > 0) log.notice(`TURN threads: ${threads.size + 1} on port ${bound.port} (UDP allocations spread by username)`);
   if (bound.altPort !== null) {
     log.listening('stun', 'udp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
     log.listening('stun', 'tcp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
@@ -167,7 +178,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
 
   let closed = false;
   return {
-    ports: { turn: bound.port, alt: bound.altPort, tls: bound.tlsPort, signal: signalPort, threads: threads.ports },
+    ports: { turn: bound.port, alt: bound.altPort, tls: bound.tlsPort, signal: signalPort },
     host,
     counts,
     async close() {

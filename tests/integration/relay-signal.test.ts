@@ -142,7 +142,7 @@ describe('signalling over WebSocket', () => {
     const base = `http://127.0.0.1:${relay.signalPort}`;
     expect(await (await fetch(`${base}/health`)).text()).toBe('ok\n');
     const m = (await (await fetch(`${base}/metrics`)).json()) as Record<string, number>;
-    expect(Object.keys(m).sort()).toEqual(['allocations', 'allocationsCreated', 'allocationsPeak', 'heapUsedBytes', 'rejected', 'relayedDatagrams', 'rssBytes', 'signalConnections', 'signalDelivered', 'signalUnreachable']);
+    expect(Object.keys(m).sort()).toEqual(['allocations', 'allocationsCreated', 'allocationsPeak', 'heapUsedBytes', 'rejected', 'relayedDatagrams', 'rssBytes', 'signalConnections', 'signalDelivered', 'signalUnreachable', 'threadAllocations']);
     expect(m.signalDelivered).toBeGreaterThanOrEqual(1);
   });
 });

@@ -24,6 +24,8 @@ import type dgram from 'node:dgram';
 
 interface UdpHandle {
   send(req: object, list: Uint8Array[], count: number, port: number, ip: string, hasCallback: boolean): number;
+  /** On a connected socket: no address (libuv refuses one with EISCONN). */
+  send(req: object, list: Uint8Array[], count: number, hasCallback: boolean): number;
   onmessage: (nread: number, handle: unknown, buf: Buffer, rinfo: dgram.RemoteInfo) => void;
 }
 
@@ -57,8 +59,14 @@ export class FastUdp {
   /** Sends libuv had to queue (socket buffer full): each cost a fresh request object. */
   queued = 0;
 
-  /** `sock` must already be bound. */
-  constructor(private readonly sock: dgram.Socket) {
+  /**
+   * `sock` must already be bound. A `connected` socket sends only to its
+   * peer: the address arguments of send() are then ignored.
+   */
+  constructor(
+    private readonly sock: dgram.Socket,
+    private readonly connected = false,
+  ) {
     this.handle = SendWrap ? handleOf(sock) : undefined;
     this.req = this.handle ? new SendWrap!() : undefined;
   }
@@ -88,12 +96,13 @@ export class FastUdp {
   send(buf: Uint8Array, port: number, address: string): void {
     const h = this.handle;
     if (h === undefined) {
-      this.sock.send(buf, port, address);
+      if (this.connected) this.sock.send(buf);
+      else this.sock.send(buf, port, address);
       return;
     }
     const list = this.one;
     list[0] = buf;
-    const r = h.send(this.req!, list, 1, port, address, false);
+    const r = this.connected ? h.send(this.req!, list, 1, false) : h.send(this.req!, list, 1, port, address, false);
     if (r <= 0) this.settle(r, [buf]);
   }
 
@@ -107,13 +116,14 @@ export class FastUdp {
     hdr[3] = len & 0xff;
     const h = this.handle;
     if (h === undefined) {
-      this.sock.send([Buffer.from(hdr), payload], port, address);
+      if (this.connected) this.sock.send([Buffer.from(hdr), payload]);
+      else this.sock.send([Buffer.from(hdr), payload], port, address);
       return;
     }
     const list = this.two;
     list[0] = hdr;
     list[1] = payload;
-    const r = h.send(this.req!, list, 2, port, address, false);
+    const r = this.connected ? h.send(this.req!, list, 2, false) : h.send(this.req!, list, 2, port, address, false);
     if (r <= 0) {
       this.settle(r, [hdr, payload]);
       if (r === 0) this.header = Buffer.allocUnsafe(4);

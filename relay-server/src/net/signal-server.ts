@@ -28,15 +28,14 @@ export interface SignalServerOptions {
   turnSecret: string;
   credentialTtl: number;
   publicHost: string | null;
-  /** TURN ports, main thread first; credentials go out round-robin over them. */
-  turnPorts: number[];
+  turnPort: number;
   altPort: number | null;
   tlsPort: number | null;
   maxConnections: number;
   maxPerIp: number;
   verifyWorkers: number;
   verifyQueue: number;
-  metrics: () => Counts;
+  metrics: () => Counts & Record<string, unknown>;
 }
 
 interface Live {
@@ -55,7 +54,6 @@ export class SignalServer {
   private pool: VerifierPool | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private nextConn = 1;
-  private nextPort = 0;
 
   constructor(private readonly o: SignalServerOptions) {
     this.router = new SignalRouter({
@@ -180,7 +178,7 @@ export class SignalServer {
     const host = l?.host ?? this.o.listen;
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const cred = issueTurnCredential(this.o.turnSecret, this.o.credentialTtl, now);
-    const port = this.o.turnPorts[this.nextPort++ % this.o.turnPorts.length]!;
+    const port = this.o.turnPort;
     const urls = [`stun:${h}:${port}`, `turn:${h}:${port}?transport=udp`, `turn:${h}:${port}?transport=tcp`];
     if (this.o.tlsPort !== null) urls.push(`turns:${h}:${this.o.tlsPort}?transport=tcp`);
     const info: TurnInfo = { username: cred.username, credential: cred.credential, ttl: cred.ttl, urls };

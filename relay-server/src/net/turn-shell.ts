@@ -10,7 +10,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
 import type { ClientTuple } from '../turn/allocation';
-import { TurnCore, type TurnAction, type TurnCoreConfig } from '../turn/core';
+import { TurnCore, tupleKey, type TurnAction, type TurnCoreConfig } from '../turn/core';
+import type { RelayRequest } from '../turn/allocate';
 import { StreamFramer } from '../turn/stream-framer';
 import { literalLookup, RelaySockets, type RelayIO } from './relay-sockets';
 import { RelayError } from '../errors';
@@ -34,6 +35,12 @@ export interface TurnShellOptions {
   minPort: number;
   maxPort: number;
   maxMessage: number;
+  /** Key of the stateless nonces; shared by all TURN threads so a nonce from one is good in another. */
+  nonceKey?: Uint8Array;
+  /** Set SO_REUSEADDR on the main UDP listener so TURN threads can connect sockets on its port. */
+  shareListenPort?: boolean;
+  /** Main thread with TURN threads: offer an authenticated UDP Allocate to a thread; true if taken. */
+  handoff?: (req: RelayRequest) => boolean;
 }
 
 export interface BoundPorts {
@@ -45,8 +52,12 @@ export interface BoundPorts {
 export class TurnShell {
   readonly core: TurnCore<RelayIO>;
   readonly relays: RelaySockets;
-  private readonly udp: dgram.Socket[] = [];
-  private readonly udpOut: FastUdp[] = [];
+  /** Client-facing UDP sockets by listener index: listeners, and (in TURN threads) one connected socket per adopted allocation. */
+  private readonly udp = new Map<number, dgram.Socket>();
+  private readonly udpOut = new Map<number, FastUdp>();
+  private nextListener = 0;
+  /** Connected client sockets of adopted allocations, by allocation id. */
+  private readonly adoptedSockets = new Map<number, number>();
   private readonly servers: net.Server[] = [];
   private readonly streams = new Map<number, net.Socket>();
   private nextConn = 1;
@@ -55,7 +66,7 @@ export class TurnShell {
   dropped = 0;
 
   constructor(private readonly o: TurnShellOptions) {
-    this.core = new TurnCore<RelayIO>(o.core);
+    this.core = new TurnCore<RelayIO>(o.core, o.nonceKey);
     this.relays = new RelaySockets(o.relayBind, o.relayAnnounce, o.minPort, o.maxPort, (io, msg, rinfo) => this.fromPeer(io, msg, rinfo));
   }
 
@@ -81,7 +92,7 @@ export class TurnShell {
       const sock = await this.bindUdp(port);
       const bound = sock.address().port;
       const server = net.createServer({ noDelay: true });
-      const listener = this.udp.length;
+      const listener = this.nextListener;
       server.on('connection', (s) => this.onStream(s, 'tcp', stunOnly ? 1 : 0, stunOnly));
       try {
         await this.listenTcp(server, bound);
@@ -90,8 +101,9 @@ export class TurnShell {
         if (port === 0) continue;
         throw e;
       }
-      this.udp.push(sock);
-      this.udpOut.push(new FastUdp(sock));
+      this.nextListener++;
+      this.udp.set(listener, sock);
+      this.udpOut.set(listener, new FastUdp(sock));
       this.attachUdp(sock, listener, stunOnly);
       return bound;
     }
@@ -105,6 +117,8 @@ export class TurnShell {
       lookup: literalLookup as never,
       recvBufferSize: UDP_BUFFER,
       sendBufferSize: UDP_BUFFER,
+      // With TURN threads, connected per-client sockets share this port (turn-threads.ts).
+      reuseAddr: this.o.shareListenPort === true,
     });
     try {
       // Register first: with a synchronous lookup, bind emits at once.
@@ -139,7 +153,7 @@ export class TurnShell {
     const core = this.core;
     const max = this.o.maxMessage;
     sock.on('error', () => this.dropped++);
-    this.udpOut[listener]!.onMessage((msg, rinfo) => {
+    this.udpOut.get(listener)!.onMessage((msg, rinfo) => {
       if (msg.length > max || msg.length < 4) {
         this.dropped++;
         return;
@@ -228,7 +242,7 @@ export class TurnShell {
     if (ch !== null) {
       const len = msg.length;
       if (t.transport === 'udp') {
-        this.udpOut[t.listener]!.sendChannelData(ch.number, msg, t.port, t.address);
+        this.udpOut.get(t.listener)!.sendChannelData(ch.number, msg, t.port, t.address);
       } else {
         const out = Buffer.alloc((len + 7) & ~3);
         out[0] = ch.number >> 8;
@@ -257,9 +271,11 @@ export class TurnShell {
           break;
         case 'release-relay':
           if (act.allocation.io) this.relays.close(act.allocation.io);
+          this.closeAdopted(act.allocation.id);
           break;
         case 'bind-relay': {
           const req = act.request;
+          if (req.tuple.transport === 'udp' && this.o.handoff?.(req)) break;
           void this.relays.bind(req).then((r) => {
             this.guard(() => {
               this.run(this.core.relayBound(req, r, Date.now()));
@@ -279,8 +295,80 @@ export class TurnShell {
     }
   }
 
+  // ────────────────────── TURN threads (turn-threads.ts) ──────────────────────
+
+  /** In a TURN thread: housekeeping only; sockets come with adopted allocations. */
+  startAdopter(): void {
+    this.nextListener = 1000;
+    this.tickTimer = setInterval(() => this.run(this.core.tick(Date.now())), 1000);
+    this.tickTimer.unref();
+  }
+
+  /**
+   * Take over an authenticated UDP Allocate from the main thread: a socket
+   * bound to the shared listen port and connected to the client (the kernel
+   * then delivers that client's datagrams here, not to the listener), a
+   * relay socket, and the allocation in this thread's core. The answer goes
+   * out through the connected socket: 'made', or 'refused' (an error answer
+   * was sent), or 'failed' (nothing sent: the main thread answers 508).
+   */
+  async adopt(handed: RelayRequest): Promise<'made' | 'refused' | 'failed'> {
+    const listener = this.nextListener++;
+    const tuple: ClientTuple = { ...handed.tuple, listener };
+    const req: RelayRequest = { ...handed, tuple, tupleKey: tupleKey(tuple) };
+    const v6 = this.o.listen.includes(':');
+    const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', lookup: literalLookup as never, reuseAddr: true });
+    sock.on('error', () => this.dropped++);
+    try {
+      const listening = once(sock, 'listening');
+      sock.bind({ port: this.o.port, address: this.o.listen });
+      await listening;
+      const connected = once(sock, 'connect');
+      sock.connect(tuple.port, tuple.address);
+      await connected;
+    } catch {
+      sock.close();
+      return 'failed';
+    }
+    this.udp.set(listener, sock);
+    this.udpOut.set(listener, new FastUdp(sock, true));
+    this.attachUdp(sock, listener, false);
+    this.core.pending.set(req.tupleKey, req);
+    const r = await this.relays.bind(req);
+    let made = false;
+    this.guard(() => {
+      this.run(this.core.relayBound(req, r, Date.now()));
+      const a = r.ok ? this.core.table.find(tuple) : undefined;
+      if (r.ok && a && a.io === r.io) {
+        r.io.allocation = a;
+        this.adoptedSockets.set(a.id, listener);
+        made = true;
+      }
+    });
+    if (!made) this.dropListener(listener);
+    return made ? 'made' : 'refused';
+  }
+
+  private closeAdopted(allocationId: number): void {
+    const l = this.adoptedSockets.get(allocationId);
+    if (l === undefined) return;
+    this.adoptedSockets.delete(allocationId);
+    this.dropListener(l);
+  }
+
+  private dropListener(listener: number): void {
+    const s = this.udp.get(listener);
+    this.udp.delete(listener);
+    this.udpOut.delete(listener);
+    try {
+      s?.close();
+    } catch {
+      // already closed
+    }
+  }
+
   private toClient(t: ClientTuple, bytes: Uint8Array): void {
-    if (t.transport === 'udp') this.udpOut[t.listener]?.send(bytes, t.port, t.address);
+    if (t.transport === 'udp') this.udpOut.get(t.listener)?.send(bytes, t.port, t.address);
     else this.toStream(t.conn, bytes);
   }
 
@@ -312,7 +400,7 @@ export class TurnShell {
     for (const a of [...this.core.table.all()]) this.run(this.core.release(a));
     this.relays.closeAll();
     for (const s of this.streams.values()) s.destroy();
-    for (const u of this.udp) u.close();
+    for (const u of this.udp.values()) u.close();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }

@@ -1,14 +1,16 @@
 /**
- * Worker-thread entry for `--threads N`: one more complete TURN shell
- * (UDP+TCP on its own port, its own relay sockets, its own sans-IO core).
- * Threads share nothing; the signalling hands each credential issue a TURN
- * port round-robin, so allocations spread over cores. Reports aggregate
+ * Worker-thread entry for `--threads N`: a TURN shell that owns the UDP
+ * allocations the main thread hands it (turn-threads.ts). It binds no
+ * listener of its own; each adopted allocation brings a socket connected to
+ * its client on the shared port, and its relay socket. Reports aggregate
  * counts only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TurnShell, type TurnShellOptions } from './turn-shell';
+import type { RelayRequest } from '../turn/allocate';
 
 const shell = new TurnShell(workerData as TurnShellOptions);
+shell.startAdopter();
 
 function counts() {
   return {
@@ -21,18 +23,19 @@ function counts() {
   };
 }
 
-shell.start().then(
-  (ports) => {
-    parentPort!.postMessage({ type: 'ready', port: ports.port });
-    const timer = setInterval(() => parentPort!.postMessage(counts()), 1000);
-    parentPort!.on('message', (m: { type: string }) => {
-      if (m.type !== 'close') return;
-      clearInterval(timer);
-      void shell.close().then(() => {
-        parentPort!.postMessage(counts());
-        parentPort!.postMessage({ type: 'closed' });
-      });
+const timer = setInterval(() => parentPort!.postMessage(counts()), 1000);
+parentPort!.on('message', (m: { type: string; id?: number; request?: RelayRequest }) => {
+  if (m.type === 'adopt') {
+    void shell.adopt(m.request!).then((result) => {
+      parentPort!.postMessage({ type: 'adopted', id: m.id, result });
+      parentPort!.postMessage(counts());
     });
-  },
-  (e: unknown) => parentPort!.postMessage({ type: 'failed', message: e instanceof Error ? e.message : 'failed' }),
-);
+  } else if (m.type === 'close') {
+    clearInterval(timer);
+    void shell.close().then(() => {
+      parentPort!.postMessage(counts());
+      parentPort!.postMessage({ type: 'closed' });
+    });
+  }
+});
+parentPort!.postMessage({ type: 'ready' });

@@ -1,12 +1,21 @@
 /**
- * Extra TURN shells in worker threads (`--threads N` starts N-1 of them next
- * to the main thread's). Each listens on its own port (UDP and TCP) and is
- * announced only through signalling, which gives out ports round-robin.
- * Node 20 has no SO_REUSEPORT for dgram, so ports, not a shared socket,
- * spread the load; threads share no state.
+ * TURN threads (`--threads N`): N-1 worker threads share the one TURN port
+ * with the main thread. Node 20 has no SO_REUSEPORT for UDP, so the split is
+ * done per allocation: the main thread authenticates each UDP Allocate and
+ * hands it (by a hash of the username, so a user's allocations and quota
+ * stay in one thread) to a thread, which binds a socket to the same address
+ * and port with SO_REUSEADDR and connects it to the client. Linux delivers a
+ * datagram to the connected socket that matches its source before the
+ * unconnected listener, so from then on that client's traffic, control and
+ * media, reaches the thread directly; the main thread never sees it.
+ * TCP and TLS allocations stay on the main thread.
+ *
+ * Caveat: SO_REUSEADDR on the TURN port lets another local process bind it
+ * too; run the relay on a host (or container) of its own.
  */
 import type { Worker } from 'node:worker_threads';
 import { RelayError } from '../errors';
+import type { RelayRequest } from '../turn/allocate';
 import { spawnModuleWorker } from './ts-worker';
 import type { TurnShellOptions } from './turn-shell';
 
@@ -18,34 +27,38 @@ export interface ThreadCounts {
   rejected: number;
 }
 
+export type AdoptResult = 'made' | 'refused' | 'failed';
+
 interface Thread {
   worker: Worker;
-  port: number;
   counts: ThreadCounts;
 }
 
 export class TurnThreads {
   private readonly threads: Thread[] = [];
+  private readonly waiting = new Map<number, (r: AdoptResult) => void>();
+  private nextId = 1;
 
-  get ports(): number[] {
-    return this.threads.map((t) => t.port);
+  get size(): number {
+    return this.threads.length;
   }
 
-  async start(n: number, base: TurnShellOptions, firstPort: number): Promise<void> {
+  /** Start `n` threads for a main shell listening on `port` (the port actually bound). */
+  async start(n: number, base: TurnShellOptions, port: number): Promise<void> {
     for (let i = 0; i < n; i++) {
-      const port = firstPort === 0 ? 0 : firstPort + i;
-      const opts: TurnShellOptions = { ...base, port, altPort: null, tlsPort: null, tls: null };
+      const opts: TurnShellOptions = { ...base, port, altPort: null, tlsPort: null, tls: null, handoff: undefined, shareListenPort: false };
       const worker = spawnModuleWorker('turn-thread', opts);
-      const t: Thread = {
-        worker,
-        port: 0,
-        counts: { allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, rejected: 0 },
-      };
-      t.port = await new Promise<number>((resolve, reject) => {
-        worker.on('message', (m: { type: string; port?: number; message?: string } & Partial<ThreadCounts>) => {
-          if (m.type === 'ready') resolve(m.port!);
-          else if (m.type === 'failed') reject(new RelayError('ERR_LISTEN', `TURN thread ${i + 2}: ${m.message}`));
+      worker.unref();
+      const t: Thread = { worker, counts: { allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, rejected: 0 } };
+      await new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: { type: string; id?: number; result?: AdoptResult } & Partial<ThreadCounts>) => {
+          if (m.type === 'ready') resolve();
           else if (m.type === 'counts') t.counts = m as ThreadCounts;
+          else if (m.type === 'adopted') {
+            const w = this.waiting.get(m.id!);
+            this.waiting.delete(m.id!);
+            w?.(m.result!);
+          }
         });
         worker.once('error', () => reject(new RelayError('ERR_LISTEN', `TURN thread ${i + 2} failed to start`)));
       });
@@ -53,15 +66,34 @@ export class TurnThreads {
     }
   }
 
+  /** Which thread owns allocations of `username`: -1 for the main thread. */
+  pick(username: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < username.length; i++) h = Math.imul(h ^ username.charCodeAt(i), 0x01000193);
+    const slot = (h >>> 0) % (this.threads.length + 1);
+    return slot - 1;
+  }
+
+  adopt(thread: number, request: RelayRequest, done: (r: AdoptResult) => void): void {
+    const id = this.nextId++;
+    this.waiting.set(id, done);
+    this.threads[thread]!.worker.postMessage({ type: 'adopt', id, request });
+  }
+
   counts(): ThreadCounts {
     const sum = { allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, rejected: 0 };
-    for (const t of this.threads) {
-      for (const k of Object.keys(sum) as Array<keyof ThreadCounts>) sum[k] += t.counts[k];
-    }
+    for (const t of this.threads) for (const k of Object.keys(sum) as Array<keyof ThreadCounts>) sum[k] += t.counts[k];
     return sum;
   }
 
+  /** Allocations made per thread, main excluded (aggregate counts only). */
+  perThread(): number[] {
+    return this.threads.map((t) => t.counts.allocationsCreated);
+  }
+
   async close(): Promise<void> {
+    for (const w of this.waiting.values()) w('failed');
+    this.waiting.clear();
     await Promise.all(
       this.threads.map(
         (t) =>
