@@ -32,11 +32,12 @@ export type AdoptResult = 'made' | 'refused' | 'failed';
 interface Thread {
   worker: Worker;
   counts: ThreadCounts;
+  alive: boolean;
 }
 
 export class TurnThreads {
   private readonly threads: Thread[] = [];
-  private readonly waiting = new Map<number, (r: AdoptResult) => void>();
+  private readonly waiting = new Map<number, { thread: number; done: (r: AdoptResult) => void }>();
   private nextId = 1;
 
   get size(): number {
@@ -49,7 +50,8 @@ export class TurnThreads {
       const opts: TurnShellOptions = { ...base, port, altPort: null, tlsPort: null, tls: null, handoff: undefined, shareListenPort: false };
       const worker = spawnModuleWorker('turn-thread', opts);
       worker.unref();
-      const t: Thread = { worker, counts: { allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, rejected: 0 } };
+      const t: Thread = { worker, alive: true, counts: { allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, rejected: 0 } };
+      const index = i;
       await new Promise<void>((resolve, reject) => {
         worker.on('message', (m: { type: string; id?: number; result?: AdoptResult } & Partial<ThreadCounts>) => {
           if (m.type === 'ready') resolve();
@@ -57,10 +59,22 @@ export class TurnThreads {
           else if (m.type === 'adopted') {
             const w = this.waiting.get(m.id!);
             this.waiting.delete(m.id!);
-            w?.(m.result!);
+            w?.done(m.result!);
           }
         });
         worker.once('error', () => reject(new RelayError('ERR_LISTEN', `TURN thread ${i + 2} failed to start`)));
+        // A thread that dies takes its allocations with it; new ones go to the main thread.
+        const dead = () => {
+          t.alive = false;
+          t.counts = { ...t.counts, allocations: 0 };
+          for (const [id, w] of this.waiting) {
+            if (w.thread !== index) continue;
+            this.waiting.delete(id);
+            w.done('failed');
+          }
+        };
+        worker.on('error', dead);
+        worker.on('exit', dead);
       });
       this.threads.push(t);
     }
@@ -71,12 +85,12 @@ export class TurnThreads {
     let h = 0x811c9dc5;
     for (let i = 0; i < username.length; i++) h = Math.imul(h ^ username.charCodeAt(i), 0x01000193);
     const slot = (h >>> 0) % (this.threads.length + 1);
-    return slot - 1;
+    return slot > 0 && this.threads[slot - 1]!.alive ? slot - 1 : -1;
   }
 
   adopt(thread: number, request: RelayRequest, done: (r: AdoptResult) => void): void {
     const id = this.nextId++;
-    this.waiting.set(id, done);
+    this.waiting.set(id, { thread, done });
     this.threads[thread]!.worker.postMessage({ type: 'adopt', id, request });
   }
 
@@ -92,10 +106,10 @@ export class TurnThreads {
   }
 
   async close(): Promise<void> {
-    for (const w of this.waiting.values()) w('failed');
+    for (const w of this.waiting.values()) w.done('failed');
     this.waiting.clear();
     await Promise.all(
-      this.threads.map(
+      this.threads.filter((t) => t.alive).map(
         (t) =>
           new Promise<void>((resolve) => {
             const timer = setTimeout(() => void t.worker.terminate().then(() => resolve()), 3000);
