@@ -128,7 +128,12 @@ async function call(url: string, protocol: 'udp' | 'tcp'): Promise<void> {
       await p.waitForFunction(() => (window as unknown as { pc: RTCPeerConnection }).pc.connectionState === 'connected', { timeout: 20_000, polling: 100 });
     }
     for (const p of [a, b]) {
-      const sel = await selected(p);
+      // A selected pair shows 'in-progress' while a consent check is out: poll for 'succeeded'.
+      let sel = await selected(p);
+      for (let i = 0; i < 50 && sel?.state !== 'succeeded'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        sel = await selected(p);
+      }
       expect(sel).toMatchObject({ state: 'succeeded', localType: 'relay', relayProtocol: protocol, remoteType: 'relay' });
     }
     const before = await inbound(b);
