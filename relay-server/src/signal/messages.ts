@@ -22,7 +22,9 @@ export interface TurnInfo {
 export type ClientMessage =
   | { t: 'auth'; bundle: Uint8Array; sig: Uint8Array }
   | { t: 'send'; to: string; id: number; data: string }
-  | { t: 'turn'; id?: number };
+  | { t: 'turn'; id?: number }
+  /** Keep-alive: browsers keep an extension's service worker alive while messages flow. */
+  | { t: 'ping' };
 
 export type ServerMessage =
   | { t: 'challenge'; challenge: string; realm: string }
@@ -31,6 +33,7 @@ export type ServerMessage =
   | { t: 'sent'; id: number }
   | { t: 'unreachable'; id: number; to: string }
   | { t: 'turn'; turn: TurnInfo; id?: number }
+  | { t: 'pong' }
   | { t: 'error'; code: string; message: string; id?: number };
 
 export function isBase64(s: unknown): s is string {
@@ -74,6 +77,8 @@ export function parseClientMessage(text: string): Parsed {
     case 'turn':
       if (o.id !== undefined && !isId(o.id)) return bad('"id" must be a non-negative integer');
       return { ...ok({ t: 'turn', id }), id };
+    case 'ping':
+      return ok({ t: 'ping' });
     default:
       return bad(typeof o.t === 'string' ? 'unknown message type' : 'a message needs a string "t"');
   }

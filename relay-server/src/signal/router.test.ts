@@ -54,8 +54,14 @@ describe('SignalRouter', () => {
     ]);
   });
 
+  test('ping is answered with pong once authenticated (the extension keeps its service worker alive with it)', () => {
+    const r = router();
+    ready(r, 1, A);
+    expect(sendsTo(r.message(1, JSON.stringify({ t: 'ping' }), NOW), 1)).toEqual([{ t: 'pong' }]);
+  });
+
   test('nothing but auth before authentication: error, then close', () => {
-    for (const m of [{ t: 'send', to: B, id: 1, data: 'AAAA' }, { t: 'turn' }, 'not json']) {
+    for (const m of [{ t: 'send', to: B, id: 1, data: 'AAAA' }, { t: 'turn' }, { t: 'ping' }, 'not json']) {
       const r = router();
       r.open(1, NOW);
       const out = r.message(1, typeof m === 'string' ? m : JSON.stringify(m), NOW);

@@ -95,6 +95,8 @@ export class SignalRouter {
     switch (m.t) {
       case 'auth':
         return this.strike(c, 'ERR_BAD_MESSAGE', 'already authenticated', undefined);
+      case 'ping':
+        return [{ kind: 'send', conn: c.id, msg: { t: 'pong' } }];
       case 'turn':
         return [{ kind: 'send', conn: c.id, msg: m.id === undefined ? { t: 'turn', turn: this.o.turnInfo(c.id, now) } : { t: 'turn', turn: this.o.turnInfo(c.id, now), id: m.id } }];
       case 'send': {
