@@ -32,6 +32,7 @@ import dgram from 'node:dgram';
 import { startRelayProcess, type RelayProcess } from '../tests/harness/relay';
 import type { UclientResult } from '../tests/harness/uclient';
 import { TurnTestClient } from '../tests/harness/turn-client';
+import { scrapeMetrics } from '../tests/harness/metrics';
 
 const SECRET = 'bench-shared-secret';
 const PPS = 50;
@@ -114,7 +115,10 @@ async function startHush(threads: number, extraNode: string[] = []): Promise<Ser
     port: r.turnPort,
     ports: [r.turnPort, ...extra],
     stop: () => r.stop(),
-    metrics: async () => (await (await fetch(`http://127.0.0.1:${r.signalPort}/metrics`)).json()) as Record<string, number>,
+    metrics: async () => {
+      const m = await scrapeMetrics(`http://127.0.0.1:${r.signalPort}`);
+      return { heapUsedBytes: m.hush_relay_heap_used_bytes!, allocations: m.hush_relay_allocations! };
+    },
   };
 }
 

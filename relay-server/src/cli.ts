@@ -1,7 +1,11 @@
 /**
  * hush-relay command line: `npm run relay -- [options]`, see --help.
- * Prints what it listens on, then aggregate counts only; SIGINT/SIGTERM
- * close every socket and print the final counts.
+ * Prints what it listens on, then aggregate counts only.
+ *
+ *   SIGHUP           re-read the TLS certificate and key and the secrets file (relay.ts reload)
+ *   SIGTERM, SIGINT  drain: no new allocations or connections, clients told to move,
+ *                    live allocations relayed until they end or --drain-timeout; exit 0
+ *   a second one     close at once; exit 0
  */
 import { helpText, loadConfig } from './config';
 import { RelayError } from './errors';
@@ -15,17 +19,18 @@ async function main(): Promise<void> {
     return;
   }
   const relay = await startRelay(r.config, { log: new Log(), sources: r.sources });
-  let stopping = false;
+  const exit = (code: number) => () => process.exit(code);
   const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    relay.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    if (relay.draining) {
+      // Asked twice: the operator does not want to wait.
+      relay.close().then(exit(0), exit(1));
+      return;
+    }
+    relay.drain().then(exit(0), exit(1));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => relay.reload());
 }
 
 main().catch((e: unknown) => {

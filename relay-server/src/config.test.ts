@@ -50,9 +50,29 @@ describe('config', () => {
     }
   });
 
+  test('secrets: --auth-secret repeats (first signs), one from env or file; or a secrets file, not both', () => {
+    expect(cfg(['--auth-secret', 'new-secret', '--auth-secret', 'old-secret']).authSecret).toEqual(['new-secret', 'old-secret']);
+    expect(cfg([], { HUSH_RELAY_AUTH_SECRET: 'env-secret' }).authSecret).toEqual(['env-secret']);
+    const file = join(dir, 's.json');
+    writeFileSync(file, JSON.stringify({ authSecret: ['a-secret-1', 'a-secret-2'] }));
+    expect(cfg(['--config', file]).authSecret).toEqual(['a-secret-1', 'a-secret-2']);
+    expect(cfg(['--auth-secrets-file', '/etc/hush/turn-secrets']).authSecretsFile).toBe('/etc/hush/turn-secrets');
+    expect(() => cfg(['--auth-secret', 'new-secret', '--auth-secrets-file', '/x'])).toThrow(/not both/);
+  });
+
+  test('drain timeout is bounded; redis URL and node id are checked', () => {
+    expect(DEFAULTS.drainTimeout).toBe(30);
+    expect(cfg(['--drain-timeout', '600']).drainTimeout).toBe(600);
+    expect(() => cfg(['--drain-timeout', '601'])).toThrow(/at most 600/);
+    expect(cfg(['--redis', 'redis://10.0.0.5:6379', '--node-id', 'relay-2.eu']).redis).toBe('redis://10.0.0.5:6379');
+    for (const bad of [['--redis', 'http://x:6379'], ['--redis', 'nonsense'], ['--node-id', 'a b'], ['--node-id', 'x|y']]) expect(() => cfg(bad)).toThrow(RelayError);
+    expect(cfg(['--metrics-port', '9100']).metricsPort).toBe(9100);
+    expect(cfg([]).metricsPort).toBeNull();
+  });
+
   test('--help documents every flag with its file key and env name', () => {
     expect(loadConfig(['--help'], {})).toEqual({ help: true });
     const h = helpText();
-    for (const f of ['--listen', '--port', '--tls-port', '--signal-port', '--auth-secret', '--realm', '--allow-peer', '--config', 'HUSH_RELAY_AUTH_SECRET', '"authSecret"']) expect(h).toContain(f);
+    for (const f of ['--listen', '--port', '--tls-port', '--signal-port', '--auth-secret', '--auth-secrets-file', '--realm', '--allow-peer', '--config', '--drain-timeout', '--metrics-port', '--redis', '--node-id', 'HUSH_RELAY_AUTH_SECRET', '"authSecret"', 'HUSH_RELAY_REDIS']) expect(h).toContain(f);
   });
 });

@@ -3,7 +3,9 @@
  * (HUSH_RELAY_<NAME>) < command line. Every setting has all four forms:
  * `--auth-secret S`, `"authSecret": "S"`, `HUSH_RELAY_AUTH_SECRET=S`.
  * Defaults are safe and local: loopback only, peers on private and
- * loopback networks denied, TLS off until a certificate is given.
+ * loopback networks denied, TLS off until a certificate is given, one node
+ * (no Redis). What SIGHUP re-reads (certificate, key, secrets file) is in
+ * relay.ts; docs/operators.md is the guide.
  * Validation fails with ERR_CONFIG and a sentence saying what to fix.
  */
 import { readFileSync } from 'node:fs';
@@ -22,7 +24,10 @@ export interface RelayConfig {
   tlsKey: string | null;
   signalPort: number | null;
   signalListen: string | null;
-  authSecret: string | null;
+  /** TURN shared secrets: the first signs new credentials, all are accepted. Empty: random per start. */
+  authSecret: string[];
+  /** File with one secret per line (same rule), re-read on SIGHUP; excludes authSecret. */
+  authSecretsFile: string | null;
   realm: string;
   publicHost: string | null;
   relayIp: string | null;
@@ -41,6 +46,15 @@ export interface RelayConfig {
   verifyWorkers: number;
   verifyQueue: number;
   threads: number;
+  /** Seconds a SIGTERM waits for live allocations and connections to end before exiting. */
+  drainTimeout: number;
+  /** Plain-HTTP port for /healthz and /metrics only (e.g. for a local Prometheus); null = off. */
+  metricsPort: number | null;
+  metricsListen: string;
+  /** redis:// or rediss:// URL: several nodes route signalling through it (docs/operators.md). */
+  redis: string | null;
+  /** This node's name in a cluster (default: random per start). */
+  nodeId: string | null;
 }
 
 export const DEFAULTS: RelayConfig = {
@@ -52,7 +66,8 @@ export const DEFAULTS: RelayConfig = {
   tlsKey: null,
   signalPort: 8080,
   signalListen: null,
-  authSecret: null,
+  authSecret: [],
+  authSecretsFile: null,
   realm: 'hush',
   publicHost: null,
   relayIp: null,
@@ -71,9 +86,17 @@ export const DEFAULTS: RelayConfig = {
   verifyWorkers: 1,
   verifyQueue: 64,
   threads: 1,
+  drainTimeout: 30,
+  metricsPort: null,
+  metricsListen: '127.0.0.1',
+  redis: null,
+  nodeId: null,
 };
 
-type Kind = 'ip' | 'port' | 'optport' | 'int' | 'string' | 'optstring' | 'cidrs';
+/** Longest --drain-timeout: a stop must end in bounded time whatever the setting. */
+export const MAX_DRAIN_SEC = 600;
+
+type Kind = 'ip' | 'port' | 'optport' | 'int' | 'string' | 'optstring' | 'cidrs' | 'secrets';
 interface Spec {
   key: keyof RelayConfig;
   flag: string;
@@ -91,7 +114,8 @@ const SPECS: Spec[] = [
   { key: 'tlsKey', flag: 'tls-key', kind: 'optstring', arg: 'FILE', help: 'PEM private key for --tls-cert' },
   { key: 'signalPort', flag: 'signal-port', kind: 'optport', arg: 'N|off', help: 'WebSocket signalling port, path /signal (default 8080; wss when a certificate is set)' },
   { key: 'signalListen', flag: 'signal-listen', kind: 'ip', arg: 'IP', help: 'address for signalling (default: --listen)' },
-  { key: 'authSecret', flag: 'auth-secret', kind: 'optstring', arg: 'S', help: 'TURN shared secret (coturn use-auth-secret scheme); default: random per start' },
+  { key: 'authSecret', flag: 'auth-secret', kind: 'secrets', arg: 'S', help: 'TURN shared secret (coturn use-auth-secret scheme), repeatable: the first signs new credentials, all are accepted; default: random per start' },
+  { key: 'authSecretsFile', flag: 'auth-secrets-file', kind: 'optstring', arg: 'FILE', help: 'file with one TURN secret per line (first signs, all accepted), re-read on SIGHUP; instead of --auth-secret' },
   { key: 'realm', flag: 'realm', kind: 'string', arg: 'R', help: 'TURN realm, also the origin signed in mailbox proofs (default "hush")' },
   { key: 'publicHost', flag: 'public-host', kind: 'optstring', arg: 'HOST', help: 'host name or IP put in the TURN URLs handed out (default: --listen, or the Host the client used)' },
   { key: 'relayIp', flag: 'relay-ip', kind: 'ip', arg: 'IP', help: 'address relay sockets bind to (default: --listen)' },
@@ -110,6 +134,11 @@ const SPECS: Spec[] = [
   { key: 'verifyWorkers', flag: 'verify-workers', kind: 'int', arg: 'N', help: 'threads verifying mailbox proofs (default 1)' },
   { key: 'threads', flag: 'threads', kind: 'int', arg: 'N', help: 'TURN threads sharing --port (default 1); UDP allocations are spread over them by username' },
   { key: 'verifyQueue', flag: 'verify-queue', kind: 'int', arg: 'N', help: 'proofs waiting for a thread before new ones get ERR_BUSY (default 64)' },
+  { key: 'drainTimeout', flag: 'drain-timeout', kind: 'int', arg: 'SEC', help: `on SIGTERM/SIGINT, refuse new allocations and connections and wait up to SEC for live ones to end (default 30, at most ${MAX_DRAIN_SEC})` },
+  { key: 'metricsPort', flag: 'metrics-port', kind: 'optport', arg: 'N|off', help: 'plain-HTTP port serving only /healthz and /metrics (default off: they are on the signal port)' },
+  { key: 'metricsListen', flag: 'metrics-listen', kind: 'ip', arg: 'IP', help: 'address for --metrics-port (default 127.0.0.1)' },
+  { key: 'redis', flag: 'redis', kind: 'optstring', arg: 'URL', help: 'redis://HOST:PORT (or rediss://): route signalling between relay nodes through this Redis (default: one node)' },
+  { key: 'nodeId', flag: 'node-id', kind: 'optstring', arg: 'NAME', help: 'this node\'s name in a cluster, letters, digits, ".", "_", "-" (default: random per start)' },
 ];
 
 export function helpText(): string {
@@ -173,6 +202,11 @@ function convert(s: Spec, raw: unknown, where: string): unknown {
       if (raw === null) return null;
       if (typeof raw !== 'string' || raw === '') bad(`${name} must be a non-empty string`);
       return raw;
+    case 'secrets': {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : bad(`${name} must be a secret or a list of secrets`);
+      for (const x of list) if (typeof x !== 'string' || x.length < 8) bad(`${name}: every secret must be a string of at least 8 characters`);
+      return list;
+    }
     case 'cidrs': {
       const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : bad(`${name} must be a list of CIDR ranges`);
       for (const c of list) if (typeof c !== 'string' || !parseCidr(c)) bad(`${name}: ${JSON.stringify(c)} is not a CIDR range like 10.0.0.0/8`);
@@ -189,7 +223,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     help: { type: 'boolean' },
     config: { type: 'string' },
   };
-  for (const s of SPECS) options[s.flag] = { type: 'string', multiple: s.kind === 'cidrs' };
+  for (const s of SPECS) options[s.flag] = { type: 'string', multiple: s.kind === 'cidrs' || s.kind === 'secrets' };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
@@ -199,7 +233,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const v = parsed.values as Record<string, unknown>;
   if (v.help) return { help: true };
 
-  const cfg: Record<string, unknown> = { ...DEFAULTS, allowPeer: [] };
+  const cfg: Record<string, unknown> = { ...DEFAULTS, allowPeer: [], authSecret: [] };
   const set = new Set<string>();
   const sources: string[] = ['defaults'];
   const file = (v.config as string | undefined) ?? env.HUSH_RELAY_CONFIG;
@@ -252,7 +286,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (c.userQuota < 1 || c.totalQuota < 1) bad('--user-quota and --total-quota must be at least 1');
   if (c.threads < 1 || c.threads > 64) bad('--threads must be 1-64');
   if (c.verifyWorkers < 1 || c.verifyWorkers > 16) bad('--verify-workers must be 1-16');
-  if (c.authSecret !== null && c.authSecret.length < 8) bad('--auth-secret must be at least 8 characters');
+  if (c.authSecret.length > 0 && c.authSecretsFile !== null) bad('give the TURN secrets either with --auth-secret or in --auth-secrets-file, not both');
+  if (c.drainTimeout > MAX_DRAIN_SEC) bad(`--drain-timeout must be at most ${MAX_DRAIN_SEC} seconds`);
+  if (c.redis !== null) {
+    let u: URL | undefined;
+    try {
+      u = new URL(c.redis);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname) bad('--redis must be a URL like redis://127.0.0.1:6379 or rediss://redis.internal:6380');
+  }
+  if (c.nodeId !== null && !/^[A-Za-z0-9._-]{1,64}$/.test(c.nodeId)) bad('--node-id must be 1-64 letters, digits, ".", "_" or "-"');
   if (/[^\x21-\x7e]/.test(c.realm) || c.realm.length > 127) bad('--realm must be printable ASCII without spaces, under 128 characters');
   return { help: false, config: c, sources };
 }

@@ -18,7 +18,8 @@ export type RelayErrorCode =
   | 'ERR_AUTH_REQUIRED' // a message other than `auth` before authentication
   | 'ERR_RATE_LIMIT' // too many messages on this connection; slow down
   | 'ERR_BUSY' // the server is at a connection or verification limit; retry later
-  | 'ERR_REPLACED'; // a newer connection took this mailbox's slot
+  | 'ERR_REPLACED' // a newer connection took this mailbox's slot
+  | 'ERR_DRAINING'; // this node is shutting down; connect to another (close 1012)
 
 export class RelayError extends Error {
   override readonly name = 'RelayError';

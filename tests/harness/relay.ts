@@ -56,7 +56,8 @@ export function relayCommand(args: string[], nodeArgs: string[] = []): { cmd: st
 export async function startRelayProcess(args: string[] = [], opts: RelayProcessOptions = {}): Promise<RelayProcess> {
   killAllOnExit();
   // Defaults first: later flags win, so callers may override any of them.
-  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args], opts.nodeArgs);
+  // --drain-timeout 0: stop() closes at once, as tests expect (the drain itself is tested in relay-ops.test.ts).
+  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', '--drain-timeout', '0', ...args], opts.nodeArgs);
   const child = spawn(cmd, argv, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },

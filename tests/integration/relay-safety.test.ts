@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { TurnTestClient } from '../harness/turn-client';
 import { Attr, Method } from '../../relay-server/src/stun/constants';
+import { scrapeMetrics } from '../harness/metrics';
 
 const SECRET = 'safety-test-secret';
 let relay: RelayProcess;
@@ -22,8 +23,8 @@ async function client(id?: string): Promise<TurnTestClient> {
   return c;
 }
 
-async function metrics(): Promise<Record<string, number>> {
-  return (await (await fetch(`http://127.0.0.1:${relay.signalPort}/metrics`)).json()) as Record<string, number>;
+async function metrics(): Promise<{ allocations: number }> {
+  return { allocations: (await scrapeMetrics(`http://127.0.0.1:${relay.signalPort}`)).hush_relay_allocations! };
 }
 
 beforeAll(async () => {

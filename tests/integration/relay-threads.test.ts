@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { TurnTestClient } from '../harness/turn-client';
 import { runUclient } from '../harness/uclient';
+import { scrapeMetrics } from '../harness/metrics';
 
 const SECRET = 'threads-test-secret';
 let relay: RelayProcess;
@@ -22,7 +23,9 @@ afterAll(async () => {
 
 async function metrics(): Promise<{ threadAllocations: number[]; relayedDatagrams: number }> {
   await new Promise((res) => setTimeout(res, 1100)); // threads report every second
-  return (await (await fetch(`http://127.0.0.1:${relay.signalPort}/metrics`)).json()) as { threadAllocations: number[]; relayedDatagrams: number };
+  const m = await scrapeMetrics(`http://127.0.0.1:${relay.signalPort}`);
+  const threadAllocations = Object.keys(m).filter((k) => k.startsWith('hush_relay_thread_allocations_created_total{')).sort().map((k) => m[k]!);
+  return { threadAllocations, relayedDatagrams: m.hush_relay_relayed_packets_total! };
 }
 
 test('allocations spread over both threads; media crosses between them', async () => {

@@ -1,9 +1,13 @@
 /**
  * WebSocket shell around the signalling router: HTTP(S) server with
- * /signal (WebSocket, 64 KiB frames: bigger closes with 1009), /health and
- * /metrics (aggregate counts only). Connection limits in total and per
- * source IP; ws-level ping every 30 s drops dead sockets. The source IP is
- * used only for those limits, in memory, and is gone with the connection.
+ * /signal (WebSocket, 64 KiB frames: bigger closes with 1009), /healthz and
+ * /metrics (ops-http.ts, aggregate counts only). With a certificate it is
+ * HTTPS and `wss:` on the same port; `setTls` swaps the certificate for new
+ * handshakes without touching live connections (SIGHUP). Connection limits
+ * in total and per source IP; ws-level ping every 30 s drops dead sockets.
+ * The source IP is used only for those limits, in memory, and is gone with
+ * the connection. With a Cluster (Redis) the router's cluster actions are
+ * carried out here.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -14,7 +18,8 @@ import { issueTurnCredential } from '../turn/credentials';
 import { MAX_FRAME_BYTES, type TurnInfo } from '../signal/messages';
 import { CLOSE, SignalRouter, type SignalAction } from '../signal/router';
 import { VerifierPool } from './verifier-pool';
-import type { Counts } from '../log';
+import type { Cluster } from './cluster';
+import { serveOps, type OpsSource } from './ops-http';
 
 const PING_MS = 30_000;
 const SEND_HIGH_WATER = 1024 * 1024;
@@ -35,7 +40,9 @@ export interface SignalServerOptions {
   maxPerIp: number;
   verifyWorkers: number;
   verifyQueue: number;
-  metrics: () => Counts & Record<string, unknown>;
+  ops: OpsSource;
+  /** Other relay nodes, through Redis (net/cluster.ts); undefined for one node. */
+  cluster?: Cluster;
 }
 
 interface Live {
@@ -54,10 +61,13 @@ export class SignalServer {
   private pool: VerifierPool | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private nextConn = 1;
+  private turnSecret: string;
 
   constructor(private readonly o: SignalServerOptions) {
+    this.turnSecret = o.turnSecret;
     this.router = new SignalRouter({
       realm: o.realm,
+      cluster: !!o.cluster,
       turnInfo: (conn, now) => this.turnInfo(conn, now),
       randomBytes: (n) => randomBytes(n),
       writable: (conn) => {
@@ -69,6 +79,30 @@ export class SignalServer {
 
   get connectionCount(): number {
     return this.live.size;
+  }
+
+  /** New TLS handshakes use this certificate; live connections keep theirs (SIGHUP). */
+  setTls(tls: { cert: Buffer; key: Buffer }): void {
+    if (this.server && 'setSecureContext' in this.server) (this.server as https.Server).setSecureContext({ cert: tls.cert, key: tls.key });
+  }
+
+  /** The secret that signs TURN credentials handed out from now on (SIGHUP). */
+  setTurnSecret(secret: string): void {
+    this.turnSecret = secret;
+  }
+
+  /** Shutdown: every client is told to go to another node (1012); new ones are told the same. */
+  drain(): void {
+    this.run(this.router.drain());
+    // A client that does not answer the close handshake is cut after 2 s (ws would wait 30).
+    setTimeout(() => {
+      for (const l of this.live.values()) l.ws.terminate();
+    }, 2000).unref();
+  }
+
+  /** An envelope from another node (cluster.ts) for a mailbox held here. */
+  deliverRemote(to: string, from: string, data: string): void {
+    this.run(this.router.remote(to, from, data));
   }
 
   async start(): Promise<number> {
@@ -93,17 +127,7 @@ export class SignalServer {
   }
 
   private http(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/health') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (req.method === 'GET' && path === '/metrics') {
-      // Aggregate process memory is reported too (after a GC when node runs with --expose-gc).
-      (globalThis as { gc?: () => void }).gc?.();
-      const mem = process.memoryUsage();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...this.o.metrics(), heapUsedBytes: mem.heapUsed, rssBytes: mem.rss }) + '\n');
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    }
+    if (!serveOps(req, res, this.o.ops)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   }
 
   private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
@@ -136,7 +160,7 @@ export class SignalServer {
       const m = (this.perIp.get(ip) ?? 1) - 1;
       if (m > 0) this.perIp.set(ip, m);
       else this.perIp.delete(ip);
-      this.router.closed(conn);
+      this.run(this.router.closed(conn));
     });
     this.run(this.router.open(conn, Date.now()));
   }
@@ -158,6 +182,25 @@ export class SignalServer {
           );
           break;
         }
+        case 'hold':
+          this.o.cluster?.hold(a.mailbox);
+          break;
+        case 'release':
+          this.o.cluster?.release(a.mailbox);
+          break;
+        case 'publish': {
+          const cluster = this.o.cluster;
+          if (!cluster) {
+            this.run(this.router.published(a.conn, a.id, a.to, a.local, null));
+            break;
+          }
+          void cluster.publish(a.to, a.from, a.data).then((others) => this.run(this.router.published(a.conn, a.id, a.to, a.local, others)));
+          break;
+        }
+        default: {
+          const never: never = a;
+          void never;
+        }
       }
     }
   }
@@ -177,7 +220,7 @@ export class SignalServer {
     const l = this.live.get(conn);
     const host = l?.host ?? this.o.listen;
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-    const cred = issueTurnCredential(this.o.turnSecret, this.o.credentialTtl, now);
+    const cred = issueTurnCredential(this.turnSecret, this.o.credentialTtl, now);
     const port = this.o.turnPort;
     const urls = [`stun:${h}:${port}`, `turn:${h}:${port}?transport=udp`, `turn:${h}:${port}?transport=tcp`];
     if (this.o.tlsPort !== null) urls.push(`turns:${h}:${this.o.tlsPort}?transport=tcp`);

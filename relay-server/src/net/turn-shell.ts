@@ -43,6 +43,31 @@ export interface TurnShellOptions {
   handoff?: (req: RelayRequest) => boolean;
 }
 
+/** A shell's aggregate counts (summed over TURN threads by turn-threads.ts). */
+export interface TurnStats {
+  allocations: number;
+  allocationsPeak: number;
+  allocationsCreated: number;
+  relayedDatagrams: number;
+  relayedBytes: number;
+  /** Unauthenticated answers + peers denied + quota refusals (the log's "requests rejected"). */
+  rejected: number;
+  challenged: number;
+  authFailed: number;
+  peerDenied: number;
+  quotaRejected: number;
+  drainRefused: number;
+  rateLimited: number;
+  malformed: number;
+  dropped: number;
+  tcpConnections: number;
+}
+
+export const ZERO_TURN_STATS: TurnStats = {
+  allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, relayedBytes: 0, rejected: 0, challenged: 0,
+  authFailed: 0, peerDenied: 0, quotaRejected: 0, drainRefused: 0, rateLimited: 0, malformed: 0, dropped: 0, tcpConnections: 0,
+};
+
 export interface BoundPorts {
   port: number;
   altPort: number | null;
@@ -62,7 +87,9 @@ export class TurnShell {
   private readonly streams = new Map<number, net.Socket>();
   private nextConn = 1;
   private tickTimer: NodeJS.Timeout | undefined;
+  private tlsServer: tls.Server | undefined;
   relayedDatagrams = 0;
+  relayedBytes = 0;
   dropped = 0;
 
   constructor(private readonly o: TurnShellOptions) {
@@ -80,10 +107,16 @@ export class TurnShell {
       server.on('secureConnection', (s) => this.onStream(s, 'tls', 2, false));
       server.on('tlsClientError', () => this.dropped++);
       tlsPort = await this.listenTcp(server, this.o.tlsPort);
+      this.tlsServer = server;
     }
     this.tickTimer = setInterval(() => this.run(this.core.tick(Date.now())), 1000);
     this.tickTimer.unref();
     return { port: main, altPort: alt, tlsPort };
+  }
+
+  /** New TURN-over-TLS handshakes use this certificate; connections already up keep theirs (SIGHUP). */
+  setTls(material: { cert: Buffer; key: Buffer }): void {
+    this.tlsServer?.setSecureContext({ cert: material.cert, key: material.key, minVersion: 'TLSv1.2' });
   }
 
   /** UDP and TCP on the same port number (any free one when port is 0). */
@@ -169,6 +202,7 @@ export class TurnShell {
         }
         ch.allocation.io!.out.send(msg.subarray(4, 4 + len), ch.peerPort, ch.peerAddress);
         this.relayedDatagrams++;
+        this.relayedBytes += len;
         return;
       }
       const tuple: ClientTuple = {
@@ -208,6 +242,7 @@ export class TurnShell {
         }
         ch.allocation.io!.out.send(frame.subarray(4), ch.peerPort, ch.peerAddress);
         this.relayedDatagrams++;
+        this.relayedBytes += frame.length - 4;
         return;
       }
       this.guard(() => this.run(core.handleMessage(tuple, frame, Date.now(), stunOnly)));
@@ -239,6 +274,7 @@ export class TurnShell {
     }
     const t = a.tuple;
     this.relayedDatagrams++;
+    this.relayedBytes += msg.length;
     if (ch !== null) {
       const len = msg.length;
       if (t.transport === 'udp') {
@@ -268,6 +304,7 @@ export class TurnShell {
         case 'to-peer':
           act.allocation.io?.out.send(act.data, act.port, act.address);
           this.relayedDatagrams++;
+          this.relayedBytes += act.data.length;
           break;
         case 'release-relay':
           if (act.allocation.io) this.relays.close(act.allocation.io);
@@ -393,6 +430,27 @@ export class TurnShell {
 
   get streamCount(): number {
     return this.streams.size;
+  }
+
+  stats(): TurnStats {
+    const c = this.core.counters;
+    return {
+      allocations: this.core.table.size,
+      allocationsPeak: c.allocationsPeak,
+      allocationsCreated: c.allocationsCreated,
+      relayedDatagrams: this.relayedDatagrams,
+      relayedBytes: this.relayedBytes,
+      rejected: c.rejectedUnauthenticated + c.peerDenied + c.quotaRejected,
+      challenged: c.rejectedUnauthenticated,
+      authFailed: c.authFailed,
+      peerDenied: c.peerDenied,
+      quotaRejected: c.quotaRejected,
+      drainRefused: c.drainRefused,
+      rateLimited: c.rateLimited,
+      malformed: c.malformed,
+      dropped: this.dropped + this.relays.sendErrors,
+      tcpConnections: this.streams.size,
+    };
   }
 
   async close(): Promise<void> {

@@ -13,19 +13,14 @@ const shell = new TurnShell(workerData as TurnShellOptions);
 shell.startAdopter();
 
 function counts() {
-  return {
-    type: 'counts',
-    allocations: shell.core.table.size,
-    allocationsPeak: shell.core.counters.allocationsPeak,
-    allocationsCreated: shell.core.counters.allocationsCreated,
-    relayedDatagrams: shell.relayedDatagrams,
-    rejected: shell.core.counters.rejectedUnauthenticated + shell.core.counters.peerDenied + shell.core.counters.quotaRejected,
-  };
+  return { type: 'counts', ...shell.stats() };
 }
 
 const timer = setInterval(() => parentPort!.postMessage(counts()), 1000);
-parentPort!.on('message', (m: { type: string; id?: number; request?: RelayRequest }) => {
-  if (m.type === 'adopt') {
+parentPort!.on('message', (m: { type: string; id?: number; request?: RelayRequest; secrets?: string[] }) => {
+  if (m.type === 'secrets') {
+    shell.core.setSecrets(m.secrets!);
+  } else if (m.type === 'adopt') {
     void shell.adopt(m.request!).then((result) => {
       parentPort!.postMessage({ type: 'adopted', id: m.id, result });
       parentPort!.postMessage(counts());

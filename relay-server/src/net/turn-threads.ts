@@ -17,15 +17,9 @@ import type { Worker } from 'node:worker_threads';
 import { RelayError } from '../errors';
 import type { RelayRequest } from '../turn/allocate';
 import { spawnModuleWorker } from './ts-worker';
-import type { TurnShellOptions } from './turn-shell';
+import { ZERO_TURN_STATS, type TurnShellOptions, type TurnStats } from './turn-shell';
 
-export interface ThreadCounts {
-  allocations: number;
-  allocationsPeak: number;
-  allocationsCreated: number;
-  relayedDatagrams: number;
-  rejected: number;
-}
+export type ThreadCounts = TurnStats;
 
 export type AdoptResult = 'made' | 'refused' | 'failed';
 
@@ -50,12 +44,15 @@ export class TurnThreads {
       const opts: TurnShellOptions = { ...base, port, altPort: null, tlsPort: null, tls: null, handoff: undefined, shareListenPort: false };
       const worker = spawnModuleWorker('turn-thread', opts);
       worker.unref();
-      const t: Thread = { worker, alive: true, counts: { allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, rejected: 0 } };
+      const t: Thread = { worker, alive: true, counts: { ...ZERO_TURN_STATS } };
       const index = i;
       await new Promise<void>((resolve, reject) => {
         worker.on('message', (m: { type: string; id?: number; result?: AdoptResult } & Partial<ThreadCounts>) => {
           if (m.type === 'ready') resolve();
-          else if (m.type === 'counts') t.counts = m as ThreadCounts;
+          else if (m.type === 'counts') {
+            const { type: _type, ...c } = m as ThreadCounts & { type: string };
+            t.counts = c;
+          }
           else if (m.type === 'adopted') {
             const w = this.waiting.get(m.id!);
             this.waiting.delete(m.id!);
@@ -66,7 +63,7 @@ export class TurnThreads {
         // A thread that dies takes its allocations with it; new ones go to the main thread.
         const dead = () => {
           t.alive = false;
-          t.counts = { ...t.counts, allocations: 0 };
+          t.counts = { ...t.counts, allocations: 0, tcpConnections: 0 };
           for (const [id, w] of this.waiting) {
             if (w.thread !== index) continue;
             this.waiting.delete(id);
@@ -95,9 +92,14 @@ export class TurnThreads {
   }
 
   counts(): ThreadCounts {
-    const sum = { allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, rejected: 0 };
-    for (const t of this.threads) for (const k of Object.keys(sum) as Array<keyof ThreadCounts>) sum[k] += t.counts[k];
+    const sum = { ...ZERO_TURN_STATS };
+    for (const t of this.threads) for (const k of Object.keys(sum) as Array<keyof ThreadCounts>) sum[k] += t.counts[k] ?? 0;
     return sum;
+  }
+
+  /** Every thread checks TURN credentials against these from now on (SIGHUP). */
+  setSecrets(secrets: string[]): void {
+    for (const t of this.threads) if (t.alive) t.worker.postMessage({ type: 'secrets', secrets });
   }
 
   /** Allocations made per thread, main excluded (aggregate counts only). */

@@ -10,6 +10,18 @@
  *
  * A mailbox may be held by MAX_HOLDERS connections (several devices or a
  * reconnect racing a dead socket); a newer one evicts the oldest (4002).
+ *
+ * Several nodes (`cluster: true`, docs/operators.md "More than one machine"):
+ * the router says when this node starts and stops holding a mailbox (`hold`,
+ * `release`: the shell subscribes to that mailbox's channel), and a send is
+ * delivered to the local holders and `publish`ed for the other nodes' ones;
+ * the shell reports how many other nodes took it (`published`) and the
+ * sender is told `sent` if anyone did. Envelopes from other nodes come in
+ * through `remote`. Nothing waits or is queued anywhere.
+ *
+ * Draining (shutdown): every connection, and every new one, is told
+ * ERR_DRAINING and closed with 1012 (service restart) so its client goes to
+ * another node at once.
  */
 import { RelayError } from '../errors';
 import { TokenBucket } from '../token-bucket';
@@ -21,13 +33,20 @@ export const CLOSE = {
   replaced: 4002,
   authRequired: 4003,
   policy: 1008,
+  serviceRestart: 1012,
   tryAgainLater: 1013,
 } as const;
 
 export type SignalAction =
   | { kind: 'send'; conn: number; msg: ServerMessage }
   | { kind: 'close'; conn: number; code: number; reason: string }
-  | { kind: 'verify'; conn: number; challenge: Uint8Array; bundle: Uint8Array; sig: Uint8Array };
+  | { kind: 'verify'; conn: number; challenge: Uint8Array; bundle: Uint8Array; sig: Uint8Array }
+  /** Cluster: this node now holds `mailbox` (its first local connection): receive its envelopes from other nodes. */
+  | { kind: 'hold'; conn: number; mailbox: string }
+  /** Cluster: this node no longer holds `mailbox`. */
+  | { kind: 'release'; conn: number; mailbox: string }
+  /** Cluster: offer the envelope to the other nodes; answer with `published(conn, id, to, local, taken)`. */
+  | { kind: 'publish'; conn: number; id: number; to: string; from: string; data: string; local: number };
 
 export interface RouterOptions {
   realm: string;
@@ -40,6 +59,8 @@ export interface RouterOptions {
   burst?: number;
   /** Bad or rate-limited messages tolerated before the connection is closed. */
   maxStrikes?: number;
+  /** Other relay nodes may hold mailboxes (the shell routes through Redis). */
+  cluster?: boolean;
 }
 
 interface Conn {
@@ -55,11 +76,13 @@ export class SignalRouter {
   private readonly conns = new Map<number, Conn>();
   /** Mailbox -> connection ids holding it, oldest first. */
   private readonly mailboxes = new Map<string, number[]>();
-  readonly counters = { delivered: 0, unreachable: 0, authOk: 0, authFailed: 0 };
+  readonly counters = { delivered: 0, unreachable: 0, authOk: 0, authFailed: 0, fromOtherNodes: 0 };
+  private draining = false;
 
   constructor(private readonly o: RouterOptions) {}
 
   open(conn: number, now: number): SignalAction[] {
+    if (this.draining) return goAway(conn);
     const challenge = this.o.randomBytes(32);
     this.conns.set(conn, {
       id: conn,
@@ -110,13 +133,12 @@ export class SignalRouter {
             delivered++;
           }
         }
-        if (delivered > 0) {
-          this.counters.delivered++;
-          out.push({ kind: 'send', conn: c.id, msg: { t: 'sent', id: m.id } });
-        } else {
-          this.counters.unreachable++;
-          out.push({ kind: 'send', conn: c.id, msg: { t: 'unreachable', id: m.id, to: m.to } });
+        if (this.o.cluster) {
+          // The answer waits for the other nodes' count (published()).
+          out.push({ kind: 'publish', conn: c.id, id: m.id, to: m.to, from: c.mailbox!, data: m.data, local: delivered });
+          return out;
         }
+        out.push(this.answer(c.id, m.id, m.to, delivered));
         return out;
       }
       default: {
@@ -124,6 +146,44 @@ export class SignalRouter {
         return never;
       }
     }
+  }
+
+  private answer(conn: number, id: number, to: string, taken: number): SignalAction {
+    if (taken > 0) {
+      this.counters.delivered++;
+      return { kind: 'send', conn, msg: { t: 'sent', id } };
+    }
+    this.counters.unreachable++;
+    return { kind: 'send', conn, msg: { t: 'unreachable', id, to } };
+  }
+
+  /**
+   * Cluster: how a `publish` went. `local` is what the publish action said
+   * (holders on this node that got it), `others` how many other nodes took
+   * it (null: Redis is unreachable, so none). The sender is told `sent` if
+   * anyone got it.
+   */
+  published(conn: number, id: number, to: string, local: number, others: number | null): SignalAction[] {
+    if (!this.conns.has(conn)) return [];
+    return [this.answer(conn, id, to, local + Math.max(0, others ?? 0))];
+  }
+
+  /** Cluster: an envelope another node published for `to`; delivered to this node's holders. */
+  remote(to: string, from: string, data: string): SignalAction[] {
+    const holders = this.mailboxes.get(to);
+    if (!holders) return [];
+    const out: SignalAction[] = [];
+    for (const h of holders) {
+      if (this.o.writable(h)) out.push({ kind: 'send', conn: h, msg: { t: 'deliver', from, data } });
+    }
+    if (out.length > 0) this.counters.fromOtherNodes++;
+    return out;
+  }
+
+  /** Shutdown: tell every connection to go to another node (1012), and every new one from now on. */
+  drain(): SignalAction[] {
+    this.draining = true;
+    return [...this.conns.keys()].flatMap((conn) => goAway(conn));
   }
 
   private strike(c: Conn, code: string, message: string, id: number | undefined): SignalAction[] {
@@ -167,23 +227,29 @@ export class SignalRouter {
       out.push({ kind: 'close', conn: old, code: CLOSE.replaced, reason: 'replaced' });
     }
     holders.push(conn);
+    if (this.o.cluster && !this.mailboxes.has(result.mailbox)) out.push({ kind: 'hold', conn, mailbox: result.mailbox });
     this.mailboxes.set(result.mailbox, holders);
     out.push({ kind: 'send', conn, msg: { t: 'ready', mailbox: result.mailbox, turn: this.o.turnInfo(conn, now) } });
     return out;
   }
 
-  closed(conn: number): void {
+  /** The connection is gone; in a cluster, `release` if it was this node's last holder of its mailbox. */
+  closed(conn: number): SignalAction[] {
     const c = this.conns.get(conn);
-    if (!c) return;
+    if (!c) return [];
     this.conns.delete(conn);
     if (c.mailbox) {
       const holders = this.mailboxes.get(c.mailbox);
       if (holders) {
         const i = holders.indexOf(conn);
         if (i >= 0) holders.splice(i, 1);
-        if (holders.length === 0) this.mailboxes.delete(c.mailbox);
+        if (holders.length === 0) {
+          this.mailboxes.delete(c.mailbox);
+          if (this.o.cluster) return [{ kind: 'release', conn, mailbox: c.mailbox }];
+        }
       }
     }
+    return [];
   }
 
   get connections(): number {
@@ -192,6 +258,13 @@ export class SignalRouter {
   get liveMailboxes(): number {
     return this.mailboxes.size;
   }
+}
+
+function goAway(conn: number): SignalAction[] {
+  return [
+    { kind: 'send', conn, msg: errorMsg('ERR_DRAINING', 'this relay node is shutting down: connect to another one') },
+    { kind: 'close', conn, code: CLOSE.serviceRestart, reason: 'shutting down' },
+  ];
 }
 
 function errorMsg(code: string, message: string, id?: number): ServerMessage {

@@ -15,7 +15,9 @@
  *  7. REQUESTED-ADDRESS-FAMILY unknown: 440 (RFC 8656 §7.2 says 440 for an
  *     unsupported family too).
  *  8. Quotas: the user's allocation count (486 Allocation Quota Reached) and
- *     the server total (508 Insufficient Capacity).
+ *     the server total (508 Insufficient Capacity). A draining server (shutting
+ *     down, docs/operators.md) answers every new Allocate 508 too: the client's
+ *     ICE agent then uses its other servers.
  *  Lifetime: max(default, min(requested, maximum)).
  * The relay socket is bound by the shell (a `bind-relay` action); the
  * success answer is sent from TurnCore.relayBound once it is.
@@ -62,6 +64,10 @@ export function handleAllocate<IO>(
   const pending = core.pending.get(k);
   if (pending) {
     return hex(pending.message.transactionId) === hex(msg.transactionId) ? [] : reply(ErrorCode.AllocationMismatch);
+  }
+  if (core.draining) {
+    core.counters.drainRefused++;
+    return reply(ErrorCode.InsufficientCapacity, 'Insufficient Capacity: server shutting down');
   }
   // 3.
   const transport = readRequestedTransport(msg);

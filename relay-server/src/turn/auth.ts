@@ -8,6 +8,10 @@
  *  4. USERNAME not valid (not "<expiry>:<id>", or expired when it must not
  *     be): 401.
  *  5. MESSAGE-INTEGRITY does not verify with MD5(username:realm:password): 401.
+ *     The password is tried with each shared secret the operator lists (a
+ *     secret being rotated: the old and the new one are both valid), and a
+ *     request inside an allocation is also checked with the key that
+ *     allocation was made with, so dropping a secret never cuts a live call.
  *
  * No state is created by any of this: the nonce is stateless (nonce.ts) and
  * the key is derived, not stored.
@@ -25,7 +29,10 @@ export type AuthOutcome =
 
 export interface AuthParams {
   realm: string;
-  secret: string;
+  /** Every shared secret currently valid (docs/operators.md, "Secrets"). */
+  secrets: readonly string[];
+  /** The allocation the request arrived on, if any: its key stays valid whatever the secrets. */
+  allocation?: { username: string; key: Uint8Array };
   nonces: NonceIssuer;
   /** Whether an expired REST username is refused (always for Allocate; see core.ts). */
   enforceExpiry: boolean;
@@ -51,7 +58,12 @@ export function authenticate(msg: StunMessage, clientIp: string, now: number, p:
     return { ok: false, code: ErrorCode.Unauthorized, challenge: true, reason: 'Unauthorized: credentials expired' };
   }
   // 5.
-  const key = longTermKey(username, p.realm, turnPassword(p.secret, username));
-  if (!integrityOk(msg, key)) return { ok: false, code: ErrorCode.Unauthorized, challenge: true };
-  return { ok: true, username, key };
+  if (p.allocation && p.allocation.username === username && integrityOk(msg, p.allocation.key)) {
+    return { ok: true, username, key: p.allocation.key };
+  }
+  for (const secret of p.secrets) {
+    const key = longTermKey(username, p.realm, turnPassword(secret, username));
+    if (integrityOk(msg, key)) return { ok: true, username, key };
+  }
+  return { ok: false, code: ErrorCode.Unauthorized, challenge: true };
 }

@@ -32,6 +32,8 @@ import { failure, success } from './responses';
 export interface TurnCoreConfig {
   realm: string;
   authSecret: string;
+  /** Every valid shared secret, `authSecret` first (rotation); default: `authSecret` alone. */
+  authSecrets?: readonly string[];
   nonceTtlSec: number;
   defaultLifetimeSec: number;
   maxLifetimeSec: number;
@@ -74,6 +76,10 @@ export interface TurnCounters {
   allocationsCreated: number;
   allocationsPeak: number;
   rejectedUnauthenticated: number;
+  /** Requests that carried MESSAGE-INTEGRITY and failed (wrong or expired credentials); stale nonces not counted. */
+  authFailed: number;
+  /** New Allocates refused because the server is draining (shutting down). */
+  drainRefused: number;
   rateLimited: number;
   peerDenied: number;
   quotaRejected: number;
@@ -99,6 +105,8 @@ export class TurnCore<IO = unknown> {
     allocationsCreated: 0,
     allocationsPeak: 0,
     rejectedUnauthenticated: 0,
+    authFailed: 0,
+    drainRefused: 0,
     rateLimited: 0,
     peerDenied: 0,
     quotaRejected: 0,
@@ -106,12 +114,22 @@ export class TurnCore<IO = unknown> {
   };
   private readonly unauthLimiter: BucketMap;
   private nextId = 1;
+  private secrets: readonly string[];
+  /** Shutting down: no new allocations (508), existing ones keep working (docs/operators.md). */
+  draining = false;
 
   constructor(config: Partial<TurnCoreConfig> & Pick<TurnCoreConfig, 'realm' | 'authSecret'>, nonceKey?: Uint8Array) {
     this.config = { ...DEFAULT_TURN_CONFIG, ...config };
     this.nonces = new NonceIssuer(this.config.nonceTtlSec, nonceKey);
     this.policy = new PeerPolicy(this.config.allowPeers);
     this.unauthLimiter = new BucketMap(this.config.unauthRatePerSec, this.config.unauthBurst, this.config.unauthSources);
+    this.secrets = this.config.authSecrets?.length ? [...this.config.authSecrets] : [this.config.authSecret];
+  }
+
+  /** Replace the valid shared secrets (SIGHUP). Allocations already made keep their keys. */
+  setSecrets(secrets: readonly string[]): void {
+    if (secrets.length === 0) throw new RangeError('at least one TURN secret is needed');
+    this.secrets = [...secrets];
   }
 
   newId(): number {
@@ -158,7 +176,8 @@ export class TurnCore<IO = unknown> {
     const existing = this.table.find(tuple);
     const auth = authenticate(msg, tuple.address, now, {
       realm: this.config.realm,
-      secret: this.config.authSecret,
+      secrets: this.secrets,
+      allocation: existing,
       nonces: this.nonces,
       // A REST username's expiry bounds when allocations may be made; requests
       // inside an allocation it already made keep working (docs/relay.md).
@@ -166,6 +185,7 @@ export class TurnCore<IO = unknown> {
     });
     if (!auth.ok) {
       this.counters.rejectedUnauthenticated++;
+      if (msg.integrityAt >= 0 && auth.code !== ErrorCode.StaleNonce) this.counters.authFailed++;
       const challenge = auth.challenge
         ? { realm: this.config.realm, nonce: this.nonces.issue(tuple.address, now) }
         : {};
