@@ -28,6 +28,8 @@ export interface RelayProcess {
   output(): string;
   /** SIGTERM, then SIGKILL after 3 s; resolves when the process is gone. */
   stop(): Promise<void>;
+  /** Resolves with how the process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface RelayProcessOptions {
@@ -67,7 +69,8 @@ export async function startRelayProcess(args: string[] = [], opts: RelayProcessO
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exitInfo = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = exitInfo.then(() => undefined);
   exited.then(() => live.delete(child));
 
   const stop = async (): Promise<void> => {
@@ -120,5 +123,6 @@ export async function startRelayProcess(args: string[] = [], opts: RelayProcessO
     tlsPort,
     output: () => out,
     stop,
+    exited: exitInfo,
   };
 }

@@ -29,8 +29,9 @@ export class SignalTestClient {
     this.closed = new Promise((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
   }
 
-  static async connect(url: string): Promise<SignalTestClient> {
-    const ws = new WebSocket(url);
+  /** `options` go to the ws client (e.g. `{ ca }` to trust a test certificate for wss). */
+  static async connect(url: string, options?: WebSocket.ClientOptions): Promise<SignalTestClient> {
+    const ws = new WebSocket(url, options);
     ws.on('error', () => undefined);
     const c = new SignalTestClient(ws);
     const first = c.next((f) => f.t === 'challenge');
