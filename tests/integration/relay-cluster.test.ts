@@ -1,0 +1,194 @@
+/**
+ * Two relay nodes and one Redis on loopback, through the real CLI
+ * (`--redis`, `--node-id`): clients on different nodes reach each other;
+ * a mailbox held on both nodes gets an envelope once per connection; Redis
+ * stores nothing (no key, ever: presence is the node's subscription); a
+ * departed client is unreachable at once; TURN credentials from one node
+ * work on the other and a call's media crosses between them; with Redis
+ * down local delivery goes on and cross-node sends are answered
+ * unreachable, and when it is back the nodes reconnect and route again; a
+ * node that dies takes its clients' presence with it at once.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Class } from '../../relay-server/src/stun/constants';
+import { identityFromSeed, type Identity } from '../../lib/crypto/identity';
+import { startRelayProcess, type RelayProcess } from '../harness/relay';
+import { startRedis, type RedisProcess } from '../harness/redis';
+import { SignalTestClient, type Frame } from '../harness/signal-client';
+import { TurnTestClient } from '../harness/turn-client';
+import { scrapeMetrics } from '../harness/metrics';
+
+const SECRET = 'cluster-test-secret';
+let redis: RedisProcess;
+let n1: RelayProcess;
+let n2: RelayProcess;
+const open: SignalTestClient[] = [];
+const turns: TurnTestClient[] = [];
+
+const ALICE = identityFromSeed(new Uint8Array(32).fill(51));
+const BOB = identityFromSeed(new Uint8Array(32).fill(52));
+const CAROL = identityFromSeed(new Uint8Array(32).fill(53));
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const args = (id: string) => ['--redis', redis.url, '--node-id', id, '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8'];
+  [n1, n2] = await Promise.all([startRelayProcess(args('node-1')), startRelayProcess(args('node-2'))]);
+  await Promise.all([redisUp(n1), redisUp(n2)]);
+});
+afterAll(async () => {
+  for (const c of open) c.close();
+  for (const t of turns) t.close();
+  await Promise.all([n1?.stop(), n2?.stop()]);
+  await redis?.dispose();
+});
+
+async function redisUp(n: RelayProcess, up = true, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await scrapeMetrics(`http://127.0.0.1:${n.signalPort}`);
+    if (m.hush_relay_cluster_redis_up === (up ? 1 : 0)) return;
+    if (Date.now() > deadline) throw new Error(`node never saw redis ${up ? 'up' : 'down'}:\n${n.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function online(node: RelayProcess, id: Identity): Promise<SignalTestClient & { mailbox: string }> {
+  const c = await SignalTestClient.connect(node.signalUrl);
+  open.push(c);
+  const r = await c.auth(id);
+  expect(r.t).toBe('ready');
+  return Object.assign(c, { mailbox: r.mailbox as string });
+}
+
+let nextId = 1;
+/** Send and return the answer (sent / unreachable). */
+async function send(from: SignalTestClient, to: string, data: string): Promise<Frame> {
+  const id = nextId++;
+  from.send({ t: 'send', to, id, data: Buffer.from(data).toString('base64') });
+  return from.next((f) => (f.t === 'sent' || f.t === 'unreachable') && f.id === id);
+}
+
+const delivered = (c: SignalTestClient, data: string) => c.next((f) => f.t === 'deliver' && f.data === Buffer.from(data).toString('base64'), 3000);
+
+/** Until a send's answer is `want` (subscriptions settle within milliseconds). */
+async function until(from: SignalTestClient, to: string, want: 'sent' | 'unreachable', timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    if ((await send(from, to, `probe-${i}`)).t === want) return;
+    if (Date.now() > deadline) throw new Error(`never ${want}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('signalling across nodes', () => {
+  test('a client on node 1 and one on node 2 reach each other; the sender is the proven mailbox', async () => {
+    const alice = await online(n1, ALICE);
+    const bob = await online(n2, BOB);
+    await until(alice, bob.mailbox, 'sent');
+    expect((await send(alice, bob.mailbox, 'hello bob')).t).toBe('sent');
+    expect(await delivered(bob, 'hello bob')).toMatchObject({ from: alice.mailbox });
+    expect((await send(bob, alice.mailbox, 'hello alice')).t).toBe('sent');
+    expect(await delivered(alice, 'hello alice')).toMatchObject({ from: bob.mailbox });
+    expect((await send(alice, 'e'.repeat(32), 'nobody')).t).toBe('unreachable');
+    // Redis holds no key: presence is the subscription, which names the mailbox's channel only while it is online.
+    expect(redis.cli('DBSIZE').trim()).toBe('0');
+    expect(redis.cli('PUBSUB', 'SHARDNUMSUB', `hush:hush:mb:${bob.mailbox}`)).toContain('1');
+    bob.close();
+    alice.close();
+  });
+
+  test('one mailbox on both nodes: each connection gets the envelope exactly once', async () => {
+    const alice = await online(n1, ALICE);
+    const bobHere = await online(n1, BOB);
+    const bobThere = await online(n2, BOB);
+    await until(alice, bobHere.mailbox, 'sent');
+    await new Promise((r) => setTimeout(r, 200)); // node 2's subscription
+    expect((await send(alice, bobHere.mailbox, 'to both')).t).toBe('sent');
+    await delivered(bobHere, 'to both');
+    await delivered(bobThere, 'to both');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const c of [bobHere, bobThere]) expect(c.frames.filter((f) => f.t === 'deliver' && f.data === Buffer.from('to both').toString('base64'))).toEqual([]);
+    // The local one leaves: the remote one still gets it.
+    bobHere.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await send(alice, bobThere.mailbox, 'remote only')).t).toBe('sent');
+    await delivered(bobThere, 'remote only');
+    // And when the last one leaves, the mailbox is unreachable from the other node.
+    bobThere.close();
+    await until(alice, bobThere.mailbox, 'unreachable');
+    expect(redis.cli('PUBSUB', 'SHARDNUMSUB', `hush:hush:mb:${bobThere.mailbox}`)).toMatch(/\n0\n?$/);
+    alice.close();
+  });
+
+  test('TURN credentials from node 1 work on node 2, and a relayed call crosses between the nodes', async () => {
+    const alice = await online(n1, ALICE);
+    const bob = await online(n2, BOB);
+    const ta = (await (alice.send({ t: 'turn', id: 1 }), alice.next((f) => f.t === 'turn'))).turn as { username: string; credential: string };
+    const tb = (await (bob.send({ t: 'turn', id: 1 }), bob.next((f) => f.t === 'turn'))).turn as { username: string; credential: string };
+    const a = new TurnTestClient({ host: '127.0.0.1', port: n1.turnPort }, ta.username, ta.credential);
+    const b = new TurnTestClient({ host: '127.0.0.1', port: n2.turnPort }, tb.username, tb.credential);
+    const elsewhere = new TurnTestClient({ host: '127.0.0.1', port: n2.turnPort }, ta.username, ta.credential);
+    turns.push(a, b, elsewhere);
+    await Promise.all([a.open(), b.open(), elsewhere.open()]);
+    await elsewhere.allocate(); // node 1's credential, node 2's TURN
+    const ra = await a.allocate();
+    const rb = await b.allocate();
+    expect((await a.channelBind(rb, 0x4000))?.cls).toBe(Class.Success);
+    expect((await b.channelBind(ra, 0x4000))?.cls).toBe(Class.Success);
+    const got = new Promise<string>((r) => (b.onData = (d) => r(d.toString())));
+    const back = new Promise<string>((r) => (a.onData = (d) => r(d.toString())));
+    a.sendChannel(0x4000, Buffer.from('media a→b'));
+    b.sendChannel(0x4000, Buffer.from('media b→a'));
+    expect(await got).toBe('media a→b');
+    expect(await back).toBe('media b→a');
+    alice.close();
+    bob.close();
+  });
+});
+
+describe('Redis down, then back', () => {
+  test('local delivery goes on, cross-node sends are unreachable; after Redis returns, routing resumes', async () => {
+    const alice = await online(n1, ALICE);
+    const carol = await online(n1, CAROL);
+    const bob = await online(n2, BOB);
+    await until(alice, bob.mailbox, 'sent');
+
+    await redis.stop();
+    await Promise.all([redisUp(n1, false), redisUp(n2, false)]);
+    expect((await send(alice, carol.mailbox, 'same node')).t).toBe('sent');
+    await delivered(carol, 'same node');
+    expect((await send(alice, bob.mailbox, 'across')).t).toBe('unreachable');
+    expect(n1.output()).toMatch(/^cluster: redis unreachable: envelopes for other nodes are answered unreachable until it is back; retrying$/m);
+
+    const t0 = Date.now();
+    await redis.start();
+    await Promise.all([redisUp(n1), redisUp(n2)]);
+    // The subscribers re-subscribe on their own: bob (node 2) is reachable again without reconnecting.
+    await until(alice, bob.mailbox, 'sent', 5000);
+    console.log(`redis back: nodes routing again ${Date.now() - t0} ms after it restarted`);
+    expect((await send(alice, bob.mailbox, 'across again')).t).toBe('sent');
+    await delivered(bob, 'across again');
+    const m = await scrapeMetrics(`http://127.0.0.1:${n1.signalPort}`);
+    expect(m.hush_relay_cluster_publish_failures_total).toBeGreaterThanOrEqual(1);
+    for (const c of [alice, carol, bob]) c.close();
+  });
+});
+
+describe('a node dies', () => {
+  test('its clients are unreachable at once (no stale presence); they come back on the other node', async () => {
+    const alice = await online(n1, ALICE);
+    const bob = await online(n2, BOB);
+    await until(alice, bob.mailbox, 'sent');
+    process.kill(n2.pid, 'SIGKILL');
+    await n2.exited;
+    const t0 = Date.now();
+    expect((await send(alice, bob.mailbox, 'into the void')).t).toBe('unreachable');
+    // Bob's client fails over to node 1, and is reachable there.
+    const bobAgain = await online(n1, BOB);
+    expect((await send(alice, bobAgain.mailbox, 'found you')).t).toBe('sent');
+    await delivered(bobAgain, 'found you');
+    console.log(`node killed: unreachable answered at once, bob reachable on node 1 ${Date.now() - t0} ms later`);
+    alice.close();
+    bobAgain.close();
+  });
+});
