@@ -59,7 +59,7 @@ export function parseServerMessage(text: unknown): ServerMessage | null {
     case 'pong':
       return { t: 'pong' };
     case 'error':
-      return str('code') ? ({ t: 'error', code: o.code, message: String(o.message ?? ''), id: typeof o.id === 'number' ? o.id : undefined } as ServerMessage) : null;
+      return str('code') ? ({ t: 'error', code: o.code, message: str('message') ? (o.message as string) : '', id: typeof o.id === 'number' ? o.id : undefined } as ServerMessage) : null;
     default:
       return null;
   }
