@@ -13,7 +13,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['lib/**/*.test.ts', 'components/**/*.test.ts?(x)', 'relay-server/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'components/**/*.test.ts?(x)', 'relay-server/**/*.test.ts', 'tests/fuzz/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -1,0 +1,28 @@
+/**
+ * Every fuzz target, in the order the bench runs them: one per parser that
+ * faces the network (docs/hardening.md lists what each checks).
+ */
+import type { TargetFactory } from '../engine';
+import { envelopeTarget, controlTarget, sealedOpenTarget } from './envelope';
+import { frameDecryptTarget, frameHeaderTarget, replayWindowTarget } from './frame';
+import { signalClientTarget, signalServerTarget } from './signal';
+import { streamFramerTarget } from './stream-framer';
+import { stunDecodeTarget } from './stun';
+import { channelDataTarget, turnClientRawTarget, turnClientSignedTarget, turnPeerTarget } from './turn-core';
+
+export const TARGETS: Record<string, TargetFactory> = {
+  'stun-decode': stunDecodeTarget,
+  'turn-client-raw': turnClientRawTarget,
+  'turn-client-signed': turnClientSignedTarget,
+  'turn-peer': turnPeerTarget,
+  'channel-data': channelDataTarget,
+  'stream-framer': streamFramerTarget,
+  'signal-server': signalServerTarget,
+  'signal-client': signalClientTarget,
+  envelope: envelopeTarget,
+  'sealed-open': sealedOpenTarget,
+  control: controlTarget,
+  'frame-header': frameHeaderTarget,
+  'replay-window': replayWindowTarget,
+  'frame-decrypt': frameDecryptTarget,
+};
