@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// `npm run pack:relay [-- --out DIR]`: the relay as a self-contained tarball for
+// air-gapped installs (docs/operators.md). Runs with nothing but Node 20 on the
+// target: no npm install, no network.
+//
+//   relay-server/dist/hush-relay-<version>.tar.gz (+ .sha256)
+//   hush-relay-<version>/
+//     bin/hush-relay              launcher: node lib/hush-relay.js "$@"
+//     lib/hush-relay.js           the relay, one ES module (esbuild bundle, dependencies inside)
+//     lib/verifier-worker.js      worker threads the relay starts next to itself
+//     lib/turn-thread.js          (relay-server/src/net/ts-worker.ts loads ./<name>.js)
+//     lib/package.json            {"type":"module"}
+//     lib/*.LEGAL.txt             licence notices of the bundled code
+//     README.md  OPERATORS.md (docs/operators.md)  hush-relay.service  hush-relay.sysusers
+//     relay.json.example  turn-secrets.example  hush-relay.nft  Dockerfile  container.json
+//
+// The archive is reproducible: sorted names, owner 0, mtime of the last commit.
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const outIdx = args.indexOf('--out');
+const outDir = resolve(outIdx >= 0 ? args[outIdx + 1] : join(root, 'relay-server/dist'));
+const version = /export const VERSION = '([^']+)'/.exec(readFileSync(join(root, 'relay-server/src/relay.ts'), 'utf8'))?.[1];
+if (!version) throw new Error('cannot read VERSION from relay-server/src/relay.ts');
+
+const name = `hush-relay-${version}`;
+const stage = join(outDir, name);
+rmSync(stage, { recursive: true, force: true });
+mkdirSync(join(stage, 'bin'), { recursive: true });
+mkdirSync(join(stage, 'lib'), { recursive: true });
+
+// One bundle per entry the relay runs: the CLI and the two worker-thread modules,
+// side by side, so `new URL('./verifier-worker.js', import.meta.url)` finds them.
+await build({
+  entryPoints: {
+    'hush-relay': join(root, 'relay-server/src/cli.ts'),
+    'verifier-worker': join(root, 'relay-server/src/net/verifier-worker.ts'),
+    'turn-thread': join(root, 'relay-server/src/net/turn-thread.ts'),
+  },
+  outdir: join(stage, 'lib'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  // CommonJS dependencies (the Redis client) call require() for Node's built-ins.
+  banner: { js: "import { createRequire as __hushRequire } from 'node:module'; const require = __hushRequire(import.meta.url);" },
+  legalComments: 'external',
+  logLevel: 'warning',
+});
+writeFileSync(join(stage, 'lib/package.json'), JSON.stringify({ type: 'module', name: 'hush-relay', version, private: true }, null, 2) + '\n');
+
+const deploy = join(root, 'relay-server/deploy');
+copyFileSync(join(deploy, 'hush-relay'), join(stage, 'bin/hush-relay'));
+chmodSync(join(stage, 'bin/hush-relay'), 0o755);
+for (const f of ['README.md', 'container.json', 'hush-relay.service', 'hush-relay.sysusers', 'relay.json.example', 'turn-secrets.example', 'hush-relay.nft', 'Dockerfile']) {
+  copyFileSync(join(deploy, f), join(stage, f));
+}
+copyFileSync(join(root, 'docs/operators.md'), join(stage, 'OPERATORS.md'));
+
+// Nothing in the bundle may need a package from outside.
+for (const f of readdirSync(join(stage, 'lib')).filter((x) => x.endsWith('.js'))) {
+  const text = readFileSync(join(stage, 'lib', f), 'utf8');
+  const bare = [...text.matchAll(/^import .* from ["']([^"']+)["'];?$/gm)].map((m) => m[1]).filter((s) => !s.startsWith('node:') && !s.startsWith('.'));
+  if (bare.length) throw new Error(`${f} imports ${bare.join(', ')}: not bundled`);
+}
+
+// Reproducible archive: GNU tar with fixed order, owners and times; gzip without a timestamp.
+const gitTime = spawnSync('git', ['log', '-1', '--format=%ct'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+const mtime = process.env.SOURCE_DATE_EPOCH ?? (gitTime || '0');
+const tar = spawnSync(
+  'tar',
+  ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${mtime}`, '--mode=u+rwX,go+rX,go-w', '-C', outDir, '-cf', '-', name],
+  { maxBuffer: 256 * 1024 * 1024 },
+);
+if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
+const tarball = join(outDir, `${name}.tar.gz`);
+const gz = gzipSync(tar.stdout, { level: 9 });
+writeFileSync(tarball, gz);
+const sum = createHash('sha256').update(gz).digest('hex');
+writeFileSync(`${tarball}.sha256`, `${sum}  ${name}.tar.gz\n`);
+
+const size = (p) => (statSync(p).size / 1024).toFixed(0) + ' KiB';
+console.log(`${tarball} (${size(tarball)}), sha256 ${sum}`);
+console.log(`  lib/hush-relay.js ${size(join(stage, 'lib/hush-relay.js'))}, verifier-worker.js ${size(join(stage, 'lib/verifier-worker.js'))}, turn-thread.js ${size(join(stage, 'lib/turn-thread.js'))}`);
+console.log(`  unpacked in ${stage}; run it with: ${join(stage, 'bin/hush-relay')} --help`);
