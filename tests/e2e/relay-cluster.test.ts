@@ -1,0 +1,136 @@
+/**
+ * Several relay nodes, one deployment, through the real extension UI: a Redis
+ * and two hush-relay nodes on loopback (`--redis`, `--node-id`), two Chromium
+ * processes with the built extension. A lists node 1 first, B node 2 first,
+ * so they sign in on different nodes; both in privacy mode (relay only), so
+ * each side's media goes through the TURN of its own node and the call
+ * crosses between nodes. Then node 1 dies (SIGKILL, a crash) mid-call: A's
+ * signalling must fail over to node 2, A's TURN must move there (the media
+ * engine sees the stall and replaces the connection with node 2's
+ * credentials), audio must come back both ways, and the end-to-end keys must
+ * be the same ones: the SAS unchanged, frame counters still rising, no frame
+ * failing authentication.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startRelayProcess, type RelayProcess } from '../harness/relay';
+import { startRedis, type RedisProcess } from '../harness/redis';
+import { scrapeMetrics } from '../harness/metrics';
+import { waitForReading } from '../harness/audio';
+import { click, dialByUi, hears, launchSide, request, stats, waitCallState, waitText, type HushSide } from '../harness/hush';
+
+const A_HZ = 440;
+const B_HZ = 880;
+const SECRET = 'cluster-e2e-secret';
+let redis: RedisProcess;
+let n1: RelayProcess;
+let n2: RelayProcess;
+let a: HushSide;
+let b: HushSide;
+
+const relayUrl = (s: HushSide) => s.popup.$eval('[data-testid="relay-status"]', (e) => e.getAttribute('title') ?? '');
+const sas = (s: HushSide) => s.popup.$eval('[data-testid="sas"]', (e) => e.textContent ?? '');
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const args = (id: string) => ['--redis', redis.url, '--node-id', id, '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8'];
+  [n1, n2] = await Promise.all([startRelayProcess(args('node-1')), startRelayProcess(args('node-2'))]);
+  [a, b] = await Promise.all([launchSide({ toneHz: A_HZ, signalUrl: n1.signalUrl }), launchSide({ toneHz: B_HZ, signalUrl: n2.signalUrl })]);
+  // Each lists both nodes, its own first; privacy mode: only relayed candidates, so TURN carries the call.
+  await request(a.popup, 'update-settings', { settings: { relays: [n1.signalUrl, n2.signalUrl], privacyMode: true } });
+  await request(b.popup, 'update-settings', { settings: { relays: [n2.signalUrl, n1.signalUrl], privacyMode: true } });
+  for (const s of [a, b]) await waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([a?.close(), b?.close()]);
+  await Promise.allSettled([n1?.stop(), n2?.stop()]);
+  await redis?.dispose();
+});
+
+describe('a call across two relay nodes', () => {
+  test('A on node 1 calls B on node 2; node 1 dies mid-call; signalling and TURN move to node 2; same keys', async () => {
+    expect(await relayUrl(a)).toBe(n1.signalUrl);
+    expect(await relayUrl(b)).toBe(n2.signalUrl);
+
+    await dialByUi(a.popup, b.address);
+    await waitCallState(b.popup, 'incoming');
+    await click(b.popup, 'accept');
+    await waitCallState(a.popup, 'connected');
+    await waitCallState(b.popup, 'connected');
+    const sasA = await sas(a);
+    expect(sasA).toMatch(/^\d{3} \d{3}$/);
+    expect(await sas(b)).toBe(sasA);
+    await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
+    await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
+    const before = { a: await stats(a), b: await stats(b) };
+    for (const s of [before.a, before.b]) {
+      expect(s.localType).toBe('relay');
+      expect(s.frames.decrypted).toBeGreaterThan(0);
+      expect(s.frames.authFailed).toBe(0);
+    }
+    // The call's envelopes crossed between the nodes through Redis; each node relays its own side.
+    const m1 = await scrapeMetrics(`http://127.0.0.1:${n1.signalPort}`);
+    const m2 = await scrapeMetrics(`http://127.0.0.1:${n2.signalPort}`);
+    expect(m1.hush_relay_cluster_published_total).toBeGreaterThan(0);
+    expect(m2.hush_relay_cluster_received_total).toBeGreaterThan(0);
+    expect(m1.hush_relay_allocations).toBeGreaterThan(0);
+    expect(m2.hush_relay_allocations).toBeGreaterThan(0);
+    // Let the call run a moment, then node 1 crashes.
+    await new Promise((r) => setTimeout(r, 2000));
+    const mid = { a: await stats(a), b: await stats(b) };
+    const t0 = Date.now();
+    process.kill(n1.pid, 'SIGKILL');
+    await n1.exited;
+
+    // A's signalling fails over to node 2 (the next relay in its list).
+    await waitText(a.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+    expect(await relayUrl(a)).toBe(n2.signalUrl);
+    const signalMs = Date.now() - t0;
+
+    // Audio comes back both ways, with the same keys. Both sides are relay only and node 1 is
+    // gone, so media that flows now flows through node 2's TURN.
+    const decA = mid.a.frames.decrypted;
+    const decB = mid.b.frames.decrypted;
+    const deadline = Date.now() + 30_000;
+    let now = { a: await stats(a), b: await stats(b) };
+    while (Date.now() < deadline) {
+      now = { a: await stats(a), b: await stats(b) };
+      // 100 frames (2 s of audio) past what was decrypted before the kill: the path is back.
+      if (now.a.frames.decrypted > decA + 100 && now.b.frames.decrypted > decB + 100) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const atB = await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 15_000 });
+    const atA = await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 15_000 });
+    const audioMs = Date.now() - t0;
+    expect(Math.abs(atB.frequency - A_HZ)).toBeLessThan(10);
+    expect(Math.abs(atA.frequency - B_HZ)).toBeLessThan(10);
+    // Keep listening a moment, then read the counters: still rising, nothing failed authentication.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = { a: await stats(a), b: await stats(b) };
+    const gapA = after.a.frames.longestGapMs ?? -1;
+    const gapB = after.b.frames.longestGapMs ?? -1;
+    console.log(
+      `node 1 killed: A's signalling on node 2 after ${signalMs} ms; audio both ways checked after ${audioMs} ms; ` +
+        `longest audio gap at A ${gapA} ms, at B ${gapB} ms; frames decrypted A ${decA}→${after.a.frames.decrypted}, B ${decB}→${after.b.frames.decrypted}; ` +
+        `node 2 allocations made ${m2.hush_relay_allocations_created_total}→${(await scrapeMetrics(`http://127.0.0.1:${n2.signalPort}`)).hush_relay_allocations_created_total}`,
+    );
+    for (const side of ['a', 'b'] as const) {
+      expect(after[side].localType).toBe('relay');
+      // Same frame keys and counters: a key change would show as authentication failures.
+      expect(after[side].frames.authFailed).toBe(0);
+      expect(after[side].frames.dropped).toBe(0);
+      expect(after[side].frames.encrypted).toBeGreaterThan(mid[side].frames.encrypted);
+      expect(after[side].frames.decrypted).toBeGreaterThan(now[side].frames.decrypted);
+      expect(now[side].frames.decrypted).toBeGreaterThan(mid[side].frames.decrypted + 100);
+    }
+    expect(await sas(a)).toBe(sasA);
+    expect(await sas(b)).toBe(sasA);
+    // Node 2 made the new allocations (A's, and B's for the fresh connection).
+    const m2after = await scrapeMetrics(`http://127.0.0.1:${n2.signalPort}`);
+    expect(m2after.hush_relay_allocations_created_total! - m2.hush_relay_allocations_created_total!).toBeGreaterThanOrEqual(2);
+
+    await click(a.popup, 'hangup');
+    await waitCallState(a.popup, 'ended');
+    await waitCallState(b.popup, 'ended');
+  });
+});
