@@ -161,17 +161,17 @@ export class TurnCore<IO = unknown> {
     if (msg.method === Method.Binding) return this.binding(tuple, msg);
 
     const send = (b: Uint8Array): TurnAction<IO>[] => [{ kind: 'send', to: tuple, bytes: b }];
-    if (stunOnly) return this.unauthenticated(tuple, now, failure(msg, ErrorCode.BadRequest, { reason: 'Bad Request: this port answers Binding only' }));
+    if (stunOnly) return this.unauthenticated(tuple, now, () => failure(msg, ErrorCode.BadRequest, { reason: 'Bad Request: this port answers Binding only' }));
     const unknown = msg.attributes.map((a) => a.type).filter((t) => isComprehensionRequired(t) && !KNOWN_REQUIRED.has(t));
     if (unknown.length > 0) {
-      return this.unauthenticated(tuple, now, failure(msg, ErrorCode.UnknownAttribute, { unknown }));
+      return this.unauthenticated(tuple, now, () => failure(msg, ErrorCode.UnknownAttribute, { unknown }));
     }
     const isTurn =
       msg.method === Method.Allocate ||
       msg.method === Method.Refresh ||
       msg.method === Method.CreatePermission ||
       msg.method === Method.ChannelBind;
-    if (!isTurn) return this.unauthenticated(tuple, now, failure(msg, ErrorCode.BadRequest, { reason: 'Bad Request: unknown method' }));
+    if (!isTurn) return this.unauthenticated(tuple, now, () => failure(msg, ErrorCode.BadRequest, { reason: 'Bad Request: unknown method' }));
 
     const existing = this.table.find(tuple);
     const auth = authenticate(msg, tuple.address, now, {
@@ -186,10 +186,10 @@ export class TurnCore<IO = unknown> {
     if (!auth.ok) {
       this.counters.rejectedUnauthenticated++;
       if (msg.integrityAt >= 0 && auth.code !== ErrorCode.StaleNonce) this.counters.authFailed++;
-      const challenge = auth.challenge
-        ? { realm: this.config.realm, nonce: this.nonces.issue(tuple.address, now) }
-        : {};
-      return this.unauthenticated(tuple, now, failure(msg, auth.code, { ...challenge, reason: auth.reason }));
+      return this.unauthenticated(tuple, now, () => {
+        const challenge = auth.challenge ? { realm: this.config.realm, nonce: this.nonces.issue(tuple.address, now) } : {};
+        return failure(msg, auth.code, { ...challenge, reason: auth.reason });
+      });
     }
     // From here the request is authenticated; answers carry MESSAGE-INTEGRITY.
     if (existing && existing.username !== auth.username && msg.method !== Method.Allocate) {
@@ -207,13 +207,18 @@ export class TurnCore<IO = unknown> {
     }
   }
 
-  /** Answer to a request that is not (yet) authenticated: rate limited per source IP. */
-  private unauthenticated(tuple: ClientTuple, now: number, bytes: Uint8Array): TurnAction<IO>[] {
+  /**
+   * Answer to a request that is not (yet) authenticated: rate limited per
+   * source IP. The answer (a nonce HMAC, the message, its CRC) is built only
+   * once the limiter lets it out, so a flood of them costs little more than
+   * malformed datagrams (docs/hardening.md).
+   */
+  private unauthenticated(tuple: ClientTuple, now: number, answer: () => Uint8Array): TurnAction<IO>[] {
     if (!this.unauthLimiter.take(tuple.address, now)) {
       this.counters.rateLimited++;
       return [];
     }
-    return [{ kind: 'send', to: tuple, bytes }];
+    return [{ kind: 'send', to: tuple, bytes: answer() }];
   }
 
   /** Binding (RFC 8489 §6.3.1): XOR-MAPPED-ADDRESS of the source; no auth, no state. */
