@@ -232,6 +232,9 @@ export interface RunOptions {
   maxOutcomes?: number;
   /** Extra starting inputs (a committed corpus). */
   corpus?: Uint8Array[];
+  /** A full GC (node --expose-gc) and a heapUsed sample after it, at each of these input counts. */
+  gc?: () => void;
+  gcAt?: number[];
 }
 
 export interface RunStats {
@@ -243,6 +246,8 @@ export interface RunStats {
   kept: Map<string, Uint8Array>;
   failures: Failure[];
   heapPeak: number;
+  /** heapUsed right after a full GC, at the input counts asked for in `gcAt`, and the bytes the fuzzer's own corpus held then. */
+  heapAfterGc: Array<[index: number, heapUsed: number, corpusBytes: number]>;
   /** Inputs by origin. */
   mutated: number;
   generated: number;
@@ -270,6 +275,7 @@ export async function fuzz(target: FuzzTarget, opts: RunOptions): Promise<RunSta
     kept: new Map(),
     failures: [],
     heapPeak: 0,
+    heapAfterGc: [],
     mutated: 0,
     generated: 0,
     random: 0,
@@ -346,6 +352,12 @@ export async function fuzz(target: FuzzTarget, opts: RunOptions): Promise<RunSta
       } catch (e) {
         failed(e instanceof InvariantError ? 'invariant' : 'crash', e, input, i);
       }
+    }
+    if (opts.gc && opts.gcAt?.includes(i + 1)) {
+      opts.gc();
+      let corpusBytes = 0;
+      for (const b of keptList) corpusBytes += b.length;
+      stats.heapAfterGc.push([i + 1, process.memoryUsage().heapUsed, corpusBytes]);
     }
     if (heapEvery > 0 && i % heapEvery === 0) {
       const h = process.memoryUsage().heapUsed;

@@ -74,13 +74,13 @@ export async function stunDecodeTarget(): Promise<FuzzTarget> {
         invariant(again.length === expect.length && again.every((b, i) => b === expect[i]), 'StunWriter does not re-encode the decoded message');
       }
       // The value parsers the TURN core runs on these attributes.
-      const parts: string[] = [`ok:${m.cls}`, m.integrityAt >= 0 ? 'mi' : '', m.fingerprintAt >= 0 ? (fingerprintOk(m) ? 'fp' : 'badfp') : ''];
+      const parts: string[] = [m.cls === 0 ? 'ok:request' : 'ok:other', m.integrityAt >= 0 ? 'mi' : '', m.fingerprintAt >= 0 ? (fingerprintOk(m) ? 'fp' : 'badfp') : ''];
       const u = textAttr(m, Attr.Username, MAX_USERNAME_BYTES);
       parts.push(u === undefined ? '' : u === null ? 'user-bad' : 'user');
       for (const a of m.attributes) {
         if (XOR_TYPES.has(a.type)) {
           const x = decodeXorAddress(input.subarray(a.offset, a.offset + a.length), m.transactionId);
-          parts.push(x.ok ? `x${x.value.family}` : `x:${x.message}`);
+          parts.push(x.ok ? 'xaddr' : 'xaddr-bad');
         } else if (a.type === Attr.ErrorCode) {
           parts.push(decodeErrorCode(input.subarray(a.offset, a.offset + a.length)) ? 'ec' : 'ec-bad');
         }

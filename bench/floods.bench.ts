@@ -1,0 +1,122 @@
+/**
+ * `npm run bench -- floods`: the relay under floods on loopback, with a live
+ * call running through it (tests/harness/floods.ts, tests/harness/live-call.ts,
+ * docs/hardening.md).
+ *
+ * One relay (the real CLI) for the whole run, with its defaults except
+ * --allow-peer 127.0.0.0/8 (the live call relays between two loopback
+ * clients) and a total quota and signalling limit low enough to reach here.
+ * The live call (two TURN clients, 160-byte ChannelData both ways at 50/s,
+ * plus an authenticated signalling connection pinging every 100 ms) runs in
+ * its own process from start to end. Each flood is printed with:
+ *
+ *   - what was sent, and how the relay answered, counted by the flooder;
+ *   - the relay's own counters that moved (/metrics);
+ *   - the live call during the flood against its baseline: loss, one-way
+ *     p50/p99 latency, signalling ping p50/p99;
+ *   - the relay's peak RSS during the flood (VmHWM, reset before each flood
+ *     through /proc/<pid>/clear_refs), and RSS after;
+ *   - whether it still answers (STUN Binding, WebSocket challenge, /healthz).
+ *
+ * HUSH_FLOOD_SCALE=0.2 shrinks every flood (counts and durations).
+ */
+import { identityFromSeed } from '../lib/crypto/identity';
+import { startRelayProcess } from '../tests/harness/relay';
+import { startLiveCall, type LiveCall } from '../tests/harness/live-call';
+import {
+  allocationFlood,
+  badProofFlood,
+  callLine,
+  invalidTcpFlood,
+  invalidUdpFlood,
+  mb,
+  measured,
+  pct,
+  printReport,
+  processMemory,
+  relayMetrics,
+  resetPeakMemory,
+  sources,
+  unauthenticatedFlood,
+  wsConnectionFlood,
+  wsMessageFlood,
+  type FloodReport,
+  type FloodResult,
+} from '../tests/harness/floods';
+
+const SECRET = 'flood-bench-secret';
+const SCALE = Number(process.env.HUSH_FLOOD_SCALE ?? 1);
+const n = (x: number) => Math.max(1, Math.round(x * SCALE));
+const TOTAL_QUOTA = 400;
+const MAX_SIGNAL = 500;
+
+export async function run(): Promise<void> {
+  const relay = await startRelayProcess([
+    '--auth-secret', SECRET,
+    '--allow-peer', '127.0.0.0/8',
+    '--total-quota', String(TOTAL_QUOTA),
+    '--max-signal-connections', String(MAX_SIGNAL),
+  ]);
+  let call: LiveCall | undefined;
+  try {
+    const idle = processMemory(relay.pid);
+    const peakAllowed = resetPeakMemory(relay.pid);
+    call = await startLiveCall({ turnPort: relay.turnPort, signalUrl: relay.signalUrl, secret: SECRET });
+    await new Promise((r) => setTimeout(r, 3000));
+    await call.mark();
+    await new Promise((r) => setTimeout(r, 4000));
+    const base = await call.mark();
+    console.log(`relay: defaults (user quota 10, --unauth-rate 50/s burst 100 per source IP, 64 WebSocket connections per IP, verify queue 64, 4 proofs in flight per IP) + --total-quota ${TOTAL_QUOTA} --max-signal-connections ${MAX_SIGNAL} --allow-peer 127.0.0.0/8`);
+    console.log(`relay RSS idle ${mb(idle.rss)}; peak-RSS reset per flood: ${peakAllowed ? 'yes (clear_refs)' : 'NO (not root: peaks are since start)'}`);
+    console.log(`live call baseline (${base.seconds} s): ${callLine(base, base)}`);
+    const id = identityFromSeed(new Uint8Array(32).fill(0x61));
+    const reports: FloodReport[] = [];
+    const run1 = async (name: string, f: () => Promise<FloodResult & { cleanup?: () => Promise<void> | void }>) => {
+      const r = await measured(relay, call!, name, f);
+      printReport(r, base);
+      reports.push(r);
+    };
+
+    await run1('allocation flood, one username (per-user quota)', async () => {
+      const r = await allocationFlood({ turnPort: relay.turnPort, secret: SECRET, clients: n(300), sameUser: true, concurrency: 50, sourceIps: sources(1, 100) });
+      return { ...r, cleanup: r.release };
+    });
+    await run1(`allocation flood, a username each (total quota ${TOTAL_QUOTA})`, async () => {
+      const r = await allocationFlood({ turnPort: relay.turnPort, secret: SECRET, clients: n(600), sameUser: false, concurrency: 50, sourceIps: sources(2, 200) });
+      return { ...r, cleanup: r.release };
+    });
+    await run1('unauthenticated flood (401 rate limit), 32 IPs × 4 ports', () =>
+      unauthenticatedFlood({ turnPort: relay.turnPort, ips: sources(3, 32), portsPerIp: 4, seconds: 6 * SCALE }),
+    );
+    await run1('unauthenticated flood from 2000 source IPs (rate-limit map bound)', () =>
+      unauthenticatedFlood({ turnPort: relay.turnPort, ips: [...sources(4, 254), ...sources(5, 254), ...sources(6, 254), ...sources(7, 254), ...sources(8, 254), ...sources(10, 254), ...sources(11, 254), ...sources(12, 222)].slice(0, n(2000)), portsPerIp: 1, seconds: 6 * SCALE }),
+    );
+    await run1('invalid-packet flood, UDP', () => invalidUdpFlood({ turnPort: relay.turnPort, ips: sources(13, 16), seconds: 6 * SCALE }));
+    await run1('invalid-stream flood, TCP', async () => {
+      const r = await invalidTcpFlood({ turnPort: relay.turnPort, garbage: n(300), overlong: n(300), stalled: n(300), ips: sources(14, 50) });
+      return { ...r, cleanup: r.closeStalled };
+    });
+    await run1('WebSocket connection flood, one IP (per-IP limit 64)', async () => {
+      const r = await wsConnectionFlood({ signalUrl: relay.signalUrl, count: n(300), ips: ['127.0.15.1'], concurrency: 50 });
+      return { ...r, cleanup: r.closeAll };
+    });
+    await run1(`WebSocket connection flood, 20 IPs (total limit ${MAX_SIGNAL})`, async () => {
+      const r = await wsConnectionFlood({ signalUrl: relay.signalUrl, count: n(800), ips: sources(16, 20), concurrency: 100 });
+      return { ...r, cleanup: r.closeAll };
+    });
+    await run1('WebSocket message flood, one authenticated connection (50/s, burst 100)', () =>
+      wsMessageFlood({ signalUrl: relay.signalUrl, id, messages: n(20000), localAddress: '127.0.17.1' }),
+    );
+    await run1('bad-proof flood (verifier pool: 4 per IP in flight, queue 64)', () =>
+      badProofFlood({ signalUrl: relay.signalUrl, id, connections: n(400), ips: sources(18, 40) }),
+    );
+
+    const after = await relayMetrics(relay.signalPort);
+    const worst = reports.reduce((w, r) => Math.max(w, r.during.loss), 0);
+    const mem = processMemory(relay.pid);
+    console.log(`\nsummary: ${reports.length} floods; live call worst loss ${pct(worst)}; relay RSS ${mb(idle.rss)} idle → ${mb(mem.rss)} at the end (peak over the floods ${mb(Math.max(...reports.map((r) => r.peakRss)))}); allocations left ${after.allocations ?? '?'}; still answering after every flood: ${reports.every((r) => r.answering.stun && r.answering.signal && r.answering.health) ? 'yes' : 'NO'}`);
+  } finally {
+    await call?.stop();
+    await relay.stop();
+  }
+}
