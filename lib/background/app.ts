@@ -141,6 +141,8 @@ export class BackgroundApp {
         this.relay = s;
         this.push();
       },
+      // Our relay node is shutting down and we are on another one now: move the call's media there too.
+      onMoved: () => this.calls.current?.restartIce(),
     });
     this.signal.start();
   }

@@ -47,6 +47,11 @@ export interface SignalClientOptions {
   offlineGraceMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Online again after the relay asked us to move (close 1012: that node is shutting down,
+   * docs/relay-protocol.md). A call in progress should move its media too (ICE restart).
+   */
+  onMoved?: () => void;
 }
 
 interface Pending {
@@ -68,6 +73,8 @@ export class SignalClient {
   private turnCreds?: { creds: TurnCredentials; expiresAt: number };
   status: SignalStatus = { state: 'offline' };
   private lastHeardAt = 0;
+  /** The relay we were online with closed with 1012 (draining): tell onMoved once we are back. */
+  private moved = false;
 
   constructor(private readonly opts: SignalClientOptions) {
     this.backoff = opts.minBackoffMs ?? 1000;
@@ -164,10 +171,13 @@ export class SignalClient {
     }
     this.ws = ws;
     ws.onmessage = (ev) => this.onMessage(ws, ev.data);
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
+      // 1012: the node is draining; go to the next relay at once (no backoff) if we were settled on it.
+      const draining = ev?.code === 1012 && this.online;
       this.teardown('closed');
-      this.scheduleReconnect('The relay could not be reached.');
+      if (draining) this.moved = true;
+      this.scheduleReconnect('The relay could not be reached.', draining ? 0 : undefined);
     };
     ws.onerror = () => {
       /* onclose follows */
@@ -193,6 +203,10 @@ export class SignalClient {
         this.setStatus({ state: 'online', url: this.status.url, mailbox: m.mailbox });
         this.startKeepalive();
         for (const w of this.readyWaiters.splice(0)) w();
+        if (this.moved) {
+          this.moved = false;
+          this.opts.onMoved?.();
+        }
         return;
       case 'deliver': {
         const data = fromB64(m.data);
@@ -277,12 +291,12 @@ export class SignalClient {
     }
   }
 
-  private scheduleReconnect(error: string): void {
+  private scheduleReconnect(error: string, now?: 0): void {
     if (this.stopped) return;
     this.setStatus({ state: 'offline', url: this.status.url, error });
     this.urlIndex++;
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+    const delay = now ?? this.backoff;
+    if (now === undefined) this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 30_000);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 

@@ -11,7 +11,8 @@
  *    and check new credentials, allocations keep the key they were made with.
  *  - drain() (SIGTERM, SIGINT): refuse new allocations (508) and signalling
  *    connections, tell connected clients to move (close 1012), keep relaying
- *    until the live allocations end or the drain timeout, then close.
+ *    until the live allocations end, or go quiet for 10 s (their call moved
+ *    to another node), or the drain timeout, then close.
  *  - close(): everything at once.
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
@@ -366,10 +367,11 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     if (drained) return drained;
     draining = true;
     turn.core.draining = true;
+    threads.drain();
     signal?.drain();
     const limitMs = Math.min(Math.max(timeoutSec, 0), MAX_DRAIN_SEC) * 1000;
     const live = stats();
-    log.notice(`draining: refusing new allocations and connections; ${live.allocations} allocations live, waiting up to ${limitMs / 1000} s for them to end`);
+    log.notice(`draining: refusing new allocations and connections; ${live.allocations} allocations live, waiting up to ${limitMs / 1000} s for them to end or go quiet`);
     const started = Date.now();
     drained = new Promise<void>((resolve) => {
       const check = (): void => {

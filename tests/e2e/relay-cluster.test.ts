@@ -10,13 +10,19 @@
  * credentials), audio must come back both ways, and the end-to-end keys must
  * be the same ones: the SAS unchanged, frame counters still rising, no frame
  * failing authentication.
+ *
+ * Then a planned restart: a third node is drained (SIGTERM) mid-call. It
+ * tells its clients to move (close 1012): A goes to node 2 at once and
+ * restarts ICE there while the old path still carries audio, so the call
+ * moves without a break; the drained node sees the moved call's allocations
+ * go quiet, releases them and exits 0 before its drain timeout.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { startRedis, type RedisProcess } from '../harness/redis';
 import { scrapeMetrics } from '../harness/metrics';
 import { waitForReading } from '../harness/audio';
-import { click, dialByUi, hears, launchSide, request, stats, waitCallState, waitText, type HushSide } from '../harness/hush';
+import { click, dialByUi, dismiss, hears, launchSide, request, stats, waitCallState, waitText, type HushSide } from '../harness/hush';
 
 const A_HZ = 440;
 const B_HZ = 880;
@@ -24,6 +30,7 @@ const SECRET = 'cluster-e2e-secret';
 let redis: RedisProcess;
 let n1: RelayProcess;
 let n2: RelayProcess;
+let n3: RelayProcess | undefined;
 let a: HushSide;
 let b: HushSide;
 
@@ -43,7 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled([a?.close(), b?.close()]);
-  await Promise.allSettled([n1?.stop(), n2?.stop()]);
+  await Promise.allSettled([n1?.stop(), n2?.stop(), n3?.stop()]);
   await redis?.dispose();
 });
 
@@ -131,6 +138,56 @@ describe('a call across two relay nodes', () => {
 
     await click(a.popup, 'hangup');
     await waitCallState(a.popup, 'ended');
+    await waitCallState(b.popup, 'ended');
+  });
+
+  test('a node drained mid-call (SIGTERM): A moves to node 2 at once, ICE restarts there, audio goes on; the node exits 0', async () => {
+    n3 = await startRelayProcess(['--redis', redis.url, '--node-id', 'node-3', '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--drain-timeout', '20']);
+    await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
+    await request(a.popup, 'update-settings', { settings: { relays: [n3.signalUrl, n2.signalUrl] } });
+    await waitText(a.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+    expect(await relayUrl(a)).toBe(n3.signalUrl);
+
+    await dialByUi(a.popup, b.address);
+    await waitCallState(b.popup, 'incoming');
+    await click(b.popup, 'accept');
+    await waitCallState(a.popup, 'connected');
+    await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
+    await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
+    const sasA = await sas(a);
+    expect((await scrapeMetrics(`http://127.0.0.1:${n3.signalPort}`)).hush_relay_allocations).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    const mid = { a: await stats(a), b: await stats(b) };
+
+    const t0 = Date.now();
+    const exited = n3.exited;
+    process.kill(n3.pid, 'SIGTERM');
+    await waitText(a.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 10_000);
+    for (let i = 0; i < 100 && (await relayUrl(a)) !== n2.signalUrl; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await relayUrl(a)).toBe(n2.signalUrl);
+    const movedMs = Date.now() - t0;
+    const code = await Promise.race([exited.then((e) => e.code), new Promise<string>((r) => setTimeout(() => r('still running'), 25_000))]);
+    const exitMs = Date.now() - t0;
+    // The call is on node 2 only now (node 3 is gone), with the same keys and no break worth the name.
+    await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
+    await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = { a: await stats(a), b: await stats(b) };
+    console.log(
+      `node 3 drained: A on node 2 after ${movedMs} ms; node 3 exited (${code}) after ${exitMs} ms; ` +
+        `longest audio gap at A ${after.a.frames.longestGapMs} ms, at B ${after.b.frames.longestGapMs} ms`,
+    );
+    expect(code).toBe(0);
+    // Before its 20 s drain timeout: once the call had moved, its allocations went quiet and were released.
+    expect(exitMs).toBeLessThan(19_000);
+    for (const side of ['a', 'b'] as const) {
+      expect(after[side].frames.authFailed).toBe(0);
+      expect(after[side].frames.decrypted).toBeGreaterThan(mid[side].frames.decrypted + 50);
+      expect(after[side].frames.longestGapMs ?? 0).toBeLessThan(1000);
+    }
+    expect(await sas(a)).toBe(sasA);
+    expect(await sas(b)).toBe(sasA);
+    await click(a.popup, 'hangup');
     await waitCallState(b.popup, 'ended');
   });
 });

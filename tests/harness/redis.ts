@@ -14,6 +14,8 @@ import { join } from 'node:path';
 
 export interface RedisProcess {
   port: number;
+  /** The running server's process id (changes after stop/start). */
+  pid(): number;
   url: string;
   /** Start again on the same port (after stop()). */
   start(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startRedis(): Promise<RedisProcess> {
   await start();
   return {
     port,
+    pid: () => child?.pid ?? 0,
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,

@@ -20,6 +20,8 @@ const timer = setInterval(() => parentPort!.postMessage(counts()), 1000);
 parentPort!.on('message', (m: { type: string; id?: number; request?: RelayRequest; secrets?: string[] }) => {
   if (m.type === 'secrets') {
     shell.core.setSecrets(m.secrets!);
+  } else if (m.type === 'drain') {
+    shell.core.draining = true;
   } else if (m.type === 'adopt') {
     void shell.adopt(m.request!).then((result) => {
       parentPort!.postMessage({ type: 'adopted', id: m.id, result });

@@ -97,6 +97,11 @@ export class TurnThreads {
     return sum;
   }
 
+  /** Shutting down: threads release allocations that went quiet (their calls moved). */
+  drain(): void {
+    for (const t of this.threads) if (t.alive) t.worker.postMessage({ type: 'drain' });
+  }
+
   /** Every thread checks TURN credentials against these from now on (SIGHUP). */
   setSecrets(secrets: string[]): void {
     for (const t of this.threads) if (t.alive) t.worker.postMessage({ type: 'secrets', secrets });

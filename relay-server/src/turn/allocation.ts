@@ -36,6 +36,16 @@ export class Channel<IO = unknown> {
   ) {}
 }
 
+/**
+ * Peers per allocation. A call needs a handful (one permission per remote
+ * candidate IP, one channel per remote candidate in use); without a bound an
+ * authenticated client could install ~300 permissions per 4 KB request and
+ * grow the relay's memory by tens of MB a second (docs/hardening.md). Beyond
+ * it, CreatePermission and ChannelBind answer 508 (RFC 8656 §9.2, §12.2).
+ */
+export const MAX_PERMISSIONS = 256;
+export const MAX_CHANNELS = 256;
+
 export class Allocation<IO = unknown> {
   /** Peer IP -> permission expiry (ms). */
   readonly permissions = new Map<string, number>();

@@ -8,11 +8,12 @@
  *    address" and "the transport address is not currently bound to a
  *    different channel number": else 400;
  *  - binds or refreshes the channel for 600 s and installs or refreshes the
- *    permission for the peer IP (300 s), as §12.2 requires.
+ *    permission for the peer IP (300 s), as §12.2 requires; past
+ *    MAX_CHANNELS channels or MAX_PERMISSIONS peer IPs on the allocation: 508.
  */
 import { ErrorCode } from '../stun/constants';
 import type { StunMessage } from '../stun/message';
-import { Channel, type Allocation, type ClientTuple } from './allocation';
+import { Channel, MAX_CHANNELS, MAX_PERMISSIONS, type Allocation, type ClientTuple } from './allocation';
 import { readChannelNumber } from './attributes';
 import { isValidChannel } from './channel-data';
 import type { TurnAction, TurnCore } from './core';
@@ -40,6 +41,9 @@ export function handleChannelBind<IO>(
   const byPeer = a.channelByPeer(peer.address, peer.port);
   if (byNumber && byNumber !== byPeer) return fail(ErrorCode.BadRequest, 'Bad Request: channel bound to another peer');
   if (byPeer && byPeer.number !== number) return fail(ErrorCode.BadRequest, 'Bad Request: peer bound to another channel');
+  if ((!byNumber && a.channels.size >= MAX_CHANNELS) || (!a.permissions.has(peer.address) && a.permissions.size >= MAX_PERMISSIONS)) {
+    return fail(ErrorCode.InsufficientCapacity);
+  }
   const exp = now + core.config.channelLifetimeSec * 1000;
   if (byNumber) byNumber.expiresAt = exp;
   else a.bindChannel(new Channel(number, peer.address, peer.port, exp, a));

@@ -48,6 +48,9 @@ export interface TurnCoreConfig {
   unauthRatePerSec: number;
   unauthBurst: number;
   unauthSources: number;
+  /** Draining: an allocation relaying fewer than drainQuietPackets in drainQuietSec has moved or ended, and is released. */
+  drainQuietSec: number;
+  drainQuietPackets: number;
 }
 
 export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> = {
@@ -63,6 +66,8 @@ export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> =
   unauthRatePerSec: 50,
   unauthBurst: 100,
   unauthSources: 4096,
+  drainQuietSec: 10,
+  drainQuietPackets: 50,
 };
 
 export type TurnAction<IO = unknown> =
@@ -115,8 +120,10 @@ export class TurnCore<IO = unknown> {
   private readonly unauthLimiter: BucketMap;
   private nextId = 1;
   private secrets: readonly string[];
-  /** Shutting down: no new allocations (508), existing ones keep working (docs/operators.md). */
+  /** Shutting down: no new allocations (508), existing ones keep working while they relay (docs/operators.md). */
   draining = false;
+  /** Draining: per allocation id, its relayed count at the start of the current window, and when that was. */
+  private readonly quiet = new Map<number, { count: number; since: number }>();
 
   constructor(config: Partial<TurnCoreConfig> & Pick<TurnCoreConfig, 'realm' | 'authSecret'>, nonceKey?: Uint8Array) {
     this.config = { ...DEFAULT_TURN_CONFIG, ...config };
@@ -284,14 +291,40 @@ export class TurnCore<IO = unknown> {
     return a ? this.release(a) : [];
   }
 
-  /** Periodic housekeeping: expire allocations, permissions, channels. */
+  /**
+   * Periodic housekeeping: expire allocations, permissions, channels. While
+   * draining, also release allocations that relayed fewer than
+   * drainQuietPackets in a drainQuietSec window: a live call's allocation
+   * carries voice, 50 packets a second each way (muted too: silence is
+   * still sent), while one whose call moved to another node (ICE restart)
+   * only sees the old pair's connectivity checks, a packet or two a second
+   * (Chromium keeps checking it), and one whose call ended sees nothing.
+   */
   tick(now: number): TurnAction<IO>[] {
     const out: TurnAction<IO>[] = [];
+    const live = new Set<number>();
     for (const a of [...this.table.all()]) {
       if (a.expiresAt <= now) out.push(...this.release(a));
-      else a.expire(now);
+      else if (this.draining && this.isQuiet(a, now)) out.push(...this.release(a));
+      else {
+        live.add(a.id);
+        a.expire(now);
+      }
     }
+    for (const id of this.quiet.keys()) if (!live.has(id)) this.quiet.delete(id);
     return out;
+  }
+
+  private isQuiet(a: Allocation<IO>, now: number): boolean {
+    const q = this.quiet.get(a.id);
+    if (!q) {
+      this.quiet.set(a.id, { count: a.relayedCount, since: now });
+      return false;
+    }
+    if (now - q.since < this.config.drainQuietSec * 1000) return false;
+    if (a.relayedCount - q.count < this.config.drainQuietPackets) return true;
+    this.quiet.set(a.id, { count: a.relayedCount, since: now });
+    return false;
   }
 
   // ─────────────────────────────── hot path ───────────────────────────────

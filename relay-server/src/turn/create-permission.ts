@@ -4,11 +4,12 @@
  *  - each XOR-PEER-ADDRESS must decode (else 400), be of the allocation's
  *    family (else 443) and pass the peer policy (else 403, peer-policy.ts);
  *    all or nothing: "the server MUST NOT install any permission" on failure;
- *  - installs or refreshes a 300 s permission per peer IP (ports ignored).
+ *  - installs or refreshes a 300 s permission per peer IP (ports ignored);
+ *    past MAX_PERMISSIONS peer IPs on the allocation: 508, none installed.
  */
 import { ErrorCode } from '../stun/constants';
 import type { StunMessage } from '../stun/message';
-import type { Allocation, ClientTuple } from './allocation';
+import { MAX_PERMISSIONS, type Allocation, type ClientTuple } from './allocation';
 import type { TurnAction, TurnCore } from './core';
 import { failure, success } from './responses';
 
@@ -27,6 +28,8 @@ export function handleCreatePermission<IO>(
   if (p.peers.some((peer) => peer.family !== a.relayedAddress.family)) {
     return send(failure(msg, ErrorCode.PeerAddressFamilyMismatch, { key }));
   }
+  const fresh = new Set(p.peers.map((peer) => peer.address).filter((ip) => !a.permissions.has(ip)));
+  if (a.permissions.size + fresh.size > MAX_PERMISSIONS) return send(failure(msg, ErrorCode.InsufficientCapacity, { key }));
   const exp = now + core.config.permissionLifetimeSec * 1000;
   for (const peer of p.peers) a.installPermission(peer.address, exp);
   return send(success(msg, [], key));

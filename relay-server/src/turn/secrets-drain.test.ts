@@ -105,4 +105,19 @@ describe('draining', () => {
     expect(core.counters.drainRefused).toBe(1);
     expect(refresh(core, tuple(1), live)).toBeUndefined();
   });
+
+  test('an allocation with only connectivity checks for 10 s is released (its call moved); one with voice stays', () => {
+    const core = new TurnCore<string>({ realm: 'hush', authSecret: NEW });
+    expect(allocate(core, tuple(1), creds(NEW, 'moved'))).toBeUndefined();
+    expect(allocate(core, tuple(2), creds(NEW, 'live'))).toBeUndefined();
+    const [moved, live] = [...core.table.all()];
+    core.draining = true;
+    for (let t = 0; t <= 25; t++) {
+      live!.relayedCount += 100; // voice: 50 packets a second each way
+      moved!.relayedCount += 2; // the old pair's checks
+      const released = core.tick(NOW + t * 1000).filter((a) => a.kind === 'release-relay');
+      expect(released.length, `second ${t}`).toBe(t === 10 ? 1 : 0);
+    }
+    expect([...core.table.all()]).toEqual([live]);
+  });
 });
