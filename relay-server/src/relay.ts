@@ -199,6 +199,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
           onEnvelope: (to, from, data) => signal?.deliverRemote(to, from, data),
           onStatus: (up) =>
             log.notice(up ? 'cluster: redis connected' : 'cluster: redis unreachable: envelopes for other nodes are answered unreachable until it is back; retrying'),
+          notice: (line) => log.notice(line),
         })
       : undefined;
   let signalPort: number | null = null;

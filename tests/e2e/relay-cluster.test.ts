@@ -79,6 +79,7 @@ describe('a call across two relay nodes', () => {
     const m1 = await scrapeMetrics(`http://127.0.0.1:${n1.signalPort}`);
     const m2 = await scrapeMetrics(`http://127.0.0.1:${n2.signalPort}`);
     expect(m1.hush_relay_cluster_published_total).toBeGreaterThan(0);
+    console.log(`call set up across nodes: ${m1.hush_relay_cluster_published_total! + m2.hush_relay_cluster_published_total!} envelopes through Redis (node 1 ${m1.hush_relay_cluster_published_total}, node 2 ${m2.hush_relay_cluster_published_total})`);
     expect(m2.hush_relay_cluster_received_total).toBeGreaterThan(0);
     expect(m1.hush_relay_allocations).toBeGreaterThan(0);
     expect(m2.hush_relay_allocations).toBeGreaterThan(0);

@@ -36,6 +36,8 @@ export interface ClusterOptions {
   onEnvelope: (to: string, from: string, data: string) => void;
   /** Redis became reachable (true) or was lost (false). */
   onStatus?: (up: boolean) => void;
+  /** A fact for the operator's log (never a mailbox or an address of a client). */
+  notice?: (line: string) => void;
 }
 
 /** Aggregate counts only. */
@@ -57,6 +59,7 @@ export class Cluster {
   private sub: Client | undefined;
   private wasUp = false;
   private closed = false;
+  private versionChecked = false;
   private readonly listener = (message: string, channel: string): void => this.onMessage(message, channel);
 
   constructor(private readonly o: ClusterOptions) {
@@ -71,7 +74,10 @@ export class Cluster {
     for (const c of [this.pub, this.sub]) {
       // Errors are reconnects in progress; the status line says the rest.
       c.on('error', () => undefined);
-      c.on('ready', () => this.status());
+      c.on('ready', () => {
+        this.status();
+        if (c === this.pub) void this.checkVersion();
+      });
       c.on('end', () => this.status());
       c.on('reconnecting', () => {
         this.counters.reconnects++;
@@ -125,6 +131,18 @@ export class Cluster {
       return null;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** Sharded pub/sub needs Redis 7: say so once, plainly, rather than fail quietly. */
+  private async checkVersion(): Promise<void> {
+    if (this.versionChecked || !this.pub) return;
+    this.versionChecked = true;
+    try {
+      const v = /redis_version:(\d+)\.(\d+)/.exec(await this.pub.info('server'));
+      if (v && Number(v[1]) < 7) this.o.notice?.(`cluster: redis ${v[1]}.${v[2]} has no sharded pub/sub (SSUBSCRIBE, Redis 7): envelopes to other nodes will be unreachable; upgrade Redis`);
+    } catch {
+      this.versionChecked = false;
     }
   }
 
