@@ -51,15 +51,18 @@ function killAllOnExit(): void {
   });
 }
 
+/**
+ * The relay CLI's command line. `--drain-timeout 0` comes first (later flags win): a test's stop()
+ * (SIGTERM) closes at once, as before the relay drained; relay-ops.test.ts tests the drain itself.
+ */
 export function relayCommand(args: string[], nodeArgs: string[] = []): { cmd: string; argv: string[] } {
-  return { cmd: process.execPath, argv: [...nodeArgs, '--import', TSX_LOADER, CLI_PATH, ...args] };
+  return { cmd: process.execPath, argv: [...nodeArgs, '--import', TSX_LOADER, CLI_PATH, '--drain-timeout', '0', ...args] };
 }
 
 export async function startRelayProcess(args: string[] = [], opts: RelayProcessOptions = {}): Promise<RelayProcess> {
   killAllOnExit();
   // Defaults first: later flags win, so callers may override any of them.
-  // --drain-timeout 0: stop() closes at once, as tests expect (the drain itself is tested in relay-ops.test.ts).
-  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', '--drain-timeout', '0', ...args], opts.nodeArgs);
+  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args], opts.nodeArgs);
   const child = spawn(cmd, argv, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },
