@@ -28,6 +28,8 @@ const turns: TurnTestClient[] = [];
 const ALICE = identityFromSeed(new Uint8Array(32).fill(51));
 const BOB = identityFromSeed(new Uint8Array(32).fill(52));
 const CAROL = identityFromSeed(new Uint8Array(32).fill(53));
+const DAN = identityFromSeed(new Uint8Array(32).fill(54));
+const ERIN = identityFromSeed(new Uint8Array(32).fill(55));
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -151,7 +153,9 @@ describe('Redis down, then back', () => {
     const alice = await online(n1, ALICE);
     const carol = await online(n1, CAROL);
     const bob = await online(n2, BOB);
+    const erin = await online(n2, ERIN);
     await until(alice, bob.mailbox, 'sent');
+    await until(alice, erin.mailbox, 'sent');
 
     await redis.stop();
     await Promise.all([redisUp(n1, false), redisUp(n2, false)]);
@@ -159,6 +163,10 @@ describe('Redis down, then back', () => {
     await delivered(carol, 'same node');
     expect((await send(alice, bob.mailbox, 'across')).t).toBe('unreachable');
     expect(n1.output()).toMatch(/^cluster: redis unreachable: envelopes for other nodes are answered unreachable until it is back; retrying$/m);
+    // Meanwhile dan arrives on node 2 and erin leaves it.
+    const dan = await online(n2, DAN);
+    erin.close();
+    await erin.closed;
 
     const t0 = Date.now();
     await redis.start();
@@ -168,6 +176,10 @@ describe('Redis down, then back', () => {
     console.log(`redis back: nodes routing again ${Date.now() - t0} ms after it restarted`);
     expect((await send(alice, bob.mailbox, 'across again')).t).toBe('sent');
     await delivered(bob, 'across again');
+    // Node 2 caught up with what happened while Redis was away.
+    await until(alice, dan.mailbox, 'sent', 3000);
+    await until(alice, erin.mailbox, 'unreachable', 3000);
+    dan.close();
     const m = await scrapeMetrics(`http://127.0.0.1:${n1.signalPort}`);
     expect(m.hush_relay_cluster_publish_failures_total).toBeGreaterThanOrEqual(1);
     for (const c of [alice, carol, bob]) c.close();

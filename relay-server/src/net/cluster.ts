@@ -16,9 +16,11 @@
  *    told `unreachable` at once, local delivery goes on.
  *
  * Two connections, because a subscribed connection can issue nothing else:
- * the publisher fails fast while Redis is away (no offline queue); the
- * subscriber keeps its subscriptions and the client library re-subscribes
- * them after a reconnect. Both reconnect with capped exponential backoff.
+ * the publisher fails fast while Redis is away (no offline queue). The
+ * subscriber issues nothing while Redis is away; when it is back (the client
+ * library has re-subscribed what it had) the held set is reconciled with the
+ * subscriptions: mailboxes that arrived meanwhile are subscribed, those that
+ * left are unsubscribed. Both reconnect with capped exponential backoff.
  * TURN allocations never touch Redis: any node checks any node's
  * credentials with the shared secret.
  */
@@ -77,6 +79,7 @@ export class Cluster {
       c.on('ready', () => {
         this.status();
         if (c === this.pub) void this.checkVersion();
+        else this.reconcile();
       });
       c.on('end', () => this.status());
       c.on('reconnecting', () => {
@@ -97,14 +100,25 @@ export class Cluster {
   }
 
   hold(mailbox: string): void {
-    if (this.held.has(mailbox) || !this.sub) return;
+    if (this.held.has(mailbox)) return;
     this.held.add(mailbox);
-    this.sub.sSubscribe(this.prefix + mailbox, this.listener).catch(() => undefined);
+    if (this.sub?.isReady) this.sub.sSubscribe(this.prefix + mailbox, this.listener).catch(() => undefined);
   }
 
   release(mailbox: string): void {
-    if (!this.held.delete(mailbox) || !this.sub) return;
-    this.sub.sUnsubscribe(this.prefix + mailbox, this.listener).catch(() => undefined);
+    if (!this.held.delete(mailbox)) return;
+    if (this.sub?.isReady) this.sub.sUnsubscribe(this.prefix + mailbox, this.listener).catch(() => undefined);
+  }
+
+  /** After a (re)connect: subscribe what is held and not subscribed, unsubscribe what is no longer held. */
+  private reconcile(): void {
+    const sub = this.sub;
+    if (!sub?.isReady) return;
+    const known = new Set(sub.getPubSubListeners('SHARDED').keys());
+    const add = [...this.held].map((m) => this.prefix + m).filter((ch) => !known.has(ch));
+    const drop = [...known].filter((ch) => ch.startsWith(this.prefix) && !this.held.has(ch.slice(this.prefix.length)));
+    for (let i = 0; i < add.length; i += 500) sub.sSubscribe(add.slice(i, i + 500), this.listener).catch(() => undefined);
+    for (let i = 0; i < drop.length; i += 500) sub.sUnsubscribe(drop.slice(i, i + 500), this.listener).catch(() => undefined);
   }
 
   /** How many other nodes took the envelope; null if Redis could not be asked. */
