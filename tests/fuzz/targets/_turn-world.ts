@@ -11,7 +11,8 @@
  *     shared secret gives its USERNAME, and carries MESSAGE-INTEGRITY itself;
  *   - nothing changes (allocations, pending binds, permissions, channels,
  *     lifetimes) for a request without such integrity;
- *   - quotas hold (per user, in total), and the per-source rate-limit map
+ *   - quotas hold (per user, in total), permissions and channels per
+ *     allocation stay within their bound, and the per-source rate-limit map
  *     stays within its bound whatever the sources.
  */
 import { Attr, Class, HEADER_LEN, Method } from '../../../relay-server/src/stun/constants';
@@ -20,7 +21,7 @@ import { hmacSha1, integrityOk, longTermKey } from '../../../relay-server/src/st
 import { decodeStun, getAttr, type StunMessage } from '../../../relay-server/src/stun/message';
 import { MAX_USERNAME_BYTES, textAttr } from '../../../relay-server/src/stun/text-attrs';
 import type { RelayRequest } from '../../../relay-server/src/turn/allocate';
-import type { ClientTuple } from '../../../relay-server/src/turn/allocation';
+import { MAX_CHANNELS, MAX_PERMISSIONS, type ClientTuple } from '../../../relay-server/src/turn/allocation';
 import { turnPassword } from '../../../relay-server/src/turn/credentials';
 import { TurnCore, type TurnAction, type TurnCoreConfig } from '../../../relay-server/src/turn/core';
 import { enc, invariant, type Rng } from '../engine';
@@ -252,7 +253,8 @@ export class TurnWorld {
     const perUser = new Map<string, number>();
     for (const a of core.table.all()) {
       perUser.set(a.username, (perUser.get(a.username) ?? 0) + 1);
-      invariant(a.channels.size <= 0x4000, 'more channels than channel numbers');
+      invariant(a.channels.size <= MAX_CHANNELS, `allocation holds ${a.channels.size} channels, bound ${MAX_CHANNELS}`);
+      invariant(a.permissions.size <= MAX_PERMISSIONS, `allocation holds ${a.permissions.size} permissions, bound ${MAX_PERMISSIONS}`);
     }
     for (const [u, n] of perUser) {
       invariant(n <= cfg.userQuota, `user has ${n} allocations, quota ${cfg.userQuota}`);
