@@ -86,4 +86,22 @@ describe('fuzz regressions', () => {
       ]), rng),
     ).toMatch(/→ (508|400)/);
   });
+
+  test('flood from more sources than the rate-limit map holds: unauthenticated answers stay bounded in total', () => {
+    // Per source: 1/s, burst 2, in a map of 10 sources; so in total: 100/s, burst 200.
+    const w = new TurnWorld({ unauthRatePerSec: 1, unauthBurst: 2, unauthSources: 10 });
+    const rng = new Rng(3);
+    const allocate = typicalRequests()[2]!; // unauthenticated Allocate: each answer would be a 401
+    let answered = 0;
+    for (let i = 0; i < 5000; i++) {
+      const out = w.handle({ transport: 'udp', listener: 0, conn: 0, family: 4, address: `11.0.${i >> 8}.${i & 255}`, port: 5000 }, allocate, rng);
+      if (out.endsWith('401')) answered++;
+    }
+    // Before the total bound, every new source got a fresh bucket: 5000 answers.
+    expect(answered).toBe(200);
+    w.now += 1000;
+    let later = 0;
+    for (let i = 0; i < 500; i++) if (w.handle({ transport: 'udp', listener: 0, conn: 0, family: 4, address: `12.0.${i >> 8}.${i & 255}`, port: 5000 }, allocate, rng).endsWith('401')) later++;
+    expect(later).toBe(100);
+  });
 });

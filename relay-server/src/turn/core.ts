@@ -16,7 +16,7 @@ import { Attr, Class, ErrorCode, Method, isComprehensionRequired } from '../stun
 import { fingerprintOf, fingerprintOk } from '../stun/fingerprint';
 import { decodeStun, StunWriter, type StunMessage } from '../stun/message';
 import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../stun/xor-address';
-import { BucketMap } from '../token-bucket';
+import { BucketMap, TokenBucket } from '../token-bucket';
 import { Allocation, type Channel, type ClientTuple } from './allocation';
 import { AllocationTable } from './allocation-table';
 import { authenticate } from './auth';
@@ -52,6 +52,15 @@ export interface TurnCoreConfig {
   drainQuietSec: number;
   drainQuietPackets: number;
 }
+
+/**
+ * Unauthenticated answers in total (all sources together) are limited to this
+ * many times the per-source rate and burst. The per-source map holds
+ * `unauthSources` buckets; past that many sources (spoofed UDP is cheap) each
+ * one gets a fresh bucket, so only a total bound keeps the CPU spent on
+ * answers, and the traffic reflected at anyone, bounded (docs/hardening.md).
+ */
+export const UNAUTH_TOTAL_FACTOR = 100;
 
 export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> = {
   nonceTtlSec: 600,
@@ -118,6 +127,7 @@ export class TurnCore<IO = unknown> {
     malformed: 0,
   };
   private readonly unauthLimiter: BucketMap;
+  private readonly unauthTotal: TokenBucket;
   private nextId = 1;
   private secrets: readonly string[];
   /** Shutting down: no new allocations (508), existing ones keep working while they relay (docs/operators.md). */
@@ -130,6 +140,7 @@ export class TurnCore<IO = unknown> {
     this.nonces = new NonceIssuer(this.config.nonceTtlSec, nonceKey);
     this.policy = new PeerPolicy(this.config.allowPeers);
     this.unauthLimiter = new BucketMap(this.config.unauthRatePerSec, this.config.unauthBurst, this.config.unauthSources);
+    this.unauthTotal = new TokenBucket(this.config.unauthRatePerSec * UNAUTH_TOTAL_FACTOR, this.config.unauthBurst * UNAUTH_TOTAL_FACTOR, 0);
     this.secrets = this.config.authSecrets?.length ? [...this.config.authSecrets] : [this.config.authSecret];
   }
 
@@ -216,12 +227,12 @@ export class TurnCore<IO = unknown> {
 
   /**
    * Answer to a request that is not (yet) authenticated: rate limited per
-   * source IP. The answer (a nonce HMAC, the message, its CRC) is built only
+   * source IP, and in total. The answer (a nonce HMAC, the message, its CRC) is built only
    * once the limiter lets it out, so a flood of them costs little more than
    * malformed datagrams (docs/hardening.md).
    */
   private unauthenticated(tuple: ClientTuple, now: number, answer: () => Uint8Array): TurnAction<IO>[] {
-    if (!this.unauthLimiter.take(tuple.address, now)) {
+    if (!this.unauthLimiter.take(tuple.address, now) || !this.unauthTotal.take(now)) {
       this.counters.rateLimited++;
       return [];
     }
