@@ -15,8 +15,12 @@
  *   - the live call during the flood against its baseline: loss, one-way
  *     p50/p99 latency, signalling ping p50/p99;
  *   - the relay's peak RSS during the flood (VmHWM, reset before each flood
- *     through /proc/<pid>/clear_refs), and RSS after;
+ *     through /proc/<pid>/clear_refs), RSS after, and its V8 heap after a
+ *     full GC (the relay runs with --expose-gc; /metrics collects first);
  *   - whether it still answers (STUN Binding, WebSocket challenge, /healthz).
+ *
+ * Then the heaviest floods run a second time: memory that is bounded
+ * comes back to the same figures instead of growing with the traffic.
  *
  * HUSH_FLOOD_SCALE=0.2 shrinks every flood (counts and durations).
  */
@@ -30,6 +34,7 @@ import {
   invalidTcpFlood,
   invalidUdpFlood,
   mb,
+  permissionFlood,
   measured,
   pct,
   printReport,
@@ -56,7 +61,7 @@ export async function run(): Promise<void> {
     '--allow-peer', '127.0.0.0/8',
     '--total-quota', String(TOTAL_QUOTA),
     '--max-signal-connections', String(MAX_SIGNAL),
-  ]);
+  ], { nodeArgs: ['--expose-gc'] });
   let call: LiveCall | undefined;
   try {
     const idle = processMemory(relay.pid);
@@ -85,11 +90,17 @@ export async function run(): Promise<void> {
       const r = await allocationFlood({ turnPort: relay.turnPort, secret: SECRET, clients: n(600), sameUser: false, concurrency: 50, sourceIps: sources(2, 200) });
       return { ...r, cleanup: r.release };
     });
+    await run1('peer flood: one authenticated client installing permissions (256 per allocation)', async () => {
+      const r = await permissionFlood({ turnPort: relay.turnPort, secret: SECRET, requests: n(2000), perRequest: 100, sourceIp: '127.0.19.1' });
+      return { ...r, cleanup: r.release };
+    });
     await run1('unauthenticated flood (401 rate limit), 32 IPs × 4 ports', () =>
       unauthenticatedFlood({ turnPort: relay.turnPort, ips: sources(3, 32), portsPerIp: 4, seconds: 6 * SCALE }),
     );
-    await run1('unauthenticated flood from 2000 source IPs (rate-limit map bound)', () =>
-      unauthenticatedFlood({ turnPort: relay.turnPort, ips: [...sources(4, 254), ...sources(5, 254), ...sources(6, 254), ...sources(7, 254), ...sources(8, 254), ...sources(10, 254), ...sources(11, 254), ...sources(12, 222)].slice(0, n(2000)), portsPerIp: 1, seconds: 6 * SCALE }),
+    // More sources than the rate-limit map holds (4096): the map stays bounded, each source's bucket does not survive.
+    const many = Array.from({ length: 20 }, (_, b) => sources(20 + b, 254)).flat().slice(0, n(5000));
+    await run1(`unauthenticated flood from ${many.length} source IPs (past the 4096-entry rate-limit map)`, () =>
+      unauthenticatedFlood({ turnPort: relay.turnPort, ips: many, portsPerIp: 1, seconds: 6 * SCALE }),
     );
     await run1('invalid-packet flood, UDP', () => invalidUdpFlood({ turnPort: relay.turnPort, ips: sources(13, 16), seconds: 6 * SCALE }));
     await run1('invalid-stream flood, TCP', async () => {
@@ -110,6 +121,31 @@ export async function run(): Promise<void> {
     await run1('bad-proof flood (verifier pool: 4 per IP in flight, queue 64)', () =>
       badProofFlood({ signalUrl: relay.signalUrl, id, connections: n(400), ips: sources(18, 40) }),
     );
+
+    // Second round of the heaviest floods: bounded memory returns to the same figures.
+    console.log('\n── second round (the same floods again: memory must not keep growing)');
+    const round2: Array<[string, string, () => Promise<FloodResult & { cleanup?: () => Promise<void> | void }>]> = [
+      ['unauthenticated, 32 IPs × 4 ports', '32 IPs × 4 ports', () => unauthenticatedFlood({ turnPort: relay.turnPort, ips: sources(3, 32), portsPerIp: 4, seconds: 6 * SCALE })],
+      [`unauthenticated, ${many.length} IPs`, 'past the 4096', () => unauthenticatedFlood({ turnPort: relay.turnPort, ips: many, portsPerIp: 1, seconds: 6 * SCALE })],
+      ['invalid datagrams', 'invalid-packet', () => invalidUdpFlood({ turnPort: relay.turnPort, ips: sources(13, 16), seconds: 6 * SCALE })],
+      ['WebSocket connections, 20 IPs', 'connection flood, 20 IPs', async () => {
+        const r = await wsConnectionFlood({ signalUrl: relay.signalUrl, count: n(800), ips: sources(16, 20), concurrency: 100 });
+        return { ...r, cleanup: r.closeAll };
+      }],
+      ['allocations, a username each', 'a username each', async () => {
+        const r = await allocationFlood({ turnPort: relay.turnPort, secret: SECRET, clients: n(600), sameUser: false, concurrency: 50, sourceIps: sources(2, 200) });
+        return { ...r, cleanup: r.release };
+      }],
+    ];
+    for (const [name, match, f] of round2) {
+      const first = reports.find((r) => r.name.includes(match));
+      const r = await measured(relay, call, name, f);
+      reports.push(r);
+      console.log(
+        `  ${name.padEnd(36)} peak RSS ${mb(r.peakRss)}, heap after ${r.heapAfter !== undefined ? mb(r.heapAfter) : '?'}` +
+          `${first ? ` (first round ${mb(first.peakRss)}, ${first.heapAfter !== undefined ? mb(first.heapAfter) : '?'})` : ''}; live call loss ${pct(r.during.loss)}, p99 ${r.during.p99Ms.toFixed(1)} ms; answering ${r.answering.stun && r.answering.signal && r.answering.health ? 'yes' : 'NO'}`,
+      );
+    }
 
     const after = await relayMetrics(relay.signalPort);
     const worst = reports.reduce((w, r) => Math.max(w, r.during.loss), 0);

@@ -19,6 +19,7 @@ import WebSocket from 'ws';
 import { Attr, Class, Method } from '../../relay-server/src/stun/constants';
 import { fingerprintOf } from '../../relay-server/src/stun/fingerprint';
 import { attrValue, decodeStun, getAttr, StunWriter } from '../../relay-server/src/stun/message';
+import { encodeXorAddress } from '../../relay-server/src/stun/xor-address';
 import { decodeErrorCode } from '../../relay-server/src/stun/error-code';
 import { turnPassword } from '../../relay-server/src/turn/credentials';
 import { proveMailbox } from '../../lib/crypto/mailbox-auth';
@@ -164,6 +165,41 @@ export async function allocationFlood(o: {
     async release() {
       await Promise.all(made.map((c) => c.refresh(0).catch(() => undefined)));
       for (const c of made) c.close();
+    },
+  };
+}
+
+/**
+ * Peer flood from one authenticated client: CreatePermission requests of
+ * `perRequest` new public peer IPs each. Allocations are bounded, and so are
+ * the peers of each (508 past the bound): the relay's memory must not follow
+ * the number of requests.
+ */
+export async function permissionFlood(o: { turnPort: number; secret: string; requests: number; perRequest: number; sourceIp: string }): Promise<FloodResult & { release(): Promise<void> }> {
+  const t0 = performance.now();
+  const answers: Record<string, number> = {};
+  const username = `${Math.floor(Date.now() / 1000) + 3600}:peers-${randomBytes(3).toString('hex')}`;
+  const c = new TurnTestClient({ host: '127.0.0.1', port: o.turnPort }, username, turnPassword(o.secret, username));
+  await new Promise<void>((r) => c.socket.bind(0, o.sourceIp, () => r()));
+  await c.allocate();
+  let next = 0x0b000000; // 11.0.0.0: public, allowed by the peer policy
+  // IPv4 XOR addresses do not depend on the transaction id.
+  const tid = new Uint8Array(12);
+  for (let i = 0; i < o.requests; i++) {
+    const attrs: Array<[number, Uint8Array]> = [];
+    for (let k = 0; k < o.perRequest; k++, next++) {
+      attrs.push([Attr.XorPeerAddress, encodeXorAddress({ family: 4, address: `${next >>> 24}.${(next >> 16) & 255}.${(next >> 8) & 255}.${next & 255}`, port: 9 }, tid)]);
+    }
+    const a = await c.authed(Method.CreatePermission, attrs);
+    tally(answers, a === undefined ? 'no answer' : a.code !== undefined ? String(a.code) : 'success');
+  }
+  return {
+    sent: `${o.requests} CreatePermission requests of ${o.perRequest} new peer IPs each (${(o.requests * o.perRequest).toLocaleString('en')} peers) on one authenticated allocation`,
+    answers,
+    seconds: (performance.now() - t0) / 1000,
+    async release() {
+      await c.refresh(0).catch(() => undefined);
+      c.close();
     },
   };
 }
@@ -516,6 +552,8 @@ export interface FloodReport {
   during: CallWindow;
   peakRss: number;
   rssAfter: number;
+  /** The relay's V8 heap after the flood (after a full GC when it runs with --expose-gc), from /metrics. */
+  heapAfter: number | undefined;
   answering: { stun: boolean; signal: boolean; health: boolean };
 }
 
@@ -535,7 +573,9 @@ export async function measured(
   const counters = metricsDelta(before, await relayMetrics(relay.signalPort));
   await result.cleanup?.();
   const answering = await stillAnswering(relay.turnPort, relay.signalPort);
-  return { name, result, counters, during, peakRss, rssAfter: processMemory(relay.pid).rss, answering };
+  const m = await relayMetrics(relay.signalPort);
+  const heapAfter = m.heap_used_bytes ?? m.heapUsedBytes;
+  return { name, result, counters, during, peakRss, rssAfter: processMemory(relay.pid).rss, heapAfter, answering };
 }
 
 export function printReport(r: FloodReport, base: CallWindow): void {
@@ -545,7 +585,7 @@ export function printReport(r: FloodReport, base: CallWindow): void {
   console.log(`  answered:  ${answersLine(r.result.answers) || 'nothing'}`);
   console.log(`  counters:  ${answersLine(r.counters) || 'none moved'}`);
   console.log(`  live call: ${callLine(r.during, base)}`);
-  console.log(`  memory:    relay peak RSS ${mb(r.peakRss)} during, ${mb(r.rssAfter)} after`);
+  console.log(`  memory:    relay peak RSS ${mb(r.peakRss)} during, ${mb(r.rssAfter)} after${r.heapAfter !== undefined ? `; V8 heap after ${mb(r.heapAfter)}` : ''}`);
   console.log(`  after:     STUN ${ok(r.answering.stun)}, WebSocket ${ok(r.answering.signal)}, /healthz ${ok(r.answering.health)}`);
 }
 

@@ -16,6 +16,7 @@ import {
   invalidTcpFlood,
   invalidUdpFlood,
   measured,
+  permissionFlood,
   printReport,
   processMemory,
   sources,
@@ -92,6 +93,15 @@ describe('relay under floods (small)', () => {
     // The live call holds two allocations.
     expect(r.result.answers.allocated).toBe(TOTAL_QUOTA - 2);
     expect(r.result.answers['508']).toBe(30 - (TOTAL_QUOTA - 2));
+    survived(r);
+  });
+
+  test('peer flood on one authenticated allocation: 508 past 256 peers', async () => {
+    const r = await measured(relay, call, 'CreatePermission with new peers', async () => {
+      const f = await permissionFlood({ turnPort: relay.turnPort, secret: SECRET, requests: 30, perRequest: 100, sourceIp: '127.0.10.1' });
+      return { ...f, cleanup: f.release };
+    });
+    expect(r.result.answers).toEqual({ success: 2, '508': 28 });
     survived(r);
   });
 
