@@ -3,6 +3,7 @@
  * faces the network (docs/hardening.md lists what each checks).
  */
 import type { TargetFactory } from '../engine';
+import { clusterMessageTarget } from './cluster-message';
 import { envelopeTarget, controlTarget, sealedOpenTarget } from './envelope';
 import { frameDecryptTarget, frameHeaderTarget, replayWindowTarget } from './frame';
 import { signalClientTarget, signalServerTarget } from './signal';
@@ -19,6 +20,7 @@ export const TARGETS: Record<string, TargetFactory> = {
   'stream-framer': streamFramerTarget,
   'signal-server': signalServerTarget,
   'signal-client': signalClientTarget,
+  'cluster-message': clusterMessageTarget,
   envelope: envelopeTarget,
   'sealed-open': sealedOpenTarget,
   control: controlTarget,
