@@ -60,6 +60,7 @@ export class SignalServer {
   private wss: WebSocketServer | undefined;
   private pool: VerifierPool | undefined;
   private pinger: NodeJS.Timeout | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
   private nextConn = 1;
   private turnSecret: string;
 
@@ -123,6 +124,8 @@ export class SignalServer {
     });
     this.pinger = setInterval(() => this.ping(), PING_MS);
     this.pinger.unref();
+    this.authTimer = setInterval(() => this.run(this.router.expire(Date.now())), 2_000);
+    this.authTimer.unref();
     return (this.server.address() as { port: number }).port;
   }
 
@@ -231,6 +234,7 @@ export class SignalServer {
 
   async close(): Promise<void> {
     if (this.pinger) clearInterval(this.pinger);
+    if (this.authTimer) clearInterval(this.authTimer);
     for (const l of this.live.values()) l.ws.terminate();
     await this.pool?.close();
     await new Promise<void>((r) => (this.wss ? this.wss.close(() => r()) : r()));

@@ -4,7 +4,7 @@
  * the 4-holder rule. The real proof check runs in the integration tests.
  */
 import { describe, expect, test } from 'vitest';
-import { SignalRouter, CLOSE, MAX_HOLDERS, type SignalAction } from './router';
+import { SignalRouter, AUTH_DEADLINE_MS, CLOSE, MAX_HOLDERS, type SignalAction } from './router';
 import { parseClientMessage } from './messages';
 
 const NOW = 1_800_000_000_000;
@@ -52,6 +52,15 @@ describe('SignalRouter', () => {
       { kind: 'send', conn: 1, msg: { t: 'error', code: 'ERR_AUTH', message: expect.any(String) } },
       { kind: 'close', conn: 1, code: CLOSE.authFailed, reason: 'authentication failed' },
     ]);
+  });
+
+  test('a challenge left unanswered for 10 s closes the connection (4008); an authenticated one stays', () => {
+    const r = router();
+    r.open(1, NOW);
+    ready(r, 2, A);
+    expect(r.expire(NOW + AUTH_DEADLINE_MS - 1)).toEqual([]);
+    const out = r.expire(NOW + AUTH_DEADLINE_MS);
+    expect(out.filter((a) => a.kind === 'close')).toEqual([{ kind: 'close', conn: 1, code: 4008, reason: 'authentication timeout' }]);
   });
 
   test('ping is answered with pong once authenticated (the extension keeps its service worker alive with it)', () => {

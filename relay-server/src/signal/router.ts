@@ -32,6 +32,8 @@ export const CLOSE = {
   authFailed: 4001,
   replaced: 4002,
   authRequired: 4003,
+  /** The challenge went unanswered for AUTH_DEADLINE_MS. */
+  authTimeout: 4008,
   policy: 1008,
   serviceRestart: 1012,
   tryAgainLater: 1013,
@@ -66,11 +68,19 @@ export interface RouterOptions {
 interface Conn {
   id: number;
   state: 'challenged' | 'verifying' | 'ready';
+  openedAt: number;
   challenge: Uint8Array;
   mailbox: string | undefined;
   bucket: TokenBucket;
   strikes: number;
 }
+
+/**
+ * A connection must answer its challenge within this long, or it is closed:
+ * otherwise idle sockets from many addresses could hold every connection slot.
+ * (A proof being verified is not counted against it.)
+ */
+export const AUTH_DEADLINE_MS = 10_000;
 
 export class SignalRouter {
   private readonly conns = new Map<number, Conn>();
@@ -81,12 +91,27 @@ export class SignalRouter {
 
   constructor(private readonly o: RouterOptions) {}
 
+  /** Close connections that left their challenge unanswered past the deadline (the shell calls this every few seconds). */
+  expire(now: number): SignalAction[] {
+    const out: SignalAction[] = [];
+    for (const c of this.conns.values()) {
+      if (c.state === 'challenged' && now - c.openedAt >= AUTH_DEADLINE_MS) {
+        out.push(
+          { kind: 'send', conn: c.id, msg: errorMsg('ERR_AUTH_TIMEOUT', 'the challenge was not answered in time', undefined) },
+          { kind: 'close', conn: c.id, code: CLOSE.authTimeout, reason: 'authentication timeout' },
+        );
+      }
+    }
+    return out;
+  }
+
   open(conn: number, now: number): SignalAction[] {
     if (this.draining) return goAway(conn);
     const challenge = this.o.randomBytes(32);
     this.conns.set(conn, {
       id: conn,
       state: 'challenged',
+      openedAt: now,
       challenge,
       mailbox: undefined,
       bucket: new TokenBucket(this.o.ratePerSec ?? 50, this.o.burst ?? 100, now),
