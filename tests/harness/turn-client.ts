@@ -103,7 +103,14 @@ export class TurnTestClient {
       w.add(Attr.Nonce, utf8(this.nonce));
     }
     const bytes = w.finish({ integrity: auth && this.key ? integrityWith(this.key) : undefined, fingerprint: fingerprintOf });
-    const p = new Promise<Answer | undefined>((resolve) => {
+    const p = this.answerTo(tid, timeoutMs);
+    this.retransmit(bytes, p);
+    return p;
+  }
+
+  /** The answer to transaction `tid`, or undefined after `timeoutMs`. */
+  private answerTo(tid: Buffer, timeoutMs: number): Promise<Answer | undefined> {
+    return new Promise<Answer | undefined>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(tid.toString('hex'));
         resolve(undefined);
@@ -113,8 +120,6 @@ export class TurnTestClient {
         resolve(a);
       });
     });
-    this.retransmit(bytes, p);
-    return p;
   }
 
   /** Send now and again every 500 ms until answered (RFC 8489 §6.2.1, simplified). */
@@ -192,16 +197,7 @@ export class TurnTestClient {
       w.add(Attr.Nonce, utf8(this.nonce));
     }
     const bytes = w.finish({ integrity: this.key ? integrityWith(this.key) : undefined, fingerprint: fingerprintOf });
-    const p = new Promise<Answer | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(tid.toString('hex'));
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiters.set(tid.toString('hex'), (a) => {
-        clearTimeout(timer);
-        resolve(a);
-      });
-    });
+    const p = this.answerTo(tid, timeoutMs);
     this.retransmit(bytes, p);
     return p;
   }
