@@ -1,14 +1,17 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { CallView } from '@/lib/messaging/view';
-import { startRingtone } from '@/lib/ui/ringtone';
 import { formatDuration, request, useTick } from '@/lib/ui/client';
 import { errorText, t } from '@/lib/i18n/messages';
 
-/** Incoming prompt and in-call view: who, timer, state, path, mute, hang up, SAS. */
+/**
+ * Incoming prompt and in-call view: who, timer, state, path, mute, hang up, SAS.
+ * The ringtone is not played here but by the background's media host, so a
+ * call rings with no Hush page open (lib/background/app.ts syncRing).
+ */
 export function CallScreen({ call, ringtone = false }: { call: CallView; ringtone?: boolean }) {
   const live = call.state !== 'ended';
+  /** Whether this device rings now (shown to tests and assistive tech; the sound is the host's). */
   const ringing = ringtone && call.state === 'incoming';
-  useEffect(() => (ringing ? startRingtone() : undefined), [ringing]);
   const now = useTick(live);
   const [error, setError] = useState('');
   const act = (p: Promise<unknown>) => p.catch((e: unknown) => setError(errorText(e)));

@@ -14,7 +14,8 @@ import { toHex } from '../crypto/bytes';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64 } from '@scure/base';
 import { CallManager, CallError } from '../call/manager';
-import type { CallSession, MediaPort } from '../call/session';
+import type { CallSession } from '../call/session';
+import type { HostPort } from '../platform/media-port';
 import { CallState, type EndReason } from '../call/state';
 import { iceServersFrom } from '../ice/servers';
 import { SignalClient, type SignalStatus } from '../signal/client';
@@ -49,7 +50,7 @@ import {
 import { pingMediaHost } from './media-host-status';
 import { notifyIncoming, clearIncomingNotification } from './notifications';
 
-type StatsPort = MediaPort & { stats(callId: string): Promise<unknown> };
+type StatsPort = HostPort;
 
 export class BackgroundApp {
   private identity!: Identity;
@@ -62,6 +63,7 @@ export class BackgroundApp {
   private signal!: SignalClient;
   private calls!: CallManager;
   private media!: StatsPort;
+  private ringing = false;
   private corruptRecvKey = false;
   private tapFrames = 0;
   private retryDirectMs = 0;
@@ -373,6 +375,20 @@ export class BackgroundApp {
   }
 
 
+  /**
+   * The ringtone follows the call: on while a call rings here (and the setting is on), off as
+   * soon as it is answered, declined or gone. It plays in the media host, so it rings with no
+   * Hush page open. After a call that never reached media, the host is released.
+   */
+  private syncRing(): void {
+    const c = this.calls?.current;
+    const on = !!c && c.state === CallState.Incoming && this.settings.ringtone;
+    if (on === this.ringing) return;
+    this.ringing = on;
+    const release = !on && (!c || c.state === CallState.Ended);
+    void this.media.ring(on, release).catch(() => {});
+  }
+
   private onIncoming(s: CallSession): void {
     const name = this.contactFor(s.peerAddress)?.name;
     void notifyIncoming(name ?? s.peerAddress ?? '');
@@ -449,6 +465,7 @@ export class BackgroundApp {
   }
 
   private push(): void {
+    this.syncRing();
     this.pages.push();
     if (this.viewPorts.size === 0) return;
     const msg: ViewPush = { kind: 'view', view: this.view() };

@@ -148,7 +148,9 @@ export type OffscreenRequest =
   | { target: 'offscreen'; kind: 'media-candidate'; callId: string; candidate: RTCIceCandidateInit | null }
   | { target: 'offscreen'; kind: 'media-mute'; callId: string; muted: boolean }
   | { target: 'offscreen'; kind: 'media-stats'; callId: string }
-  | { target: 'offscreen'; kind: 'media-stop'; callId: string };
+  | { target: 'offscreen'; kind: 'media-stop'; callId: string }
+  /** The incoming-call ringtone, played where nothing depends on a page being open. */
+  | { target: 'offscreen'; kind: 'ring'; on: boolean };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 

@@ -19,7 +19,6 @@ import { PAGE_PORT, type PageEvent, type PageRequest, type PageView } from '../m
 import { isHushHref } from '../contacts/link';
 import { isLive } from '../call/state';
 import { parsePageRequest, statusMessage, type PageCallStatus } from './page-messages';
-import { startRingtone } from '../ui/ringtone';
 
 export const ARM_DELAY_MS = 600;
 
@@ -54,7 +53,6 @@ export class PageIntegration {
   private readonly pending = new Map<number, (r: LookupResult | DialResult) => void>();
   /** Calls the page started: callId → the page's request id. */
   private readonly pageCalls = new Map<string, string | undefined>();
-  private stopRing?: () => void;
   private armTimer?: ReturnType<typeof setTimeout>;
   private endedTimer?: ReturnType<typeof setTimeout>;
   private closed = false;
@@ -74,7 +72,6 @@ export class PageIntegration {
 
   stop(): void {
     this.closed = true;
-    this.stopRing?.();
     this.win.removeEventListener('message', this.onWindowMessage);
     this.win.document.removeEventListener('click', this.onClick, true);
     this.win.document.removeEventListener('visibilitychange', this.onVisible);
@@ -139,7 +136,6 @@ export class PageIntegration {
 
   private set(patch: Partial<BarState>): void {
     this.state = { ...this.state, ...patch };
-    this.syncRingtone();
     for (const f of this.listeners) f();
   }
 
@@ -175,16 +171,6 @@ export class PageIntegration {
       this.endedTimer = setTimeout(() => this.set({ hiddenCallId: callId }), ENDED_SHOW_MS);
     }
     this.set({ view });
-  }
-
-  private syncRingtone(): void {
-    const v = this.state.view;
-    const ring = !!v?.ringtone && v.activeTab && v.call?.state === 'incoming' && this.win.document.visibilityState === 'visible';
-    if (ring && !this.stopRing) this.stopRing = startRingtone();
-    if (!ring && this.stopRing) {
-      this.stopRing();
-      this.stopRing = undefined;
-    }
   }
 
   private onVisible = (): void => {

@@ -14,7 +14,8 @@ import type { MediaPort } from '../call/session';
 import type { CandidateInit } from '../call/control';
 import type { MediaStartOptions } from '../media/types';
 import type { OffscreenRequest, OffscreenResponse } from '../messaging/protocol';
-import { closeOffscreen, ensureOffscreen } from './offscreen';
+import { closeOffscreen, ensureOffscreen, hasOffscreen } from './offscreen';
+import { startRingtone } from '../ui/ringtone';
 import { closeCallWindow, ensureCallWindow, hasCallWindow } from './call-window';
 
 type Requester = (req: OffscreenRequest) => Promise<OffscreenResponse>;
@@ -62,8 +63,15 @@ function portOver(request: Requester, onStop?: () => Promise<void>): MediaPort {
   };
 }
 
+/** The background's media host handle: the call's MediaPort, stats, and the ringtone. */
+export type HostPort = MediaPort & {
+  stats(callId: string): Promise<unknown>;
+  /** Ring (incoming call) or stop; `release` also closes the media host when no call needs it. */
+  ring(on: boolean, release?: boolean): Promise<void>;
+};
+
 /** Chrome: requests travel to the offscreen document. */
-export function offscreenMediaPort(): MediaPort & { stats(callId: string): Promise<unknown> } {
+export function offscreenMediaPort(): HostPort {
   const request: Requester = async (req) => {
     await ensureOffscreen();
     return (await browser.runtime.sendMessage(req)) as OffscreenResponse;
@@ -75,6 +83,11 @@ export function offscreenMediaPort(): MediaPort & { stats(callId: string): Promi
       const r = await request({ target: 'offscreen', kind: 'media-stats', callId });
       return r.ok ? r.value : null;
     },
+    async ring(on, release = false) {
+      if (!on && !(await hasOffscreen())) return;
+      await request({ target: 'offscreen', kind: 'ring', on }).catch(() => undefined);
+      if (release) await closeOffscreen();
+    },
   };
 }
 
@@ -83,7 +96,7 @@ export function offscreenMediaPort(): MediaPort & { stats(callId: string): Promi
  * request for a call whose window is gone fails like one to a closed
  * offscreen document, except `media-stop`, which has nothing left to stop.
  */
-export function callWindowMediaPort(): MediaPort & { stats(callId: string): Promise<unknown> } {
+export function callWindowMediaPort(): HostPort {
   const request: Requester = async (req) => {
     if (req.kind === 'media-start') await ensureCallWindow();
     else if (req.kind === 'media-stop' && !hasCallWindow()) return { ok: true, value: null };
@@ -97,5 +110,15 @@ export function callWindowMediaPort(): MediaPort & { stats(callId: string): Prom
       const r = await request({ target: 'offscreen', kind: 'media-stats', callId });
       return r?.ok ? r.value : null;
     },
+    // The background page itself may play sound (no microphone involved): ring there.
+    async ring(on) {
+      if (on) stopRing ??= startRingtone();
+      else {
+        stopRing?.();
+        stopRing = undefined;
+      }
+    },
   };
 }
+
+let stopRing: (() => void) | undefined;

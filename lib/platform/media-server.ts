@@ -9,9 +9,11 @@ import type { MediaEvent } from '../media/types';
 import { mediaCapabilities } from '../media/capabilities';
 import type { OffscreenRequest, OffscreenResponse, WireStartOptions } from '../messaging/protocol';
 import { unreachable } from '../messaging/protocol';
+import { startRingtone } from '../ui/ringtone';
 
 export class MediaServer {
   private readonly calls = new Map<string, CallMedia>();
+  private stopRing?: () => void;
 
   constructor(private readonly emit: (callId: string, event: MediaEvent) => void) {}
 
@@ -46,6 +48,13 @@ export class MediaServer {
         return this.call(req.callId).setMuted(req.muted);
       case 'media-stats':
         return this.calls.get(req.callId)?.stats() ?? null;
+      case 'ring':
+        if (req.on) this.stopRing ??= startRingtone();
+        else {
+          this.stopRing?.();
+          this.stopRing = undefined;
+        }
+        return null;
       case 'media-stop': {
         this.calls.get(req.callId)?.close();
         this.calls.delete(req.callId);
@@ -88,6 +97,11 @@ export class MediaServer {
       send.fill(0);
       recv.fill(0);
     }
+  }
+
+  /** Whether the ringtone plays (tests, diagnostics). */
+  get ringing(): boolean {
+    return !!this.stopRing;
   }
 
   /** The running engine, for tests and diagnostics in the media host. */

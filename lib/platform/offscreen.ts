@@ -2,7 +2,8 @@
  * The media host: where getUserMedia, RTCPeerConnection and playback live.
  *
  * Chrome MV3's service worker has no DOM and no WebRTC, so media runs in an
- * offscreen document (reasons USER_MEDIA + WEB_RTC). Only one offscreen
+ * offscreen document (reasons USER_MEDIA + WEB_RTC, and AUDIO_PLAYBACK for
+ * the ringtone of an incoming call). Only one offscreen
  * document may exist per extension; `ensureOffscreen` creates it once and
  * serialises concurrent callers on the same promise.
  */
@@ -26,7 +27,7 @@ export async function ensureOffscreen(): Promise<void> {
   creating ??= browser.offscreen
     .createDocument({
       url: OFFSCREEN_PATH,
-      reasons: ['USER_MEDIA', 'WEB_RTC'] as Browser.offscreen.Reason[],
+      reasons: ['USER_MEDIA', 'WEB_RTC', 'AUDIO_PLAYBACK'] as Browser.offscreen.Reason[],
       justification: 'Hush runs the encrypted voice call (microphone, WebRTC, playback) here.',
     })
     .finally(() => {

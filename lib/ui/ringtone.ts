@@ -1,10 +1,10 @@
 /**
  * The ringtone: a synthesised two-tone ring (440 + 480 Hz, the North
- * American ring cadence: 2 s on, 4 s off), played with Web Audio by
- * whichever Hush UI shows the incoming call (popup, in-page bar on the active
- * tab) while Settings.ringtone is on. No audio file ships. A page's autoplay
- * policy may keep it silent until the user interacts with that page; the
- * system notification still rings then.
+ * American ring cadence: 2 s on, 4 s off), played with Web Audio by the
+ * media host (Chrome's offscreen document, created with AUDIO_PLAYBACK;
+ * Firefox's background page) while a call rings and Settings.ringtone is on,
+ * so a call rings with no Hush page open (lib/background/app.ts syncRing).
+ * No audio file ships.
  */
 const TONES_HZ = [440, 480];
 const ON_S = 2;

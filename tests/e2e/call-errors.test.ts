@@ -53,6 +53,10 @@ describe('endings and errors', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(Object.keys(notes)).toContain('hush-incoming');
+      // …and it rings: the ringtone plays in the offscreen document, no Hush page is open.
+      const ringing = async () =>
+        (await b.hb.offscreen()).evaluate(() => (globalThis as unknown as { hushMediaServer: { ringing: boolean } }).hushMediaServer.ringing);
+      expect(await ringing()).toBe(true);
       // The person opens the popup (toolbar button or notification): the incoming view is there.
       b.popup = await b.hb.openPopup();
       await waitCallState(b.popup, 'incoming');
@@ -61,6 +65,7 @@ describe('endings and errors', () => {
       await waitCallState(b.popup, 'connected');
       notes = await w.evaluate(() => (globalThis as unknown as Sw).chrome.notifications.getAll());
       expect(Object.keys(notes)).not.toContain('hush-incoming');
+      expect(await ringing()).toBe(false);
     } finally {
       if (b.popup.isClosed()) b.popup = await b.hb.openPopup();
       await reset(a, b);

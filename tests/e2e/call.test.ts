@@ -156,6 +156,11 @@ describe('a call between two browsers', () => {
     await waitCallState(b.popup, 'ended');
     expect(await a.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'))).toBe('cancelled');
     expect(await b.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'))).toBe('missed');
+    // The offscreen document that rang is closed again: nothing holds audio after a missed call.
+    const offscreenUrl = `chrome-extension://${b.hb.extensionId}/offscreen.html`;
+    const deadline = Date.now() + 5000;
+    while (b.hb.browser.targets().some((t) => t.url() === offscreenUrl) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(b.hb.browser.targets().some((t) => t.url() === offscreenUrl)).toBe(false);
     await endBoth();
     await b.popup.waitForSelector('[data-testid="history-entry"][data-outcome="missed"]', { timeout: 5000 });
   });

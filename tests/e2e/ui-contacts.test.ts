@@ -57,6 +57,11 @@ async function callBob(expectRinging: 'true' | 'false'): Promise<void> {
   await a.popup.click(`[data-testid="contact-call"]`);
   await waitCallState(b.popup, 'incoming');
   expect(await b.popup.$eval('[data-testid="call"]', (e) => e.getAttribute('data-ringing'))).toBe(expectRinging);
+  // The ringtone itself plays in the media host (the offscreen document), so it rings with no page open.
+  if (expectRinging === 'true') {
+    const off = await b.hb.offscreen();
+    expect(await off.evaluate(() => (globalThis as unknown as { hushMediaServer: { ringing: boolean } }).hushMediaServer.ringing)).toBe(true);
+  }
   await b.popup.bringToFront();
   await click(b.popup, 'accept');
   await waitCallState(a.popup, 'connected');
