@@ -26,7 +26,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freeTcpUdpPort } from '../tests/harness/ports';
 import { join, resolve } from 'node:path';
 import dgram from 'node:dgram';
 import { startRelayProcess, type RelayProcess } from '../tests/harness/relay';
@@ -84,25 +84,6 @@ function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const p = await new Promise<number>((r) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const port = (s.address() as { port: number }).port;
-        s.close(() => r(port));
-      });
-    });
-    // The same number must be free on UDP too.
-    const ok = await new Promise<boolean>((r) => {
-      const u = dgram.createSocket('udp4');
-      u.once('error', () => r(false));
-      u.bind(p, '127.0.0.1', () => u.close(() => r(true)));
-    });
-    if (ok && p < 49152) return p;
-  }
-}
-
 async function startHush(threads: number, extraNode: string[] = []): Promise<Server> {
   const r: RelayProcess = await startRelayProcess(
     ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads)],
@@ -123,7 +104,7 @@ async function startHush(threads: number, extraNode: string[] = []): Promise<Ser
 }
 
 async function startCoturn(): Promise<Server> {
-  const port = await freePort();
+  const port = await freeTcpUdpPort(49152);
   const child: ChildProcess = spawn(
     'turnserver',
     [

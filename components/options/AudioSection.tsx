@@ -55,13 +55,7 @@ export function AudioSection({ view }: { view: AppView }) {
           <label for="audio-input">{t('opt.audio.mic')}</label>
           <select id="audio-input" data-testid="audio-input" value={inputDeviceId ?? ''} onChange={(e) => void save({ inputDeviceId: (e.target as HTMLSelectElement).value || undefined })}>
             <option value="">{t('opt.audio.default')}</option>
-            {inputs
-              .filter((d) => d.deviceId && d.deviceId !== 'default')
-              .map((d) => (
-                <option key={d.deviceId} value={d.deviceId}>
-                  {d.label || d.deviceId.slice(0, 8)}
-                </option>
-              ))}
+            <DeviceOptions devices={inputs} />
           </select>
           <label for="audio-level">{t('opt.audio.level')}</label>
           <meter id="audio-level" data-testid="audio-level" min={0} max={1} low={0.05} high={0.8} optimum={0.3} value={level} />
@@ -75,13 +69,7 @@ export function AudioSection({ view }: { view: AppView }) {
                 onChange={(e) => void save({ outputDeviceId: (e.target as HTMLSelectElement).value || undefined })}
               >
                 <option value="">{t('opt.audio.default')}</option>
-                {outputs
-                  .filter((d) => d.deviceId && d.deviceId !== 'default')
-                  .map((d) => (
-                    <option key={d.deviceId} value={d.deviceId}>
-                      {d.label || d.deviceId.slice(0, 8)}
-                    </option>
-                  ))}
+                <DeviceOptions devices={outputs} />
               </select>
             </>
           ) : (
@@ -99,5 +87,20 @@ export function AudioSection({ view }: { view: AppView }) {
         </p>
       )}
     </section>
+  );
+}
+
+/** A device list's entries (the "default" pseudo-device is the first option already). */
+function DeviceOptions({ devices }: { devices: MediaDeviceInfo[] }) {
+  return (
+    <>
+      {devices
+        .filter((d) => d.deviceId && d.deviceId !== 'default')
+        .map((d) => (
+          <option key={d.deviceId} value={d.deviceId}>
+            {d.label || d.deviceId.slice(0, 8)}
+          </option>
+        ))}
+    </>
   );
 }

@@ -10,7 +10,8 @@
  * tested by its own suite; this file tests the engine against the reference.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../harness/ports';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { launchWithExtension, type HushBrowser } from '../harness/chromium';
@@ -35,17 +36,6 @@ let hb: HushBrowser;
 let page: Page;
 let turn: ChildProcess | undefined;
 let port = 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function waitForTcp(p: number, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
