@@ -1,5 +1,5 @@
 /**
- * The background's handle on the media engine (MediaPort, lib/call/session.ts).
+ * The background's handle on the media engine (MediaPort / MediaHostPort, lib/media/port.ts).
  *
  * Chrome: media lives in the offscreen document; requests go there as
  * runtime messages and the document is created on demand and closed after
@@ -10,7 +10,7 @@
  * docs/firefox.md). The messages are the same as Chrome's.
  */
 import { browser } from 'wxt/browser';
-import type { MediaPort } from '../call/session';
+import type { MediaHostPort, MediaPort } from '../media/port';
 import type { CandidateInit } from '../call/control';
 import type { MediaStartOptions } from '../media/types';
 import type { OffscreenRequest, OffscreenResponse } from '../messaging/protocol';
@@ -63,12 +63,8 @@ function portOver(request: Requester, onStop?: () => Promise<void>): MediaPort {
   };
 }
 
-/** The background's media host handle: the call's MediaPort, stats, and the ringtone. */
-export type HostPort = MediaPort & {
-  stats(callId: string): Promise<unknown>;
-  /** Ring (incoming call) or stop; `release` also closes the media host when no call needs it. */
-  ring(on: boolean, release?: boolean): Promise<void>;
-};
+/** The old name of MediaHostPort (lib/media/port.ts), kept while lib/background/app.ts imports it. */
+export type HostPort = MediaHostPort;
 
 /** Chrome: requests travel to the offscreen document. */
 export function offscreenMediaPort(): HostPort {

@@ -1,0 +1,31 @@
+/**
+ * The media engine as the background drives it: one interface, whatever hosts
+ * the engine (Chrome's offscreen document, Firefox's call window). The call
+ * session (lib/call/) uses `MediaPort`; the background also asks the host for
+ * stats and the ringtone (`MediaHostPort`). Implemented over runtime messages
+ * by lib/platform/media-port.ts; scripted in the unit tests.
+ *
+ * Every method names its call by `callId`, so a late request for an ended
+ * call can be told apart from the current one. A failure rejects with an
+ * `{ code }` from the engine (ERR_MIC_DENIED, ERR_NO_MICROPHONE, ERR_WEBRTC…).
+ */
+import type { CandidateInit } from '../call/control';
+import type { MediaStartOptions, OfferOptions } from './types';
+
+/** What one call needs from the media engine. */
+export interface MediaPort {
+  start(opts: MediaStartOptions): Promise<void>;
+  createOffer(callId: string, opts?: OfferOptions): Promise<string>;
+  acceptOffer(callId: string, sdp: string, opts?: { fresh?: boolean }): Promise<string>;
+  setAnswer(callId: string, sdp: string): Promise<void>;
+  addCandidate(callId: string, c: CandidateInit | null): Promise<void>;
+  setMuted(callId: string, muted: boolean): Promise<void>;
+  stop(callId: string): Promise<void>;
+}
+
+/** The background's handle on the media host: the call's MediaPort, stats, and the ringtone. */
+export interface MediaHostPort extends MediaPort {
+  stats(callId: string): Promise<unknown>;
+  /** Ring (incoming call) or stop; `release` also closes the media host when no call needs it. */
+  ring(on: boolean, release?: boolean): Promise<void>;
+}
