@@ -1,13 +1,20 @@
 /**
  * The call state machine: one explicit enum, every transition drawn here and
- * listed in `TRANSITIONS` (style.md §7, after ringrtc's call_fsm). Pure: the
- * session (session.ts) feeds it events and performs the effects.
+ * listed in `next()` (style.md §7, after ringrtc's call_fsm). Pure: the
+ * session (session.ts) feeds it events and performs the effects; every state
+ * the session takes comes out of `next()`. state.test.ts checks the whole
+ * table (every state × every event).
  *
+ *  callee:  Handshaking ──ring──▶ Incoming
+ *           (invisible until CONFIRM proves who calls; then the manager decides at
+ *            once: ring, or busy → silent-end)
  *  caller:  Dialing ──remote-ringing──▶ Ringing ──remote-accept──▶ Connecting
  *  callee:  Incoming ──local-accept──▶ Connecting
  *  both:    Connecting ──media-connected──▶ Connected ──media-lost──▶ Reconnecting
  *           Reconnecting ──media-connected──▶ Connected
- *           any state but Ended ──(end event)──▶ Ended(reason)
+ *           any live state ──(end event)──▶ Ended(reason)
+ *           Handshaking ──silent-end / handshake-failed──▶ Ended (no reason: the call
+ *           was never shown, nobody is told)
  *
  *  End events and the reason each gives:
  *    local-hangup     → hangup (or cancelled while Dialing/Ringing, declined-local in Incoming)
@@ -18,12 +25,15 @@
  *    media-failed     → connection-lost (Reconnecting timed out) or media-failed
  *    media-error      → mic-denied / no-microphone / media-failed
  *    relay-down       → relay-unreachable (only before Connected: a live call survives a signalling drop)
+ *    silent-end       → no reason (only before the call is visible)
  *
  * An event that does not apply in the current state is ignored (returns
  * null) and logged by the caller of `next`, never thrown.
  */
 
 export const CallState = {
+  /** Callee: HELLO answered, CONFIRM not yet verified. Invisible: not a call yet. */
+  Handshaking: 'handshaking',
   Dialing: 'dialing',
   Ringing: 'ringing',
   Incoming: 'incoming',
@@ -32,7 +42,10 @@ export const CallState = {
   Reconnecting: 'reconnecting',
   Ended: 'ended',
 } as const;
-export type CallState = (typeof CallState)[keyof typeof CallState];
+/** Every state of the machine, the callee's invisible handshake included. */
+export type SessionState = (typeof CallState)[keyof typeof CallState];
+/** A state a person sees: views and the UI (lib/messaging/view.ts) carry only these. */
+export type CallState = Exclude<SessionState, typeof CallState.Handshaking>;
 
 export type EndReason =
   | 'hangup' // we hung up a live call
@@ -52,6 +65,10 @@ export type EndReason =
   | 'connection-lost';
 
 export type CallEvent =
+  /** Callee: CONFIRM verified and the manager decided this call may ring (not busy). */
+  | { type: 'ring' }
+  /** Callee: end a call that was never shown (HELLO or CONFIRM refused, busy). */
+  | { type: 'silent-end' }
   | { type: 'remote-ringing' }
   | { type: 'remote-accept' }
   | { type: 'local-accept' }
@@ -69,19 +86,25 @@ export type CallEvent =
   | { type: 'relay-down' };
 
 export interface Transition {
-  state: CallState;
-  /** Set when the transition ends the call. */
+  state: SessionState;
+  /** Set when the transition ends a visible call; absent for a silent end. */
   reason?: EndReason;
 }
 
+
 const S = CallState;
-const live: CallState[] = [S.Dialing, S.Ringing, S.Incoming, S.Connecting, S.Connected, S.Reconnecting];
+const live: SessionState[] = [S.Dialing, S.Ringing, S.Incoming, S.Connecting, S.Connected, S.Reconnecting];
 
 /** Every transition, by event: from which states, to which state. */
-export function next(state: CallState, ev: CallEvent): Transition | null {
-  const from = (...states: CallState[]) => states.includes(state);
+export function next(state: SessionState, ev: CallEvent): Transition | null {
+  const from = (...states: SessionState[]) => states.includes(state);
   const end = (reason: EndReason): Transition => ({ state: S.Ended, reason });
+  const silentEnd: Transition = { state: S.Ended };
   switch (ev.type) {
+    case 'ring':
+      return from(S.Handshaking) ? { state: S.Incoming } : null;
+    case 'silent-end':
+      return from(S.Handshaking) ? silentEnd : null;
     case 'remote-ringing':
       return from(S.Dialing) ? { state: S.Ringing } : null;
     case 'remote-accept':
@@ -106,6 +129,7 @@ export function next(state: CallState, ev: CallEvent): Transition | null {
     case 'unreachable':
       return from(S.Dialing, S.Ringing, S.Connecting) ? end('unreachable') : null;
     case 'handshake-failed':
+      if (from(S.Handshaking)) return silentEnd;
       return from(S.Dialing, S.Incoming) ? end('handshake-failed') : null;
     case 'ring-timeout':
       if (from(S.Incoming)) return end('missed');
@@ -125,7 +149,9 @@ export function next(state: CallState, ev: CallEvent): Transition | null {
 }
 
 /** Predicates the session asks, next to the enum (each state listed explicitly). */
-export function isLive(s: CallState): boolean {
+
+/** A visible call that has not ended (the invisible callee handshake is not one yet). */
+export function isLive(s: SessionState): boolean {
   switch (s) {
     case S.Dialing:
     case S.Ringing:
@@ -134,7 +160,29 @@ export function isLive(s: CallState): boolean {
     case S.Connected:
     case S.Reconnecting:
       return true;
+    case S.Handshaking:
     case S.Ended:
       return false;
   }
+}
+
+/** Shown to the person (live or ended); false while a callee handshake is still invisible. */
+export function isVisible(s: SessionState): s is CallState {
+  switch (s) {
+    case S.Handshaking:
+      return false;
+    case S.Dialing:
+    case S.Ringing:
+    case S.Incoming:
+    case S.Connecting:
+    case S.Connected:
+    case S.Reconnecting:
+    case S.Ended:
+      return true;
+  }
+}
+
+/** Where a session starts: the caller dials; the callee answers a HELLO, invisible. */
+export function initialState(role: 'caller' | 'callee'): SessionState {
+  return role === 'caller' ? S.Dialing : S.Handshaking;
 }
