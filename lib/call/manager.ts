@@ -25,7 +25,7 @@ export class CallError extends Error {
   }
 }
 
-export interface ManagerPorts extends Omit<SessionPorts, 'onChange' | 'onEnded'> {
+export interface ManagerPorts extends Omit<SessionPorts, 'onChange' | 'onEnded' | 'mayRing'> {
   /** The visible call changed (state, path, mute, SAS…). */
   onChange(): void;
   /** A call started ringing here. */
@@ -47,11 +47,12 @@ export class CallManager {
       ...ports,
       onChange: (s) => this.onSessionChange(s),
       onEnded: (s) => this.onSessionEnded(s),
+      mayRing: (s) => this.mayRing(s),
     };
   }
 
   get inCall(): boolean {
-    return !!this.current && isLive(this.current.state as never);
+    return !!this.current && isLive(this.current.state);
   }
 
   /** Dial an address. Throws ERR_BAD_ADDRESS (typo), ERR_SELF or ERR_IN_CALL. */
@@ -111,18 +112,23 @@ export class CallManager {
     return this.handshaking.get(callId);
   }
 
-  private onSessionChange(s: CallSession): void {
-    if (s.awaitingRing && this.handshaking.get(s.callId) === s) {
-      this.handshaking.delete(s.callId);
-      if (this.inCall) {
-        s.rejectBusy();
-        this.ports.onEnded?.(s, true);
-        return;
-      }
-      this.current = s;
-      s.ring();
-      this.ports.onIncoming?.(s);
+  /**
+   * A callee handshake completed (CONFIRM proved who calls): it becomes the visible call and
+   * rings, unless we are in another call (busy: it ends unseen, the caller hears "busy").
+   */
+  private mayRing(s: CallSession): boolean {
+    if (this.handshaking.get(s.callId) !== s) return false;
+    this.handshaking.delete(s.callId);
+    if (this.inCall) {
+      this.ports.onEnded?.(s, true);
+      return false;
     }
+    this.current = s;
+    this.ports.onIncoming?.(s);
+    return true;
+  }
+
+  private onSessionChange(s: CallSession): void {
     if (s === this.current) this.ports.onChange();
   }
 

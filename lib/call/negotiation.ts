@@ -1,0 +1,226 @@
+/**
+ * The SDP and ICE side of one call, once the handshake is done: numbered
+ * offers with one in flight at a time, restarts queued behind it, the
+ * fresh-connection debounce, the callee's answer to the (held) offer, the
+ * ICE policy (lib/ice/policy.ts) and the one buffer of remote candidates that
+ * arrive before they can be applied.
+ *
+ * Only the caller offers (the callee asks it to restart), so offers never
+ * cross (no glare). `n` numbers the caller's offers and the answer echoes it,
+ * so an answer to an older offer is ignored (control.ts).
+ *
+ * It never moves the call state: it sends controls, drives the media port and
+ * reports a media failure to the session, which ends the call. All its entry
+ * points run on the session's queue, one at a time. Unit-tested on its own
+ * against a scripted media port (negotiation.test.ts).
+ */
+import { IcePolicy, type IceAction, type IceReport } from '../ice/policy';
+import type { MediaPort } from '../media/port';
+import type { MediaStartOptions, PathKind, Role } from '../media/types';
+import type { CandidateInit, Control } from './control';
+
+/** Callee and caller both notice a dead path; the caller replaces the connection once per this long. */
+export const FRESH_DEBOUNCE_MS = 3_000;
+/** Remote candidates kept while they cannot be applied yet (callee before its answer). */
+export const MAX_PENDING_CANDIDATES = 64;
+
+export interface NegotiationPorts {
+  callId: string;
+  role: Role;
+  media: MediaPort;
+  /** Seal and send a control message to the peer. */
+  send(c: Control): Promise<void>;
+  iceConfig(): { iceServers: RTCIceServer[]; relayOnly: boolean };
+  /** Resolves once the signalling connection is up (a restart waits for the node it reconnects to). */
+  signalReady?(): Promise<void>;
+  /** Whether the call is still live (a restart stops once it ended). */
+  live(): boolean;
+  /** A media engine request failed: the session ends the call. */
+  failed(e: unknown): void;
+  /** Run a job on the session's queue (ICE policy actions arrive from its timers). */
+  enqueue(job: () => Promise<void>): void;
+  log(msg: string): void;
+  now?(): number;
+}
+
+export class Negotiation {
+  private isStarted = false;
+  /** Callee: true until our answer to the caller's offer is applied (candidates wait till then). */
+  private awaitingOffer = true;
+  /** Callee: the caller's offer, held until the person accepts. */
+  private heldOffer?: { sdp: string; n: number };
+  /** Caller: the number of the last offer sent, and of the last one answered. */
+  private offerSeq = 0;
+  private answeredSeq = 0;
+  /** Caller: a restart asked for while an offer was unanswered (relay-only or not), done on the answer. */
+  private queuedRestart?: boolean;
+  /** When the caller last replaced the connection (a dead path), to do it once per failure. */
+  private lastFreshAt = 0;
+  /** Remote candidates that came before they could be applied: the only candidate buffer. */
+  private readonly pendingCandidates: (CandidateInit | null)[] = [];
+  /** P2P first, relay within the window (lib/ice/policy.ts); exists once media started. */
+  private ice?: IcePolicy;
+
+  constructor(private readonly ports: NegotiationPorts) {}
+
+  private get now(): number {
+    return this.ports.now?.() ?? Date.now();
+  }
+
+  /** The path as the ICE policy sees it (lab timings, UI); undefined before media started. */
+  get report(): IceReport | undefined {
+    return this.ice?.report();
+  }
+
+  /** The ICE policy moved the call to the relay because of a symmetric NAT. */
+  get symmetricNat(): boolean {
+    return this.ice?.report().forcedRelay === 'symmetric-nat';
+  }
+
+  /** True from the moment the media engine is asked to start until the call stops it. */
+  get started(): boolean {
+    return this.isStarted;
+  }
+
+  /**
+   * Start the media engine (the session hands over this call's frame secrets in `opts`); then the
+   * ICE policy begins with this call's gathering. Throws what the engine throws (nothing started).
+   */
+  async startMedia(opts: MediaStartOptions, extra: { muted: boolean; retryDirectMs?: number }): Promise<void> {
+    try {
+      this.isStarted = true;
+      await this.ports.media.start(opts);
+      this.ice = new IcePolicy({ relayOnly: opts.relayOnly, retryDirectMs: extra.retryDirectMs }, (a) => this.onIceAction(a));
+      if (extra.muted) await this.ports.media.setMuted(this.ports.callId, true);
+    } catch (e) {
+      this.isStarted = false;
+      throw e;
+    }
+  }
+
+  /** Caller: the first offer, sent while the callee rings. Throws when the engine fails. */
+  async firstOffer(): Promise<void> {
+    const sdp = await this.ports.media.createOffer(this.ports.callId);
+    await this.ports.send({ k: 'offer', sdp, n: ++this.offerSeq });
+  }
+
+  /** Callee: the caller's offer (first or restart). Answered at once if media runs, else held. */
+  async onOffer(c: Extract<Control, { k: 'offer' }>): Promise<void> {
+    if (this.ports.role !== 'callee') return;
+    if (c.restart) this.ice?.restarted(!!c.relay || this.ports.iceConfig().relayOnly);
+    if (this.isStarted) await this.answer(c.sdp, c.n, c.fresh);
+    else this.heldOffer = { sdp: c.sdp, n: c.n }; // keep until the person accepts
+  }
+
+  /** Callee, after Accept and media start: answer the offer held meanwhile, if any. */
+  async answerHeldOffer(): Promise<void> {
+    if (this.heldOffer) await this.answer(this.heldOffer.sdp, this.heldOffer.n);
+  }
+
+  private async answer(sdp: string, n: number, fresh = false): Promise<void> {
+    try {
+      const answer = await this.ports.media.acceptOffer(this.ports.callId, sdp, { fresh });
+      this.awaitingOffer = false;
+      await this.ports.send({ k: 'answer', sdp: answer, n });
+      for (const cand of this.pendingCandidates.splice(0)) await this.ports.media.addCandidate(this.ports.callId, cand).catch(() => {});
+    } catch (e) {
+      this.ports.failed(e);
+    }
+  }
+
+  /** Caller: the callee's answer. Only the answer to the offer in flight applies. */
+  async onAnswer(c: Extract<Control, { k: 'answer' }>): Promise<void> {
+    if (this.ports.role !== 'caller' || !this.isStarted) return;
+    if (c.n !== this.offerSeq || this.answeredSeq === c.n) return this.ports.log(`stale answer ${c.n} ignored`);
+    this.answeredSeq = c.n;
+    await this.ports.media.setAnswer(this.ports.callId, c.sdp).catch((e) => this.ports.failed(e));
+    const queued = this.queuedRestart;
+    this.queuedRestart = undefined;
+    if (queued !== undefined) await this.restart(queued);
+  }
+
+  /** A candidate from the peer: applied when it can be, buffered until then. */
+  async remoteCandidate(c: CandidateInit | null): Promise<void> {
+    this.ice?.remoteCandidate(c);
+    if (this.isStarted && (this.ports.role === 'caller' || !this.awaitingOffer)) {
+      await this.ports.media.addCandidate(this.ports.callId, c).catch(() => this.ports.log('candidate refused'));
+    } else if (this.pendingCandidates.length < MAX_PENDING_CANDIDATES) this.pendingCandidates.push(c);
+  }
+
+  /** A candidate our engine gathered: the policy decides what leaves (it may withhold direct ones). */
+  async localCandidate(c: CandidateInit | null): Promise<void> {
+    if (this.ice) this.ice.localCandidate(c);
+    else await this.ports.send({ k: 'cand', c });
+  }
+
+  pathChanged(connection: RTCPeerConnectionState, path: PathKind): void {
+    this.ice?.pathChanged(connection, path);
+  }
+
+  /**
+   * ICE restart: the caller re-offers with fresh TURN credentials, relay-only or not (or on a
+   * fresh connection); the callee asks the caller to. Same keys, same call.
+   */
+  async restart(relayOnly: boolean, fresh = false): Promise<void> {
+    if (!this.isStarted || !this.ports.live()) return;
+    if (this.ports.role === 'callee') {
+      await this.ports.send({ k: 'restart', relay: relayOnly, fresh });
+      return;
+    }
+    // Both sides see a dead path at once: one fresh connection is enough.
+    if (fresh && this.now - this.lastFreshAt < FRESH_DEBOUNCE_MS) return;
+    if (this.offerSeq > this.answeredSeq) {
+      // One offer in flight at a time: a second would make the first one's answer arrive out of turn.
+      this.queuedRestart = (this.queuedRestart ?? false) || relayOnly;
+      return;
+    }
+    if (fresh) this.lastFreshAt = this.now;
+    await this.ports.signalReady?.().catch(() => {});
+    if (!this.ports.live()) return;
+    const { iceServers, relayOnly: privacy } = this.ports.iceConfig();
+    const relay = relayOnly || privacy;
+    this.ice?.restarted(relay);
+    try {
+      const sdp = await this.ports.media.createOffer(this.ports.callId, { iceRestart: true, relayOnly: relay, iceServers, fresh });
+      await this.ports.send({ k: 'offer', sdp, n: ++this.offerSeq, restart: true, relay, fresh });
+    } catch (e) {
+      this.ports.failed(e);
+    }
+  }
+
+  /** Whether the policy currently keeps the call relay-only (the default of a restart). */
+  get relayOnly(): boolean {
+    return this.ice?.report().relayOnly ?? false;
+  }
+
+  private onIceAction(a: IceAction): void {
+    switch (a.type) {
+      case 'send':
+        this.ports.enqueue(() => this.ports.send({ k: 'cand', c: a.candidate }));
+        return;
+      case 'go-relay':
+        this.ports.log(`going to the relay: ${a.reason}`);
+        // Symmetric NAT: the policy now withholds our direct candidates and ICE's relay pairs,
+        // checked since the first moment, carry the call (~130 ms in the lab); a restart would only
+        // delay it. A window that expired with nothing connected: restart, relay only.
+        if (a.reason === 'window-expired') this.ports.enqueue(() => this.restart(true));
+        return;
+      case 'try-direct':
+        this.ports.enqueue(() => this.restart(false));
+        return;
+      default: {
+        const never: never = a;
+        void never;
+      }
+    }
+  }
+
+  /** The call ended: stop the policy's timers and the media engine. */
+  close(): void {
+    this.ice?.dispose();
+    if (this.isStarted) {
+      this.isStarted = false;
+      this.ports.media.stop(this.ports.callId).catch(() => {});
+    }
+  }
+}
