@@ -12,6 +12,11 @@
  * the offer it belongs to. Every state comes out of `next()`; each transition
  * bumps a generation, and a timer's job runs only in the generation that armed
  * it (timers.ts, style.md §13).
+ *
+ * Why ~490 lines: this is the hub every input of a call passes through (envelopes, controls,
+ * media events, timers, the person's buttons), each routed in a few lines to the state machine
+ * and to the part that does the work; the handshake, the negotiation and the timers themselves
+ * live in their own files. Splitting the routing further would scatter one `switch` per input.
  */
 import { wipe } from '../crypto/bytes';
 import { EnvelopeType, parseEnvelope } from '../crypto/envelope-format';
