@@ -126,7 +126,7 @@ export class CallSession {
       media: ports.media,
       send: (c) => this.sendControl(c),
       iceConfig: () => ports.iceConfig(),
-      signalReady: ports.signalReady ? () => ports.signalReady!() : undefined,
+      signalReady: ports.signalReady?.bind(ports),
       live: () => isLive(this.state),
       failed: (e) => this.mediaFailure(e),
       enqueue: (job) => this.enqueue(job),
