@@ -9,9 +9,12 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import type { ClientTuple } from '../turn/allocation';
-import { TurnCore, tupleKey, type TurnAction, type TurnCoreConfig } from '../turn/core';
-import type { RelayRequest } from '../turn/allocate';
+import type { RelayRequest, TurnAction } from '../turn/actions';
+import { tupleKey, type ClientTuple } from '../turn/allocation';
+import { CHANNEL_DATA_HEADER_LEN } from '../stun/constants';
+import { channelDataStreamLen, writeChannelDataHeader } from '../turn/channel-data';
+import type { TurnCoreConfig } from '../turn/config';
+import { TurnCore } from '../turn/core';
 import { StreamFramer } from '../turn/stream-framer';
 import { literalLookup, RelaySockets, type RelayIO } from './relay-sockets';
 import { RelayError } from '../errors';
@@ -280,12 +283,10 @@ export class TurnShell {
       if (t.transport === 'udp') {
         this.udpOut.get(t.listener)!.sendChannelData(ch.number, msg, t.port, t.address);
       } else {
-        const out = Buffer.alloc((len + 7) & ~3);
-        out[0] = ch.number >> 8;
-        out[1] = ch.number & 0xff;
-        out[2] = len >> 8;
-        out[3] = len & 0xff;
-        msg.copy(out, 4);
+        // Over a stream the message is padded to 4 bytes (RFC 8656 §12.5); zeroed padding.
+        const out = Buffer.alloc(channelDataStreamLen(len));
+        writeChannelDataHeader(out, ch.number, len);
+        msg.copy(out, CHANNEL_DATA_HEADER_LEN);
         this.toStream(t.conn, out);
       }
       return;

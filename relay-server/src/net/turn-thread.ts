@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TurnShell, type TurnShellOptions } from './turn-shell';
-import type { RelayRequest } from '../turn/allocate';
+import type { RelayRequest } from '../turn/actions';
 
 const shell = new TurnShell(workerData as TurnShellOptions);
 shell.startAdopter();

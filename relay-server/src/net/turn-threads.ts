@@ -15,7 +15,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { RelayError } from '../errors';
-import type { RelayRequest } from '../turn/allocate';
+import type { RelayRequest } from '../turn/actions';
 import { spawnModuleWorker } from './ts-worker';
 import { ZERO_TURN_STATS, type TurnShellOptions, type TurnStats } from './turn-shell';
 
