@@ -22,6 +22,9 @@
  * Draining (shutdown): every connection, and every new one, is told
  * ERR_DRAINING and closed with 1012 (service restart) so its client goes to
  * another node at once.
+ *
+ * About 300 lines because the connection state machine and the routing it
+ * guards read best as one file: every transition above is in it.
  */
 import { RelayError } from '../errors';
 import { TokenBucket } from '../token-bucket';
