@@ -16,7 +16,7 @@
  *     p50/p99 latency, signalling ping p50/p99;
  *   - the relay's peak RSS during the flood (VmHWM, reset before each flood
  *     through /proc/<pid>/clear_refs), RSS after, and its V8 heap after a
- *     full GC (the relay runs with --expose-gc; /metrics collects first);
+ *     full GC (the relay runs with gc-before-memory.ts: its memory figures follow a GC);
  *   - whether it still answers (STUN Binding, WebSocket challenge, /healthz).
  *
  * Then the heaviest floods run a second time: memory that is bounded
@@ -26,6 +26,7 @@
  */
 import { identityFromSeed } from '../lib/crypto/identity';
 import { startRelayProcess } from '../tests/harness/relay';
+import { GC_BEFORE_MEMORY } from './gc-before-memory';
 import { startLiveCall, type LiveCall } from '../tests/harness/live-call';
 import {
   allocationFlood,
@@ -61,7 +62,7 @@ export async function run(): Promise<void> {
     '--allow-peer', '127.0.0.0/8',
     '--total-quota', String(TOTAL_QUOTA),
     '--max-signal-connections', String(MAX_SIGNAL),
-  ], { nodeArgs: ['--expose-gc'] });
+  ], { nodeArgs: GC_BEFORE_MEMORY });
   let call: LiveCall | undefined;
   try {
     const idle = processMemory(relay.pid);

@@ -33,6 +33,7 @@ import { startRelayProcess, type RelayProcess } from '../tests/harness/relay';
 import type { UclientResult } from '../tests/harness/uclient';
 import { TurnTestClient } from '../tests/harness/turn-client';
 import { scrapeMetrics } from '../tests/harness/metrics';
+import { GC_BEFORE_MEMORY } from './gc-before-memory';
 
 const SECRET = 'bench-shared-secret';
 const PPS = 50;
@@ -87,7 +88,7 @@ function rssBytes(pid: number): number {
 async function startHush(threads: number, extraNode: string[] = []): Promise<Server> {
   const r: RelayProcess = await startRelayProcess(
     ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads)],
-    { nodeArgs: ['--expose-gc', ...extraNode] },
+    { nodeArgs: [...GC_BEFORE_MEMORY, ...extraNode] },
   );
   const extra = [...r.output().matchAll(/^listening stun\+turn udp [^\s]+:(\d+) \(thread \d+\)$/gm)].map((m) => Number(m[1]));
   return {

@@ -1,11 +1,11 @@
 /**
  * The ICE servers of a call, from what the relay's signalling handed us
- * (lib/signal/protocol.ts TurnCredentials): its STUN on both ports (the
+ * (lib/signal/wire.ts TurnCredentials): its STUN on both ports (the
  * second port is what tells a symmetric NAT apart, nat-type.ts), and its
  * TURN over UDP, TCP and TLS with short-lived credentials. No external STUN:
  * an operator's relay is the only server a call ever talks to.
  */
-import type { TurnCredentials } from '../signal/protocol';
+import type { TurnCredentials } from '../signal/wire';
 
 export function iceServersFrom(t: TurnCredentials | undefined): RTCIceServer[] {
   if (!t) return [];

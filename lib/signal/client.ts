@@ -11,7 +11,8 @@
 import type { Identity } from '../crypto/identity';
 import { proveMailbox } from '../crypto/mailbox-auth';
 import { fromB64, toB64 } from './base64';
-import { parseServerMessage, type ClientMessage, type TurnCredentials } from './protocol';
+import { parseServerMessage } from './protocol';
+import type { ClientMessage, TurnCredentials } from './wire';
 
 export type SignalState = 'offline' | 'connecting' | 'online';
 

@@ -1,39 +1,14 @@
 /**
- * The relay's signalling protocol as the extension speaks it
- * (docs/relay-protocol.md): JSON text frames over a WebSocket at /signal.
- * Binary fields are standard base64. One union per direction.
+ * The extension's parser of relay signalling frames (docs/relay-protocol.md):
+ * checks the fields the client reads and drops anything else. The frames
+ * themselves are declared once, for the extension and the relay alike, in
+ * ./wire.ts.
  */
+import { SIGNAL_MAX_FRAME_BYTES, type ServerMessage, type TurnCredentials } from './wire';
 
-export interface TurnCredentials {
-  username: string;
-  credential: string;
-  ttl: number;
-  urls: string[];
-  /** Second STUN port, for telling a symmetric NAT from an endpoint-independent one. */
-  stunAlt?: string;
-}
-
-export type ServerMessage =
-  | { t: 'challenge'; challenge: string; realm: string }
-  | { t: 'ready'; mailbox: string; turn: TurnCredentials }
-  | { t: 'deliver'; from: string; data: string }
-  | { t: 'sent'; id: number }
-  | { t: 'unreachable'; id: number; to: string }
-  | { t: 'turn'; turn: TurnCredentials }
-  | { t: 'pong' }
-  | { t: 'error'; code: string; message: string; id?: number };
-
-export type ClientMessage =
-  | { t: 'auth'; bundle: string; sig: string }
-  | { t: 'send'; to: string; id: number; data: string }
-  | { t: 'turn' }
-  | { t: 'ping' };
-
-/** Largest frame the relay accepts. */
-export const SIGNAL_MAX_MESSAGE = 64 * 1024;
-
+/** The checked message, or null for anything that is not a well-formed relay frame. Never throws. */
 export function parseServerMessage(text: unknown): ServerMessage | null {
-  if (typeof text !== 'string' || text.length > SIGNAL_MAX_MESSAGE) return null;
+  if (typeof text !== 'string' || text.length > SIGNAL_MAX_FRAME_BYTES) return null;
   let m: unknown;
   try {
     m = JSON.parse(text);

@@ -4,9 +4,12 @@
  * `--auth-secret S`, `"authSecret": "S"`, `HUSH_RELAY_AUTH_SECRET=S`.
  * Defaults are safe and local: loopback only, peers on private and
  * loopback networks denied, TLS off until a certificate is given, one node
- * (no Redis). What SIGHUP re-reads (certificate, key, secrets file) is in
- * relay.ts; docs/operators.md is the guide.
+ * (no Redis). What SIGHUP re-reads (certificate, key, secrets file) is read
+ * by relay-files.ts and applied by relay.ts; docs/operators.md is the guide.
  * Validation fails with ERR_CONFIG and a sentence saying what to fix.
+ *
+ * About 300 lines because every setting an operator may set, its default
+ * and its check are kept in this one file (style.md §11).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -31,10 +31,6 @@ export class RelayError extends Error {
   }
 }
 
-export function relayError(code: RelayErrorCode, message: string): never {
-  throw new RelayError(code, message);
-}
-
 /** Result for boundaries that must never throw (parsers fed by the network). */
 export type Result<T> = { ok: true; value: T } | { ok: false; code: RelayErrorCode; message: string };
 

@@ -5,8 +5,6 @@
  * addresses in that form and permission lookups compare the strings.
  */
 
-export type IpFamily = 4 | 6;
-
 /** Parse dotted IPv4 (strict: four decimal octets, no leading zeros beyond "0"). */
 export function parseIPv4(s: string): Uint8Array | undefined {
   const parts = s.split('.');
@@ -109,10 +107,6 @@ export function formatIp(b: Uint8Array): string {
   let out = parts.join(':');
   if (v4) out += (out.endsWith(':') ? '' : ':') + `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   return out;
-}
-
-export function familyOf(address: string): IpFamily {
-  return address.includes(':') ? 6 : 4;
 }
 
 /** Canonical text of an address (as Node would print it), or undefined if not an IP. */

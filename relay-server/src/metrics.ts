@@ -85,7 +85,7 @@ export function metricFamilies(s: RelayStats, version: string): Family[] {
     family('reloads_total', 'counter', 'SIGHUP reloads that applied (certificate, key, secrets).', s.reloads),
     family('reload_failures_total', 'counter', 'SIGHUP reloads refused (unreadable or invalid files); the old settings stay.', s.reloadFailures),
     family('resident_memory_bytes', 'gauge', 'Resident set size of the process.', s.rssBytes),
-    family('heap_used_bytes', 'gauge', 'V8 heap in use (after a GC when node runs with --expose-gc).', s.heapUsedBytes),
+    family('heap_used_bytes', 'gauge', 'V8 heap in use.', s.heapUsedBytes),
   ];
   if (s.cluster) {
     f.push(

@@ -15,19 +15,20 @@
  *    to another node), or the drain timeout, then close.
  *  - close(): everything at once.
  */
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
-import { createSecureContext } from 'node:tls';
+import { randomBytes } from 'node:crypto';
 import { DEFAULTS, MAX_DRAIN_SEC, type RelayConfig } from './config';
 import { RelayError } from './errors';
 import { Log, type Counts } from './log';
 import { metricFamilies, renderPrometheus, type RelayStats } from './metrics';
 import { Cluster } from './net/cluster';
 import { startOpsServer, type OpsSource } from './net/ops-http';
-import { TurnShell, type TurnShellOptions } from './net/turn-shell';
 import { SignalServer } from './net/signal-server';
+import { TurnShell, type BoundPorts } from './net/turn-shell';
 import { TurnThreads } from './net/turn-threads';
+import { describeCert, readSecrets, readTls, type TlsMaterial } from './relay-files';
+import { isWildcard, relayAddresses, turnShellOptions, type RelayAddresses } from './relay-options';
+import { countsOf, relayStats } from './relay-stats';
+import { Teardown } from './teardown';
 
 export const VERSION = '0.1.0';
 
@@ -47,69 +48,36 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-type TlsMaterial = { cert: Buffer; key: Buffer };
-
-/** Certificate and key from their files, checked to belong together. */
-function readTls(certFile: string, keyFile: string): TlsMaterial {
-  let m: TlsMaterial;
-  try {
-    m = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
-  } catch (e) {
-    throw new RelayError('ERR_CONFIG', `cannot read TLS certificate or key: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  try {
-    createSecureContext({ cert: m.cert, key: m.key });
-  } catch {
-    throw new RelayError('ERR_CONFIG', 'the TLS certificate and key are not valid PEM or do not belong together');
-  }
-  return m;
-}
-
-function describeCert(cert: Buffer): string {
-  try {
-    const x = new X509Certificate(cert);
-    return `certificate ${x.subject.replace(/\n/g, ', ')}, valid until ${new Date(x.validTo).toISOString().slice(0, 10)}, sha256 ${x.fingerprint256.slice(0, 23)}…`;
-  } catch {
-    return 'certificate loaded';
-  }
-}
-
-/**
- * The TURN shared secrets, the one that signs new credentials first. From the
- * secrets file (one per line; blank lines and # comments skipped), else the
- * configured list, else one random secret for this run.
- */
-export function readSecrets(cfg: Pick<RelayConfig, 'authSecret' | 'authSecretsFile'>): { secrets: string[]; source: string } {
-  if (cfg.authSecretsFile) {
-    let text: string;
-    try {
-      text = readFileSync(cfg.authSecretsFile, 'utf8');
-    } catch (e) {
-      throw new RelayError('ERR_CONFIG', `cannot read the TURN secrets file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    const secrets = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-    if (secrets.length === 0) throw new RelayError('ERR_CONFIG', 'the TURN secrets file holds no secret (one per line)');
-    if (secrets.some((x) => x.length < 8)) throw new RelayError('ERR_CONFIG', 'every secret in the TURN secrets file must be at least 8 characters');
-    return { secrets, source: `${secrets.length} from the secrets file` };
-  }
-  if (cfg.authSecret.length > 0) return { secrets: [...cfg.authSecret], source: cfg.authSecret.length === 1 ? 'configured' : `${cfg.authSecret.length} configured` };
-  return { secrets: [randomBytes(24).toString('base64url')], source: 'random per start' };
-}
-
 export interface StartOptions {
   log?: Log;
   sources?: string[];
 }
 
-function isWildcard(ip: string): boolean {
-  return ip === '0.0.0.0' || ip === '::';
-}
-
-function firstPublicV4(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
-  }
-  return undefined;
+/** The startup lines after everything listens: ports, addresses, policy (no secret, no client). */
+function logReady(
+  log: Log,
+  cfg: RelayConfig,
+  p: { bound: BoundPorts; threads: number; signalPort: number | null; metricsPort: number | null; tls: TlsMaterial | null; addresses: RelayAddresses; secretsSource: string },
+): void {
+  const { bound, tls } = p;
+  log.listening('stun+turn', 'udp', cfg.listen, bound.port);
+  log.listening('stun+turn', 'tcp', cfg.listen, bound.port);
+  if (p.threads > 0) log.notice(`TURN threads: ${p.threads + 1} on port ${bound.port} (UDP allocations spread by username)`);
+  if (bound.altPort !== null) {
+    log.listening('stun', 'udp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
+    log.listening('stun', 'tcp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
+  } else log.notice('alternate STUN port off');
+  if (bound.tlsPort !== null) log.listening('turn', 'tls', cfg.listen, bound.tlsPort);
+  else log.notice(tls ? 'TURN over TLS off (--tls-port off)' : 'TURN over TLS off: no --tls-cert/--tls-key given');
+  if (p.signalPort !== null) {
+    log.listening('signal', tls ? 'wss' : 'ws', cfg.signalListen ?? cfg.listen, p.signalPort, 'path /signal, /healthz, /metrics');
+  } else log.notice('signalling off');
+  if (p.metricsPort !== null) log.listening('metrics', 'http', cfg.metricsListen, p.metricsPort, 'path /healthz, /metrics');
+  if (tls) log.notice(describeCert(tls.cert));
+  log.notice(`relay addresses: bind ${p.addresses.relayIp}, announced ${p.addresses.announce}, ports ${cfg.minPort}-${cfg.maxPort}`);
+  const allowed = cfg.allowPeer.length ? cfg.allowPeer.join(', ') : 'none';
+  log.notice(`peers: loopback, private, CGNAT, link-local, multicast, reserved and their mapped/NAT64 forms denied; allowed by operator: ${allowed}`);
+  log.notice(`TURN auth: shared secret (${p.secretsSource}), realm ${cfg.realm}; quotas ${cfg.userQuota} per user, ${cfg.totalQuota} total`);
 }
 
 export async function startRelay(partial: Partial<RelayConfig> = {}, opts: StartOptions = {}): Promise<RunningRelay> {
@@ -120,36 +88,9 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
 
   const tlsMaterial: TlsMaterial | null = cfg.tlsCert && cfg.tlsKey ? readTls(cfg.tlsCert, cfg.tlsKey) : null;
   const auth = readSecrets(cfg);
-  const secret = auth.secrets[0]!;
-  const relayIp = cfg.relayIp ?? (isWildcard(cfg.listen) ? (cfg.listen === '::' ? '::' : '0.0.0.0') : cfg.listen);
-  const relayFamily: 4 | 6 = relayIp.includes(':') ? 6 : 4;
-  const announce = cfg.externalIp ?? (isWildcard(relayIp) ? (relayFamily === 4 ? firstPublicV4() ?? '127.0.0.1' : '::1') : relayIp);
-  const host = cfg.publicHost ?? (isWildcard(cfg.listen) ? announce : cfg.listen);
-
-  const shellOptions: TurnShellOptions = {
-    core: {
-      realm: cfg.realm,
-      authSecret: secret,
-      authSecrets: auth.secrets,
-      userQuota: cfg.userQuota,
-      totalQuota: cfg.totalQuota,
-      allowPeers: cfg.allowPeer,
-      families: [relayFamily],
-      unauthRatePerSec: cfg.unauthRate,
-      unauthBurst: cfg.unauthRate * 2,
-    },
-    listen: cfg.listen,
-    port: cfg.port,
-    altPort: cfg.altPort,
-    tlsPort: cfg.tlsPort,
-    tls: tlsMaterial,
-    relayBind: { 4: relayFamily === 4 ? relayIp : null, 6: relayFamily === 6 ? relayIp : null },
-    relayAnnounce: { 4: relayFamily === 4 ? announce : null, 6: relayFamily === 6 ? announce : null },
-    minPort: cfg.minPort,
-    maxPort: cfg.maxPort,
-    maxMessage: cfg.maxMessage,
-    nonceKey: randomBytes(32),
-  };
+  const addresses = relayAddresses(cfg);
+  const shellOptions = turnShellOptions(cfg, auth.secrets, tlsMaterial, addresses);
+  const secret = shellOptions.core.authSecret;
   const threads = new TurnThreads();
   if (cfg.threads > 1) {
     shellOptions.shareListenPort = true;
@@ -166,35 +107,17 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   }
   const turn = new TurnShell(shellOptions);
   const bound = await turn.start();
-  if (cfg.threads > 1) {
-    try {
-      await threads.start(cfg.threads - 1, shellOptions, bound.port);
-    } catch (e) {
-      await threads.close();
-      await turn.close();
-      throw e;
-    }
-  }
 
   let draining = false;
   let reloads = 0;
   let reloadFailures = 0;
-  const ops: OpsSource = {
-    draining: () => draining,
-    metrics: () => {
-      // Process memory after a GC when node runs with --expose-gc (bench/relay.bench.ts reads it).
-      (globalThis as { gc?: () => void }).gc?.();
-      return renderPrometheus(metricFamilies(stats(), VERSION));
-    },
-  };
-
-  const nodeId = cfg.redis ? (cfg.nodeId ?? randomBytes(4).toString('hex')) : null;
   let signal: SignalServer | undefined;
+  const nodeId = cfg.redis ? (cfg.nodeId ?? randomBytes(4).toString('hex')) : null;
   const cluster =
-    cfg.redis && cfg.signalPort !== null
+    cfg.redis && nodeId !== null && cfg.signalPort !== null
       ? new Cluster({
           url: cfg.redis,
-          nodeId: nodeId!,
+          nodeId,
           realm: cfg.realm,
           onEnvelope: (to, from, data) => signal?.deliverRemote(to, from, data),
           onStatus: (up) =>
@@ -202,120 +125,71 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
           notice: (line) => log.notice(line),
         })
       : undefined;
+  const stats = (): RelayStats => relayStats({ turn, threads, signal, cluster, draining, reloads, reloadFailures });
+  const counts = (): Counts => countsOf(stats());
+  const ops: OpsSource = {
+    draining: () => draining,
+    metrics: () => renderPrometheus(metricFamilies(stats(), VERSION)),
+  };
+
+  // Everything started after the TURN shell closes through here, newest first; the shell closes last.
+  const teardown = new Teardown();
   let signalPort: number | null = null;
-  if (cfg.signalPort !== null) {
-    signal = new SignalServer({
-      listen: cfg.signalListen ?? cfg.listen,
-      port: cfg.signalPort,
-      realm: cfg.realm,
-      tls: tlsMaterial,
-      turnSecret: secret,
-      credentialTtl: cfg.credentialTtl,
-      publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
-      turnPort: bound.port,
-      altPort: bound.altPort,
-      tlsPort: bound.tlsPort,
-      maxConnections: cfg.maxSignalConnections,
-      maxPerIp: cfg.maxSignalPerIp,
-      verifyWorkers: cfg.verifyWorkers,
-      verifyQueue: cfg.verifyQueue,
-      ops,
-      cluster,
-    });
-    try {
-      signalPort = await signal.start();
-    } catch (e) {
-      await threads.close();
-      await turn.close();
-      throw e;
-    }
-  }
   let metricsServer: Awaited<ReturnType<typeof startOpsServer>> | undefined;
-  if (cfg.metricsPort !== null) {
-    try {
-      metricsServer = await startOpsServer(cfg.metricsListen, cfg.metricsPort, ops);
-    } catch (e) {
-      await signal?.close();
-      await threads.close();
-      await turn.close();
-      throw e;
+  try {
+    teardown.add(() => threads.close());
+    if (cfg.threads > 1) await threads.start(cfg.threads - 1, shellOptions, bound.port);
+    if (cfg.signalPort !== null) {
+      const server = new SignalServer({
+        listen: cfg.signalListen ?? cfg.listen,
+        port: cfg.signalPort,
+        realm: cfg.realm,
+        tls: tlsMaterial,
+        turnSecret: secret,
+        credentialTtl: cfg.credentialTtl,
+        publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
+        turnPort: bound.port,
+        altPort: bound.altPort,
+        tlsPort: bound.tlsPort,
+        maxConnections: cfg.maxSignalConnections,
+        maxPerIp: cfg.maxSignalPerIp,
+        verifyWorkers: cfg.verifyWorkers,
+        verifyQueue: cfg.verifyQueue,
+        ops,
+        cluster,
+      });
+      signal = server;
+      signalPort = await server.start();
+      teardown.add(async () => {
+        await server.close();
+        await cluster?.close();
+      });
     }
+    if (cfg.metricsPort !== null) {
+      const m = await startOpsServer(cfg.metricsListen, cfg.metricsPort, ops);
+      metricsServer = m;
+      teardown.add(() => m.close());
+    }
+  } catch (e) {
+    await teardown.run();
+    await turn.close();
+    throw e;
   }
 
-  log.listening('stun+turn', 'udp', cfg.listen, bound.port);
-  log.listening('stun+turn', 'tcp', cfg.listen, bound.port);
-  if (threads.size > 0) log.notice(`TURN threads: ${threads.size + 1} on port ${bound.port} (UDP allocations spread by username)`);
-  if (bound.altPort !== null) {
-    log.listening('stun', 'udp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
-    log.listening('stun', 'tcp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
-  } else log.notice('alternate STUN port off');
-  if (bound.tlsPort !== null) log.listening('turn', 'tls', cfg.listen, bound.tlsPort);
-  else log.notice(tlsMaterial ? 'TURN over TLS off (--tls-port off)' : 'TURN over TLS off: no --tls-cert/--tls-key given');
-  if (signal && signalPort !== null) {
-    log.listening('signal', tlsMaterial ? 'wss' : 'ws', cfg.signalListen ?? cfg.listen, signalPort, 'path /signal, /healthz, /metrics');
-  } else log.notice('signalling off');
-  if (metricsServer) log.listening('metrics', 'http', cfg.metricsListen, metricsServer.port, 'path /healthz, /metrics');
-  if (tlsMaterial) log.notice(describeCert(tlsMaterial.cert));
-  log.notice(`relay addresses: bind ${relayIp}, announced ${announce}, ports ${cfg.minPort}-${cfg.maxPort}`);
-  const allowed = cfg.allowPeer.length ? cfg.allowPeer.join(', ') : 'none';
-  log.notice(`peers: loopback, private, CGNAT, link-local, multicast, reserved and their mapped/NAT64 forms denied; allowed by operator: ${allowed}`);
-  log.notice(`TURN auth: shared secret (${auth.source}), realm ${cfg.realm}; quotas ${cfg.userQuota} per user, ${cfg.totalQuota} total`);
-  if (cluster) {
-    log.notice(`cluster: node ${nodeId}, signalling routed through redis at ${new URL(cfg.redis!).host} (sharded pub/sub); TURN allocations stay on this node`);
+  logReady(log, cfg, {
+    bound,
+    threads: threads.size,
+    signalPort: signal ? signalPort : null,
+    metricsPort: metricsServer?.port ?? null,
+    tls: tlsMaterial,
+    addresses,
+    secretsSource: auth.source,
+  });
+  if (cluster && cfg.redis) {
+    log.notice(`cluster: node ${nodeId}, signalling routed through redis at ${new URL(cfg.redis).host} (sharded pub/sub); TURN allocations stay on this node`);
     cluster.start();
   } else if (cfg.redis) log.notice('cluster: --redis ignored (signalling off)');
   log.notice('ready');
-
-  const stats = (): RelayStats => {
-    const m = turn.stats();
-    const t = threads.counts();
-    const mem = process.memoryUsage();
-    const r = signal?.router.counters;
-    return {
-      allocations: m.allocations + t.allocations,
-      allocationsPeak: m.allocationsPeak + t.allocationsPeak,
-      allocationsCreated: m.allocationsCreated + t.allocationsCreated,
-      relayedDatagrams: m.relayedDatagrams + t.relayedDatagrams,
-      relayedBytes: m.relayedBytes + t.relayedBytes,
-      signalConnections: signal?.connectionCount ?? 0,
-      signalDelivered: r?.delivered ?? 0,
-      signalUnreachable: r?.unreachable ?? 0,
-      rejected: m.rejected + t.rejected,
-      turnAuthFailed: m.authFailed + t.authFailed,
-      turnChallenged: m.challenged + t.challenged,
-      peerDenied: m.peerDenied + t.peerDenied,
-      quotaRejected: m.quotaRejected + t.quotaRejected,
-      drainRefused: m.drainRefused + t.drainRefused,
-      rateLimited: m.rateLimited + t.rateLimited,
-      malformed: m.malformed + t.malformed,
-      dropped: m.dropped + t.dropped,
-      tcpConnections: m.tcpConnections + t.tcpConnections,
-      threadAllocations: [m.allocationsCreated, ...threads.perThread()],
-      signalAuthOk: r?.authOk ?? 0,
-      signalAuthFailed: r?.authFailed ?? 0,
-      signalMailboxes: signal?.router.liveMailboxes ?? 0,
-      signalFromOtherNodes: r?.fromOtherNodes ?? 0,
-      draining,
-      reloads,
-      reloadFailures,
-      cluster: cluster ? { up: cluster.up, ...cluster.counters } : null,
-      rssBytes: mem.rss,
-      heapUsedBytes: mem.heapUsed,
-    };
-  };
-  const counts = (): Counts => {
-    const s = stats();
-    return {
-      allocations: s.allocations,
-      allocationsPeak: s.allocationsPeak,
-      allocationsCreated: s.allocationsCreated,
-      relayedDatagrams: s.relayedDatagrams,
-      signalConnections: s.signalConnections,
-      signalDelivered: s.signalDelivered,
-      signalUnreachable: s.signalUnreachable,
-      rejected: s.rejected,
-    };
-  };
 
   const reload = (): boolean => {
     // Read and check everything first: a bad file must change nothing.
@@ -335,31 +209,29 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
       signal?.setTls(material);
       done.push(describeCert(material.cert));
     }
-    if (secrets) {
+    const [first] = secrets?.secrets ?? [];
+    if (secrets && first !== undefined) {
       turn.core.setSecrets(secrets.secrets);
       threads.setSecrets(secrets.secrets);
-      signal?.setTurnSecret(secrets.secrets[0]!);
+      signal?.setTurnSecret(first);
       done.push(`TURN secrets: ${secrets.source}`);
     }
     reloads++;
     log.notice(done.length ? `reloaded: ${done.join('; ')}` : 'reload: nothing to re-read (no certificate or --auth-secrets-file configured)');
     return true;
   };
-  let statsTimer: NodeJS.Timeout | undefined;
   if (cfg.statsInterval > 0) {
-    statsTimer = setInterval(() => log.counts(counts(), 'periodic'), cfg.statsInterval * 1000);
+    const statsTimer = setInterval(() => log.counts(counts(), 'periodic'), cfg.statsInterval * 1000);
     statsTimer.unref();
+    teardown.add(() => clearInterval(statsTimer));
   }
 
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    if (statsTimer) clearInterval(statsTimer);
-    await signal?.close();
-    await cluster?.close();
-    await metricsServer?.close();
-    await threads.close();
+    await teardown.run();
+    // The final counts, with the allocations still live when the relay stops.
     log.counts(counts(), 'exit');
     await turn.close();
   };
@@ -391,7 +263,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   };
   return {
     ports: { turn: bound.port, alt: bound.altPort, tls: bound.tlsPort, signal: signalPort, metrics: metricsServer?.port ?? null },
-    host,
+    host: addresses.host,
     nodeId,
     counts,
     stats,

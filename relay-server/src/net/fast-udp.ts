@@ -21,6 +21,7 @@
  * only speed changes. HUSH_RELAY_PUBLIC_DGRAM=1 forces the public API.
  */
 import type dgram from 'node:dgram';
+import { writeChannelDataHeader } from '../turn/channel-data';
 
 interface UdpHandle {
   send(req: object, list: Uint8Array[], count: number, port: number, ip: string, hasCallback: boolean): number;
@@ -109,11 +110,7 @@ export class FastUdp {
   /** ChannelData: 4-byte header (channel, length) then `payload`, gathered in one datagram. */
   sendChannelData(channel: number, payload: Uint8Array, port: number, address: string): void {
     const hdr = this.header;
-    const len = payload.length;
-    hdr[0] = channel >> 8;
-    hdr[1] = channel & 0xff;
-    hdr[2] = len >> 8;
-    hdr[3] = len & 0xff;
+    writeChannelDataHeader(hdr, channel, payload.length);
     const h = this.handle;
     if (h === undefined) {
       if (this.connected) this.sock.send([Buffer.from(hdr), payload]);

@@ -9,9 +9,9 @@
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Allocation } from '../turn/allocation';
-import type { RelayRequest } from '../turn/allocate';
+import type { RelayRequest } from '../turn/actions';
 import type { TransportAddress } from '../stun/xor-address';
-import { hex } from '../turn/core';
+import { hex } from '../turn/bytes';
 import { FastUdp } from './fast-udp';
 
 /** What the shell keeps per allocation: its relay socket and how to reach the client. */

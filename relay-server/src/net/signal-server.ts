@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RelayError } from '../errors';
 import { issueTurnCredential } from '../turn/credentials';
-import { MAX_FRAME_BYTES, type TurnInfo } from '../signal/messages';
+import { SIGNAL_MAX_FRAME_BYTES, type TurnCredentials } from '../../../lib/signal/wire';
 import { CLOSE, SignalRouter, type SignalAction } from '../signal/router';
 import { VerifierPool } from './verifier-pool';
 import type { Cluster } from './cluster';
@@ -111,7 +111,7 @@ export class SignalServer {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.http(req, res);
     this.server = this.o.tls ? https.createServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : http.createServer(handler);
     this.server.on('clientError', (_e, socket) => socket.destroy());
-    this.wss = new WebSocketServer({ server: this.server, path: '/signal', maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ server: this.server, path: '/signal', maxPayload: SIGNAL_MAX_FRAME_BYTES, perMessageDeflate: false });
     this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     this.wss.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -219,7 +219,7 @@ export class SignalServer {
     }
   }
 
-  private turnInfo(conn: number, now: number): TurnInfo {
+  private turnInfo(conn: number, now: number): TurnCredentials {
     const l = this.live.get(conn);
     const host = l?.host ?? this.o.listen;
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
@@ -227,7 +227,7 @@ export class SignalServer {
     const port = this.o.turnPort;
     const urls = [`stun:${h}:${port}`, `turn:${h}:${port}?transport=udp`, `turn:${h}:${port}?transport=tcp`];
     if (this.o.tlsPort !== null) urls.push(`turns:${h}:${this.o.tlsPort}?transport=tcp`);
-    const info: TurnInfo = { username: cred.username, credential: cred.credential, ttl: cred.ttl, urls };
+    const info: TurnCredentials = { username: cred.username, credential: cred.credential, ttl: cred.ttl, urls };
     if (this.o.altPort !== null) info.stunAlt = `stun:${h}:${this.o.altPort}`;
     return info;
   }

@@ -3,36 +3,50 @@
  * allocations the main thread hands it (turn-threads.ts). It binds no
  * listener of its own; each adopted allocation brings a socket connected to
  * its client on the shared port, and its relay socket. Reports aggregate
- * counts only.
+ * counts only. Messages both ways: turn-thread-messages.ts.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { TurnShell, type TurnShellOptions } from './turn-shell';
-import type { RelayRequest } from '../turn/allocate';
+import type { FromTurnThread, ToTurnThread } from './turn-thread-messages';
 
+function parentOf(port: MessagePort | null): MessagePort {
+  if (!port) throw new Error('turn-thread.ts runs as a worker thread (net/turn-threads.ts starts it)');
+  return port;
+}
+
+const parent = parentOf(parentPort);
+const post = (m: FromTurnThread): void => parent.postMessage(m);
 const shell = new TurnShell(workerData as TurnShellOptions);
 shell.startAdopter();
 
-function counts() {
-  return { type: 'counts', ...shell.stats() };
-}
+const postCounts = (): void => post({ type: 'counts', counts: shell.stats() });
 
-const timer = setInterval(() => parentPort!.postMessage(counts()), 1000);
-parentPort!.on('message', (m: { type: string; id?: number; request?: RelayRequest; secrets?: string[] }) => {
-  if (m.type === 'secrets') {
-    shell.core.setSecrets(m.secrets!);
-  } else if (m.type === 'drain') {
-    shell.core.draining = true;
-  } else if (m.type === 'adopt') {
-    void shell.adopt(m.request!).then((result) => {
-      parentPort!.postMessage({ type: 'adopted', id: m.id, result });
-      parentPort!.postMessage(counts());
-    });
-  } else if (m.type === 'close') {
-    clearInterval(timer);
-    void shell.close().then(() => {
-      parentPort!.postMessage(counts());
-      parentPort!.postMessage({ type: 'closed' });
-    });
+const timer = setInterval(postCounts, 1000);
+parent.on('message', (m: ToTurnThread) => {
+  switch (m.type) {
+    case 'secrets':
+      shell.core.setSecrets(m.secrets);
+      break;
+    case 'drain':
+      shell.core.draining = true;
+      break;
+    case 'adopt':
+      void shell.adopt(m.request).then((result) => {
+        post({ type: 'adopted', id: m.id, result });
+        postCounts();
+      });
+      break;
+    case 'close':
+      clearInterval(timer);
+      void shell.close().then(() => {
+        postCounts();
+        post({ type: 'closed' });
+      });
+      break;
+    default: {
+      const never: never = m;
+      void never;
+    }
   }
 });
-parentPort!.postMessage({ type: 'ready' });
+post({ type: 'ready' });

@@ -15,18 +15,20 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { RelayError } from '../errors';
-import type { RelayRequest } from '../turn/allocate';
+import type { RelayRequest } from '../turn/actions';
 import { spawnModuleWorker } from './ts-worker';
-import { ZERO_TURN_STATS, type TurnShellOptions, type TurnStats } from './turn-shell';
-
-export type ThreadCounts = TurnStats;
-
-export type AdoptResult = 'made' | 'refused' | 'failed';
+import type { TurnShellOptions } from './turn-shell';
+import type { AdoptResult, FromTurnThread, ToTurnThread } from './turn-thread-messages';
+import { sumTurnStats, ZERO_TURN_STATS, type TurnStats } from './turn-stats';
 
 interface Thread {
   worker: Worker;
-  counts: ThreadCounts;
+  counts: TurnStats;
   alive: boolean;
+}
+
+function post(t: Thread, m: ToTurnThread): void {
+  t.worker.postMessage(m);
 }
 
 export class TurnThreads {
@@ -47,16 +49,26 @@ export class TurnThreads {
       const t: Thread = { worker, alive: true, counts: { ...ZERO_TURN_STATS } };
       const index = i;
       await new Promise<void>((resolve, reject) => {
-        worker.on('message', (m: { type: string; id?: number; result?: AdoptResult } & Partial<ThreadCounts>) => {
-          if (m.type === 'ready') resolve();
-          else if (m.type === 'counts') {
-            const { type: _type, ...c } = m as ThreadCounts & { type: string };
-            t.counts = c;
-          }
-          else if (m.type === 'adopted') {
-            const w = this.waiting.get(m.id!);
-            this.waiting.delete(m.id!);
-            w?.done(m.result!);
+        worker.on('message', (m: FromTurnThread) => {
+          switch (m.type) {
+            case 'ready':
+              resolve();
+              break;
+            case 'counts':
+              t.counts = m.counts;
+              break;
+            case 'adopted': {
+              const w = this.waiting.get(m.id);
+              this.waiting.delete(m.id);
+              w?.done(m.result);
+              break;
+            }
+            case 'closed':
+              break; // awaited by close()
+            default: {
+              const never: never = m;
+              void never;
+            }
           }
         });
         worker.once('error', () => reject(new RelayError('ERR_LISTEN', `TURN thread ${i + 2} failed to start`)));
@@ -82,29 +94,34 @@ export class TurnThreads {
     let h = 0x811c9dc5;
     for (let i = 0; i < username.length; i++) h = Math.imul(h ^ username.charCodeAt(i), 0x01000193);
     const slot = (h >>> 0) % (this.threads.length + 1);
-    return slot > 0 && this.threads[slot - 1]!.alive ? slot - 1 : -1;
+    return slot > 0 && this.threads[slot - 1]?.alive === true ? slot - 1 : -1;
   }
 
+  /** Hand `request` to thread `thread` (from pick()); `done` is called once with what became of it. */
   adopt(thread: number, request: RelayRequest, done: (r: AdoptResult) => void): void {
+    const t = this.threads[thread];
+    if (!t) {
+      done('failed');
+      return;
+    }
     const id = this.nextId++;
     this.waiting.set(id, { thread, done });
-    this.threads[thread]!.worker.postMessage({ type: 'adopt', id, request });
+    post(t, { type: 'adopt', id, request });
   }
 
-  counts(): ThreadCounts {
-    const sum = { ...ZERO_TURN_STATS };
-    for (const t of this.threads) for (const k of Object.keys(sum) as Array<keyof ThreadCounts>) sum[k] += t.counts[k] ?? 0;
-    return sum;
+  /** The threads' counts, summed (main thread excluded). */
+  counts(): TurnStats {
+    return sumTurnStats(this.threads.map((t) => t.counts));
   }
 
   /** Shutting down: threads release allocations that went quiet (their calls moved). */
   drain(): void {
-    for (const t of this.threads) if (t.alive) t.worker.postMessage({ type: 'drain' });
+    for (const t of this.threads) if (t.alive) post(t, { type: 'drain' });
   }
 
   /** Every thread checks TURN credentials against these from now on (SIGHUP). */
   setSecrets(secrets: string[]): void {
-    for (const t of this.threads) if (t.alive) t.worker.postMessage({ type: 'secrets', secrets });
+    for (const t of this.threads) if (t.alive) post(t, { type: 'secrets', secrets });
   }
 
   /** Allocations made per thread, main excluded (aggregate counts only). */
@@ -120,13 +137,13 @@ export class TurnThreads {
         (t) =>
           new Promise<void>((resolve) => {
             const timer = setTimeout(() => void t.worker.terminate().then(() => resolve()), 3000);
-            t.worker.on('message', (m: { type: string }) => {
+            t.worker.on('message', (m: FromTurnThread) => {
               if (m.type === 'closed') {
                 clearTimeout(timer);
                 void t.worker.terminate().then(() => resolve());
               }
             });
-            t.worker.postMessage({ type: 'close' });
+            post(t, { type: 'close' });
           }),
       ),
     );

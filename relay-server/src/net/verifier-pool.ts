@@ -6,10 +6,11 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from './ts-worker';
+import type { Verdict, VerifyAnswer, VerifyJob } from './verifier-messages';
 
 const JOB_TIMEOUT_MS = 10_000;
-
-export type Verdict = { ok: true; mailbox: string } | { ok: false; code: string };
+/** The answer to a proof the pool will not check: too many in flight, a crashed worker, a timeout. */
+const busy = (): Verdict => ({ ok: false, code: 'ERR_BUSY' });
 
 interface Pending {
   resolve: (v: Verdict) => void;
@@ -32,12 +33,12 @@ export class VerifierPool {
     for (let i = 0; i < size; i++) {
       const w: Worker = spawnModuleWorker('verifier-worker');
       w.unref();
-      w.on('message', (m: { id: number } & Verdict) => this.done(m.id, m.ok ? { ok: true, mailbox: m.mailbox } : { ok: false, code: m.code }));
+      w.on('message', (m: VerifyAnswer) => this.done(m.id, m.ok ? { ok: true, mailbox: m.mailbox } : { ok: false, code: m.code }));
       const dead = () => {
         // A crashed verifier leaves the pool and fails what was in flight.
         const i = this.workers.indexOf(w);
         if (i >= 0) this.workers.splice(i, 1);
-        for (const id of [...this.pending.keys()]) this.done(id, { ok: false, code: 'ERR_BUSY' });
+        for (const id of [...this.pending.keys()]) this.done(id, busy());
       };
       w.on('error', dead);
       w.on('exit', dead);
@@ -47,17 +48,19 @@ export class VerifierPool {
 
   verify(source: string, challenge: Uint8Array, origin: string, bundle: Uint8Array, sig: Uint8Array): Promise<Verdict> {
     const n = this.perSourceCount.get(source) ?? 0;
-    if (this.closed || this.pending.size >= this.maxInFlight || n >= this.perSource || this.workers.length === 0) {
-      return Promise.resolve({ ok: false, code: 'ERR_BUSY' });
+    const w = this.workers[this.rr % Math.max(this.workers.length, 1)];
+    if (this.closed || this.pending.size >= this.maxInFlight || n >= this.perSource || w === undefined) {
+      return Promise.resolve(busy());
     }
+    this.rr++;
     const id = this.next++;
     this.perSourceCount.set(source, n + 1);
     return new Promise<Verdict>((resolve) => {
       this.pending.set(id, { resolve, source });
       // A proof takes milliseconds; one that takes 10 s is failed, never left hanging.
-      setTimeout(() => this.done(id, { ok: false, code: 'ERR_BUSY' }), JOB_TIMEOUT_MS).unref();
-      const w = this.workers[this.rr++ % this.workers.length]!;
-      w.postMessage({ id, challenge, origin, bundle, sig });
+      setTimeout(() => this.done(id, busy()), JOB_TIMEOUT_MS).unref();
+      const job: VerifyJob = { id, challenge, origin, bundle, sig };
+      w.postMessage(job);
     });
   }
 
@@ -73,7 +76,7 @@ export class VerifierPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const id of [...this.pending.keys()]) this.done(id, { ok: false, code: 'ERR_BUSY' });
+    for (const id of [...this.pending.keys()]) this.done(id, busy());
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -4,16 +4,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { verifyMailboxProof } from '../../../lib/crypto/mailbox-auth';
+import type { VerifyAnswer, VerifyJob } from './verifier-messages';
 
-interface Job {
-  id: number;
-  challenge: Uint8Array;
-  origin: string;
-  bundle: Uint8Array;
-  sig: Uint8Array;
-}
-
-parentPort?.on('message', (job: Job) => {
+const parent = parentPort;
+parent?.on('message', (job: VerifyJob) => {
   const r = verifyMailboxProof(job.challenge, job.origin, job.bundle, job.sig);
-  parentPort!.postMessage(r.ok ? { id: job.id, ok: true, mailbox: r.value } : { id: job.id, ok: false, code: r.error.code });
+  const answer: VerifyAnswer = r.ok ? { id: job.id, ok: true, mailbox: r.value } : { id: job.id, ok: false, code: r.error.code };
+  parent.postMessage(answer);
 });

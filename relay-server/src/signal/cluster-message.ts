@@ -22,7 +22,7 @@
  * publish there can claim any `from`; the end-to-end handshake still refuses
  * keys that do not match, lib/call/session.ts).
  */
-import { MAILBOX_RE } from './messages';
+import { MAILBOX_RE } from '../../../lib/signal/wire';
 
 export const CLUSTER_VERSION = 'h1';
 export const NODE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;

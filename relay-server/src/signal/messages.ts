@@ -1,40 +1,17 @@
 /**
- * The signalling wire protocol (docs/relay-protocol.md): one JSON object per
- * WebSocket text frame, discriminated on `t`. Binary fields are standard
- * base64. This file is the one union per direction and the one parser that
- * checks every field at the boundary; the router only ever sees checked
- * values.
+ * The relay's parser of client signalling frames: the one place that checks
+ * every field at the boundary; the router only ever sees checked values. The
+ * frames themselves (both directions, the size limit, the mailbox id form)
+ * are declared once, for the relay and the extension alike, in
+ * lib/signal/wire.ts (docs/relay-protocol.md).
  */
+import { MAILBOX_RE, type ClientMessage } from '../../../lib/signal/wire';
 import { err, ok, type Result } from '../errors';
 
-export const MAX_FRAME_BYTES = 64 * 1024;
-export const MAILBOX_RE = /^[0-9a-f]{32}$/;
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export interface TurnInfo {
-  username: string;
-  credential: string;
-  ttl: number;
-  urls: string[];
-  stunAlt?: string;
-}
-
-export type ClientMessage =
-  | { t: 'auth'; bundle: Uint8Array; sig: Uint8Array }
-  | { t: 'send'; to: string; id: number; data: string }
-  | { t: 'turn'; id?: number }
-  /** Keep-alive: browsers keep an extension's service worker alive while messages flow. */
-  | { t: 'ping' };
-
-export type ServerMessage =
-  | { t: 'challenge'; challenge: string; realm: string }
-  | { t: 'ready'; mailbox: string; turn: TurnInfo }
-  | { t: 'deliver'; from: string; data: string }
-  | { t: 'sent'; id: number }
-  | { t: 'unreachable'; id: number; to: string }
-  | { t: 'turn'; turn: TurnInfo; id?: number }
-  | { t: 'pong' }
-  | { t: 'error'; code: string; message: string; id?: number };
+/** A client message as the router sees it: the wire form, with auth's base64 fields decoded. */
+export type CheckedClientMessage = Exclude<ClientMessage, { t: 'auth' }> | { t: 'auth'; bundle: Uint8Array; sig: Uint8Array };
 
 export function isBase64(s: unknown): s is string {
   return typeof s === 'string' && s.length % 4 === 0 && B64_RE.test(s);
@@ -49,7 +26,7 @@ export function idOf(v: unknown): number | undefined {
   return typeof v === 'object' && v !== null && isId((v as { id?: unknown }).id) ? (v as { id: number }).id : undefined;
 }
 
-export type Parsed = Result<ClientMessage> & { id?: number };
+export type Parsed = Result<CheckedClientMessage> & { id?: number };
 
 /** Parse and check one client frame. Never throws. */
 export function parseClientMessage(text: string): Parsed {

@@ -22,10 +22,14 @@
  * Draining (shutdown): every connection, and every new one, is told
  * ERR_DRAINING and closed with 1012 (service restart) so its client goes to
  * another node at once.
+ *
+ * About 300 lines because the connection state machine and the routing it
+ * guards read best as one file: every transition above is in it.
  */
 import { RelayError } from '../errors';
 import { TokenBucket } from '../token-bucket';
-import { parseClientMessage, type ClientMessage, type ServerMessage, type TurnInfo } from './messages';
+import type { ServerMessage, TurnCredentials } from '../../../lib/signal/wire';
+import { parseClientMessage, type CheckedClientMessage } from './messages';
 
 export const MAX_HOLDERS = 4;
 export const CLOSE = {
@@ -53,7 +57,7 @@ export type SignalAction =
 export interface RouterOptions {
   realm: string;
   /** Fresh TURN credentials for a connection (the shell knows hosts and ports). */
-  turnInfo: (conn: number, now: number) => TurnInfo;
+  turnInfo: (conn: number, now: number) => TurnCredentials;
   randomBytes: (n: number) => Uint8Array;
   /** False when the connection's send buffer is full: the envelope is not delivered there. */
   writable: (conn: number) => boolean;
@@ -139,7 +143,7 @@ export class SignalRouter {
     return this.ready(c, p.value, now);
   }
 
-  private ready(c: Conn, m: ClientMessage, now: number): SignalAction[] {
+  private ready(c: Conn, m: CheckedClientMessage, now: number): SignalAction[] {
     switch (m.t) {
       case 'auth':
         return this.strike(c, 'ERR_BAD_MESSAGE', 'already authenticated', undefined);

@@ -21,7 +21,7 @@
  * MESSAGE-INTEGRITY-SHA256 and FINGERPRINT are ignored, so `get()` never
  * returns them; FINGERPRINT must be last.
  */
-import { ATTR_HEADER_LEN, Attr, Class, HEADER_LEN, MAGIC_COOKIE, type StunClass } from './constants';
+import { ATTR_HEADER_LEN, Attr, HEADER_LEN, MAGIC_COOKIE, type StunClass } from './constants';
 import { err, ok, type Result } from '../errors';
 
 export interface StunAttribute {
@@ -207,6 +207,3 @@ export class StunWriter {
     return this.bytes();
   }
 }
-
-export const isRequest = (m: StunMessage): boolean => m.cls === Class.Request;
-export const isIndication = (m: StunMessage): boolean => m.cls === Class.Indication;

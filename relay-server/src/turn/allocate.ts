@@ -25,26 +25,15 @@
 import { ErrorCode } from '../stun/constants';
 import type { StunMessage } from '../stun/message';
 import { TRANSPORT_UDP } from '../stun/constants';
-import type { Allocation, ClientTuple } from './allocation';
+import type { RelayRequest, TurnAction } from './actions';
+import { tupleKey, type Allocation, type ClientTuple } from './allocation';
 import { readEvenPort, readLifetime, readRequestedFamily, readRequestedTransport, readReservationToken } from './attributes';
-import { hex, tupleKey, type TurnAction, type TurnCore } from './core';
+import { hex } from './bytes';
+import type { AllocateContext } from './context';
 import { failure } from './responses';
 
-export interface RelayRequest {
-  tupleKey: string;
-  tuple: ClientTuple;
-  /** The Allocate request (bytes copied: the shell may reuse its buffers). */
-  message: StunMessage;
-  username: string;
-  key: Uint8Array;
-  family: 4 | 6;
-  lifetimeSec: number;
-  evenPort?: { reserveNext: boolean };
-  reservationToken?: Uint8Array;
-}
-
 export function handleAllocate<IO>(
-  core: TurnCore<IO>,
+  ctx: AllocateContext<IO>,
   tuple: ClientTuple,
   msg: StunMessage,
   username: string,
@@ -62,12 +51,12 @@ export function handleAllocate<IO>(
     return reply(ErrorCode.AllocationMismatch);
   }
   const k = tupleKey(tuple);
-  const pending = core.pending.get(k);
+  const pending = ctx.pending.get(k);
   if (pending) {
     return hex(pending.message.transactionId) === hex(msg.transactionId) ? [] : reply(ErrorCode.AllocationMismatch);
   }
-  if (core.draining) {
-    core.counters.drainRefused++;
+  if (ctx.draining) {
+    ctx.counters.drainRefused++;
     return reply(ErrorCode.InsufficientCapacity, 'Insufficient Capacity: server shutting down');
   }
   // 3.
@@ -82,19 +71,19 @@ export function handleAllocate<IO>(
   if (token && (even || family !== undefined)) return reply(ErrorCode.BadRequest);
   if (family === null) return reply(ErrorCode.AddressFamilyNotSupported);
   const fam = family ?? 4;
-  if (!core.config.families.includes(fam)) return reply(ErrorCode.AddressFamilyNotSupported);
+  if (!ctx.config.families.includes(fam)) return reply(ErrorCode.AddressFamilyNotSupported);
   const lifetime = readLifetime(msg);
   if (lifetime === null) return reply(ErrorCode.BadRequest);
   // 8.
-  if (core.table.userCount(username) >= core.config.userQuota) {
-    core.counters.quotaRejected++;
+  if (ctx.table.userCount(username) >= ctx.config.userQuota) {
+    ctx.counters.quotaRejected++;
     return reply(ErrorCode.AllocationQuotaReached);
   }
-  if (core.table.size + core.pending.size >= core.config.totalQuota) {
-    core.counters.quotaRejected++;
+  if (ctx.table.size + ctx.pending.size >= ctx.config.totalQuota) {
+    ctx.counters.quotaRejected++;
     return reply(ErrorCode.InsufficientCapacity);
   }
-  const { defaultLifetimeSec: def, maxLifetimeSec: max } = core.config;
+  const { defaultLifetimeSec: def, maxLifetimeSec: max } = ctx.config;
   const lifetimeSec = Math.max(def, Math.min(lifetime ?? def, max));
   const raw = msg.raw.slice();
   const request: RelayRequest = {
@@ -108,6 +97,6 @@ export function handleAllocate<IO>(
     evenPort: even,
     reservationToken: token ? token.slice() : undefined,
   };
-  core.pending.set(k, request);
+  ctx.pending.set(k, request);
   return [{ kind: 'bind-relay', request }];
 }

@@ -24,6 +24,11 @@ export interface ClientTuple {
   port: number;
 }
 
+/** A ClientTuple as a string: the key of pending Allocates (TurnCore.pending). */
+export function tupleKey(t: ClientTuple): string {
+  return `${t.transport}|${t.listener}|${t.conn}|${t.address}|${t.port}`;
+}
+
 export class Channel<IO = unknown> {
   /** Next channel of the same allocation whose peer has the same port. */
   nextSamePort: Channel<IO> | undefined = undefined;

@@ -64,7 +64,3 @@ export function readData(msg: StunMessage): Uint8Array | undefined {
   const a = getAttr(msg, Attr.Data);
   return a ? attrValue(msg, a) : undefined;
 }
-
-export function encodeChannelNumber(n: number): Uint8Array {
-  return new Uint8Array([n >> 8, n & 0xff, 0, 0]);
-}

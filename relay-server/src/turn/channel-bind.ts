@@ -13,14 +13,15 @@
  */
 import { ErrorCode } from '../stun/constants';
 import type { StunMessage } from '../stun/message';
+import type { TurnAction } from './actions';
 import { Channel, MAX_CHANNELS, MAX_PERMISSIONS, type Allocation, type ClientTuple } from './allocation';
 import { readChannelNumber } from './attributes';
 import { isValidChannel } from './channel-data';
-import type { TurnAction, TurnCore } from './core';
+import type { ChannelBindContext } from './context';
 import { failure, success } from './responses';
 
 export function handleChannelBind<IO>(
-  core: TurnCore<IO>,
+  ctx: ChannelBindContext<IO>,
   tuple: ClientTuple,
   msg: StunMessage,
   key: Uint8Array,
@@ -32,7 +33,7 @@ export function handleChannelBind<IO>(
   if (!a) return fail(ErrorCode.AllocationMismatch);
   const number = readChannelNumber(msg);
   if (number === undefined || number === null || !isValidChannel(number)) return fail(ErrorCode.BadRequest, 'Bad Request: channel number');
-  const p = core.peerAddresses(msg);
+  const p = ctx.peerAddresses(msg);
   if (!p.ok) return fail(p.code, p.reason);
   if (p.peers.length !== 1) return fail(ErrorCode.BadRequest);
   const peer = p.peers[0]!;
@@ -44,9 +45,9 @@ export function handleChannelBind<IO>(
   if ((!byNumber && a.channels.size >= MAX_CHANNELS) || (!a.permissions.has(peer.address) && a.permissions.size >= MAX_PERMISSIONS)) {
     return fail(ErrorCode.InsufficientCapacity);
   }
-  const exp = now + core.config.channelLifetimeSec * 1000;
+  const exp = now + ctx.config.channelLifetimeSec * 1000;
   if (byNumber) byNumber.expiresAt = exp;
   else a.bindChannel(new Channel(number, peer.address, peer.port, exp, a));
-  a.installPermission(peer.address, now + core.config.permissionLifetimeSec * 1000);
+  a.installPermission(peer.address, now + ctx.config.permissionLifetimeSec * 1000);
   return send(success(msg, [], key));
 }

@@ -30,7 +30,11 @@ export function channelDataStreamLen(payloadLen: number): number {
   return (CHANNEL_DATA_HEADER_LEN + payloadLen + 3) & ~3;
 }
 
-/** Write the 4-byte header into `out` at 0. */
+/**
+ * Write the 4-byte header into `out` at 0. The one writer of the header:
+ * the hot path (net/fast-udp.ts, net/turn-shell.ts) passes a reused scratch
+ * buffer, so it allocates nothing.
+ */
 export function writeChannelDataHeader(out: Uint8Array, channel: number, payloadLen: number): void {
   out[0] = channel >> 8;
   out[1] = channel & 0xff;
@@ -38,7 +42,7 @@ export function writeChannelDataHeader(out: Uint8Array, channel: number, payload
   out[3] = payloadLen & 0xff;
 }
 
-/** A whole ChannelData message (for tests and the control path; the hot path writes headers only). */
+/** A whole ChannelData message (for tests; the hot path writes headers only). */
 export function encodeChannelData(channel: number, payload: Uint8Array, padTo4 = false): Uint8Array {
   const len = padTo4 ? channelDataStreamLen(payload.length) : CHANNEL_DATA_HEADER_LEN + payload.length;
   const out = new Uint8Array(len);

@@ -16,8 +16,9 @@ import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../st
 import type { ClientTuple } from './allocation';
 import { encodeChannelData } from './channel-data';
 import { turnPassword } from './credentials';
-import { TurnCore, type TurnAction, type TurnCoreConfig } from './core';
-import type { RelayRequest } from './allocate';
+import type { RelayRequest, TurnAction } from './actions';
+import type { TurnCoreConfig } from './config';
+import { TurnCore } from './core';
 
 const NOW = 1_800_000_000_000;
 const SECRET = 'core-test-secret';

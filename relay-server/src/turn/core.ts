@@ -11,47 +11,34 @@
  * limited per source IP in a bounded map; peers are checked by PeerPolicy;
  * allocations are bounded per user and in total; any malformed input is
  * dropped or answered 400 and never throws out of here.
+ *
+ * Over 300 lines because it is the one place a datagram's whole control
+ * path reads top to bottom (check, authenticate, dispatch, answer), next to
+ * the hot-path lookups that share its tables. Each method's handler lives in
+ * its own file and sees only a Pick of TurnContext (context.ts); the types
+ * the shell and handlers share are in actions.ts, config.ts and bytes.ts,
+ * which import nothing back, so nothing in turn/ imports this file.
  */
 import { Attr, Class, ErrorCode, Method, isComprehensionRequired } from '../stun/constants';
 import { fingerprintOf, fingerprintOk } from '../stun/fingerprint';
 import { decodeStun, StunWriter, type StunMessage } from '../stun/message';
 import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../stun/xor-address';
 import { BucketMap, TokenBucket } from '../token-bucket';
+import type { RelayRequest, TurnAction } from './actions';
+import { handleAllocate } from './allocate';
 import { Allocation, type Channel, type ClientTuple } from './allocation';
 import { AllocationTable } from './allocation-table';
 import { authenticate } from './auth';
-import { handleAllocate, type RelayRequest } from './allocate';
+import { hex, u32 } from './bytes';
 import { handleChannelBind } from './channel-bind';
+import { DEFAULT_TURN_CONFIG, type TurnCoreConfig } from './config';
+import type { PeerAddresses, TurnContext, TurnCounters } from './context';
 import { handleCreatePermission } from './create-permission';
-import { handleRefresh } from './refresh';
-import { handleSend } from './send-indication';
 import { NonceIssuer } from './nonce';
 import { PeerPolicy } from './peer-policy';
-import { failure, success } from './responses';
-
-export interface TurnCoreConfig {
-  realm: string;
-  authSecret: string;
-  /** Every valid shared secret, `authSecret` first (rotation); default: `authSecret` alone. */
-  authSecrets?: readonly string[];
-  nonceTtlSec: number;
-  defaultLifetimeSec: number;
-  maxLifetimeSec: number;
-  permissionLifetimeSec: number;
-  channelLifetimeSec: number;
-  userQuota: number;
-  totalQuota: number;
-  /** Relay address families this server can allocate. */
-  families: ReadonlyArray<4 | 6>;
-  allowPeers: string[];
-  /** Unauthenticated answers (401/438/400 before auth) per source IP. */
-  unauthRatePerSec: number;
-  unauthBurst: number;
-  unauthSources: number;
-  /** Draining: an allocation relaying fewer than drainQuietPackets in drainQuietSec has moved or ended, and is released. */
-  drainQuietSec: number;
-  drainQuietPackets: number;
-}
+import { handleRefresh } from './refresh';
+import { failure, success, type AttrList } from './responses';
+import { handleSend } from './send-indication';
 
 /**
  * Unauthenticated answers in total (all sources together) are limited to this
@@ -62,44 +49,6 @@ export interface TurnCoreConfig {
  */
 export const UNAUTH_TOTAL_FACTOR = 100;
 
-export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> = {
-  nonceTtlSec: 600,
-  defaultLifetimeSec: 600,
-  maxLifetimeSec: 3600,
-  permissionLifetimeSec: 300,
-  channelLifetimeSec: 600,
-  userQuota: 10,
-  totalQuota: 2000,
-  families: [4],
-  allowPeers: [],
-  unauthRatePerSec: 50,
-  unauthBurst: 100,
-  unauthSources: 4096,
-  drainQuietSec: 10,
-  drainQuietPackets: 50,
-};
-
-export type TurnAction<IO = unknown> =
-  | { kind: 'send'; to: ClientTuple; bytes: Uint8Array }
-  | { kind: 'bind-relay'; request: RelayRequest }
-  | { kind: 'release-relay'; allocation: Allocation<IO> }
-  | { kind: 'to-peer'; allocation: Allocation<IO>; address: string; port: number; data: Uint8Array };
-
-/** Aggregate counters: never per user, address or call. */
-export interface TurnCounters {
-  allocationsCreated: number;
-  allocationsPeak: number;
-  rejectedUnauthenticated: number;
-  /** Requests that carried MESSAGE-INTEGRITY and failed (wrong or expired credentials); stale nonces not counted. */
-  authFailed: number;
-  /** New Allocates refused because the server is draining (shutting down). */
-  drainRefused: number;
-  rateLimited: number;
-  peerDenied: number;
-  quotaRejected: number;
-  malformed: number;
-}
-
 /** Comprehension-required attributes this server understands (RFC 8489 §6.3.1: others → 420). */
 const KNOWN_REQUIRED = new Set<number>([
   Attr.MappedAddress, Attr.Username, Attr.MessageIntegrity, Attr.ErrorCode, Attr.UnknownAttributes,
@@ -109,7 +58,7 @@ const KNOWN_REQUIRED = new Set<number>([
   Attr.XorMappedAddress, Attr.ReservationToken, Attr.Priority, Attr.UseCandidate,
 ]);
 
-export class TurnCore<IO = unknown> {
+export class TurnCore<IO = unknown> implements TurnContext<IO> {
   readonly config: TurnCoreConfig;
   readonly table = new AllocationTable<IO>();
   readonly nonces: NonceIssuer;
@@ -263,7 +212,7 @@ export class TurnCore<IO = unknown> {
     this.pending.delete(req.tupleKey);
     const msg = req.message;
     if (!result.ok) return [{ kind: 'send', to: req.tuple, bytes: failure(msg, ErrorCode.InsufficientCapacity, { key: req.key }) }];
-    const attrs: Array<[number, Uint8Array]> = [
+    const attrs: AttrList = [
       [Attr.XorRelayedAddress, encodeXorAddress(result.relayed, msg.transactionId)],
       [Attr.Lifetime, u32(req.lifetimeSec)],
     ];
@@ -390,7 +339,7 @@ export class TurnCore<IO = unknown> {
   }
 
   /** Decode and policy-check every XOR-PEER-ADDRESS of a request. */
-  peerAddresses(msg: StunMessage): { ok: true; peers: TransportAddress[] } | { ok: false; code: number; reason?: string } {
+  peerAddresses(msg: StunMessage): PeerAddresses {
     const peers: TransportAddress[] = [];
     for (const at of msg.attributes) {
       if (at.type !== Attr.XorPeerAddress) continue;
@@ -407,18 +356,4 @@ export class TurnCore<IO = unknown> {
     }
     return { ok: true, peers };
   }
-}
-
-export function tupleKey(t: ClientTuple): string {
-  return `${t.transport}|${t.listener}|${t.conn}|${t.address}|${t.port}`;
-}
-
-export function u32(v: number): Uint8Array {
-  return new Uint8Array([v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff]);
-}
-
-export function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
 }

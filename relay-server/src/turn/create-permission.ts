@@ -9,12 +9,13 @@
  */
 import { ErrorCode } from '../stun/constants';
 import type { StunMessage } from '../stun/message';
+import type { TurnAction } from './actions';
 import { MAX_PERMISSIONS, type Allocation, type ClientTuple } from './allocation';
-import type { TurnAction, TurnCore } from './core';
+import type { PermissionContext } from './context';
 import { failure, success } from './responses';
 
 export function handleCreatePermission<IO>(
-  core: TurnCore<IO>,
+  ctx: PermissionContext<IO>,
   tuple: ClientTuple,
   msg: StunMessage,
   key: Uint8Array,
@@ -23,14 +24,14 @@ export function handleCreatePermission<IO>(
 ): TurnAction<IO>[] {
   const send = (bytes: Uint8Array): TurnAction<IO>[] => [{ kind: 'send', to: tuple, bytes }];
   if (!a) return send(failure(msg, ErrorCode.AllocationMismatch, { key }));
-  const p = core.peerAddresses(msg);
+  const p = ctx.peerAddresses(msg);
   if (!p.ok) return send(failure(msg, p.code, { key, reason: p.reason }));
   if (p.peers.some((peer) => peer.family !== a.relayedAddress.family)) {
     return send(failure(msg, ErrorCode.PeerAddressFamilyMismatch, { key }));
   }
   const fresh = new Set(p.peers.map((peer) => peer.address).filter((ip) => !a.permissions.has(ip)));
   if (a.permissions.size + fresh.size > MAX_PERMISSIONS) return send(failure(msg, ErrorCode.InsufficientCapacity, { key }));
-  const exp = now + core.config.permissionLifetimeSec * 1000;
+  const exp = now + ctx.config.permissionLifetimeSec * 1000;
   for (const peer of p.peers) a.installPermission(peer.address, exp);
   return send(success(msg, [], key));
 }

@@ -7,13 +7,15 @@
  */
 import { Attr, ErrorCode } from '../stun/constants';
 import type { StunMessage } from '../stun/message';
+import type { TurnAction } from './actions';
 import type { Allocation, ClientTuple } from './allocation';
 import { readLifetime, readRequestedFamily } from './attributes';
-import { u32, type TurnAction, type TurnCore } from './core';
+import { u32 } from './bytes';
+import type { RefreshContext } from './context';
 import { failure, success } from './responses';
 
 export function handleRefresh<IO>(
-  core: TurnCore<IO>,
+  ctx: RefreshContext<IO>,
   tuple: ClientTuple,
   msg: StunMessage,
   key: Uint8Array,
@@ -28,9 +30,9 @@ export function handleRefresh<IO>(
   const requested = readLifetime(msg);
   if (requested === null) return [send(failure(msg, ErrorCode.BadRequest, { key }))];
   if (requested === 0) {
-    return [...core.release(a), send(success(msg, [[Attr.Lifetime, u32(0)]], key))];
+    return [...ctx.release(a), send(success(msg, [[Attr.Lifetime, u32(0)]], key))];
   }
-  const lifetimeSec = Math.min(requested ?? core.config.defaultLifetimeSec, core.config.maxLifetimeSec);
+  const lifetimeSec = Math.min(requested ?? ctx.config.defaultLifetimeSec, ctx.config.maxLifetimeSec);
   a.expiresAt = now + lifetimeSec * 1000;
   return [send(success(msg, [[Attr.Lifetime, u32(lifetimeSec)]], key))];
 }

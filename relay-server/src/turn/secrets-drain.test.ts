@@ -11,9 +11,9 @@ import { integrityWith, longTermKey } from '../stun/integrity';
 import { attrValue, decodeStun, getAttr, StunWriter, type StunMessage } from '../stun/message';
 import { utf8 } from '../stun/text-attrs';
 import type { ClientTuple } from './allocation';
-import type { RelayRequest } from './allocate';
+import type { RelayRequest, TurnAction } from './actions';
 import { turnPassword } from './credentials';
-import { TurnCore, type TurnAction } from './core';
+import { TurnCore } from './core';
 
 const NOW = 1_800_000_000_000;
 const OLD = 'old-secret-1234';

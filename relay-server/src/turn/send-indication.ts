@@ -7,12 +7,13 @@
 import { Attr } from '../stun/constants';
 import { getAttr, type StunMessage } from '../stun/message';
 import { decodeXorAddress } from '../stun/xor-address';
+import type { TurnAction } from './actions';
 import type { ClientTuple } from './allocation';
 import { readData } from './attributes';
-import type { TurnAction, TurnCore } from './core';
+import type { SendContext } from './context';
 
-export function handleSend<IO>(core: TurnCore<IO>, tuple: ClientTuple, msg: StunMessage, now: number): TurnAction<IO>[] {
-  const a = core.table.find(tuple);
+export function handleSend<IO>(ctx: SendContext<IO>, tuple: ClientTuple, msg: StunMessage, now: number): TurnAction<IO>[] {
+  const a = ctx.table.find(tuple);
   if (!a) return [];
   const pa = getAttr(msg, Attr.XorPeerAddress);
   const data = readData(msg);

@@ -20,10 +20,11 @@ import { fingerprintOf, fingerprintOk } from '../../../relay-server/src/stun/fin
 import { hmacSha1, integrityOk, longTermKey } from '../../../relay-server/src/stun/integrity';
 import { decodeStun, getAttr, type StunMessage } from '../../../relay-server/src/stun/message';
 import { MAX_USERNAME_BYTES, textAttr } from '../../../relay-server/src/stun/text-attrs';
-import type { RelayRequest } from '../../../relay-server/src/turn/allocate';
+import type { RelayRequest, TurnAction } from '../../../relay-server/src/turn/actions';
 import { MAX_CHANNELS, MAX_PERMISSIONS, type ClientTuple } from '../../../relay-server/src/turn/allocation';
 import { turnPassword } from '../../../relay-server/src/turn/credentials';
-import { TurnCore, type TurnAction, type TurnCoreConfig } from '../../../relay-server/src/turn/core';
+import type { TurnCoreConfig } from '../../../relay-server/src/turn/config';
+import { TurnCore } from '../../../relay-server/src/turn/core';
 import { enc, invariant, type Rng } from '../engine';
 import type { Signer } from './_stun-gen';
 

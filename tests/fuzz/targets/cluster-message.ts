@@ -6,7 +6,7 @@
  * a mailbox id and base64 data, and re-encodes to exactly the text it came from.
  */
 import { decodeClusterMessage, encodeClusterMessage, NODE_ID_RE } from '../../../relay-server/src/signal/cluster-message';
-import { MAILBOX_RE } from '../../../relay-server/src/signal/messages';
+import { MAILBOX_RE } from '../../../lib/signal/wire';
 import { enc, invariant, textOf, type FuzzTarget } from '../engine';
 
 const FROM = '3f2a9c0d41b7e8a65c1d0f9e2b4a7c63';

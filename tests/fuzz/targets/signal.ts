@@ -13,7 +13,8 @@
  * for a frame (connections and mailboxes stay as the simulated shell set
  * them up).
  */
-import { idOf, isBase64, MAILBOX_RE, parseClientMessage } from '../../../relay-server/src/signal/messages';
+import { MAILBOX_RE } from '../../../lib/signal/wire';
+import { idOf, isBase64, parseClientMessage } from '../../../relay-server/src/signal/messages';
 import { CLOSE, SignalRouter, type SignalAction } from '../../../relay-server/src/signal/router';
 import { parseServerMessage } from '../../../lib/signal/protocol';
 import { enc, invariant, textOf, type FuzzTarget } from '../engine';

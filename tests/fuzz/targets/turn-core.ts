@@ -9,7 +9,7 @@
  *   turn-peer           datagrams from peers to allocations (TurnCore.fromPeer, and the Data
  *                       indication or ChannelData the shell then builds);
  *   channel-data        ChannelData from clients over UDP and TCP, through the same checks
- *                       the shell makes (turn-shell.ts attachUdp / onStream sink).
+ *                       the shell makes (turn-shell.ts addUdp / stream-clients.ts accept sink).
  *
  * The oracles are in _turn-world.ts.
  */
@@ -236,7 +236,7 @@ export async function channelDataTarget(): Promise<FuzzTarget> {
         return own !== undefined && c !== undefined && c.expiresAt > w.now && own.hasPermission(c.peerAddress, w.now);
       };
       if (t.transport === 'udp') {
-        // turn-shell.ts attachUdp, line for line.
+        // turn-shell.ts addUdp, line for line.
         if (input.length > MAX || input.length < 4) return 'udp:size';
         if ((input[0]! & 0xc0) !== 0x40) return 'udp:not-channel';
         const number = (input[0]! << 8) | input[1]!;
@@ -249,7 +249,7 @@ export async function channelDataTarget(): Promise<FuzzTarget> {
         invariant(input.subarray(4, 4 + len).length === len, 'payload length');
         return 'udp:forwarded';
       }
-      // Streams: the framer (one per connection, garbage closes it) then turn-shell.ts onStream's sink.
+      // Streams: the framer (one per connection, garbage closes it) then stream-clients.ts accept's sink.
       let f = framers.get(t.conn);
       if (!f) framers.set(t.conn, (f = new StreamFramer(MAX)));
       const outs: string[] = [];

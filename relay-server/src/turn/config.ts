@@ -1,0 +1,47 @@
+/**
+ * What a TurnCore is configured with, and the defaults (RFC 8656's
+ * recommended lifetimes: allocations 600 s up to 3600 s, permissions 300 s,
+ * channels 600 s). The operator-facing settings and their documentation are
+ * in ../config.ts; this is the core's own view of them. Imports nothing.
+ */
+
+export interface TurnCoreConfig {
+  realm: string;
+  authSecret: string;
+  /** Every valid shared secret, `authSecret` first (rotation); default: `authSecret` alone. */
+  authSecrets?: readonly string[];
+  nonceTtlSec: number;
+  defaultLifetimeSec: number;
+  maxLifetimeSec: number;
+  permissionLifetimeSec: number;
+  channelLifetimeSec: number;
+  userQuota: number;
+  totalQuota: number;
+  /** Relay address families this server can allocate. */
+  families: ReadonlyArray<4 | 6>;
+  allowPeers: string[];
+  /** Unauthenticated answers (401/438/400 before auth) per source IP. */
+  unauthRatePerSec: number;
+  unauthBurst: number;
+  unauthSources: number;
+  /** Draining: an allocation relaying fewer than drainQuietPackets in drainQuietSec has moved or ended, and is released. */
+  drainQuietSec: number;
+  drainQuietPackets: number;
+}
+
+export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> = {
+  nonceTtlSec: 600,
+  defaultLifetimeSec: 600,
+  maxLifetimeSec: 3600,
+  permissionLifetimeSec: 300,
+  channelLifetimeSec: 600,
+  userQuota: 10,
+  totalQuota: 2000,
+  families: [4],
+  allowPeers: [],
+  unauthRatePerSec: 50,
+  unauthBurst: 100,
+  unauthSources: 4096,
+  drainQuietSec: 10,
+  drainQuietPackets: 50,
+};
