@@ -266,6 +266,8 @@ export class CallSession {
         return this.onResponse(bytes);
       case EnvelopeType.Confirm:
         return this.onConfirm(bytes);
+      case EnvelopeType.Reveal:
+        return this.onReveal(bytes);
       case EnvelopeType.Sealed:
         return this.onSealed(bytes);
       default:
@@ -275,7 +277,7 @@ export class CallSession {
 
   private async onResponse(bytes: Uint8Array): Promise<void> {
     if (!this.caller) return;
-    const r = await this.caller.onResponse(bytes, encodeControl({ k: 'invite' }));
+    const r = await this.caller.onResponse(bytes);
     if (!r.ok) {
       if (r.error.code === 'ERR_HANDSHAKE_STATE') return this.log('stray RESPONSE ignored');
       this.log(`handshake failed: ${r.error.code}`);
@@ -299,10 +301,23 @@ export class CallSession {
       this.finishSilently();
       return;
     }
-    const invite = decodeControl(r.value.payload);
-    if (invite?.k !== 'invite') return this.finishSilently();
+    if (r.value.intent !== 'invite') return this.finishSilently();
     if (!(await this.installKeys(r.value.keys))) return;
     // Ask the owner whether we can ring (not busy); it calls ring() or rejectBusy().
+    this.ports.onChange(this);
+  }
+
+  /** Caller: the callee's SAS nonce (protocol v2); the SAS exists from here on. */
+  private async onReveal(bytes: Uint8Array): Promise<void> {
+    if (!this.caller) return;
+    const r = await this.caller.onReveal(bytes);
+    if (!r.ok) {
+      if (r.error.code === 'ERR_HANDSHAKE_STATE') return this.log('stray REVEAL ignored');
+      this.log(`handshake failed: ${r.error.code}`);
+      this.fire({ type: 'handshake-failed' });
+      return;
+    }
+    this.sas = r.value.sas;
     this.ports.onChange(this);
   }
 
@@ -310,6 +325,11 @@ export class CallSession {
   ring(): void {
     this.enqueue(async () => {
       if (this.state !== 'handshaking' || !this.channel) return;
+      // Protocol v2: reveal the SAS nonce (once) as the call starts ringing.
+      const rv = await this.callee?.reveal();
+      if (!rv?.ok) return this.finishSilently();
+      this.sas = rv.value.sas;
+      await this.trySend(rv.value.reveal);
       this.state = CallState.Incoming;
       this.arm(TIMEOUTS.ringMs, { type: 'ring-timeout' });
       this.ports.onChange(this);
@@ -448,10 +468,9 @@ export class CallSession {
     const d = directional(keys);
     this.channel = await SealedChannel.create(keys.callId, d.sendSignal, d.recvSignal);
     this.frameSecrets = { send: d.sendFrame.slice(), recv: d.recvFrame.slice() };
-    this.sas = keys.sas;
     this.peerBundle = keys.peerBundleBytes;
     this.peerAddress = addressFromBundle(keys.peerBundleBytes);
-    wipe(keys.secrets.frameA2b, keys.secrets.frameB2a, keys.secrets.signalA2b, keys.secrets.signalB2a, keys.secrets.sas);
+    wipe(keys.secrets.frameA2b, keys.secrets.frameB2a, keys.secrets.signalA2b, keys.secrets.signalB2a);
     if (mailboxIdOfBundle(keys.peerBundleBytes) !== this.peerMailbox) {
       // The keys claim another mailbox than the one the relay says sent them: not our peer.
       this.log('peer keys do not match the sending mailbox');
