@@ -57,9 +57,10 @@ describe('handshake transcript vectors', () => {
 describe('HELLO admission tag vectors (Node OpenSSL HMAC as reference)', () => {
   const tagged = hs.filter((v) => v.admitToken !== '');
   test('at least one vector carries a token', () => expect(tagged.length).toBeGreaterThan(0));
-  test.each(tagged)('$callerAddress → $calleeAddress: tag = HMAC-SHA-256(token, HELLO without tag)', (v) => {
+  test.each(tagged)('$callerAddress → $calleeAddress: tag = HMAC-SHA-256(token, H(label ‖ HELLO without tag))', (v) => {
     const hello = Buffer.from(v.hello, 'hex');
-    const tag = createHmac('sha256', Buffer.from(v.admitToken, 'hex')).update(hello.subarray(0, hello.length - 32)).digest('hex');
+    const digest = createHash('sha256').update('hush/v2/admit/hello').update(hello.subarray(0, hello.length - 32)).digest();
+    const tag = createHmac('sha256', Buffer.from(v.admitToken, 'hex')).update(digest).digest('hex');
     expect(toHex(hello.subarray(hello.length - 32))).toBe(tag);
     expect(recogniseHello(hello, [{ contactId: 'other', token: new Uint8Array(32) }, { contactId: 'caller', token: fromHex(v.admitToken) }])).toBe('caller');
   });
