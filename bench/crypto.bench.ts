@@ -1,5 +1,7 @@
 /**
- * Crypto core benchmark: handshake CPU time, frame encrypt/decrypt time per
+ * Crypto core benchmark: handshake CPU time; the callee's CPU per HELLO
+ * refused or admitted by call admission (tag check, lib/call/admission.ts)
+ * beside the v1 cost of answering every HELLO; frame encrypt/decrypt time per
  * 80-byte frame, bytes of overhead, against a baseline of the Jitsi/LiveKit
  * layout (random 12-byte IV + 16-byte tag + 2-byte trailer) run in the same
  * process, interleaved round by round so machine noise hits both alike.
@@ -8,7 +10,10 @@ import { identityFromSeed } from '../lib/crypto/identity';
 import { addressHash } from '../lib/crypto/address';
 import { CalleeHandshake, CallerHandshake } from '../lib/crypto/handshake';
 import { FrameDecryptor, FrameEncryptor } from '../lib/crypto/frame-cipher';
-import { buf } from '../lib/crypto/bytes';
+import { buf, toHex } from '../lib/crypto/bytes';
+import { recogniseHello } from '../lib/crypto/admit-tag';
+import { parseEnvelope } from '../lib/crypto/envelope-format';
+import { AdmissionControl } from '../lib/call/admission';
 
 const FRAME = 80;
 const ROUNDS = 15;
@@ -86,8 +91,14 @@ export async function run(): Promise<void> {
     if (!m3.ok) throw m3.error;
     c0 = cpuMs();
     const done = await callee.onConfirm(m3.value.confirm);
+    const m4 = await callee.reveal();
     cB += cpuMs() - c0;
     if (!done.ok) throw done.error;
+    if (!m4.ok) throw m4.error;
+    c0 = cpuMs();
+    const revealed = await caller.onReveal(m4.value.reveal);
+    cA += cpuMs() - c0;
+    if (!revealed.ok) throw revealed.error;
     if (i >= 2) {
       callerMs.push(cA);
       calleeMs.push(cB);
@@ -95,6 +106,8 @@ export async function run(): Promise<void> {
   }
   console.log('handshake (ML-KEM-1024 + X25519, ML-DSA-87 + Ed25519), CPU ms, median of 10:');
   console.log(`  caller ${median(callerMs).toFixed(1)} ms   callee ${median(calleeMs).toFixed(1)} ms   total ${(median(callerMs) + median(calleeMs)).toFixed(1)} ms`);
+
+  await admissionBench(A, B, bHash);
 
   // ── Frames ──
   const secret = crypto.getRandomValues(new Uint8Array(32));
@@ -122,4 +135,80 @@ export async function run(): Promise<void> {
   console.log(`  baseline (random IV, Jitsi)    ${b.enc.toFixed(2).padStart(7)}   ${b.dec.toFixed(2).padStart(7)}   ${rows.base.overhead} B`);
   console.log(`  ratio hush/baseline            ${(h.enc / b.enc).toFixed(2).padStart(7)}   ${(h.dec / b.dec).toFixed(2).padStart(7)}   ${(rows.hush.overhead / rows.base.overhead).toFixed(2)}`);
   console.log('  (hush decrypt includes header parsing and the 128-frame replay window)');
+}
+
+/**
+ * The callee's CPU per HELLO: v1 answered every one (a signature each); v2
+ * checks the admission tag against every stored contact token, asks the
+ * admission policy, and signs only for an admitted HELLO.
+ */
+async function admissionBench(A: ReturnType<typeof identityFromSeed>, B: ReturnType<typeof identityFromSeed>, bHash: Uint8Array) {
+  const CONTACTS = 200;
+  const N = 300;
+  // B's address book: CONTACTS stored tokens, the last one A's.
+  const book = Array.from({ length: CONTACTS - 1 }, (_, i) => ({ contactId: `c${i}`, token: crypto.getRandomValues(new Uint8Array(32)) }));
+  const aToken = crypto.getRandomValues(new Uint8Array(32));
+  book.push({ contactId: 'alice', token: aToken });
+  const settings = { blocked: new Set<string>(), contactsOnly: false };
+
+  // Stranger HELLOs (no token) and contact HELLOs (A's token), made in advance: their cost is the caller's.
+  const strangerHellos = Array.from({ length: N }, () => new CallerHandshake(A, bHash).start());
+  const contactHellos = Array.from({ length: 12 }, () => new CallerHandshake(A, bHash, { admitToken: aToken }).start());
+
+  // v1 baseline: every HELLO answered (ML-KEM encaps, X25519, hybrid signature, seal).
+  const v1: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const c0 = cpuMs();
+    const r = await new CalleeHandshake(B).onHello(strangerHellos[i]!);
+    if (!r.ok) throw r.error;
+    if (i >= 2) v1.push(cpuMs() - c0);
+  }
+
+  // A refused stranger: one mailbox flooding (one handshake in flight, the rest refused 'sender-busy').
+  // `tokens`: what the callee checks the tag against: the sending mailbox's contacts (the intended
+  // use: none for a stranger, one for a contact), or, worst case, the whole book.
+  const admission = new AdmissionControl(() => 0);
+  admission.decide({ callId: 'in-flight', from: 'mbx-flooder', contact: null }, settings);
+  const refusal = (tokens: typeof book) => {
+    let refused = 0;
+    const c0 = cpuMs();
+    for (const h of strangerHellos) {
+      const contact = recogniseHello(h, tokens);
+      const d = admission.decide({ callId: toHex(parseEnvelope(h).callId), from: 'mbx-flooder', contact: contact ? { id: contact, mailbox: 'mbx-a' } : null }, settings);
+      if (!d.admit) refused++;
+    }
+    if (refused !== N) throw new Error(`bench: ${N - refused} stranger HELLOs admitted`);
+    return (cpuMs() - c0) / N;
+  };
+  refusal(book); // warm-up
+  const refusedMs = refusal([]);
+  const refusedAllMs = refusal(book);
+  let c0 = 0;
+
+  // A contact: tag found among CONTACTS tokens, admitted, answered.
+  const contact: number[] = [];
+  const tagOnly: number[] = [];
+  const aliceOnly = book.slice(-1);
+  for (const [i, h] of contactHellos.entries()) {
+    c0 = cpuMs();
+    const id = recogniseHello(h, aliceOnly);
+    const t = cpuMs() - c0;
+    const d = admission.decide({ callId: toHex(parseEnvelope(h).callId), from: 'mbx-a', contact: id ? { id, mailbox: 'mbx-a' } : null }, settings);
+    if (!d.admit || id !== 'alice') throw new Error('bench: contact not admitted');
+    const r = await new CalleeHandshake(B).onHello(h);
+    if (!r.ok) throw r.error;
+    admission.release(toHex(parseEnvelope(h).callId));
+    if (i >= 2) {
+      contact.push(cpuMs() - c0);
+      tagOnly.push(t);
+    }
+  }
+  console.log(`\ncallee CPU per HELLO (contacts answered: median of 10; refusals: mean of ${N}):`);
+  console.log('  HELLO                                                        CPU ms   signature');
+  console.log(`  v1: any HELLO, answered                                    ${median(v1).toFixed(3).padStart(8)}   yes`);
+  console.log(`  v2: stranger refused (tag vs its mailbox's 0 tokens)       ${refusedMs.toFixed(3).padStart(8)}   no`);
+  console.log(`  v2: stranger refused (tag vs all ${CONTACTS} tokens, worst case) ${refusedAllMs.toFixed(3).padStart(8)}   no`);
+  console.log(`  v2: contact, tag check only (its mailbox's 1 token)        ${median(tagOnly).toFixed(3).padStart(8)}   no`);
+  console.log(`  v2: contact admitted (tag check + answer)                  ${median(contact).toFixed(3).padStart(8)}   yes`);
+  console.log(`  ratio v1 answer / v2 refusal                               ${(median(v1) / refusedMs).toFixed(0).padStart(8)}×`);
 }

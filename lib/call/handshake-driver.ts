@@ -1,7 +1,7 @@
 /**
  * The handshake of one call, as the session drives it: dial (HELLO), answer
- * a HELLO (RESPONSE), finish with CONFIRM (which carries the `invite`
- * control), and turn the call keys into what the call keeps: the sealed
+ * a HELLO (RESPONSE), finish with CONFIRM (whose intent byte says
+ * `invite`) and REVEAL (the callee's committed SAS nonce, protocol v2), and turn the call keys into what the call keeps: the sealed
  * signalling channel, this call's two frame secrets, the SAS and who the peer
  * is. The handshake itself (messages, keys, checks) is lib/crypto/handshake.ts;
  * this file never moves the call state: it reports, the session decides.
@@ -16,13 +16,11 @@ import { parseEnvelope } from '../crypto/envelope-format';
 import { CalleeHandshake, CallerHandshake, directional, type CallKeys } from '../crypto/handshake';
 import type { Identity } from '../crypto/identity';
 import { SealedChannel } from '../crypto/sealed-channel';
-import { decodeControl, encodeControl } from './control';
 
 /** What the call keeps from a completed handshake. The frame secrets go to the media engine once. */
 export interface CallSecrets {
   channel: SealedChannel;
   frameSecrets: { send: Uint8Array; recv: Uint8Array };
-  sas: string;
   peerBundle: Uint8Array;
   peerAddress: string;
   /** The peer's keys belong to the mailbox the relay says sent them (false: not our peer). */
@@ -34,11 +32,10 @@ async function install(keys: CallKeys, peerMailbox: string): Promise<CallSecrets
   const d = directional(keys);
   const channel = await SealedChannel.create(keys.callId, d.sendSignal, d.recvSignal);
   const frameSecrets = { send: d.sendFrame.slice(), recv: d.recvFrame.slice() };
-  wipe(keys.secrets.frameA2b, keys.secrets.frameB2a, keys.secrets.signalA2b, keys.secrets.signalB2a, keys.secrets.sas);
+  wipe(keys.secrets.frameA2b, keys.secrets.frameB2a, keys.secrets.signalA2b, keys.secrets.signalB2a);
   return {
     channel,
     frameSecrets,
-    sas: keys.sas,
     peerBundle: keys.peerBundleBytes,
     peerAddress: addressFromBundle(keys.peerBundleBytes),
     fromPeerMailbox: mailboxIdOfBundle(keys.peerBundleBytes) === peerMailbox,
@@ -74,11 +71,20 @@ export class CallerDriver {
   }
 
   async onResponse(bytes: Uint8Array): Promise<CallerStep> {
-    const r = await this.hs.onResponse(bytes, encodeControl({ k: 'invite' }));
+    const r = await this.hs.onResponse(bytes, 'invite');
     if (!r.ok) return r.error.code === 'ERR_HANDSHAKE_STATE' ? { kind: 'stray' } : { kind: 'failed', code: r.error.code };
     return { kind: 'keys', secrets: await install(r.value.keys, this.peerMailbox), confirm: r.value.confirm };
   }
+
+  /** Message 4 (protocol v2): the callee's committed SAS nonce; the SAS exists from here on. */
+  async onReveal(bytes: Uint8Array): Promise<RevealStep> {
+    const r = await this.hs.onReveal(bytes);
+    if (!r.ok) return r.error.code === 'ERR_HANDSHAKE_STATE' ? { kind: 'stray' } : { kind: 'failed', code: r.error.code };
+    return { kind: 'sas', sas: r.value.sas };
+  }
 }
+
+export type RevealStep = { kind: 'sas'; sas: string } | { kind: 'stray' } | { kind: 'failed'; code: string };
 
 export type CalleeStep =
   | { kind: 'keys'; secrets: CallSecrets }
@@ -108,7 +114,13 @@ export class CalleeDriver {
   async onConfirm(bytes: Uint8Array): Promise<CalleeStep> {
     const r = await this.hs.onConfirm(bytes);
     if (!r.ok) return { kind: 'refused', code: r.error.code };
-    if (decodeControl(r.value.payload)?.k !== 'invite') return { kind: 'refused' };
+    if (r.value.intent !== 'invite') return { kind: 'refused' };
     return { kind: 'keys', secrets: await install(r.value.keys, this.peerMailbox) };
+  }
+
+  /** Message 4, sent once as the call starts ringing: reveals the SAS nonce committed in RESPONSE. */
+  async reveal(): Promise<{ ok: true; reveal: Uint8Array; sas: string } | { ok: false; code: string }> {
+    const r = await this.hs.reveal();
+    return r.ok ? { ok: true, reveal: r.value.reveal, sas: r.value.sas } : { ok: false, code: r.error.code };
   }
 }

@@ -243,6 +243,8 @@ export class CallSession {
         return this.onResponse(bytes);
       case EnvelopeType.Confirm:
         return this.onConfirm(bytes);
+      case EnvelopeType.Reveal:
+        return this.onReveal(bytes);
       case EnvelopeType.Sealed:
         return this.onSealed(bytes);
       default:
@@ -281,9 +283,32 @@ export class CallSession {
       this.fire({ type: 'silent-end' });
       return;
     }
+    // Protocol v2: reveal the SAS nonce committed in RESPONSE, once, as the call starts ringing.
+    const rv = await this.callee.reveal();
+    if (!rv.ok) {
+      this.log(`handshake failed: ${rv.code}`);
+      this.fire({ type: 'silent-end' });
+      return;
+    }
+    this.sas = rv.sas;
+    await this.trySend(rv.reveal);
     if (!this.fire({ type: 'ring' })) return;
     this.armPhase(TIMEOUTS.ringMs, 'ring', { type: 'ring-timeout' });
     await this.sendControl({ k: 'ringing' });
+  }
+
+  /** Caller: the callee's SAS nonce (protocol v2); the SAS exists from here on. */
+  private async onReveal(bytes: Uint8Array): Promise<void> {
+    if (!this.caller) return;
+    const step = await this.caller.onReveal(bytes);
+    if (step.kind === 'stray') return this.log('stray REVEAL ignored');
+    if (step.kind === 'failed') {
+      this.log(`handshake failed: ${step.code}`);
+      this.fire({ type: 'handshake-failed' });
+      return;
+    }
+    this.sas = step.sas;
+    this.ports.onChange(this);
   }
 
   private async onSealed(bytes: Uint8Array): Promise<void> {
@@ -380,7 +405,6 @@ export class CallSession {
   private install(secrets: CallSecrets): boolean {
     this.channel = secrets.channel;
     this.frameSecrets = secrets.frameSecrets;
-    this.sas = secrets.sas;
     this.peerBundle = secrets.peerBundle;
     this.peerAddress = secrets.peerAddress;
     if (!secrets.fromPeerMailbox) {

@@ -20,19 +20,24 @@ export interface HandshakeVector {
   calleeSeed: string;
   callerRng: string;
   calleeRng: string;
-  payload: string;
+  /** Caller's stored admission token for the callee ('' for a first call: HELLO's tag is then random). */
+  admitToken: string;
   callerAddress: string;
   calleeAddress: string;
   calleeMailbox: string;
   hello: string;
   response: string;
   confirm: string;
+  reveal: string;
   transcriptHash: string;
   sas: string;
   frameA2b: string;
   frameB2a: string;
   signalA2b: string;
   signalB2a: string;
+  /** The pair's admission tokens from this call (caller's send = callee's recv = a2b). */
+  admitA2b: string;
+  admitB2a: string;
 }
 
 export async function handshakeVector(i: number): Promise<HandshakeVector> {
@@ -40,35 +45,48 @@ export async function handshakeVector(i: number): Promise<HandshakeVector> {
   const calleeSeed = toHex(drbg(`kat/identity/callee/${i}`)(32));
   const callerRng = `kat/handshake/caller/${i}`;
   const calleeRng = `kat/handshake/callee/${i}`;
-  const payload = toHex(utf8(i === 0 ? '' : `{"kind":"invite","n":${i}}`));
+  const admitToken = i === 0 ? '' : toHex(drbg(`kat/admit-token/${i}`)(32));
   const A = identityFromSeed(fromHex(callerSeed));
   const B = identityFromSeed(fromHex(calleeSeed));
-  const caller = new CallerHandshake(A, addressHash(B.bundleBytes), { rng: drbg(callerRng), deterministic: true });
+  const caller = new CallerHandshake(A, addressHash(B.bundleBytes), {
+    rng: drbg(callerRng),
+    deterministic: true,
+    admitToken: admitToken ? fromHex(admitToken) : undefined,
+  });
   const callee = new CalleeHandshake(B, { rng: drbg(calleeRng), deterministic: true });
   const hello = caller.start();
   const response = await callee.onHello(hello);
   if (!response.ok) throw response.error;
-  const confirm = await caller.onResponse(response.value, fromHex(payload));
+  const confirm = await caller.onResponse(response.value);
   if (!confirm.ok) throw confirm.error;
+  const done = await callee.onConfirm(confirm.value.confirm);
+  if (!done.ok) throw done.error;
+  const reveal = await callee.reveal();
+  if (!reveal.ok) throw reveal.error;
+  const revealed = await caller.onReveal(reveal.value.reveal);
+  if (!revealed.ok) throw revealed.error;
   const k = confirm.value.keys;
   return {
     callerSeed,
     calleeSeed,
     callerRng,
     calleeRng,
-    payload,
+    admitToken,
     callerAddress: addressFromBundle(A.bundleBytes),
     calleeAddress: addressFromBundle(B.bundleBytes),
     calleeMailbox: mailboxIdOfBundle(B.bundleBytes),
     hello: toHex(hello),
     response: toHex(response.value),
     confirm: toHex(confirm.value.confirm),
+    reveal: toHex(reveal.value.reveal),
     transcriptHash: toHex(k.transcriptHash),
-    sas: k.sas,
+    sas: revealed.value.sas,
     frameA2b: toHex(k.secrets.frameA2b),
     frameB2a: toHex(k.secrets.frameB2a),
     signalA2b: toHex(k.secrets.signalA2b),
     signalB2a: toHex(k.secrets.signalB2a),
+    admitA2b: toHex(revealed.value.admission.send),
+    admitB2a: toHex(revealed.value.admission.recv),
   };
 }
 

@@ -34,11 +34,37 @@ export const ADDRESS_HASH_LEN = 20;
 export const MAILBOX_ID_LEN = 16;
 
 // ── Signature contexts (domain separation, FIPS 204 ctx ≤ 255 bytes) ──────────
+// The handshake contexts moved to v2 with the SAS commitment (issue 14): a v1
+// transcript signature can never verify as a v2 one. Mailbox proof (relay
+// login, docs/relay-protocol.md) did not change and keeps its v1 context.
 export const SIG_CTX = {
-  handshakeCaller: 'hush/v1/handshake/caller',
-  handshakeCallee: 'hush/v1/handshake/callee',
+  handshakeCaller: 'hush/v2/handshake/caller',
+  handshakeCallee: 'hush/v2/handshake/callee',
   mailboxAuth: 'hush/v1/mailbox-auth',
 } as const;
+
+// ── Handshake v2 (docs/protocol.md §5) ──────────────────────────────────────
+/**
+ * The callee's SAS nonce, committed in RESPONSE and revealed after CONFIRM.
+ * 32 bytes: the commitment must hide it (2^256 preimage) and no one may find
+ * two nonces with one commitment (SHA-256 collision resistance, 2^128).
+ */
+export const SAS_NONCE_LEN = 32;
+/** SHA-256 commitment to the SAS nonce. */
+export const SAS_COMMIT_LEN = 32;
+/**
+ * CONFIRM's last field: one byte saying why the caller calls. Exact and
+ * canonical (a fixed byte, not free-form JSON) so the caller has no bits to
+ * vary in CONFIRM beyond what the protocol needs.
+ */
+export const CONFIRM_INTENT = { invite: 0x01 } as const;
+/**
+ * Admission token (per pair and direction, from a completed call) and HELLO's
+ * tag = HMAC-SHA-256(token, HELLO without the tag). 32 bytes each: a full
+ * HMAC tag, since a forged one would let a stranger use a contact's slots.
+ */
+export const ADMIT_TOKEN_LEN = 32;
+export const ADMIT_TAG_LEN = 32;
 
 // ── Frames ──────────────────────────────────────────────────────────────────
 /** AES-256-GCM tag. Full 16 bytes: a truncated tag would buy 4-8 bytes at a real cost. */

@@ -11,6 +11,7 @@ export type CryptoErrorCode =
   | 'ERR_BAD_SIGNATURE' // a transcript or challenge signature does not verify
   | 'ERR_HANDSHAKE_STATE' // a handshake message arrived in the wrong state
   | 'ERR_HANDSHAKE_FORMAT' // a handshake message is malformed
+  | 'ERR_COMMITMENT' // the callee's revealed SAS nonce does not match its commitment in RESPONSE
   | 'ERR_UNSUPPORTED_VERSION'
   | 'ERR_DECRYPT' // a sealed envelope failed to authenticate (wrong key or tampered)
   | 'ERR_FRAME_TRUNCATED'

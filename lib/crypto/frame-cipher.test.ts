@@ -128,6 +128,25 @@ describe('frame cipher', () => {
     expect(rx.stats.decrypted).toBe(80);
   });
 
+  test('concurrent encrypt() calls across epoch boundaries get unique (key id, counter) pairs, and all decrypt', async () => {
+    const { tx, rx } = await pair({ rekeyInterval: 4 });
+    const plain = opus();
+    // 40 callers at once: 10 epochs of 4, every boundary crossed while earlier calls still await.
+    const frames = await Promise.all(Array.from({ length: 40 }, () => tx.encrypt(plain)));
+    const pairs = frames.map((f) => {
+      const h = parseHeader(f);
+      return `${h.kid}/${h.counter}`;
+    });
+    expect(new Set(pairs).size).toBe(40);
+    expect(pairs).toEqual(Array.from({ length: 40 }, (_, i) => `${Math.floor(i / 4)}/${i % 4}`));
+    expect(tx.epochNumber).toBe(9);
+    for (const f of frames) {
+      const r = await rx.decrypt(f);
+      expect(r.ok && toHex(r.value)).toBe(toHex(plain));
+    }
+    expect(rx.dropped).toBe(0);
+  });
+
   test('a late frame from the previous epoch still decrypts after rotation', async () => {
     const { tx, rx } = await pair({ rekeyInterval: 4 });
     const frames = [];

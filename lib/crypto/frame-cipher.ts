@@ -69,9 +69,19 @@ async function deriveEpoch(base: CryptoKey, n: number): Promise<Epoch> {
   return { n, key, salt };
 }
 
-/** Sender side: one per outgoing direction. */
+/**
+ * Sender side: one per outgoing direction.
+ *
+ * `encrypt` reserves its (epoch, counter) pair synchronously, before its
+ * first await: concurrent callers at an epoch boundary each get a distinct
+ * pair, and exactly one of them moves the sender to the next epoch. (Before
+ * v2 the switch awaited the next key first, so every caller that arrived in
+ * the meantime reset the counter again: two frames under one nonce.)
+ */
 export class FrameEncryptor {
   private counter = 0;
+  /** The epoch being sent: its number is known at once, its keys may still be deriving. */
+  private current: { n: number; epoch: Promise<Epoch>; ready?: Epoch };
   private next?: Promise<Epoch>;
   private readonly nonce = new Uint8Array(GCM_NONCE_LEN);
   private readonly header = new Uint8Array(FRAME_HEADER_MAX);
@@ -79,9 +89,11 @@ export class FrameEncryptor {
 
   private constructor(
     private readonly base: CryptoKey,
-    private epoch: Epoch,
+    first: Epoch,
     private readonly interval: number,
-  ) {}
+  ) {
+    this.current = { n: first.n, epoch: Promise.resolve(first), ready: first };
+  }
 
   /** Import `secret` (the caller wipes its copy afterwards). */
   static async create(secret: Uint8Array, opts: FrameCipherOptions = {}): Promise<FrameEncryptor> {
@@ -93,17 +105,20 @@ export class FrameEncryptor {
   }
 
   get epochNumber(): number {
-    return this.epoch.n;
+    return this.current.n;
   }
 
   /** header ‖ AES-GCM(plain) ‖ tag. */
   async encrypt(plain: Uint8Array): Promise<Uint8Array> {
-    if (this.counter >= this.interval) await this.rotate();
-    else if (!this.next && this.counter >= this.interval >>> 1) this.next = deriveEpoch(this.base, this.epoch.n + 1);
+    // ── Reservation: synchronous, no await above this line. ──
+    if (this.counter >= this.interval) this.rotate();
+    else if (!this.next && this.counter >= this.interval >>> 1) this.next = deriveEpoch(this.base, this.current.n + 1);
     const counter = this.counter++;
-    const epoch = this.epoch;
-    const hlen = writeHeader(this.header, epoch.n % FRAME_KID_MOD, counter);
+    const slot = this.current;
+    const hlen = writeHeader(this.header, slot.n % FRAME_KID_MOD, counter);
     const aad = this.header.slice(0, hlen) as Uint8Array<ArrayBuffer>;
+    // ── Only now may this call wait (for a just-rotated epoch's keys). ──
+    const epoch = slot.ready ?? (await slot.epoch);
     const ct = await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv: counterNonce(epoch.salt, counter, this.nonce), additionalData: aad, tagLength: 128 },
       epoch.key,
@@ -116,10 +131,13 @@ export class FrameEncryptor {
     return out;
   }
 
-  private async rotate(): Promise<void> {
-    const next = this.next ?? deriveEpoch(this.base, this.epoch.n + 1);
+  /** Move to epoch n+1 at once; its keys (usually derived half an epoch ago) are awaited by each user. */
+  private rotate(): void {
+    const epoch = this.next ?? deriveEpoch(this.base, this.current.n + 1);
     this.next = undefined;
-    this.epoch = await next;
+    const slot: FrameEncryptor['current'] = { n: this.current.n + 1, epoch };
+    epoch.then((e) => (slot.ready = e)).catch(() => {});
+    this.current = slot;
     this.counter = 0;
   }
 }

@@ -1,18 +1,22 @@
 /**
- * The call handshake (docs/protocol.md §Handshake): three messages, a fresh
- * ML-KEM-1024 + X25519 key per call, both identities signing the transcript.
+ * The call handshake, protocol v2 (docs/protocol.md §5): three messages and
+ * a reveal, a fresh ML-KEM-1024 + X25519 key per call, both identities
+ * signing the transcript, the callee committed to its SAS nonce.
  *
  *   Caller A                                   Callee B
- *   HELLO    ek_A, x_A            ───────▶     (ephemeral keys only, no identity)
- *                                 ◀───────     RESPONSE ct_B = Encaps(ek_A), y_B,
- *                                              AEAD_hs_b2a(bundle_B ‖ Sig_B(TH2))
- *   CONFIRM  AEAD_hs_a2b(bundle_A ‖ ct_S = Encaps(B's static ek) ‖ Sig_A(TH3) ‖ payload)
- *                                 ───────▶
+ *   HELLO    ek_A, x_A, admit tag  ───────▶    (ephemeral keys and a MAC or random bytes: no identity)
+ *                                  ◀───────    RESPONSE ct_B = Encaps(ek_A), y_B,
+ *                                              AEAD_hs_b2a(bundle_B ‖ commit_B ‖ Sig_B(TH2))
+ *   CONFIRM  AEAD_hs_a2b(bundle_A ‖ ct_S = Encaps(B's static ek) ‖ Sig_A(TH3) ‖ intent)
+ *                                  ───────▶
+ *                                  ◀───────    REVEAL AEAD_reveal(nonce_B)     (after B verified CONFIRM)
  *
- *   TH1 = H("hush/v1/th1" ‖ HELLO ‖ RESPONSE prefix ‖ ct_B ‖ y_B)
- *   TH2 = H("hush/v1/th2" ‖ TH1 ‖ bundle_B)                  signed by B
- *   TH3 = H("hush/v1/th3" ‖ TH2 ‖ sig_B ‖ bundle_A ‖ ct_S ‖ lp(payload))   signed by A
- *   THf = H("hush/v1/thf" ‖ TH3 ‖ sig_A)                     salts the master secret
+ *   commit_B = H("hush/v2/sas/commit" ‖ nonce_B)
+ *   TH1 = H("hush/v2/th1" ‖ HELLO ‖ RESPONSE prefix ‖ ct_B ‖ y_B)
+ *   TH2 = H("hush/v2/th2" ‖ TH1 ‖ bundle_B ‖ commit_B)                    signed by B
+ *   TH3 = H("hush/v2/th3" ‖ TH2 ‖ sig_B ‖ bundle_A ‖ ct_S ‖ intent)       signed by A
+ *   THf = H("hush/v2/thf" ‖ TH3 ‖ sig_A)                                   salts the master secret
+ *   SAS = sas.ts(sas_secret from MS, nonce_B)
  *
  * What this gives: forward secrecy (ephemeral KEM and DH, wiped after use);
  * mutual authentication (hybrid signatures over everything either side sent
@@ -21,23 +25,34 @@
  * B's keys hash to the address it dialled; A's identity is revealed only to
  * the verified B. Any byte changed in transit fails the handshake with a
  * typed error: a tampered ciphertext yields a different KEM secret (implicit
- * rejection) and the AEAD fails; a swapped key fails a signature.
+ * rejection) and the AEAD fails; a swapped key fails a signature; a revealed
+ * nonce that does not match B's signed commitment fails with ERR_COMMITMENT.
  *
- * Caveat: the callee learns the caller's identity only at CONFIRM, so it
- * answers HELLO from anyone (cheap, rate-limited by the relay).
+ * The SAS exists on neither side before REVEAL: the caller fixed CONFIRM
+ * without knowing nonce_B, the callee fixed nonce_B without knowing CONFIRM,
+ * and the callee accepts one CONFIRM and reveals once. Nobody can steer it.
+ *
+ * Caveat: the callee learns the caller's identity only at CONFIRM. A contact
+ * is recognised earlier by HELLO's admission tag (admit-tag.ts); everyone
+ * else is admitted or refused by lib/call/admission.ts before onHello signs.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concat, equalBytes, lp, utf8, wipe } from './bytes';
+import { concat, equalBytes, utf8, wipe } from './bytes';
 import {
+  ADMIT_TAG_LEN,
   BUNDLE_LEN,
+  CONFIRM_INTENT,
   HYBRID_SIG_LEN,
   MLKEM1024_CT_LEN,
   MLKEM1024_EK_LEN,
+  SAS_COMMIT_LEN,
+  SAS_NONCE_LEN,
   SIG_CTX,
   X25519_PK_LEN,
 } from './constants';
 import { open, seal, importAesKey } from './aead';
 import { addressHash } from './address';
+import { helloTag } from './admit-tag';
 import { CryptoError, attemptAsync, fail, type Result } from './errors';
 import { decodeBundle, signHybrid, verifyHybrid, type Identity, type IdentityBundle } from './identity';
 import {
@@ -49,37 +64,62 @@ import {
   x25519Shared,
   type Rng,
 } from './kem';
-import { handshakeSecrets, sessionSecrets, type SessionSecrets } from './key-schedule';
-import { sasFromBytes } from './sas';
+import {
+  handshakeSecrets,
+  sessionSecrets,
+  wipeConfirmationSecrets,
+  type ConfirmationSecrets,
+  type SessionSecrets,
+} from './key-schedule';
+import { sasCode, sasCommitment } from './sas';
 import { CALL_ID_LEN, EnvelopeType, encodePrefix, parseEnvelope } from './envelope-format';
 
 const ZERO_NONCE = new Uint8Array(12); // each handshake key seals exactly one message
 const DS = {
-  th1: utf8('hush/v1/th1'),
-  th2: utf8('hush/v1/th2'),
-  th3: utf8('hush/v1/th3'),
-  thf: utf8('hush/v1/thf'),
+  th1: utf8('hush/v2/th1'),
+  th2: utf8('hush/v2/th2'),
+  th3: utf8('hush/v2/th3'),
+  thf: utf8('hush/v2/thf'),
 };
+const HELLO_BODY_LEN = MLKEM1024_EK_LEN + X25519_PK_LEN + ADMIT_TAG_LEN;
+const RESPONSE_BODY_LEN = MLKEM1024_CT_LEN + X25519_PK_LEN + BUNDLE_LEN + SAS_COMMIT_LEN + HYBRID_SIG_LEN + 16;
+const CONFIRM_INNER_LEN = BUNDLE_LEN + MLKEM1024_CT_LEN + HYBRID_SIG_LEN + 1;
+const REVEAL_BODY_LEN = SAS_NONCE_LEN + 16;
 
 export interface HandshakeOptions {
   /** Randomness source; injected by known-answer tests only. */
   rng?: Rng;
   /** Deterministic ML-DSA signing (known-answer tests only; hedged otherwise). */
   deterministic?: boolean;
+  /**
+   * Caller only: the admission token stored for the contact dialled (its
+   * `send` token, §5.4). Without one, HELLO's tag is 32 random bytes.
+   */
+  admitToken?: Uint8Array;
 }
 
-/** What both sides hold once the handshake completed. */
+/** Why the caller calls: CONFIRM's one-byte intent, decoded. */
+export type ConfirmIntent = keyof typeof CONFIRM_INTENT;
+
+/** What both sides hold once CONFIRM is through (the SAS comes with REVEAL). */
 export interface CallKeys {
   callId: Uint8Array;
   role: 'caller' | 'callee';
   peerBundle: IdentityBundle;
   peerBundleBytes: Uint8Array;
-  /** Six digits to read aloud, equal on both sides. */
-  sas: string;
   /** Raw secrets: hand the frame secrets to the frame worker, the signal secrets to a SealedChannel, then wipe. */
   secrets: SessionSecrets;
   /** THf, for known-answer tests and diagnostics (not secret). */
   transcriptHash: Uint8Array;
+}
+
+/**
+ * Admission tokens of this pair from this call, as this side stores them with
+ * the contact (§5.4): `send` tags our HELLOs to them, `recv` recognises theirs.
+ */
+export interface AdmissionTokens {
+  send: Uint8Array;
+  recv: Uint8Array;
 }
 
 function stateError<T>(message: string): Result<T> {
@@ -90,19 +130,31 @@ function h(...parts: Uint8Array[]): Uint8Array {
   return sha256(concat(...parts));
 }
 
+/** The closed list of intents a callee accepts, fixed when this module loads. */
+const INTENT_BY_BYTE: ReadonlyMap<number, ConfirmIntent> = new Map(
+  Object.entries(CONFIRM_INTENT).map(([name, code]) => [code, name as ConfirmIntent]),
+);
+
+function intentOf(byte: number): ConfirmIntent {
+  return INTENT_BY_BYTE.get(byte) ?? fail('ERR_HANDSHAKE_FORMAT', `unknown CONFIRM intent ${byte}`);
+}
+
 // ─── Caller ──────────────────────────────────────────────────────────────────
 
 /**
- * Caller states:  Start ──hello()──▶ AwaitResponse ──onResponse()──▶ Done
- *                                         └──(any error)──▶ Failed
+ * Caller states:
+ *   Start ──start()──▶ AwaitResponse ──onResponse()──▶ AwaitReveal ──onReveal()──▶ Done
+ *                           └──────────(any error)──────────┴──▶ Failed
  */
 export class CallerHandshake {
-  private state: 'start' | 'await-response' | 'done' | 'failed' = 'start';
+  private state: 'start' | 'await-response' | 'await-reveal' | 'done' | 'failed' = 'start';
   private readonly rng: Rng;
   readonly callId: Uint8Array;
   private hello?: Uint8Array;
   private kem?: { ek: Uint8Array; dk: Uint8Array };
   private dh?: { pk: Uint8Array; sk: Uint8Array };
+  /** Between CONFIRM and REVEAL: B's signed commitment and the secrets the SAS and tokens need. */
+  private awaiting?: { commit: Uint8Array; confirmation: ConfirmationSecrets };
 
   constructor(
     private readonly me: Identity,
@@ -114,35 +166,41 @@ export class CallerHandshake {
     this.callId = this.rng(CALL_ID_LEN);
   }
 
-  /** Message 1: HELLO. */
+  /** Message 1: HELLO, tagged with the admission token if we have one for this contact. */
   start(): Uint8Array {
     if (this.state !== 'start') fail('ERR_HANDSHAKE_STATE', 'handshake already started');
     this.kem = mlkemKeygen(this.rng);
     this.dh = x25519Keygen(this.rng);
-    this.hello = concat(encodePrefix(EnvelopeType.Hello, this.callId), this.kem.ek, this.dh.pk);
+    const untagged = concat(encodePrefix(EnvelopeType.Hello, this.callId), this.kem.ek, this.dh.pk);
+    const tag = this.opts.admitToken ? helloTag(this.opts.admitToken, untagged) : this.rng(ADMIT_TAG_LEN);
+    this.hello = concat(untagged, tag);
     this.state = 'await-response';
     return this.hello;
   }
 
-  /** Message 2 in, message 3 (CONFIRM, carrying `payload`) out, with the call keys. Never throws. */
-  async onResponse(response: Uint8Array, payload: Uint8Array = new Uint8Array(0)): Promise<Result<{ confirm: Uint8Array; keys: CallKeys }>> {
+  /**
+   * Message 2 in, message 3 (CONFIRM) out, with the call keys. The SAS is not
+   * known yet: it needs the callee's REVEAL (`onReveal`). Never throws.
+   */
+  async onResponse(response: Uint8Array, intent: ConfirmIntent = 'invite'): Promise<Result<{ confirm: Uint8Array; keys: CallKeys }>> {
     if (this.state !== 'await-response') return stateError('no handshake is waiting for a response');
-    const r = await attemptAsync(() => this.respond(response, payload), 'ERR_HANDSHAKE_FORMAT');
-    this.state = r.ok ? 'done' : 'failed';
+    const r = await attemptAsync(() => this.respond(response, intent), 'ERR_HANDSHAKE_FORMAT');
+    this.state = r.ok ? 'await-reveal' : 'failed';
     this.wipeEphemeral();
     return r;
   }
 
-  private async respond(response: Uint8Array, payload: Uint8Array) {
+  private async respond(response: Uint8Array, intent: ConfirmIntent) {
     if (this.state !== 'await-response' || !this.kem || !this.dh || !this.hello) {
       fail('ERR_HANDSHAKE_STATE', 'no handshake is waiting for a response');
     }
+    const intentByte = CONFIRM_INTENT[intent];
+    if (intentByte === undefined) fail('ERR_BAD_INPUT', `unknown CONFIRM intent ${String(intent)}`);
     const env = parseEnvelope(response);
     if (env.type !== EnvelopeType.Response) fail('ERR_HANDSHAKE_STATE', 'expected a RESPONSE');
     if (!equalBytes(env.callId, this.callId)) fail('ERR_HANDSHAKE_STATE', 'RESPONSE for another call');
     const b = env.body;
-    const minLen = MLKEM1024_CT_LEN + X25519_PK_LEN + BUNDLE_LEN + HYBRID_SIG_LEN + 16;
-    if (b.length !== minLen) fail('ERR_HANDSHAKE_FORMAT', `RESPONSE body must be ${minLen} bytes, got ${b.length}`);
+    if (b.length !== RESPONSE_BODY_LEN) fail('ERR_HANDSHAKE_FORMAT', `RESPONSE body must be ${RESPONSE_BODY_LEN} bytes, got ${b.length}`);
     const ctB = b.subarray(0, MLKEM1024_CT_LEN);
     const yB = b.subarray(MLKEM1024_CT_LEN, MLKEM1024_CT_LEN + X25519_PK_LEN);
     const sealedB = b.subarray(MLKEM1024_CT_LEN + X25519_PK_LEN);
@@ -158,12 +216,13 @@ export class CallerHandshake {
       const kB2a = await importAesKey(hs.b2a);
       const inner = await open(kB2a, ZERO_NONCE, concat(env.prefix, ctB, yB), sealedB);
       const bundleBBytes = inner.subarray(0, BUNDLE_LEN);
-      const sigB = inner.subarray(BUNDLE_LEN);
+      const commitB = inner.slice(BUNDLE_LEN, BUNDLE_LEN + SAS_COMMIT_LEN);
+      const sigB = inner.subarray(BUNDLE_LEN + SAS_COMMIT_LEN);
       const bundleB = decodeBundle(bundleBBytes);
       if (!equalBytes(addressHash(bundleBBytes), this.peerAddressHash)) {
         fail('ERR_ADDRESS_MISMATCH', 'the answering keys do not belong to the address called');
       }
-      const th2 = h(DS.th2, th1, bundleBBytes);
+      const th2 = h(DS.th2, th1, bundleBBytes, commitB);
       if (!verifyHybrid(bundleB, SIG_CTX.handshakeCallee, th2, sigB)) {
         fail('ERR_BAD_SIGNATURE', "the callee's transcript signature does not verify");
       }
@@ -172,27 +231,60 @@ export class CallerHandshake {
       const { ct: ctS, ss } = mlkemEncaps(bundleB.mlkemEk, this.rng);
       ssS = ss;
       ssXs = x25519Shared(this.dh.sk, bundleB.x25519Pk);
-      const th3 = h(DS.th3, th2, sigB, this.me.bundleBytes, ctS, lp(payload));
+      const intentField = Uint8Array.of(intentByte);
+      const th3 = h(DS.th3, th2, sigB, this.me.bundleBytes, ctS, intentField);
       const sigA = signHybrid(this.me, SIG_CTX.handshakeCaller, th3, { deterministic: this.opts.deterministic });
       const thf = h(DS.thf, th3, sigA);
-      const secrets = sessionSecrets(thf, hs.hs, ssS, ssXs);
+      const { session, confirmation } = sessionSecrets(thf, hs.hs, ssS, ssXs);
 
       const prefix = encodePrefix(EnvelopeType.Confirm, this.callId);
       const kA2b = await importAesKey(hs.a2b);
-      const sealedA = await seal(kA2b, ZERO_NONCE, prefix, concat(this.me.bundleBytes, ctS, sigA, payload));
+      const sealedA = await seal(kA2b, ZERO_NONCE, prefix, concat(this.me.bundleBytes, ctS, sigA, intentField));
+      this.awaiting = { commit: commitB, confirmation };
       const keys: CallKeys = {
         callId: this.callId,
         role: 'caller',
         peerBundle: bundleB,
         peerBundleBytes: bundleBBytes.slice(),
-        sas: sasFromBytes(secrets.sas),
-        secrets,
+        secrets: session,
         transcriptHash: thf,
       };
       return { confirm: concat(prefix, sealedA), keys };
     } finally {
       wipe(hs.hs, hs.a2b, hs.b2a, ssS, ssXs);
     }
+  }
+
+  /**
+   * Message 4 in: the callee's SAS nonce. Checks it against the commitment B
+   * signed in RESPONSE (ERR_COMMITMENT otherwise, and the handshake fails),
+   * then gives the SAS and this call's admission tokens. Never throws.
+   */
+  async onReveal(reveal: Uint8Array): Promise<Result<{ sas: string; admission: AdmissionTokens }>> {
+    if (this.state !== 'await-reveal' || !this.awaiting) return stateError('no handshake is waiting for a REVEAL');
+    const a = this.awaiting;
+    let env;
+    try {
+      env = parseEnvelope(reveal);
+    } catch (e) {
+      return { ok: false, error: e as CryptoError };
+    }
+    // Not ours: refused without disturbing the handshake under way.
+    if (env.type !== EnvelopeType.Reveal) return stateError('expected a REVEAL');
+    if (!equalBytes(env.callId, this.callId)) return stateError('REVEAL for another call');
+    const r = await attemptAsync(async () => {
+      if (env.body.length !== REVEAL_BODY_LEN) fail('ERR_HANDSHAKE_FORMAT', `REVEAL body must be ${REVEAL_BODY_LEN} bytes`);
+      const nonce = await open(await importAesKey(a.confirmation.reveal), ZERO_NONCE, env.prefix, env.body);
+      if (!equalBytes(sasCommitment(nonce), a.commit)) {
+        fail('ERR_COMMITMENT', "the callee's revealed SAS nonce does not match its commitment");
+      }
+      const c = a.confirmation;
+      return { sas: sasCode(c.sas, nonce), admission: { send: c.admitA2b.slice(), recv: c.admitB2a.slice() } };
+    }, 'ERR_HANDSHAKE_FORMAT');
+    this.state = r.ok ? 'done' : 'failed';
+    wipeConfirmationSecrets(a.confirmation);
+    this.awaiting = undefined;
+    return r;
   }
 
   private wipeEphemeral(): void {
@@ -205,14 +297,17 @@ export class CallerHandshake {
 // ─── Callee ──────────────────────────────────────────────────────────────────
 
 /**
- * Callee states:  Start ──onHello()──▶ AwaitConfirm ──onConfirm()──▶ Done
- *                                          └──(any error)──▶ Failed
+ * Callee states:
+ *   Start ──onHello()──▶ AwaitConfirm ──onConfirm()──▶ Confirmed ──reveal()──▶ Done
+ *                             └───────(any error)───────┴──▶ Failed
+ * One CONFIRM per RESPONSE: once one verified (or failed), any other is refused.
  */
 export class CalleeHandshake {
-  private state: 'start' | 'await-confirm' | 'done' | 'failed' = 'start';
+  private state: 'start' | 'await-confirm' | 'confirmed' | 'done' | 'failed' = 'start';
   private readonly rng: Rng;
   callId?: Uint8Array;
-  private pending?: { th2: Uint8Array; sigB: Uint8Array; hs: Uint8Array; a2b: Uint8Array; xA: Uint8Array };
+  private pending?: { th2: Uint8Array; sigB: Uint8Array; hs: Uint8Array; a2b: Uint8Array; xA: Uint8Array; nonce: Uint8Array };
+  private confirmed?: { nonce: Uint8Array; confirmation: ConfirmationSecrets };
 
   constructor(
     private readonly me: Identity,
@@ -221,7 +316,7 @@ export class CalleeHandshake {
     this.rng = opts.rng ?? systemRng;
   }
 
-  /** Message 1 in, message 2 (RESPONSE) out. Never throws. */
+  /** Message 1 in, message 2 (RESPONSE) out. Costs one hybrid signature. Never throws. */
   async onHello(hello: Uint8Array): Promise<Result<Uint8Array>> {
     // A message in the wrong state is refused without disturbing the handshake under way.
     if (this.state !== 'start') return stateError('HELLO already answered');
@@ -234,37 +329,41 @@ export class CalleeHandshake {
     if (this.state !== 'start') fail('ERR_HANDSHAKE_STATE', 'HELLO already answered');
     const env = parseEnvelope(hello);
     if (env.type !== EnvelopeType.Hello) fail('ERR_HANDSHAKE_STATE', 'expected a HELLO');
-    if (env.body.length !== MLKEM1024_EK_LEN + X25519_PK_LEN) {
-      fail('ERR_HANDSHAKE_FORMAT', `HELLO body must be ${MLKEM1024_EK_LEN + X25519_PK_LEN} bytes`);
-    }
+    if (env.body.length !== HELLO_BODY_LEN) fail('ERR_HANDSHAKE_FORMAT', `HELLO body must be ${HELLO_BODY_LEN} bytes`);
+    // The admission tag (last 32 bytes) was checked, if at all, before this call: here it is transcript only.
     const ekA = env.body.subarray(0, MLKEM1024_EK_LEN);
-    const xA = env.body.slice(MLKEM1024_EK_LEN);
+    const xA = env.body.slice(MLKEM1024_EK_LEN, MLKEM1024_EK_LEN + X25519_PK_LEN);
     this.callId = env.callId;
 
     const { ct: ctB, ss: ssE } = mlkemEncaps(ekA, this.rng);
     const dh = x25519Keygen(this.rng);
     const ssX = x25519Shared(dh.sk, xA);
     wipe(dh.sk);
+    const nonce = this.rng(SAS_NONCE_LEN);
+    const commit = sasCommitment(nonce);
     const prefix = encodePrefix(EnvelopeType.Response, env.callId);
     const th1 = h(DS.th1, hello, prefix, ctB, dh.pk);
     const hs = handshakeSecrets(th1, ssE, ssX);
     wipe(ssE, ssX);
 
-    const th2 = h(DS.th2, th1, this.me.bundleBytes);
+    const th2 = h(DS.th2, th1, this.me.bundleBytes, commit);
     const sigB = signHybrid(this.me, SIG_CTX.handshakeCallee, th2, { deterministic: this.opts.deterministic });
     const kB2a = await importAesKey(hs.b2a);
     wipe(hs.b2a);
-    const sealed = await seal(kB2a, ZERO_NONCE, concat(prefix, ctB, dh.pk), concat(this.me.bundleBytes, sigB));
-    this.pending = { th2, sigB, hs: hs.hs, a2b: hs.a2b, xA };
+    const sealed = await seal(kB2a, ZERO_NONCE, concat(prefix, ctB, dh.pk), concat(this.me.bundleBytes, commit, sigB));
+    this.pending = { th2, sigB, hs: hs.hs, a2b: hs.a2b, xA, nonce };
     this.state = 'await-confirm';
     return concat(prefix, ctB, dh.pk, sealed);
   }
 
-  /** Message 3 in: the caller's identity, its payload and the call keys. Never throws. */
-  async onConfirm(confirm: Uint8Array): Promise<Result<{ keys: CallKeys; payload: Uint8Array }>> {
+  /**
+   * Message 3 in: the caller's identity, its intent, the call keys and this
+   * call's admission tokens. The SAS comes with `reveal()`. Never throws.
+   */
+  async onConfirm(confirm: Uint8Array): Promise<Result<{ keys: CallKeys; intent: ConfirmIntent; admission: AdmissionTokens }>> {
     if (this.state !== 'await-confirm') return stateError('no handshake awaits a CONFIRM');
     const r = await attemptAsync(() => this.finish(confirm), 'ERR_HANDSHAKE_FORMAT');
-    if (r.ok) this.state = 'done';
+    if (r.ok) this.state = 'confirmed';
     this.fail(r.ok);
     return r;
   }
@@ -277,38 +376,61 @@ export class CalleeHandshake {
     if (!equalBytes(env.callId, this.callId)) fail('ERR_HANDSHAKE_STATE', 'CONFIRM for another call');
     const kA2b = await importAesKey(p.a2b);
     const inner = await open(kA2b, ZERO_NONCE, env.prefix, env.body);
-    const fixed = BUNDLE_LEN + MLKEM1024_CT_LEN + HYBRID_SIG_LEN;
-    if (inner.length < fixed) fail('ERR_HANDSHAKE_FORMAT', 'CONFIRM too short');
+    // Exact and canonical: one length, one intent byte from a closed list, nothing else.
+    if (inner.length !== CONFIRM_INNER_LEN) fail('ERR_HANDSHAKE_FORMAT', `CONFIRM must hold exactly ${CONFIRM_INNER_LEN} bytes`);
     const bundleABytes = inner.slice(0, BUNDLE_LEN);
     const ctS = inner.subarray(BUNDLE_LEN, BUNDLE_LEN + MLKEM1024_CT_LEN);
-    const sigA = inner.subarray(BUNDLE_LEN + MLKEM1024_CT_LEN, fixed);
-    const payload = inner.slice(fixed);
+    const sigA = inner.subarray(BUNDLE_LEN + MLKEM1024_CT_LEN, CONFIRM_INNER_LEN - 1);
+    const intentField = inner.subarray(CONFIRM_INNER_LEN - 1);
+    const intent = intentOf(intentField[0]!);
     const bundleA = decodeBundle(bundleABytes);
 
-    const th3 = h(DS.th3, p.th2, p.sigB, bundleABytes, ctS, lp(payload));
+    const th3 = h(DS.th3, p.th2, p.sigB, bundleABytes, ctS, intentField);
     if (!verifyHybrid(bundleA, SIG_CTX.handshakeCaller, th3, sigA)) {
       fail('ERR_BAD_SIGNATURE', "the caller's transcript signature does not verify");
     }
     const ssS = mlkemDecaps(ctS, this.me.mlkemDk);
     const ssXs = x25519Shared(this.me.x25519Sk, p.xA);
     const thf = h(DS.thf, th3, sigA);
-    const secrets = sessionSecrets(thf, p.hs, ssS, ssXs);
+    const { session, confirmation } = sessionSecrets(thf, p.hs, ssS, ssXs);
     wipe(ssS, ssXs);
+    this.confirmed = { nonce: p.nonce.slice(), confirmation };
     const keys: CallKeys = {
       callId: this.callId,
       role: 'callee',
       peerBundle: bundleA,
       peerBundleBytes: bundleABytes,
-      sas: sasFromBytes(secrets.sas),
-      secrets,
+      secrets: session,
       transcriptHash: thf,
     };
-    return { keys, payload };
+    const admission: AdmissionTokens = { send: confirmation.admitB2a.slice(), recv: confirmation.admitA2b.slice() };
+    return { keys, intent, admission };
+  }
+
+  /**
+   * Message 4 out, once, after a verified CONFIRM: REVEAL (the SAS nonce,
+   * sealed) and the SAS this side shows. Never throws.
+   */
+  async reveal(): Promise<Result<{ reveal: Uint8Array; sas: string }>> {
+    if (this.state !== 'confirmed' || !this.confirmed || !this.callId) return stateError('nothing to reveal: no verified CONFIRM, or revealed already');
+    const c = this.confirmed;
+    this.confirmed = undefined;
+    this.state = 'done';
+    try {
+      return await attemptAsync(async () => {
+        const prefix = encodePrefix(EnvelopeType.Reveal, this.callId!);
+        const sealed = await seal(await importAesKey(c.confirmation.reveal), ZERO_NONCE, prefix, c.nonce);
+        return { reveal: concat(prefix, sealed), sas: sasCode(c.confirmation.sas, c.nonce) };
+      });
+    } finally {
+      wipe(c.nonce);
+      wipeConfirmationSecrets(c.confirmation);
+    }
   }
 
   private fail(keepState = false): void {
     if (!keepState) this.state = 'failed';
-    if (this.pending) wipe(this.pending.hs, this.pending.a2b);
+    if (this.pending) wipe(this.pending.hs, this.pending.a2b, this.pending.nonce);
     this.pending = undefined;
   }
 }

@@ -3,6 +3,7 @@
  * generated once by scripts/gen-vectors.ts). A test fails if a file loads
  * zero cases, so a lost vector file cannot pass silently.
  */
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import handshakeFile from './vectors/handshake.json';
 import keyScheduleFile from './vectors/key-schedule.json';
@@ -13,6 +14,7 @@ import { fromHex, toHex } from './bytes';
 import { identityFromSeed } from './identity';
 import { addressHash } from './address';
 import { CalleeHandshake } from './handshake';
+import { recogniseHello } from './admit-tag';
 import { frameEpochKeys } from './key-schedule';
 import { FrameDecryptor, FrameEncryptor } from './frame-cipher';
 
@@ -38,12 +40,39 @@ describe('handshake transcript vectors', () => {
     expect(r2.ok && toHex(r2.value)).toBe(v.response);
     const r3 = await callee.onConfirm(fromHex(v.confirm));
     if (!r3.ok) throw r3.error;
-    expect(r3.value.keys.sas).toBe(v.sas);
     expect(toHex(r3.value.keys.secrets.frameA2b)).toBe(v.frameA2b);
-    expect(toHex(r3.value.payload)).toBe(v.payload);
+    expect(r3.value.intent).toBe('invite');
+    expect(toHex(r3.value.admission.recv)).toBe(v.admitA2b);
+    expect(toHex(r3.value.admission.send)).toBe(v.admitB2a);
+    const r4 = await callee.reveal();
+    if (!r4.ok) throw r4.error;
+    expect(toHex(r4.value.reveal)).toBe(v.reveal);
+    expect(r4.value.sas).toBe(v.sas);
     expect(toHex(addressHash(r3.value.keys.peerBundleBytes))).toBe(
       toHex(addressHash(identityFromSeed(fromHex(v.callerSeed)).bundleBytes)),
     );
+  });
+});
+
+describe('HELLO admission tag vectors (Node OpenSSL HMAC as reference)', () => {
+  const tagged = hs.filter((v) => v.admitToken !== '');
+  test('at least one vector carries a token', () => expect(tagged.length).toBeGreaterThan(0));
+  test.each(tagged)('$callerAddress → $calleeAddress: tag = HMAC-SHA-256(token, H(label ‖ HELLO without tag))', (v) => {
+    const hello = Buffer.from(v.hello, 'hex');
+    const digest = createHash('sha256').update('hush/v2/admit/hello').update(hello.subarray(0, hello.length - 32)).digest();
+    const tag = createHmac('sha256', Buffer.from(v.admitToken, 'hex')).update(digest).digest('hex');
+    expect(toHex(hello.subarray(hello.length - 32))).toBe(tag);
+    expect(recogniseHello(hello, [{ contactId: 'other', token: new Uint8Array(32) }, { contactId: 'caller', token: fromHex(v.admitToken) }])).toBe('caller');
+  });
+  test('the hash commitment and SAS code are plain SHA-256 (Node OpenSSL as reference)', async () => {
+    const { sasCommitment, sasCode } = await import('./sas');
+    const nonce = new Uint8Array(32).fill(7);
+    const secret = new Uint8Array(32).fill(9);
+    const ref = createHash('sha256').update('hush/v2/sas/commit').update(nonce).digest('hex');
+    expect(toHex(sasCommitment(nonce))).toBe(ref);
+    const d = createHash('sha256').update('hush/v2/sas/code').update(secret).update(nonce).digest();
+    const digits = String(d.readUInt32BE(0) % 1_000_000).padStart(6, '0');
+    expect(sasCode(secret, nonce)).toBe(`${digits.slice(0, 3)} ${digits.slice(3)}`);
   });
 });
 

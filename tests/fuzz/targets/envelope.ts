@@ -13,7 +13,7 @@
  *                returns null or a Control whose every field has its type and bound.
  */
 import { isCryptoError, type CryptoErrorCode } from '../../../lib/crypto/errors';
-import { CALL_ID_LEN, ENVELOPE_MAX, EnvelopeType, encodePrefix, parseEnvelope } from '../../../lib/crypto/envelope-format';
+import { CALL_ID_LEN, ENVELOPE_MAX, ENVELOPE_VERSION, EnvelopeType, encodePrefix, parseEnvelope } from '../../../lib/crypto/envelope-format';
 import { SealedChannel } from '../../../lib/crypto/sealed-channel';
 import { decodeControl, encodeControl } from '../../../lib/call/control';
 import { enc, hexOf, invariant, textOf, type FuzzTarget } from '../engine';
@@ -27,13 +27,13 @@ export async function envelopeTarget(): Promise<FuzzTarget> {
   return {
     name: 'envelope',
     about: 'parseEnvelope on arbitrary bytes: only ERR_HANDSHAKE_FORMAT/ERR_UNSUPPORTED_VERSION, and an accepted envelope splits exactly into prefix and body',
-    seeds: types.map((t) => Buffer.concat([encodePrefix(t as EnvelopeType, CALL_ID), new Uint8Array(t === EnvelopeType.Hello ? 1600 : 40).fill(1)])),
+    seeds: types.map((t) => Buffer.concat([encodePrefix(t as EnvelopeType, CALL_ID), new Uint8Array(t === EnvelopeType.Hello ? 1632 : 40).fill(1)])),
     maxLen: ENVELOPE_MAX + 64,
     generate(rng) {
       const len = rng.chance(0.02) ? ENVELOPE_MAX - 2 + rng.int(5) : rng.int(200);
       const b = rng.bytes(Math.max(0, len));
       if (b.length > 1) {
-        b[0] = rng.chance(0.9) ? 1 : rng.int(256);
+        b[0] = rng.chance(0.9) ? ENVELOPE_VERSION : rng.int(256);
         b[1] = rng.chance(0.8) ? rng.pick(types) : rng.int(256);
       }
       return b;
@@ -46,7 +46,7 @@ export async function envelopeTarget(): Promise<FuzzTarget> {
         invariant(isCryptoError(e) && ENVELOPE_ERRORS.has(e.code), `parseEnvelope threw an undocumented error: ${String(e)}`);
         return `${e.code}:${e.message.replace(/\d+/g, 'N')}`;
       }
-      invariant(input.length >= 18 && input.length <= ENVELOPE_MAX && input[0] === 1 && types.includes(env.type), 'accepted a malformed envelope');
+      invariant(input.length >= 18 && input.length <= ENVELOPE_MAX && input[0] === ENVELOPE_VERSION && types.includes(env.type), 'accepted a malformed envelope');
       invariant(hexOf(env.callId) === hexOf(input.subarray(2, 18)) && hexOf(env.prefix) === hexOf(input.subarray(0, 18)), 'prefix split');
       invariant(env.body.length === input.length - 18 && env.body.byteOffset === input.byteOffset + 18, 'body split');
       return `ok:${env.type}`;
