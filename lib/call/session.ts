@@ -19,6 +19,7 @@ import type { MediaEvent, MediaStartOptions, OfferOptions, PathKind, Role } from
 import { decodeControl, encodeControl, type CandidateInit, type Control } from './control';
 import { CallState, isLive, next, type CallEvent, type EndReason } from './state';
 import { IcePolicy, type IceAction, type IceReport } from '../ice/policy';
+import { iceHooks, mediaStartHooks } from '../testing/hooks';
 
 /** How long each phase may take before the call ends on its own. */
 export const TIMEOUTS = {
@@ -477,10 +478,9 @@ export class CallSession {
         relayOnly,
         sendFrameSecret: secrets.send,
         recvFrameSecret: secrets.recv,
-        corruptRecvKey: this.ports.testHooks?.().corruptRecvKey ?? false,
-        testTapFrames: this.ports.testHooks?.().tapFrames,
+        ...mediaStartHooks(this.ports.testHooks),
       });
-      this.ice = new IcePolicy({ relayOnly, retryDirectMs: this.ports.testHooks?.().retryDirectMs || undefined }, (a) => this.onIceAction(a));
+      this.ice = new IcePolicy({ relayOnly, ...iceHooks(this.ports.testHooks) }, (a) => this.onIceAction(a));
       if (this.muted) await this.ports.media.setMuted(this.callId, true);
       return true;
     } catch (e) {
