@@ -38,8 +38,9 @@ export default defineConfig({
       }
     },
   },
-  // `wxt zip -b firefox` also packs the sources AMO's reviewers rebuild from: no stray logs in it.
-  zip: { excludeSources: ['**/*.log'] },
+  // `wxt zip -b firefox` also packs the sources AMO's reviewers rebuild from: no stray logs in it,
+  // and no test build (.output/ is the outDir, left out anyway, unless HUSH_OUT_DIR moved it).
+  zip: { excludeSources: ['**/*.log', '.output/**'] },
   manifest: ({ browser }) => ({
     name: 'Hush',
     description: 'End-to-end-encrypted, post-quantum voice calls on any web page.',
