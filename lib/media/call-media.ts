@@ -31,7 +31,7 @@ import { FrameWorkerClient, availableTransformApi } from './frame-worker-client'
 import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
 import { selectedPath } from './path';
 import { RemotePlayback } from './remote-playback';
-import { spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
+import { frameTapStats, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind } from './types';
 
@@ -347,9 +347,7 @@ export class CallMedia implements CallMediaApi {
       frames: { ...frames },
     };
     if (roundTripMs !== undefined) out.roundTripMs = roundTripMs;
-    const tap = this.frames.tap;
-    if (tap) out.testTap = { plain: tap.plain.map(hex), sealed: tap.sealed.map(hex) };
-    return out;
+    return Object.assign(out, frameTapStats(this.frames.tap, hex));
   }
 
   analyseRemote(): AudioAnalysis {

@@ -119,6 +119,25 @@ export function testToneOf(opts: MediaHookOptions): number | undefined {
   return TEST_HOOKS ? opts.testToneHz : undefined;
 }
 
+/** The frame tap's part of the worker's `init` message (lib/media/frame-worker-client.ts). */
+export function tapInitField(tapFrames?: number): { tapFrames?: number } {
+  return TEST_HOOKS && tapFrames ? { tapFrames } : {};
+}
+
+/** How many outgoing frames the frame worker keeps, from its `init` message (lib/media/frame-worker.ts): 0, none. */
+export function workerTapFrames(init: { tapFrames?: number }): number {
+  return TEST_HOOKS ? (init.tapFrames ?? 0) : 0;
+}
+
+/** The frame tap as the call stats show it (CallStats.testTap), if a test switched it on. */
+export function frameTapStats(
+  tap: { plain: Uint8Array[]; sealed: Uint8Array[] } | undefined,
+  hex: (b: Uint8Array) => string,
+): { testTap?: { plain: string[]; sealed: string[] } } {
+  if (!TEST_HOOKS || !tap) return {};
+  return { testTap: { plain: tap.plain.map(hex), sealed: tap.sealed.map(hex) } };
+}
+
 /** How many outgoing frames the engine keeps for the stats (0: none). */
 export function tapFramesOf(opts: MediaHookOptions): number | undefined {
   return TEST_HOOKS ? opts.testTapFrames : undefined;
