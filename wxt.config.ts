@@ -13,10 +13,34 @@ const GECKO_ID = 'hush@hushvoice.org';
 /** The oldest Firefox the tests run on (Debian's firefox-esr 153). */
 const GECKO_MIN_VERSION = '153.0';
 
+/**
+ * A store build (`npm run zip` sets HUSH_STORE_BUILD=1) carries no test hooks:
+ * lib/testing/hooks.ts reads this flag as the constant TEST_HOOKS, so the bundler
+ * drops every hook, and the selftest page is left out. `npm run build` (what the
+ * browser tests load) keeps them. tests/integration/store-build.test.ts checks the zips.
+ */
+const STORE_BUILD = process.env.HUSH_STORE_BUILD === '1';
+/** Test-only pages, left out of store builds. */
+const TEST_ENTRYPOINTS = ['selftest'];
+
 export default defineConfig({
-  vite: () => ({ plugins: [preact()] }),
-  // `wxt zip -b firefox` also packs the sources AMO's reviewers rebuild from: no stray logs in it.
-  zip: { excludeSources: ['**/*.log'] },
+  // HUSH_OUT_DIR: where a build goes instead of .output/ (the store-build test builds into a temp dir).
+  ...(process.env.HUSH_OUT_DIR ? { outDir: process.env.HUSH_OUT_DIR } : {}),
+  vite: () => ({
+    plugins: [preact()],
+    define: { __HUSH_STORE_BUILD__: JSON.stringify(STORE_BUILD) },
+  }),
+  hooks: {
+    'entrypoints:resolved'(_wxt, entrypoints) {
+      if (!STORE_BUILD) return;
+      for (let i = entrypoints.length - 1; i >= 0; i--) {
+        if (TEST_ENTRYPOINTS.includes(entrypoints[i]!.name)) entrypoints.splice(i, 1);
+      }
+    },
+  },
+  // `wxt zip -b firefox` also packs the sources AMO's reviewers rebuild from: no stray logs in it,
+  // and no test build (.output/ is the outDir, left out anyway, unless HUSH_OUT_DIR moved it).
+  zip: { excludeSources: ['**/*.log', '.output/**'] },
   manifest: ({ browser }) => ({
     name: 'Hush',
     description: 'End-to-end-encrypted, post-quantum voice calls on any web page.',

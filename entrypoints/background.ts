@@ -1,4 +1,4 @@
-// Background: wiring only (lib/background/app.ts has the logic).
+// Background: wiring only (lib/background/: app.ts wires the stores, the call controls and the UI dispatch).
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { BackgroundApp } from '@/lib/background/app';

@@ -6,14 +6,14 @@ import { Popup } from '@/components/Popup';
 import '@/components/popup.css';
 import { isFor, type OffscreenEvent, type OffscreenRequest } from '@/lib/messaging/protocol';
 import { MediaServer } from '@/lib/platform/media-server';
+import { exposeMediaServer } from '@/lib/testing/hooks';
 import { closeWhenCallDismissed, isCallWindow } from '@/lib/platform/call-window-page';
 
 const server = new MediaServer((callId, event) => {
   const msg: OffscreenEvent = { target: 'background', kind: 'media-event', callId, event };
   browser.runtime.sendMessage(msg).catch(() => {});
 });
-// For tests and diagnostics from DevTools: the running call's engine.
-(globalThis as { hushMediaServer?: MediaServer }).hushMediaServer = server;
+exposeMediaServer(server); // test builds only (lib/testing/hooks.ts)
 
 render(<Popup />, document.getElementById('app')!);
 void isCallWindow().then((mine) => {

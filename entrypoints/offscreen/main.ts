@@ -2,13 +2,13 @@
 import { browser } from 'wxt/browser';
 import { isFor, type OffscreenEvent, type OffscreenRequest } from '@/lib/messaging/protocol';
 import { MediaServer } from '@/lib/platform/media-server';
+import { exposeMediaServer } from '@/lib/testing/hooks';
 
 const server = new MediaServer((callId, event) => {
   const msg: OffscreenEvent = { target: 'background', kind: 'media-event', callId, event };
   browser.runtime.sendMessage(msg).catch(() => {});
 });
-// For tests and diagnostics from DevTools: the running call's engine.
-(globalThis as { hushMediaServer?: MediaServer }).hushMediaServer = server;
+exposeMediaServer(server); // test builds only (lib/testing/hooks.ts)
 
 browser.runtime.onMessage.addListener((msg: unknown) => {
   if (!isFor<OffscreenRequest>(msg, 'offscreen')) return undefined;

@@ -1,8 +1,10 @@
 // Audio self-test page: wiring only. The loopback call lives in lib/media/loopback.ts.
 // `globalThis.hushSelfTest` is the hook the browser tests drive; it exists only on
-// this extension-origin page and can do nothing a click on "Start" cannot.
+// this extension-origin page and can do nothing a click on "Start" cannot. A test-only
+// page: store builds leave it out (wxt.config.ts, lib/testing/hooks.ts).
 import { LoopbackCall, type LoopbackOptions } from '@/lib/media/loopback';
 import type { Role } from '@/lib/media/types';
+import { exposeSelfTest } from '@/lib/testing/hooks';
 
 let call: LoopbackCall | undefined;
 let meterTimer: ReturnType<typeof setInterval> | undefined;
@@ -45,19 +47,17 @@ function current(): LoopbackCall {
 
 toggle.addEventListener('click', () => (call ? stop() : void start().catch(() => {})));
 
-Object.assign(globalThis, {
-  hushSelfTest: {
-    start,
-    stop,
-    stats: () => current().stats(),
-    analyse: () => current().analyse(),
-    mute: (role: Role, muted: boolean) => current().setMuted(role, muted),
-    restartIce: () => current().restartIce(),
-    secretsWiped: () => current().secretsWiped(),
-    // State events only: candidate events carry addresses, which stay in the page.
-    stateEvents: () => {
-      const { caller, callee } = current().events;
-      return { caller: caller.filter((e) => e.type === 'state'), callee: callee.filter((e) => e.type === 'state') };
-    },
+exposeSelfTest({
+  start,
+  stop,
+  stats: () => current().stats(),
+  analyse: () => current().analyse(),
+  mute: (role: Role, muted: boolean) => current().setMuted(role, muted),
+  restartIce: () => current().restartIce(),
+  secretsWiped: () => current().secretsWiped(),
+  // State events only: candidate events carry addresses, which stay in the page.
+  stateEvents: () => {
+    const { caller, callee } = current().events;
+    return { caller: caller.filter((e) => e.type === 'state'), callee: callee.filter((e) => e.type === 'state') };
   },
 });

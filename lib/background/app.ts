@@ -1,116 +1,78 @@
 /**
- * The background's application: identity, contacts, settings, history, the
- * signalling connection, the calls, and the view it pushes to every open UI.
- * entrypoints/background.ts only constructs it and forwards browser events.
+ * The background's application: the wiring between the stores (identity,
+ * contacts, settings, history), the signalling connection, the calls, the
+ * media host and the view it pushes to every open UI. What each part does
+ * lives in its own file next to this one; entrypoints/background.ts only
+ * constructs this and forwards browser events.
  */
-import { browser, type Browser } from 'wxt/browser';
+import { type Browser } from 'wxt/browser';
 import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
-import { IdentityFileError, exportIdentityFile, identityFileName, openIdentityFile, readIdentityFile } from '../crypto/identity-file';
-import * as book from '../contacts/book';
 import { PageBridge } from '../page-api/bridge';
-import { testRelay } from './relay-test';
 import { addressFromBundle } from '../crypto/address';
-import { toHex } from '../crypto/bytes';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { base64 } from '@scure/base';
 import { CallManager, CallError } from '../call/manager';
 import type { CallSession } from '../call/session';
 import type { HostPort } from '../platform/media-port';
-import { CallState, type EndReason } from '../call/state';
+import { CallState } from '../call/state';
 import { iceServersFrom } from '../ice/servers';
 import { SignalClient, type SignalStatus } from '../signal/client';
 import { endMessage, t } from '../i18n/messages';
 import type { MediaEvent } from '../media/types';
-import {
-  PAGE_PORT,
-  VIEW_PORT,
-  isFor,
-  type ExportedIdentity,
-  unreachable,
-  type OffscreenEvent,
-  type UiRequest,
-  type UiResponse,
-  type ViewPush,
-} from '../messaging/protocol';
-import type { AppView, CallView, Contact, HistoryEntry, Settings } from '../messaging/view';
-import { isCryptoError } from '../crypto/errors';
-import {
-  DEFAULT_SETTINGS,
-  HISTORY_MAX,
-  backupItem,
-  contactsItem,
-  historyItem,
-  identityItem,
-  settingsItem,
-  testWrongKeyItem,
-  testTapFramesItem,
-  testRetryDirectMsItem,
-  unseenMissedItem,
-} from './storage';
-import { pingMediaHost } from './media-host-status';
+import { PAGE_PORT, VIEW_PORT, isFor, type OffscreenEvent, type UiRequest, type ViewPush } from '../messaging/protocol';
+import { senderKind } from '../messaging/sender';
+import type { AppView, Settings } from '../messaging/view';
+import { watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
+import { callControls, type CallControls } from './call-controls';
+import { callView } from './call-view';
+import { ContactsStore } from './contacts-store';
+import { HistoryStore } from './history-store';
+import { backupNeeded, loadOrCreateIdentity, markBackedUp, saveSeed } from './identity-store';
 import { notifyIncoming, clearIncomingNotification } from './notifications';
-
-type StatsPort = HostPort;
+import { SettingsStore } from './settings-store';
+import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
 
 export class BackgroundApp {
   private identity!: Identity;
   private address!: string;
-  private settings: Settings = DEFAULT_SETTINGS;
-  private contacts: Contact[] = [];
-  private history: HistoryEntry[] = [];
-  private unseenMissed = 0;
+  private settings!: SettingsStore;
+  private contacts!: ContactsStore;
+  private history!: HistoryStore;
   private relay: SignalStatus = { state: 'offline' };
   private signal!: SignalClient;
   private calls!: CallManager;
-  private media!: StatsPort;
+  private media!: HostPort;
   private ringing = false;
-  private corruptRecvKey = false;
-  private tapFrames = 0;
-  private retryDirectMs = 0;
+  private testHooks?: () => SessionTestHooks;
   private readonly viewPorts = new Set<Browser.runtime.Port>();
   private backupNeeded = false;
   private keysCheckedFor?: string;
+  private ui!: UiHost;
+  private readonly controls: CallControls = callControls(
+    () => this.calls,
+    () => this.push(),
+  );
   private readonly pages = new PageBridge({
     view: () => this.view(),
     dial: (address) => this.dial(address),
-    accept: () => {
-      clearIncomingNotification();
-      this.calls.accept();
-    },
-    hangup: () => {
-      clearIncomingNotification();
-      this.calls.hangup();
-    },
-    mute: (m) => this.calls.setMuted(m),
-    dismiss: () => {
-      if (this.calls.current?.state === CallState.Ended) this.calls.current = undefined;
-      this.push();
-    },
+    controls: this.controls,
     allowOrigin: async (origin) => {
-      const origins = this.settings.pageOrigins ?? [];
-      if (!origins.includes(origin)) await this.updateSettings({ pageOrigins: [...origins, origin] });
+      const r = await this.settings.allowOrigin(origin);
+      if (r) this.settingsChanged(r.relaysChanged);
     },
   });
 
   /** Load (or create) everything, then connect to the relay. */
-  static async boot(media: (emit: (callId: string, ev: MediaEvent) => void) => Promise<StatsPort>): Promise<BackgroundApp> {
+  static async boot(media: (emit: (callId: string, ev: MediaEvent) => void) => Promise<HostPort>): Promise<BackgroundApp> {
     const app = new BackgroundApp();
     app.identity = await loadOrCreateIdentity();
     app.address = addressFromBundle(app.identity.bundleBytes);
-    app.settings = { ...DEFAULT_SETTINGS, ...(await settingsItem.getValue()) };
-    app.contacts = await contactsItem.getValue();
-    app.history = await historyItem.getValue();
-    app.unseenMissed = await unseenMissedItem.getValue();
-    app.corruptRecvKey = await testWrongKeyItem.getValue();
-    testWrongKeyItem.watch((v) => (app.corruptRecvKey = !!v));
-    app.tapFrames = await testTapFramesItem.getValue();
-    testTapFramesItem.watch((v) => (app.tapFrames = v ?? 0));
-    app.retryDirectMs = await testRetryDirectMsItem.getValue();
-    testRetryDirectMsItem.watch((v) => (app.retryDirectMs = v ?? 0));
-    app.backupNeeded = !(await backupItem.getValue()).done;
+    app.settings = await SettingsStore.load();
+    app.contacts = await ContactsStore.load(() => app.push());
+    app.history = await HistoryStore.load();
+    app.testHooks = await watchSessionHooks();
+    app.backupNeeded = await backupNeeded();
     app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
+    app.ui = app.uiHost();
     app.wireIdentity();
-    void app.updateBadge();
     return app;
   }
 
@@ -129,14 +91,14 @@ export class BackgroundApp {
       onIncoming: (s) => this.onIncoming(s),
       onEnded: (s, busy) => void this.onCallEnded(s, busy),
       log: (m) => console.debug(m),
-      testHooks: () => ({ corruptRecvKey: this.corruptRecvKey, tapFrames: this.tapFrames, retryDirectMs: this.retryDirectMs }),
+      testHooks: this.testHooks,
     });
     this.startSignal();
   }
 
   private startSignal(): void {
     this.signal = new SignalClient({
-      urls: this.settings.relays,
+      urls: this.settings.current.relays,
       identity: this.identity,
       onDeliver: (from, data) => this.calls.onDeliver(from, data),
       onStatus: (s) => {
@@ -157,8 +119,8 @@ export class BackgroundApp {
   async replaceIdentity(seed: Uint8Array): Promise<string> {
     if (this.calls.inCall) throw new CallError('ERR_IN_CALL', t('err.identity.inCall'));
     const next = identityFromSeed(seed);
-    await identityItem.setValue({ v: 1, seed: base64.encode(seed), createdAt: Date.now() });
-    await backupItem.setValue({ done: true });
+    await saveSeed(seed);
+    await markBackedUp();
     this.backupNeeded = false;
     this.signal.stop();
     const old = this.identity;
@@ -176,13 +138,13 @@ export class BackgroundApp {
   /** runtime.onMessage: UI requests and media events. */
   onMessage(msg: unknown, sender?: Browser.runtime.MessageSender): Promise<unknown> | undefined {
     // Only the extension's own pages may send these; a content script (a page's renderer) never does.
-    if (sender?.url && !sender.url.startsWith(browser.runtime.getURL('/'))) return undefined;
+    if (senderKind(sender) === 'web') return undefined;
     if (isFor<OffscreenEvent>(msg, 'background') && msg.kind === 'media-event') {
       this.calls.onMediaEvent(msg.callId, msg.event);
       return undefined;
     }
     if (!isFor<UiRequest>(msg, 'background')) return undefined;
-    return this.handle(msg).catch((e: unknown) => failure(e));
+    return handleUiRequest(this.ui, msg).catch((e: unknown) => failure(e));
   }
 
   /** runtime.onConnect: a UI opened its "view" port; push the view now and on every change. */
@@ -190,120 +152,44 @@ export class BackgroundApp {
     if (port.name === PAGE_PORT) return this.pages.attach(port);
     if (port.name !== VIEW_PORT) return;
     // The full view (contacts, history, address) is for the extension's own pages only.
-    if (port.sender?.url && !port.sender.url.startsWith(browser.runtime.getURL('/'))) {
+    if (senderKind(port.sender) === 'web') {
       port.disconnect();
       return;
     }
     this.viewPorts.add(port);
     port.onDisconnect.addListener(() => this.viewPorts.delete(port));
     port.postMessage({ kind: 'view', view: this.view() } satisfies ViewPush);
-    if (this.unseenMissed > 0) {
-      this.unseenMissed = 0;
-      void unseenMissedItem.setValue(0);
-      void this.updateBadge();
-    }
+    this.history.markSeen();
   }
 
   /** A button on the incoming-call notification. */
   onNotificationButton(id: string, button: number): void {
-    if (id !== 'hush-incoming') return;
-    if (button === 0) this.calls.accept();
-    else this.calls.hangup();
+    this.controls.notificationButton(id, button);
   }
 
-  // ─── UI requests ─────────────────────────────────────────────────────────
+  // ─── What the parts need from each other ─────────────────────────────────
 
-  private async handle(req: UiRequest): Promise<UiResponse> {
-    switch (req.kind) {
-      case 'status':
-        return ok({ version: browser.runtime.getManifest().version, offscreen: await pingMediaHost() });
-      case 'get-view':
-        return ok(this.view());
-      case 'dial':
-        return ok(await this.dial(req.address));
-      case 'accept':
-        clearIncomingNotification();
-        this.calls.accept();
-        return ok(null);
-      case 'hangup':
-        clearIncomingNotification();
-        this.calls.hangup();
-        return ok(null);
-      case 'mute':
-        this.calls.setMuted(req.muted);
-        return ok(null);
-      case 'dismiss-call':
-        if (this.calls.current?.state === CallState.Ended) this.calls.current = undefined;
+  /** What the UI requests act on (ui-dispatch.ts). */
+  private uiHost(): UiHost {
+    return {
+      controls: this.controls,
+      contacts: this.contacts,
+      history: this.history,
+      calls: () => this.calls,
+      address: () => this.address,
+      view: () => this.view(),
+      changed: () => this.push(),
+      dial: (address) => this.dial(address),
+      updateSettings: (patch) => this.updateSettings(patch),
+      replaceIdentity: (seed) => this.replaceIdentity(seed),
+      backedUp: async () => {
+        await markBackedUp();
+        this.backupNeeded = false;
         this.push();
-        return ok(null);
-      case 'add-contact':
-        return ok(await this.addContact(req.address, req.name));
-      case 'rename-contact':
-        await this.saveContacts(book.renameContact(this.contacts, req.address, req.name));
-        return ok(null);
-      case 'delete-contact':
-        await this.saveContacts(book.deleteContact(this.contacts, req.address));
-        return ok(null);
-      case 'change-contact-address': {
-        const r = book.changeAddress(this.contacts, req.address, req.newAddress, this.address);
-        await this.saveContacts(r.list);
-        return ok(r.contact);
-      }
-      case 'clear-history':
-        this.history = [];
-        this.unseenMissed = 0;
-        await historyItem.setValue([]);
-        await unseenMissedItem.setValue(0);
-        await this.updateBadge();
-        this.push();
-        return ok(null);
-      case 'test-relay':
-        return ok(await testRelay(req.url));
-      case 'export-identity': {
-        const seed = base64.decode((await identityItem.getValue())!.seed);
-        try {
-          const file = await exportIdentityFile(seed, req.passphrase);
-          await backupItem.setValue({ done: true });
-          this.backupNeeded = false;
-          this.push();
-          return ok({ fileName: identityFileName(file.address), text: JSON.stringify(file, null, 2) } satisfies ExportedIdentity);
-        } finally {
-          seed.fill(0);
-        }
-      }
-      case 'inspect-identity-file':
-        return ok({ address: readIdentityFile(req.text).address, current: this.address });
-      case 'import-identity': {
-        if (this.calls.inCall) throw new CallError('ERR_IN_CALL', t('err.identity.inCall'));
-        const { seed, address } = await openIdentityFile(req.text, req.passphrase);
-        try {
-          if (address === this.address) {
-            await backupItem.setValue({ done: true });
-            this.backupNeeded = false;
-            this.push();
-            return ok({ address });
-          }
-          return ok({ address: await this.replaceIdentity(seed) });
-        } finally {
-          seed.fill(0);
-        }
-      }
-      case 'verify-contact':
-        return ok(await this.verifyContact(req.address));
-      case 'reconnect-relay':
-        this.signal.restart();
-        return ok(null);
-      case 'update-settings':
-        return ok(await this.updateSettings(req.settings));
-      case 'call-stats': {
-        const s = this.calls.current;
-        if (!s) return ok(null);
-        const stats = (await this.media.stats(s.callId)) as object | null;
-        return ok(stats ? { ...stats, ice: s.iceReport } : null);
-      }
-      default:
-        return unreachable(req);
-    }
+      },
+      reconnectRelay: () => this.signal.restart(),
+      mediaStats: (callId) => this.media.stats(callId),
+    };
   }
 
   private async dial(address: string): Promise<{ callId: string }> {
@@ -316,16 +202,25 @@ export class BackgroundApp {
     return { callId: s.callId };
   }
 
-  private async addContact(address: string, name: string): Promise<Contact> {
-    const r = book.addContact(this.contacts, address, name, this.address);
-    if (r.list !== this.contacts) await this.saveContacts(r.list);
-    return r.contact;
+  private async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const r = await this.settings.update(patch);
+    this.settingsChanged(r.relaysChanged);
+    return r.settings;
   }
 
-  private async saveContacts(list: Contact[]): Promise<void> {
-    this.contacts = list;
-    await contactsItem.setValue(list);
+  /** New relays: a new signalling connection. */
+  private settingsChanged(relaysChanged: boolean): void {
+    if (relaysChanged) {
+      this.signal.stop();
+      this.startSignal();
+    }
     this.push();
+  }
+
+  // ─── Calls ───────────────────────────────────────────────────────────────
+
+  private iceConfig(): { iceServers: RTCIceServer[]; relayOnly: boolean } {
+    return { iceServers: iceServersFrom(this.signal.turn), relayOnly: this.settings.current.privacyMode };
   }
 
   /** A handshake that shows other keys than the ones verified for this contact: warn (contacts/book.ts). */
@@ -333,47 +228,8 @@ export class BackgroundApp {
     const s = this.calls.current;
     if (!s?.peerBundle || !s.peerAddress || this.keysCheckedFor === s.callId) return;
     this.keysCheckedFor = s.callId;
-    const next = book.noteKeysSeen(this.contacts, s.peerAddress, toHex(sha256(s.peerBundle)));
-    if (next) void this.saveContacts(next);
+    this.contacts.noteKeysSeen(s.peerAddress, s.peerBundle);
   }
-
-  /** Mark the current call's peer verified (after the two people compared the SAS). */
-  private async verifyContact(address: string): Promise<Contact> {
-    const s = this.calls.current;
-    if (!s?.sas || s.peerAddress !== address || !s.peerBundle) {
-      throw new CallError('ERR_NO_CALL', 'Verify a contact during a call with them, after comparing the security code.');
-    }
-    const keysSeen = toHex(sha256(s.peerBundle));
-    if (!this.contacts.some((c) => c.address === address)) await this.addContact(address, '');
-    await this.saveContacts(book.markVerified(this.contacts, address, keysSeen));
-    return this.contacts.find((c) => c.address === address)!;
-  }
-
-  private async updateSettings(patch: Partial<Settings>): Promise<Settings> {
-    const next: Settings = { ...this.settings, ...patch };
-    if (patch.relays) {
-      next.relays = patch.relays.map((u) => u.trim()).filter(Boolean);
-      for (const u of next.relays) {
-        if (!/^wss?:\/\/[^\s]+$/.test(u)) throw new CallError('ERR_NO_CALL', `“${u}” is not a relay address (ws://… or wss://…).`);
-      }
-    }
-    const relaysChanged = JSON.stringify(next.relays) !== JSON.stringify(this.settings.relays);
-    this.settings = next;
-    await settingsItem.setValue(next);
-    if (relaysChanged) {
-      this.signal.stop();
-      this.startSignal();
-    }
-    this.push();
-    return next;
-  }
-
-  // ─── Calls ───────────────────────────────────────────────────────────────
-
-  private iceConfig(): { iceServers: RTCIceServer[]; relayOnly: boolean } {
-    return { iceServers: iceServersFrom(this.signal.turn), relayOnly: this.settings.privacyMode };
-  }
-
 
   /**
    * The ringtone follows the call: on while a call rings here (and the setting is on), off as
@@ -382,7 +238,7 @@ export class BackgroundApp {
    */
   private syncRing(): void {
     const c = this.calls?.current;
-    const on = !!c && c.state === CallState.Incoming && this.settings.ringtone;
+    const on = !!c && c.state === CallState.Incoming && this.settings.current.ringtone;
     if (on === this.ringing) return;
     this.ringing = on;
     const release = !on && (!c || c.state === CallState.Ended);
@@ -390,7 +246,7 @@ export class BackgroundApp {
   }
 
   private onIncoming(s: CallSession): void {
-    const name = this.contactFor(s.peerAddress)?.name;
+    const name = this.contacts.find(s.peerAddress)?.name;
     void notifyIncoming(name ?? s.peerAddress ?? '');
     this.push();
   }
@@ -398,69 +254,22 @@ export class BackgroundApp {
   private async onCallEnded(s: CallSession, busy: boolean): Promise<void> {
     clearIncomingNotification();
     if (!s.peerAddress) return;
-    const outcome: EndReason = busy ? 'missed' : (s.reason ?? 'hangup');
-    const entry: HistoryEntry = {
-      direction: s.role === 'caller' ? 'outgoing' : 'incoming',
-      address: s.peerAddress,
-      at: s.startedAt,
-      durationMs: s.connectedAt ? (s.endedAt ?? Date.now()) - s.connectedAt : undefined,
-      outcome,
-      busy: busy || undefined,
-    };
-    this.history = [entry, ...this.history].slice(0, HISTORY_MAX);
-    await historyItem.setValue(this.history);
-    if (outcome === 'missed' && this.viewPorts.size === 0) {
-      this.unseenMissed++;
-      await unseenMissedItem.setValue(this.unseenMissed);
-      await this.updateBadge();
-    }
+    await this.history.record(s, busy, this.viewPorts.size > 0);
     this.push();
   }
 
-  private async updateBadge(): Promise<void> {
-    const action = browser.action ?? browser.browserAction;
-    await action?.setBadgeText({ text: this.unseenMissed > 0 ? String(this.unseenMissed) : '' }).catch(() => {});
-  }
-
   // ─── View ────────────────────────────────────────────────────────────────
-
-  private contactFor(address?: string): Contact | undefined {
-    return address ? this.contacts.find((c) => c.address === address) : undefined;
-  }
 
   view(): AppView {
     return {
       address: this.address,
       relay: { state: this.relay.state, url: this.relay.url, error: this.relay.error },
-      contacts: this.contacts,
-      call: this.callView(),
-      history: this.history,
-      unseenMissed: this.unseenMissed,
-      settings: this.settings,
+      contacts: this.contacts.list,
+      call: callView(this.calls.current, (a) => this.contacts.find(a)),
+      history: this.history.entries,
+      unseenMissed: this.history.unseenMissed,
+      settings: this.settings.current,
       backupNeeded: this.backupNeeded,
-    };
-  }
-
-  private callView(): CallView | null {
-    const s = this.calls.current;
-    if (!s || s.state === 'handshaking') return null;
-    const contact = this.contactFor(s.peerAddress);
-    return {
-      callId: s.callId,
-      direction: s.role === 'caller' ? 'outgoing' : 'incoming',
-      peerAddress: s.peerAddress,
-      peerName: contact?.name || undefined,
-      peerVerified: !!contact?.verified,
-      peerKeyChanged: !!contact?.keyChanged,
-      state: s.state,
-      endReason: s.reason,
-      endMessage: s.reason ? endMessage(s.reason) : undefined,
-      path: s.path,
-      muted: s.muted,
-      sas: s.sas,
-      startedAt: s.startedAt,
-      connectedAt: s.connectedAt,
-      endedAt: s.endedAt,
     };
   }
 
@@ -477,27 +286,4 @@ export class BackgroundApp {
       }
     }
   }
-}
-
-async function loadOrCreateIdentity(): Promise<Identity> {
-  const stored = await identityItem.getValue();
-  if (stored) return identityFromSeed(base64.decode(stored.seed));
-  // First run, or storage was lost: a new identity, and the backup banner until it is exported.
-  await backupItem.setValue({ done: false });
-  const seed = crypto.getRandomValues(new Uint8Array(32));
-  const id = identityFromSeed(seed);
-  await identityItem.setValue({ v: 1, seed: base64.encode(seed), createdAt: Date.now() });
-  seed.fill(0);
-  return id;
-}
-
-function ok<T>(value: T): UiResponse<T> {
-  return { ok: true, value };
-}
-
-function failure(e: unknown): UiResponse {
-  if (e instanceof CallError || isCryptoError(e) || e instanceof IdentityFileError || e instanceof book.ContactError) {
-    return { ok: false, code: e.code, message: e.message };
-  }
-  return { ok: false, code: 'ERR_INTERNAL', message: 'Something went wrong in Hush. Try again.' };
 }

@@ -3,6 +3,7 @@
  * (WXT's storage helpers over browser.storage.local). Nothing here is ever
  * sent to a server. The identity seed survives browser restarts and
  * extension updates; losing it loses the address (export it: issue 7).
+ * The test hooks' session-storage items are lib/testing/hooks.ts's, not here.
  */
 import { storage } from 'wxt/utils/storage';
 import type { Contact, HistoryEntry, Settings } from '../messaging/view';
@@ -30,12 +31,5 @@ export const historyItem = storage.defineItem<HistoryEntry[]>('local:history', {
 export const unseenMissedItem = storage.defineItem<number>('local:unseenMissed', { fallback: 0 });
 /** Whether the identity was exported (or imported) since it was created: else the popup shows the backup banner. */
 export const backupItem = storage.defineItem<{ done: boolean }>('local:backup', { fallback: { done: false } });
-/** Test hook (session storage, gone at browser restart): decrypt incoming audio with a wrong key. */
-export const testWrongKeyItem = storage.defineItem<boolean>('session:testWrongKey', { fallback: false });
-/** Test hook (session storage): keep the first N outgoing frames, plain and sealed, in the call stats. */
-export const testTapFramesItem = storage.defineItem<number>('session:testTapFrames', { fallback: 0 });
-/** Test hook (session storage): try a direct path again after this many ms on the relay (lab scenarios). */
-export const testRetryDirectMsItem = storage.defineItem<number>('session:testRetryDirectMs', { fallback: 0 });
-
 /** Calls kept in the on-device history. */
 export const HISTORY_MAX = 200;

@@ -11,7 +11,8 @@
  * a mismatch ends the call with "handshake-failed".
  */
 import { addressFromBundle, mailboxIdFromHash, mailboxIdOfBundle, parseAddress } from '../crypto/address';
-import { toHex, wipe } from '../crypto/bytes';
+import { toHex } from '../crypto/bytes';
+import { wipeSessionSecrets } from '../crypto/key-schedule';
 import { parseEnvelope } from '../crypto/envelope-format';
 import { CalleeHandshake, CallerHandshake, directional, type CallKeys } from '../crypto/handshake';
 import type { Identity } from '../crypto/identity';
@@ -32,7 +33,7 @@ async function install(keys: CallKeys, peerMailbox: string): Promise<CallSecrets
   const d = directional(keys);
   const channel = await SealedChannel.create(keys.callId, d.sendSignal, d.recvSignal);
   const frameSecrets = { send: d.sendFrame.slice(), recv: d.recvFrame.slice() };
-  wipe(keys.secrets.frameA2b, keys.secrets.frameB2a, keys.secrets.signalA2b, keys.secrets.signalB2a);
+  wipeSessionSecrets(keys.secrets);
   return {
     channel,
     frameSecrets,

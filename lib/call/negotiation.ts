@@ -14,7 +14,7 @@
  * points run on the session's queue, one at a time. Unit-tested on its own
  * against a scripted media port (negotiation.test.ts).
  */
-import { IcePolicy, type IceAction, type IceReport } from '../ice/policy';
+import { IcePolicy, type IceAction, type IcePolicyOptions, type IceReport } from '../ice/policy';
 import type { MediaPort } from '../media/port';
 import type { MediaStartOptions, PathKind, Role } from '../media/types';
 import type { CandidateInit, Control } from './control';
@@ -86,11 +86,11 @@ export class Negotiation {
    * Start the media engine (the session hands over this call's frame secrets in `opts`); then the
    * ICE policy begins with this call's gathering. Throws what the engine throws (nothing started).
    */
-  async startMedia(opts: MediaStartOptions, extra: { muted: boolean; retryDirectMs?: number }): Promise<void> {
+  async startMedia(opts: MediaStartOptions, extra: { muted: boolean; ice?: Partial<IcePolicyOptions> }): Promise<void> {
     try {
       this.isStarted = true;
       await this.ports.media.start(opts);
-      this.ice = new IcePolicy({ relayOnly: opts.relayOnly, retryDirectMs: extra.retryDirectMs }, (a) => this.onIceAction(a));
+      this.ice = new IcePolicy({ relayOnly: opts.relayOnly, ...extra.ice }, (a) => this.onIceAction(a));
       if (extra.muted) await this.ports.media.setMuted(this.ports.callId, true);
     } catch (e) {
       this.isStarted = false;

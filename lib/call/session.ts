@@ -30,6 +30,7 @@ import { CalleeDriver, CallerDriver, type CallSecrets } from './handshake-driver
 import { Negotiation } from './negotiation';
 import { CallState, initialState, isLive, next, type CallEvent, type EndReason, type SessionState } from './state';
 import { StateTimers, type TimerSlot } from './timers';
+import { iceHooks, mediaStartHooks } from '../testing/hooks';
 
 /** The interface moved to lib/media/port.ts; re-exported for the callers that import it from here. */
 export type { MediaPort } from '../media/port';
@@ -432,10 +433,9 @@ export class CallSession {
           relayOnly,
           sendFrameSecret: secrets.send,
           recvFrameSecret: secrets.recv,
-          corruptRecvKey: this.ports.testHooks?.().corruptRecvKey ?? false,
-          testTapFrames: this.ports.testHooks?.().tapFrames,
+          ...mediaStartHooks(this.ports.testHooks),
         },
-        { muted: this.muted, retryDirectMs: this.ports.testHooks?.().retryDirectMs || undefined },
+        { muted: this.muted, ice: iceHooks(this.ports.testHooks) },
       );
       return true;
     } catch (e) {

@@ -2,6 +2,8 @@
  * The UI's words, in English and French (the product page is bilingual).
  * The language follows the browser's (navigator.language), falling back to
  * English. Keys are stable; each entry is a sentence a person can act on.
+ * Long (~380 lines) because it is data: every sentence in English, then in
+ * French, typed against the English keys so a missing translation does not compile.
  */
 import type { EndReason } from '../call/state';
 

@@ -34,6 +34,7 @@
 import type { PathKind } from '../media/types';
 import { parseCandidate, type Candidate } from './candidate';
 import { classifyNat, type NatType } from './nat-type';
+import { retryDirectMsOf } from '../testing/hooks';
 
 export const P2P_WINDOW_MS = 800;
 /** If the peer never says "end of candidates", T0 falls this long after its first candidate. */
@@ -263,7 +264,7 @@ export class IcePolicy {
     this.phase = phase;
     const directMayWork = !this.opts.relayOnly && this.nat !== 'symmetric' && this.forced !== 'symmetric-nat';
     if (phase === 'relayed' && directMayWork && (this.hadDirect || this.forced === 'window-expired')) {
-      this.cancelRetry = this.setTimer(this.opts.retryDirectMs ?? RETRY_DIRECT_MS, () => {
+      this.cancelRetry = this.setTimer(retryDirectMsOf(this.opts) ?? RETRY_DIRECT_MS, () => {
         if (this.phase === 'relayed') this.emit({ type: 'try-direct' });
       });
     }

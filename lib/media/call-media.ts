@@ -20,12 +20,18 @@
  * Signalling methods run one at a time in call order (`serial`), so a
  * candidate that arrives while a (re-)offer is being applied waits for it;
  * candidates that arrive before any remote description are queued.
+ *
+ * Why one ~400-line file: every method acts on the same RTCPeerConnection and
+ * transceiver, and the order across them is the point (transforms before the
+ * first packet, one signalling step at a time); path, stats, playback, local
+ * audio, errors and the frame worker already live in their own files.
  */
 import { MediaError, transformError, webrtcError } from './errors';
 import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
 import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
 import { selectedPath } from './path';
 import { RemotePlayback } from './remote-playback';
+import { frameTapStats, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind } from './types';
 
@@ -76,7 +82,7 @@ export class CallMedia implements CallMediaApi {
     try {
       checkSecret(sendCopy, 'the send frame secret');
       checkSecret(recvCopy, 'the receive frame secret');
-      if (opts.corruptRecvKey) recvCopy[0] = recvCopy[0]! ^ 0xff; // test hook: every incoming frame must fail authentication
+      spoilRecvSecretForTest(opts, recvCopy);
 
       if (typeof RTCPeerConnection !== 'function') {
         throw new MediaError('ERR_WEBRTC', 'This browser context has no WebRTC. Update the browser, then call again.');
@@ -84,10 +90,11 @@ export class CallMedia implements CallMediaApi {
       const api = availableTransformApi(opts.transformApi);
       if (!api) throw transformError('no encoded transform API');
 
-      local = opts.testToneHz ? openTestTone(opts.testToneHz) : await openMicrophone(opts.inputDeviceId);
+      const toneHz = testToneOf(opts);
+      local = toneHz ? openTestTone(toneHz) : await openMicrophone(opts.inputDeviceId);
 
       frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true));
-      await frames.importSecrets(sendCopy, recvCopy, opts.testTapFrames);
+      await frames.importSecrets(sendCopy, recvCopy, tapFramesOf(opts));
       opts.sendFrameSecret.fill(0);
       opts.recvFrameSecret.fill(0);
 
@@ -340,9 +347,7 @@ export class CallMedia implements CallMediaApi {
       frames: { ...frames },
     };
     if (roundTripMs !== undefined) out.roundTripMs = roundTripMs;
-    const tap = this.frames.tap;
-    if (tap) out.testTap = { plain: tap.plain.map(hex), sealed: tap.sealed.map(hex) };
-    return out;
+    return Object.assign(out, frameTapStats(this.frames.tap, hex));
   }
 
   analyseRemote(): AudioAnalysis {

@@ -16,10 +16,6 @@ export class MediaError extends Error {
   }
 }
 
-export function isMediaError(e: unknown, code?: MediaErrorCode): e is MediaError {
-  return e instanceof MediaError && (code === undefined || e.code === code);
-}
-
 /** The DOMException name of a browser error, or its type, never its text (it may hold an SDP line). */
 export function errorName(e: unknown): string {
   if (e instanceof Error || (typeof e === 'object' && e !== null && 'name' in e)) {

@@ -23,6 +23,7 @@ import { transformError } from './errors';
 import FrameWorker from './frame-worker.ts?worker';
 import type { FrameCounters, FrameTap, PageToWorker, TransformOptions, TransformSide, WorkerToPage } from './worker-protocol';
 import { ZERO_COUNTERS, unhandled } from './worker-protocol';
+import { tapInitField } from '../testing/hooks';
 
 export type TransformApi = 'script' | 'legacy';
 
@@ -115,7 +116,7 @@ export class FrameWorkerClient {
     const done = new Promise<void>((resolve, reject) => {
       this.readyWaiter = { resolve, reject };
     });
-    this.post({ kind: 'init', sendSecret, recvSecret, tapFrames });
+    this.post({ kind: 'init', sendSecret, recvSecret, ...tapInitField(tapFrames) });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(transformError('the frame worker did not start')), READY_TIMEOUT_MS);

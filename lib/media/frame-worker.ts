@@ -18,6 +18,7 @@
  */
 import { FrameDecryptor, FrameEncryptor } from '../crypto/frame-cipher';
 import { FramePipelines, type EncodedFrameLike, type FrameCiphers } from './frame-transform';
+import { workerTapFrames } from '../testing/hooks';
 import {
   isTransformOptions,
   unhandled,
@@ -93,10 +94,12 @@ scope.onrtctransform = (ev) => {
 scope.onmessage = (ev) => {
   const msg = ev.data;
   switch (msg.kind) {
-    case 'init':
-      if (msg.tapFrames) pipelines = new FramePipelines(ready, msg.tapFrames); // before any frame flows
+    case 'init': {
+      const tapFrames = workerTapFrames(msg); // a test hook: 0 in store builds
+      if (tapFrames) pipelines = new FramePipelines(ready, tapFrames); // before any frame flows
       void importSecrets(msg.sendSecret, msg.recvSecret);
       return;
+    }
     case 'streams':
       run(msg.side, msg.readable as ReadableStream<EncodedFrameLike>, msg.writable as WritableStream<EncodedFrameLike>, msg.gen);
       return;

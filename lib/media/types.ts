@@ -1,6 +1,6 @@
 /**
  * The media engine's contract: what the offscreen document (Chrome) or the
- * background page (Firefox) runs for one call. Implemented by call-media.ts;
+ * call window (Firefox, lib/platform/call-window.ts) runs for one call. Implemented by call-media.ts;
  * driven by the background's call session through the offscreen messages.
  *
  * The engine owns getUserMedia, the RTCPeerConnection, the encoded-transform
@@ -24,11 +24,11 @@ export interface MediaStartOptions {
   /** Preferred microphone / speaker (options page); default devices otherwise. */
   inputDeviceId?: string;
   outputDeviceId?: string;
-  /** Test hook: decrypt with a wrong key, so the peer's audio must be dropped (silence, counted). */
+  /** Test hook: decrypt with a wrong key (read only through lib/testing/hooks.ts, absent from store builds). */
   corruptRecvKey?: boolean;
-  /** Test hook: keep the first N outgoing frames, plain and sealed, for CallStats.testTap. */
+  /** Test hook: keep the first N outgoing frames for CallStats.testTap (lib/testing/hooks.ts). */
   testTapFrames?: number;
-  /** Test hook: send a generated sine of this frequency instead of the microphone (no getUserMedia). */
+  /** Test hook: a generated sine instead of the microphone (lib/testing/hooks.ts). */
   testToneHz?: number;
   /** Test hook: force one encoded-transform API where both exist ('legacy' = createEncodedStreams). */
   transformApi?: 'script' | 'legacy';

@@ -5,21 +5,21 @@
  * script's few requests. The origin of a page-API call is the port
  * sender's, never a value the content script sends; "always" grants are
  * stored per origin in Settings.pageOrigins (options page lists and
- * revokes them).
+ * revokes them). Accept, hang up, mute and dismiss are the background's
+ * call controls (lib/background/call-controls.ts), the same the popup uses.
  */
 import { browser, type Browser } from 'wxt/browser';
 import { addressFromLink } from '../contacts/link';
 import { isLive } from '../call/state';
+import type { CallControls } from '../background/call-controls';
+import { senderKind } from '../messaging/sender';
 import type { AppView } from '../messaging/view';
 import { PAGE_PORT, type PageCallView, type PageEvent, type PageRequest, type PageView } from '../messaging/protocol';
 
 export interface BridgeHost {
   view(): AppView;
   dial(address: string): Promise<{ callId: string }>;
-  accept(): void;
-  hangup(): void;
-  mute(muted: boolean): void;
-  dismiss(): void;
+  readonly controls: Pick<CallControls, 'accept' | 'hangup' | 'mute' | 'dismiss'>;
   allowOrigin(origin: string): Promise<void>;
 }
 
@@ -30,7 +30,7 @@ export class PageBridge {
 
   /** A content script connected. Ports from extension pages or without a tab are refused. */
   attach(port: Browser.runtime.Port): void {
-    if (port.name !== PAGE_PORT || !port.sender?.tab || port.sender.url?.startsWith(browser.runtime.getURL('/'))) {
+    if (port.name !== PAGE_PORT || !port.sender?.tab || senderKind(port.sender) === 'extension') {
       port.disconnect();
       return;
     }
@@ -81,16 +81,16 @@ export class PageBridge {
         return;
       }
       case 'accept':
-        this.host.accept();
+        this.host.controls.accept();
         return;
       case 'hangup':
-        this.host.hangup();
+        this.host.controls.hangup();
         return;
       case 'mute':
-        this.host.mute(!!req.muted);
+        this.host.controls.mute(!!req.muted);
         return;
       case 'dismiss':
-        this.host.dismiss();
+        this.host.controls.dismiss();
         return;
       case 'visible':
         // Tab focus moved: every tab's "activeTab" may have changed.
@@ -124,7 +124,7 @@ export function pageCall(view: AppView): PageCallView | null {
 }
 
 export function isLiveCall(c: PageCallView | null): boolean {
-  return !!c && isLive(c.state as never);
+  return !!c && isLive(c.state);
 }
 
 function send(port: Browser.runtime.Port, ev: PageEvent): void {

@@ -23,7 +23,7 @@ import { parsePageRequest, statusMessage, type PageCallStatus } from './page-mes
 export const ARM_DELAY_MS = 600;
 
 function isLiveCall(c: PageView['call']): boolean {
-  return !!c && isLive(c.state as never);
+  return !!c && isLive(c.state);
 }
 /** How long the bar shows a finished call. */
 export const ENDED_SHOW_MS = 6000;

@@ -1,8 +1,11 @@
 /**
- * Serves the background's media requests inside the media host: the offscreen
- * document on Chrome, the background page itself on Firefox. One CallMedia
- * per call id; byte secrets arrive as number arrays and are wiped (both the
- * arrays and the typed copies) once the engine imported them.
+ * Serves the background's media requests inside the media host: on Chrome the
+ * offscreen document (offscreen.ts; created with AUDIO_PLAYBACK too, because
+ * it also plays the ringtone of an incoming call), on Firefox the call window
+ * (call-window.ts; Firefox's background page may not use the microphone, and
+ * rings there itself, media-port.ts). One CallMedia per call id; byte secrets
+ * arrive as number arrays and are wiped (both the arrays and the typed
+ * copies) once the engine imported them.
  */
 import { CallMedia } from '../media/call-media';
 import type { MediaEvent } from '../media/types';
@@ -10,6 +13,7 @@ import { mediaCapabilities } from '../media/capabilities';
 import type { OffscreenRequest, OffscreenResponse, WireStartOptions } from '../messaging/protocol';
 import { unreachable } from '../messaging/protocol';
 import { startRingtone } from '../ui/ringtone';
+import { forwardMediaHooks } from '../testing/hooks';
 
 export class MediaServer {
   private readonly calls = new Map<string, CallMedia>();
@@ -86,8 +90,7 @@ export class MediaServer {
           recvFrameSecret: recv,
           inputDeviceId: o.inputDeviceId,
           outputDeviceId: o.outputDeviceId,
-          corruptRecvKey: o.corruptRecvKey,
-          testTapFrames: o.testTapFrames,
+          ...forwardMediaHooks(o),
         },
         (ev) => this.emit(o.callId, ev),
       );

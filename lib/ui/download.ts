@@ -10,8 +10,3 @@ export function saveTextFile(fileName: string, text: string, type = 'application
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
-
-/** The text of a file the user picked. */
-export function readTextFile(file: File): Promise<string> {
-  return file.text();
-}

@@ -1,8 +1,9 @@
 /**
  * The ringtone: a synthesised two-tone ring (440 + 480 Hz, the North
- * American ring cadence: 2 s on, 4 s off), played with Web Audio by the
- * media host (Chrome's offscreen document, created with AUDIO_PLAYBACK;
- * Firefox's background page) while a call rings and Settings.ringtone is on,
+ * American ring cadence: 2 s on, 4 s off), played with Web Audio on Chrome
+ * by the media host (the offscreen document, created with AUDIO_PLAYBACK for
+ * this) and on Firefox by the background page itself (playing sound needs no
+ * microphone; media runs in the call window) while a call rings and Settings.ringtone is on,
  * so a call rings with no Hush page open (lib/background/app.ts syncRing).
  * No audio file ships.
  */

@@ -1,0 +1,76 @@
+/**
+ * The on-device call history (the last HISTORY_MAX calls) and the count of
+ * missed calls nobody has seen yet, shown as the toolbar button's badge until
+ * a Hush page opens. Both live in extension storage (storage.ts).
+ */
+import { browser } from 'wxt/browser';
+import type { CallSession } from '../call/session';
+import type { EndReason } from '../call/state';
+import type { HistoryEntry } from '../messaging/view';
+import { HISTORY_MAX, historyItem, unseenMissedItem } from './storage';
+
+export class HistoryStore {
+  private constructor(
+    private history: HistoryEntry[],
+    private unseen: number,
+  ) {}
+
+  static async load(): Promise<HistoryStore> {
+    const store = new HistoryStore(await historyItem.getValue(), await unseenMissedItem.getValue());
+    void store.updateBadge();
+    return store;
+  }
+
+  get entries(): HistoryEntry[] {
+    return this.history;
+  }
+
+  get unseenMissed(): number {
+    return this.unseen;
+  }
+
+  /**
+   * A call ended: one entry (none for a call that never learnt its peer). A
+   * missed call counts on the badge when no Hush page was open to show it.
+   */
+  async record(s: CallSession, busy: boolean, seenNow: boolean): Promise<void> {
+    if (!s.peerAddress) return;
+    const outcome: EndReason = busy ? 'missed' : (s.reason ?? 'hangup');
+    const entry: HistoryEntry = {
+      direction: s.role === 'caller' ? 'outgoing' : 'incoming',
+      address: s.peerAddress,
+      at: s.startedAt,
+      durationMs: s.connectedAt ? (s.endedAt ?? Date.now()) - s.connectedAt : undefined,
+      outcome,
+      busy: busy || undefined,
+    };
+    this.history = [entry, ...this.history].slice(0, HISTORY_MAX);
+    await historyItem.setValue(this.history);
+    if (outcome === 'missed' && !seenNow) {
+      this.unseen++;
+      await unseenMissedItem.setValue(this.unseen);
+      await this.updateBadge();
+    }
+  }
+
+  /** A Hush page opened: the missed calls are seen, the badge goes. */
+  markSeen(): void {
+    if (this.unseen === 0) return;
+    this.unseen = 0;
+    void unseenMissedItem.setValue(0);
+    void this.updateBadge();
+  }
+
+  async clear(): Promise<void> {
+    this.history = [];
+    this.unseen = 0;
+    await historyItem.setValue([]);
+    await unseenMissedItem.setValue(0);
+    await this.updateBadge();
+  }
+
+  private async updateBadge(): Promise<void> {
+    const action = browser.action ?? browser.browserAction;
+    await action?.setBadgeText({ text: this.unseen > 0 ? String(this.unseen) : '' }).catch(() => {});
+  }
+}

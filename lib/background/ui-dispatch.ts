@@ -1,0 +1,141 @@
+/**
+ * The background's answers to the extension pages' requests (UiRequest,
+ * lib/messaging/protocol.ts): one `switch` over the union, each case a line or
+ * two over the stores and the call controls; `failure` turns a typed error
+ * into the response the page shows (a stable code and a sentence).
+ */
+import { browser } from 'wxt/browser';
+import * as book from '../contacts/book';
+import { CallError, type CallManager } from '../call/manager';
+import { isCryptoError } from '../crypto/errors';
+import { IdentityFileError, exportIdentityFile, identityFileName, openIdentityFile, readIdentityFile } from '../crypto/identity-file';
+import { t } from '../i18n/messages';
+import { unreachable, type ExportedIdentity, type UiRequest, type UiResponse } from '../messaging/protocol';
+import type { AppView, Contact, Settings } from '../messaging/view';
+import type { CallControls } from './call-controls';
+import type { ContactsStore } from './contacts-store';
+import type { HistoryStore } from './history-store';
+import { readSeed } from './identity-store';
+import { pingMediaHost } from './media-host-status';
+import { testRelay } from './relay-test';
+
+/** What the dispatch needs from the background (app.ts). */
+export interface UiHost {
+  readonly controls: CallControls;
+  readonly contacts: ContactsStore;
+  readonly history: HistoryStore;
+  calls(): CallManager;
+  /** This device's address. */
+  address(): string;
+  view(): AppView;
+  /** Something the view shows changed: push it. */
+  changed(): void;
+  dial(address: string): Promise<{ callId: string }>;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  replaceIdentity(seed: Uint8Array): Promise<string>;
+  /** The identity was exported or imported: no more backup banner. */
+  backedUp(): Promise<void>;
+  reconnectRelay(): void;
+  /** The media host's stats of a call (null if none). */
+  mediaStats(callId: string): Promise<unknown>;
+}
+
+export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiResponse> {
+  switch (req.kind) {
+    case 'status':
+      return ok({ version: browser.runtime.getManifest().version, offscreen: await pingMediaHost() });
+    case 'get-view':
+      return ok(host.view());
+    case 'dial':
+      return ok(await host.dial(req.address));
+    case 'accept':
+      host.controls.accept();
+      return ok(null);
+    case 'hangup':
+      host.controls.hangup();
+      return ok(null);
+    case 'mute':
+      host.controls.mute(req.muted);
+      return ok(null);
+    case 'dismiss-call':
+      host.controls.dismiss();
+      return ok(null);
+    case 'add-contact':
+      return ok(await host.contacts.add(req.address, req.name, host.address()));
+    case 'rename-contact':
+      await host.contacts.rename(req.address, req.name);
+      return ok(null);
+    case 'delete-contact':
+      await host.contacts.remove(req.address);
+      return ok(null);
+    case 'change-contact-address':
+      return ok(await host.contacts.changeAddress(req.address, req.newAddress, host.address()));
+    case 'clear-history':
+      await host.history.clear();
+      host.changed();
+      return ok(null);
+    case 'test-relay':
+      return ok(await testRelay(req.url));
+    case 'export-identity': {
+      const seed = await readSeed();
+      try {
+        const file = await exportIdentityFile(seed, req.passphrase);
+        await host.backedUp();
+        return ok({ fileName: identityFileName(file.address), text: JSON.stringify(file, null, 2) } satisfies ExportedIdentity);
+      } finally {
+        seed.fill(0);
+      }
+    }
+    case 'inspect-identity-file':
+      return ok({ address: readIdentityFile(req.text).address, current: host.address() });
+    case 'import-identity': {
+      if (host.calls().inCall) throw new CallError('ERR_IN_CALL', t('err.identity.inCall'));
+      const { seed, address } = await openIdentityFile(req.text, req.passphrase);
+      try {
+        if (address === host.address()) {
+          await host.backedUp();
+          return ok({ address });
+        }
+        return ok({ address: await host.replaceIdentity(seed) });
+      } finally {
+        seed.fill(0);
+      }
+    }
+    case 'verify-contact':
+      return ok(await verifyContact(host, req.address));
+    case 'reconnect-relay':
+      host.reconnectRelay();
+      return ok(null);
+    case 'update-settings':
+      return ok(await host.updateSettings(req.settings));
+    case 'call-stats': {
+      const s = host.calls().current;
+      if (!s) return ok(null);
+      const stats = (await host.mediaStats(s.callId)) as object | null;
+      return ok(stats ? { ...stats, ice: s.iceReport } : null);
+    }
+    default:
+      return unreachable(req);
+  }
+}
+
+/** Mark the current call's peer verified (after the two people compared the SAS). */
+async function verifyContact(host: UiHost, address: string): Promise<Contact> {
+  const s = host.calls().current;
+  if (!s?.sas || s.peerAddress !== address || !s.peerBundle) {
+    throw new CallError('ERR_NO_CALL', 'Verify a contact during a call with them, after comparing the security code.');
+  }
+  return host.contacts.markVerified(address, s.peerBundle, host.address());
+}
+
+function ok<T>(value: T): UiResponse<T> {
+  return { ok: true, value };
+}
+
+/** A typed error as the page shows it; anything else as one generic sentence (no internals leak). */
+export function failure(e: unknown): UiResponse {
+  if (e instanceof CallError || isCryptoError(e) || e instanceof IdentityFileError || e instanceof book.ContactError) {
+    return { ok: false, code: e.code, message: e.message };
+  }
+  return { ok: false, code: 'ERR_INTERNAL', message: 'Something went wrong in Hush. Try again.' };
+}

@@ -1,0 +1,144 @@
+/**
+ * Test hooks: the one module where test-only behaviour is switched on and the
+ * one place its values are read (style.md §14: shipped code carries no test hooks).
+ *
+ * `TEST_HOOKS` is a build-time constant. It is true in the builds the browser
+ * tests load (`npm run build`, `npm run build:firefox`) and under Vitest; it is
+ * false in the store builds: `npm run zip` sets HUSH_STORE_BUILD=1, and
+ * wxt.config.ts then defines `__HUSH_STORE_BUILD__` as true. Every function
+ * below then folds to "no hook" and the bundler removes what only a hook
+ * reaches; wxt.config.ts also leaves out the selftest page.
+ * Hooks are read only here: the bundler folds the constant inside this module,
+ * but not where another chunk imports it, so other files call these functions
+ * and never test TEST_HOOKS or name a hook option themselves.
+ * tests/integration/store-build.test.ts searches the zipped bundles for the
+ * hook names below and fails if any is there.
+ *
+ * The hooks (and who sets them):
+ * - session storage `testWrongKey` (tests/e2e/call.test.ts): the next call's
+ *   media decrypts incoming audio with a wrong key (MediaStartOptions.corruptRecvKey),
+ *   so the peer's audio must be dropped.
+ * - session storage `testTapFrames` (relay-view, lab): keep the first N outgoing
+ *   frames, plain and sealed, in the call stats (MediaStartOptions.testTapFrames).
+ * - session storage `testRetryDirectMs` (lab ICE scenarios): try a direct path
+ *   again after this many ms on the relay (IcePolicyOptions.retryDirectMs).
+ * - MediaStartOptions.testToneHz: a generated sine instead of the microphone
+ *   (the selftest page's loopback call only).
+ * - `globalThis.hushMediaServer`: the media host's MediaServer (Chrome's
+ *   offscreen document, Firefox's call window), read by the browser tests.
+ * - `globalThis.hushSelfTest`: the selftest page's driver (entrypoints/selftest).
+ * Session storage is gone at browser restart, and only extension pages can write it.
+ */
+import { browser } from 'wxt/browser';
+
+/** Replaced by wxt.config.ts at build time: true in the store builds (`npm run zip`); undeclared under Vitest. */
+declare const __HUSH_STORE_BUILD__: boolean | undefined;
+
+/** Whether this build carries the test hooks (false in the store zips, true in test builds and Vitest). */
+export const TEST_HOOKS: boolean = typeof __HUSH_STORE_BUILD__ === 'undefined' || !__HUSH_STORE_BUILD__;
+
+/** What a call session hands its media engine and ICE policy (SessionPorts.testHooks, lib/call/session.ts). */
+export interface SessionTestHooks {
+  corruptRecvKey?: boolean;
+  tapFrames?: number;
+  retryDirectMs?: number;
+}
+
+/**
+ * The background's view of the session-storage hooks: read once now, then kept
+ * current as tests change them. Undefined in store builds (the session then sees none).
+ */
+export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | undefined> {
+  if (!TEST_HOOKS) return undefined;
+  const area = browser.storage.session;
+  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs'] as const;
+  const values: Record<string, unknown> = (await area?.get([...keys]).catch(() => ({}))) ?? {};
+  browser.storage.onChanged.addListener((changes, areaName) => {
+    if (areaName !== 'session') return;
+    for (const k of keys) if (k in changes) values[k] = changes[k]!.newValue;
+  });
+  return () => ({
+    corruptRecvKey: !!values.testWrongKey,
+    tapFrames: Number(values.testTapFrames) || 0,
+    retryDirectMs: Number(values.testRetryDirectMs) || 0,
+  });
+}
+
+/** For the browser tests (and DevTools): the media host's MediaServer as `globalThis.hushMediaServer`. */
+export function exposeMediaServer(server: object): void {
+  if (!TEST_HOOKS) return;
+  (globalThis as { hushMediaServer?: object }).hushMediaServer = server;
+}
+
+/** For the browser tests: the selftest page's driver as `globalThis.hushSelfTest`. */
+export function exposeSelfTest(driver: object): void {
+  if (!TEST_HOOKS) return;
+  (globalThis as { hushSelfTest?: object }).hushSelfTest = driver;
+}
+
+/** The media engine's hook options, as MediaStartOptions and WireStartOptions carry them. */
+export interface MediaHookOptions {
+  /** Decrypt with a wrong key, so the peer's audio must be dropped (silence, counted). */
+  corruptRecvKey?: boolean;
+  /** Keep the first N outgoing frames, plain and sealed, for CallStats.testTap. */
+  testTapFrames?: number;
+  /** Send a generated sine of this frequency instead of the microphone (no getUserMedia). */
+  testToneHz?: number;
+}
+
+/** What a call session adds to its media start (lib/call/session.ts): the session-storage hooks. */
+export function mediaStartHooks(hooks?: () => SessionTestHooks): MediaHookOptions {
+  if (!TEST_HOOKS) return {};
+  return { corruptRecvKey: hooks?.().corruptRecvKey ?? false, testTapFrames: hooks?.().tapFrames };
+}
+
+/** What a call session adds to its ICE policy's options (IcePolicyOptions). */
+export function iceHooks(hooks?: () => SessionTestHooks): { retryDirectMs?: number } {
+  if (!TEST_HOOKS) return {};
+  return { retryDirectMs: hooks?.().retryDirectMs || undefined };
+}
+
+/** The ICE policy's wait before it tries a direct path again, if a test set one (lib/ice/policy.ts). */
+export function retryDirectMsOf(opts: { retryDirectMs?: number }): number | undefined {
+  return TEST_HOOKS ? opts.retryDirectMs : undefined;
+}
+
+/** The hook options the media host passes on from the wire to the engine (lib/platform/media-server.ts). */
+export function forwardMediaHooks(o: MediaHookOptions): MediaHookOptions {
+  if (!TEST_HOOKS) return {};
+  return { corruptRecvKey: o.corruptRecvKey, testTapFrames: o.testTapFrames };
+}
+
+/** The engine's receive secret, spoiled if a test asked for a wrong key (lib/media/call-media.ts). */
+export function spoilRecvSecretForTest(opts: MediaHookOptions, recv: Uint8Array): void {
+  if (TEST_HOOKS && opts.corruptRecvKey) recv[0] = recv[0]! ^ 0xff; // every incoming frame must fail authentication
+}
+
+/** The test tone's frequency, if the engine is to send one instead of the microphone. */
+export function testToneOf(opts: MediaHookOptions): number | undefined {
+  return TEST_HOOKS ? opts.testToneHz : undefined;
+}
+
+/** The frame tap's part of the worker's `init` message (lib/media/frame-worker-client.ts). */
+export function tapInitField(tapFrames?: number): { tapFrames?: number } {
+  return TEST_HOOKS && tapFrames ? { tapFrames } : {};
+}
+
+/** How many outgoing frames the frame worker keeps, from its `init` message (lib/media/frame-worker.ts): 0, none. */
+export function workerTapFrames(init: { tapFrames?: number }): number {
+  return TEST_HOOKS ? (init.tapFrames ?? 0) : 0;
+}
+
+/** The frame tap as the call stats show it (CallStats.testTap), if a test switched it on. */
+export function frameTapStats(
+  tap: { plain: Uint8Array[]; sealed: Uint8Array[] } | undefined,
+  hex: (b: Uint8Array) => string,
+): { testTap?: { plain: string[]; sealed: string[] } } {
+  if (!TEST_HOOKS || !tap) return {};
+  return { testTap: { plain: tap.plain.map(hex), sealed: tap.sealed.map(hex) } };
+}
+
+/** How many outgoing frames the engine keeps for the stats (0: none). */
+export function tapFramesOf(opts: MediaHookOptions): number | undefined {
+  return TEST_HOOKS ? opts.testTapFrames : undefined;
+}
