@@ -19,10 +19,10 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
-import { DEFAULTS, MAX_DRAIN_SEC, type RelayConfig } from './config';
+import { DEFAULTS, fileErrorText, MAX_DRAIN_SEC, type RelayConfig } from './config';
 import { RelayError } from './errors';
 import { Log, type Counts } from './log';
-import { metricFamilies, renderPrometheus, type RelayStats } from './metrics';
+import { metricFamilies, renderPrometheus, safeMemory, type Family, type RelayStats } from './metrics';
 import { Cluster } from './net/cluster';
 import { startOpsServer, type OpsSource } from './net/ops-http';
 import { TurnShell, type TurnShellOptions } from './net/turn-shell';
@@ -39,6 +39,8 @@ export interface RunningRelay {
   nodeId: string | null;
   counts(): Counts;
   stats(): RelayStats;
+  /** Why /healthz fails (besides draining), or null: see OpsSource.unhealthy. */
+  health(): string | null;
   /** SIGHUP: true if the new files were applied, false if they were refused (old ones stay). */
   reload(): boolean;
   /** SIGTERM: stop taking new work, wait for live allocations (at most `timeoutSec`), close. */
@@ -51,12 +53,14 @@ type TlsMaterial = { cert: Buffer; key: Buffer };
 
 /** Certificate and key from their files, checked to belong together. */
 function readTls(certFile: string, keyFile: string): TlsMaterial {
-  let m: TlsMaterial;
-  try {
-    m = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
-  } catch (e) {
-    throw new RelayError('ERR_CONFIG', `cannot read TLS certificate or key: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new RelayError('ERR_CONFIG', `cannot read the TLS ${what} ${file}: ${fileErrorText(e)}`);
+    }
+  };
+  const m: TlsMaterial = { cert: read('certificate', certFile), key: read('key', keyFile) };
   try {
     createSecureContext({ cert: m.cert, key: m.key });
   } catch {
@@ -85,7 +89,7 @@ export function readSecrets(cfg: Pick<RelayConfig, 'authSecret' | 'authSecretsFi
     try {
       text = readFileSync(cfg.authSecretsFile, 'utf8');
     } catch (e) {
-      throw new RelayError('ERR_CONFIG', `cannot read the TURN secrets file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new RelayError('ERR_CONFIG', `cannot read the TURN secrets file ${cfg.authSecretsFile}: ${fileErrorText(e)}`);
     }
     const secrets = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
     if (secrets.length === 0) throw new RelayError('ERR_CONFIG', 'the TURN secrets file holds no secret (one per line)');
@@ -99,6 +103,8 @@ export function readSecrets(cfg: Pick<RelayConfig, 'authSecret' | 'authSecretsFi
 export interface StartOptions {
   log?: Log;
   sources?: string[];
+  /** More metric families for /metrics (ops-watch.ts: open files, certificate expiry, quotas). */
+  metrics?: () => Family[];
 }
 
 function isWildcard(ip: string): boolean {
@@ -184,8 +190,10 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     metrics: () => {
       // Process memory after a GC when node runs with --expose-gc (bench/relay.bench.ts reads it).
       (globalThis as { gc?: () => void }).gc?.();
-      return renderPrometheus(metricFamilies(stats(), VERSION));
+      return renderPrometheus([...metricFamilies(stats(), VERSION, nodeId), ...(opts.metrics?.() ?? [])]);
     },
+    unhealthy: () => cluster?.problem ?? null,
+    metricsToken: cfg.metricsToken,
   };
 
   const nodeId = cfg.redis ? (cfg.nodeId ?? randomBytes(4).toString('hex')) : null;
@@ -200,6 +208,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
           onStatus: (up) =>
             log.notice(up ? 'cluster: redis connected' : 'cluster: redis unreachable: envelopes for other nodes are answered unreachable until it is back; retrying'),
           notice: (line) => log.notice(line),
+          error: (line) => log.error(line),
         })
       : undefined;
   let signalPort: number | null = null;
@@ -252,7 +261,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   if (bound.tlsPort !== null) log.listening('turn', 'tls', cfg.listen, bound.tlsPort);
   else log.notice(tlsMaterial ? 'TURN over TLS off (--tls-port off)' : 'TURN over TLS off: no --tls-cert/--tls-key given');
   if (signal && signalPort !== null) {
-    log.listening('signal', tlsMaterial ? 'wss' : 'ws', cfg.signalListen ?? cfg.listen, signalPort, 'path /signal, /healthz, /metrics');
+    log.listening('signal', tlsMaterial ? 'wss' : 'ws', cfg.signalListen ?? cfg.listen, signalPort, cfg.metricsToken ? 'path /signal, /healthz, /metrics (bearer token)' : 'path /signal, /healthz');
   } else log.notice('signalling off');
   if (metricsServer) log.listening('metrics', 'http', cfg.metricsListen, metricsServer.port, 'path /healthz, /metrics');
   if (tlsMaterial) log.notice(describeCert(tlsMaterial.cert));
@@ -269,7 +278,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const stats = (): RelayStats => {
     const m = turn.stats();
     const t = threads.counts();
-    const mem = process.memoryUsage();
+    const mem = safeMemory(); // never throws, even out of file descriptors
     const r = signal?.router.counters;
     return {
       allocations: m.allocations + t.allocations,
@@ -395,6 +404,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     nodeId,
     counts,
     stats,
+    health: () => cluster?.problem ?? null,
     reload,
     drain,
     get draining() {
