@@ -56,7 +56,7 @@ process.on('SIGHUP', () => {
 /** Extra words for a failed bind: what the errno means for an operator. */
 function listenHint(message: string): string {
   if (/EACCES/.test(message)) {
-    return ' (ports below 1024 need CAP_NET_BIND_SERVICE: systemd AmbientCapabilities=CAP_NET_BIND_SERVICE as in hush-relay.service, docker --cap-add NET_BIND_SERVICE, or net.ipv4.ip_unprivileged_port_start; or use a port of 1024 or above, e.g. 5349 for TURN over TLS)';
+    return ' (ports below 1024 need CAP_NET_BIND_SERVICE: systemd AmbientCapabilities=CAP_NET_BIND_SERVICE as in hush-relay.service, or net.ipv4.ip_unprivileged_port_start; or use a port of 1024 or above, e.g. 5349 for TURN over TLS)';
   }
   if (/EADDRINUSE/.test(message)) return ' (another process, another hush-relay perhaps, has that port: ss -ltnup shows which)';
   if (/EADDRNOTAVAIL/.test(message)) return ' (that address is not on this host)';

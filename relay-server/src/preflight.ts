@@ -194,7 +194,7 @@ export function preflight(cfg: RelayConfig, host: HostFacts = SYSTEM): Finding[]
     if (p === null || p === 0 || p >= 1024 || host.canBindLowPort(p)) continue;
     err(
       `"${key}" ${p} is below 1024 and this process may not bind it: grant CAP_NET_BIND_SERVICE (systemd: AmbientCapabilities=CAP_NET_BIND_SERVICE, as hush-relay.service does; ` +
-        `docker: --cap-add NET_BIND_SERVICE), or set net.ipv4.ip_unprivileged_port_start=${p}, or use a port of 1024 or above${key === 'tlsPort' ? ' (5349 is the standard TURN-over-TLS port)' : ''}`,
+        `a container's non-root user cannot use it), or set net.ipv4.ip_unprivileged_port_start=${p}, or use a port of 1024 or above${key === 'tlsPort' ? ' (5349 is the standard TURN-over-TLS port)' : ''}`,
     );
   }
 
