@@ -117,3 +117,11 @@ describe('config errors an operator can act on (issue 20)', () => {
     expect(cfg(['--log-format', 'json']).logFormat).toBe('json');
   });
 });
+
+describe('checks across settings from a file name the file keys too', () => {
+  test('minPort/maxPort from a file', () => {
+    const file = join(dir, 'range.json');
+    writeFileSync(file, JSON.stringify({ minPort: 50000, maxPort: 50004 }));
+    expect(() => loadConfig(['--config', file], {})).toThrow('--min-port ("minPort")/--max-port ("maxPort") range is too small');
+  });
+});

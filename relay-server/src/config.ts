@@ -333,6 +333,21 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (fromCli) sources.push('command line');
 
   const c = cfg as unknown as RelayConfig;
+  try {
+    validate(c, set);
+  } catch (e) {
+    // Checks across settings speak in flags; name the file key next to each, as the operator may have used either.
+    if (!(e instanceof RelayError) || !file) throw e;
+    throw new RelayError('ERR_CONFIG', e.message.replace(/--([a-z-]+)/g, (m, flag: string) => {
+      const s = SPECS.find((x) => x.flag === flag);
+      return s ? `${m} ("${s.key}")` : m;
+    }));
+  }
+  return { help: false, config: c, sources };
+}
+
+/** Checks across settings, after every source is merged. */
+function validate(c: RelayConfig, set: Set<string>): void {
   // With --port 0 the alternate port follows (any free port) unless set.
   if (!set.has('altPort') && c.altPort !== null) c.altPort = c.port === 0 ? 0 : c.port + 1 <= 65535 ? c.port + 1 : null;
   if (c.port !== 0 && c.altPort !== null && c.altPort === c.port) bad('--alt-port must differ from --port');
@@ -362,5 +377,4 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     bad(`--tls-port and --signal-port are both ${c.tlsPort} on ${c.listen}: TURN over TLS and signalling cannot share one TCP port on one address; move signalling (e.g. 8443) or give it another address with --signal-listen (docs/operators.md, "TLS")`);
   }
   if (/[^\x21-\x7e]/.test(c.realm) || c.realm.length > 127) bad('--realm must be printable ASCII without spaces, under 128 characters');
-  return { help: false, config: c, sources };
 }
