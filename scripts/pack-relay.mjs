@@ -10,6 +10,7 @@
 //     lib/verifier-worker.js      worker threads the relay starts next to itself
 //     lib/turn-thread.js          (relay-server/src/net/ts-worker.ts loads ./<name>.js)
 //     lib/package.json            {"type":"module"}
+//     lib/early-signals.js        run first (node --import): a SIGHUP during start does not end it
 //     lib/*.LEGAL.txt             licence comments esbuild found in the bundled code
 //     LICENSE                     hush's licence, AGPL-3.0-only (the repository's LICENSE)
 //     THIRD-PARTY-NOTICES.txt     every package bundled into lib/: name, version, licence, its licence file
@@ -57,6 +58,14 @@ const built = await build({
   legalComments: 'external',
   logLevel: 'warning',
 });
+// Run by the launcher before the bundle (node --import): a SIGHUP during start must not end the process.
+writeFileSync(
+  join(stage, 'lib/early-signals.js'),
+  "// The first code node runs for hush-relay (bin/hush-relay: node --import): a SIGHUP's default action\n" +
+    "// ends the process, and a reload racing the start would do so before the relay is loaded.\n" +
+    "// The relay's own handlers (cli.ts) take over once it is; this one stays a no-op.\n" +
+    "process.on('SIGHUP', () => {});\n",
+);
 writeFileSync(join(stage, 'lib/package.json'), JSON.stringify({ type: 'module', name: 'hush-relay', version, private: true }, null, 2) + '\n');
 
 const deploy = join(root, 'relay-server/deploy');
