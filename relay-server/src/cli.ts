@@ -92,6 +92,10 @@ async function main(): Promise<number | null> {
     import('./ops-watch'),
   ]);
   const args = splitArgs(process.argv.slice(2));
+  if (args.check === '') {
+    process.stderr.write('hush-relay: ERR_CONFIG: --check-config needs a FILE (the config file to check)\n');
+    return 2;
+  }
   if (args.version) {
     process.stdout.write(`hush-relay ${VERSION} (node ${process.versions.node})\n`);
     return 0;
