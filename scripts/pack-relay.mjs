@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run pack:relay [-- --out DIR]`: the relay as a self-contained tarball for
-// air-gapped installs (docs/operators.md). Runs with nothing but Node 20 on the
-// target: no npm install, no network.
+// air-gapped installs (docs/operators.md). Runs with nothing but Node.js (22 or
+// 24 LTS; 20 still starts) on the target: no npm install, no network.
 //
 //   relay-server/dist/hush-relay-<version>.tar.gz (+ .sha256)
 //   hush-relay-<version>/
@@ -10,7 +10,10 @@
 //     lib/verifier-worker.js      worker threads the relay starts next to itself
 //     lib/turn-thread.js          (relay-server/src/net/ts-worker.ts loads ./<name>.js)
 //     lib/package.json            {"type":"module"}
-//     lib/*.LEGAL.txt             licence notices of the bundled code
+//     lib/early-signals.js        run first (node --import): a SIGHUP during start does not end it
+//     lib/*.LEGAL.txt             licence comments esbuild found in the bundled code
+//     LICENSE                     hush's licence, AGPL-3.0-only (the repository's LICENSE)
+//     THIRD-PARTY-NOTICES.txt     every package bundled into lib/: name, version, licence, its licence file
 //     README.md  OPERATORS.md (docs/operators.md)  hush-relay.service  hush-relay.sysusers
 //     relay.json.example  turn-secrets.example  hush-relay.nft  Dockerfile  container.json
 //
@@ -38,7 +41,8 @@ mkdirSync(join(stage, 'lib'), { recursive: true });
 
 // One bundle per entry the relay runs: the CLI and the two worker-thread modules,
 // side by side, so `new URL('./verifier-worker.js', import.meta.url)` finds them.
-await build({
+const built = await build({
+  metafile: true,
   entryPoints: {
     'hush-relay': join(root, 'relay-server/src/cli.ts'),
     'verifier-worker': join(root, 'relay-server/src/net/verifier-worker.ts'),
@@ -47,13 +51,21 @@ await build({
   outdir: join(stage, 'lib'),
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node20', // the oldest Node the launcher still starts (22 and 24 are the LTS to run)
   format: 'esm',
   // CommonJS dependencies (the Redis client) call require() for Node's built-ins.
   banner: { js: "import { createRequire as __hushRequire } from 'node:module'; const require = __hushRequire(import.meta.url);" },
   legalComments: 'external',
   logLevel: 'warning',
 });
+// Run by the launcher before the bundle (node --import): a SIGHUP during start must not end the process.
+writeFileSync(
+  join(stage, 'lib/early-signals.js'),
+  "// The first code node runs for hush-relay (bin/hush-relay: node --import): a SIGHUP's default action\n" +
+    "// ends the process, and a reload racing the start would do so before the relay is loaded.\n" +
+    "// The relay's own handlers (cli.ts) take over once it is; this one stays a no-op.\n" +
+    "process.on('SIGHUP', () => {});\n",
+);
 writeFileSync(join(stage, 'lib/package.json'), JSON.stringify({ type: 'module', name: 'hush-relay', version, private: true }, null, 2) + '\n');
 
 const deploy = join(root, 'relay-server/deploy');
@@ -63,6 +75,30 @@ for (const f of ['README.md', 'container.json', 'hush-relay.service', 'hush-rela
   copyFileSync(join(deploy, f), join(stage, f));
 }
 copyFileSync(join(root, 'docs/operators.md'), join(stage, 'OPERATORS.md'));
+copyFileSync(join(root, 'LICENSE'), join(stage, 'LICENSE'));
+for (const f of ['hush-relay.rules.yml', 'hush-relay.dashboard.json']) copyFileSync(join(deploy, f), join(stage, f));
+
+// Third-party notices: every npm package whose code esbuild put in the bundle, with its licence text.
+const packages = new Map();
+for (const input of Object.keys(built.metafile.inputs)) {
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (!m) continue;
+  const dir = join(root, input.slice(0, m.index + m[0].length));
+  if (!packages.has(m[1])) packages.set(m[1], dir);
+}
+const notices = [
+  `hush-relay ${version} bundles the following third-party packages into lib/*.js.`,
+  'Each is listed with its version, its licence as it declares it, and its licence file.',
+  '',
+];
+for (const [pkgName, dir] of [...packages].sort(([a], [b]) => a.localeCompare(b))) {
+  const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const licenseFile = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+  if (!pj.license) throw new Error(`${pkgName} declares no licence: check it before shipping`);
+  notices.push('='.repeat(78), `${pkgName} ${pj.version} (${pj.license})${pj.repository ? ' ' + (pj.repository.url ?? pj.repository) : ''}`, '='.repeat(78));
+  notices.push(licenseFile ? readFileSync(join(dir, licenseFile), 'utf8').trimEnd() : `(no licence file in the package; it declares ${pj.license})`, '');
+}
+writeFileSync(join(stage, 'THIRD-PARTY-NOTICES.txt'), notices.join('\n') + '\n');
 
 // Nothing in the bundle may need a package from outside.
 for (const f of readdirSync(join(stage, 'lib')).filter((x) => x.endsWith('.js'))) {
@@ -89,4 +125,5 @@ writeFileSync(`${tarball}.sha256`, `${sum}  ${name}.tar.gz\n`);
 const size = (p) => (statSync(p).size / 1024).toFixed(0) + ' KiB';
 console.log(`${tarball} (${size(tarball)}), sha256 ${sum}`);
 console.log(`  lib/hush-relay.js ${size(join(stage, 'lib/hush-relay.js'))}, verifier-worker.js ${size(join(stage, 'lib/verifier-worker.js'))}, turn-thread.js ${size(join(stage, 'lib/turn-thread.js'))}`);
+console.log(`  third-party packages bundled: ${[...packages.keys()].sort().join(', ')}`);
 console.log(`  unpacked in ${stage}; run it with: ${join(stage, 'bin/hush-relay')} --help`);

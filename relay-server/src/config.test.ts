@@ -76,3 +76,52 @@ describe('config', () => {
     for (const f of ['--listen', '--port', '--tls-port', '--signal-port', '--auth-secret', '--auth-secrets-file', '--realm', '--allow-peer', '--config', '--drain-timeout', '--metrics-port', '--redis', '--node-id', 'HUSH_RELAY_AUTH_SECRET', '"authSecret"', 'HUSH_RELAY_REDIS']) expect(h).toContain(f);
   });
 });
+
+describe('config errors an operator can act on (issue 20)', () => {
+  const bad = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    try {
+      loadConfig(argv, env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(RelayError);
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  test('JSON errors name the file, the line and the column', () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{\n  "port": 3478\n  "realm": "x"\n}\n');
+    expect(bad(['--config', file])).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}: not valid JSON: .*line 3 column 3`));
+  });
+
+  test('a missing config file: its path and ENOENT explained', () => {
+    expect(bad(['--config', join(dir, 'nope.json')])).toBe(`cannot read the config file ${join(dir, 'nope.json')}: ENOENT (no such file)`);
+  });
+
+  test('a bad value in the file is named by its key and the file, not by a flag; unknown keys get a suggestion', () => {
+    const file = join(dir, 'badkey.json');
+    writeFileSync(file, JSON.stringify({ userQuota: 'ten' }));
+    expect(bad(['--config', file])).toBe(`"userQuota" in ${file} must be a non-negative integer, got "ten"`);
+    writeFileSync(file, JSON.stringify({ 'tls-port': 443 }));
+    expect(bad(['--config', file])).toMatch(/unknown key "tls-port" \(did you mean "tlsPort"\?\)/);
+    expect(bad([], { HUSH_RELAY_PORT: 'x' })).toMatch(/^HUSH_RELAY_PORT must be/);
+  });
+
+  test('tlsPort == signalPort with a certificate: explained', () => {
+    expect(bad(['--tls-cert', 'c', '--tls-key', 'k', '--tls-port', '443', '--signal-port', '443'])).toMatch(/cannot share one TCP port on one address; move signalling/);
+  });
+
+  test('--log-format and --metrics-token are checked', () => {
+    expect(bad(['--log-format', 'xml'])).toMatch(/"text", "json" or "plain"/);
+    expect(bad(['--metrics-token', 'short'])).toMatch(/at least 16 characters/);
+    expect(cfg(['--log-format', 'json']).logFormat).toBe('json');
+  });
+});
+
+describe('checks across settings from a file name the file keys too', () => {
+  test('minPort/maxPort from a file', () => {
+    const file = join(dir, 'range.json');
+    writeFileSync(file, JSON.stringify({ minPort: 50000, maxPort: 50004 }));
+    expect(() => loadConfig(['--config', file], {})).toThrow('--min-port ("minPort")/--max-port ("maxPort") range is too small');
+  });
+});

@@ -58,7 +58,13 @@ export interface RelayConfig {
   redis: string | null;
   /** This node's name in a cluster (default: random per start). */
   nodeId: string | null;
+  /** Bearer token /metrics requires; without one, /metrics is served on the metrics port only, never the signal port. */
+  metricsToken: string | null;
+  /** text: time, level, message; json: one object a line; plain: the message alone. */
+  logFormat: LogFormat;
 }
+
+export type LogFormat = 'text' | 'json' | 'plain';
 
 export const DEFAULTS: RelayConfig = {
   listen: '127.0.0.1',
@@ -94,12 +100,14 @@ export const DEFAULTS: RelayConfig = {
   metricsListen: '127.0.0.1',
   redis: null,
   nodeId: null,
+  metricsToken: null,
+  logFormat: 'text',
 };
 
 /** Longest --drain-timeout: a stop must end in bounded time whatever the setting. */
 export const MAX_DRAIN_SEC = 600;
 
-type Kind = 'ip' | 'port' | 'optport' | 'int' | 'string' | 'optstring' | 'cidrs' | 'secrets';
+type Kind = 'ip' | 'port' | 'optport' | 'int' | 'string' | 'optstring' | 'cidrs' | 'secrets' | 'logformat';
 interface Spec {
   key: keyof RelayConfig;
   flag: string;
@@ -138,8 +146,10 @@ const SPECS: Spec[] = [
   { key: 'threads', flag: 'threads', kind: 'int', arg: 'N', help: 'TURN threads sharing --port (default 1); UDP allocations are spread over them by username' },
   { key: 'verifyQueue', flag: 'verify-queue', kind: 'int', arg: 'N', help: 'proofs waiting for a thread before new ones get ERR_BUSY (default 64)' },
   { key: 'drainTimeout', flag: 'drain-timeout', kind: 'int', arg: 'SEC', help: `on SIGTERM/SIGINT, refuse new allocations and connections and wait up to SEC for live ones to end (default 30, at most ${MAX_DRAIN_SEC})` },
-  { key: 'metricsPort', flag: 'metrics-port', kind: 'optport', arg: 'N|off', help: 'plain-HTTP port serving only /healthz and /metrics (default off: they are on the signal port)' },
-  { key: 'metricsListen', flag: 'metrics-listen', kind: 'ip', arg: 'IP', help: 'address for --metrics-port (default 127.0.0.1)' },
+  { key: 'metricsPort', flag: 'metrics-port', kind: 'optport', arg: 'N|off', help: 'plain-HTTP port serving only /healthz and /metrics, e.g. 9478 (default off; the signal port serves /healthz, and /metrics only with --metrics-token)' },
+  { key: 'metricsListen', flag: 'metrics-listen', kind: 'ip', arg: 'IP', help: 'address for --metrics-port: loopback or a private monitoring network (default 127.0.0.1)' },
+  { key: 'metricsToken', flag: 'metrics-token', kind: 'optstring', arg: 'TOKEN', help: '/metrics requires "Authorization: Bearer TOKEN" (at least 16 characters); also serves /metrics on the signal port (default: none, /metrics on --metrics-port only)' },
+  { key: 'logFormat', flag: 'log-format', kind: 'logformat', arg: 'text|json|plain', help: 'text: "TIME LEVEL message" (default); json: one object a line {time,level,msg}; plain: the message alone' },
   { key: 'redis', flag: 'redis', kind: 'optstring', arg: 'URL', help: 'redis://HOST:PORT (or rediss://): route signalling between relay nodes through this Redis (default: one node)' },
   { key: 'nodeId', flag: 'node-id', kind: 'optstring', arg: 'NAME', help: 'this node\'s name in a cluster, letters, digits, ".", "_", "-" (default: random per start)' },
 ];
@@ -157,7 +167,10 @@ export function helpText(): string {
     lines.push(' '.repeat(34) + `file: "${s.key}"   env: ${envName(s.flag)}`);
   }
   lines.push('  --config FILE'.padEnd(34) + 'JSON file with any of the keys above (env: HUSH_RELAY_CONFIG)');
-  lines.push('  --help'.padEnd(34) + 'print this and exit');
+  lines.push('  --check-config FILE'.padEnd(34) + 'check FILE (and the environment, and the other options) as a start would: TLS files, secrets,');
+  lines.push(' '.repeat(34) + 'addresses, ports, open-file limit; print what it found and exit 0 (usable) or 2');
+  lines.push('  --version'.padEnd(34) + 'print the version and exit');
+  lines.push('  -h, --help'.padEnd(34) + 'print this and exit');
   lines.push('');
   lines.push('Started with no options it listens on 127.0.0.1 only, denies relaying to loopback,');
   lines.push('private, link-local, multicast and mapped forms of them, and prints what it listens on.');
@@ -174,7 +187,8 @@ function bad(message: string): never {
 }
 
 function convert(s: Spec, raw: unknown, where: string): unknown {
-  const name = `${s.flag} (${where})`;
+  // Named the way the operator wrote it: a file key in the file, a variable in the environment.
+  const name = where === 'command line' ? `--${s.flag}` : where === 'environment' ? envName(s.flag) : `"${s.key}" in ${where}`;
   const num = (v: unknown): number => {
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]+$/.test(v.trim()) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n) || n < 0) bad(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
@@ -210,12 +224,63 @@ function convert(s: Spec, raw: unknown, where: string): unknown {
       for (const x of list) if (typeof x !== 'string' || x.length < 8) bad(`${name}: every secret must be a string of at least 8 characters`);
       return list;
     }
+    case 'logformat':
+      if (raw !== 'text' && raw !== 'json' && raw !== 'plain') bad(`${name} must be "text", "json" or "plain", got ${JSON.stringify(raw)}`);
+      return raw;
     case 'cidrs': {
       const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : bad(`${name} must be a list of CIDR ranges`);
       for (const c of list) if (typeof c !== 'string' || !parseCidr(c)) bad(`${name}: ${JSON.stringify(c)} is not a CIDR range like 10.0.0.0/8`);
       return list;
     }
   }
+}
+
+/** The config file as a JSON object, or ERR_CONFIG naming the file and, for bad JSON, the line and column. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    bad(`cannot read the config file ${file}: ${fileErrorText(e)}`);
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    bad(`${file}: not valid JSON: ${jsonErrorText(text, (e as Error).message)}`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) bad(`${file} must hold one JSON object ({ "key": value, ... })`);
+  return obj as Record<string, unknown>;
+}
+
+/** "ENOENT (no such file)" and the like: the code an operator can search for, and what it means. */
+export function fileErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code ?? 'error';
+  const why: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied: the relay\'s user cannot read it (check owner, group and mode, e.g. 0640 root:hush-relay)',
+    EISDIR: 'it is a directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EMFILE: 'too many open files (raise LimitNOFILE / ulimit -n)',
+  };
+  return why[code] ? `${code} (${why[code]})` : code;
+}
+
+/** V8's JSON error with the line and column added (Node 20 gives only a position). */
+export function jsonErrorText(text: string, message: string): string {
+  if (/line \d+ column \d+/.test(message)) return message;
+  const m = /at position (\d+)/.exec(message);
+  if (!m) return message;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message} (line ${line} column ${column})`;
+}
+
+function suggestKey(k: string): string {
+  const lower = k.toLowerCase().replace(/[-_]/g, '');
+  const near = SPECS.find((x) => x.key.toLowerCase() === lower || x.flag.replace(/-/g, '') === lower);
+  return near ? ` (did you mean "${near.key}"?)` : '';
 }
 
 export type ConfigResult = { help: true } | { help: false; config: RelayConfig; sources: string[] };
@@ -241,17 +306,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const sources: string[] = ['defaults'];
   const file = (v.config as string | undefined) ?? env.HUSH_RELAY_CONFIG;
   if (file) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      bad(`cannot read config file: ${(e as Error).message}`);
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) bad('config file must hold a JSON object');
+    const obj = readConfigFile(file);
     for (const [k, val] of Object.entries(obj)) {
       const s = SPECS.find((x) => x.key === k);
-      if (!s) bad(`config file: unknown key "${k}"; see --help for the keys`);
-      cfg[k] = convert(s, val, 'config file');
+      if (!s) bad(`${file}: unknown key "${k}"${suggestKey(k)}; see --help for the keys`);
+      cfg[k] = convert(s, val, file);
       set.add(k);
     }
     sources.push('file');
@@ -277,6 +336,21 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (fromCli) sources.push('command line');
 
   const c = cfg as unknown as RelayConfig;
+  try {
+    validate(c, set);
+  } catch (e) {
+    // Checks across settings speak in flags; name the file key next to each, as the operator may have used either.
+    if (!(e instanceof RelayError) || !file) throw e;
+    throw new RelayError('ERR_CONFIG', e.message.replace(/--([a-z-]+)/g, (m, flag: string) => {
+      const s = SPECS.find((x) => x.flag === flag);
+      return s ? `${m} ("${s.key}")` : m;
+    }));
+  }
+  return { help: false, config: c, sources };
+}
+
+/** Checks across settings, after every source is merged. */
+function validate(c: RelayConfig, set: Set<string>): void {
   // With --port 0 the alternate port follows (any free port) unless set.
   if (!set.has('altPort') && c.altPort !== null) c.altPort = c.port === 0 ? 0 : c.port + 1 <= 65535 ? c.port + 1 : null;
   if (c.port !== 0 && c.altPort !== null && c.altPort === c.port) bad('--alt-port must differ from --port');
@@ -301,6 +375,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname) bad('--redis must be a URL like redis://127.0.0.1:6379 or rediss://redis.internal:6380');
   }
   if (c.nodeId !== null && !/^[A-Za-z0-9._-]{1,64}$/.test(c.nodeId)) bad('--node-id must be 1-64 letters, digits, ".", "_" or "-"');
+  if (c.metricsToken !== null && c.metricsToken.length < 16) bad('--metrics-token must be at least 16 characters (head -c 24 /dev/urandom | base64)');
+  if (c.signalPort !== null && c.signalPort !== 0 && c.tlsPort !== null && c.tlsPort === c.signalPort && c.tlsCert !== null && (c.signalListen ?? c.listen) === c.listen) {
+    bad(`--tls-port and --signal-port are both ${c.tlsPort} on ${c.listen}: TURN over TLS and signalling cannot share one TCP port on one address; move signalling (e.g. 8443) or give it another address with --signal-listen (docs/operators.md, "TLS")`);
+  }
   if (/[^\x21-\x7e]/.test(c.realm) || c.realm.length > 127) bad('--realm must be printable ASCII without spaces, under 128 characters');
-  return { help: false, config: c, sources };
 }

@@ -45,3 +45,26 @@ describe('metrics', () => {
     expect(renderPrometheus(metricFamilies({ ...stats, cluster: null }, '0.1.0'))).not.toContain('cluster');
   });
 });
+
+describe('metrics: node label and the operator families (issue 20)', () => {
+  test('the node id is a label of hush_relay_info; ops-watch families pass the format check', async () => {
+    const { OpsWatch } = await import('./ops-watch');
+    const { DEFAULTS } = await import('./config');
+    const { Log } = await import('./log');
+    const watch = new OpsWatch({ ...DEFAULTS }, new Log(() => undefined));
+    const text = renderPrometheus([...metricFamilies(stats, '0.1.0', 'relay-1'), ...watch.families()]);
+    expect(text).toContain('hush_relay_info{version="0.1.0",node="relay-1"} 1\n');
+    expect(text).toMatch(/^hush_relay_open_fds [1-9]\d*$/m);
+    expect(text).toMatch(/^hush_relay_max_fds [1-9]\d*$/m);
+    expect(text).toContain('hush_relay_total_quota 2000\n');
+    expect(text).toContain('hush_relay_user_quota 10\n');
+    expect(text).toContain('hush_relay_healthy 1\n');
+    for (const l of text.trimEnd().split('\n')) if (!l.startsWith('#')) expect(l).toMatch(/^hush_relay_[a-z_]+(\{[a-z_]+="[^"]*"(?:,[a-z_]+="[^"]*")*\})? (-?[0-9.e+]+)$/);
+    for (const m of text.matchAll(/^# TYPE (\S+) (counter|gauge)$/gm)) expect(m[1]!.endsWith('_total')).toBe(m[2] === 'counter');
+  });
+
+  test('safeMemory never throws and gives the heap from V8', async () => {
+    const { safeMemory } = await import('./metrics');
+    expect(safeMemory().heapUsed).toBeGreaterThan(0);
+  });
+});

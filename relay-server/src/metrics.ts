@@ -2,10 +2,12 @@
  * `/metrics` in the Prometheus text exposition format (version 0.0.4:
  * `# HELP`, `# TYPE`, one sample per line, counters named `…_total`), and
  * `/healthz`. Aggregate numbers only: every series is a whole-process count
- * or gauge, the only label is a TURN thread's index, so nothing here can
+ * or gauge, the only labels are a TURN thread's index, the version, the
+ * operator-chosen node id and an error code, so nothing here can
  * name a user, an address, a mailbox or a call (tests/integration/relay-ops.test.ts
  * checks a scrape taken after real traffic).
  */
+import { getHeapStatistics } from 'node:v8';
 import type { Counts } from './log';
 
 /** Everything the relay counts, summed over its TURN threads. */
@@ -38,7 +40,7 @@ export interface RelayStats extends Counts {
 }
 
 type Type = 'counter' | 'gauge';
-interface Family {
+export interface Family {
   name: string;
   type: Type;
   help: string;
@@ -47,13 +49,29 @@ interface Family {
 
 const PREFIX = 'hush_relay_';
 
-function family(name: string, type: Type, help: string, value: number | boolean): Family {
+export function family(name: string, type: Type, help: string, value: number | boolean): Family {
   return { name: PREFIX + name, type, help, samples: [{ value: typeof value === 'boolean' ? (value ? 1 : 0) : value }] };
 }
 
-export function metricFamilies(s: RelayStats, version: string): Family[] {
+/**
+ * Process memory that never throws: process.memoryUsage() reads /proc and
+ * throws EMFILE when the process is out of file descriptors, which must not
+ * crash a stats tick, a scrape or a drain (issue 20). NaN when unknown.
+ */
+export function safeMemory(): { rss: number; heapUsed: number } {
+  // The heap figure comes from V8 itself (no file); only the RSS reads /proc.
+  const heapUsed = getHeapStatistics().used_heap_size;
+  try {
+    return { rss: process.memoryUsage.rss(), heapUsed };
+  } catch {
+    return { rss: NaN, heapUsed };
+  }
+}
+
+export function metricFamilies(s: RelayStats, version: string, node: string | null = null): Family[] {
+  const info: Record<string, string> = node === null ? { version } : { version, node };
   const f: Family[] = [
-    { name: PREFIX + 'info', type: 'gauge', help: 'Always 1; the version of this relay.', samples: [{ labels: { version }, value: 1 }] },
+    { name: PREFIX + 'info', type: 'gauge', help: 'Always 1; the version of this relay and, with several nodes (--redis), its node id.', samples: [{ labels: info, value: 1 }] },
     family('draining', 'gauge', '1 while shutting down: no new allocations or connections.', s.draining),
     family('allocations', 'gauge', 'TURN allocations now.', s.allocations),
     family('allocations_peak', 'gauge', 'Most TURN allocations at once since start.', s.allocationsPeak),

@@ -7,6 +7,7 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileErrorText } from './config';
 import { createSecureContext } from 'node:tls';
 import type { RelayConfig } from './config';
 import { RelayError } from './errors';
@@ -15,12 +16,14 @@ export type TlsMaterial = { cert: Buffer; key: Buffer };
 
 /** Certificate and key from their files, checked to belong together. */
 export function readTls(certFile: string, keyFile: string): TlsMaterial {
-  let m: TlsMaterial;
-  try {
-    m = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
-  } catch (e) {
-    throw new RelayError('ERR_CONFIG', `cannot read TLS certificate or key: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new RelayError('ERR_CONFIG', `cannot read the TLS ${what} ${file}: ${fileErrorText(e)}`);
+    }
+  };
+  const m: TlsMaterial = { cert: read('certificate', certFile), key: read('key', keyFile) };
   try {
     createSecureContext({ cert: m.cert, key: m.key });
   } catch {
@@ -50,7 +53,7 @@ export function readSecrets(cfg: Pick<RelayConfig, 'authSecret' | 'authSecretsFi
     try {
       text = readFileSync(cfg.authSecretsFile, 'utf8');
     } catch (e) {
-      throw new RelayError('ERR_CONFIG', `cannot read the TURN secrets file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new RelayError('ERR_CONFIG', `cannot read the TURN secrets file ${cfg.authSecretsFile}: ${fileErrorText(e)}`);
     }
     const secrets = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
     if (secrets.length === 0) throw new RelayError('ERR_CONFIG', 'the TURN secrets file holds no secret (one per line)');

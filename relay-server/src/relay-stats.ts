@@ -5,7 +5,7 @@
  * counts only (metrics.ts says why).
  */
 import type { Counts } from './log';
-import type { RelayStats } from './metrics';
+import { safeMemory, type RelayStats } from './metrics';
 import type { Cluster } from './net/cluster';
 import type { SignalServer } from './net/signal-server';
 import type { TurnShell } from './net/turn-shell';
@@ -25,7 +25,7 @@ export interface StatsSources {
 export function relayStats(p: StatsSources): RelayStats {
   const main = p.turn.stats();
   const t = sumTurnStats([main, p.threads.counts()]);
-  const mem = process.memoryUsage();
+  const mem = safeMemory(); // never throws, even out of file descriptors
   const r = p.signal?.router.counters;
   return {
     allocations: t.allocations,

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULTS, MAX_DRAIN_SEC, type RelayConfig } from './config';
 import { RelayError } from './errors';
 import { Log, type Counts } from './log';
-import { metricFamilies, renderPrometheus, type RelayStats } from './metrics';
+import { metricFamilies, renderPrometheus, type Family, type RelayStats } from './metrics';
 import { Cluster } from './net/cluster';
 import { startOpsServer, type OpsSource } from './net/ops-http';
 import { SignalServer } from './net/signal-server';
@@ -45,10 +45,14 @@ export interface RunningRelay {
   /** SIGTERM: stop taking new work, wait for live allocations (at most `timeoutSec`), close. */
   drain(timeoutSec?: number): Promise<void>;
   readonly draining: boolean;
+  /** Why /healthz fails (besides draining), or null: see OpsSource.unhealthy. */
+  health(): string | null;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
+  /** More metric families for /metrics (ops-watch.ts: open files, certificate expiry, quotas). */
+  metrics?: () => Family[];
   log?: Log;
   sources?: string[];
 }
@@ -70,7 +74,7 @@ function logReady(
   if (bound.tlsPort !== null) log.listening('turn', 'tls', cfg.listen, bound.tlsPort);
   else log.notice(tls ? 'TURN over TLS off (--tls-port off)' : 'TURN over TLS off: no --tls-cert/--tls-key given');
   if (p.signalPort !== null) {
-    log.listening('signal', tls ? 'wss' : 'ws', cfg.signalListen ?? cfg.listen, p.signalPort, 'path /signal, /healthz, /metrics');
+    log.listening('signal', tls ? 'wss' : 'ws', cfg.signalListen ?? cfg.listen, p.signalPort, cfg.metricsToken ? 'path /signal, /healthz, /metrics (bearer token)' : 'path /signal, /healthz');
   } else log.notice('signalling off');
   if (p.metricsPort !== null) log.listening('metrics', 'http', cfg.metricsListen, p.metricsPort, 'path /healthz, /metrics');
   if (tls) log.notice(describeCert(tls.cert));
@@ -123,13 +127,16 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
           onStatus: (up) =>
             log.notice(up ? 'cluster: redis connected' : 'cluster: redis unreachable: envelopes for other nodes are answered unreachable until it is back; retrying'),
           notice: (line) => log.notice(line),
+          error: (line) => log.error(line),
         })
       : undefined;
   const stats = (): RelayStats => relayStats({ turn, threads, signal, cluster, draining, reloads, reloadFailures });
   const counts = (): Counts => countsOf(stats());
   const ops: OpsSource = {
     draining: () => draining,
-    metrics: () => renderPrometheus(metricFamilies(stats(), VERSION)),
+    metrics: () => renderPrometheus([...metricFamilies(stats(), VERSION, nodeId), ...(opts.metrics?.() ?? [])]),
+    unhealthy: () => cluster?.problem ?? null,
+    metricsToken: cfg.metricsToken,
   };
 
   // Everything started after the TURN shell closes through here, newest first; the shell closes last.
@@ -272,6 +279,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     get draining() {
       return draining;
     },
+    health: () => cluster?.problem ?? null,
     close,
   };
 }

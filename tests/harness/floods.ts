@@ -11,6 +11,7 @@
  * Sources: Linux answers from every 127.0.0.0/8 address on `lo`, so "many
  * source IPs" are 127.0.x.y bound locally. Nothing leaves loopback.
  */
+import { METRICS_AUTH } from './metrics';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -58,7 +59,7 @@ export function resetPeakMemory(pid: number): boolean {
 
 /** /metrics as numbers, whether the relay serves JSON or the Prometheus text format. */
 export async function relayMetrics(signalPort: number): Promise<Record<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${signalPort}/metrics`);
+  const res = await fetch(`http://127.0.0.1:${signalPort}/metrics`, { headers: METRICS_AUTH });
   const text = await res.text();
   const out: Record<string, number> = {};
   if (text.trimStart().startsWith('{')) {

@@ -15,8 +15,11 @@ export function parsePrometheus(text: string): Record<string, number> {
   return out;
 }
 
+/** The header test relays want for /metrics (harness/relay.ts starts them with --metrics-token). */
+export const METRICS_AUTH = { authorization: 'Bearer hush-test-metrics-token-0123456789' };
+
 export async function scrapeMetrics(base: string): Promise<Record<string, number>> {
-  const r = await fetch(`${base}/metrics`);
+  const r = await fetch(`${base}/metrics`, { headers: METRICS_AUTH });
   if (!r.ok || !(r.headers.get('content-type') ?? '').startsWith('text/plain')) throw new Error(`/metrics answered ${r.status} ${r.headers.get('content-type')}`);
   return parsePrometheus(await r.text());
 }

@@ -51,12 +51,20 @@ function killAllOnExit(): void {
   });
 }
 
+/** The bearer token test relays require for /metrics (harness/metrics.ts sends it). */
+export const METRICS_TOKEN = 'hush-test-metrics-token-0123456789';
+
 /**
  * The relay CLI's command line. `--drain-timeout 0` comes first (later flags win): a test's stop()
  * (SIGTERM) closes at once, as before the relay drained; relay-ops.test.ts tests the drain itself.
+ * `--log-format plain` keeps lines bare for the tests' regexes (relay-day-two.test.ts checks the
+ * default text and json formats); `--metrics-token` serves /metrics on the signal port to the tests.
  */
 export function relayCommand(args: string[], nodeArgs: string[] = []): { cmd: string; argv: string[] } {
-  return { cmd: process.execPath, argv: [...nodeArgs, '--import', TSX_LOADER, CLI_PATH, '--drain-timeout', '0', ...args] };
+  return {
+    cmd: process.execPath,
+    argv: [...nodeArgs, '--import', TSX_LOADER, CLI_PATH, '--drain-timeout', '0', '--log-format', 'plain', '--metrics-token', METRICS_TOKEN, ...args],
+  };
 }
 
 export async function startRelayProcess(args: string[] = [], opts: RelayProcessOptions = {}): Promise<RelayProcess> {

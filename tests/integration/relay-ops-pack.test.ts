@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { identityFromSeed } from '../../lib/crypto/identity';
@@ -45,10 +45,15 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The default log lines ("2026-12-01T23:55:00.123Z info  ready") without their time and level. */
+const bare = (text: string) => text.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z (?:info|warn|error) +/gm, '');
+
 /** Start the unpacked relay the way an operator does: its launcher, plain node on PATH, an empty working directory. */
-async function runUnpacked(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
+async function runUnpacked(args: string[], env: Record<string, string> = {}, wrap: string[] = []): Promise<{ child: ChildProcess; output: () => string; raw: () => string }> {
   const cwd = mkdtempSync(join(work, 'cwd-'));
-  const child = spawn(join(unpacked, 'bin/hush-relay'), args, {
+  chmodSync(cwd, 0o755);
+  const launcher = join(unpacked, 'bin/hush-relay');
+  const child = spawn(wrap.length ? wrap[0]! : launcher, wrap.length ? [...wrap.slice(1), launcher, ...args] : args, {
     cwd,
     // Only node on PATH: no NODE_OPTIONS, no tsx loader, nothing of the repository.
     env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, ...env },
@@ -60,17 +65,17 @@ async function runUnpacked(args: string[], env: Record<string, string> = {}): Pr
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((ok, fail) => {
     const t = setTimeout(() => fail(new Error(`no "ready":\n${out}`)), 15_000);
-    child.stdout!.on('data', () => /^ready$/m.test(out) && (clearTimeout(t), ok()));
+    child.stdout!.on('data', () => /^ready$/m.test(bare(out)) && (clearTimeout(t), ok()));
     child.once('exit', (code) => (clearTimeout(t), fail(new Error(`exited ${code}:\n${out}`))));
   });
-  return { child, output: () => out };
+  return { child, output: () => bare(out), raw: () => out };
 }
 
 const port = (out: string, re: RegExp) => Number(re.exec(out)![1]);
 
 describe('the release tarball', () => {
   test('holds the launcher, the bundle and its workers, the deploy files; nothing imports outside it', () => {
-    for (const f of ['bin/hush-relay', 'lib/hush-relay.js', 'lib/verifier-worker.js', 'lib/turn-thread.js', 'lib/package.json', 'README.md', 'OPERATORS.md', 'hush-relay.service', 'hush-relay.sysusers', 'relay.json.example', 'turn-secrets.example', 'container.json', 'hush-relay.nft', 'Dockerfile']) {
+    for (const f of ['bin/hush-relay', 'lib/early-signals.js', 'lib/hush-relay.js', 'lib/verifier-worker.js', 'lib/turn-thread.js', 'lib/package.json', 'README.md', 'OPERATORS.md', 'hush-relay.service', 'hush-relay.sysusers', 'relay.json.example', 'turn-secrets.example', 'container.json', 'hush-relay.nft', 'Dockerfile', 'LICENSE', 'THIRD-PARTY-NOTICES.txt', 'hush-relay.rules.yml', 'hush-relay.dashboard.json']) {
       expect(existsSync(join(unpacked, f)), f).toBe(true);
     }
     expect(statSync(join(unpacked, 'bin/hush-relay')).mode & 0o111).toBe(0o111);
@@ -86,7 +91,7 @@ describe('the release tarball', () => {
   test('runs with plain node from an empty directory: STUN, signalling (verifier worker), TURN thread, Redis', async () => {
     redis = await startRedis();
     const SECRET = 'pack-test-secret';
-    const r = await runUnpacked(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', '--threads', '2', '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--redis', redis.url, '--node-id', 'packed']);
+    const r = await runUnpacked(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', '--threads', '2', '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--redis', redis.url, '--node-id', 'packed', '--metrics-port', '0']);
     const turnPort = port(r.output(), /^listening stun\+turn udp [^\s]+:(\d+)$/m);
     const signalPort = port(r.output(), /^listening signal ws [^\s]+:(\d+) /m);
     expect(r.output()).toMatch(/^TURN threads: 2 /m);
@@ -110,7 +115,11 @@ describe('the release tarball', () => {
       c.close();
     }
     await new Promise((res) => setTimeout(res, 1100));
-    const metrics = await (await fetch(`http://127.0.0.1:${signalPort}/metrics`)).text();
+    // /metrics is not on the public signal port without a token.
+    expect((await fetch(`http://127.0.0.1:${signalPort}/metrics`)).status).toBe(404);
+    const metricsPort = port(r.output(), /^listening metrics http 127\.0\.0\.1:(\d+) /m);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^hush_relay_info\{version="0\.1\.0",node="packed"\} 1$/m);
     expect(metrics).toMatch(/^hush_relay_thread_allocations_created_total\{thread="1"\} [1-9]/m);
     expect(metrics).toMatch(/^hush_relay_cluster_redis_up 1$/m);
     expect(r.output()).toMatch(/^cluster: redis connected$/m);
@@ -128,10 +137,87 @@ describe('the release tarball', () => {
     expect(help.stdout).toContain('--redis URL');
     const bad = spawnSync(join(unpacked, 'bin/hush-relay'), ['--port', 'many'], { env, encoding: 'utf8' });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/^hush-relay: ERR_CONFIG: /);
+    expect(bad.stderr).toMatch(/^hush-relay: ERR_CONFIG: /m);
     const noNode = spawnSync(join(unpacked, 'bin/hush-relay'), ['--help'], { env: { PATH: '/usr/bin:/bin', NODE: '/nonexistent/node' }, encoding: 'utf8' });
     expect(noNode.status).toBe(2);
-    expect(noNode.stderr).toContain('install Node.js 20 or newer');
+    expect(noNode.stderr).toContain('install Node.js 22 or 24 (LTS)');
+  });
+});
+
+describe('the tarball as an operator meets it (issue 20)', () => {
+  // An unprivileged user, as the systemd unit and the image run it: nobody (65534), no capabilities.
+  const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--'];
+  const canDrop = () => process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v setpriv']).status === 0;
+
+  test('LICENSE (AGPL-3.0-only) and third-party notices for every bundled package', () => {
+    expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^GNU AFFERO GENERAL PUBLIC LICENSE\s+Version 3, 19 November 2007/);
+    const notices = readFileSync(join(unpacked, 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+    for (const pkg of ['@noble/post-quantum', '@noble/hashes', '@redis/client', 'ws']) expect(notices, pkg).toMatch(new RegExp(`^${pkg.replace('/', '\\/')} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
+    expect(notices).toMatch(/Permission is hereby granted|Licensed under the Apache License|MIT License/);
+  });
+
+  test('unpacked and run as an unprivileged user: starts, answers /healthz, drains on SIGTERM; a port below 1024 is refused with the capability named', async (ctx) => {
+    if (!canDrop()) return ctx.skip();
+    for (let d = unpacked; d !== dirname(work); d = dirname(d)) chmodSync(d, 0o755);
+    const r = await runUnpacked(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', '--alt-port', 'off'], {}, AS_NOBODY);
+    const pid = r.child.pid!;
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    // The launcher execs node: the process is node itself, as nobody.
+    expect(Number(uid?.[1])).toBe(65534);
+    // Default log lines carry time and level.
+    expect(r.raw()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info  ready$/m);
+    const signalPort = port(r.output(), /^listening signal ws [^\s]+:(\d+) /m);
+    expect((await fetch(`http://127.0.0.1:${signalPort}/healthz`)).status).toBe(200);
+    const exited = new Promise<number | null>((res) => r.child.once('exit', (code) => res(code)));
+    r.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const low = spawnSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), join(unpacked, 'bin/hush-relay'), '--port', '0', '--signal-port', '443'], {
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(low.status).toBe(2);
+    expect(low.stdout + low.stderr).toMatch(/"signalPort" 443 is below 1024 and this process may not bind it: grant CAP_NET_BIND_SERVICE/);
+
+    // A key only root can read (the systemd steps make it 0640 root:hush-relay; here 0600 root): named with its path.
+    const key = join(work, 'root-only.key');
+    writeFileSync(key, 'not a key\n', { mode: 0o600 });
+    const empty = join(work, 'empty.json');
+    writeFileSync(empty, '{}\n', { mode: 0o644 });
+    chmodSync(work, 0o755);
+    const denied = spawnSync(AS_NOBODY[0]!, [...AS_NOBODY.slice(1), join(unpacked, 'bin/hush-relay'), '--check-config', empty, '--tls-cert', key, '--tls-key', key], {
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(denied.status).toBe(2);
+    expect(denied.stdout + denied.stderr).toContain(`TLS certificate ("tlsCert") ${key}: EACCES (permission denied: the relay's user cannot read it`);
+  });
+
+  test('a SIGHUP 0.3 s after start does not kill it (exit 129 would not be restarted by Restart=on-failure)', async () => {
+    const child = spawn(join(unpacked, 'bin/hush-relay'), ['--port', '0', '--signal-port', '0', '--alt-port', 'off', '--log-format', 'plain'], {
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const ended = new Promise<string>((res) => child.once('exit', (code, sig) => res(`${code}/${sig}`)));
+    await new Promise((res) => setTimeout(res, 300));
+    // At 0.3 s, then every 0.1 s until it is ready: every phase of the start gets one.
+    let sent = 0;
+    const deadline = Date.now() + 15_000;
+    while (!/^ready$/m.test(out) && child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
+      child.kill('SIGHUP');
+      sent++;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(sent).toBeGreaterThan(0);
+    expect(child.signalCode, out).toBeNull();
+    expect(out).toMatch(/^ready$/m);
+    child.kill('SIGTERM');
+    expect(await ended).toBe('0/null');
   });
 });
 
@@ -151,7 +237,7 @@ function dockerfile(text: string): Array<{ op: string; args: string }> {
 describe('Dockerfile (checked without a Docker engine)', () => {
   test('every COPY source is in the unpacked tarball; the entrypoint is its launcher; non-root; ports exposed', () => {
     const ins = dockerfile(readFileSync(join(unpacked, 'Dockerfile'), 'utf8'));
-    expect(ins[0]).toEqual({ op: 'FROM', args: 'node:20-bookworm-slim' });
+    expect(ins[0]).toEqual({ op: 'FROM', args: 'node:22-bookworm-slim' });
     const copies = ins.filter((i) => i.op === 'COPY');
     expect(copies.length).toBeGreaterThan(0);
     const dest = new Map<string, string>();
@@ -176,7 +262,8 @@ describe('Dockerfile (checked without a Docker engine)', () => {
     expect(user).toBe('10001:10001');
     expect(ins.filter((i) => i.op === 'RUN').every((i) => !/apt-get|npm|curl|wget/.test(i.args))).toBe(true); // builds offline
     const exposed = ins.filter((i) => i.op === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
-    for (const p of ['3478/udp', '3478/tcp', '3479/udp', '5349/tcp', '8080/tcp', '9100/tcp', '49152-65535/udp']) expect(exposed).toContain(p);
+    for (const p of ['3478/udp', '3478/tcp', '3479/udp', '5349/tcp', '8080/tcp', '49152-65535/udp']) expect(exposed).toContain(p);
+    expect(exposed.some((p) => p.startsWith('9100') || p.startsWith('9478'))).toBe(false); // metrics stay on loopback
   });
 
   test('run as the image would: its ENV (container.json), its entrypoint, then its HEALTHCHECK command', async () => {
@@ -186,20 +273,26 @@ describe('Dockerfile (checked without a Docker engine)', () => {
       for (const m of e.args.matchAll(/(\w+)=(\S+)/g)) env[m[1]!] = m[2]!.replace('/opt/hush-relay/', unpacked + '/');
     }
     expect(env.HUSH_RELAY_CONFIG).toBe(join(unpacked, 'container.json'));
-    expect(JSON.parse(readFileSync(env.HUSH_RELAY_CONFIG!, 'utf8'))).toEqual({ listen: '0.0.0.0', metricsPort: 9100, metricsListen: '0.0.0.0' });
+    expect(JSON.parse(readFileSync(env.HUSH_RELAY_CONFIG!, 'utf8'))).toEqual({ listen: '0.0.0.0', tlsPort: 5349, metricsPort: 9478, metricsListen: '127.0.0.1' });
     // Only the ports move (this machine is shared): everything else as in the image.
     const r = await runUnpacked(['--port', '0', '--signal-port', '0', '--metrics-port', '0', '--alt-port', 'off'], env);
     expect(r.output()).toMatch(/settings from defaults, file, command line/);
     expect(r.output()).toMatch(/^listening stun\+turn udp 0\.0\.0\.0:\d+$/m);
-    const metricsPort = port(r.output(), /^listening metrics http 0\.0\.0\.0:(\d+) /m);
+    const metricsPort = port(r.output(), /^listening metrics http 127\.0\.0\.1:(\d+) /m);
+    // The HEALTHCHECK is the launcher asking itself with the same settings (no hard-wired address).
     const hc = JSON.parse(ins.find((i) => i.op === 'HEALTHCHECK')!.args.replace(/^.*?CMD\s+/, '')) as string[];
-    expect(hc[0]).toBe('node');
-    const ok = spawnSync(process.execPath, hc.slice(1), { env: { HUSH_RELAY_METRICS_PORT: String(metricsPort) } });
-    expect(ok.status).toBe(0);
+    expect(hc).toEqual(['/opt/hush-relay/bin/hush-relay', '--healthcheck']);
+    const hcEnv = { ...env, PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HUSH_RELAY_METRICS_PORT: String(metricsPort) };
+    const launcher = hc[0]!.replace('/opt/hush-relay/', unpacked + '/');
+    const ok = spawnSync(launcher, hc.slice(1), { env: hcEnv });
+    expect(ok.status, String(ok.stderr)).toBe(0);
+    // With no metrics port it asks the signal port on the address signalling listens on.
+    const signalPort = port(r.output(), /^listening signal ws [^\s]+:(\d+) /m);
+    expect(spawnSync(launcher, hc.slice(1), { env: { ...hcEnv, HUSH_RELAY_METRICS_PORT: 'off', HUSH_RELAY_SIGNAL_PORT: String(signalPort) } }).status).toBe(0);
     const exited = new Promise<number | null>((res) => r.child.once('exit', (code) => res(code)));
     r.child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const down = spawnSync(process.execPath, hc.slice(1), { env: { HUSH_RELAY_METRICS_PORT: String(metricsPort) } });
+    const down = spawnSync(launcher, hc.slice(1), { env: hcEnv });
     expect(down.status).toBe(1);
   });
 });

@@ -26,7 +26,7 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { SignalTestClient } from '../harness/signal-client';
 import { TurnTestClient } from '../harness/turn-client';
 import { selfSignedCert } from '../harness/tls-cert';
-import { parsePrometheus } from '../harness/metrics';
+import { METRICS_AUTH, parsePrometheus } from '../harness/metrics';
 
 const dir = mkdtempSync(join(tmpdir(), 'hush-ops-'));
 const relays: RelayProcess[] = [];
@@ -205,7 +205,7 @@ describe('SIGTERM: drain', () => {
     // The live call still relays, and refreshes.
     expect(await flows(a, b, 'draining')).toBe(true);
     expect((await a.refresh(600))?.cls).toBe(Class.Success);
-    const m = parsePrometheus(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    const m = parsePrometheus(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { headers: METRICS_AUTH })).text());
     expect(m.hush_relay_draining).toBe(1);
     expect(m.hush_relay_drain_refused_total).toBe(1);
 
@@ -273,7 +273,7 @@ describe('/metrics after real traffic', () => {
     secrets.push(`:${a.socket.address().port}`, `:${b.socket.address().port}`, `:${relA.port}`, `:${relB.port}`, '127.0.0.1');
 
     await new Promise((res) => setTimeout(res, 1100)); // TURN threads report every second
-    const res = await fetch(`http://127.0.0.1:${r.signalPort}/metrics`);
+    const res = await fetch(`http://127.0.0.1:${r.signalPort}/metrics`, { headers: METRICS_AUTH });
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await res.text();
     const m = parsePrometheus(text);

@@ -23,12 +23,37 @@
  * left are unsubscribed. Both reconnect with capped exponential backoff.
  * TURN allocations never touch Redis: any node checks any node's
  * credentials with the shared secret.
+ *
+ * Failing loud (issue 20): the first error of each kind is logged with what
+ * to check (wrong password, closed port, TLS against a plain Redis), never
+ * with the URL's password; while Redis has not been reached since start,
+ * `problem` says so and /healthz fails. Each node also subscribes to a
+ * channel of its own node id and asks Redis how many subscribe to it (at
+ * start and every DUPLICATE_CHECK_MS): more than one means two nodes share
+ * a node id, whose envelopes to each other are silently dropped (a node
+ * skips messages carrying its own id), so that too is logged as an error
+ * and fails /healthz. Still no key is written.
  */
 import { createClient } from '@redis/client';
 import { decodeClusterMessage, encodeClusterMessage, mailboxChannel } from '../signal/cluster-message';
 
 const PUBLISH_TIMEOUT_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
+/** How often a node asks Redis whether another node subscribes to its node-id channel. */
+const DUPLICATE_CHECK_MS = 5000;
+
+/** What an operator should check for a Redis error (the message carries no password: it is Redis's or the socket's). */
+export function describeRedisError(e: unknown): string {
+  const err = e as { code?: string; message?: string; name?: string };
+  const msg = String(err?.message ?? '');
+  if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(msg)) return `authentication refused (${msg.split('\n')[0]!.slice(0, 120)}): check the user and password in --redis`;
+  if (err?.code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED): is Redis running and listening on that host and port?';
+  if (err?.code === 'ENOTFOUND' || err?.code === 'EAI_AGAIN') return `host name not resolved (${err.code}): check the host in --redis`;
+  if (err?.code === 'ETIMEDOUT' || /timeout/i.test(msg)) return 'no answer (timeout): firewall, wrong host, or a Redis that does not speak this protocol';
+  if (/SSL|TLS|certificate|EPROTO|wrong version number|packet length/i.test(msg + (err?.code ?? ''))) return `TLS failed (${err?.code ?? msg.slice(0, 80)}): rediss:// needs a Redis with TLS on that port; plain Redis takes redis://`;
+  if (err?.code === 'ECONNRESET' || /Socket closed unexpectedly/i.test(msg)) return 'connection closed by the other end: a TLS Redis reached with redis://, or a Redis refusing this client';
+  return err?.code ? `${err.code}` : (err?.name ?? 'error');
+}
 
 export interface ClusterOptions {
   url: string;
@@ -40,6 +65,8 @@ export interface ClusterOptions {
   onStatus?: (up: boolean) => void;
   /** A fact for the operator's log (never a mailbox or an address of a client). */
   notice?: (line: string) => void;
+  /** Something that stops this node doing its cluster job (same rules as notice). */
+  error?: (line: string) => void;
 }
 
 /** Aggregate counts only. */
@@ -62,10 +89,48 @@ export class Cluster {
   private wasUp = false;
   private closed = false;
   private versionChecked = false;
+  private everUp = false;
+  private lastError = '';
+  private duplicate = false;
+  private dupTimer: NodeJS.Timeout | undefined;
+  private readonly nodeChannel: string;
   private readonly listener = (message: string, channel: string): void => this.onMessage(message, channel);
 
   constructor(private readonly o: ClusterOptions) {
     this.prefix = mailboxChannel(o.realm, '');
+    this.nodeChannel = `hush:${o.realm}:node:${o.nodeId}`;
+  }
+
+  /** Why this node cannot do its cluster job, or null: Redis never reached since start, or a duplicate node id. */
+  get problem(): string | null {
+    if (this.duplicate) return 'duplicate node id';
+    if (!this.everUp) return 'redis not reached';
+    return null;
+  }
+
+  /** Log each new kind of error once (they repeat on every reconnect attempt). */
+  private onError(e: unknown): void {
+    if (this.closed) return;
+    const text = describeRedisError(e);
+    if (text === this.lastError) return;
+    this.lastError = text;
+    this.o.error?.(`cluster: redis: ${text}${this.everUp ? '' : '; this node has not reached redis since start: /healthz answers 503'}`);
+  }
+
+  /** Two nodes with one node id drop each other's envelopes: ask Redis who else listens on ours. */
+  private async checkDuplicate(): Promise<void> {
+    const pub = this.pub;
+    if (!pub?.isReady || !this.sub?.isReady || this.closed) return;
+    try {
+      const r = (await pub.sendCommand(['PUBSUB', 'SHARDNUMSUB', this.nodeChannel])) as unknown[];
+      const n = Number(r?.[1] ?? 0);
+      const dup = n > 1;
+      if (dup && !this.duplicate) this.o.error?.(`cluster: ${n} nodes use node id "${this.o.nodeId}": envelopes between them are dropped; give every node its own nodeId (a copied relay.json?); /healthz answers 503 until it is fixed`);
+      else if (!dup && this.duplicate) this.o.notice?.(`cluster: node id "${this.o.nodeId}" is unique again`);
+      this.duplicate = dup;
+    } catch {
+      // Redis went away mid-check; the status line says so.
+    }
   }
 
   /** Connect in the background; the relay works (one node) until Redis answers. */
@@ -74,20 +139,29 @@ export class Cluster {
     this.pub = createClient({ url: this.o.url, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 3000 } });
     this.sub = createClient({ url: this.o.url, socket: { reconnectStrategy, connectTimeout: 3000 } });
     for (const c of [this.pub, this.sub]) {
-      // Errors are reconnects in progress; the status line says the rest.
-      c.on('error', () => undefined);
+      // Errors repeat while reconnecting: each new kind is logged once, with what to check.
+      c.on('error', (e: unknown) => this.onError(e));
       c.on('ready', () => {
+        this.lastError = '';
         this.status();
         if (c === this.pub) void this.checkVersion();
-        else this.reconcile();
+        else {
+          this.reconcile();
+          this.sub?.sSubscribe(this.nodeChannel, () => undefined).then(() => this.checkDuplicate(), () => undefined);
+        }
       });
       c.on('end', () => this.status());
       c.on('reconnecting', () => {
         this.counters.reconnects++;
         this.status();
       });
-      c.connect().catch(() => this.status());
+      c.connect().catch((e: unknown) => {
+        this.onError(e);
+        this.status();
+      });
     }
+    this.dupTimer = setInterval(() => void this.checkDuplicate(), DUPLICATE_CHECK_MS);
+    this.dupTimer.unref();
   }
 
   get up(): boolean {
@@ -116,7 +190,7 @@ export class Cluster {
     if (!sub?.isReady) return;
     const known = new Set(sub.getPubSubListeners('SHARDED').keys());
     const add = [...this.held].map((m) => this.prefix + m).filter((ch) => !known.has(ch));
-    const drop = [...known].filter((ch) => ch.startsWith(this.prefix) && !this.held.has(ch.slice(this.prefix.length)));
+    const drop = [...known].filter((ch) => ch.startsWith(this.prefix) && ch !== this.nodeChannel && !this.held.has(ch.slice(this.prefix.length)));
     for (let i = 0; i < add.length; i += 500) sub.sSubscribe(add.slice(i, i + 500), this.listener).catch(() => undefined);
     for (let i = 0; i < drop.length; i += 500) sub.sUnsubscribe(drop.slice(i, i + 500), this.listener).catch(() => undefined);
   }
@@ -171,6 +245,7 @@ export class Cluster {
   private status(): void {
     if (this.closed) return;
     const up = this.up;
+    if (up) this.everUp = true;
     if (up === this.wasUp) return;
     this.wasUp = up;
     this.o.onStatus?.(up);
@@ -178,6 +253,7 @@ export class Cluster {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.dupTimer);
     // No goodbye needed: the subscriptions (this node's presence) end with the connections.
     for (const c of [this.pub, this.sub]) {
       try {

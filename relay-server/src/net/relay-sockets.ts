@@ -32,9 +32,22 @@ export function literalLookup(address: string, family: unknown, cb: (err: Error 
 
 const RESERVATION_MS = 30_000;
 
+/**
+ * Relay sockets that could not be opened, by error code (EMFILE: out of file
+ * descriptors; EADDRNOTAVAIL: the relay address is not on this host), for the
+ * operator (ops-watch.ts logs and counts them): an Allocate answered 508 for
+ * want of a socket must not be silent. Process-wide, this thread's only.
+ */
+export const relaySocketFailures = new Map<string, number>();
+let onSocketFailure: ((code: string) => void) | undefined;
+export function watchRelaySocketFailures(f: ((code: string) => void) | undefined): void {
+  onSocketFailure = f;
+}
+
 export class RelaySockets {
   private readonly reservations = new Map<string, { io: RelayIO; timer: NodeJS.Timeout }>();
   sendErrors = 0;
+  private lastError: string | undefined;
 
   constructor(
     private readonly bindIp: { 4: string | null; 6: string | null },
@@ -64,8 +77,16 @@ export class RelaySockets {
         if (port < this.minPort) port += 2;
         if (port + 1 > this.maxPort) continue;
       }
+      this.lastError = undefined;
       const io = await this.open(fam, ip, port);
-      if (!io) continue;
+      if (!io) {
+        // EADDRINUSE is the port draw's business (try another); anything else is the operator's.
+        if (this.lastError === 'EADDRINUSE') continue;
+        const code = this.lastError ?? 'error';
+        relaySocketFailures.set(code, (relaySocketFailures.get(code) ?? 0) + 1);
+        onSocketFailure?.(code);
+        return { ok: false };
+      }
       if (req.evenPort?.reserveNext) {
         const next = await this.open(fam, ip, port + 1);
         if (!next) {
@@ -90,8 +111,13 @@ export class RelaySockets {
     return new Promise((resolve) => {
       const socket = dgram.createSocket({ type: fam === 4 ? 'udp4' : 'udp6', ipv6Only: fam === 6, lookup: literalLookup as never });
       const io = { socket, port, allocation: undefined } as unknown as RelayIO;
-      const onError = () => {
-        socket.close();
+      const onError = (e: NodeJS.ErrnoException) => {
+        this.lastError = e.code ?? 'error';
+        try {
+          socket.close();
+        } catch {
+          // never opened
+        }
         resolve(undefined);
       };
       socket.once('error', onError);

@@ -115,7 +115,7 @@ export class SignalServer {
     this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     this.wss.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
-      const onErr = (e: NodeJS.ErrnoException) => reject(new RelayError('ERR_LISTEN', `cannot listen for signalling on port ${this.o.port}: ${e.code ?? 'error'}`));
+      const onErr = (e: NodeJS.ErrnoException) => reject(new RelayError('ERR_LISTEN', `cannot listen for signalling on ${this.o.listen} port ${this.o.port}: ${e.code ?? 'error'}`));
       this.server!.once('error', onErr);
       this.server!.listen({ port: this.o.port, host: this.o.listen, exclusive: true }, () => {
         this.server!.off('error', onErr);
@@ -130,7 +130,7 @@ export class SignalServer {
   }
 
   private http(req: http.IncomingMessage, res: http.ServerResponse): void {
-    if (!serveOps(req, res, this.o.ops)) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    if (!serveOps(req, res, this.o.ops, 'signal')) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   }
 
   private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
