@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { launchSide, request, waitCallState, type HushSide } from '../harness/hush';
-import { barFocused, barRoot, gotoWithHush, startPageServer, waitBar, waitBarAttr, withTimeout, type PageServer } from './ui-harness';
+import { barFocused, barRoot, gotoWithHush, startPageServer, waitBar, waitBarAttr, withTimeout, type PageServer } from '../harness/ui';
 import { addressFromBundle } from '../../lib/crypto/address';
 import { identityFromSeed } from '../../lib/crypto/identity';
 

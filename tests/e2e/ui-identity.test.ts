@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { launchSide, waitText, type HushSide } from '../harness/hush';
-import { uploadFile } from './ui-harness';
+import { uploadFile } from '../harness/ui';
 
 let relay: RelayProcess;
 let a: HushSide;

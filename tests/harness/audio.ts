@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from './wait';
 
 export interface AudioReading {
   /** Dominant frequency in Hz, 0 for silence. */
@@ -64,7 +65,7 @@ export async function medianReading(
 ): Promise<AudioReading & { readings: AudioReading[] }> {
   const readings: AudioReading[] = [];
   for (let i = 0; i < samples; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, intervalMs));
+    if (i > 0) await sleep(intervalMs); // intent: readings spread over time, so the median spans it
     readings.push(await read());
   }
   return {

@@ -7,6 +7,7 @@
 import type { Page } from 'puppeteer-core';
 import { launchWithExtension, type HushBrowser } from './chromium';
 import { makeTone, normaliseReading, type AudioReading } from './audio';
+import { waitFor } from './wait';
 
 export interface HushSide {
   hb: HushBrowser;
@@ -52,14 +53,15 @@ export async function request(page: Page, kind: string, body: Record<string, unk
 }
 
 export async function waitText(page: Page, selector: string, ok: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
-    last = (await page.$eval(selector, (e) => e.textContent ?? '').catch(() => '')) as string;
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting on ${selector}; last text: "${last}"`);
+  const found = await waitFor(
+    async () => {
+      last = (await page.$eval(selector, (e) => e.textContent ?? '').catch(() => '')) as string;
+      return ok(last) && { text: last };
+    },
+    { timeout: timeoutMs, interval: 100, what: () => `the text of ${selector} to match; last text: "${last}"` },
+  );
+  return found.text;
 }
 
 /** The call's state as the popup shows it (data-state on the call card), or '' when no call is shown. */
@@ -68,15 +70,15 @@ export async function callState(page: Page): Promise<string> {
 }
 
 export async function waitCallState(page: Page, state: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let s = '';
-  while (Date.now() < deadline) {
-    s = await callState(page);
-    if (s === state) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const msg = await page.$eval('[data-testid="end-message"]', (e) => e.textContent).catch(() => '');
-  throw new Error(`call never reached "${state}" (last: "${s}" ${msg ?? ''})`);
+  await waitFor(async () => (s = await callState(page)) === state, {
+    timeout: timeoutMs,
+    interval: 100,
+    what: async () => {
+      const msg = await page.$eval('[data-testid="end-message"]', (e) => e.textContent).catch(() => '');
+      return `the call to reach "${state}" (last: "${s}" ${msg ?? ''})`;
+    },
+  });
 }
 
 /** Type an address into the dial box and press Call, as a person would. */
