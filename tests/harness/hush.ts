@@ -94,6 +94,25 @@ export async function click(page: Page, testid: string): Promise<void> {
 }
 
 /** Close a finished call's card (back to the home view). */
+/** The states in which a side has a call to hang up. */
+export const LIVE_STATES = ['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'];
+
+/**
+ * Between tests: hangs up every side that shows a live call, then waits until none does (the hang-up
+ * reaches the other end over the relay). A side that never ends is reported, not thrown: this is
+ * clean-up, and the next test's own waits will say what is wrong.
+ */
+export async function hangUpAll(...sides: HushSide[]): Promise<void> {
+  for (const s of sides) {
+    if (LIVE_STATES.includes(await callState(s.popup))) await request(s.popup, 'hangup').catch(() => {});
+  }
+  const states = async () => Promise.all(sides.map((s) => callState(s.popup)));
+  await waitFor(async () => (await states()).every((st) => !LIVE_STATES.includes(st)), {
+    timeout: 5_000,
+    what: async () => `every side's call to end after hang-up (states: ${(await states()).join(', ')})`,
+  }).catch((e: Error) => console.warn(e.message));
+}
+
 export async function dismiss(page: Page): Promise<void> {
   if (await page.$('[data-testid="close-call"]')) await page.click('[data-testid="close-call"]');
   await page.waitForSelector('[data-testid="call"]', { hidden: true, timeout: 5000 }).catch(() => {});
