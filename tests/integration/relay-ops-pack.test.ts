@@ -21,6 +21,7 @@ import { REPO_ROOT } from '../harness/relay';
 import { SignalTestClient } from '../harness/signal-client';
 import { TurnTestClient } from '../harness/turn-client';
 import { startRedis, type RedisProcess } from '../harness/redis';
+import { waitFor } from '../harness/wait';
 
 const work = mkdtempSync(join(tmpdir(), 'hush-pack-'));
 let unpacked = '';
@@ -109,8 +110,14 @@ describe('the release tarball', () => {
       await c.refresh(0);
       c.close();
     }
-    await new Promise((res) => setTimeout(res, 1100));
-    const metrics = await (await fetch(`http://127.0.0.1:${signalPort}/metrics`)).text();
+    // TURN threads report every second.
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${signalPort}/metrics`)).text();
+        return /^hush_relay_thread_allocations_created_total\{thread="1"\} [1-9]/m.test(text) && text;
+      },
+      { timeout: 5_000, interval: 100, what: "thread 1's allocations in /metrics" },
+    );
     expect(metrics).toMatch(/^hush_relay_thread_allocations_created_total\{thread="1"\} [1-9]/m);
     expect(metrics).toMatch(/^hush_relay_cluster_redis_up 1$/m);
     expect(r.output()).toMatch(/^cluster: redis connected$/m);
