@@ -18,28 +18,22 @@ export interface WaitOptions {
 }
 
 /**
- * Polls `predicate` until it returns a truthy value and returns that value. A predicate that throws
- * counts as "not yet"; its last error is named in the timeout message.
+ * Polls `predicate` until it returns a truthy value and returns that value. An error thrown by the
+ * predicate ends the wait at once (a relay that exited will not start listening later); a predicate
+ * for which an error only means "not yet" catches it itself.
  */
 export async function waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOptions): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + opts.timeout;
   const interval = opts.interval ?? 50;
-  let last: unknown;
-  let lastError: unknown;
+  let last: T;
   for (;;) {
-    try {
-      last = await predicate();
-      lastError = undefined;
-      if (last) return last as Exclude<T, false | null | undefined | 0 | ''>;
-    } catch (e) {
-      lastError = e;
-    }
+    last = await predicate();
+    if (last) return last as Exclude<T, false | null | undefined | 0 | ''>;
     if (Date.now() >= deadline) break;
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
   }
   const what = typeof opts.what === 'string' ? opts.what : await opts.what();
-  const seen = lastError !== undefined ? `; last error: ${(lastError as Error).message ?? String(lastError)}` : `; last value: ${show(last)}`;
-  throw new Error(`timed out after ${opts.timeout} ms waiting for ${what}${seen}`);
+  throw new Error(`timed out after ${opts.timeout} ms waiting for ${what}; last value: ${show(last)}`);
 }
 
 /** Waits `ms` milliseconds. Only where the wait itself is the point; say why at the call. */

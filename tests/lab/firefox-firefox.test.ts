@@ -22,6 +22,7 @@ import { launchFirefoxSide, sideRequest, type CallSide, type FirefoxSide } from 
 import { callState, click, dialByUi, waitCallState } from '../harness/hush';
 import { createLab, requireRoot, type Lab } from './netns';
 import { startLabRelay, type LabRelay } from './relay-in-ns';
+import { sleep } from '../harness/wait';
 
 const A_HZ = 440;
 const B_HZ = 880;
@@ -98,7 +99,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
     const before = await Promise.all([a.stats(), b.stats()]);
     // Close both popups: no extension page but the call windows is left, and nothing is clicked.
     await Promise.all([a.popup.close(), b.popup.close()]);
-    await new Promise((r) => setTimeout(r, IDLE_MS));
+    await sleep(IDLE_MS); // intent: the background idles this long with the call up
 
     // Audio still flows both ways, decrypted, in the call windows.
     const atB = await waitForReading(() => b.hears(), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 10_000 });
@@ -136,7 +137,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
 
   test('a call rings in B\'s background with no Hush page open; B accepts from the reopened popup', async () => {
     await b.popup.close();
-    await new Promise((r) => setTimeout(r, 5_000));
+    await sleep(5_000); // intent: B's background has been alone (no Hush page) for a while before the call comes
     await dialByUi(a.popup, b.address);
     await waitCallState(a.popup, 'ringing');
     // Nothing of Hush is open in B: its background took the call and raised the notification.
