@@ -9,15 +9,12 @@ import { addressHash } from '../lib/crypto/address';
 import { CalleeHandshake, CallerHandshake } from '../lib/crypto/handshake';
 import { FrameDecryptor, FrameEncryptor } from '../lib/crypto/frame-cipher';
 import { buf } from '../lib/crypto/bytes';
+import { median } from '../tests/harness/median';
 
 const FRAME = 80;
 const ROUNDS = 15;
 const PER_ROUND = 2000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
