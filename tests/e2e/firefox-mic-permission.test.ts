@@ -28,8 +28,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXTENSION_DIR } from '../harness/chromium';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable, launchFirefox } from '../harness/firefox';
-import { launchFirefoxSide, sideRequest, type FirefoxSide } from '../harness/firefox-hush';
-import { callState, click, dialByUi, dismiss, launchSide, waitCallState, type HushSide } from '../harness/hush';
+import { launchFirefoxSide, type FirefoxSide } from '../harness/firefox-hush';
+import { callState, click, dialByUi, dismiss, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { waitFor } from '../harness/wait';
 
@@ -189,7 +189,7 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
       expect(await a.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'))).toBe('mic-denied');
       expect((await a.fb.chrome<{ found: boolean }>(FIND_PROMPT(a.url('call.html')))).found).toBe(false);
       await dismiss(a.popup);
-      await sideRequest(a, 'dismiss-call').catch(() => {});
+      await request(a.popup, 'dismiss-call').catch(() => {});
     });
   });
 });

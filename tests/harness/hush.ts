@@ -42,10 +42,18 @@ export async function launchSide(opts: SideOptions): Promise<HushSide> {
   }
 }
 
-/** A request to the background from the popup page (what the UI's buttons send). */
+/**
+ * A request to the background from an extension page (what the UI's buttons send), in Chromium or
+ * Firefox: `browser.runtime` where the page has it (Firefox), else `chrome.runtime`. The one request
+ * helper of the tests (there were three: Chromium, Firefox, either side).
+ */
 export async function request(page: Page, kind: string, body: Record<string, unknown> = {}): Promise<unknown> {
+  type Runtime = { runtime: { sendMessage(m: unknown): Promise<unknown> } };
   const r = (await page.evaluate(
-    (msg) => (globalThis as unknown as { chrome: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }).chrome.runtime.sendMessage(msg),
+    (msg) => {
+      const g = globalThis as unknown as { browser?: Runtime; chrome: Runtime };
+      return (g.browser ?? g.chrome).runtime.sendMessage(msg);
+    },
     { target: 'background', kind, ...body },
   )) as { ok: boolean; value?: unknown; message?: string };
   if (!r?.ok) throw new Error(`${kind} failed: ${r?.message}`);

@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitForReading } from '../harness/audio';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable } from '../harness/firefox';
-import { launchFirefoxSide, sideRequest, type CallSide, type FirefoxSide } from '../harness/firefox-hush';
-import { callState, click, dialByUi, waitCallState } from '../harness/hush';
+import { launchFirefoxSide, type CallSide, type FirefoxSide } from '../harness/firefox-hush';
+import { callState, click, dialByUi, request, waitCallState } from '../harness/hush';
 import { createLab, requireRoot, type Lab } from './netns';
 import { startLabRelay, type LabRelay } from './relay-in-ns';
 import { sleep } from '../harness/wait';
@@ -166,7 +166,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
 async function endAll(sides: CallSide[]): Promise<void> {
   for (const s of sides) {
     if (['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'].includes(await callState(s.popup))) {
-      await sideRequest(s, 'hangup').catch(() => {});
+      await request(s.popup, 'hangup').catch(() => {});
     }
     if (await s.popup.$('[data-testid="close-call"]')) await s.popup.click('[data-testid="close-call"]');
   }
