@@ -351,9 +351,10 @@ export async function invalidTcpFlood(o: { turnPort: number; garbage: number; ov
         else {
           s.write(allocateRequest().subarray(0, 10));
           stalled.push(s);
-          setTimeout(() => finish('held open'), 2000);
+          setTimeout(() => finish('held open'), 2000); // intent: how a stalled stream fares over 2 s is the measurement
           return;
         }
+        // intent: the relay has 2 s to close a bad stream; still open after that is the finding
         setTimeout(() => {
           finish('still open after 2 s');
           s.destroy();

@@ -142,7 +142,7 @@ async function main(o: LiveCallOptions): Promise<void> {
       c.sendChannel(CH, payload);
     }
   };
-  // A drift-free 20 ms clock.
+  // A drift-free 20 ms clock (intent: pacing the media, not waiting for anything).
   const start = performance.now();
   let n = 0;
   const schedule = () => {
