@@ -7,15 +7,18 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 // Browser and socket layers run one file at a time: these machines have 2 cores.
 // Browser and lab tests get one retry: on a shared 2-core machine a browser can
 // miss a timing now and then; a real failure fails twice and still fails the run.
+// tests/harness/truth-reporter.ts prints every retried test with its first failure, and every
+// skipped integration/e2e/lab test (a failure under CI=true), so neither hides a broken proof.
 export default defineConfig({
   resolve: { alias: { '@': root } },
   test: {
+    reporters: ['default', './tests/harness/truth-reporter.ts'],
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
-          include: ['lib/**/*.test.ts', 'components/**/*.test.ts?(x)', 'relay-server/**/*.test.ts', 'tests/fuzz/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'components/**/*.test.ts?(x)', 'relay-server/**/*.test.ts', 'tests/fuzz/**/*.test.ts', 'tests/harness/**/*.test.ts'],
           environment: 'node',
         },
       },

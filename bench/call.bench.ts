@@ -10,13 +10,11 @@
  */
 import { startRelayProcess } from '../tests/harness/relay';
 import { click, dialByUi, launchSide, request, stats, waitCallState, type HushSide } from '../tests/harness/hush';
+import { median } from '../tests/harness/median';
+import { waitFor } from '../tests/harness/wait';
 
 const CALLS = Number(process.env.HUSH_BENCH_CALLS ?? 5);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function oneCall(a: HushSide, b: HushSide) {
   const t0 = Date.now();
@@ -25,14 +23,10 @@ async function oneCall(a: HushSide, b: HushSide) {
   const tRing = Date.now();
   await click(b.popup, 'accept');
   const tAccept = Date.now();
-  let first = 0;
-  const deadline = Date.now() + 20_000;
-  while (!first && Date.now() < deadline) {
-    const s = await stats(b).catch(() => null);
-    first = (s?.frames as { firstDecryptedAt?: number } | undefined)?.firstDecryptedAt ?? 0;
-    if (!first) await new Promise((r) => setTimeout(r, 20));
-  }
-  if (!first) throw new Error('no audio frame reached the callee');
+  const first = await waitFor(
+    async () => ((await stats(b).catch(() => null))?.frames as { firstDecryptedAt?: number } | undefined)?.firstDecryptedAt ?? 0,
+    { timeout: 20_000, interval: 20, what: 'an audio frame to reach the callee' },
+  );
   const sa = await stats(a);
   await request(a.popup, 'hangup');
   await waitCallState(a.popup, 'ended');

@@ -29,6 +29,7 @@ import { startRelayProcess, type RelayProcess } from '../tests/harness/relay';
 import { startRedis, type RedisProcess } from '../tests/harness/redis';
 import { SignalTestClient } from '../tests/harness/signal-client';
 import { mailboxChannel, encodeClusterMessage } from '../relay-server/src/signal/cluster-message';
+import { sleep, waitFor } from '../tests/harness/wait';
 
 const QUICK = process.env.HUSH_BENCH_QUICK === '1';
 const PAIRS = Number(process.env.HUSH_BENCH_PAIRS ?? (QUICK ? 20 : 60));
@@ -74,7 +75,7 @@ type Pids = { n1: number; n2: number; redis: number };
 /** CPU seconds per second each process spends with nothing to do (timers, pings, Redis's cron). */
 async function idleRates(pids: Pids): Promise<Pids> {
   const c0 = { n1: cpuSeconds(pids.n1), n2: cpuSeconds(pids.n2), redis: cpuSeconds(pids.redis) };
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000); // intent: the window over which idle CPU is measured
   return { n1: (cpuSeconds(pids.n1) - c0.n1) / 2, n2: (cpuSeconds(pids.n2) - c0.n2) / 2, redis: (cpuSeconds(pids.redis) - c0.redis) / 2 };
 }
 
@@ -113,8 +114,8 @@ async function round(senders: SignalTestClient[], receivers: Array<SignalTestCli
       }
     }, 5);
   });
-  const deadline = performance.now() + 3000;
-  while (delivered < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // What is not delivered within 3 s is left out of the per-message cost (and said).
+  await waitFor(() => delivered >= sent, { timeout: 3000, interval: 20, what: () => `all ${sent} envelopes delivered (got ${delivered})` }).catch((e: Error) => console.warn(e.message));
   const secs = (performance.now() - t0) / 1000;
   const per = (k: keyof Pids) => (pids[k] === pids.n1 && k !== 'n1' ? 0 : (Math.max(0, cpuSeconds(pids[k]) - cpu0[k] - idle[k] * secs) * 1e6) / Math.max(1, delivered));
   const us = { n1: per('n1'), n2: per('n2'), redis: pids.redis ? per('redis') : 0 };
@@ -186,7 +187,7 @@ async function redisAlone(redis: RedisProcess): Promise<void> {
       }
     }),
   );
-  while (received < TOTAL && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => received >= TOTAL, { timeout: Math.max(0, t0 + 60_000 - performance.now()), interval: 10, what: () => `${TOTAL} messages at the subscribers (got ${received})` }).catch((e: Error) => console.warn(e.message));
   const secs = (performance.now() - t0) / 1000;
   const us = ((cpuSeconds(redis.pid()) - cpu0) * 1e6) / TOTAL;
   console.log(

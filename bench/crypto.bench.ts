@@ -14,15 +14,12 @@ import { buf, toHex } from '../lib/crypto/bytes';
 import { recogniseHello } from '../lib/crypto/admit-tag';
 import { parseEnvelope } from '../lib/crypto/envelope-format';
 import { AdmissionControl } from '../lib/call/admission';
+import { median } from '../tests/harness/median';
 
 const FRAME = 80;
 const ROUNDS = 15;
 const PER_ROUND = 2000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;

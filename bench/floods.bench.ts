@@ -49,6 +49,7 @@ import {
   type FloodReport,
   type FloodResult,
 } from '../tests/harness/floods';
+import { sleep } from '../tests/harness/wait';
 
 const SECRET = 'flood-bench-secret';
 const SCALE = Number(process.env.HUSH_FLOOD_SCALE ?? 1);
@@ -68,9 +69,9 @@ export async function run(): Promise<void> {
     const idle = processMemory(relay.pid);
     const peakAllowed = resetPeakMemory(relay.pid);
     call = await startLiveCall({ turnPort: relay.turnPort, signalUrl: relay.signalUrl, secret: SECRET });
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000); // intent: the live call warms up
     await call.mark();
-    await new Promise((r) => setTimeout(r, 4000));
+    await sleep(4000); // intent: the quiet baseline window, before any flood
     const base = await call.mark();
     console.log(`relay: defaults (user quota 10, --unauth-rate 50/s burst 100 per source IP, 64 WebSocket connections per IP, verify queue 64, 4 proofs in flight per IP) + --total-quota ${TOTAL_QUOTA} --max-signal-connections ${MAX_SIGNAL} --allow-peer 127.0.0.0/8`);
     console.log(`relay RSS idle ${mb(idle.rss)}; peak-RSS reset per flood: ${peakAllowed ? 'yes (clear_refs)' : 'NO (not root: peaks are since start)'}`);

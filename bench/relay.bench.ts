@@ -34,6 +34,7 @@ import type { UclientResult } from '../tests/harness/uclient';
 import { TurnTestClient } from '../tests/harness/turn-client';
 import { scrapeMetrics } from '../tests/harness/metrics';
 import { GC_BEFORE_MEMORY } from './gc-before-memory';
+import { sleep } from '../tests/harness/wait';
 
 const SECRET = 'bench-shared-secret';
 const PPS = 50;
@@ -179,7 +180,7 @@ async function runProbe(port: number, seconds: number): Promise<Probe> {
       da.send(buf, db.address().port, '127.0.0.1');
       if (++n >= seconds * PROBE_PPS) {
         clearInterval(timer);
-        setTimeout(done, 300);
+        setTimeout(done, 300); // intent: a grace period for the last probes in flight
       }
     }, 1000 / PROBE_PPS);
   });
@@ -260,7 +261,7 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
     if (withProbe) {
       // Every client sends from connect + 1..6 s until connect + 1 + MSGS/PPS s: probe inside that window.
       await l.connected;
-      await new Promise((r) => setTimeout(r, 6200));
+      await sleep(6200); // intent: the probe runs inside the window in which every client sends
       probe = await runProbe(server.port, 4);
     }
     const result = await l.done;
@@ -282,7 +283,7 @@ async function memoryPerAllocation(name: Name): Promise<{ rss: number; heap?: nu
       await c.allocate();
       clients.push(c);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500); // intent: memory settles before it is read
     const rss0 = rssBytes(server.pid);
     const heap0 = (await server.metrics?.())?.heapUsedBytes;
     for (let i = 0; i < MEM_ALLOCATIONS; i++) {
@@ -293,7 +294,7 @@ async function memoryPerAllocation(name: Name): Promise<{ rss: number; heap?: nu
       await c.channelBind({ family: 4, address: '127.0.0.1', port: 40000 + i }, 0x4000);
       clients.push(c);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500); // intent: memory settles before it is read
     const rss = (rssBytes(server.pid) - rss0) / MEM_ALLOCATIONS;
     const heap1 = (await server.metrics?.())?.heapUsedBytes;
     return { rss, heap: heap0 !== undefined && heap1 !== undefined ? (heap1 - heap0) / MEM_ALLOCATIONS : undefined };

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { launchWithExtension } from '../harness/chromium';
-import { callState, click, dialByUi, dismiss, launchSide, request, waitCallState, waitText, type HushSide } from '../harness/hush';
+import { callState, click, dialByUi, dismiss, hangUpAll, launchSide, request, waitCallState, waitText, type HushSide } from '../harness/hush';
+import { waitFor } from '../harness/wait';
 
 let relay: RelayProcess;
 let a: HushSide;
@@ -26,12 +27,7 @@ afterAll(async () => {
 });
 
 async function reset(...sides: HushSide[]) {
-  for (const s of sides) {
-    if (['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'].includes(await callState(s.popup))) {
-      await request(s.popup, 'hangup').catch(() => {});
-    }
-  }
-  await new Promise((r) => setTimeout(r, 300));
+  await hangUpAll(...sides);
   for (const s of sides) await dismiss(s.popup);
 }
 
@@ -46,12 +42,13 @@ describe('endings and errors', () => {
       await dialByUi(a.popup, b.address);
       await waitCallState(a.popup, 'ringing');
       const w = await b.hb.worker();
-      const deadline = Date.now() + 10_000;
-      let notes: Record<string, unknown> = {};
-      while (Date.now() < deadline && !notes['hush-incoming']) {
-        notes = await w.evaluate(() => (globalThis as unknown as Sw).chrome.notifications.getAll());
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      let notes = await waitFor(
+        async () => {
+          const n = await w.evaluate(() => (globalThis as unknown as Sw).chrome.notifications.getAll());
+          return 'hush-incoming' in n && n;
+        },
+        { timeout: 10_000, interval: 100, what: "B's incoming-call notification" },
+      );
       expect(Object.keys(notes)).toContain('hush-incoming');
       // …and it rings: the ringtone plays in the offscreen document, no Hush page is open.
       const ringing = async () =>

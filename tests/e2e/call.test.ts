@@ -12,6 +12,7 @@ import {
   click,
   dialByUi,
   dismiss,
+  hangUpAll,
   hears,
   launchSide,
   request,
@@ -20,6 +21,7 @@ import {
   waitText,
   type HushSide,
 } from '../harness/hush';
+import { waitFor } from '../harness/wait';
 
 const A_HZ = 440;
 const B_HZ = 880;
@@ -41,12 +43,7 @@ afterAll(async () => {
 });
 
 async function endBoth() {
-  for (const s of [a, b]) {
-    if (['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'].includes(await callState(s.popup))) {
-      await request(s.popup, 'hangup').catch(() => {});
-    }
-  }
-  await new Promise((r) => setTimeout(r, 300));
+  await hangUpAll(a, b);
   await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
 }
 
@@ -124,7 +121,8 @@ describe('a call between two browsers', () => {
       await dialByUi(a.popup, b.address);
       await click(b.popup, 'accept');
       await waitCallState(a.popup, 'connected');
-      await new Promise((r) => setTimeout(r, 1500));
+      // Frames must flow first, so silence cannot be "nothing arrived yet".
+      await waitFor(async () => (await stats(b)).frames.authFailed > 10, { timeout: 10_000, what: "more than 10 frames to fail authentication at B" });
       const atB = await waitForReading(() => hears(b), (r) => r.rmsDb < -60 || r.frequency === 0, { timeoutMs: 4000 });
       expect(atB.rmsDb < -60 || atB.frequency === 0).toBe(true);
       const sb = await stats(b);
@@ -158,8 +156,11 @@ describe('a call between two browsers', () => {
     expect(await b.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'))).toBe('missed');
     // The offscreen document that rang is closed again: nothing holds audio after a missed call.
     const offscreenUrl = `chrome-extension://${b.hb.extensionId}/offscreen.html`;
-    const deadline = Date.now() + 5000;
-    while (b.hb.browser.targets().some((t) => t.url() === offscreenUrl) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => !b.hb.browser.targets().some((t) => t.url() === offscreenUrl), {
+      timeout: 5000,
+      interval: 100,
+      what: "B's offscreen document to close after the missed call",
+    });
     expect(b.hb.browser.targets().some((t) => t.url() === offscreenUrl)).toBe(false);
     await endBoth();
     await b.popup.waitForSelector('[data-testid="history-entry"][data-outcome="missed"]', { timeout: 5000 });

@@ -26,6 +26,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable, geckoIdOf } from '../harness/firefox';
 import { launchFirefoxSide, type FirefoxSide } from '../harness/firefox-hush';
 import { startRelayProcess, REPO_ROOT, type RelayProcess } from '../harness/relay';
+import { sleep } from '../harness/wait';
 
 const MV3_DIR = resolve(REPO_ROOT, '.output/firefox-mv3');
 const IDLE_TIMEOUT_MS = 2_000;
@@ -68,7 +69,7 @@ describe.skipIf(!built || !haveFirefox)('Firefox background lifetime: MV2 persis
       const id = geckoIdOf(extensionDir);
       const before = signallingConnections();
       await side.popup.close(); // no extension page left open, nothing clicked
-      await new Promise((r) => setTimeout(r, WAIT_MS));
+      await sleep(WAIT_MS); // intent: idle longer than the idle timeout, then see what is still alive
       const state = await side.fb.chrome<string>(`return WebExtensionPolicy.getByID(${JSON.stringify(id)})?.extension?.backgroundState ?? 'not installed';`);
       return { before, after: signallingConnections(), state };
     } finally {

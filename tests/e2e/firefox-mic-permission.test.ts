@@ -28,9 +28,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXTENSION_DIR } from '../harness/chromium';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable, launchFirefox } from '../harness/firefox';
-import { launchFirefoxSide, sideRequest, type FirefoxSide } from '../harness/firefox-hush';
-import { callState, click, dialByUi, dismiss, launchSide, waitCallState, type HushSide } from '../harness/hush';
+import { launchFirefoxSide, type FirefoxSide } from '../harness/firefox-hush';
+import { callState, click, dialByUi, dismiss, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
+import { waitFor } from '../harness/wait';
 
 const built = existsSync(join(FIREFOX_EXTENSION_DIR, 'manifest.json')) && existsSync(join(EXTENSION_DIR, 'manifest.json'));
 const haveFirefox = firefoxAvailable();
@@ -65,16 +66,6 @@ const PERMISSION_OF = (origin: string) => `
   const p = Services.scriptSecurityManager.createContentPrincipalFromOrigin(${JSON.stringify(origin)});
   return Services.perms.testExactPermissionFromPrincipal(p, 'microphone');`;
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await read();
-  while (!ok(v)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    v = await read();
-  }
-  return v;
-}
 
 describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
   test('Firefox refuses the microphone to a background page even with a remembered grant; a tab of the same extension gets it', async () => {
@@ -145,12 +136,18 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
       const stray = await a.fb.openTab(a.url('call.html'));
       await dialByUi(a.popup, b.address);
       await waitCallState(b.popup, 'incoming');
-      const prompt = await waitFor(() => a.fb.chrome<{ found: boolean; url?: string; popupWindow?: boolean }>(FIND_PROMPT(a.url('call.html'))), (p) => p.found, 15_000, 'the microphone prompt');
+      const prompt = await waitFor(
+        async () => {
+          const p = await a.fb.chrome<{ found: boolean; url?: string; popupWindow?: boolean }>(FIND_PROMPT(a.url('call.html')));
+          return p.found && p;
+        },
+        { timeout: 15_000, interval: 200, what: 'the microphone prompt' },
+      );
       expect(prompt.url).toMatch(/\/call\.html$/); // in the call window, not the popup…
       expect(prompt.popupWindow).toBe(true); // …and not the stray tab
       expect(await engineRunning()).toBe(false); // getUserMedia waits for the answer
       expect(await a.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
-      await waitFor(engineRunning, (v) => v, 10_000, 'the media engine to start');
+      await waitFor(engineRunning, { timeout: 10_000, interval: 200, what: 'the media engine to start' });
       expect(await a.fb.chrome<number>(PERMISSION_OF(origin))).toBe(1); // ALLOW, remembered for the extension
       await waitCallState(a.popup, 'ringing');
       expect(await stray.evaluate(() => !!(globalThis as unknown as { hushMediaServer: { current(): unknown } }).hushMediaServer.current())).toBe(false);
@@ -161,7 +158,7 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
     test('next call: the remembered grant applies, no prompt', async () => {
       await dialByUi(a.popup, b.address);
       await waitCallState(b.popup, 'incoming');
-      await waitFor(engineRunning, (v) => v, 10_000, 'the media engine to start');
+      await waitFor(engineRunning, { timeout: 10_000, interval: 200, what: 'the media engine to start' });
       expect((await a.fb.chrome<{ found: boolean }>(FIND_PROMPT(a.url('call.html')))).found).toBe(false);
       await endCall();
     });
@@ -171,7 +168,7 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
         const p = Services.scriptSecurityManager.createContentPrincipalFromOrigin(${JSON.stringify(origin)});
         Services.perms.removeFromPrincipal(p, 'microphone');`);
       await dialByUi(a.popup, b.address);
-      await waitFor(() => a.fb.chrome<{ found: boolean }>(FIND_PROMPT(a.url('call.html'))), (p) => p.found, 15_000, 'the microphone prompt');
+      await waitFor(async () => (await a.fb.chrome<{ found: boolean }>(FIND_PROMPT(a.url('call.html')))).found, { timeout: 15_000, interval: 200, what: 'the microphone prompt' });
       expect(await a.fb.chrome<string>(ANSWER_PROMPT(false))).toBe('Block');
       await waitCallState(a.popup, 'ended');
       const reason = await a.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'));
@@ -192,7 +189,7 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
       expect(await a.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'))).toBe('mic-denied');
       expect((await a.fb.chrome<{ found: boolean }>(FIND_PROMPT(a.url('call.html')))).found).toBe(false);
       await dismiss(a.popup);
-      await sideRequest(a, 'dismiss-call').catch(() => {});
+      await request(a.popup, 'dismiss-call').catch(() => {});
     });
   });
 });

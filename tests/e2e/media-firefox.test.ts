@@ -21,30 +21,22 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { normaliseReading, waitForReading, medianReading, type AudioReading } from '../harness/audio';
-import type { CallStats, Role } from '../../lib/media/types';
-import type { LoopbackOptions } from '../../lib/media/loopback';
+import { waitForReading, medianReading } from '../harness/audio';
+import { openSelfTest, type SelfTest } from '../harness/selftest';
+import { waitFor } from '../harness/wait';
 
 const FIREFOX_DIR = resolve(import.meta.dirname, '../../.output/firefox-mv2');
 const FIREFOX_BIN = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 const CALLER_HZ = 440; // Firefox's fake microphone
 const CALLEE_HZ = 660; // the callee's generated tone
 
-interface SelfTestHook {
-  start(o: LoopbackOptions): Promise<{ connectMs: number }>;
-  stats(): Promise<Record<Role, CallStats>>;
-  analyse(): Record<Role, { frequency: number | null; rmsDb: number | null }>;
-  stop(): void;
-}
-type HookGlobal = typeof globalThis & { hushSelfTest: SelfTestHook };
-
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png' };
 
 let server: Server;
 let browser: Browser;
-let page: Page;
+let selfTest: SelfTest;
 let profile: string;
 
 beforeAll(async () => {
@@ -80,9 +72,7 @@ beforeAll(async () => {
       'media.peerconnection.ice.obfuscate_host_addresses': false,
     },
   });
-  page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${port}/selftest.html`);
-  await page.waitForFunction(() => 'hushSelfTest' in globalThis, { timeout: 10_000 });
+  selfTest = await openSelfTest(await browser.newPage(), `http://127.0.0.1:${port}/selftest.html`, { calleeToneHz: CALLEE_HZ }, 10_000);
 });
 
 afterAll(async () => {
@@ -91,12 +81,10 @@ afterAll(async () => {
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
-const start = (opts: LoopbackOptions) =>
-  page.evaluate((o) => (globalThis as HookGlobal).hushSelfTest.start(o), { calleeToneHz: CALLEE_HZ, ...opts });
-const stop = () => page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.stop());
-const stats = () => page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.stats());
-const hears = (role: Role) => async (): Promise<AudioReading> =>
-  normaliseReading(await page.evaluate((r) => (globalThis as HookGlobal).hushSelfTest.analyse()[r], role));
+const start: SelfTest['start'] = (opts) => selfTest.start(opts);
+const stop = () => selfTest.stop();
+const stats = () => selfTest.stats();
+const hears: SelfTest['hears'] = (role) => selfTest.hears(role);
 
 describe('Firefox, matching keys', () => {
   let connectMs = 0;
@@ -140,7 +128,11 @@ describe('Firefox, wrong receive key on the callee', () => {
   });
 
   test('the callee hears silence, every frame fails authentication; the caller still hears the callee', async () => {
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Let frames flow first, so silence cannot be "nothing arrived yet".
+    await waitFor(async () => {
+      const f = (await stats()).callee.frames;
+      return f.authFailed + f.decrypted > 20;
+    }, { timeout: 10_000, what: 'more than 20 frames to reach the callee\'s decryptor' });
     const callee = await medianReading(hears('callee'));
     expect(callee.rmsDb < -60 || callee.frequency === 0, `callee heard ${callee.frequency} Hz at ${callee.rmsDb} dBFS`).toBe(true);
     const s = await stats();

@@ -14,48 +14,30 @@
  * or ciphertext reached the decoder, the callee would hear the tone or noise.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Page } from 'puppeteer-core';
 import { launchWithExtension, type HushBrowser } from '../harness/chromium';
-import { makeTone, normaliseReading, waitForReading, medianReading, type AudioReading } from '../harness/audio';
-import type { CallStats, MediaEvent, Role } from '../../lib/media/types';
-import type { LoopbackOptions } from '../../lib/media/loopback';
+import { makeTone, waitForReading, medianReading } from '../harness/audio';
+import { openSelfTest, type SelfTest, type SelfTestHook } from '../harness/selftest';
+import { sleep, waitFor } from '../harness/wait';
 
 const CALLER_HZ = 440; // the fake microphone file
 const CALLEE_HZ = 660; // the callee's generated tone
 const SILENT_DB = -60;
 const AUDIBLE_DB = -40;
 
-interface SelfTestHook {
-  start(o: LoopbackOptions): Promise<{ connectMs: number }>;
-  stats(): Promise<Record<Role, CallStats>>;
-  analyse(): Record<Role, { frequency: number | null; rmsDb: number | null }>;
-  stateEvents(): Record<Role, Extract<MediaEvent, { type: 'state' }>[]>;
-  restartIce(): Promise<{ negotiateMs: number; reconnectMs: number }>;
-  secretsWiped(): boolean;
-  mute(role: Role, muted: boolean): void;
-  stop(): void;
-}
-type HookGlobal = typeof globalThis & { hushSelfTest: SelfTestHook };
-
 let hb: HushBrowser;
-let page: Page;
+let selfTest: SelfTest;
 
-async function start(opts: LoopbackOptions): Promise<{ connectMs: number }> {
-  return page.evaluate((o) => (globalThis as HookGlobal).hushSelfTest.start(o), { calleeToneHz: CALLEE_HZ, ...opts });
-}
-const stop = () => page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.stop());
-const stats = () => page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.stats());
+const start: SelfTest['start'] = (opts) => selfTest.start(opts);
+const stop = () => selfTest.stop();
+const stats = () => selfTest.stats();
 /** What `role` hears. */
-const hears = (role: Role) => async (): Promise<AudioReading> =>
-  normaliseReading(await page.evaluate((r) => (globalThis as HookGlobal).hushSelfTest.analyse()[r], role));
+const hears: SelfTest['hears'] = (role) => selfTest.hears(role);
 
 beforeAll(async () => {
   hb = await launchWithExtension({
     args: [`--use-file-for-fake-audio-capture=${makeTone(CALLER_HZ)}`, '--allow-loopback-in-peer-connection'],
   });
-  page = await hb.browser.newPage();
-  await page.goto(`chrome-extension://${hb.extensionId}/selftest.html`);
-  await page.waitForFunction(() => 'hushSelfTest' in globalThis);
+  selfTest = await openSelfTest(await hb.browser.newPage(), `chrome-extension://${hb.extensionId}/selftest.html`, { calleeToneHz: CALLEE_HZ });
 });
 afterAll(async () => {
   await hb?.close();
@@ -77,12 +59,13 @@ describe('encrypted loopback call, matching keys', () => {
     expect(connectMs).toBeLessThan(5_000);
     // The event for 'connected' may carry a path read from a getStats() report Chromium cached a
     // moment before; the engine then re-reads it and emits again. The latest event must say p2p.
-    const readEvents = () => page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.stateEvents());
-    let events = await readEvents();
-    for (let i = 0; i < 30 && !(['caller', 'callee'] as const).every((r) => events[r].at(-1)?.path === 'p2p'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      events = await readEvents();
-    }
+    const events = await waitFor(
+      async () => {
+        const e = await selfTest.stateEvents();
+        return (['caller', 'callee'] as const).every((r) => e[r].at(-1)?.path === 'p2p') && e;
+      },
+      { timeout: 3_000, interval: 100, what: "both sides' latest state event to say p2p" },
+    );
     for (const role of ['caller', 'callee'] as const) {
       expect(events[role].map((e) => e.connection)).toContain('connecting');
       expect(events[role].map((e) => e.connection)).toContain('connected');
@@ -90,11 +73,13 @@ describe('encrypted loopback call, matching keys', () => {
     }
     // A check can beat the peer's signalled candidate (RFC 8445 §7.3.1.3: the peer is first seen as
     // prflx); the signalled host candidate then replaces it. Wait for that, briefly.
-    let s = await stats();
-    for (let i = 0; i < 20 && !(s.caller.remoteType === 'host' && s.callee.remoteType === 'host'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await stats();
-    }
+    const s = await waitFor(
+      async () => {
+        const x = await stats();
+        return x.caller.remoteType === 'host' && x.callee.remoteType === 'host' && x;
+      },
+      { timeout: 2_000, interval: 100, what: 'both sides to see the host candidate signalled by the other (not prflx)' },
+    );
     for (const role of ['caller', 'callee'] as const) {
       expect(s[role].path).toBe('p2p');
       expect(s[role].localType).toBe('host');
@@ -118,13 +103,13 @@ describe('encrypted loopback call, matching keys', () => {
   });
 
   test('each engine wiped the frame secrets it was given', async () => {
-    expect(await page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.secretsWiped())).toBe(true);
+    expect(await selfTest.secretsWiped()).toBe(true);
   });
 
   test('every frame is encrypted and decrypted, none dropped', async () => {
     const a = await stats();
     const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000); // intent: the window over which the frame rate is measured
     const b = await stats();
     const secs = (Date.now() - t0) / 1000;
     for (const role of ['caller', 'callee'] as const) {
@@ -146,26 +131,26 @@ describe('encrypted loopback call, matching keys', () => {
   });
 
   test('muting the caller silences the callee\'s speaker; unmuting brings the tone back', async () => {
-    await page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.mute('caller', true));
+    await selfTest.mute('caller', true);
     const muted = await waitForReading(hears('callee'), (r) => r.rmsDb < SILENT_DB);
     expect(muted.rmsDb).toBeLessThan(SILENT_DB);
     // The other direction is untouched.
     expect((await medianReading(hears('caller'), { samples: 3 })).rmsDb).toBeGreaterThan(AUDIBLE_DB);
 
-    await page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.mute('caller', false));
+    await selfTest.mute('caller', false);
     const back = await waitForReading(hears('callee'), (r) => Math.abs(r.frequency - CALLER_HZ) <= 10 && r.rmsDb > AUDIBLE_DB);
     expect(Math.abs(back.frequency - CALLER_HZ)).toBeLessThanOrEqual(10);
   });
 
   test('ICE restart mid-call: same keys, audio keeps flowing, no frame dropped', async () => {
     const before = await stats();
-    const t = await page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.restartIce());
+    const t = await selfTest.restartIce();
     console.info(`ICE restart: re-negotiated in ${t.negotiateMs.toFixed(0)} ms, reconnected in ${t.reconnectMs.toFixed(0)} ms`);
     expect(t.reconnectMs).toBeLessThan(5_000);
     const callee = await waitForReading(hears('callee'), (r) => Math.abs(r.frequency - CALLER_HZ) <= 10 && r.rmsDb > AUDIBLE_DB);
     expect(Math.abs(callee.frequency - CALLER_HZ)).toBeLessThanOrEqual(10);
     // Chromium starts RTP padding (empty frames) ~5 s into the call: be past that before counting drops.
-    await new Promise((r) => setTimeout(r, Math.max(0, startedAt + 7_000 - Date.now())));
+    await sleep(Math.max(0, startedAt + 7_000 - Date.now())); // intent: a call 7 s old, past the padding start
     const after = await stats();
     for (const role of ['caller', 'callee'] as const) {
       expect(after[role].path).toBe('p2p');
@@ -174,7 +159,7 @@ describe('encrypted loopback call, matching keys', () => {
       expect(after[role].frames, role).toMatchObject({ dropped: 0, authFailed: 0, encryptFailed: 0 });
     }
     console.info(`after 7 s: empty (padding) frames ignored: caller ${after.caller.frames.empty}, callee ${after.callee.frames.empty}`);
-    const events = await page.evaluate(() => (globalThis as HookGlobal).hushSelfTest.stateEvents());
+    const events = await selfTest.stateEvents();
     for (const role of ['caller', 'callee'] as const) expect(events[role].some((e) => e.connection === 'failed')).toBe(false);
   });
 });
@@ -189,7 +174,10 @@ describe('encrypted loopback call, wrong receive key on the callee', () => {
 
   test('the callee hears silence: every frame fails authentication and is dropped', async () => {
     // Let frames flow first, so silence cannot be "nothing arrived yet".
-    await new Promise((r) => setTimeout(r, 1_000));
+    await waitFor(async () => {
+      const f = (await stats()).callee.frames;
+      return f.authFailed + f.decrypted > 20;
+    }, { timeout: 10_000, what: 'more than 20 frames to reach the callee\'s decryptor' });
     const heard = await medianReading(hears('callee'));
     expect(heard.rmsDb < SILENT_DB || heard.frequency === 0, `callee heard ${heard.frequency} Hz at ${heard.rmsDb} dBFS`).toBe(true);
 
@@ -228,9 +216,9 @@ test('legacy createEncodedStreams path encrypts end to end too', async () => {
 });
 
 test('a microphone that is not connected fails with a typed, actionable error', async () => {
-  const err = await page.evaluate(async () => {
+  const err = await selfTest.page.evaluate(async () => {
     try {
-      await (globalThis as HookGlobal).hushSelfTest.start({ inputDeviceId: 'no-such-microphone' });
+      await (globalThis as unknown as { hushSelfTest: SelfTestHook }).hushSelfTest.start({ inputDeviceId: 'no-such-microphone' });
       return null;
     } catch (e) {
       const m = e as { name?: string; code?: string; message?: string };

@@ -23,6 +23,7 @@ import { startRedis, type RedisProcess } from '../harness/redis';
 import { scrapeMetrics } from '../harness/metrics';
 import { waitForReading } from '../harness/audio';
 import { click, dialByUi, dismiss, hears, launchSide, request, stats, waitCallState, waitText, type HushSide } from '../harness/hush';
+import { sleep, waitFor } from '../harness/wait';
 
 const A_HZ = 440;
 const B_HZ = 880;
@@ -84,7 +85,7 @@ describe('a call across two relay nodes', () => {
     expect(m1.hush_relay_allocations).toBeGreaterThan(0);
     expect(m2.hush_relay_allocations).toBeGreaterThan(0);
     // Let the call run a moment, then node 1 crashes.
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000); // intent: the call has run 2 s when its node dies
     const mid = { a: await stats(a), b: await stats(b) };
     const t0 = Date.now();
     process.kill(n1.pid, 'SIGKILL');
@@ -99,21 +100,21 @@ describe('a call across two relay nodes', () => {
     // gone, so media that flows now flows through node 2's TURN.
     const decA = mid.a.frames.decrypted;
     const decB = mid.b.frames.decrypted;
-    const deadline = Date.now() + 30_000;
-    let now = { a: await stats(a), b: await stats(b) };
-    while (Date.now() < deadline) {
-      now = { a: await stats(a), b: await stats(b) };
-      // 100 frames (2 s of audio) past what was decrypted before the kill: the path is back.
-      if (now.a.frames.decrypted > decA + 100 && now.b.frames.decrypted > decB + 100) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    // 100 frames (2 s of audio) past what was decrypted before the kill: the path is back.
+    const now = await waitFor(
+      async () => {
+        const x = { a: await stats(a), b: await stats(b) };
+        return x.a.frames.decrypted > decA + 100 && x.b.frames.decrypted > decB + 100 && x;
+      },
+      { timeout: 30_000, interval: 250, what: 'both sides to decrypt 100 frames more than before node 1 died' },
+    );
     const atB = await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 15_000 });
     const atA = await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 15_000 });
     const audioMs = Date.now() - t0;
     expect(Math.abs(atB.frequency - A_HZ)).toBeLessThan(10);
     expect(Math.abs(atA.frequency - B_HZ)).toBeLessThan(10);
     // Keep listening a moment, then read the counters: still rising, nothing failed authentication.
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000); // intent: a second of audio between the two readings
     const after = { a: await stats(a), b: await stats(b) };
     const gapA = after.a.frames.longestGapMs ?? -1;
     const gapB = after.b.frames.longestGapMs ?? -1;
@@ -157,14 +158,14 @@ describe('a call across two relay nodes', () => {
     await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
     const sasA = await sas(a);
     expect((await scrapeMetrics(`http://127.0.0.1:${n3.signalPort}`)).hush_relay_allocations).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000); // intent: the call has run a second on node 3 before it drains
     const mid = { a: await stats(a), b: await stats(b) };
 
     const t0 = Date.now();
     const exited = n3.exited;
     process.kill(n3.pid, 'SIGTERM');
     await waitText(a.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 10_000);
-    for (let i = 0; i < 100 && (await relayUrl(a)) !== n2.signalUrl; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(async () => (await relayUrl(a)) === n2.signalUrl, { timeout: 5_000, what: "A's signalling to move to node 2" });
     expect(await relayUrl(a)).toBe(n2.signalUrl);
     const movedMs = Date.now() - t0;
     const code = await Promise.race([exited.then((e) => e.code), new Promise<string>((r) => setTimeout(() => r('still running'), 25_000))]);
@@ -172,7 +173,7 @@ describe('a call across two relay nodes', () => {
     // The call is on node 2 only now (node 3 is gone), with the same keys and no break worth the name.
     await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
     await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000); // intent: a second of audio on node 2 before the counters are read
     const after = { a: await stats(a), b: await stats(b) };
     console.log(
       `node 3 drained: A on node 2 after ${movedMs} ms; node 3 exited (${code}) after ${exitMs} ms; ` +

@@ -18,6 +18,7 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { canCapture, contains, startCapture, websocketMessages, type Packet } from '../harness/capture';
 import { waitForReading } from '../harness/audio';
 import { click, dialByUi, hears, launchSide, request, stats, waitCallState, type HushSide } from '../harness/hush';
+import { sleep } from '../harness/wait';
 
 const TAP = 40;
 let relay: RelayProcess;
@@ -49,7 +50,7 @@ test.skipIf(!canCapture())('what the relay forwards is ciphertext; no SDP, candi
     await waitCallState(b.popup, 'connected');
     sas = (await a.popup.$eval('[data-testid="sas"]', (e) => e.textContent)) ?? '';
     await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - 440) < 10 && r.rmsDb > -40);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000); // intent: a second of the call's media inside the capture
   } finally {
     packets = await capture.stop();
   }

@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { launchSide, request, waitCallState, type HushSide } from '../harness/hush';
-import { barFocused, barRoot, gotoWithHush, startPageServer, waitBar, waitBarAttr, withTimeout, type PageServer } from './ui-harness';
+import { barFocused, barRoot, gotoWithHush, startPageServer, waitBar, waitBarAttr, withTimeout, type PageServer } from '../harness/ui';
 import { addressFromBundle } from '../../lib/crypto/address';
 import { identityFromSeed } from '../../lib/crypto/identity';
+import { sleep, waitFor } from '../harness/wait';
 
 let relay: RelayProcess;
 let web: PageServer;
@@ -115,7 +116,8 @@ describe('keyboard', () => {
     await p.waitForSelector('[data-testid="relay"]', { timeout: 15_000 });
     // The audio section settles first (device list if the microphone is already allowed).
     await p.waitForSelector('[data-testid="audio-allow"], [data-testid="audio-input"]', { timeout: 10_000 });
-    await new Promise((r) => setTimeout(r, 500));
+    // Kept as a sleep: the section re-renders once more when the device list arrives, with no mark to wait for.
+    await sleep(500);
     const stops = await tabThrough(p, 120);
     const ids = stops.map((s) => s.testid ?? s.tag);
     console.log('options tab order:', ids.join(' → '));
@@ -152,8 +154,7 @@ describe('keyboard', () => {
     await page.keyboard.press('Tab');
     expect(await barFocused(page)).toBe('bar-cancel');
     await page.keyboard.press('Enter');
-    const deadline = Date.now() + 5000;
-    while ((await barRoot(page)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await barRoot(page)) === null, { timeout: 5000, interval: 100, what: 'the bar to close after Enter on Cancel' });
     expect(await barRoot(page)).toBeNull();
     // Escape cancels the prompt too.
     await page.keyboard.down('Shift');
@@ -164,8 +165,7 @@ describe('keyboard', () => {
     await waitBar(page, 'bar-prompt');
     await page.waitForFunction(() => document.activeElement?.tagName === 'HUSH-CALL-BAR', { timeout: 5000 });
     await page.keyboard.press('Escape');
-    const deadline2 = Date.now() + 5000;
-    while ((await barRoot(page)) && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await barRoot(page)) === null, { timeout: 5000, interval: 100, what: 'the bar to close after Escape' });
     expect(await barRoot(page)).toBeNull();
     await page.close();
   });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { click, launchSide, request, waitCallState, waitText, type HushSide } from '../harness/hush';
-import { screenshotPath, uploadFile } from './ui-harness';
+import { screenshotPath, uploadFile } from '../harness/ui';
 import { addressFromBundle } from '../../lib/crypto/address';
 import { identityFromSeed } from '../../lib/crypto/identity';
 import { exportIdentityFile } from '../../lib/crypto/identity-file';

@@ -9,7 +9,7 @@ import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { launchWithExtension, type HushBrowser } from '../harness/chromium';
 import { request, waitText } from '../harness/hush';
-import { gotoWithHush, startPageServer, waitBar, type PageServer } from './ui-harness';
+import { gotoWithHush, startPageServer, waitBar, type PageServer } from '../harness/ui';
 import { addressFromBundle } from '../../lib/crypto/address';
 import { identityFromSeed } from '../../lib/crypto/identity';
 

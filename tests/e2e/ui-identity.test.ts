@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { launchSide, waitText, type HushSide } from '../harness/hush';
-import { uploadFile } from './ui-harness';
+import { uploadFile } from '../harness/ui';
+import { waitFor } from '../harness/wait';
 
 let relay: RelayProcess;
 let a: HushSide;
@@ -48,13 +49,12 @@ async function typeInto(p: Page, testid: string, text: string): Promise<void> {
 }
 
 async function waitFile(dir: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const f = (await readdir(dir)).find((n) => n.endsWith('.json'));
-    if (f) return join(dir, f);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('no file was downloaded');
+  const f = await waitFor(async () => (await readdir(dir)).find((n) => n.endsWith('.json')), {
+    timeout: timeoutMs,
+    interval: 200,
+    what: `a downloaded .json file in ${dir}`,
+  });
+  return join(dir, f);
 }
 
 let exported = '';

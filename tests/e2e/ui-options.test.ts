@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { dialByUi, launchSide, request, waitCallState, waitText, type HushSide } from '../harness/hush';
-import { screenshotPath } from './ui-harness';
+import { screenshotPath } from '../harness/ui';
 import { addressFromBundle } from '../../lib/crypto/address';
 import { identityFromSeed } from '../../lib/crypto/identity';
 

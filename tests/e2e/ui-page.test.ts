@@ -8,8 +8,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
-import { callState, click, dialByUi, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
-import { addContactByUi, barAttr, barClick, barHas, barRoot, gotoWithHush, pageClick, screenshotPath, startPageServer, waitBar, waitBarAttr, type PageServer } from './ui-harness';
+import { callState, click, dialByUi, hangUpAll, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
+import { addContactByUi, barAttr, barClick, barHas, barRoot, gotoWithHush, pageClick, screenshotPath, startPageServer, waitBar, waitBarAttr, type PageServer } from '../harness/ui';
+import { sleep, waitFor } from '../harness/wait';
 
 let relay: RelayProcess;
 let web: PageServer;
@@ -34,13 +35,10 @@ const shopPage = (bob: string) => `<!doctype html><html lang="en"><head><title>B
 const statuses = (p: Page) => p.evaluate(() => (window as unknown as { statuses: unknown[] }).statuses);
 
 async function waitStatuses(p: Page, n: number): Promise<unknown[]> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  return waitFor(async () => {
     const s = await statuses(p);
-    if (s.length >= n) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return statuses(p);
+    return s.length >= n && s;
+  }, { timeout: 15_000, interval: 100, what: async () => `${n} call-status messages on the page (got ${JSON.stringify(await statuses(p))})` });
 }
 
 /** B has not been rung: no call in B's popup, no incoming bar on B's page. */
@@ -49,17 +47,12 @@ async function bNeverRang(ms = 2500): Promise<void> {
   while (Date.now() < deadline) {
     expect(await callState(b.popup)).toBe('');
     expect(await barHas(bPage, 'bar-accept')).toBe(false);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250); // intent: checked again and again over a window in which nothing may ring
   }
 }
 
 async function endAll(): Promise<void> {
-  for (const s of [a, b]) {
-    if (['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'].includes(await callState(s.popup))) {
-      await request(s.popup, 'hangup').catch(() => {});
-    }
-  }
-  await new Promise((r) => setTimeout(r, 300));
+  await hangUpAll(a, b);
   // The popups sit behind the pages: dismiss without clicking a hidden tab (what the Close button sends).
   await Promise.all([request(a.popup, 'dismiss-call'), request(b.popup, 'dismiss-call')]);
 }
@@ -289,7 +282,7 @@ describe('a hostile page', () => {
       ]) {
         postMessage(m, '*');
       }
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 1500)); // intent (in the page): give the hostile requests time to do harm
       out.shadowCalls = (window as unknown as { shadowCalls: number }).shadowCalls;
       return { out, strings };
     }, a.hb.extensionId, b.address);
@@ -318,7 +311,7 @@ describe('a hostile page', () => {
 
     // A request with a real user gesture while a call is live: declined at once, no prompt.
     await pageClick(aPage, '#go');
-    await new Promise((r) => setTimeout(r, 800));
+    await sleep(800); // intent: a window in which no prompt may appear
     expect(await barHas(aPage, 'bar-prompt')).toBe(false);
     await click(await front(a.popup), 'hangup');
     await waitCallState(b.popup, 'ended');
@@ -330,7 +323,13 @@ describe('a hostile page', () => {
     expect(await waitBar(aPage, 'bar-prompt')).toContain(web.altUrl);
     await bNeverRang(3000);
     await barClick(aPage, 'bar-deny');
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(
+      () =>
+        aPage.evaluate(
+          () => (window as unknown as { seen: { data?: { id?: string; status?: string } }[] }).seen.filter((m) => m.data?.id === 'h1' && m.data.status === 'declined').length >= 2,
+        ),
+      { timeout: 5_000, what: 'the page to be told its second request (h1) was declined' },
+    );
 
     const seen = (await aPage.evaluate(() => (window as unknown as { seen: unknown[] }).seen)) as {
       data?: Record<string, unknown>;
@@ -362,7 +361,7 @@ describe('a hostile page', () => {
     // A programmatic click on a Hush link is not a person's: no prompt. (Last: Chromium then
     // tries the unknown scheme itself and the headless tab stops taking input.)
     await aPage.evaluate(() => (document.getElementById('hl') as HTMLElement).click());
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000); // intent: a window in which no prompt may appear
     expect(await barHas(aPage, 'bar-prompt')).toBe(false);
     await bNeverRang(500);  });
 });

@@ -400,7 +400,7 @@ export async function replay(target: FuzzTarget, inputs: Uint8Array[]): Promise<
 // ─────────────────────────────── helpers ───────────────────────────────
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-export const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
-export const fromHex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
+// The one hex pair of the code base (lib/crypto/bytes.ts), under the names the fuzz targets use.
+export { toHex as hexOf, fromHex } from '../../lib/crypto/bytes';
 /** As a WebSocket text frame arrives: UTF-8 with replacement characters. */
 export const textOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8');

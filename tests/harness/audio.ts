@@ -11,6 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from './wait';
+import { median } from './median';
 
 export interface AudioReading {
   /** Dominant frequency in Hz, 0 for silence. */
@@ -36,13 +38,6 @@ export function makeTone(freqHz: number, seconds = 30): string {
   return path;
 }
 
-/** The median of numbers (NaN-free; −Infinity allowed). */
-export function median(xs: number[]): number {
-  if (xs.length === 0) throw new Error('median of nothing');
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** JSON turns −Infinity into null on its way out of the page; turn it back. */
 export function normaliseReading(r: { frequency: number | null; rmsDb: number | null }): AudioReading {
@@ -64,7 +59,7 @@ export async function medianReading(
 ): Promise<AudioReading & { readings: AudioReading[] }> {
   const readings: AudioReading[] = [];
   for (let i = 0; i < samples; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, intervalMs));
+    if (i > 0) await sleep(intervalMs); // intent: readings spread over time, so the median spans it
     readings.push(await read());
   }
   return {

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
+import { waitFor } from './wait';
 
 /** The Chrome build under test: $HUSH_EXTENSION_DIR, else .output/chrome-mv3 (what `npm run build` writes). */
 export const EXTENSION_DIR = process.env.HUSH_EXTENSION_DIR ?? resolve(import.meta.dirname, '../../.output/chrome-mv3');
@@ -114,11 +115,10 @@ export async function attachExtension(browser: Browser, profileDir: string, clos
       const w = await swTarget.worker();
       if (!w) throw new Error('service worker target has no worker');
       // The worker's context can attach before the extension APIs are bound into it.
-      const deadline = Date.now() + 10_000;
-      while (!(await w.evaluate(() => !!(globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id))) {
-        if (Date.now() > deadline) throw new Error('extension APIs never appeared in the service worker');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(() => w.evaluate(() => !!(globalThis as { chrome?: { runtime?: { id?: string } } }).chrome?.runtime?.id), {
+        timeout: 10_000,
+        what: 'the extension APIs to appear in the service worker',
+      });
       return w;
     },
     async openPopup() {

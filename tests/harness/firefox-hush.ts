@@ -73,16 +73,6 @@ export interface FirefoxSideOptions {
   noRelay?: boolean;
 }
 
-/** A request to the background from an extension page, as the UI's buttons send it (Firefox: `browser.*`). */
-export async function firefoxRequest(page: Page, kind: string, body: Record<string, unknown> = {}): Promise<unknown> {
-  const r = (await page.evaluate(
-    (msg) => (globalThis as unknown as { browser: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }).browser.runtime.sendMessage(msg),
-    { target: 'background', kind, ...body },
-  )) as { ok: boolean; value?: unknown; message?: string };
-  if (!r?.ok) throw new Error(`${kind} failed: ${r?.message}`);
-  return r.value;
-}
-
 export async function launchFirefoxSide(opts: FirefoxSideOptions): Promise<FirefoxSide> {
   const extensionDir = opts.extensionDir ?? FIREFOX_EXTENSION_DIR;
   const geckoId = geckoIdOf(extensionDir);
@@ -118,12 +108,12 @@ export async function launchFirefoxSide(opts: FirefoxSideOptions): Promise<Firef
         return normaliseReading(await host.evaluate(readRemote));
       },
       async stats() {
-        return (await firefoxRequest(side.popup, 'call-stats')) as StatsView;
+        return (await request(side.popup, 'call-stats')) as StatsView;
       },
       close: () => fb.close(),
     };
     if (!opts.noRelay) {
-      await firefoxRequest(side.popup, 'update-settings', { settings: { relays: [opts.signalUrl] } });
+      await request(side.popup, 'update-settings', { settings: { relays: [opts.signalUrl] } });
       await waitText(side.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 30_000);
     }
     await side.popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
@@ -163,11 +153,6 @@ export async function launchChromiumSideInLab(
     await hb.close();
     throw e;
   }
-}
-
-/** Request on either kind of side's popup. */
-export function sideRequest(side: CallSide, kind: string, body: Record<string, unknown> = {}): Promise<unknown> {
-  return side.browserName === 'firefox' ? firefoxRequest(side.popup, kind, body) : request(side.popup, kind, body);
 }
 
 /** In the media host: what the remote track sounds like (same reading as hush.ts's hears()). */

@@ -35,6 +35,7 @@ import { randomUUID } from 'node:crypto';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { Browser as BrowserKind, createProfile } from '@puppeteer/browsers';
 import type { Lab, NsRole } from '../lab/netns';
+import { waitFor } from './wait';
 
 export const FIREFOX_EXTENSION_DIR = resolve(import.meta.dirname, '../../.output/firefox-mv2');
 const BRIDGE = resolve(import.meta.dirname, '../lab/ns-bridge.mjs');
@@ -173,15 +174,16 @@ export async function launchFirefox(opts: FirefoxLaunchOptions = {}): Promise<Fi
 
     const findPage = async (match: string | ((href: string) => boolean), timeoutMs = 20_000): Promise<Page> => {
       const ok = typeof match === 'string' ? (href: string) => href.startsWith(match) : match;
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        for (const p of await browser.pages()) {
-          if (p.isClosed()) continue;
-          if (ok(await hrefOf(p))) return p;
-        }
-        if (Date.now() > deadline) throw new Error(`no page at ${typeof match === 'string' ? match : 'the match'} after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 150));
-      }
+      return waitFor(
+        async () => {
+          for (const p of await browser.pages()) {
+            if (p.isClosed()) continue;
+            if (ok(await hrefOf(p))) return p;
+          }
+          return null;
+        },
+        { timeout: timeoutMs, interval: 150, what: `a page at ${typeof match === 'string' ? match : 'the match'}` },
+      );
     };
 
     const openTab = async (url: string): Promise<Page> => {

@@ -28,6 +28,8 @@ import type { Identity } from '../../lib/crypto/identity';
 import { TurnTestClient } from './turn-client';
 import type { RelayProcess } from './relay';
 import type { CallWindow, LiveCall } from './live-call';
+import { parsePrometheus } from './metrics';
+import { sleep } from './wait';
 
 /** `count` loopback source addresses in block 127.0.`block`.0/24 (127.0.0.1 excluded). */
 export function sources(block: number, count: number): string[] {
@@ -35,7 +37,6 @@ export function sources(block: number, count: number): string[] {
 }
 
 const tally = (m: Record<string, number>, k: string, n = 1) => (m[k] = (m[k] ?? 0) + n);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 // ─────────────────────────────── the relay ───────────────────────────────
@@ -66,11 +67,7 @@ export async function relayMetrics(signalPort: number): Promise<Record<string, n
     for (const [k, v] of Object.entries(JSON.parse(text) as Record<string, unknown>)) if (typeof v === 'number') out[k] = v;
     return out;
   }
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
-    if (m) out[m[1]!.replace(/^hush_relay_/, '') + (m[2] ?? '')] = Number(m[3]);
-  }
+  for (const [sample, v] of Object.entries(parsePrometheus(text))) out[sample.replace(/^hush_relay_/, '')] = v;
   return out;
 }
 
@@ -251,7 +248,7 @@ async function blast(socks: dgram.Socket[], port: number, seconds: number, make:
     }
     if (pps !== undefined) {
       const ahead = sent / pps - (performance.now() - t0) / 1000;
-      if (ahead > 0) await sleep(ahead * 1000);
+      if (ahead > 0) await sleep(ahead * 1000); // intent: pacing the flood at `pps`
       else await tick();
     } else {
       await tick();
@@ -271,7 +268,7 @@ export async function unauthenticatedFlood(o: { turnPort: number; ips: string[];
   for (const s of socks) countAnswers(s, answers);
   const t0 = performance.now();
   const sent = await blast(socks, o.turnPort, o.seconds, allocateRequest, o.pps);
-  await sleep(500);
+  await sleep(500); // intent: a grace period for answers still in flight (how many will come is what is measured)
   for (const s of socks) s.close();
   return {
     sent: `${sent.toLocaleString('en')} unauthenticated Allocate requests from ${o.ips.length} IPs × ${o.portsPerIp} ports${o.pps ? ` at ${o.pps}/s` : ' as fast as possible'}`,
@@ -317,7 +314,7 @@ export async function invalidUdpFlood(o: { turnPort: number; ips: string[]; seco
   for (const s of socks) countAnswers(s, answers);
   const t0 = performance.now();
   const sent = await blast(socks, o.turnPort, o.seconds, invalidDatagram, o.pps);
-  await sleep(500);
+  await sleep(500); // intent: a grace period for answers still in flight (how many will come is what is measured)
   for (const s of socks) s.close();
   return {
     sent: `${sent.toLocaleString('en')} invalid datagrams (random bytes, overlong STUN length, ChannelData on unbound channels, 9000-byte, bad FINGERPRINT, truncated header) from ${o.ips.length} IPs`,
@@ -355,9 +352,10 @@ export async function invalidTcpFlood(o: { turnPort: number; garbage: number; ov
         else {
           s.write(allocateRequest().subarray(0, 10));
           stalled.push(s);
-          setTimeout(() => finish('held open'), 2000);
+          setTimeout(() => finish('held open'), 2000); // intent: how a stalled stream fares over 2 s is the measurement
           return;
         }
+        // intent: the relay has 2 s to close a bad stream; still open after that is the finding
         setTimeout(() => {
           finish('still open after 2 s');
           s.destroy();
@@ -431,7 +429,7 @@ export async function wsConnectionFlood(o: { signalUrl: string; count: number; i
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   // Busy connections are closed by the relay; count the close codes they got.
-  await sleep(300);
+  await sleep(300); // intent: a grace period for the relay's closes of busy connections still in flight
   return {
     sent: `${o.count} WebSocket connections from ${o.ips.length} source IPs, ${o.concurrency} opening at a time, left open unauthenticated`,
     answers,

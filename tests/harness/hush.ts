@@ -7,6 +7,7 @@
 import type { Page } from 'puppeteer-core';
 import { launchWithExtension, type HushBrowser } from './chromium';
 import { makeTone, normaliseReading, type AudioReading } from './audio';
+import { waitFor } from './wait';
 
 export interface HushSide {
   hb: HushBrowser;
@@ -41,10 +42,18 @@ export async function launchSide(opts: SideOptions): Promise<HushSide> {
   }
 }
 
-/** A request to the background from the popup page (what the UI's buttons send). */
+/**
+ * A request to the background from an extension page (what the UI's buttons send), in Chromium or
+ * Firefox: `browser.runtime` where the page has it (Firefox), else `chrome.runtime`. The one request
+ * helper of the tests (there were three: Chromium, Firefox, either side).
+ */
 export async function request(page: Page, kind: string, body: Record<string, unknown> = {}): Promise<unknown> {
+  type Runtime = { runtime: { sendMessage(m: unknown): Promise<unknown> } };
   const r = (await page.evaluate(
-    (msg) => (globalThis as unknown as { chrome: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }).chrome.runtime.sendMessage(msg),
+    (msg) => {
+      const g = globalThis as unknown as { browser?: Runtime; chrome: Runtime };
+      return (g.browser ?? g.chrome).runtime.sendMessage(msg);
+    },
     { target: 'background', kind, ...body },
   )) as { ok: boolean; value?: unknown; message?: string };
   if (!r?.ok) throw new Error(`${kind} failed: ${r?.message}`);
@@ -52,14 +61,15 @@ export async function request(page: Page, kind: string, body: Record<string, unk
 }
 
 export async function waitText(page: Page, selector: string, ok: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
-    last = (await page.$eval(selector, (e) => e.textContent ?? '').catch(() => '')) as string;
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting on ${selector}; last text: "${last}"`);
+  const found = await waitFor(
+    async () => {
+      last = (await page.$eval(selector, (e) => e.textContent ?? '').catch(() => '')) as string;
+      return ok(last) && { text: last };
+    },
+    { timeout: timeoutMs, interval: 100, what: () => `the text of ${selector} to match; last text: "${last}"` },
+  );
+  return found.text;
 }
 
 /** The call's state as the popup shows it (data-state on the call card), or '' when no call is shown. */
@@ -68,15 +78,15 @@ export async function callState(page: Page): Promise<string> {
 }
 
 export async function waitCallState(page: Page, state: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let s = '';
-  while (Date.now() < deadline) {
-    s = await callState(page);
-    if (s === state) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const msg = await page.$eval('[data-testid="end-message"]', (e) => e.textContent).catch(() => '');
-  throw new Error(`call never reached "${state}" (last: "${s}" ${msg ?? ''})`);
+  await waitFor(async () => (s = await callState(page)) === state, {
+    timeout: timeoutMs,
+    interval: 100,
+    what: async () => {
+      const msg = await page.$eval('[data-testid="end-message"]', (e) => e.textContent).catch(() => '');
+      return `the call to reach "${state}" (last: "${s}" ${msg ?? ''})`;
+    },
+  });
 }
 
 /** Type an address into the dial box and press Call, as a person would. */
@@ -92,6 +102,25 @@ export async function click(page: Page, testid: string): Promise<void> {
 }
 
 /** Close a finished call's card (back to the home view). */
+/** The states in which a side has a call to hang up. */
+export const LIVE_STATES = ['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'];
+
+/**
+ * Between tests: hangs up every side that shows a live call, then waits until none does (the hang-up
+ * reaches the other end over the relay). A side that never ends is reported, not thrown: this is
+ * clean-up, and the next test's own waits will say what is wrong.
+ */
+export async function hangUpAll(...sides: HushSide[]): Promise<void> {
+  for (const s of sides) {
+    if (LIVE_STATES.includes(await callState(s.popup))) await request(s.popup, 'hangup').catch(() => {});
+  }
+  const states = async () => Promise.all(sides.map((s) => callState(s.popup)));
+  await waitFor(async () => (await states()).every((st) => !LIVE_STATES.includes(st)), {
+    timeout: 5_000,
+    what: async () => `every side's call to end after hang-up (states: ${(await states()).join(', ')})`,
+  }).catch((e: Error) => console.warn(e.message));
+}
+
 export async function dismiss(page: Page): Promise<void> {
   if (await page.$('[data-testid="close-call"]')) await page.click('[data-testid="close-call"]');
   await page.waitForSelector('[data-testid="call"]', { hidden: true, timeout: 5000 }).catch(() => {});

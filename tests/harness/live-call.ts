@@ -22,6 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TSX_LOADER } from './relay';
+import { sleep } from './wait';
 
 export interface CallWindow {
   seconds: number;
@@ -141,7 +142,7 @@ async function main(o: LiveCallOptions): Promise<void> {
       c.sendChannel(CH, payload);
     }
   };
-  // A drift-free 20 ms clock.
+  // A drift-free 20 ms clock (intent: pacing the media, not waiting for anything).
   const start = performance.now();
   let n = 0;
   const schedule = () => {
@@ -194,7 +195,7 @@ async function main(o: LiveCallOptions): Promise<void> {
     const t1 = performance.now();
     const pingEnd = pings;
     const rttEnd = rtts.length;
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300); // intent: a grace period for echoes still in flight; what is missing after it counts as lost
     const lat: number[] = [];
     for (let s = windowStart; s < end; s++) {
       const l = latency.get(s);

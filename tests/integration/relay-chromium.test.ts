@@ -14,6 +14,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { BASE_FLAGS, chromiumPath } from '../harness/chromium';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { issueTurnCredential } from '../../relay-server/src/turn/credentials';
+import { sleep, waitFor } from '../harness/wait';
 
 const SECRET = 'chromium-test-secret';
 let relay: RelayProcess;
@@ -129,15 +130,17 @@ async function call(url: string, protocol: 'udp' | 'tcp'): Promise<void> {
     }
     for (const p of [a, b]) {
       // A selected pair shows 'in-progress' while a consent check is out: poll for 'succeeded'.
-      let sel = await selected(p);
-      for (let i = 0; i < 50 && sel?.state !== 'succeeded'; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        sel = await selected(p);
-      }
+      const sel = await waitFor(
+        async () => {
+          const s = await selected(p);
+          return s?.state === 'succeeded' && s;
+        },
+        { timeout: 5_000, interval: 100, what: "the selected candidate pair's state to be 'succeeded'" },
+      );
       expect(sel).toMatchObject({ state: 'succeeded', localType: 'relay', relayProtocol: protocol, remoteType: 'relay' });
     }
     const before = await inbound(b);
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500); // intent: the window over which packets are counted
     const after = await inbound(b);
     expect(after.packets - before.packets).toBeGreaterThan(30); // 50 packets/s of Opus
     expect(after.bytes).toBeGreaterThan(before.bytes);

@@ -17,6 +17,7 @@ import { startRedis, type RedisProcess } from '../harness/redis';
 import { SignalTestClient, type Frame } from '../harness/signal-client';
 import { TurnTestClient } from '../harness/turn-client';
 import { scrapeMetrics } from '../harness/metrics';
+import { sleep, waitFor } from '../harness/wait';
 
 const SECRET = 'cluster-test-secret';
 let redis: RedisProcess;
@@ -45,14 +46,15 @@ afterAll(async () => {
 });
 
 async function redisUp(n: RelayProcess, up = true, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = await scrapeMetrics(`http://127.0.0.1:${n.signalPort}`);
-    if (m.hush_relay_cluster_redis_up === (up ? 1 : 0)) return;
-    if (Date.now() > deadline) throw new Error(`node never saw redis ${up ? 'up' : 'down'}:\n${n.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(async () => (await scrapeMetrics(`http://127.0.0.1:${n.signalPort}`)).hush_relay_cluster_redis_up === (up ? 1 : 0), {
+    timeout: timeoutMs,
+    interval: 100,
+    what: () => `the node to see redis ${up ? 'up' : 'down'}:\n${n.output()}`,
+  });
 }
+
+/** How many nodes subscribe to a mailbox's channel (each node subscribes once, for all its local connections). */
+const subscribers = (mailbox: string) => redis.cli('PUBSUB', 'SHARDNUMSUB', `hush:hush:mb:${mailbox}`).trim().split('\n').at(-1)?.trim();
 
 async function online(node: RelayProcess, id: Identity): Promise<SignalTestClient & { mailbox: string }> {
   const c = await SignalTestClient.connect(node.signalUrl);
@@ -74,12 +76,8 @@ const delivered = (c: SignalTestClient, data: string) => c.next((f) => f.t === '
 
 /** Until a send's answer is `want` (subscriptions settle within milliseconds). */
 async function until(from: SignalTestClient, to: string, want: 'sent' | 'unreachable', timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; ; i++) {
-    if ((await send(from, to, `probe-${i}`)).t === want) return;
-    if (Date.now() > deadline) throw new Error(`never ${want}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let i = 0;
+  await waitFor(async () => (await send(from, to, `probe-${i++}`)).t === want, { timeout: timeoutMs, what: `a send to ${to} to be answered ${want}` });
 }
 
 describe('signalling across nodes', () => {
@@ -104,15 +102,15 @@ describe('signalling across nodes', () => {
     const bobHere = await online(n1, BOB);
     const bobThere = await online(n2, BOB);
     await until(alice, bobHere.mailbox, 'sent');
-    await new Promise((r) => setTimeout(r, 200)); // node 2's subscription
+    await waitFor(() => subscribers(bobHere.mailbox) === '2', { timeout: 3000, what: "both nodes' subscriptions to Bob's mailbox" });
     expect((await send(alice, bobHere.mailbox, 'to both')).t).toBe('sent');
     await delivered(bobHere, 'to both');
     await delivered(bobThere, 'to both');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300); // intent: a window in which no second copy may arrive
     for (const c of [bobHere, bobThere]) expect(c.frames.filter((f) => f.t === 'deliver' && f.data === Buffer.from('to both').toString('base64'))).toEqual([]);
     // The local one leaves: the remote one still gets it.
     bobHere.close();
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => subscribers(bobThere.mailbox) === '1', { timeout: 3000, what: "node 1 to drop its subscription to Bob's mailbox" });
     expect((await send(alice, bobThere.mailbox, 'remote only')).t).toBe('sent');
     await delivered(bobThere, 'remote only');
     // And when the last one leaves, the mailbox is unreachable from the other node.

@@ -27,6 +27,7 @@ import { METRICS_AUTH, parsePrometheus } from '../harness/metrics';
 import { startRedis, type RedisProcess } from '../harness/redis';
 import { REPO_ROOT, relayCommand } from '../harness/relay';
 import { TurnTestClient } from '../harness/turn-client';
+import { waitFor } from '../harness/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'hush-day-two-'));
 const children = new Set<ChildProcess>();
@@ -46,7 +47,7 @@ interface Proc {
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Wait (bounded) until the output matches. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<void>;
   port(re: RegExp): number;
 }
 
@@ -61,19 +62,21 @@ function spawnRelay(args: string[], wrap: string[] = []): Proc {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => (children.delete(child), r({ code, signal }))));
   let done = false;
   void exited.then(() => (done = true));
-  const waitFor = async (re: RegExp, timeoutMs = 20_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!re.test(out)) {
-      if (done && !re.test(out)) throw new Error(`exited before ${re}:\n${out}`);
-      if (Date.now() > deadline) throw new Error(`no ${re} within ${timeoutMs} ms:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  const waitForLine = async (re: RegExp, timeoutMs = 20_000): Promise<void> => {
+    await waitFor(
+      () => {
+        if (re.test(out)) return true;
+        if (done) throw new Error(`exited before ${re}:\n${out}`);
+        return false;
+      },
+      { timeout: timeoutMs, what: () => `${re} in the relay's output:\n${out}` },
+    );
   };
   return {
     child,
     output: () => out,
     exited,
-    waitFor,
+    waitForLine,
     port: (re) => Number(re.exec(out)![1]),
   };
 }
@@ -92,22 +95,22 @@ describe('cluster: loud when it cannot work', () => {
   test('two nodes with one node id: both log it and fail /healthz; a unique id passes', async () => {
     const args = ['--redis', redis.url, '--node-id', 'copied', '--auth-secret', 'a-shared-secret-1'];
     const a = spawnRelay(args);
-    await a.waitFor(/^ready$/m);
-    await a.waitFor(/^cluster: redis connected$/m);
+    await a.waitForLine(/^ready$/m);
+    await a.waitForLine(/^cluster: redis connected$/m);
     expect(await health(a.port(SIGNAL_PORT))).toBe(200);
     const b = spawnRelay(args);
     try {
-      await b.waitFor(/^cluster: 2 nodes use node id "copied": envelopes between them are dropped; give every node its own nodeId/m);
+      await b.waitForLine(/^cluster: 2 nodes use node id "copied": envelopes between them are dropped; give every node its own nodeId/m);
       expect(await health(b.port(SIGNAL_PORT))).toBe(503);
       // The first node finds out at its next check (every 5 s).
-      await a.waitFor(/^cluster: 2 nodes use node id "copied"/m, 12_000);
+      await a.waitForLine(/^cluster: 2 nodes use node id "copied"/m, 12_000);
       expect(await health(a.port(SIGNAL_PORT))).toBe(503);
       const m = parsePrometheus(await (await fetch(`http://127.0.0.1:${a.port(SIGNAL_PORT)}/metrics`, { headers: METRICS_AUTH })).text());
       expect(m['hush_relay_info{version="0.1.0",node="copied"}']).toBe(1);
       expect(m.hush_relay_healthy).toBe(0);
       // The copy goes away: the first node is healthy again at its next check.
       await stop(b);
-      await a.waitFor(/^cluster: node id "copied" is unique again$/m, 12_000);
+      await a.waitForLine(/^cluster: node id "copied" is unique again$/m, 12_000);
       expect(await health(a.port(SIGNAL_PORT))).toBe(200);
       expect(redis.cli('DBSIZE').trim()).toBe('0'); // still no key written
     } finally {
@@ -125,8 +128,8 @@ describe('cluster: loud when it cannot work', () => {
     const nodes = cases.map(([url]) => spawnRelay(['--redis', url, '--auth-secret', 'a-shared-secret-1']));
     try {
       for (const [i, n] of nodes.entries()) {
-        await n.waitFor(/^ready$/m);
-        await n.waitFor(cases[i]![1], 15_000);
+        await n.waitForLine(/^ready$/m);
+        await n.waitForLine(cases[i]![1], 15_000);
         expect(n.output()).toMatch(/has not reached redis since start: \/healthz answers 503/);
         expect(n.output()).not.toContain('not-the-password');
         expect(await health(n.port(SIGNAL_PORT))).toBe(503);
@@ -161,7 +164,7 @@ describe('out of file descriptors (prlimit --nofile)', () => {
     const p = spawnRelay(['--auth-secret', SECRET, '--stats-interval', '1', '--drain-timeout', '3', '--user-quota', '1000', '--total-quota', '1000', '--metrics-port', '0'], ['prlimit', `--nofile=${LIMIT}:${LIMIT}`, '--']);
     const clients: TurnTestClient[] = [];
     try {
-      await p.waitFor(/^ready$/m, 30_000);
+      await p.waitForLine(/^ready$/m, 30_000);
       expect(p.output()).toMatch(new RegExp(`^open-file limit ${LIMIT} is below what the configured quotas can use`, 'm'));
       const turnPort = p.port(TURN_PORT);
       const metricsPort = p.port(/^listening metrics http [^\s]+:(\d+) /m);
@@ -181,13 +184,12 @@ describe('out of file descriptors (prlimit --nofile)', () => {
       expect(refused).toBe(1);
       const live = clients.length - 1;
       expect(live).toBeGreaterThan(20);
-      await p.waitFor(/^allocations refused \(508\): \d+ could not open a relay socket: EMFILE \(too many open files.*\[open-file limit 128\]$/m);
+      await p.waitForLine(/^allocations refused \(508\): \d+ could not open a relay socket: EMFILE \(too many open files.*\[open-file limit 128\]$/m);
       // At the limit: a scrape (its connection may be refused; the process must not die), two stats ticks.
       await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { headers: METRICS_AUTH, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
       const ticks = () => (p.output().match(/^stats: /gm) ?? []).length;
       const before = ticks();
-      for (const deadline = Date.now() + 5000; ticks() < before + 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
-      expect(ticks()).toBeGreaterThanOrEqual(before + 2);
+      await waitFor(() => ticks() >= before + 2, { timeout: 5000, interval: 100, what: 'two stats ticks at the open-file limit' });
       expect(p.child.exitCode).toBeNull();
       // A live allocation still refreshes.
       expect((await clients[0]!.refresh(600))?.cls).toBeDefined();
@@ -205,7 +207,7 @@ describe('out of file descriptors (prlimit --nofile)', () => {
         await c.allocate().catch(() => undefined);
       }
       p.child.kill('SIGTERM');
-      await p.waitFor(/^draining: refusing new allocations and connections; \d+ allocations live/m);
+      await p.waitForLine(/^draining: refusing new allocations and connections; \d+ allocations live/m);
       const end = await p.exited;
       expect(end).toEqual({ code: 0, signal: null });
       expect(p.output()).toMatch(/^(drained in|drain timeout: closing)/m);
@@ -225,11 +227,11 @@ describe('SIGHUP', () => {
     const p = spawnRelay([]);
     try {
       // The handler is the first thing cli.ts does; under tsx the process prints its first line seconds later.
-      await p.waitFor(/./, 30_000);
+      await p.waitForLine(/./, 30_000);
       p.child.kill('SIGHUP');
-      await p.waitFor(/^ready$/m);
+      await p.waitForLine(/^ready$/m);
       p.child.kill('SIGHUP');
-      await p.waitFor(/^reload: /m);
+      await p.waitForLine(/^reload: /m);
       expect(p.child.exitCode).toBeNull();
     } finally {
       await stop(p);
@@ -241,16 +243,16 @@ describe('SIGHUP', () => {
     writeFileSync(file, JSON.stringify({ statsInterval: 0, userQuota: 10 }, null, 2));
     const p = spawnRelay(['--config', file]);
     try {
-      await p.waitFor(/^ready$/m);
+      await p.waitForLine(/^ready$/m);
       writeFileSync(file, JSON.stringify({ statsInterval: 0, userQuota: 20 }, null, 2));
       p.child.kill('SIGHUP');
-      await p.waitFor(/^reload: settings changed \(userQuota\): not applied now, they take effect at the next restart/m);
+      await p.waitForLine(/^reload: settings changed \(userQuota\): not applied now, they take effect at the next restart/m);
       writeFileSync(file, '{\n  "userQuota": 20,\n}\n');
       p.child.kill('SIGHUP');
-      await p.waitFor(new RegExp(`^reload: settings not re-read, the running ones stay; fix this before the next restart, which would fail: ${file.replace(/[.]/g, '\\.')}: not valid JSON: .*line 3 column 1`, 'm'));
+      await p.waitForLine(new RegExp(`^reload: settings not re-read, the running ones stay; fix this before the next restart, which would fail: ${file.replace(/[.]/g, '\\.')}: not valid JSON: .*line 3 column 1`, 'm'));
       writeFileSync(file, JSON.stringify({ statsInterval: 0, userQuota: 10, relayIp: '192.0.2.7' }));
       p.child.kill('SIGHUP');
-      await p.waitFor(/^reload: the next start would refuse: "relayIp" 192\.0\.2\.7 is not an address of this host/m);
+      await p.waitForLine(/^reload: the next start would refuse: "relayIp" 192\.0\.2\.7 is not an address of this host/m);
       expect(p.child.exitCode).toBeNull();
       expect(await health(p.port(SIGNAL_PORT))).toBe(200);
     } finally {
@@ -285,8 +287,8 @@ describe('what an operator types', () => {
     const text = spawnRelay(['--log-format', 'text']);
     const json = spawnRelay(['--log-format', 'json']);
     try {
-      await text.waitFor(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info  ready$/m);
-      await json.waitFor(/"msg":"ready"/);
+      await text.waitForLine(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info  ready$/m);
+      await json.waitForLine(/"msg":"ready"/);
       for (const line of json.output().trim().split('\n')) {
         const o = JSON.parse(line) as { time: string; level: string; msg: string };
         expect(Object.keys(o)).toEqual(['time', 'level', 'msg']);

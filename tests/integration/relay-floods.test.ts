@@ -25,6 +25,7 @@ import {
   wsMessageFlood,
   type FloodReport,
 } from '../harness/floods';
+import { sleep } from '../harness/wait';
 
 const SECRET = 'flood-test-secret';
 const USER_QUOTA = 3;
@@ -55,7 +56,7 @@ beforeAll(async () => {
   ]);
   idleRss = processMemory(relay.pid).rss;
   call = await startLiveCall({ turnPort: relay.turnPort, signalUrl: relay.signalUrl, secret: SECRET });
-  await new Promise((r) => setTimeout(r, 1500));
+  await sleep(1500); // intent: the live call warms up before its baseline window is marked
   base = await call.mark();
 });
 

@@ -14,6 +14,7 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { SignalTestClient } from '../harness/signal-client';
 import { TurnTestClient } from '../harness/turn-client';
 import { runUclient } from '../harness/uclient';
+import { waitFor } from '../harness/wait';
 
 const SECRET = 'metadata-test-secret';
 let relay: RelayProcess;
@@ -63,7 +64,7 @@ test('output and working directory hold no mailbox, username, address or port of
   expect(u.lost).toBe(0);
   secrets.push('metauser');
 
-  await new Promise((r) => setTimeout(r, 1200)); // at least one periodic stats line
+  await waitFor(() => /^stats: allocations \d+/m.test(relay.output()), { timeout: 5_000, what: 'a periodic stats line while the calls are up' });
   ca.close();
   cb.close();
   alice.close();

@@ -20,6 +20,7 @@ import { identityFromSeed } from '../../lib/crypto/identity';
 import { REPO_ROOT } from '../harness/relay';
 import { SignalTestClient } from '../harness/signal-client';
 import { TurnTestClient } from '../harness/turn-client';
+import { waitFor } from '../harness/wait';
 import { startRedis, type RedisProcess } from '../harness/redis';
 
 const work = mkdtempSync(join(tmpdir(), 'hush-pack-'));
@@ -114,11 +115,17 @@ describe('the release tarball', () => {
       await c.refresh(0);
       c.close();
     }
-    await new Promise((res) => setTimeout(res, 1100));
     // /metrics is not on the public signal port without a token.
     expect((await fetch(`http://127.0.0.1:${signalPort}/metrics`)).status).toBe(404);
     const metricsPort = port(r.output(), /^listening metrics http 127\.0\.0\.1:(\d+) /m);
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    // TURN threads report every second.
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return /^hush_relay_thread_allocations_created_total\{thread="1"\} [1-9]/m.test(text) && text;
+      },
+      { timeout: 5_000, interval: 100, what: "thread 1's allocations in /metrics" },
+    );
     expect(metrics).toMatch(/^hush_relay_info\{version="0\.1\.0",node="packed"\} 1$/m);
     expect(metrics).toMatch(/^hush_relay_thread_allocations_created_total\{thread="1"\} [1-9]/m);
     expect(metrics).toMatch(/^hush_relay_cluster_redis_up 1$/m);

@@ -26,7 +26,8 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { SignalTestClient } from '../harness/signal-client';
 import { TurnTestClient } from '../harness/turn-client';
 import { selfSignedCert } from '../harness/tls-cert';
-import { METRICS_AUTH, parsePrometheus } from '../harness/metrics';
+import { METRICS_AUTH, parsePrometheus, scrapeMetrics } from '../harness/metrics';
+import { waitFor } from '../harness/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'hush-ops-'));
 const relays: RelayProcess[] = [];
@@ -80,16 +81,8 @@ async function flows(a: TurnTestClient, b: TurnTestClient, tag: string): Promise
   return (await ab) && (await ba);
 }
 
-function waitOutput(r: RelayProcess, re: RegExp, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (re.test(r.output())) resolve();
-      else if (Date.now() > deadline) reject(new Error(`no ${re} in:\n${r.output()}`));
-      else setTimeout(tick, 50);
-    };
-    tick();
-  });
+async function waitOutput(r: RelayProcess, re: RegExp, timeoutMs = 5000): Promise<void> {
+  await waitFor(() => re.test(r.output()), { timeout: timeoutMs, what: () => `${re} in the relay's output:\n${r.output()}` });
 }
 
 /** SHA-256 fingerprint of the certificate a fresh TLS handshake on `port` presents. */
@@ -272,7 +265,14 @@ describe('/metrics after real traffic', () => {
     secrets.push(ta.username, tb.username, ta.username.split(':')[1]!, tb.username.split(':')[1]!);
     secrets.push(`:${a.socket.address().port}`, `:${b.socket.address().port}`, `:${relA.port}`, `:${relB.port}`, '127.0.0.1');
 
-    await new Promise((res) => setTimeout(res, 1100)); // TURN threads report every second
+    // TURN threads report every second: wait for a report that counts this call.
+    await waitFor(
+      async () => {
+        const m = await scrapeMetrics(`http://127.0.0.1:${r.signalPort}`);
+        return Object.keys(m).filter((k) => k.startsWith('hush_relay_thread_allocations_created_total{')).length === 2 && (m.hush_relay_relayed_packets_total ?? 0) >= 2;
+      },
+      { timeout: 5_000, interval: 100, what: "the TURN threads' report of this call in /metrics" },
+    );
     const res = await fetch(`http://127.0.0.1:${r.signalPort}/metrics`, { headers: METRICS_AUTH });
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await res.text();

@@ -11,6 +11,7 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { TurnTestClient } from '../harness/turn-client';
 import { Attr, Method } from '../../relay-server/src/stun/constants';
 import { scrapeMetrics } from '../harness/metrics';
+import { sleep } from '../harness/wait';
 
 const SECRET = 'safety-test-secret';
 let relay: RelayProcess;
@@ -71,7 +72,7 @@ describe('relay safety on real sockets', () => {
     c.raw(Buffer.concat([Buffer.from('000100002112a442', 'hex'), randomBytes(8)])); // truncated header
     c.raw(Buffer.from('4000ffff0102', 'hex')); // ChannelData claiming 65535 bytes
     c.raw(Buffer.alloc(9000, 1)); // over --max-message
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200); // intent: the relay has the garbage in hand before it is asked to answer
     expect(await c.binding()).toMatchObject({ address: '127.0.0.1' });
   });
 
@@ -101,7 +102,7 @@ describe('relay safety on real sockets', () => {
     for (let i = 0; i < 20; i++) c.sendIndication(peer, randomBytes(50));
     expect((await c.channelBind(peer, 0x4001))?.cls).toBe(0x0100);
     for (let i = 0; i < 20; i++) c.sendChannel(0x4001, randomBytes(50));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200); // intent: the failing sends happen before the allocation is checked
     expect((await c.refresh(600))?.cls).toBe(0x0100);
     await c.refresh(0);
   });

@@ -11,6 +11,7 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { SignalTestClient } from '../harness/signal-client';
 import { TurnTestClient } from '../harness/turn-client';
 import { scrapeMetrics } from '../harness/metrics';
+import { sleep } from '../harness/wait';
 
 let relay: RelayProcess;
 let alice: Identity;
@@ -110,7 +111,7 @@ describe('signalling over WebSocket', () => {
     // Bob comes online afterwards and receives nothing.
     const b = await connect();
     await b.auth(bob);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300); // intent: a window in which nothing may be delivered
     expect(b.frames.filter((f) => f.t === 'deliver')).toEqual([]);
     a.close();
     b.close();

@@ -10,6 +10,7 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { TurnTestClient } from '../harness/turn-client';
 import { runUclient } from '../harness/uclient';
 import { scrapeMetrics } from '../harness/metrics';
+import { waitFor } from '../harness/wait';
 
 const SECRET = 'threads-test-secret';
 let relay: RelayProcess;
@@ -22,7 +23,6 @@ afterAll(async () => {
 });
 
 async function metrics(): Promise<{ threadAllocations: number[]; relayedDatagrams: number }> {
-  await new Promise((res) => setTimeout(res, 1100)); // threads report every second
   const m = await scrapeMetrics(`http://127.0.0.1:${relay.signalPort}`);
   const threadAllocations = Object.keys(m).filter((k) => k.startsWith('hush_relay_thread_allocations_created_total{')).sort().map((k) => m[k]!);
   return { threadAllocations, relayedDatagrams: m.hush_relay_relayed_packets_total! };
@@ -45,9 +45,16 @@ test('allocations spread over both threads; media crosses between them', async (
     clients[i + 1]!.onData = () => got++;
     for (let k = 0; k < 5; k++) clients[i]!.sendChannel(0x4000, Buffer.from(`m${k}`));
   }
-  await new Promise((res) => setTimeout(res, 300));
+  await waitFor(() => got >= 40, { timeout: 5_000, what: () => `40 relayed channel messages (got ${got})` });
   expect(got).toBe(40);
-  const m = await metrics();
+  // Threads report every second: wait for a report that counts this test's allocations.
+  const m = await waitFor(
+    async () => {
+      const x = await metrics();
+      return x.threadAllocations.length === 2 && x.threadAllocations.every((n) => n > 0) && x;
+    },
+    { timeout: 5_000, interval: 100, what: 'both threads to report their allocations in /metrics' },
+  );
   expect(m.threadAllocations.length).toBe(2);
   expect(m.threadAllocations.every((n) => n > 0)).toBe(true);
   for (const c of clients) {

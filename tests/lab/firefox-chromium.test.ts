@@ -24,8 +24,8 @@ import { parseHeader } from '../../lib/crypto/frame-format';
 import { waitForReading, type AudioReading } from '../harness/audio';
 import { EXTENSION_DIR } from '../harness/chromium';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable } from '../harness/firefox';
-import { launchChromiumSideInLab, launchFirefoxSide, sideRequest, type CallSide } from '../harness/firefox-hush';
-import { callState, click, dialByUi, waitCallState, type StatsView } from '../harness/hush';
+import { launchChromiumSideInLab, launchFirefoxSide, type CallSide } from '../harness/firefox-hush';
+import { callState, click, dialByUi, request, waitCallState, type StatsView } from '../harness/hush';
 import { createLab, requireRoot, type Lab } from './netns';
 import { startLabRelay, type LabRelay } from './relay-in-ns';
 
@@ -170,7 +170,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Chromium th
   });
 
   test('relay only (privacy mode on Firefox): a relay candidate pair carries the call both ways', async () => {
-    await sideRequest(ff, 'update-settings', { settings: { privacyMode: true } });
+    await request(ff.popup, 'update-settings', { settings: { privacyMode: true } });
     try {
       const r = await call(ff, cr);
       log('firefox→chromium, relay only', r);
@@ -181,10 +181,10 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Chromium th
       expect(await ff.popup.$eval('[data-testid="call-path"]', (e) => e.getAttribute('data-path'))).toBe('relay');
       await hangUp(ff, cr);
     } finally {
-      await sideRequest(ff, 'update-settings', { settings: { privacyMode: false } });
+      await request(ff.popup, 'update-settings', { settings: { privacyMode: false } });
       for (const s of [ff, cr]) {
         if (['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'].includes(await callState(s.popup))) {
-          await sideRequest(s, 'hangup').catch(() => {});
+          await request(s.popup, 'hangup').catch(() => {});
         }
       }
     }

@@ -18,10 +18,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { waitForReading } from '../harness/audio';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable } from '../harness/firefox';
-import { launchFirefoxSide, sideRequest, type CallSide, type FirefoxSide } from '../harness/firefox-hush';
-import { callState, click, dialByUi, waitCallState } from '../harness/hush';
+import { launchFirefoxSide, type CallSide, type FirefoxSide } from '../harness/firefox-hush';
+import { callState, click, dialByUi, request, waitCallState } from '../harness/hush';
 import { createLab, requireRoot, type Lab } from './netns';
 import { startLabRelay, type LabRelay } from './relay-in-ns';
+import { sleep } from '../harness/wait';
 
 const A_HZ = 440;
 const B_HZ = 880;
@@ -98,7 +99,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
     const before = await Promise.all([a.stats(), b.stats()]);
     // Close both popups: no extension page but the call windows is left, and nothing is clicked.
     await Promise.all([a.popup.close(), b.popup.close()]);
-    await new Promise((r) => setTimeout(r, IDLE_MS));
+    await sleep(IDLE_MS); // intent: the background idles this long with the call up
 
     // Audio still flows both ways, decrypted, in the call windows.
     const atB = await waitForReading(() => b.hears(), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 10_000 });
@@ -136,7 +137,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
 
   test('a call rings in B\'s background with no Hush page open; B accepts from the reopened popup', async () => {
     await b.popup.close();
-    await new Promise((r) => setTimeout(r, 5_000));
+    await sleep(5_000); // intent: B's background has been alone (no Hush page) for a while before the call comes
     await dialByUi(a.popup, b.address);
     await waitCallState(a.popup, 'ringing');
     // Nothing of Hush is open in B: its background took the call and raised the notification.
@@ -165,7 +166,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
 async function endAll(sides: CallSide[]): Promise<void> {
   for (const s of sides) {
     if (['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'].includes(await callState(s.popup))) {
-      await sideRequest(s, 'hangup').catch(() => {});
+      await request(s.popup, 'hangup').catch(() => {});
     }
     if (await s.popup.$('[data-testid="close-call"]')) await s.popup.click('[data-testid="close-call"]');
   }

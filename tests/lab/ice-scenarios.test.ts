@@ -27,6 +27,7 @@ import { launchExtensionInNamespace } from './chromium-in-ns';
 import { createLab, requireRoot, type Lab, type NatMode, type NatOptions } from './netns';
 import { startLabRelay, type LabRelay } from './relay-in-ns';
 import { median } from './report';
+import { waitFor } from '../harness/wait';
 
 const support = requireRoot();
 const built = existsSync(join(EXTENSION_DIR, 'manifest.json'));
@@ -88,14 +89,15 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
     await dialByUi(a.popup, b.address);
     await waitCallState(b.popup, 'incoming', 30_000);
     await click(b.popup, 'accept');
-    while ((await callState(a.popup)) !== 'connected') {
-      if (Date.now() - t0 > 30_000) {
+    await waitFor(async () => (await callState(a.popup)) === 'connected', {
+      timeout: Math.max(0, t0 + 30_000 - Date.now()),
+      interval: 20, // the dial-to-connected time is measured from this poll
+      what: async () => {
         const why = await a.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason')).catch(() => '');
         const whyB = await b.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason')).catch(() => '');
-        throw new Error(`A never connected (state ${await callState(a.popup)}, A's reason ${why}, B's ${whyB})`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+        return `A to connect (state ${await callState(a.popup)}, A's reason ${why}, B's ${whyB})`;
+      },
+    });
     const dialToConnected = Date.now() - t0;
     await waitCallState(b.popup, 'connected');
     const atB = await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
@@ -116,12 +118,9 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
 
   /** Poll A's stats until `ok` holds (the path can settle a little after "connected"). */
   async function settle(ok: (s: StatsView) => boolean, timeoutMs = 8000): Promise<StatsView> {
-    const deadline = Date.now() + timeoutMs;
     let s = await stats(a);
-    while (!ok(s) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await stats(a);
-    }
+    // A path that never settles is returned as it is: the caller's assertion names it.
+    await waitFor(async () => ok((s = await stats(a))), { timeout: timeoutMs, interval: 100, what: "A's path to settle" }).catch(() => undefined);
     return s;
   }
 

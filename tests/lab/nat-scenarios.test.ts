@@ -30,6 +30,7 @@ import { probe } from './probes';
 import { defaultRelayKind, startLabRelay, type IceServerChoice, type LabRelay } from './relay-in-ns';
 import { describePair, median, TimingTable } from './report';
 import { LabPeer, longestGap, negotiate, type NegotiationResult, type PairInfo, type PeerEvent } from './webrtc-peer';
+import { sleep } from '../harness/wait';
 
 const support = requireRoot();
 const RUNS = Math.max(1, Number(process.env.HUSH_LAB_RUNS ?? 3));
@@ -37,7 +38,6 @@ const RELAY_KIND = defaultRelayKind();
 /** How long the caller hears nothing before it calls the path dead and restarts ICE. */
 const STALL_MS = 500;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const relayed = (p: PairInfo) => p.local.type === 'relay' || p.remote.type === 'relay';
 /** A selected-pair event (webrtc-peer's "local/proto addr -> remote addr ufrag=") with no relay on either end. */
 const directPairEvent = (e: PeerEvent) => e.kind === 'pair' && !e.value.startsWith('relay/') && !e.value.includes(' -> relay ');
@@ -251,14 +251,14 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
     await configure(s);
     await directCall(s);
     await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
-    await sleep(1000);
+    await sleep(1000); // intent: a second of audio sampled before the cut
 
     const { start: cutAt, done: cutDone } = await cutNow();
     const stallAt = await caller.waitStall(STALL_MS, 20_000);
     expect(stallAt, 'the caller never noticed the cut').not.toBeNull();
     const restart = await negotiate(caller, callee, { iceRestart: true });
     expectRelayed(restart);
-    await sleep(1000);
+    await sleep(1000); // intent: audio sampled after the move, to measure the gap
     const [inA, inB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
     const gapA = longestGap(inA);
     const gapB = longestGap(inB);
@@ -282,11 +282,11 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
 
     await lab.restoreDirect();
     await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
-    await sleep(500);
+    await sleep(500); // intent: audio sampled before the restart
     // The first pair of the new generation may be its relay pair; the direct one follows.
     const { r: back, directMs } = await settleDirect(await negotiate(caller, callee, { iceRestart: true }));
     expectDirect(back);
-    await sleep(500);
+    await sleep(500); // intent: audio sampled after the move, to measure the gap
     const [backA, backB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
     table.add({
       scenario: '5a. restore + ICE restart',
@@ -305,11 +305,11 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
     await configure(s);
     await directCall(s);
     await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
-    await sleep(1000);
+    await sleep(1000); // intent: a second of audio sampled before the cut
     const ufrag = await caller.localUfrag();
     const { start: cutAt } = await cutNow();
     const switchedAt = await caller.waitEvent((e) => e.kind === 'pair' && e.value.includes('relay') && e.value.endsWith(`ufrag=${ufrag}`), cutAt, 30_000);
-    await sleep(1000);
+    await sleep(1000); // intent: audio sampled after the move, to measure the gap
     const [inA, inB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
     const pair = (await caller.selected())!;
     expect(relayed(pair)).toBe(true);
@@ -331,13 +331,13 @@ describe.skipIf(support.skip)(`NAT scenarios, plain WebRTC through ${RELAY_KIND}
     await configure(s);
     await directCall(s);
     await Promise.all([caller.startAudioWatch(50), callee.startAudioWatch(50)]);
-    await sleep(1000);
+    await sleep(1000); // intent: a second of audio sampled before the cut
     const { start: cutAt } = await cutNow();
     const stallAt = await caller.waitStall(STALL_MS, 20_000);
     expect(stallAt, 'the caller never noticed the cut').not.toBeNull();
     const fresh = await call(s); // the audio watch keeps sampling, now the new connection's counters
     expectRelayed(fresh);
-    await sleep(1000);
+    await sleep(1000); // intent: audio sampled after the move, to measure the gap
     const [inA, inB] = await Promise.all([caller.stopAudioWatch(), callee.stopAudioWatch()]);
     const onRelayAt = fresh.exchangedAt + Math.max(fresh.connectMs.caller, fresh.connectMs.callee);
     expect(inA.at(-1)!.packets).toBeGreaterThan(0);

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, relayCommand } from '../harness/relay';
 import type { Lab } from './netns';
+import { waitFor } from '../harness/wait';
 
 export type RelayKind = 'hush' | 'coturn';
 
@@ -149,15 +150,15 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
 
   const timeoutMs = opts.timeoutMs ?? 30_000;
   try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${kind} relay exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
-      }
-      if (kind === 'hush' ? /^ready$/m.test(out) : await listening(lab, ip, RELAY_PORT)) break;
-      if (Date.now() > deadline) throw new Error(`${kind} relay not listening on ${ip}:${RELAY_PORT} after ${timeoutMs} ms:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`${kind} relay exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
+        }
+        return kind === 'hush' ? /^ready$/m.test(out) : await listening(lab, ip, RELAY_PORT);
+      },
+      { timeout: timeoutMs, interval: 100, what: () => `the ${kind} relay to listen on ${ip}:${RELAY_PORT}:\n${out}` },
+    );
   } catch (e) {
     await stop();
     throw e;

@@ -4,6 +4,7 @@
  * with other browser tests), in milliseconds.
  */
 import type { PairInfo } from './webrtc-peer';
+import { median as medianOf } from '../harness/median';
 
 export interface TimingRow {
   scenario: string;
@@ -20,11 +21,9 @@ export interface TimingRow {
   note?: string;
 }
 
+/** The median of a scenario's timings, or null when it produced none (a relay time without a relay). */
 export function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return xs.length === 0 ? null : medianOf(xs);
 }
 
 export function describePair(p: PairInfo): string {

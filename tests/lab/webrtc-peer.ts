@@ -18,6 +18,7 @@
  */
 import type { Page } from 'puppeteer-core';
 import type { NsBrowser } from './chromium-in-ns';
+import { waitFor } from '../harness/wait';
 
 export interface CandidateInfo {
   type: string;
@@ -191,7 +192,7 @@ window.lab = (() => {
         for (let i = s.length - 1; i > 0; i--) if (s[i].packets > s[i - 1].packets) { lastMove = s[i].t; break; }
         if (lastMove !== null && Date.now() - lastMove >= stallMs) return Date.now();
         if (Date.now() > deadline) return null;
-        await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 10)); // in the page (no harness there): a poll, not a sleep
       }
     },
     stopAudioWatch() {
@@ -310,15 +311,11 @@ export class LabPeer {
 
   /** Wait until an event matching `match` is logged at or after `since` (Date.now() ms); returns its time. */
   async waitEvent(match: (e: PeerEvent) => boolean, since: number, timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = (await this.events()).find((e) => e.t >= since && match(e));
-      if (hit) return hit.t;
-      if (Date.now() > deadline) {
-        throw new Error(`${this.name}: no matching event within ${timeoutMs} ms; events: ${JSON.stringify(await this.events())}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const hit = await waitFor(async () => (await this.events()).find((e) => e.t >= since && match(e)), {
+      timeout: timeoutMs,
+      what: async () => `${this.name}: a matching event; events: ${JSON.stringify(await this.events())}`,
+    });
+    return hit.t;
   }
 }
 

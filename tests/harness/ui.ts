@@ -1,5 +1,5 @@
 /**
- * Helpers for the ui-* browser tests (issue 7), on top of tests/harness/:
+ * Helpers for the ui-* browser tests (issue 7; was tests/e2e/ui-harness.ts):
  * a local web server for test pages, and a way to drive the in-page call
  * bar. The bar lives in a CLOSED shadow root, which page scripts (and
  * puppeteer's selectors) cannot enter; DevTools can: we find nodes with the
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { CDPSession, Page } from 'puppeteer-core';
+import { sleep, waitFor } from './wait';
 
 export interface PageServer {
   url: string;
@@ -125,29 +126,30 @@ const BAR_TEXT = `function () {
 
 /** Wait until the bar shows `testid` (optionally matching `ok` on its text). Returns its text. */
 export async function waitBar(page: Page, testid: string, ok: (text: string) => boolean = () => true, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
-    const id = await barNode(page, sel(testid)).catch(() => null);
-    if (id) {
+  const shown = await waitFor(
+    async () => {
+      const id = await barNode(page, sel(testid)).catch(() => null);
+      if (!id) return null;
       last = (await onNode<string>(page, id, BAR_TEXT).catch(() => '')) ?? '';
-      if (ok(last)) return last;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`bar never showed ${testid} as expected (last text "${last}")`);
+      return ok(last) && { text: last };
+    },
+    { timeout: timeoutMs, interval: 100, what: () => `the bar to show ${testid} as expected (last text "${last}")` },
+  );
+  return shown.text;
 }
 
 /** Wait until a bar element's attribute satisfies `ok`. */
 export async function waitBarAttr(page: Page, testid: string, attr: string, ok: (v: string | null) => boolean, timeoutMs = 15_000): Promise<string | null> {
-  const deadline = Date.now() + timeoutMs;
   let v: string | null = null;
-  while (Date.now() < deadline) {
-    v = await barAttr(page, testid, attr).catch(() => null);
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`bar ${testid} ${attr} never matched (last "${v}")`);
+  const matched = await waitFor(
+    async () => {
+      v = await barAttr(page, testid, attr).catch(() => null);
+      return ok(v) && { value: v };
+    },
+    { timeout: timeoutMs, interval: 100, what: () => `the bar's ${testid} ${attr} to match (last "${v}")` },
+  );
+  return matched.value;
 }
 
 export async function barAttr(page: Page, testid: string, attr: string): Promise<string | null> {
@@ -162,21 +164,17 @@ export async function barHas(page: Page, testid: string): Promise<boolean> {
 
 /** Click a bar button with the real mouse, once it is enabled. */
 export async function barClick(page: Page, testid: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const id = await barNode(page, `${sel(testid)}:not([disabled])`).catch(() => null);
-    if (id) {
-      const { model } = (await (await cdp(page)).send('DOM.getBoxModel', { nodeId: id })) as { model: { content: number[] } };
-      const q = model.content;
-      const x = (q[0]! + q[2]! + q[4]! + q[6]!) / 4;
-      const y = (q[1]! + q[3]! + q[5]! + q[7]!) / 4;
-      await withTimeout(page.bringToFront(), 5000, 'bringToFront');
-      await withTimeout(page.mouse.click(x, y), 5000, 'mouse click');
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`bar button ${testid} never became clickable`);
+  const id = await waitFor(() => barNode(page, `${sel(testid)}:not([disabled])`).catch(() => null), {
+    timeout: timeoutMs,
+    interval: 100,
+    what: `the bar button ${testid} to become clickable`,
+  });
+  const { model } = (await (await cdp(page)).send('DOM.getBoxModel', { nodeId: id })) as { model: { content: number[] } };
+  const q = model.content;
+  const x = (q[0]! + q[2]! + q[4]! + q[6]!) / 4;
+  const y = (q[1]! + q[3]! + q[5]! + q[7]!) / 4;
+  await withTimeout(page.bringToFront(), 5000, 'bringToFront');
+  await withTimeout(page.mouse.click(x, y), 5000, 'mouse click');
 }
 
 /** The focused element inside the bar (its data-testid), or null. */
@@ -190,7 +188,9 @@ export async function barFocused(page: Page): Promise<string | null> {
 export async function gotoWithHush(page: Page, url: string): Promise<void> {
   await page.goto(url, { waitUntil: 'load' });
   await page.bringToFront();
-  await new Promise((r) => setTimeout(r, 500));
+  // Kept as a sleep: the content script (document_idle) leaves no mark on a page until a call shows
+  // its bar, so there is nothing to wait for; the bar's own waits (waitBar) follow it.
+  await sleep(500);
 }
 
 /** Add a contact through the popup's form, as a person does. */
