@@ -230,7 +230,12 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
       const sb = await (async () => {
         await call();
         try {
-          return await stats(b);
+          // A's relay candidates reach B through the sealed channel; under load B's pair can connect
+          // (peer-reflexive) before the trickled candidate itself is processed: wait for it.
+          return await waitFor(async () => {
+            const s = await stats(b);
+            return Object.keys(s.ice?.remoteTypes ?? {}).length > 0 && s;
+          }, { timeout: 10_000, interval: 100, what: "A's candidates at B" });
         } finally {
           await hangup();
         }
