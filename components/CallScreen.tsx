@@ -61,7 +61,7 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
           {call.muted && live && (
             <span class="muted-flag" data-testid="muted-indicator">
               {' · '}
-              <span aria-hidden="true">🔇 </span>
+              <MicIcon off />
               {t('ui18.call.muted')}
             </span>
           )}
@@ -153,7 +153,7 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
               aria-keyshortcuts="M"
               onClick={() => act(request('mute', { muted: !call.muted }))}
             >
-              <span aria-hidden="true">{call.muted ? '🔇 ' : '🎙 '}</span>
+              <MicIcon off={call.muted} />
               {t('ui.call.mute')}
             </button>
             <button type="button" class="danger" data-testid="hangup" aria-keyshortcuts="Escape H" onClick={() => act(request('hangup'))}>
@@ -261,3 +261,13 @@ function useCallKeys(on: boolean, muted: boolean, act: (p: Promise<unknown>) => 
   }, [on]);
 }
 
+
+/** A microphone, struck through when off (drawn, not an emoji: every system shows it). */
+function MicIcon({ off = false }: { off?: boolean }) {
+  return (
+    <svg class="icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">
+      <path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3zM5 11a7 7 0 0 0 14 0M12 18v3" />
+      {off && <path stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M4 4l16 16" />}
+    </svg>
+  );
+}
