@@ -208,8 +208,6 @@ const en = {
   'ui18.contact.exists': 'Already in your contacts as {name}.',
   'ui18.contact.unnamed': 'No name',
   'err.address.checksum': 'This address has a typo: its checksum does not match. Check each character.',
-  'err.address.length': 'A Hush address has 43 characters; this one has {n}.',
-  'err.address.prefix': 'A Hush address starts with “hush1”.',
   'opt.import.check': 'Check the passphrase',
   'opt.import.checking': 'Checking… (a few seconds)',
   'opt.import.verified': 'Passphrase correct: the file opens.',
@@ -420,8 +418,6 @@ const fr: Record<Key, string> = {
   'ui18.contact.exists': 'Déjà dans vos contacts sous le nom {name}.',
   'ui18.contact.unnamed': 'Sans nom',
   'err.address.checksum': 'Cette adresse contient une faute de frappe : sa somme de contrôle ne correspond pas. Vérifiez chaque caractère.',
-  'err.address.length': 'Une adresse Hush compte 43 caractères ; celle-ci en a {n}.',
-  'err.address.prefix': 'Une adresse Hush commence par « hush1 ».',
   'opt.import.check': 'Vérifier la phrase secrète',
   'opt.import.checking': 'Vérification… (quelques secondes)',
   'opt.import.verified': 'Phrase secrète correcte : le fichier s’ouvre.',
@@ -471,15 +467,12 @@ export function errorText(e: unknown, lang: Lang = uiLang()): string {
 }
 
 /**
- * The address parser (lib/crypto/address.ts) throws one code, ERR_BAD_ADDRESS, for three
- * different mistakes, worded in English: tell them apart by that wording, so a one-character
- * typo reads as the checksum sentence, not the length one. messages.test.ts feeds this the
- * parser's real errors, so a rewording there fails here.
+ * The address parser (lib/crypto/address.ts) throws one code, ERR_BAD_ADDRESS, for
+ * different mistakes, worded in English: tell the checksum one apart by that wording, so
+ * a one-character typo reads as a typo, not as the length sentence (issue 18). A wrong
+ * length or prefix keeps the general sentence, which names both. messages.test.ts feeds
+ * this the parser's real errors, so a rewording there fails here.
  */
 export function addressErrorText(english: string, lang: Lang = uiLang()): string {
-  if (/checksum/i.test(english)) return t('err.address.checksum', lang);
-  const len = /this one has (\d+)/i.exec(english);
-  if (len) return tf('err.address.length', { n: len[1]! }, lang);
-  if (/starts with/i.test(english)) return t('err.address.prefix', lang);
-  return t('err.address', lang);
+  return t(/checksum/i.test(english) ? 'err.address.checksum' : 'err.address', lang);
 }

@@ -128,6 +128,15 @@ describe('one browser', () => {
         .map((b) => b.getAttribute('data-testid')),
     );
     expect(wide).toEqual([]);
+    // One text size for labels, help and checkboxes; buttons at the body's size.
+    const sizes = await options.evaluate(() => {
+      const px = (s: string) => [...new Set([...document.querySelectorAll(s)].map((e) => getComputedStyle(e).fontSize))];
+      return { labels: px('.options .sub label, .options label.check'), help: px('.options .muted.small'), buttons: px('.options .card button'), body: getComputedStyle(document.body).fontSize };
+    });
+    console.log('options font sizes', JSON.stringify(sizes));
+    expect(sizes.labels).toEqual(['13px']);
+    expect(sizes.help).toEqual(['13px']);
+    expect(sizes.buttons).toEqual([sizes.body]);
     await shots(options, 'options');
     await options.close();
   });
@@ -324,7 +333,15 @@ describe('a call between two browsers', () => {
     await click(p, 'call-back');
     await waitCallState(a.popup, 'incoming');
     expect(await a.popup.$eval('[data-testid="call-peer"]', (e) => e.textContent)).toBe('Bob');
+    // B gives up before A answers: A has a missed call, with Call back.
+    await waitCallState(p, 'ringing');
+    await click(p, 'hangup');
+    await waitCallState(a.popup, 'ended');
+    expect(await a.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'))).toBe('missed');
+    expect(await a.popup.$('[data-testid="call-back"]')).not.toBeNull();
+    await shots(a.popup, 'popup-missed');
     await endCalls();
+    await a.popup.waitForSelector('[data-testid="history-entry"][data-kind="missed"]', { timeout: 5000 });
   });
 });
 
