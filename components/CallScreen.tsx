@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CallView } from '@/lib/messaging/view';
 import { formatDuration, request, useTick } from '@/lib/ui/client';
-import { errorText, t } from '@/lib/i18n/messages';
+import { errorText, t, tf } from '@/lib/i18n/messages';
 import { givenName, shortAddress } from '@/lib/ui/display';
 import { useCallQuality } from '@/lib/ui/call-quality';
 
@@ -93,6 +93,12 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
       {call.peerKeyChanged && (
         <p class="warning" role="alert" data-testid="key-changed">
           {t('ui.call.keyChanged')}
+        </p>
+      )}
+
+      {call.waiting && live && (
+        <p class="warning" role="status" data-testid="call-waiting" data-address={call.waiting.address}>
+          {tf('ui18.call.waiting', { who: call.waiting.name ? givenName({ name: call.waiting.name, address: call.waiting.address }) || shortAddress(call.waiting.address) : shortAddress(call.waiting.address) })}
         </p>
       )}
 
