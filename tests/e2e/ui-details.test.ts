@@ -342,6 +342,10 @@ describe('a call between two browsers', () => {
     await shots(a.popup, 'popup-missed');
     await endCalls();
     await a.popup.waitForSelector('[data-testid="history-entry"][data-kind="missed"]', { timeout: 5000 });
+    // A history row of a contact opens that contact: its row scrolled to, its Call button focused.
+    await a.popup.click('[data-testid="history-entry"][data-kind="missed"] [data-testid="history-open-contact"]');
+    await a.popup.waitForSelector(`${contactRow(b.address)}.focused`, { timeout: 5000 });
+    expect(await a.popup.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('contact-call');
   });
 });
 
