@@ -1,10 +1,13 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Contact } from '@/lib/messaging/view';
 import { request } from '@/lib/ui/client';
 import { addressFromQrImage } from '@/lib/ui/qr-read';
 import { errorText, t, tf } from '@/lib/i18n/messages';
+import { addressFromLink } from '@/lib/contacts/link';
+import { contactLabel, givenName, shortAddress } from '@/lib/ui/display';
 
-export function Contacts({ contacts }: { contacts: Contact[] }) {
+/** The address book: each contact's name and short address (copyable), call, edit; and the Add form. */
+export function Contacts({ contacts, focusAddress }: { contacts: Contact[]; focusAddress?: string }) {
   return (
     <section class="card" aria-labelledby="contacts-h">
       <h2 id="contacts-h">{t('ui.contacts')}</h2>
@@ -13,24 +16,37 @@ export function Contacts({ contacts }: { contacts: Contact[] }) {
       ) : (
         <ul class="contacts" data-testid="contacts">
           {contacts.map((c) => (
-            <ContactRow key={c.address} contact={c} />
+            <ContactRow key={c.address} contact={c} focus={focusAddress === c.address} />
           ))}
         </ul>
       )}
-      <AddContact />
+      <AddContact contacts={contacts} />
     </section>
   );
 }
 
-function ContactRow({ contact }: { contact: Contact }) {
+function ContactRow({ contact, focus }: { contact: Contact; focus: boolean }) {
   const [error, setError] = useState('');
+  const [copied, setCopied] = useState(false);
+  const row = useRef<HTMLLIElement>(null);
+  const label = contactLabel(contact);
+  useEffect(() => {
+    if (!focus) return;
+    row.current?.scrollIntoView({ block: 'nearest' });
+    row.current?.querySelector<HTMLElement>('[data-testid="contact-call"]')?.focus();
+  }, [focus]);
+  const copy = async () => {
+    await navigator.clipboard.writeText(contact.address).catch(() => {});
+    setCopied(true);
+    setTimeout(() => setCopied(false), 1500);
+  };
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const act = (p: Promise<unknown>) => p.then(() => setError(''), (e: unknown) => setError(errorText(e)));
   return (
-    <li data-testid="contact" data-address={contact.address} data-verified={contact.verified} data-key-changed={!!contact.keyChanged}>
+    <li ref={row} data-testid="contact" data-address={contact.address} data-verified={contact.verified} data-key-changed={!!contact.keyChanged} class={focus ? 'focused' : ''}>
       <span class="name">
-        <span data-testid="contact-label">{contact.name}</span>
+        <span data-testid="contact-label">{label}</span>
         {contact.verified && (
           <span class="badge verified" title={t('ui.contact.verified')} data-testid="verified-badge">
             ✓ {t('ui.contact.verified')}
@@ -41,15 +57,30 @@ function ContactRow({ contact }: { contact: Contact }) {
             ⚠ {t('ui.contact.keyChanged')}
           </span>
         )}
+        <span class="addr">
+          <code data-testid="contact-address-short" title={contact.address}>
+            {shortAddress(contact.address)}
+          </code>{' '}
+          <button
+            type="button"
+            class="link small"
+            data-testid="contact-copy"
+            aria-label={tf('ui18.contact.copyAddressOf', { name: label })}
+            title={tf('ui18.contact.copyAddressOf', { name: label })}
+            onClick={() => void copy()}
+          >
+            {copied ? t('ui.copied') : t('ui.copy')}
+          </button>
+        </span>
       </span>
-      <button type="button" onClick={() => act(request('dial', { address: contact.address }))} aria-label={`${t('ui.contact.call')} ${contact.name}`} data-testid="contact-call">
+      <button type="button" onClick={() => act(request('dial', { address: contact.address }))} aria-label={`${t('ui.contact.call')} ${label}`} data-testid="contact-call">
         {t('ui.contact.call')}
       </button>
       <button
         type="button"
         class="secondary icon-button"
         aria-expanded={editing}
-        aria-label={tf('ui.contact.editOf', { name: contact.name })}
+        aria-label={tf('ui.contact.editOf', { name: label })}
         data-testid="contact-edit"
         onClick={() => setEditing(!editing)}
       >
@@ -59,7 +90,7 @@ function ContactRow({ contact }: { contact: Contact }) {
       {editing &&
         (confirmDelete ? (
           <button type="button" class="danger" data-testid="contact-delete-confirm" onClick={() => act(request('delete-contact', { address: contact.address }))}>
-            {tf('ui.contact.deleteConfirm', { name: contact.name })}
+            {tf('ui.contact.deleteConfirm', { name: label })}
           </button>
         ) : (
           <button type="button" class="secondary" data-testid="contact-delete" onClick={() => setConfirmDelete(true)}>
@@ -77,7 +108,7 @@ function ContactRow({ contact }: { contact: Contact }) {
 
 /** Rename; or, when they made a new identity, give the new address (paste a link or read their QR). */
 function EditContact({ contact, onDone }: { contact: Contact; onDone: () => void }) {
-  const [name, setName] = useState(contact.name);
+  const [name, setName] = useState(givenName(contact));
   const [address, setAddress] = useState('');
   const [error, setError] = useState('');
   const id = contact.address.slice(5, 13);
@@ -85,7 +116,7 @@ function EditContact({ contact, onDone }: { contact: Contact; onDone: () => void
     e.preventDefault();
     setError('');
     try {
-      if (name.trim() !== contact.name) await request('rename-contact', { address: contact.address, name });
+      if (name.trim() !== givenName(contact)) await request('rename-contact', { address: contact.address, name });
       if (address.trim()) await request('change-contact-address', { address: contact.address, newAddress: address });
       onDone();
     } catch (err) {
@@ -93,18 +124,26 @@ function EditContact({ contact, onDone }: { contact: Contact; onDone: () => void
     }
   };
   return (
-    <form class="contact-edit" onSubmit={save}>
-      <label for={`edit-name-${id}`}>{t('ui.contact.name')}</label>
-      <input id={`edit-name-${id}`} data-testid="edit-name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-      <label for={`edit-address-${id}`}>{t('ui.contact.newAddress')}</label>
-      <input
-        id={`edit-address-${id}`}
-        data-testid="edit-address"
-        value={address}
-        spellcheck={false}
-        placeholder="web+hush:hush1…"
-        onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
-      />
+    <form class="form contact-edit" onSubmit={save}>
+      <p class="small">
+        <span class="muted">{t('ui.contact.address')}: </span>
+        <code data-testid="edit-current-address">{contact.address}</code>
+      </p>
+      <div class="field">
+        <label for={`edit-name-${id}`}>{t('ui.contact.name')}</label>
+        <input id={`edit-name-${id}`} data-testid="edit-name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+      </div>
+      <div class="field">
+        <label for={`edit-address-${id}`}>{t('ui.contact.newAddress')}</label>
+        <input
+          id={`edit-address-${id}`}
+          data-testid="edit-address"
+          value={address}
+          spellcheck={false}
+          placeholder="web+hush:hush1…"
+          onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
+        />
+      </div>
       <QrPicker id={`edit-qr-${id}`} testid="edit-qr" onAddress={setAddress} onError={setError} />
       <div class="row">
         <button type="submit" data-testid="edit-save">
@@ -137,22 +176,33 @@ function QrPicker({ id, testid, onAddress, onError }: { id: string; testid: stri
     }
   };
   return (
-    <>
+    <div class="field">
       <label for={id}>{t('ui.qr.read')}</label>
       <input id={id} type="file" accept="image/*" data-testid={testid} onChange={(e) => void pick(e)} />
-    </>
+    </div>
   );
 }
 
-function AddContact() {
+/**
+ * Add a contact: labels above inputs, "Add a contact" opens it, "Save" saves. The
+ * background answers an address already saved with that contact, unchanged (book.ts
+ * addContact): say so, with the name it has, instead of nothing.
+ */
+function AddContact({ contacts }: { contacts: Contact[] }) {
   const [name, setName] = useState('');
   const [address, setAddress] = useState('');
   const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
   const add = async (e: Event) => {
     e.preventDefault();
     setError('');
+    setNotice('');
+    const known = savedAs(contacts, address);
+    if (known) return setNotice(tf('ui18.contact.exists', { name: contactLabel(known) }));
     try {
-      await request('add-contact', { address, name });
+      const before = new Set(contacts.map((c) => c.address));
+      const saved = await request<Contact>('add-contact', { address, name });
+      if (before.has(saved.address)) return setNotice(tf('ui18.contact.exists', { name: contactLabel(saved) }));
       setName('');
       setAddress('');
     } catch (err) {
@@ -161,26 +211,32 @@ function AddContact() {
   };
   return (
     <details class="add-contact">
-      <summary>{t('ui.contact.add')}</summary>
-      <form onSubmit={add}>
-        <label>
-          {t('ui.contact.name')}
-          <input value={name} data-testid="contact-name" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          {t('ui.contact.addressOrLink')}
+      <summary>{t('ui18.contact.addTitle')}</summary>
+      <form class="form" onSubmit={add}>
+        <div class="field">
+          <label for="add-name">{t('ui.contact.name')}</label>
+          <input id="add-name" value={name} data-testid="contact-name" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </div>
+        <div class="field">
+          <label for="add-address">{t('ui.contact.addressOrLink')}</label>
           <input
+            id="add-address"
             value={address}
             data-testid="contact-address"
             spellcheck={false}
             placeholder="hush1… / web+hush:hush1…"
             onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
           />
-        </label>
+        </div>
         <QrPicker id="add-qr" testid="contact-qr" onAddress={setAddress} onError={setError} />
         <button type="submit" data-testid="contact-add" disabled={!address.trim()}>
-          {t('ui.contact.add')}
+          {t('ui.contact.save')}
         </button>
+        {notice && (
+          <p class="notice" role="status" data-testid="contact-exists">
+            {notice}
+          </p>
+        )}
         {error && (
           <p class="error" role="alert" data-testid="contact-error">
             {error}
@@ -189,4 +245,14 @@ function AddContact() {
       </form>
     </details>
   );
+}
+
+/** The contact already saved under this address or link, if any (a typo is left to the background to word). */
+function savedAs(contacts: Contact[], input: string): Contact | undefined {
+  try {
+    const address = addressFromLink(input);
+    return contacts.find((c) => c.address === address);
+  } catch {
+    return undefined;
+  }
 }

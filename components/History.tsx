@@ -1,26 +1,65 @@
+import { useState } from 'preact/hooks';
 import type { Contact, HistoryEntry } from '@/lib/messaging/view';
-import { t } from '@/lib/i18n/messages';
+import { errorText, t, tf } from '@/lib/i18n/messages';
 import { formatDuration, request } from '@/lib/ui/client';
+import { contactLabel, formatWhen, historyKind, historyLabel, isMissedKind, shortAddress } from '@/lib/ui/display';
 
-/** Recent calls, kept only on this device. */
-export function History({ entries, contacts }: { entries: HistoryEntry[]; contacts: Contact[] }) {
+/**
+ * Recent calls, kept only on this device: what kind of call (from the end reason
+ * the background records), who, when (time today, date and time before). A row is
+ * a button: it calls the person back; the name beside it opens the contact.
+ */
+export function History({ entries, contacts, onOpenContact }: { entries: HistoryEntry[]; contacts: Contact[]; onOpenContact?(address: string): void }) {
+  const [error, setError] = useState('');
   if (entries.length === 0) return null;
-  const name = (a: string) => contacts.find((c) => c.address === a)?.name ?? `${a.slice(0, 14)}…`;
+  const now = Date.now();
   return (
     <section class="card" aria-labelledby="history-h">
       <h2 id="history-h">{t('ui.history')}</h2>
       <ul class="history" data-testid="history">
-        {entries.slice(0, 10).map((e) => (
-          <li key={`${e.at}-${e.address}`} data-testid="history-entry" data-outcome={e.outcome} class={e.outcome === 'missed' ? 'missed' : ''}>
-            <span>{e.outcome === 'missed' ? t('ui.history.missed') : t(e.direction === 'incoming' ? 'ui.history.incoming' : 'ui.history.outgoing')}</span>
-            <span class="name">{name(e.address)}</span>
-            <time dateTime={new Date(e.at).toISOString()}>
-              {new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
-              {e.durationMs !== undefined ? ` · ${formatDuration(e.durationMs)}` : ''}
-            </time>
-          </li>
-        ))}
+        {entries.slice(0, 10).map((e) => {
+          const kind = historyKind(e);
+          const contact = contacts.find((c) => c.address === e.address);
+          const who = contact ? contactLabel(contact) : shortAddress(e.address);
+          return (
+            <li key={`${e.at}-${e.address}`} data-testid="history-entry" data-outcome={e.outcome} data-kind={kind} class={isMissedKind(kind) ? 'missed' : ''}>
+              <button
+                type="button"
+                class="row-action"
+                data-testid="history-call"
+                aria-label={`${tf('ui18.history.callBackOf', { name: who })} · ${historyLabel(kind)} · ${formatWhen(e.at, now)}`}
+                onClick={() => void request('dial', { address: e.address }).then(() => setError(''), (err: unknown) => setError(errorText(err)))}
+              >
+                <span class="kind" data-testid="history-kind">
+                  {historyLabel(kind)}
+                </span>
+                <span class="name">{who}</span>
+                <time dateTime={new Date(e.at).toISOString()} data-testid="history-when">
+                  {formatWhen(e.at, now)}
+                  {e.durationMs !== undefined ? ` · ${formatDuration(e.durationMs)}` : ''}
+                </time>
+              </button>
+              {contact && onOpenContact && (
+                <button
+                  type="button"
+                  class="secondary icon-button"
+                  data-testid="history-open-contact"
+                  aria-label={tf('ui18.history.openContact', { name: who })}
+                  title={tf('ui18.history.openContact', { name: who })}
+                  onClick={() => onOpenContact(e.address)}
+                >
+                  <span aria-hidden="true">👤</span>
+                </button>
+              )}
+            </li>
+          );
+        })}
       </ul>
+      {error && (
+        <p class="error" role="alert" data-testid="history-error">
+          {error}
+        </p>
+      )}
       <div class="history-actions">
         <span class="muted small">{t('ui.history.local')}</span>
         <button type="button" class="secondary" data-testid="history-clear" onClick={() => void request('clear-history')}>

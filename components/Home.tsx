@@ -8,13 +8,15 @@ import { History } from './History';
 import { BackupBanner } from './BackupBanner';
 
 export function Home({ view }: { view: AppView }) {
+  /** A history row's "open contact": that contact's row, scrolled to and focused. */
+  const [focusAddress, setFocusAddress] = useState<string>();
   return (
     <>
       {view.backupNeeded && <BackupBanner />}
       <IdentityCard address={view.address} />
       <DialForm />
-      <Contacts contacts={view.contacts} />
-      <History entries={view.history} contacts={view.contacts} />
+      <Contacts contacts={view.contacts} focusAddress={focusAddress} />
+      <History entries={view.history} contacts={view.contacts} onOpenContact={setFocusAddress} />
     </>
   );
 }

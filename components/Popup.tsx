@@ -4,6 +4,7 @@ import { useAppView } from '@/lib/ui/client';
 import { t, uiLang } from '@/lib/i18n/messages';
 import { CallScreen } from './CallScreen';
 import { Home } from './Home';
+import { RelayBadge } from './RelayBadge';
 
 /** The popup: the call when there is one, otherwise identity, dialling and contacts. */
 export function Popup() {
@@ -16,12 +17,16 @@ export function Popup() {
     <main>
       <header class="bar">
         <h1>Hush</h1>
-        <button type="button" class="secondary icon-button" data-testid="open-options" onClick={() => void browser.runtime.openOptionsPage()}>
+        <RelayBadge relay={view.relay} />
+        <button
+          type="button"
+          class="secondary icon-button settings"
+          data-testid="open-options"
+          title={t('ui18.settingsOf')}
+          onClick={() => void browser.runtime.openOptionsPage()}
+        >
           {t('ui.settings')}
         </button>
-        <span class={`relay relay-${view.relay.state}`} data-testid="relay-status" title={view.relay.error ?? view.relay.url ?? ''}>
-          {t(`ui.relay.${view.relay.state}`)}
-        </span>
       </header>
       {view.call ? <CallScreen call={view.call} ringtone={view.settings.ringtone} /> : <Home view={view} />}
     </main>

@@ -67,11 +67,20 @@ function ExportForm() {
   );
 }
 
+/** Answer to `inspect-identity-file`; `passphraseOk` when a passphrase was sent and opened the file. */
+interface InspectAnswer {
+  address: string;
+  current: string;
+  passphraseOk?: boolean;
+}
+
 function ImportForm({ current }: { current: string }) {
   const [text, setText] = useState('');
   const [holds, setHolds] = useState('');
   const [pass, setPass] = useState('');
   const [confirming, setConfirming] = useState(false);
+  const [checking, setChecking] = useState(false);
+  const [verified, setVerified] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
@@ -81,6 +90,7 @@ function ImportForm({ current }: { current: string }) {
     setDone('');
     setHolds('');
     setConfirming(false);
+    setVerified(false);
     if (!file) return;
     try {
       const content = await file.text();
@@ -91,10 +101,28 @@ function ImportForm({ current }: { current: string }) {
       setError(errorText(err));
     }
   };
-  const submit = (e: Event) => {
+  /**
+   * Step 3 of 4 (file → passphrase → checked → confirm replace): open the file with the
+   * passphrase in the background before asking "Replace your identity?", so a wrong
+   * passphrase is said at once and the question is only asked about a file that opens.
+   * The background answers `passphraseOk: true` once it checks (issue 18); an older one
+   * ignores the passphrase, and the check then happens at the replace step as before.
+   */
+  const submit = async (e: Event) => {
     e.preventDefault();
     setError('');
-    setConfirming(true);
+    setVerified(false);
+    setChecking(true);
+    try {
+      const body = { text, passphrase: pass };
+      const r = await request<InspectAnswer>('inspect-identity-file', body);
+      if (r.passphraseOk === true) setVerified(true);
+      setConfirming(true);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setChecking(false);
+    }
   };
   const replace = async () => {
     setBusy(true);
@@ -113,7 +141,7 @@ function ImportForm({ current }: { current: string }) {
     }
   };
   return (
-    <form class="sub" onSubmit={submit} aria-labelledby="import-h">
+    <form class="sub" onSubmit={(e) => void submit(e)} aria-labelledby="import-h">
       <h3 id="import-h">{t('opt.import.title')}</h3>
       <p class="muted small">{t('opt.import.help')}</p>
       <label for="import-file">{t('opt.import.file')}</label>
@@ -124,13 +152,29 @@ function ImportForm({ current }: { current: string }) {
             {tf('opt.import.holds', { address: holds })}
           </p>
           <label for="import-passphrase">{t('opt.import.passphrase')}</label>
-          <input id="import-passphrase" type="password" autocomplete="off" data-testid="import-passphrase" value={pass} onInput={(e) => setPass((e.target as HTMLInputElement).value)} />
+          <input
+            id="import-passphrase"
+            type="password"
+            autocomplete="off"
+            data-testid="import-passphrase"
+            value={pass}
+            onInput={(e) => {
+              setPass((e.target as HTMLInputElement).value);
+              setConfirming(false);
+              setVerified(false);
+            }}
+          />
           {!confirming && (
-            <button type="submit" data-testid="import-button" disabled={!pass}>
-              {t('opt.import.button')}
+            <button type="submit" data-testid="import-button" disabled={!pass || checking}>
+              {checking ? t('opt.import.checking') : t('opt.import.check')}
             </button>
           )}
         </>
+      )}
+      {verified && (
+        <p class="ok small" role="status" data-testid="import-verified">
+          ✓ {t('opt.import.verified')}
+        </p>
       )}
       {confirming && (
         <div class="confirm" role="alertdialog" aria-labelledby="import-confirm-text">

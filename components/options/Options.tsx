@@ -2,6 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { useAppView } from '@/lib/ui/client';
 import { t, uiLang } from '@/lib/i18n/messages';
 import { BackupBanner } from '../BackupBanner';
+import { RelayBadge } from '../RelayBadge';
 import { IdentitySection } from './IdentitySection';
 import { RelaysSection } from './RelaysSection';
 import { PrivacySection } from './PrivacySection';
@@ -21,9 +22,7 @@ export function Options() {
     <main class="options">
       <header class="bar">
         <h1>{t('opt.title')}</h1>
-        <span class={`relay relay-${view.relay.state}`} data-testid="relay-status" title={view.relay.error ?? view.relay.url ?? ''}>
-          {t(`ui.relay.${view.relay.state}`)}
-        </span>
+        <RelayBadge relay={view.relay} />
       </header>
       {view.backupNeeded && <BackupBanner inOptions />}
       <IdentitySection view={view} />

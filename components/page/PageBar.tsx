@@ -114,13 +114,16 @@ function CallView({ app, call }: { app: PageIntegration; call: PageCallView }) {
   const now = useTick(live);
   const elapsed = call.connectedAt ? (call.endedAt ?? now) - call.connectedAt : 0;
   return (
-    <div class={`call call-${call.state}`} data-testid="bar-call-view" data-state={call.state} aria-live="polite">
+    <div class={`call call-${call.state}`} data-testid="bar-call-view" data-state={call.state}>
       <p class="peer">
         <Tx s={call.peer} data-testid="bar-peer" />
         {call.peerVerified && <Tx class="tx badge" s={` ✓ ${t('ui.contact.verified')}`} />}
       </p>
       <p class="state">
-        <Tx s={t(`ui.call.state.${call.state}`)} data-testid="bar-state" />
+        {/* Only the state is announced: the timer stays out of the live region (issue 18). */}
+        <span aria-live="polite" aria-atomic="true">
+          <Tx s={t(`ui.call.state.${call.state}`)} data-testid="bar-state" />
+        </span>
         {call.connectedAt && <Tx s={` · ${formatDuration(elapsed)}`} data-testid="bar-timer" />}
         {live && call.state !== 'incoming' && <Tx s={` · ${t(`ui.call.path.${call.path}`)}`} data-testid="bar-path" data-path={call.path} />}
       </p>

@@ -169,6 +169,46 @@ const en = {
   'page.badLink': 'This Hush link is broken. {message}',
   'page.close': 'Close',
   'page.notContact': 'not in your contacts',
+  // ── Issue 18, UI side (call screen, history, contacts, forms, shortcuts): keys of this block only. ──
+  'ui18.call.unknown': 'Unknown caller',
+  'ui18.call.path': 'Path',
+  'ui18.call.quality': 'Quality',
+  'ui18.call.quality.good': 'Good',
+  'ui18.call.quality.fair': 'Fair',
+  'ui18.call.quality.poor': 'Poor',
+  'ui18.call.quality.pending': 'Measuring…',
+  'ui18.call.addContact': 'Add to contacts',
+  'ui18.call.callBack': 'Call back',
+  'ui18.call.saveContact': 'Save contact',
+  'ui18.call.nameFirst': 'Give them a name first: the verified mark is kept with a contact.',
+  'ui18.call.saveAndVerify': 'Save and mark verified',
+  'ui18.call.muted': 'Your microphone is off',
+  'ui18.call.shortcuts': 'Keyboard: M mutes or unmutes, Esc or H hangs up.',
+  'ui18.call.sasAfterConnect': 'The security code appears once the call is connected.',
+  'ui18.relay.tooltip': 'Relay server: {url}',
+  'ui18.relay.tooltipNone': 'No relay server configured',
+  'ui18.settingsOf': 'Open Hush settings',
+  'ui18.history.outgoing': 'Outgoing',
+  'ui18.history.incoming': 'Incoming',
+  'ui18.history.missed': 'Missed',
+  'ui18.history.declined': 'Declined',
+  'ui18.history.declinedByYou': 'You declined',
+  'ui18.history.unreachable': 'Unreachable',
+  'ui18.history.noAnswer': 'No answer',
+  'ui18.history.busy': 'Busy',
+  'ui18.history.busyMissed': 'Missed (you were in a call)',
+  'ui18.history.cancelled': 'Cancelled',
+  'ui18.history.failed': 'Failed',
+  'ui18.history.callBackOf': 'Call {name} back',
+  'ui18.history.openContact': 'Show {name} in contacts',
+  'ui18.contact.addTitle': 'Add a contact',
+  'ui18.contact.copyAddressOf': 'Copy the address of {name}',
+  'ui18.contact.exists': 'Already in your contacts as {name}.',
+  'ui18.call.waiting': '{who} tried to call you during this call. Call back when you hang up.',
+  'err.address.checksum': 'This address has a typo: its checksum does not match. Check each character.',
+  'opt.import.check': 'Check the passphrase',
+  'opt.import.checking': 'Checking… (a few seconds)',
+  'opt.import.verified': 'Passphrase correct: the file opens.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -180,7 +220,7 @@ const fr: Record<Key, string> = {
   'end.cancelled': 'Appel annulé.',
   'end.declined': 'Votre correspondant a refusé l’appel.',
   'end.declined-local': 'Vous avez refusé l’appel.',
-  'end.busy': 'Votre correspondant est déjà en ligne. Réessayez plus tard.',
+  'end.busy': 'Votre correspondant est déjà en communication. Réessayez plus tard.',
   'end.missed': 'Appel manqué.',
   'end.no-answer': 'Pas de réponse. Réessayez plus tard.',
   'end.unreachable': 'Votre correspondant n’est pas en ligne (Hush est fermé ou hors ligne).',
@@ -218,7 +258,7 @@ const fr: Record<Key, string> = {
   'ui.call.state.ringing': 'Ça sonne…',
   'ui.call.state.incoming': 'Appel entrant',
   'ui.call.state.connecting': 'Connexion…',
-  'ui.call.state.connected': 'En ligne',
+  'ui.call.state.connected': 'En communication',
   'ui.call.state.reconnecting': 'Reconnexion…',
   'ui.call.state.ended': 'Appel terminé',
   'ui.call.path.p2p': 'Direct (P2P)',
@@ -239,7 +279,7 @@ const fr: Record<Key, string> = {
   'ui.call.addCaller': 'Ajouter aux contacts',
   'err.contact.self': 'C’est votre propre adresse.',
   'err.address': 'Ce n’est pas une adresse Hush valide. Elle commence par hush1 et compte 43 caractères : vérifiez chacun d’eux.',
-  'err.inCall': 'Vous êtes déjà en ligne. Raccrochez d’abord.',
+  'err.inCall': 'Vous êtes déjà en communication. Raccrochez d’abord.',
   'err.contact.exists': 'Cette adresse appartient déjà à {name}.',
   'err.contact.missing': 'Ce contact n’existe plus.',
   'err.identity.inCall': 'Terminez d’abord l’appel, puis importez l’identité.',
@@ -335,6 +375,46 @@ const fr: Record<Key, string> = {
   'page.badLink': 'Ce lien Hush est invalide. {message}',
   'page.close': 'Fermer',
   'page.notContact': 'absent de vos contacts',
+  // ── Issue 18, UI side. ──
+  'ui18.call.unknown': 'Appelant inconnu',
+  'ui18.call.path': 'Trajet',
+  'ui18.call.quality': 'Qualité',
+  'ui18.call.quality.good': 'Bonne',
+  'ui18.call.quality.fair': 'Moyenne',
+  'ui18.call.quality.poor': 'Mauvaise',
+  'ui18.call.quality.pending': 'Mesure…',
+  'ui18.call.addContact': 'Ajouter aux contacts',
+  'ui18.call.callBack': 'Rappeler',
+  'ui18.call.saveContact': 'Enregistrer le contact',
+  'ui18.call.nameFirst': 'Donnez-lui d’abord un nom : la vérification est gardée avec un contact.',
+  'ui18.call.saveAndVerify': 'Enregistrer et marquer comme vérifié',
+  'ui18.call.muted': 'Votre micro est coupé',
+  'ui18.call.shortcuts': 'Clavier : M coupe ou réactive le micro, Échap ou H raccroche.',
+  'ui18.call.sasAfterConnect': 'Le code de sécurité apparaît une fois l’appel établi.',
+  'ui18.relay.tooltip': 'Serveur relais : {url}',
+  'ui18.relay.tooltipNone': 'Aucun serveur relais configuré',
+  'ui18.settingsOf': 'Ouvrir les réglages de Hush',
+  'ui18.history.outgoing': 'Sortant',
+  'ui18.history.incoming': 'Entrant',
+  'ui18.history.missed': 'Manqué',
+  'ui18.history.declined': 'Refusé',
+  'ui18.history.declinedByYou': 'Refusé par vous',
+  'ui18.history.unreachable': 'Injoignable',
+  'ui18.history.noAnswer': 'Pas de réponse',
+  'ui18.history.busy': 'Occupé',
+  'ui18.history.busyMissed': 'Manqué (vous étiez en communication)',
+  'ui18.history.cancelled': 'Annulé',
+  'ui18.history.failed': 'Échec',
+  'ui18.history.callBackOf': 'Rappeler {name}',
+  'ui18.history.openContact': 'Afficher {name} dans les contacts',
+  'ui18.contact.addTitle': 'Ajouter un contact',
+  'ui18.contact.copyAddressOf': 'Copier l’adresse de {name}',
+  'ui18.contact.exists': 'Déjà dans vos contacts sous le nom {name}.',
+  'ui18.call.waiting': '{who} a essayé de vous appeler pendant cet appel. Rappelez après avoir raccroché.',
+  'err.address.checksum': 'Cette adresse contient une faute de frappe : sa somme de contrôle ne correspond pas. Vérifiez chaque caractère.',
+  'opt.import.check': 'Vérifier la phrase secrète',
+  'opt.import.checking': 'Vérification… (quelques secondes)',
+  'opt.import.verified': 'Phrase secrète correcte : le fichier s’ouvre.',
 };
 
 export type Lang = 'en' | 'fr';
@@ -374,7 +454,19 @@ export function errorText(e: unknown, lang: Lang = uiLang()): string {
   };
   if (typeof code === 'string' && byCode[code]) return t(byCode[code]!, lang);
   // Errors the background words in English only (address parser, call manager): a French sentence by code.
-  const frByCode: Record<string, MessageKey> = { ERR_BAD_ADDRESS: 'err.address', ERR_SELF: 'err.contact.self', ERR_IN_CALL: 'err.inCall' };
+  if (lang === 'fr' && code === 'ERR_BAD_ADDRESS') return addressErrorText((e as Error).message ?? '', lang);
+  const frByCode: Record<string, MessageKey> = { ERR_SELF: 'err.contact.self', ERR_IN_CALL: 'err.inCall' };
   if (lang === 'fr' && typeof code === 'string' && frByCode[code]) return t(frByCode[code]!, lang);
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The address parser (lib/crypto/address.ts) throws one code, ERR_BAD_ADDRESS, for
+ * different mistakes, worded in English: tell the checksum one apart by that wording, so
+ * a one-character typo reads as a typo, not as the length sentence (issue 18). A wrong
+ * length or prefix keeps the general sentence, which names both. messages.test.ts feeds
+ * this the parser's real errors, so a rewording there fails here.
+ */
+export function addressErrorText(english: string, lang: Lang = uiLang()): string {
+  return t(/checksum/i.test(english) ? 'err.address.checksum' : 'err.address', lang);
 }

@@ -46,6 +46,11 @@ export interface CallView {
   startedAt: number;
   connectedAt?: number;
   endedAt?: number;
+  /**
+   * Issue 18, call waiting: the latest caller told "busy" while this call was live
+   * (set by the background, shown by the call screen; absent when nobody tried).
+   */
+  waiting?: { address: string; name?: string; at: number };
 }
 
 export interface HistoryEntry {
