@@ -57,7 +57,9 @@ export class ContactsStore {
 
   /** Mark a peer verified with these keys (after the two people compared the SAS); added first if new. */
   async markVerified(address: string, peerBundle: Uint8Array, own: string): Promise<Contact> {
-    if (!this.find(address)) await this.add(address, '', own);
+    // Never creates a contact named by its address: the UI asks for a name first (ui-dispatch verifyContact).
+    if (!this.find(address)) throw new book.ContactError('ERR_NO_CONTACT', 'Save the contact first.');
+    void own;
     await this.save(book.markVerified(this.contacts, address, keysId(peerBundle)));
     return this.find(address)!;
   }

@@ -7,6 +7,7 @@
 import { browser } from 'wxt/browser';
 import * as book from '../contacts/book';
 import { CallError, type CallManager } from '../call/manager';
+import { CallState } from '../call/state';
 import { isCryptoError } from '../crypto/errors';
 import { IdentityFileError, exportIdentityFile, identityFileName, openIdentityFile, readIdentityFile } from '../crypto/identity-file';
 import { t } from '../i18n/messages';
@@ -86,8 +87,14 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
         seed.fill(0);
       }
     }
-    case 'inspect-identity-file':
-      return ok({ address: readIdentityFile(req.text).address, current: host.address() });
+    case 'inspect-identity-file': {
+      const { address } = readIdentityFile(req.text);
+      if (req.passphrase === undefined) return ok({ address, current: host.address() });
+      // Open it now (Argon2id, then AES-GCM) so a wrong passphrase is said before "Replace your identity?".
+      const opened = await openIdentityFile(req.text, req.passphrase);
+      opened.seed.fill(0);
+      return ok({ address, current: host.address(), passphraseOk: true });
+    }
     case 'import-identity': {
       if (host.calls().inCall) throw new CallError('ERR_IN_CALL', t('err.identity.inCall'));
       const { seed, address } = await openIdentityFile(req.text, req.passphrase);
@@ -102,7 +109,7 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
       }
     }
     case 'verify-contact':
-      return ok(await verifyContact(host, req.address));
+      return ok(await verifyContact(host, req.address, req.name));
     case 'reconnect-relay':
       host.reconnectRelay();
       return ok(null);
@@ -120,10 +127,19 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
 }
 
 /** Mark the current call's peer verified (after the two people compared the SAS). */
-async function verifyContact(host: UiHost, address: string): Promise<Contact> {
+/**
+ * The codes match: only while connected to that address (both people have heard each other read the
+ * code), never while Calling… or Incoming. A peer who is not a contact yet needs a name.
+ */
+async function verifyContact(host: UiHost, address: string, name?: string): Promise<Contact> {
   const s = host.calls().current;
-  if (!s?.sas || s.peerAddress !== address || !s.peerBundle) {
-    throw new CallError('ERR_NO_CALL', 'Verify a contact during a call with them, after comparing the security code.');
+  const talking = s?.state === CallState.Connected || (s?.state === CallState.Reconnecting && !!s.connectedAt);
+  if (!s?.sas || s.peerAddress !== address || !s.peerBundle || !talking) {
+    throw new CallError('ERR_NO_CALL', t('err.verify.notConnected'));
+  }
+  if (!host.contacts.find(address)) {
+    if (!name?.trim()) throw new CallError('ERR_NO_CALL', t('err.verify.needsName'));
+    await host.contacts.add(address, name.trim(), host.address());
   }
   return host.contacts.markVerified(address, s.peerBundle, host.address());
 }

@@ -35,7 +35,8 @@ export type UiRequest =
   | { target: 'background'; kind: 'add-contact'; address: string; name: string }
   | { target: 'background'; kind: 'rename-contact'; address: string; name: string }
   | { target: 'background'; kind: 'delete-contact'; address: string }
-  | { target: 'background'; kind: 'verify-contact'; address: string }
+  /** Only during a connected call with that address; `name` names a peer who is not a contact yet. */
+  | { target: 'background'; kind: 'verify-contact'; address: string; name?: string }
   | { target: 'background'; kind: 'update-settings'; settings: Partial<Settings> }
   | { target: 'background'; kind: 'reconnect-relay' }
   | { target: 'background'; kind: 'call-stats' }
@@ -44,7 +45,8 @@ export type UiRequest =
   | { target: 'background'; kind: 'clear-history' }
   | { target: 'background'; kind: 'test-relay'; url: string }
   | { target: 'background'; kind: 'export-identity'; passphrase: string }
-  | { target: 'background'; kind: 'inspect-identity-file'; text: string }
+  /** With `passphrase`, the file is also opened (and the seed wiped) so a wrong passphrase is said before "Replace?". */
+  | { target: 'background'; kind: 'inspect-identity-file'; text: string; passphrase?: string }
   | { target: 'background'; kind: 'import-identity'; text: string; passphrase: string };
 
 /** Answer to `test-relay`. */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
-import { click, launchSide, request, waitCallState, waitText, type HushSide } from '../harness/hush';
+import { click, launchSide, typeInto, request, waitCallState, waitText, type HushSide } from '../harness/hush';
 import { screenshotPath, uploadFile } from '../harness/ui';
 import { addressFromBundle } from '../../lib/crypto/address';
 import { identityFromSeed } from '../../lib/crypto/identity';
@@ -38,13 +38,6 @@ afterAll(async () => {
 });
 
 const contact = (p: Page, address: string) => `[data-testid="contact"][data-address="${address}"]`;
-
-async function typeInto(p: Page, selector: string, text: string): Promise<void> {
-  await p.waitForSelector(selector, { visible: true, timeout: 10_000 });
-  await p.click(selector, { count: 3 });
-  await p.keyboard.press('Backspace');
-  await p.type(selector, text);
-}
 
 async function openAdd(p: Page): Promise<void> {
   const open = await p.$eval('details.add-contact', (d) => (d as HTMLDetailsElement).open);

@@ -18,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { launchWithExtension } from '../harness/chromium';
-import { callState, click, dialByUi, dismiss, launchSide, request, waitCallState, waitText, type HushSide } from '../harness/hush';
-import { screenshotPath, uploadFile } from './ui-harness';
+import { callState, click, dialByUi, dismiss, launchSide, typeInto, request, waitCallState, waitText, type HushSide } from '../harness/hush';
+import { screenshotPath, uploadFile } from '../harness/ui';
 import { addressFromBundle } from '../../lib/crypto/address';
 import { identityFromSeed } from '../../lib/crypto/identity';
 import { exportIdentityFile } from '../../lib/crypto/identity-file';
@@ -47,12 +47,6 @@ afterAll(async () => {
 });
 
 const contactRow = (address: string) => `[data-testid="contact"][data-address="${address}"]`;
-
-async function typeInto(p: Page, selector: string, text: string): Promise<void> {
-  await p.click(selector, { count: 3 });
-  await p.keyboard.press('Backspace');
-  if (text) await p.type(selector, text);
-}
 
 async function openAdd(p: Page): Promise<void> {
   const open = await p.$eval('details.add-contact', (d) => (d as HTMLDetailsElement).open);

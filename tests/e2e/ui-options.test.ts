@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
-import { dialByUi, launchSide, request, waitCallState, waitText, type HushSide } from '../harness/hush';
+import { dialByUi, launchSide, typeInto as typeIntoPage, request, waitCallState, waitText, type HushSide } from '../harness/hush';
 import { screenshotPath } from '../harness/ui';
 import { addressFromBundle } from '../../lib/crypto/address';
 import { identityFromSeed } from '../../lib/crypto/identity';
@@ -34,11 +34,7 @@ afterAll(async () => {
 const relayRow = (url: string) => `[data-testid="relay"][data-url="${url}"]`;
 const relayOrder = () => options.$$eval('[data-testid="relay"]', (es) => es.map((e) => e.getAttribute('data-url')));
 
-async function typeInto(selector: string, text: string): Promise<void> {
-  await options.click(selector, { count: 3 });
-  await options.keyboard.press('Backspace');
-  await options.type(selector, text);
-}
+const typeInto = (selector: string, text: string) => typeIntoPage(options, selector, text);
 
 async function reload(): Promise<void> {
   await options.reload();

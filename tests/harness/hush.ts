@@ -101,6 +101,15 @@ export async function click(page: Page, testid: string): Promise<void> {
   await page.click(`[data-testid="${testid}"]`);
 }
 
+/** Replace a field's text as a person does (select all, delete, type). `field`: a data-testid, or a CSS selector. */
+export async function typeInto(page: Page, field: string, text: string): Promise<void> {
+  const selector = /^[\[#.]/.test(field) ? field : `[data-testid="${field}"]`;
+  await page.waitForSelector(selector, { visible: true, timeout: 10_000 });
+  await page.click(selector, { count: 3 });
+  await page.keyboard.press('Backspace');
+  if (text) await page.type(selector, text);
+}
+
 /** Close a finished call's card (back to the home view). */
 /** The states in which a side has a call to hang up. */
 export const LIVE_STATES = ['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'];

@@ -73,7 +73,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Chromium th
   async function call(caller: CallSide, callee: CallSide): Promise<CallReport> {
     await dialByUi(caller.popup, callee.address);
     await waitCallState(callee.popup, 'incoming');
-    expect(await callee.popup.$eval('[data-testid="call-peer"]', (e) => e.textContent)).toBe(caller.address);
+    expect(await callee.popup.$eval('[data-testid="call-peer"]', (e) => e.getAttribute('data-address'))).toBe(caller.address);
     await click(callee.popup, 'accept');
     const t0 = Date.now();
     await waitCallState(caller.popup, 'connected', 30_000);

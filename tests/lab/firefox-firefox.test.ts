@@ -61,7 +61,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
     const t0 = Date.now();
     await dialByUi(a.popup, b.address);
     await waitCallState(b.popup, 'incoming');
-    expect(await b.popup.$eval('[data-testid="call-peer"]', (e) => e.textContent)).toBe(a.address);
+    expect(await b.popup.$eval('[data-testid="call-peer"]', (e) => e.getAttribute('data-address'))).toBe(a.address);
     await click(b.popup, 'accept');
     const tAccept = Date.now();
     await waitCallState(a.popup, 'connected', 30_000);
