@@ -17,11 +17,17 @@ import { TIMEOUTS } from './session';
 class FakeRelay {
   readonly boxes = new Map<string, Peer>();
   tamper?: (env: Uint8Array) => Uint8Array;
+  /** Envelopes sent and not yet delivered. */
+  inFlight = 0;
   send(from: string, to: string, env: Uint8Array): 'sent' | 'unreachable' {
     const peer = this.boxes.get(to);
     if (!peer) return 'unreachable';
     const bytes = this.tamper ? this.tamper(env) : env;
-    setTimeout(() => peer.manager.onDeliver(from, bytes), 0);
+    this.inFlight++;
+    setTimeout(() => {
+      this.inFlight--;
+      peer.manager.onDeliver(from, bytes);
+    }, 0);
     return 'sent';
   }
 }
@@ -77,6 +83,9 @@ beforeAll(() => {
   ids = [1, 2, 3].map((n) => identityFromSeed(new Uint8Array(32).fill(n)));
 });
 
+/** The relay and peers of the running test, for flush(). */
+let world: { relay: FakeRelay; peers: Peer[] } | undefined;
+
 function setup(n = 2) {
   const relay = new FakeRelay();
   const peers = ids.slice(0, n).map((id) => {
@@ -96,12 +105,20 @@ function setup(n = 2) {
     relay.boxes.set(mailbox, p);
     return p;
   });
+  world = { relay, peers };
   return { relay, peers };
 }
 
 /** Let every queued envelope and session job run. */
-async function flush(times = 30) {
-  for (let i = 0; i < times; i++) await new Promise((r) => setTimeout(r, 1));
+async function flush(): Promise<void> {
+  // Until nothing is in flight and every session's queue is idle, three ticks in a row (the
+  // handshake's crypto takes real time, more on a loaded machine: a fixed count of ticks flaked).
+  for (let quiet = 0, ticks = 0; quiet < 3; ticks++) {
+    if (ticks > 20_000) throw new Error('flush: the calls never went quiet');
+    await new Promise((r) => setTimeout(r, 1));
+    await Promise.all(world!.peers.map((p) => p.manager.settled()));
+    quiet = world!.relay.inFlight > 0 ? 0 : quiet + 1;
+  }
 }
 
 const connect = (p: Peer) => p.manager.onMediaEvent(p.manager.current!.callId, { type: 'state', connection: 'connected', ice: 'connected', path: 'p2p' });
@@ -275,7 +292,7 @@ describe('call flow', () => {
     inc.restartIce(true);
     inc.restartIce(true);
     call.restartIce(false);
-    await flush(60);
+    await flush();
     const answers = a!.media.log.filter((x) => x.startsWith('answer:'));
     const offers = a!.media.log.filter((x) => x === 'offer');
     expect(offers.length).toBe(answers.length); // every offer answered once, in turn

@@ -85,6 +85,11 @@ export class CallManager {
     this.find(callId)?.onEnvelope(from, bytes);
   }
 
+  /** Resolves when every call's queued work so far has run (the visible call and the handshakes). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.handshaking.values(), ...(this.current ? [this.current] : [])].map((s) => s.settled()));
+  }
+
   onMediaEvent(callId: string, ev: MediaEvent): void {
     const s = this.current;
     if (s && s.callId === callId) s.onMediaEvent(ev);
