@@ -42,8 +42,11 @@ function arbitrary(name: string, target: FuzzTarget): fc.Arbitrary<Uint8Array> {
   return fc.oneof(fc.uint8Array({ maxLength: Math.min(target.maxLen, 600) }), mutatedSeed);
 }
 
+/** Each test is bounded by its input count, not by time: on a loaded 2-core machine some take >5 s. */
+const BOUNDED_BY_COUNT = { timeout: 60_000 };
+
 describe.each(Object.keys(TARGETS))('fuzz %s', (name) => {
-  test('seeds, committed corpus and every crash case replay cleanly', async () => {
+  test('seeds, committed corpus and every crash case replay cleanly', BOUNDED_BY_COUNT, async () => {
     const target = await TARGETS[name]!();
     const corpus = loadCorpus(name);
     const crashes = loadCrashes(name);
@@ -51,7 +54,7 @@ describe.each(Object.keys(TARGETS))('fuzz %s', (name) => {
     expect(report(failures)).toBe('');
   });
 
-  test(`${BUDGET} mutated and generated inputs break nothing`, async () => {
+  test(`${BUDGET} mutated and generated inputs break nothing`, BOUNDED_BY_COUNT, async () => {
     const target = await TARGETS[name]!();
     const stats = await fuzz(target, { inputs: BUDGET, seed: SEED, corpus: loadCorpus(name) });
     expect(report(stats.failures)).toBe('');
@@ -60,7 +63,7 @@ describe.each(Object.keys(TARGETS))('fuzz %s', (name) => {
     expect(stats.outcomes.size).toBeGreaterThan(2);
   });
 
-  test('fast-check property: no input breaks an invariant', async () => {
+  test('fast-check property: no input breaks an invariant', BOUNDED_BY_COUNT, async () => {
     const target = await TARGETS[name]!();
     const rng = new Rng(SEED);
     await fc.assert(
