@@ -45,7 +45,10 @@ export type UiRequest =
   | { target: 'background'; kind: 'test-relay'; url: string }
   | { target: 'background'; kind: 'export-identity'; passphrase: string }
   | { target: 'background'; kind: 'inspect-identity-file'; text: string }
-  | { target: 'background'; kind: 'import-identity'; text: string; passphrase: string };
+  | { target: 'background'; kind: 'import-identity'; text: string; passphrase: string }
+  // Issue 14: who may ring. Blocking the caller of the call ringing now also declines it.
+  | { target: 'background'; kind: 'block-address'; address: string }
+  | { target: 'background'; kind: 'unblock-address'; address: string };
 
 /** Answer to `test-relay`. */
 export interface RelayTestResult {
