@@ -174,6 +174,7 @@ export class CallSession {
     s.callee = driver;
     s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'handshake-failed' });
     s.enqueue(async () => {
+      if (s.state === CallState.Ended) return; // evicted before its turn: no signature
       const r = await driver.respond();
       if (!r.ok) {
         s.log(`HELLO refused: ${r.code}`);
