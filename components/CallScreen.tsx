@@ -16,14 +16,26 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
   const [error, setError] = useState('');
   const act = (p: Promise<unknown>) => p.catch((e: unknown) => setError(errorText(e)));
   const who = call.peerName ?? call.peerAddress ?? '';
+  /** An incoming call from someone not in the contacts: never a name, the address and a warning (issue 14). */
+  const unknown = call.direction === 'incoming' && !call.peerName && !!call.peerAddress && live;
   const elapsed = call.connectedAt ? (call.endedAt ?? now) - call.connectedAt : 0;
 
   return (
     <section class={`card call call-${call.state}`} data-testid="call" data-state={call.state} data-ringing={ringing} aria-live="polite">
-      <h2 class="peer" data-testid="call-peer">
+      {unknown && (
+        <p class="unknown-caller" data-testid="unknown-caller">
+          {t('ui.call.unknown')}
+        </p>
+      )}
+      <h2 class={unknown ? 'peer address' : 'peer'} data-testid="call-peer" title={call.peerAddress}>
         {who}
       </h2>
-      {!call.peerName && call.peerAddress && <p class="muted small">{t('ui.call.unknownCaller')}</p>}
+      {unknown && (
+        <p class="warning small" data-testid="unknown-warning">
+          {t('ui.call.unknownWarning')}
+        </p>
+      )}
+      {!call.peerName && call.peerAddress && !unknown && <p class="muted small">{t('ui.call.unknownCaller')}</p>}
       <p class="state">
         <span data-testid="call-state">{t(`ui.call.state.${call.state}`)}</span>
         {call.connectedAt && (
@@ -76,6 +88,17 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
             <button type="button" class="danger" data-testid="decline" onClick={() => act(request('hangup'))}>
               {t('ui.call.decline')}
             </button>
+            {call.peerAddress && (
+              <button
+                type="button"
+                class="secondary"
+                data-testid="block-caller"
+                title={t('ui.call.blockHelp')}
+                onClick={() => act(request('block-address', { address: call.peerAddress! }))}
+              >
+                {t('ui.call.block')}
+              </button>
+            )}
           </>
         ) : live ? (
           <>

@@ -3,7 +3,7 @@ import { t } from '@/lib/i18n/messages';
 import { formatDuration, request } from '@/lib/ui/client';
 
 /** Recent calls, kept only on this device. */
-export function History({ entries, contacts }: { entries: HistoryEntry[]; contacts: Contact[] }) {
+export function History({ entries, contacts, blocked = [] }: { entries: HistoryEntry[]; contacts: Contact[]; blocked?: string[] }) {
   if (entries.length === 0) return null;
   const name = (a: string) => contacts.find((c) => c.address === a)?.name ?? `${a.slice(0, 14)}…`;
   return (
@@ -18,6 +18,17 @@ export function History({ entries, contacts }: { entries: HistoryEntry[]; contac
               {new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
               {e.durationMs !== undefined ? ` · ${formatDuration(e.durationMs)}` : ''}
             </time>
+            {blocked.includes(e.address) ? (
+              <span class="muted small" data-testid="history-blocked">
+                {t('ui.history.blocked')}
+              </span>
+            ) : (
+              e.direction === 'incoming' && (
+                <button type="button" class="secondary small" data-testid="history-block" onClick={() => void request('block-address', { address: e.address })}>
+                  {t('ui.history.block')}
+                </button>
+              )
+            )}
           </li>
         ))}
       </ul>

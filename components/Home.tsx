@@ -14,7 +14,7 @@ export function Home({ view }: { view: AppView }) {
       <IdentityCard address={view.address} />
       <DialForm />
       <Contacts contacts={view.contacts} />
-      <History entries={view.history} contacts={view.contacts} />
+      <History entries={view.history} contacts={view.contacts} blocked={view.blocked} />
     </>
   );
 }

@@ -181,7 +181,7 @@ export class CallSession {
         s.fire({ type: 'silent-end' });
         return;
       }
-      if (s.state === CallState.Ended) return; // evicted while signing
+      if ((s.state as SessionState) === CallState.Ended) return; // evicted while signing
       await s.trySend(r.response);
     });
     return s;
