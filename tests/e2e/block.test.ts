@@ -6,6 +6,8 @@
  * HELLO before any answer, so A's popup ends "unreachable" after its own
  * handshake timeout, and B's browser shows nothing: no incoming view, no
  * notification, no history entry. Unblocking in B's options lets A ring again.
+ * Then "Only my contacts may ring me", ticked in B's options, turns A (still
+ * a stranger) away the same way; and a history row's Block blocks.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
@@ -29,6 +31,27 @@ afterAll(async () => {
 type Sw = { chrome: { notifications: { getAll(): Promise<Record<string, unknown>> } } };
 type View = { history: unknown[]; blocked?: string[] };
 
+/** Until A's call ends: what B's browser showed meanwhile (call card states, notifications), polled. */
+async function watchB(): Promise<string[]> {
+  const w = await b.hb.worker();
+  const seen = new Set<string>();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await callState(a.popup)) !== 'ended') {
+    seen.add(await callState(b.popup));
+    const notes = await w.evaluate(() => (globalThis as unknown as Sw).chrome.notifications.getAll());
+    for (const id of Object.keys(notes)) seen.add(`notification:${id}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return [...seen];
+}
+
+async function openOptions(): Promise<Page> {
+  const options = await b.hb.browser.newPage();
+  await options.goto(`chrome-extension://${b.hb.extensionId}/options.html`);
+  await options.waitForSelector('[data-testid="contacts-only"]', { timeout: 15_000 });
+  return options;
+}
+
 const reason = (p: Page) => p.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'));
 
 describe('block a caller (issue 14)', () => {
@@ -51,26 +74,17 @@ describe('block a caller (issue 14)', () => {
 
     // A calls again: B never answers, A's handshake timer ends the call "unreachable".
     await dialByUi(a.popup, b.address);
-    const w = await b.hb.worker();
-    const seenAtB = new Set<string>();
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await callState(a.popup)) !== 'ended') {
-      seenAtB.add(await callState(b.popup));
-      const notes = await w.evaluate(() => (globalThis as unknown as Sw).chrome.notifications.getAll());
-      for (const id of Object.keys(notes)) seenAtB.add(`notification:${id}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const seenAtB = await watchB();
     await waitCallState(a.popup, 'ended', 5000);
     expect(await reason(a.popup)).toBe('unreachable');
-    expect([...seenAtB]).toEqual(['']); // no call card, no notification, at any moment
+    expect(seenAtB).toEqual(['']); // no call card, no notification, at any moment
     const after = (await request(b.popup, 'get-view')) as View;
     expect(after.history.length).toBe(historyBefore);
     await dismiss(a.popup);
 
     // Unblock in B's options: A rings again.
-    const options = await b.hb.browser.newPage();
+    const options = await openOptions();
     try {
-      await options.goto(`chrome-extension://${b.hb.extensionId}/options.html`);
       await options.waitForSelector('[data-testid="blocked-entry"]', { timeout: 15_000 });
       await options.click('[data-testid="unblock"]');
       await options.waitForSelector('[data-testid="blocked-none"]', { timeout: 5000 });
@@ -82,5 +96,31 @@ describe('block a caller (issue 14)', () => {
     await click(b.popup, 'decline');
     await waitCallState(a.popup, 'ended');
     await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
+  });
+
+  test('"Only my contacts may ring me" turns a stranger away as "unreachable"; Block in a history row blocks', async () => {
+    const options = await openOptions();
+    try {
+      await options.click('[data-testid="contacts-only"]');
+      await options.waitForFunction(() => (document.querySelector('[data-testid="contacts-only"]') as HTMLInputElement).checked, { timeout: 5000 });
+      const historyBefore = ((await request(b.popup, 'get-view')) as View).history.length;
+      await dialByUi(a.popup, b.address);
+      const seenAtB = await watchB();
+      await waitCallState(a.popup, 'ended', 5000);
+      expect(await reason(a.popup)).toBe('unreachable');
+      expect(seenAtB).toEqual(['']);
+      expect(((await request(b.popup, 'get-view')) as View).history.length).toBe(historyBefore);
+      await dismiss(a.popup);
+    } finally {
+      await options.click('[data-testid="contacts-only"]');
+      await options.close();
+    }
+
+    // B's history has A's earlier incoming calls: Block on that row.
+    await b.popup.waitForSelector('[data-testid="history-block"]', { timeout: 5000 });
+    await b.popup.click('[data-testid="history-block"]');
+    await b.popup.waitForSelector('[data-testid="history-blocked"]', { timeout: 5000 });
+    expect(((await request(b.popup, 'get-view')) as View).blocked).toEqual([a.address]);
+    await request(b.popup, 'unblock-address', { address: a.address });
   });
 });
