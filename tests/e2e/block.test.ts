@@ -123,4 +123,30 @@ describe('block a caller (issue 14)', () => {
     expect(((await request(b.popup, 'get-view')) as View).blocked).toEqual([a.address]);
     await request(b.popup, 'unblock-address', { address: a.address });
   });
+
+  test('contacts only still lets a contact ring: the first call between contacts stores the tokens its next HELLO proves', async () => {
+    await request(a.popup, 'add-contact', { address: b.address, name: 'Bea' });
+    await request(b.popup, 'add-contact', { address: a.address, name: 'Abe' });
+    try {
+      await dialByUi(a.popup, b.address);
+      await waitCallState(b.popup, 'incoming');
+      expect(await b.popup.$eval('[data-testid="call-peer"]', (e) => e.textContent)).toBe('Abe');
+      expect(await b.popup.$('[data-testid="unknown-caller"]')).toBeNull();
+      await click(b.popup, 'decline');
+      await waitCallState(a.popup, 'ended');
+      await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
+
+      await request(b.popup, 'update-settings', { settings: { contactsOnly: true } });
+      await dialByUi(a.popup, b.address);
+      await waitCallState(b.popup, 'incoming');
+      await click(b.popup, 'decline');
+      await waitCallState(a.popup, 'ended');
+      expect(await reason(a.popup)).toBe('declined');
+      await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
+    } finally {
+      await request(b.popup, 'update-settings', { settings: { contactsOnly: false } });
+      await request(a.popup, 'delete-contact', { address: b.address });
+      await request(b.popup, 'delete-contact', { address: a.address });
+    }
+  });
 });
