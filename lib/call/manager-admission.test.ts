@@ -273,4 +273,13 @@ describe('admission at the callee (issue 14)', { timeout: 60_000 }, () => {
     // Every handshake ended and gave its slot back.
     expect(b!.manager.admissionLoad).toEqual({ contacts: 0, strangers: 0 });
   });
+
+  test('a stranger redialling, each call completing, keeps ringing: completed handshakes are refunded', async () => {
+    const {
+      peers: [a, b],
+    } = await setup(2);
+    for (let i = 0; i < ADMISSION_LIMITS.strangerBurst + 3; i++) await callAndHangUp(a!, b!);
+    expect(b!.incoming).toHaveLength(ADMISSION_LIMITS.strangerBurst + 3);
+  });
 });
+

@@ -179,7 +179,7 @@ export class CallManager {
   private mayRing(s: CallSession): boolean {
     if (this.handshaking.get(s.callId) !== s) return false;
     this.handshaking.delete(s.callId);
-    this.admission.release(s.callId);
+    this.admission.completed(s.callId); // CONFIRM checked out: a stranger's HELLO is refunded
     if (this.inCall) {
       this.ports.onEnded?.(s, true);
       return false;
