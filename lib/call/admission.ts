@@ -25,12 +25,13 @@
  * handshake's CONFIRM checked out, `release` when one ends otherwise (failed,
  * timed out, evicted), and aborts the handshakes a decision names in `evict`.
  *
- * The strangers' buckets bound the work that unauthenticated HELLOs cause,
- * not calls: a stranger's handshake that completes (the caller signed its
- * CONFIRM, as costly for it as our RESPONSE was for us, and the call now
- * shows on this device, where the person can block it) gives its HELLO back
- * to both buckets. A person redialling a stranger all day is never refused;
- * HELLOs that never complete are.
+ * A stranger's own bucket bounds the work its unauthenticated HELLOs cause,
+ * not its calls: a handshake that completes (the caller signed its CONFIRM,
+ * as costly for it as our RESPONSE was for us, and the call now shows on this
+ * device, where the person can block it) gives its HELLO back to the sender's
+ * bucket, so a person redialling is not refused after 3 calls. The bucket of
+ * all strangers is never refunded: it is also what bounds the SAS attempts a
+ * man in the middle can make against this device (docs/protocol.md §5.2).
  *
  * Caveat: the relay names the sending mailbox. A lying relay can make a
  * stranger look like another stranger (it can always deny service anyway);
@@ -175,7 +176,7 @@ export class AdmissionControl {
 
   /**
    * A handshake completed (CONFIRM verified: the caller is authenticated): its slot is free,
-   * and a stranger's HELLO is refunded to its own and to all strangers' buckets.
+   * and a stranger's HELLO is refunded to its own bucket (never to all strangers' bucket, §5.2).
    */
   completed(callId: string): void {
     const slot = this.slots.get(callId);
@@ -184,7 +185,6 @@ export class AdmissionControl {
     const L = this.limits;
     const b = this.senders.get(slot.owner);
     if (b) b.tokens = Math.min(L.strangerBurst, b.tokens + 1);
-    this.global.tokens = Math.min(L.globalBurst, this.global.tokens + 1);
   }
 
   /** Handshakes held now, by kind (diagnostics, tests). */
