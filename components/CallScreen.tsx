@@ -52,6 +52,12 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
             <code>{shortAddress(call.peerAddress)}</code>
           </p>
         )}
+        {/* Issue 14: an incoming call from someone not in the contacts never shows a name, and says so. */}
+        {!isContact && call.direction === 'incoming' && live && call.peerAddress && (
+          <p class="warning small" data-testid="unknown-warning">
+            {t('ui.call.unknownWarning')}
+          </p>
+        )}
       </div>
 
       <div class="status-line">
@@ -148,6 +154,17 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
             <button type="button" class="danger" data-testid="decline" onClick={() => act(request('hangup'))}>
               {t('ui.call.decline')}
             </button>
+            {call.peerAddress && (
+              <button
+                type="button"
+                class="secondary"
+                data-testid="block-caller"
+                title={t('ui.call.blockHelp')}
+                onClick={() => act(request('block-address', { address: call.peerAddress! }))}
+              >
+                {t('ui.call.block')}
+              </button>
+            )}
           </>
         ) : live ? (
           <>

@@ -9,7 +9,17 @@ import { contactLabel, formatWhen, historyKind, historyLabel, isMissedKind, shor
  * the background records), who, when (time today, date and time before). A row is
  * a button: it calls the person back; the name beside it opens the contact.
  */
-export function History({ entries, contacts, onOpenContact }: { entries: HistoryEntry[]; contacts: Contact[]; onOpenContact?(address: string): void }) {
+export function History({
+  entries,
+  contacts,
+  onOpenContact,
+  blocked = [],
+}: {
+  entries: HistoryEntry[];
+  contacts: Contact[];
+  onOpenContact?(address: string): void;
+  blocked?: string[];
+}) {
   const [error, setError] = useState('');
   if (entries.length === 0) return null;
   const now = Date.now();
@@ -50,6 +60,17 @@ export function History({ entries, contacts, onOpenContact }: { entries: History
                 >
                   <span aria-hidden="true">👤</span>
                 </button>
+              )}
+              {blocked.includes(e.address) ? (
+                <span class="muted small" data-testid="history-blocked">
+                  {t('ui.history.blocked')}
+                </span>
+              ) : (
+                e.direction === 'incoming' && (
+                  <button type="button" class="secondary small" data-testid="history-block" onClick={() => void request('block-address', { address: e.address })}>
+                    {t('ui.history.block')}
+                  </button>
+                )
               )}
             </li>
           );

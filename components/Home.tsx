@@ -16,7 +16,7 @@ export function Home({ view }: { view: AppView }) {
       <IdentityCard address={view.address} />
       <DialForm />
       <Contacts contacts={view.contacts} focusAddress={focusAddress} />
-      <History entries={view.history} contacts={view.contacts} onOpenContact={setFocusAddress} />
+      <History entries={view.history} contacts={view.contacts} onOpenContact={setFocusAddress} blocked={view.blocked} />
     </>
   );
 }

@@ -9,7 +9,7 @@ import { type Browser } from 'wxt/browser';
 import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
 import { PageBridge } from '../page-api/bridge';
 import { addressFromBundle } from '../crypto/address';
-import { CallManager, CallError } from '../call/manager';
+import { CallManager, CallError, type AdmissionPorts } from '../call/manager';
 import type { CallSession } from '../call/session';
 import type { HostPort } from '../platform/media-port';
 import { CallState } from '../call/state';
@@ -21,6 +21,7 @@ import { PAGE_PORT, VIEW_PORT, isFor, type OffscreenEvent, type UiRequest, type 
 import { senderKind } from '../messaging/sender';
 import type { AppView, Settings } from '../messaging/view';
 import { watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
+import { AdmissionStore } from './admission-store';
 import { callControls, type CallControls } from './call-controls';
 import { callView } from './call-view';
 import { ContactsStore } from './contacts-store';
@@ -36,6 +37,7 @@ export class BackgroundApp {
   private settings!: SettingsStore;
   private contacts!: ContactsStore;
   private history!: HistoryStore;
+  private admission!: AdmissionStore;
   private relay: SignalStatus = { state: 'offline' };
   private signal!: SignalClient;
   private calls!: CallManager;
@@ -68,6 +70,7 @@ export class BackgroundApp {
     app.settings = await SettingsStore.load();
     app.contacts = await ContactsStore.load(() => app.push());
     app.history = await HistoryStore.load();
+    app.admission = await AdmissionStore.load();
     app.testHooks = await watchSessionHooks();
     app.backupNeeded = await backupNeeded();
     app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
@@ -90,10 +93,23 @@ export class BackgroundApp {
       },
       onIncoming: (s) => this.onIncoming(s),
       onEnded: (s, busy) => void this.onCallEnded(s, busy),
+      admission: this.admissionPorts(),
       log: (m) => console.debug(m),
       testHooks: this.testHooks,
     });
     this.startSignal();
+  }
+
+  /** What call admission reads per HELLO (all in memory), and where a call's tokens go. */
+  private admissionPorts(): AdmissionPorts {
+    const isContact = (address: string) => !!this.contacts.find(address);
+    return {
+      recvTokens: (mailbox) => this.admission.recvTokens(mailbox, isContact),
+      sendToken: (address) => (isContact(address) ? this.admission.sendToken(address) : undefined),
+      blocked: () => this.admission.blocked,
+      contactsOnly: () => !!this.settings.current.contactsOnly,
+      completed: (s, tokens) => void this.admission.completed(s.peerAddress!, tokens, isContact(s.peerAddress!)),
+    };
   }
 
   private startSignal(): void {
@@ -175,6 +191,7 @@ export class BackgroundApp {
       controls: this.controls,
       contacts: this.contacts,
       history: this.history,
+      admission: this.admission,
       calls: () => this.calls,
       address: () => this.address,
       view: () => this.view(),
@@ -270,6 +287,7 @@ export class BackgroundApp {
       unseenMissed: this.history.unseenMissed,
       settings: this.settings.current,
       backupNeeded: this.backupNeeded,
+      blocked: this.admission.blockedAddresses,
     };
   }
 

@@ -22,6 +22,7 @@ export const DEFAULT_SETTINGS: Settings = {
   relays: [DEFAULT_RELAY],
   privacyMode: false,
   ringtone: true,
+  contactsOnly: false,
 };
 
 export const identityItem = storage.defineItem<StoredIdentity | null>('local:identity', { fallback: null });
@@ -33,3 +34,23 @@ export const unseenMissedItem = storage.defineItem<number>('local:unseenMissed',
 export const backupItem = storage.defineItem<{ done: boolean }>('local:backup', { fallback: { done: false } });
 /** Calls kept in the on-device history. */
 export const HISTORY_MAX = 200;
+
+// ─── Call admission (issue 14, lib/background/admission-store.ts) ─────────────
+// Kept under their own keys, apart from the contacts and the settings that the
+// view carries: admission tokens are keys and never leave the background. Like
+// the identity seed they are only as safe as storage.local itself: content
+// scripts can read it until another issue moves the extension's storage out
+// of their reach.
+
+/** A contact's admission tokens (docs/protocol.md §5.4), base64, keyed by the contact's address. */
+export interface StoredAdmission {
+  /** The contact's mailbox id (derived from its address): HELLOs from elsewhere are never checked against these. */
+  mailbox: string;
+  /** Tags our HELLOs to this contact: the newest call's. */
+  send: string;
+  /** Recognises this contact's HELLOs: the last ADMIT_RECV_KEPT calls', newest first. */
+  recv: string[];
+}
+export const admissionItem = storage.defineItem<Record<string, StoredAdmission>>('local:admission', { fallback: {} });
+/** Blocked callers: the address as the person saw it, and its mailbox id (what admission compares). */
+export const blockedItem = storage.defineItem<{ address: string; mailbox: string }[]>('local:blocked', { fallback: [] });

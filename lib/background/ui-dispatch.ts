@@ -8,11 +8,13 @@ import { browser } from 'wxt/browser';
 import * as book from '../contacts/book';
 import { CallError, type CallManager } from '../call/manager';
 import { CallState } from '../call/state';
+import { parseAddress } from '../crypto/address';
 import { isCryptoError } from '../crypto/errors';
 import { IdentityFileError, exportIdentityFile, identityFileName, openIdentityFile, readIdentityFile } from '../crypto/identity-file';
 import { t } from '../i18n/messages';
 import { unreachable, type ExportedIdentity, type UiRequest, type UiResponse } from '../messaging/protocol';
 import type { AppView, Contact, Settings } from '../messaging/view';
+import type { AdmissionStore } from './admission-store';
 import type { CallControls } from './call-controls';
 import type { ContactsStore } from './contacts-store';
 import type { HistoryStore } from './history-store';
@@ -25,6 +27,7 @@ export interface UiHost {
   readonly controls: CallControls;
   readonly contacts: ContactsStore;
   readonly history: HistoryStore;
+  readonly admission: AdmissionStore;
   calls(): CallManager;
   /** This device's address. */
   address(): string;
@@ -60,17 +63,32 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
       return ok(null);
     case 'dismiss-call':
       host.controls.dismiss();
+      host.admission.dropPending();
       return ok(null);
-    case 'add-contact':
-      return ok(await host.contacts.add(req.address, req.name, host.address()));
+    case 'add-contact': {
+      const contact = await host.contacts.add(req.address, req.name, host.address());
+      await host.admission.adopt(contact.address); // the call just made with them: its tokens stay
+      return ok(contact);
+    }
     case 'rename-contact':
       await host.contacts.rename(req.address, req.name);
       return ok(null);
     case 'delete-contact':
       await host.contacts.remove(req.address);
+      await host.admission.forget(req.address);
       return ok(null);
-    case 'change-contact-address':
-      return ok(await host.contacts.changeAddress(req.address, req.newAddress, host.address()));
+    case 'change-contact-address': {
+      const contact = await host.contacts.changeAddress(req.address, req.newAddress, host.address());
+      await host.admission.forget(req.address); // the tokens were the old address's
+      return ok(contact);
+    }
+    case 'block-address':
+      await blockAddress(host, req.address);
+      return ok(null);
+    case 'unblock-address':
+      await host.admission.unblock(req.address);
+      host.changed();
+      return ok(null);
     case 'clear-history':
       await host.history.clear();
       host.changed();
@@ -126,6 +144,14 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
   }
 }
 
+/** Block an address; if its call is ringing here now, decline it at once (the prompt's "Block"). */
+async function blockAddress(host: UiHost, address: string): Promise<void> {
+  await host.admission.block(address);
+  const s = host.calls().current;
+  if (s && s.peerAddress === parseAddress(address).address && s.state === CallState.Incoming) host.controls.hangup();
+  host.changed();
+}
+
 /** Mark the current call's peer verified (after the two people compared the SAS). */
 /**
  * The codes match: only while connected to that address (both people have heard each other read the
@@ -141,7 +167,9 @@ async function verifyContact(host: UiHost, address: string, name?: string): Prom
     if (!name?.trim()) throw new CallError('ERR_NO_CALL', t('err.verify.needsName'));
     await host.contacts.add(address, name.trim(), host.address());
   }
-  return host.contacts.markVerified(address, s.peerBundle, host.address());
+  const contact = await host.contacts.markVerified(address, s.peerBundle, host.address());
+  await host.admission.adopt(contact.address); // verifying may have added them
+  return contact;
 }
 
 function ok<T>(value: T): UiResponse<T> {

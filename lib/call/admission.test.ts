@@ -202,3 +202,47 @@ describe('admission policy', () => {
     expect(inner.slots.size).toBeLessThanOrEqual(ADMISSION_LIMITS.strangerSlots);
   });
 });
+
+describe('completed handshakes are refunded (issue 14, phase 2)', () => {
+  test('a stranger redialling, each call completing, is never refused; one whose HELLOs never complete is, after the burst', () => {
+    const c = clock();
+    const adm = new AdmissionControl(c.fn);
+    // One call every 5 s (the rate all strangers together get after their burst), each completing.
+    for (let i = 0; i < 20; i++) {
+      const h = stranger(1);
+      const d = adm.decide(h, OPEN);
+      expect(d.admit, `call ${i}`).toBe(true);
+      adm.completed(h.callId);
+      c.now += ADMISSION_LIMITS.globalRefillMs;
+    }
+    const results: boolean[] = [];
+    for (let i = 0; i < ADMISSION_LIMITS.strangerBurst + 2; i++) {
+      const h = stranger(2);
+      results.push(adm.decide(h, OPEN).admit);
+      adm.release(h.callId); // failed or timed out: no refund
+      c.now += 1_000;
+    }
+    expect(results).toEqual([...Array(ADMISSION_LIMITS.strangerBurst).fill(true), false, false]);
+  });
+
+  test("a contact's completion refunds nothing (contacts use no bucket) and frees its slot", () => {
+    const adm = new AdmissionControl(clock().fn);
+    const h = fromAlice();
+    expect(adm.decide(h, OPEN).admit).toBe(true);
+    expect(adm.load.contacts).toBe(1);
+    adm.completed(h.callId);
+    expect(adm.load).toEqual({ contacts: 0, strangers: 0 });
+  });
+
+  test("completed handshakes never refund all strangers' bucket: it still bounds SAS attempts (§5.2)", () => {
+    const c = clock();
+    const adm = new AdmissionControl(c.fn);
+    const admitted: boolean[] = [];
+    for (let i = 0; i < ADMISSION_LIMITS.globalBurst + 2; i++) {
+      const h = stranger(100 + i);
+      admitted.push(adm.decide(h, OPEN).admit);
+      adm.completed(h.callId);
+    }
+    expect(admitted).toEqual([...Array(ADMISSION_LIMITS.globalBurst).fill(true), false, false]);
+  });
+});

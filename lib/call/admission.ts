@@ -21,9 +21,17 @@
  * timeout, exactly as if we were offline, and learns nothing else.
  *
  * Pure and sans-IO (the style guide's §8): the clock is injected, nothing is
- * sent or stored. The owner calls `decide` per HELLO and `release` when a
- * handshake ends (completed, failed or timed out), and aborts the handshakes
- * a decision names in `evict`.
+ * sent or stored. The owner calls `decide` per HELLO, `completed` when a
+ * handshake's CONFIRM checked out, `release` when one ends otherwise (failed,
+ * timed out, evicted), and aborts the handshakes a decision names in `evict`.
+ *
+ * A stranger's own bucket bounds the work its unauthenticated HELLOs cause,
+ * not its calls: a handshake that completes (the caller signed its CONFIRM,
+ * as costly for it as our RESPONSE was for us, and the call now shows on this
+ * device, where the person can block it) gives its HELLO back to the sender's
+ * bucket, so a person redialling is not refused after 3 calls. The bucket of
+ * all strangers is never refunded: it is also what bounds the SAS attempts a
+ * man in the middle can make against this device (docs/protocol.md §5.2).
  *
  * Caveat: the relay names the sending mailbox. A lying relay can make a
  * stranger look like another stranger (it can always deny service anyway);
@@ -161,9 +169,22 @@ export class AdmissionControl {
     return { admit: true, as: 'stranger', evict };
   }
 
-  /** A handshake ended (completed, failed, timed out or evicted): its slot is free. */
+  /** A handshake ended without completing (failed, timed out or evicted): its slot is free. */
   release(callId: string): void {
     this.slots.delete(callId);
+  }
+
+  /**
+   * A handshake completed (CONFIRM verified: the caller is authenticated): its slot is free,
+   * and a stranger's HELLO is refunded to its own bucket (never to all strangers' bucket, §5.2).
+   */
+  completed(callId: string): void {
+    const slot = this.slots.get(callId);
+    this.slots.delete(callId);
+    if (slot?.kind !== 'stranger') return;
+    const L = this.limits;
+    const b = this.senders.get(slot.owner);
+    if (b) b.tokens = Math.min(L.strangerBurst, b.tokens + 1);
   }
 
   /** Handshakes held now, by kind (diagnostics, tests). */

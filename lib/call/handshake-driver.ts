@@ -11,10 +11,10 @@
  * a mismatch ends the call with "handshake-failed".
  */
 import { addressFromBundle, mailboxIdFromHash, mailboxIdOfBundle, parseAddress } from '../crypto/address';
-import { toHex } from '../crypto/bytes';
+import { toHex, wipe } from '../crypto/bytes';
 import { wipeSessionSecrets } from '../crypto/key-schedule';
 import { parseEnvelope } from '../crypto/envelope-format';
-import { CalleeHandshake, CallerHandshake, directional, type CallKeys } from '../crypto/handshake';
+import { CalleeHandshake, CallerHandshake, directional, type AdmissionTokens, type CallKeys } from '../crypto/handshake';
 import type { Identity } from '../crypto/identity';
 import { SealedChannel } from '../crypto/sealed-channel';
 
@@ -57,10 +57,13 @@ export class CallerDriver {
   readonly peerAddress: string;
   private readonly hs: CallerHandshake;
 
-  /** Throws ERR_BAD_ADDRESS for a typo. */
-  constructor(identity: Identity, address: string) {
+  /**
+   * Throws ERR_BAD_ADDRESS for a typo. `admitToken`: the send token stored for
+   * this contact (docs/protocol.md §5.4), so its HELLO is recognised before any signature.
+   */
+  constructor(identity: Identity, address: string, admitToken?: Uint8Array) {
     const { address: canonical, hash } = parseAddress(address);
-    this.hs = new CallerHandshake(identity, hash);
+    this.hs = new CallerHandshake(identity, hash, admitToken ? { admitToken } : {});
     this.callId = toHex(this.hs.callId);
     this.peerMailbox = mailboxIdFromHash(hash);
     this.peerAddress = canonical;
@@ -81,14 +84,18 @@ export class CallerDriver {
   async onReveal(bytes: Uint8Array): Promise<RevealStep> {
     const r = await this.hs.onReveal(bytes);
     if (!r.ok) return r.error.code === 'ERR_HANDSHAKE_STATE' ? { kind: 'stray' } : { kind: 'failed', code: r.error.code };
-    return { kind: 'sas', sas: r.value.sas };
+    return { kind: 'sas', sas: r.value.sas, admission: r.value.admission };
   }
 }
 
-export type RevealStep = { kind: 'sas'; sas: string } | { kind: 'stray' } | { kind: 'failed'; code: string };
+export type RevealStep =
+  /** The SAS, and this call's admission tokens (the caller's to store if the peer is a contact). */
+  | { kind: 'sas'; sas: string; admission: AdmissionTokens }
+  | { kind: 'stray' }
+  | { kind: 'failed'; code: string };
 
 export type CalleeStep =
-  | { kind: 'keys'; secrets: CallSecrets }
+  | { kind: 'keys'; secrets: CallSecrets; admission: AdmissionTokens }
   /** CONFIRM did not check out (`code`) or did not carry an invitation (no code). */
   | { kind: 'refused'; code?: string };
 
@@ -115,8 +122,11 @@ export class CalleeDriver {
   async onConfirm(bytes: Uint8Array): Promise<CalleeStep> {
     const r = await this.hs.onConfirm(bytes);
     if (!r.ok) return { kind: 'refused', code: r.error.code };
-    if (r.value.intent !== 'invite') return { kind: 'refused' };
-    return { kind: 'keys', secrets: await install(r.value.keys, this.peerMailbox) };
+    if (r.value.intent !== 'invite') {
+      wipe(r.value.admission.send, r.value.admission.recv);
+      return { kind: 'refused' };
+    }
+    return { kind: 'keys', secrets: await install(r.value.keys, this.peerMailbox), admission: r.value.admission };
   }
 
   /** Message 4, sent once as the call starts ringing: reveals the SAS nonce committed in RESPONSE. */

@@ -2,18 +2,23 @@
  * Holds the calls of this device: at most one visible call, plus callee
  * handshakes in progress (invisible until their CONFIRM proves who calls).
  * Routes each envelope from the relay to its call by call id, declines a
- * second call with "busy", and bounds the handshakes a flood of HELLOs can
- * start.
+ * second call with "busy", and decides which HELLOs are answered at all
+ * (docs/protocol.md §5.5): before any signature, a HELLO's admission tag is
+ * checked against the tokens of the contacts at its sending mailbox
+ * (lib/crypto/admit-tag.ts), then the admission policy (lib/call/admission.ts)
+ * admits it on a contact's or a stranger's slot, or refuses it. A refused
+ * HELLO is dropped silently: no session, no reply, nothing logged, so the
+ * caller's own handshake timer ends its call "unreachable".
  */
-import { addressFromBundle } from '../crypto/address';
-import { toHex } from '../crypto/bytes';
+import { addressFromBundle, parseAddress } from '../crypto/address';
+import { toHex, wipe } from '../crypto/bytes';
+import { recogniseHello, type RecvToken } from '../crypto/admit-tag';
 import { EnvelopeType, parseEnvelope } from '../crypto/envelope-format';
+import type { AdmissionTokens } from '../crypto/handshake';
 import type { MediaEvent } from '../media/types';
+import { AdmissionControl, type AdmissionLimits } from './admission';
 import { CallSession, type SessionPorts } from './session';
 import { isLive } from './state';
-
-/** Callee handshakes allowed at once: enough for real life, small enough to bound a HELLO flood. */
-export const MAX_HANDSHAKES = 4;
 
 export class CallError extends Error {
   override readonly name = 'CallError';
@@ -25,7 +30,28 @@ export class CallError extends Error {
   }
 }
 
-export interface ManagerPorts extends Omit<SessionPorts, 'onChange' | 'onEnded' | 'mayRing'> {
+/**
+ * What admission reads from the person's data, and where a completed call's
+ * tokens go. Read per HELLO, so it must be cheap (in-memory lookups).
+ */
+export interface AdmissionPorts {
+  /** `recv` tokens stored for the contacts whose mailbox is `mailbox` (contactId: the contact's address). */
+  recvTokens(mailbox: string): Iterable<RecvToken>;
+  /** The `send` token stored for this contact's address, if any. */
+  sendToken(address: string): Uint8Array | undefined;
+  /** Blocked mailbox ids. */
+  blocked(): ReadonlySet<string>;
+  /** "Only my contacts may ring me". */
+  contactsOnly(): boolean;
+  /** A handshake completed with these tokens: store them (if the peer is a contact) or wipe them. */
+  completed(s: CallSession, tokens: AdmissionTokens): void;
+}
+
+const NOBODY: ReadonlySet<string> = new Set();
+
+export interface ManagerPorts extends Omit<SessionPorts, 'onChange' | 'onEnded' | 'mayRing' | 'onAdmission'> {
+  /** Block list, contacts-only, tokens (absent: every HELLO is a stranger's, nobody blocked). */
+  admission?: AdmissionPorts;
   /** The visible call changed (state, path, mute, SAS…). */
   onChange(): void;
   /** A call started ringing here. */
@@ -40,14 +66,24 @@ export class CallManager {
   private readonly handshaking = new Map<string, CallSession>();
   private readonly sessionPorts: SessionPorts;
   private readonly myAddress: string;
+  /** Which HELLOs are answered (docs/protocol.md §5.5); replaces protocol v1's 4 shared slots. */
+  private readonly admission: AdmissionControl;
 
-  constructor(private readonly ports: ManagerPorts) {
+  constructor(
+    private readonly ports: ManagerPorts,
+    opts: { clock?: () => number; limits?: Partial<AdmissionLimits> } = {},
+  ) {
     this.myAddress = addressFromBundle(ports.identity.bundleBytes);
+    this.admission = new AdmissionControl(opts.clock ?? Date.now, opts.limits);
     this.sessionPorts = {
       ...ports,
       onChange: (s) => this.onSessionChange(s),
       onEnded: (s) => this.onSessionEnded(s),
       mayRing: (s) => this.mayRing(s),
+      onAdmission: (s, tokens) => {
+        if (ports.admission) ports.admission.completed(s, tokens);
+        else wipe(tokens.send, tokens.recv);
+      },
     };
   }
 
@@ -58,8 +94,8 @@ export class CallManager {
   /** Dial an address. Throws ERR_BAD_ADDRESS (typo), ERR_SELF or ERR_IN_CALL. */
   dial(address: string): CallSession {
     if (this.inCall) throw new CallError('ERR_IN_CALL', 'You are already in a call. Hang up first.');
-    const s = CallSession.dial(this.sessionPorts, address);
-    if (s.peerAddress === this.myAddress) throw new CallError('ERR_SELF', 'That is your own address.');
+    if (canonicalAddress(address) === this.myAddress) throw new CallError('ERR_SELF', 'That is your own address.');
+    const s = CallSession.dial(this.sessionPorts, address, this.ports.admission?.sendToken(canonicalAddress(address)));
     this.current = s;
     this.ports.onChange();
     return s;
@@ -77,9 +113,8 @@ export class CallManager {
       return;
     }
     if (type === EnvelopeType.Hello) {
-      if (this.handshaking.size >= MAX_HANDSHAKES || this.find(callId)) return;
-      const s = CallSession.answerHello(this.sessionPorts, from, bytes);
-      this.handshaking.set(callId, s);
+      if (this.find(callId)) return;
+      this.onHello(callId, from, bytes);
       return;
     }
     this.find(callId)?.onEnvelope(from, bytes);
@@ -112,6 +147,31 @@ export class CallManager {
     return this.current;
   }
 
+  /**
+   * Admission (docs/protocol.md §5.5), before any signature: one SHA-256 and one HMAC per
+   * token of the contacts at `from`, then the pure policy. Refused: dropped, nothing else.
+   */
+  private onHello(callId: string, from: string, bytes: Uint8Array): void {
+    const adm = this.ports.admission;
+    const contactId = adm ? recogniseHello(bytes, adm.recvTokens(from)) : null;
+    const d = this.admission.decide(
+      { callId, from, contact: contactId === null ? null : { id: contactId, mailbox: from } },
+      { blocked: adm?.blocked() ?? NOBODY, contactsOnly: adm?.contactsOnly() ?? false },
+    );
+    if (!d.admit) return;
+    for (const id of d.evict) {
+      const old = this.handshaking.get(id);
+      this.handshaking.delete(id);
+      old?.evict();
+    }
+    this.handshaking.set(callId, CallSession.answerHello(this.sessionPorts, from, bytes));
+  }
+
+  /** Handshakes admitted and not yet ended, by kind (diagnostics, tests). */
+  get admissionLoad(): { contacts: number; strangers: number } {
+    return this.admission.load;
+  }
+
   private find(callId: string): CallSession | undefined {
     if (this.current?.callId === callId) return this.current;
     return this.handshaking.get(callId);
@@ -124,6 +184,7 @@ export class CallManager {
   private mayRing(s: CallSession): boolean {
     if (this.handshaking.get(s.callId) !== s) return false;
     this.handshaking.delete(s.callId);
+    this.admission.completed(s.callId); // CONFIRM checked out: a stranger's HELLO is refunded
     if (this.inCall) {
       this.ports.onEnded?.(s, true);
       return false;
@@ -140,8 +201,14 @@ export class CallManager {
   private onSessionEnded(s: CallSession): void {
     if (this.handshaking.get(s.callId) === s) {
       this.handshaking.delete(s.callId);
+      this.admission.release(s.callId);
       return;
     }
     if (s === this.current) this.ports.onEnded?.(s, false);
   }
+}
+
+/** The canonical form of an address the person typed; throws ERR_BAD_ADDRESS for a typo. */
+function canonicalAddress(address: string): string {
+  return parseAddress(address).address;
 }

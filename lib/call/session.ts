@@ -13,13 +13,14 @@
  * bumps a generation, and a timer's job runs only in the generation that armed
  * it (timers.ts, style.md §13).
  *
- * Why ~490 lines: this is the hub every input of a call passes through (envelopes, controls,
+ * Why ~540 lines: this is the hub every input of a call passes through (envelopes, controls,
  * media events, timers, the person's buttons), each routed in a few lines to the state machine
  * and to the part that does the work; the handshake, the negotiation and the timers themselves
  * live in their own files. Splitting the routing further would scatter one `switch` per input.
  */
 import { wipe } from '../crypto/bytes';
 import { EnvelopeType, parseEnvelope } from '../crypto/envelope-format';
+import type { AdmissionTokens } from '../crypto/handshake';
 import type { Identity } from '../crypto/identity';
 import type { SealedChannel } from '../crypto/sealed-channel';
 import type { IceReport } from '../ice/policy';
@@ -70,6 +71,12 @@ export interface SessionPorts {
   mayRing?(session: CallSession): boolean;
   /** The call ended (once). */
   onEnded?(session: CallSession): void;
+  /**
+   * The handshake completed (callee: CONFIRM checked; caller: REVEAL checked) and gave this
+   * call's admission tokens (docs/protocol.md §5.4). The receiver owns them from here on (it
+   * stores them with the contact, or wipes them); absent, they are wiped at once.
+   */
+  onAdmission?(session: CallSession, tokens: AdmissionTokens): void;
   /** Debug log: never keys, SDP or addresses. */
   log?(msg: string): void;
   /** Test hooks passed to the media engine (set from session storage by tests only). */
@@ -142,9 +149,12 @@ export class CallSession {
 
   // ─── Construction ──────────────────────────────────────────────────────────
 
-  /** Caller: dial an address. Sends HELLO; ERR_BAD_ADDRESS is thrown synchronously for a typo. */
-  static dial(ports: SessionPorts, address: string): CallSession {
-    const driver = new CallerDriver(ports.identity, address);
+  /**
+   * Caller: dial an address. Sends HELLO (tagged with `admitToken`, the contact's stored send
+   * token, when there is one); ERR_BAD_ADDRESS is thrown synchronously for a typo.
+   */
+  static dial(ports: SessionPorts, address: string, admitToken?: Uint8Array): CallSession {
+    const driver = new CallerDriver(ports.identity, address, admitToken);
     const s = new CallSession('caller', ports, driver.callId, driver.peerMailbox);
     s.caller = driver;
     s.peerAddress = driver.peerAddress;
@@ -164,12 +174,14 @@ export class CallSession {
     s.callee = driver;
     s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'handshake-failed' });
     s.enqueue(async () => {
+      if (s.state === CallState.Ended) return; // evicted before its turn: no signature
       const r = await driver.respond();
       if (!r.ok) {
         s.log(`HELLO refused: ${r.code}`);
         s.fire({ type: 'silent-end' });
         return;
       }
+      if ((s.state as SessionState) === CallState.Ended) return; // evicted while signing
       await s.trySend(r.response);
     });
     return s;
@@ -278,7 +290,11 @@ export class CallSession {
       this.fire({ type: 'silent-end' });
       return;
     }
-    if (!this.install(step.secrets)) return;
+    if (!this.install(step.secrets)) {
+      wipe(step.admission.send, step.admission.recv);
+      return;
+    }
+    this.handOverAdmission(step.admission);
     if (this.ports.mayRing?.(this) === false) {
       await this.sendControl({ k: 'busy' });
       this.fire({ type: 'silent-end' });
@@ -309,7 +325,14 @@ export class CallSession {
       return;
     }
     this.sas = step.sas;
+    this.handOverAdmission(step.admission);
     this.ports.onChange(this);
+  }
+
+  /** Callee: end a handshake silently, before it rings (admission evicted it for a newer one). */
+  evict(): void {
+    // At once, not queued: the slot is already someone else's. A RESPONSE being signed is not sent.
+    if (this.state === CallState.Handshaking) this.fire({ type: 'silent-end' });
   }
 
   private async onSealed(bytes: Uint8Array): Promise<void> {
@@ -401,6 +424,12 @@ export class CallSession {
   }
 
   // ─── Effects ───────────────────────────────────────────────────────────────
+
+  /** This call's admission tokens go to whoever stores them (the manager's owner), or are wiped. */
+  private handOverAdmission(tokens: AdmissionTokens): void {
+    if (this.ports.onAdmission) this.ports.onAdmission(this, tokens);
+    else wipe(tokens.send, tokens.recv);
+  }
 
   /** Keep what the handshake gave; false (and the call ends) if the keys do not fit the sender. */
   private install(secrets: CallSecrets): boolean {

@@ -211,6 +211,17 @@ const en = {
   'opt.import.check': 'Check the passphrase',
   'opt.import.checking': 'Checking… (a few seconds)',
   'opt.import.verified': 'Passphrase correct: the file opens.',
+  // Issue 14: who may ring (block list, contacts only, unknown callers).
+  'ui.call.unknownWarning': 'Not in your contacts. Anyone can call you from a new address: if this caller says it is someone you know, compare the security code.',
+  'ui.call.block': 'Block',
+  'ui.call.blockHelp': 'Decline and never let this address ring you again',
+  'ui.history.block': 'Block',
+  'ui.history.blocked': 'Blocked',
+  'opt.privacy.contactsOnly': 'Only my contacts may ring me',
+  'opt.privacy.contactsOnlyHelp': 'Calls from addresses that are not in your contacts are never answered: the caller sees “unreachable”. A contact rings after your first call together.',
+  'opt.privacy.blocked': 'Blocked addresses',
+  'opt.privacy.blockedNone': 'Nobody is blocked.',
+  'opt.privacy.unblock': 'Unblock',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -419,6 +430,17 @@ const fr: Record<Key, string> = {
   'opt.import.check': 'Vérifier la phrase secrète',
   'opt.import.checking': 'Vérification… (quelques secondes)',
   'opt.import.verified': 'Phrase secrète correcte : le fichier s’ouvre.',
+  // Issue 14 : qui peut vous appeler (blocage, contacts uniquement, appelants inconnus).
+  'ui.call.unknownWarning': 'Absent de vos contacts. N’importe qui peut vous appeler depuis une nouvelle adresse : si cet appelant dit être quelqu’un que vous connaissez, comparez le code de sécurité.',
+  'ui.call.block': 'Bloquer',
+  'ui.call.blockHelp': 'Refuser et ne plus jamais laisser cette adresse vous appeler',
+  'ui.history.block': 'Bloquer',
+  'ui.history.blocked': 'Bloqué',
+  'opt.privacy.contactsOnly': 'Seuls mes contacts peuvent m’appeler',
+  'opt.privacy.contactsOnlyHelp': 'Les appels d’adresses absentes de vos contacts ne reçoivent jamais de réponse : l’appelant voit « injoignable ». Un contact peut vous appeler après votre premier appel ensemble.',
+  'opt.privacy.blocked': 'Adresses bloquées',
+  'opt.privacy.blockedNone': 'Personne n’est bloqué.',
+  'opt.privacy.unblock': 'Débloquer',
 };
 
 export type Lang = 'en' | 'fr';

@@ -47,7 +47,10 @@ export type UiRequest =
   | { target: 'background'; kind: 'export-identity'; passphrase: string }
   /** With `passphrase`, the file is also opened (and the seed wiped) so a wrong passphrase is said before "Replace?". */
   | { target: 'background'; kind: 'inspect-identity-file'; text: string; passphrase?: string }
-  | { target: 'background'; kind: 'import-identity'; text: string; passphrase: string };
+  | { target: 'background'; kind: 'import-identity'; text: string; passphrase: string }
+  // Issue 14: who may ring. Blocking the caller of the call ringing now also declines it.
+  | { target: 'background'; kind: 'block-address'; address: string }
+  | { target: 'background'; kind: 'unblock-address'; address: string };
 
 /** Answer to `test-relay`. */
 export interface RelayTestResult {

@@ -27,6 +27,8 @@ export interface Settings {
   outputDeviceId?: string;
   /** Origins the user allowed "always" to start calls through the page API (docs/page-api.md). */
   pageOrigins?: string[];
+  /** Only contacts may ring this device: a stranger's call is never answered (docs/protocol.md §5.5). */
+  contactsOnly?: boolean;
 }
 
 export interface CallView {
@@ -80,4 +82,6 @@ export interface AppView {
   settings: Settings;
   /** The identity was never exported (or imported): show the backup banner. */
   backupNeeded?: boolean;
+  /** Blocked callers' addresses (the options page's unblock list). Never in the content script's PageView. */
+  blocked?: string[];
 }
