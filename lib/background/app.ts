@@ -301,6 +301,8 @@ export class BackgroundApp {
         const stats = (await this.media.stats(s.callId)) as object | null;
         return ok(stats ? { ...stats, ice: s.iceReport } : null);
       }
+      case 'mic-permission': // issue 12, phase 2: resume or end the call that waits for the microphone
+        return ok(null);
       default:
         return unreachable(req);
     }

@@ -167,6 +167,34 @@ const en = {
   'page.badLink': 'This Hush link is broken. {message}',
   'page.close': 'Close',
   'page.notContact': 'not in your contacts',
+  // Issue 12: the microphone permission (permission window, welcome page) and the first run.
+  'mic.title': 'Microphone',
+  'mic.needed': 'Hush needs your microphone for this call.',
+  'mic.why': 'Hush uses the microphone only during calls. Click the button, then choose Allow when your browser asks.',
+  'mic.allow': 'Allow microphone',
+  'mic.asking': 'Choose Allow in your browser’s question…',
+  'mic.granted': 'Microphone allowed.',
+  'mic.grantedCall': 'Microphone allowed: your call goes on. You can close this window.',
+  'mic.dismissed': 'The browser’s question was closed without an answer. Click “Allow microphone” again, then choose Allow.',
+  'mic.denied':
+    'Your browser blocks the microphone for Hush. To lift the block, open Chrome Settings → Privacy and security → Site settings → Microphone and remove Hush from the blocked sites, or open Hush’s own site settings with the button below and set Microphone to Allow. Then click “Allow microphone” again.',
+  'mic.denied.firefox':
+    'Firefox blocks the microphone for Hush. Open Firefox Settings → Privacy & Security → Permissions → Microphone → Settings, remove the block for Hush, then click “Allow microphone” again.',
+  'mic.openSettings': 'Open Hush’s site settings',
+  'mic.failed': 'The microphone could not be opened. Check that one is connected and not used by another application, then try again.',
+  'mic.level': 'Speak: the bar should move.',
+  'perm.title': 'Hush: microphone',
+  'welcome.title': 'Welcome to Hush',
+  'welcome.intro': 'Hush makes voice calls that only you and the person you call can hear: end-to-end encrypted with post-quantum keys, started from the toolbar or from any web page.',
+  'welcome.addressHelp': 'Give it to the people who may call you. It is made from your keys: no phone number, no account.',
+  'welcome.relay': 'Relay',
+  'welcome.relay.online': 'The relay is reachable: you can call and be called.',
+  'welcome.relay.connecting': 'Connecting to the relay…',
+  'welcome.relay.offline': 'The relay cannot be reached. Check your connection, or the relay address in the options.',
+  'welcome.backup': 'Back up your identity',
+  'welcome.backupHelp': 'Your address lives only in this browser. Export an encrypted backup, so you can restore it if this browser’s data is lost.',
+  'welcome.backupLink': 'Back up in the options',
+  'welcome.done': 'You can close this tab at any time: Hush lives in the toolbar.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -333,6 +361,33 @@ const fr: Record<Key, string> = {
   'page.badLink': 'Ce lien Hush est invalide. {message}',
   'page.close': 'Fermer',
   'page.notContact': 'absent de vos contacts',
+  'mic.title': 'Microphone',
+  'mic.needed': 'Hush a besoin de votre microphone pour cet appel.',
+  'mic.why': 'Hush n’utilise le microphone que pendant les appels. Cliquez sur le bouton, puis choisissez Autoriser quand votre navigateur le demande.',
+  'mic.allow': 'Autoriser le microphone',
+  'mic.asking': 'Choisissez Autoriser dans la question de votre navigateur…',
+  'mic.granted': 'Microphone autorisé.',
+  'mic.grantedCall': 'Microphone autorisé : votre appel continue. Vous pouvez fermer cette fenêtre.',
+  'mic.dismissed': 'La question du navigateur a été fermée sans réponse. Cliquez de nouveau sur « Autoriser le microphone », puis choisissez Autoriser.',
+  'mic.denied':
+    'Votre navigateur bloque le microphone pour Hush. Pour lever le blocage, ouvrez Paramètres de Chrome → Confidentialité et sécurité → Paramètres des sites → Micro et retirez Hush des sites bloqués, ou ouvrez les paramètres de Hush avec le bouton ci-dessous et réglez Micro sur Autoriser. Cliquez ensuite de nouveau sur « Autoriser le microphone ».',
+  'mic.denied.firefox':
+    'Firefox bloque le microphone pour Hush. Ouvrez Paramètres de Firefox → Vie privée et sécurité → Permissions → Microphone → Paramètres, retirez le blocage de Hush, puis cliquez de nouveau sur « Autoriser le microphone ».',
+  'mic.openSettings': 'Ouvrir les paramètres de Hush',
+  'mic.failed': 'Le microphone n’a pas pu être ouvert. Vérifiez qu’il est branché et qu’aucune autre application ne l’utilise, puis réessayez.',
+  'mic.level': 'Parlez : la barre doit bouger.',
+  'perm.title': 'Hush : microphone',
+  'welcome.title': 'Bienvenue dans Hush',
+  'welcome.intro': 'Hush passe des appels vocaux que seuls vous et votre correspondant entendez : chiffrés de bout en bout avec des clés post-quantiques, lancés depuis la barre d’outils ou depuis n’importe quelle page web.',
+  'welcome.addressHelp': 'Donnez-la aux personnes qui peuvent vous appeler. Elle est faite de vos clés : ni numéro de téléphone, ni compte.',
+  'welcome.relay': 'Relais',
+  'welcome.relay.online': 'Le relais est joignable : vous pouvez appeler et être appelé.',
+  'welcome.relay.connecting': 'Connexion au relais…',
+  'welcome.relay.offline': 'Le relais est injoignable. Vérifiez votre connexion, ou l’adresse du relais dans les options.',
+  'welcome.backup': 'Sauvegardez votre identité',
+  'welcome.backupHelp': 'Votre adresse n’existe que dans ce navigateur. Exportez une sauvegarde chiffrée pour pouvoir la restaurer si les données de ce navigateur sont perdues.',
+  'welcome.backupLink': 'Sauvegarder dans les options',
+  'welcome.done': 'Vous pouvez fermer cet onglet à tout moment : Hush reste dans la barre d’outils.',
 };
 
 export type Lang = 'en' | 'fr';
