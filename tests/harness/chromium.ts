@@ -52,6 +52,12 @@ export interface LaunchOptions {
   userDataDir?: string;
   /** No fake capture device: the browser has no microphone at all (error-path tests). */
   noFakeMedia?: boolean;
+  /**
+   * No --use-fake-ui-for-media-stream: the microphone permission behaves as in a person's
+   * browser (an offscreen document's getUserMedia fails until granted); tests grant it as
+   * Chrome records a click on Allow (tests/harness/permission.ts). The fake device stays.
+   */
+  realPermissionUi?: boolean;
 }
 
 export interface HushBrowser {
@@ -80,7 +86,14 @@ export async function launchWithExtension(opts: LaunchOptions = {}): Promise<Hus
     pipe: true,
     enableExtensions: [extensionDir],
     userDataDir: profileDir,
-    args: [...BASE_FLAGS.filter((f) => !(opts.noFakeMedia && f === '--use-fake-device-for-media-stream')), ...(opts.args ?? [])],
+    args: [
+      ...BASE_FLAGS.filter(
+        (f) =>
+          !(opts.noFakeMedia && f === '--use-fake-device-for-media-stream') &&
+          !(opts.realPermissionUi && f === '--use-fake-ui-for-media-stream'),
+      ),
+      ...(opts.args ?? []),
+    ],
   });
 
   try {
