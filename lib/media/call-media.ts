@@ -211,6 +211,12 @@ export class CallMedia implements CallMediaApi {
     old.stop();
   }
 
+  /** The microphone the call sends now (for the in-call picker); null while it sends silence. */
+  inputDevice(): { deviceId?: string; label: string } | null {
+    if (this.local.silent) return null;
+    return { deviceId: this.local.track.getSettings().deviceId, label: this.local.track.label };
+  }
+
   setInputDevice(deviceId: string | undefined): Promise<void> {
     return this.devices?.setInput(deviceId) ?? Promise.resolve();
   }
