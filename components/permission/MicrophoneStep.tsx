@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { t } from '@/lib/i18n/messages';
 import { useMicLevel } from '@/lib/ui/mic-level';
 import { openMicrophoneSettings, useMicPermission } from '@/lib/ui/mic-permission';
@@ -7,10 +8,14 @@ import { openMicrophoneSettings, useMicPermission } from '@/lib/ui/mic-permissio
  * one Hush button that shows the browser's own prompt, the live permission
  * state, and, when blocked, where to lift the block with a button to that
  * settings page. `forCall`: a call waits on this answer (permission window).
- * `level`: once allowed, a level meter on `inputDeviceId` (welcome page).
+ * `level`: once allowed, a level meter on `inputDeviceId` (welcome page). The
+ * meter holds the microphone, so it runs only after the person's own click
+ * here (Allow, or "Check my level" when it was allowed before), never merely
+ * because a grant arrived while the page sat in a background tab.
  */
 export function MicrophoneStep({ forCall = false, level = false, inputDeviceId }: { forCall?: boolean; level?: boolean; inputDeviceId?: string }) {
   const mic = useMicPermission();
+  const [meter, setMeter] = useState(false);
   const granted = mic.state === 'granted';
   const denied = mic.state === 'denied';
   const firefox = !!import.meta.env?.FIREFOX;
@@ -20,7 +25,7 @@ export function MicrophoneStep({ forCall = false, level = false, inputDeviceId }
       {!granted && !denied && (
         <>
           <p>{t('mic.why')}</p>
-          <button type="button" data-testid="mic-allow" disabled={mic.asking} onClick={() => void mic.ask()}>
+          <button type="button" data-testid="mic-allow" disabled={mic.asking} onClick={() => void mic.ask().then(() => setMeter(true))}>
             {t('mic.allow')}
           </button>
           {mic.asking && (
@@ -40,7 +45,12 @@ export function MicrophoneStep({ forCall = false, level = false, inputDeviceId }
           {t(forCall ? 'mic.grantedCall' : 'mic.granted')}
         </p>
       )}
-      {granted && level && <LevelMeter inputDeviceId={inputDeviceId} />}
+      {granted && level && meter && <LevelMeter inputDeviceId={inputDeviceId} />}
+      {granted && level && !meter && (
+        <button type="button" class="secondary" data-testid="mic-check" onClick={() => setMeter(true)}>
+          {t('mic.checkLevel')}
+        </button>
+      )}
       {denied && (
         <>
           <p class="error-text" role="alert" data-testid="mic-denied">
