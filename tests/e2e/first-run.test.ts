@@ -26,7 +26,7 @@ import { screenshotPath } from './ui-harness';
 let hb: HushBrowser;
 let welcome: Page;
 beforeAll(async () => {
-  hb = await launchWithExtension({ realPermissionUi: true, args: ['--lang=en-US'] });
+  hb = await launchWithExtension({ realPermissionUi: true, keepWelcome: true, args: ['--lang=en-US'] });
   await recordMicReports(hb);
 });
 afterAll(async () => {
