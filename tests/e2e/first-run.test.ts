@@ -4,7 +4,9 @@
  * the welcome page that opens on install, its microphone step with the real
  * permission flow (Hush's button, then the grant recorded as Chrome records a
  * click on Allow), the level meter, the offscreen document's microphone
- * working afterwards, and the blocked state's sentence and settings button.
+ * working afterwards, and the blocked state's sentence and settings button;
+ * then the same page in a French browser, and the store description from
+ * _locales/fr.
  *
  * Needs the Chrome build (`npx wxt build`). One browser, tests in order.
  */
@@ -142,4 +144,38 @@ test('a block lifted while the page is open is noticed at once (the permission\'
   await setMicPermission(hb, 'granted');
   await welcome.waitForSelector('[data-testid="mic-step"][data-state="granted"]', { timeout: 5_000 });
   expect((await micReports(hb)).slice(-2)).toEqual(['denied', 'granted']);
+});
+
+test('in French: the welcome page, its microphone step, the blocked sentence, and the store description from _locales/fr', async () => {
+  const before = process.env.LANGUAGE;
+  process.env.LANGUAGE = 'fr';
+  let fr: HushBrowser | undefined;
+  try {
+    fr = await launchWithExtension({ realPermissionUi: true, keepWelcome: true, args: ['--lang=fr', '--accept-lang=fr-FR,fr'] });
+  } finally {
+    if (before === undefined) delete process.env.LANGUAGE;
+    else process.env.LANGUAGE = before;
+  }
+  try {
+    const target = await fr.browser.waitForTarget((t) => t.type() === 'page' && t.url().endsWith('/welcome.html'), { timeout: 20_000 });
+    const page = (await target.page())!;
+    await page.waitForSelector('[data-testid="mic-allow"]');
+    expect(await page.$eval('h1', (e) => e.textContent)).toBe('Bienvenue dans Hush');
+    expect(await page.$eval('html', (e) => e.lang)).toBe('fr');
+    expect(await page.$eval('[data-testid="mic-allow"]', (e) => e.textContent)).toBe('Autoriser le microphone');
+    // Headless answers by itself as a Block (see above): the French sentence and button.
+    await page.click('[data-testid="mic-allow"]');
+    await page.waitForSelector('[data-testid="mic-denied"]', { timeout: 10_000 });
+    expect(await page.$eval('[data-testid="mic-denied"]', (e) => e.textContent)).toContain('Paramètres de Chrome → Confidentialité et sécurité → Paramètres des sites → Micro');
+    expect(await page.$eval('[data-testid="mic-settings"]', (e) => e.textContent)).toBe('Ouvrir les paramètres de Hush');
+    const i18n = await page.evaluate(() => {
+      const c = (globalThis as unknown as { chrome: { i18n: { getMessage(k: string): string; getUILanguage(): string } } }).chrome.i18n;
+      return { name: c.getMessage('extName'), description: c.getMessage('extDescription'), ui: c.getUILanguage() };
+    });
+    console.log(`French browser (${i18n.ui}): extension "${i18n.name}": ${i18n.description}`);
+    expect(i18n.name).toBe('Hush');
+    expect(i18n.description).toMatch(/^Appels vocaux chiffrés de bout en bout/);
+  } finally {
+    await fr.close();
+  }
 });
