@@ -42,8 +42,11 @@ export default defineConfig({
   // and no test build (.output/ is the outDir, left out anyway, unless HUSH_OUT_DIR moved it).
   zip: { excludeSources: ['**/*.log', '.output/**'] },
   manifest: ({ browser }) => ({
-    name: 'Hush',
-    description: 'End-to-end-encrypted, post-quantum voice calls on any web page.',
+    // Name and description through the browser's own i18n, so the stores list Hush in each
+    // language (public/_locales/<lang>/messages.json; the UI's strings are lib/i18n/messages.ts).
+    name: '__MSG_extName__',
+    description: '__MSG_extDescription__',
+    default_locale: 'en',
     permissions: [
       'storage',
       'notifications',

@@ -18,6 +18,13 @@ export default defineBackground({
     // Register listeners synchronously (MV3), and let them wait for boot.
     browser.runtime.onMessage.addListener((msg, sender) => app.then((a) => a.onMessage(msg, sender)));
     browser.runtime.onConnect.addListener((port) => void app.then((a) => a.onConnect(port)));
+    // First run: the welcome page (address, microphone, relay, backup). Never on updates, nor
+    // on Firefox's temporary installs (about:debugging, web-ext, test harnesses: no person there).
+    browser.runtime.onInstalled.addListener((details) => {
+      // `temporary`: Firefox only (runtime.onInstalled's details), absent from Chrome's types.
+      const { reason, temporary } = details as typeof details & { temporary?: boolean };
+      if (reason === 'install' && !temporary) void browser.tabs.create({ url: browser.runtime.getURL('/welcome.html') }).catch(() => {});
+    });
     browser.notifications.onButtonClicked?.addListener((id, i) => void app.then((a) => a.onNotificationButton(id, i)));
     if (firefox) {
       // No notification buttons: the click opens the call window, which shows Accept/Decline

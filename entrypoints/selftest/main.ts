@@ -53,6 +53,8 @@ exposeSelfTest({
   stats: () => current().stats(),
   analyse: () => current().analyse(),
   mute: (role: Role, muted: boolean) => current().setMuted(role, muted),
+  setInputDevice: (role: Role, deviceId?: string) => current().setInputDevice(role, deviceId),
+  inputDevice: (role: Role) => current().inputDevice(role),
   restartIce: () => current().restartIce(),
   secretsWiped: () => current().secretsWiped(),
   // State events only: candidate events carry addresses, which stay in the page.

@@ -139,6 +139,8 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
       const stats = (await host.mediaStats(s.callId)) as object | null;
       return ok(stats ? { ...stats, ice: s.iceReport } : null);
     }
+    case 'mic-permission': // issue 12, phase 2: resume or end the call that waits for the microphone
+      return ok(null);
     default:
       return unreachable(req);
   }

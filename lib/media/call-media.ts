@@ -17,6 +17,10 @@
  * matched to an unassociated transceiver that addTrack created), so its
  * receiver transform is in place before the first packet too.
  *
+ * Devices that change mid-call (device-follower.ts) swap the microphone on
+ * the same sender with replaceTrack: same transform, same keys, no
+ * renegotiation; the speaker moves with setSinkId.
+ *
  * Signalling methods run one at a time in call order (`serial`), so a
  * candidate that arrives while a (re-)offer is being applied waits for it;
  * candidates that arrive before any remote description are queued.
@@ -28,6 +32,8 @@
  */
 import { MediaError, transformError, webrtcError } from './errors';
 import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
+import { DeviceFollower } from './device-follower';
+import type { InputInUse } from './devices';
 import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
 import { selectedPath } from './path';
 import { RemotePlayback } from './remote-playback';
@@ -61,11 +67,15 @@ export class CallMedia implements CallMediaApi {
   private generation = 0;
   private stallTimer?: ReturnType<typeof setInterval>;
   private stall = { decrypted: 0, since: 0, reported: false };
+  private muted = false;
+  /** Follows device changes; absent for a test tone (not a device). */
+  private devices?: DeviceFollower;
 
   private constructor(
     private pc: RTCPeerConnection,
     private transceiver: RTCRtpTransceiver,
-    private readonly local: LocalAudio,
+    /** The audio on the sender now: replaced when devices change (useInput). */
+    private local: LocalAudio,
     private readonly frames: FrameWorkerClient,
     private readonly playback: RemotePlayback,
     private readonly onEvent: (e: MediaEvent) => void,
@@ -112,6 +122,7 @@ export class CallMedia implements CallMediaApi {
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
       me.wire();
       me.watchStalls();
+      if (!opts.testToneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
       return me;
     } catch (e) {
       local?.stop();
@@ -164,6 +175,61 @@ export class CallMedia implements CallMediaApi {
     this.pendingCandidates.length = 0;
     this.wire();
     old.close();
+  }
+
+  private followDevices(inputDeviceId: string | undefined, outputDeviceId: string | undefined): void {
+    if (!navigator.mediaDevices?.enumerateDevices) return;
+    this.devices = new DeviceFollower(
+      {
+        inputInUse: () => this.inputInUse(),
+        useInput: (next) => this.useInput(next),
+        sinkId: () => this.playback.sinkId,
+        setSink: (id) => this.playback.setSink(id),
+        onEvent: (e) => !this.closed && this.onEvent(e),
+      },
+      inputDeviceId,
+      outputDeviceId,
+    );
+    this.devices.watch(this.local.track);
+  }
+
+  private inputInUse(): InputInUse | null {
+    if (this.local.silent) return null;
+    const { deviceId, groupId } = this.local.track.getSettings();
+    return { deviceId, groupId, live: this.local.track.readyState === 'live' };
+  }
+
+  /**
+   * Put other audio on the call's sender: RTCRtpSender.replaceTrack (webrtc-pc
+   * §5.2) keeps the transceiver, its encoded transform and the frame worker's
+   * keys and counters; nothing is renegotiated. The mute state carries over.
+   */
+  private async useInput(next: LocalAudio): Promise<void> {
+    if (this.closed) return next.stop();
+    next.track.enabled = !this.muted;
+    try {
+      await this.transceiver.sender.replaceTrack(next.track);
+    } catch (e) {
+      next.stop();
+      throw webrtcError('switching the microphone', e);
+    }
+    const old = this.local;
+    this.local = next;
+    old.stop();
+  }
+
+  /** The microphone the call sends now (for the in-call picker); null while it sends silence. */
+  inputDevice(): { deviceId?: string; label: string } | null {
+    if (this.local.silent) return null;
+    return { deviceId: this.local.track.getSettings().deviceId, label: this.local.track.label };
+  }
+
+  setInputDevice(deviceId: string | undefined): Promise<void> {
+    return this.devices?.setInput(deviceId) ?? Promise.resolve();
+  }
+
+  setOutputDevice(deviceId: string | undefined): Promise<void> {
+    return this.devices?.setOutput(deviceId) ?? Promise.resolve();
   }
 
   /** Watch that frames keep arriving while connected; say `stall` once when they stop. */
@@ -331,6 +397,7 @@ export class CallMedia implements CallMediaApi {
   }
 
   setMuted(muted: boolean): void {
+    this.muted = muted;
     this.local.track.enabled = !muted;
   }
 
@@ -359,6 +426,7 @@ export class CallMedia implements CallMediaApi {
     this.closed = true;
     clearTimeout(this.pathTimer);
     clearInterval(this.stallTimer);
+    this.devices?.close();
     this.local.stop();
     this.pc.close();
     this.frames.terminate();

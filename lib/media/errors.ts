@@ -78,3 +78,7 @@ export function transformError(detail: string): MediaError {
     `Call audio cannot be encrypted in this browser (${detail}). Update the browser; Hush never sends unencrypted audio.`,
   );
 }
+
+/** Mid-call, the last microphone went away (device-follower.ts): the call goes on, muted. */
+export const MIC_GONE_MESSAGE =
+  'Your microphone was disconnected: the call goes on, but they cannot hear you. Plug in a microphone and Hush uses it at once.';

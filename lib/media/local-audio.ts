@@ -13,6 +13,8 @@ import { MediaError, microphoneError } from './errors';
 export interface LocalAudio {
   stream: MediaStream;
   track: MediaStreamTrack;
+  /** Silence standing in for a microphone that went away (openSilence). */
+  silent?: boolean;
   stop(): void;
 }
 
@@ -56,6 +58,33 @@ export function openTestTone(hz: number): LocalAudio {
     stop: () => {
       track.stop();
       osc.stop();
+      void ctx.close().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Silence as a track, for a call whose last microphone went away: the sender
+ * keeps sending (silent) encrypted frames, so the peer's stall watch does not
+ * take the quiet for a dead path, and a microphone that comes back replaces it
+ * on the same sender (device-follower.ts).
+ */
+export function openSilence(): LocalAudio {
+  const ctx = new AudioContext();
+  const dest = ctx.createMediaStreamDestination();
+  // A constant source at zero gain keeps the graph running (a destination with no input may idle).
+  const src = new ConstantSourceNode(ctx, { offset: 0 });
+  src.connect(dest);
+  src.start();
+  void ctx.resume().catch(() => {});
+  const track = dest.stream.getAudioTracks()[0]!;
+  return {
+    stream: dest.stream,
+    track,
+    silent: true,
+    stop: () => {
+      track.stop();
+      src.stop();
       void ctx.close().catch(() => {});
     },
   };

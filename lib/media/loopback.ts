@@ -226,6 +226,15 @@ export class LoopbackCall {
     this.media[role].setMuted(muted);
   }
 
+  /** Pick `role`'s microphone mid-call (undefined: the system default). */
+  setInputDevice(role: Role, deviceId: string | undefined): Promise<void> {
+    return this.media[role].setInputDevice(deviceId);
+  }
+
+  inputDevice(role: Role): { deviceId?: string; label: string } | null {
+    return this.media[role].inputDevice();
+  }
+
   stop(): void {
     this.media.caller.close();
     this.media.callee.close();

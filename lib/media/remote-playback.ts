@@ -18,7 +18,7 @@ import type { AudioAnalysis } from './types';
 /** 8192 points at 48 kHz: 5.9 Hz bins, 171 ms of audio per analysis. */
 const FFT_SIZE = 8192;
 
-type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> };
+type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void>; sinkId?: string };
 
 export class RemotePlayback {
   private readonly element: SinkElement;
@@ -58,6 +58,21 @@ export class RemotePlayback {
     this.source = this.ctx.createMediaStreamSource(this.stream);
     this.analyser ??= Object.assign(this.ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
     this.source.connect(this.analyser);
+  }
+
+  /** The speaker in use ('' = the system default); '' where the browser cannot choose. */
+  get sinkId(): string {
+    return this.element.sinkId ?? '';
+  }
+
+  /**
+   * Move playback to another speaker mid-call ('' = the system default), on
+   * the same element: the audio goes on, nothing is renegotiated. Rejects when
+   * the device cannot be used; a no-op where the browser cannot choose.
+   */
+  async setSink(sinkId: string): Promise<void> {
+    if (typeof this.element.setSinkId !== 'function' || this.sinkId === sinkId) return;
+    await this.element.setSinkId(sinkId);
   }
 
   /** What is playing now: dominant frequency and RMS level. Silence before any track. */

@@ -51,10 +51,16 @@ export type MediaEvent =
        * Absent means true.
        */
       fatal?: boolean;
+      /**
+       * A non-fatal condition is over: e.g. ERR_MIC_GONE with `cleared` when a
+       * microphone came back and the call is heard again. The UI drops the sentence.
+       */
+      cleared?: boolean;
     };
 
 export type MediaErrorCode =
   | 'ERR_NO_MICROPHONE' // no input device at all
+  | 'ERR_MIC_GONE' // mid-call: the last microphone went away; the call goes on muted (non-fatal)
   | 'ERR_MIC_DENIED' // permission refused
   | 'ERR_WEBRTC' // RTCPeerConnection / SDP failure
   | 'ERR_TRANSFORM'; // encoded transforms unavailable or failed
@@ -126,6 +132,10 @@ export interface CallMediaApi {
   setAnswer(sdp: string): Promise<void>;
   addRemoteCandidate(candidate: RTCIceCandidateInit | null): Promise<void>;
   setMuted(muted: boolean): void;
+  /** Mid-call device choice (in-call picker): the microphone, '' or undefined for the system default. */
+  setInputDevice(deviceId: string | undefined): Promise<void>;
+  /** Mid-call device choice: the speaker, '' or undefined for the system default. */
+  setOutputDevice(deviceId: string | undefined): Promise<void>;
   stats(): Promise<CallStats>;
   analyseRemote(): AudioAnalysis;
   close(): void;

@@ -50,7 +50,16 @@ export type UiRequest =
   | { target: 'background'; kind: 'import-identity'; text: string; passphrase: string }
   // Issue 14: who may ring. Blocking the caller of the call ringing now also declines it.
   | { target: 'background'; kind: 'block-address'; address: string }
-  | { target: 'background'; kind: 'unblock-address'; address: string };
+  | { target: 'background'; kind: 'unblock-address'; address: string }
+  // Issue 12: the person's answer on Hush's permission or welcome page (lib/ui/mic-permission.ts).
+  | MicPermissionReport;
+
+/**
+ * The microphone permission page's answer. 'dismissed': the prompt was closed
+ * without a choice (the state is still 'prompt', Chrome will ask again);
+ * 'denied': blocked, only the browser's settings lift it.
+ */
+export type MicPermissionReport = { target: 'background'; kind: 'mic-permission'; state: 'granted' | 'denied' | 'dismissed' };
 
 /** Answer to `test-relay`. */
 export interface RelayTestResult {

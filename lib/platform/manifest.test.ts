@@ -52,6 +52,30 @@ describe('declared manifest (wxt.config.ts)', () => {
   });
 });
 
+describe('name and description through the browser\'s i18n (public/_locales)', () => {
+  const locale = (lang: string) =>
+    JSON.parse(readFileSync(resolve(import.meta.dirname, `../../public/_locales/${lang}/messages.json`), 'utf8')) as Record<string, { message: string }>;
+
+  test.each(['chrome', 'firefox'] as const)('%s: __MSG_ name and description, English by default', async (b) => {
+    const m = await declared(b, b === 'chrome' ? 3 : 2);
+    expect(m.name).toBe('__MSG_extName__');
+    expect(m.description).toBe('__MSG_extDescription__');
+    expect(m.default_locale).toBe('en');
+  });
+
+  test.each(['en', 'fr'])('_locales/%s has both messages, within the stores\' limits', (lang) => {
+    const msgs = locale(lang);
+    expect(msgs.extName?.message).toBe('Hush');
+    expect(msgs.extDescription?.message.length).toBeGreaterThan(20);
+    // Chrome Web Store: a description longer than 132 characters is refused.
+    expect(msgs.extDescription!.message.length).toBeLessThanOrEqual(132);
+  });
+
+  test('the French description is French, not a copy', () => {
+    expect(locale('fr').extDescription!.message).not.toBe(locale('en').extDescription!.message);
+  });
+});
+
 const chrome = built('chrome-mv3');
 const firefox = built('firefox-mv2');
 if (!chrome || !firefox) console.warn('built-manifest checks skipped for a browser not built yet (npx wxt build; npx wxt build -b firefox)');
@@ -66,6 +90,12 @@ describe.skipIf(!chrome)('built Chrome manifest (.output/chrome-mv3)', () => {
       expect(m[k], k).toBeUndefined();
     }
     expect([...(m.permissions ?? [])].sort()).toEqual(['notifications', 'offscreen', 'storage']);
+  });
+
+  test('ships _locales/en and _locales/fr, and names itself through them', () => {
+    expect(chrome!.name).toBe('__MSG_extName__');
+    expect(chrome!.default_locale).toBe('en');
+    for (const lang of ['en', 'fr']) expect(existsSync(join(OUT, 'chrome-mv3', '_locales', lang, 'messages.json')), lang).toBe(true);
   });
 
   test('ships the offscreen document, not Firefox\'s call window', () => {

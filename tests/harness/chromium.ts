@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer-core';
 import { waitFor } from './wait';
 
 /** The Chrome build under test: $HUSH_EXTENSION_DIR, else .output/chrome-mv3 (what `npm run build` writes). */
@@ -53,6 +53,14 @@ export interface LaunchOptions {
   userDataDir?: string;
   /** No fake capture device: the browser has no microphone at all (error-path tests). */
   noFakeMedia?: boolean;
+  /**
+   * No --use-fake-ui-for-media-stream: the microphone permission behaves as in a person's
+   * browser (an offscreen document's getUserMedia fails until granted); tests grant it as
+   * Chrome records a click on Allow (tests/harness/permission.ts). The fake device stays.
+   */
+  realPermissionUi?: boolean;
+  /** Keep the welcome tab Hush opens on install (else it is closed as soon as it appears: see closeWelcomeTab). */
+  keepWelcome?: boolean;
 }
 
 export interface HushBrowser {
@@ -81,14 +89,26 @@ export async function launchWithExtension(opts: LaunchOptions = {}): Promise<Hus
     pipe: true,
     enableExtensions: [extensionDir],
     userDataDir: profileDir,
-    args: [...BASE_FLAGS.filter((f) => !(opts.noFakeMedia && f === '--use-fake-device-for-media-stream')), ...(opts.args ?? [])],
+    args: [
+      ...BASE_FLAGS.filter(
+        (f) =>
+          !(opts.noFakeMedia && f === '--use-fake-device-for-media-stream') &&
+          !(opts.realPermissionUi && f === '--use-fake-ui-for-media-stream'),
+      ),
+      ...(opts.args ?? []),
+    ],
   });
 
   try {
-    return await attachExtension(browser, profileDir, async () => {
-      await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
-      if (ownProfile) await rm(profileDir, { recursive: true, force: true });
-    });
+    return await attachExtension(
+      browser,
+      profileDir,
+      async () => {
+        await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
+        if (ownProfile) await rm(profileDir, { recursive: true, force: true });
+      },
+      { keepWelcome: opts.keepWelcome },
+    );
   } catch (e) {
     await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
     if (ownProfile) await rm(profileDir, { recursive: true, force: true });
@@ -97,16 +117,39 @@ export async function launchWithExtension(opts: LaunchOptions = {}): Promise<Hus
 }
 
 /**
+ * Hush opens its welcome tab on install (entrypoints/background.ts), a moment
+ * after the service worker starts: it would take the focus from the page a
+ * test opened meanwhile, and puppeteer's clicks in a hidden tab wait forever.
+ * Tests that do not look at it close it as soon as it appears
+ * (tests/e2e/first-run.test.ts keeps it).
+ */
+function closeWelcomeTab(browser: Browser, extensionId: string): void {
+  const url = `chrome-extension://${extensionId}/welcome.html`;
+  const close = (t: Target) => {
+    if (t.type() === 'page' && t.url() === url) void t.page().then((p) => p?.close()).catch(() => {});
+  };
+  browser.on('targetcreated', close);
+  browser.on('targetchanged', close);
+  for (const t of browser.targets()) close(t);
+}
+
+/**
  * The HushBrowser handle of a launched browser that loaded the extension:
  * waits for its service worker and knows its id. Shared by the host harness
  * and the lab's namespaced launcher (tests/lab/chromium-in-ns.ts).
  */
-export async function attachExtension(browser: Browser, profileDir: string, close: () => Promise<void>): Promise<HushBrowser> {
+export async function attachExtension(
+  browser: Browser,
+  profileDir: string,
+  close: () => Promise<void>,
+  opts: { keepWelcome?: boolean } = {},
+): Promise<HushBrowser> {
   const swTarget = await browser.waitForTarget(
     (t) => t.type() === 'service_worker' && t.url().endsWith('/background.js'),
     { timeout: 30_000 },
   );
   const extensionId = new URL(swTarget.url()).host;
+  if (!opts.keepWelcome) closeWelcomeTab(browser, extensionId);
   return {
     browser,
     extensionId,
