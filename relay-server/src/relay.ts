@@ -138,7 +138,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   let metricsServer: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   try {
     teardown.add(() => threads.close());
-    if (cfg.threads > 1) await threads.start(cfg.threads - 1, shellOptions, bound.port);
+    if (cfg.threads > 1) await threads.start(cfg.threads - 1, { ...shellOptions, self: turn.selfConfig }, bound.port);
     if (cfg.signalPort !== null) {
       const server = new SignalServer({
         listen: cfg.signalListen ?? cfg.listen,

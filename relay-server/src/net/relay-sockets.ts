@@ -42,6 +42,8 @@ export class RelaySockets {
     private readonly minPort: number,
     private readonly maxPort: number,
     private readonly onPeer: PeerHandler,
+    /** One byte per port, 1 while a relay socket here holds it (turn-shell.ts drops requests from them). */
+    private readonly ownPorts: Uint8Array = new Uint8Array(65536),
   ) {}
 
   async bind(req: RelayRequest): Promise<{ ok: true; relayed: TransportAddress; io: RelayIO; reservationToken?: Uint8Array } | { ok: false }> {
@@ -101,6 +103,7 @@ export class RelaySockets {
         socket.on('error', () => {
           this.sendErrors++;
         });
+        this.ownPorts[port] = 1;
         io.out = new FastUdp(socket);
         io.out.onMessage((msg, rinfo) => this.onPeer(io, msg, rinfo));
         resolve(io);
@@ -110,6 +113,7 @@ export class RelaySockets {
 
   close(io: RelayIO): void {
     io.allocation = undefined;
+    this.ownPorts[io.port] = 0;
     try {
       io.socket.close();
     } catch {

@@ -20,6 +20,7 @@ import type { ClientTuple } from '../turn/allocation';
 import { channelDataStreamLen, writeChannelDataHeader } from '../turn/channel-data';
 import type { TurnCoreConfig } from '../turn/config';
 import { TurnCore } from '../turn/core';
+import type { SelfPeerConfig } from '../turn/self-peer';
 import { FastUdp } from './fast-udp';
 import { bindPair, listenTcp } from './listeners';
 import { RelaySockets, type RelayIO } from './relay-sockets';
@@ -44,6 +45,17 @@ export interface TurnShellOptions {
   nonceKey?: Uint8Array;
   /** Set SO_REUSEADDR on the main UDP listener so TURN threads can connect sockets on its port. */
   shareListenPort?: boolean;
+  /**
+   * The relay's own addresses (self-peer.ts); the shell adds its UDP listener
+   * ports once bound. In a TURN thread: the main shell's, with its ports.
+   */
+  self?: SelfPeerConfig;
+  /**
+   * One byte per port, 1 while one of this relay's relay sockets holds it; a
+   * SharedArrayBuffer so every TURN thread marks the same map. A datagram to
+   * a UDP listener from the relay's own address and such a port is dropped.
+   */
+  ownRelayPorts?: SharedArrayBuffer;
   /** Main thread with TURN threads: offer an authenticated UDP Allocate to a thread; true if taken. */
   handoff?: (req: RelayRequest) => boolean;
 }
@@ -67,13 +79,19 @@ export class TurnShell implements AdoptionHost {
   private adoption: ThreadAdoption | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private tlsServer: tls.Server | undefined;
+  private readonly ownPorts: Uint8Array;
+  /** The relay's own addresses and listener ports, once bound (handed to TURN threads). */
+  selfConfig: SelfPeerConfig | undefined;
   relayedDatagrams = 0;
   relayedBytes = 0;
   dropped = 0;
+  /** Datagrams to a listener from one of the relay's own relay sockets (a loop through itself), dropped. */
+  selfLoopDropped = 0;
 
   constructor(private readonly o: TurnShellOptions) {
     this.core = new TurnCore<RelayIO>(o.core, o.nonceKey);
-    this.relays = new RelaySockets(o.relayBind, o.relayAnnounce, o.minPort, o.maxPort, (io, msg, rinfo) => this.fromPeer(io, msg, rinfo));
+    this.ownPorts = new Uint8Array(o.ownRelayPorts ?? new SharedArrayBuffer(65536));
+    this.relays = new RelaySockets(o.relayBind, o.relayAnnounce, o.minPort, o.maxPort, (io, msg, rinfo) => this.fromPeer(io, msg, rinfo), this.ownPorts);
     this.streams = new StreamClients(this, o.maxMessage);
   }
 
@@ -90,6 +108,10 @@ export class TurnShell implements AdoptionHost {
       this.servers.push(server);
       this.tlsServer = server;
     }
+    if (this.o.self) {
+      this.selfConfig = { ...this.o.self, listenerPorts: alt === null ? [main] : [main, alt] };
+      this.core.setSelf(this.selfConfig);
+    }
     this.startTicks();
     return { port: main, altPort: alt, tlsPort };
   }
@@ -98,6 +120,7 @@ export class TurnShell implements AdoptionHost {
   startAdopter(): void {
     this.listenerCount = FIRST_ADOPTED_LISTENER;
     this.adoption = new ThreadAdoption(this, this.o.listen, this.o.port);
+    if (this.o.self) this.core.setSelf(this.o.self);
     this.startTicks();
   }
 
@@ -167,6 +190,11 @@ export class TurnShell implements AdoptionHost {
         peerOut.send(msg.subarray(CHANNEL_DATA_HEADER_LEN, CHANNEL_DATA_HEADER_LEN + len), ch.peerPort, ch.peerAddress);
         this.relayedDatagrams++;
         this.relayedBytes += len;
+        return;
+      }
+      // A request from one of this relay's own relay sockets: an allocation chained through the relay itself.
+      if (this.ownPorts[rinfo.port] === 1 && core.isOwnAddress(rinfo.address)) {
+        this.selfLoopDropped++;
         return;
       }
       const tuple: ClientTuple = {
@@ -299,7 +327,7 @@ export class TurnShell implements AdoptionHost {
       drainRefused: c.drainRefused,
       rateLimited: c.rateLimited,
       malformed: c.malformed,
-      dropped: this.dropped + s.dropped + this.relays.sendErrors,
+      dropped: this.dropped + s.dropped + this.relays.sendErrors + this.selfLoopDropped,
       tcpConnections: s.size,
     };
   }

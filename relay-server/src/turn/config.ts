@@ -20,6 +20,8 @@ export interface TurnCoreConfig {
   /** Relay address families this server can allocate. */
   families: ReadonlyArray<4 | 6>;
   allowPeers: string[];
+  /** Allow the relay's own addresses as peers on any port (self-peer.ts): the operator's explicit choice. */
+  allowSelfPeer: boolean;
   /** Unauthenticated answers (401/438/400 before auth) per source IP. */
   unauthRatePerSec: number;
   unauthBurst: number;
@@ -39,6 +41,7 @@ export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> =
   totalQuota: 2000,
   families: [4],
   allowPeers: [],
+  allowSelfPeer: false,
   unauthRatePerSec: 50,
   unauthBurst: 100,
   unauthSources: 4096,

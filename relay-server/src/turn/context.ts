@@ -42,10 +42,12 @@ export interface TurnContext<IO = unknown> {
   release(a: Allocation<IO>): TurnAction<IO>[];
   /** Decode and policy-check every XOR-PEER-ADDRESS of `msg` (counts peerDenied). */
   peerAddresses(msg: StunMessage): PeerAddresses;
+  /** The peer is the relay itself, not one of its relay ports (self-peer.ts): deny. */
+  selfPeer(address: string, port: number): boolean;
 }
 
 export type AllocateContext<IO> = Pick<TurnContext<IO>, 'config' | 'table' | 'pending' | 'counters' | 'draining'>;
 export type RefreshContext<IO> = Pick<TurnContext<IO>, 'config' | 'release'>;
 export type PermissionContext<IO> = Pick<TurnContext<IO>, 'config' | 'peerAddresses'>;
 export type ChannelBindContext<IO> = Pick<TurnContext<IO>, 'config' | 'peerAddresses'>;
-export type SendContext<IO> = Pick<TurnContext<IO>, 'table'>;
+export type SendContext<IO> = Pick<TurnContext<IO>, 'table' | 'selfPeer'>;

@@ -36,6 +36,7 @@ import type { PeerAddresses, TurnContext, TurnCounters } from './context';
 import { handleCreatePermission } from './create-permission';
 import { NonceIssuer } from './nonce';
 import { PeerPolicy } from './peer-policy';
+import { SelfPeers, type SelfPeerConfig } from './self-peer';
 import { handleRefresh } from './refresh';
 import { failure, success, type AttrList } from './responses';
 import { handleSend } from './send-indication';
@@ -78,6 +79,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   private readonly unauthLimiter: BucketMap;
   private readonly unauthTotal: TokenBucket;
   private nextId = 1;
+  /** The relay's own addresses, known once its listeners are bound (setSelf). */
+  private self: SelfPeers | undefined;
   private secrets: readonly string[];
   /** Shutting down: no new allocations (508), existing ones keep working while they relay (docs/operators.md). */
   draining = false;
@@ -97,6 +100,21 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   setSecrets(secrets: readonly string[]): void {
     if (secrets.length === 0) throw new RangeError('at least one TURN secret is needed');
     this.secrets = [...secrets];
+  }
+
+  /** The relay's own addresses and listener ports (self-peer.ts), once the shell has bound them. */
+  setSelf(c: SelfPeerConfig): void {
+    this.self = new SelfPeers(c);
+  }
+
+  /** Whether a peer transport address is the relay itself (denied unless allowSelfPeer). */
+  selfPeer(address: string, port: number): boolean {
+    return !this.config.allowSelfPeer && this.self !== undefined && this.self.denies(address, port);
+  }
+
+  /** Whether `address` is one of the relay's own (self-peer.ts). */
+  isOwnAddress(address: string): boolean {
+    return this.self !== undefined && this.self.isOwnAddress(address);
   }
 
   newId(): number {
@@ -349,7 +367,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     }
     if (peers.length === 0) return { ok: false, code: ErrorCode.BadRequest, reason: 'Bad Request: no XOR-PEER-ADDRESS' };
     for (const p of peers) {
-      if (!this.policy.check(p.address).allowed) {
+      if (!this.policy.check(p.address).allowed || this.selfPeer(p.address, p.port)) {
         this.counters.peerDenied++;
         return { ok: false, code: ErrorCode.Forbidden, reason: 'Forbidden: peer address not allowed' };
       }
