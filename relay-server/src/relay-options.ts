@@ -65,6 +65,7 @@ export function turnShellOptions(cfg: RelayConfig, secrets: string[], tls: TlsMa
       families: [a.relayFamily],
       unauthRatePerSec: cfg.unauthRate,
       unauthBurst: cfg.unauthRate * 2,
+      sourcePrefix6: cfg.sourcePrefix6,
     },
     listen: cfg.listen,
     port: cfg.port,

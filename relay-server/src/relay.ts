@@ -153,6 +153,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
         tlsPort: bound.tlsPort,
         maxConnections: cfg.maxSignalConnections,
         maxPerIp: cfg.maxSignalPerIp,
+        sourcePrefix6: cfg.sourcePrefix6,
         verifyWorkers: cfg.verifyWorkers,
         verifyQueue: cfg.verifyQueue,
         ops,

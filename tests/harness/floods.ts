@@ -378,6 +378,77 @@ export async function invalidTcpFlood(o: { turnPort: number; garbage: number; ov
   };
 }
 
+/**
+ * Slow connections (issue 22, points 2 and 3): `count` TCP connections to
+ * `port` from `ips`, each sending its first bytes and then one more byte
+ * every `trickleMs` (never a complete message), until the relay closes it or
+ * `seconds` pass. `kind`: 'stun' starts a STUN request (2 bytes, then the
+ * rest a byte at a time), 'http' a request line and headers that never end,
+ * 'idle' nothing at all (a TLS port waiting for a ClientHello). Answers are
+ * counted by when the relay closed the connection: at once (< 500 ms,
+ * refused over a limit), by a deadline, or not within `seconds`.
+ */
+export async function slowConnectionFlood(o: {
+  port: number;
+  kind: 'stun' | 'http' | 'idle';
+  count: number;
+  ips: string[];
+  trickleMs: number;
+  seconds: number;
+}): Promise<FloodResult & { closedAfterMs: number[]; closeAll(): void }> {
+  const t0 = performance.now();
+  const answers: Record<string, number> = {};
+  const sockets: net.Socket[] = [];
+  const closedAfterMs: number[] = [];
+  const first = o.kind === 'stun' ? allocateRequest().subarray(0, 2) : o.kind === 'http' ? Buffer.from('GET /signal HTTP/1.1\r\nHost: relay\r\n') : Buffer.alloc(0);
+  const rest = o.kind === 'stun' ? allocateRequest().subarray(2) : Buffer.from('X-Slow: ' + 'a'.repeat(4000));
+  const one = (i: number) =>
+    new Promise<void>((resolve) => {
+      const s = net.connect({ port: o.port, host: '127.0.0.1', localAddress: o.ips[i % o.ips.length] });
+      sockets.push(s);
+      let opened = 0;
+      let at = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const end = setTimeout(() => {
+        tally(answers, `still open after ${o.seconds} s`);
+        clearInterval(timer);
+        resolve();
+      }, o.seconds * 1000);
+      s.on('error', () => undefined);
+      s.on('connect', () => {
+        opened = performance.now();
+        if (first.length) s.write(first);
+        timer = setInterval(() => {
+          if (at < rest.length && !s.destroyed) s.write(rest.subarray(at, ++at));
+        }, o.trickleMs);
+      });
+      s.on('close', () => {
+        clearInterval(timer);
+        if (performance.now() - t0 >= o.seconds * 1000) return;
+        clearTimeout(end);
+        const after = opened ? performance.now() - opened : 0;
+        closedAfterMs.push(after);
+        tally(answers, after < 500 ? 'closed at once (refused)' : `closed by the relay after ${Math.ceil(after / 1000)} s`);
+        resolve();
+      });
+    });
+  const jobs: Array<Promise<void>> = [];
+  for (let i = 0; i < o.count; i++) {
+    jobs.push(one(i));
+    if (i % 50 === 49) await tick();
+  }
+  await Promise.all(jobs);
+  return {
+    sent: `${o.count} ${o.kind} connections from ${o.ips.length} source IPs, one byte every ${o.trickleMs / 1000} s, never a whole message`,
+    answers,
+    seconds: (performance.now() - t0) / 1000,
+    closedAfterMs,
+    closeAll() {
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
 // ──────────────────────────── signalling floods ────────────────────────────
 
 interface WsOutcome {

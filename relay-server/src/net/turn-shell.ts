@@ -29,6 +29,9 @@ import { FIRST_ADOPTED_LISTENER, ThreadAdoption, type AdoptionHost } from './thr
 import type { AdoptResult } from './turn-thread-messages';
 import type { TurnStats } from './turn-stats';
 
+/** A TLS client must finish its handshake within this (issue 22: idle handshakes held every TLS slot). */
+export const TLS_HANDSHAKE_MS = 5_000;
+
 export interface TurnShellOptions {
   core: Partial<TurnCoreConfig> & Pick<TurnCoreConfig, 'realm' | 'authSecret'>;
   listen: string;
@@ -92,7 +95,7 @@ export class TurnShell implements AdoptionHost {
     this.core = new TurnCore<RelayIO>(o.core, o.nonceKey);
     this.ownPorts = new Uint8Array(o.ownRelayPorts ?? new SharedArrayBuffer(65536));
     this.relays = new RelaySockets(o.relayBind, o.relayAnnounce, o.minPort, o.maxPort, (io, msg, rinfo) => this.fromPeer(io, msg, rinfo), this.ownPorts);
-    this.streams = new StreamClients(this, o.maxMessage);
+    this.streams = new StreamClients(this, o.maxMessage, o.core.sourcePrefix6);
   }
 
   async start(): Promise<BoundPorts> {
@@ -101,7 +104,9 @@ export class TurnShell implements AdoptionHost {
     if (this.o.altPort !== null) alt = await this.listenPair(this.o.altPort, true);
     let tlsPort: number | null = null;
     if (this.o.tls && this.o.tlsPort !== null) {
-      const server = tls.createServer({ cert: this.o.tls.cert, key: this.o.tls.key, minVersion: 'TLSv1.2' });
+      // A client that sends no ClientHello is cut after TLS_HANDSHAKE_MS (Node's default: 120 s).
+      const server = tls.createServer({ cert: this.o.tls.cert, key: this.o.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: TLS_HANDSHAKE_MS });
+      server.on('connection', (raw: net.Socket) => this.streams.admit(raw));
       server.on('secureConnection', (s) => this.streams.accept(s, 'tls', 2, false));
       server.on('tlsClientError', () => this.dropped++);
       tlsPort = await listenTcp(server, this.o.listen, this.o.tlsPort, () => this.dropped++);
@@ -131,7 +136,11 @@ export class TurnShell implements AdoptionHost {
   }
 
   private startTicks(): void {
-    this.tickTimer = setInterval(() => this.run(this.core.tick(Date.now())), 1000);
+    this.tickTimer = setInterval(() => {
+      const now = Date.now();
+      this.run(this.core.tick(now));
+      this.streams.sweep(now);
+    }, 1000);
     this.tickTimer.unref();
   }
 
@@ -149,7 +158,9 @@ export class TurnShell implements AdoptionHost {
       this.o.shareListenPort === true,
       () => {
         const server = net.createServer({ noDelay: true });
-        server.on('connection', (s) => this.streams.accept(s, 'tcp', stunOnly ? 1 : 0, stunOnly));
+        server.on('connection', (s) => {
+          if (this.streams.admit(s)) this.streams.accept(s, 'tcp', stunOnly ? 1 : 0, stunOnly);
+        });
         return server;
       },
       () => this.dropped++,
@@ -327,7 +338,7 @@ export class TurnShell implements AdoptionHost {
       drainRefused: c.drainRefused,
       rateLimited: c.rateLimited,
       malformed: c.malformed,
-      dropped: this.dropped + s.dropped + this.relays.sendErrors + this.selfLoopDropped,
+      dropped: this.dropped + s.dropped + s.timedOut + s.refused + this.relays.sendErrors + this.selfLoopDropped,
       tcpConnections: s.size,
     };
   }

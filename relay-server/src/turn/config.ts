@@ -26,6 +26,8 @@ export interface TurnCoreConfig {
   unauthRatePerSec: number;
   unauthBurst: number;
   unauthSources: number;
+  /** IPv6 sources are keyed by this prefix length for every per-source limit (../source-key.ts). */
+  sourcePrefix6: number;
   /** Draining: an allocation relaying fewer than drainQuietPackets in drainQuietSec has moved or ended, and is released. */
   drainQuietSec: number;
   drainQuietPackets: number;
@@ -45,6 +47,7 @@ export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> =
   unauthRatePerSec: 50,
   unauthBurst: 100,
   unauthSources: 4096,
+  sourcePrefix6: 64,
   drainQuietSec: 10,
   drainQuietPackets: 50,
 };
