@@ -38,6 +38,7 @@ import { NonceIssuer } from './nonce';
 import { PeerPolicy } from './peer-policy';
 import { SelfPeers, type SelfPeerConfig } from './self-peer';
 import { handleRefresh } from './refresh';
+import { Reservations } from './reservations';
 import { failure, success, type AttrList } from './responses';
 import { handleSend } from './send-indication';
 
@@ -65,6 +66,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   readonly nonces: NonceIssuer;
   readonly policy: PeerPolicy;
   readonly pending = new Map<string, RelayRequest>();
+  /** EVEN-PORT reservations: counted against the quotas like allocations (reservations.ts). */
+  readonly reservations = new Reservations();
   readonly counters: TurnCounters = {
     allocationsCreated: 0,
     allocationsPeak: 0,
@@ -228,6 +231,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       return [];
     }
     this.pending.delete(req.tupleKey);
+    if (req.reservationToken) this.reservations.take(hex(req.reservationToken));
     const msg = req.message;
     if (!result.ok) return [{ kind: 'send', to: req.tuple, bytes: failure(msg, ErrorCode.InsufficientCapacity, { key: req.key }) }];
     const attrs: AttrList = [
@@ -251,6 +255,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       response,
     );
     a.io = result.io;
+    if (result.reservationToken) this.reservations.add(hex(result.reservationToken), req.username, a.id, now);
     this.table.add(a);
     this.counters.allocationsCreated++;
     if (this.table.size > this.counters.allocationsPeak) this.counters.allocationsPeak = this.table.size;
@@ -259,6 +264,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
 
   /** Remove an allocation (expiry, LIFETIME 0, closed stream). */
   release(a: Allocation<IO>): TurnAction<IO>[] {
+    // Its unused reservation goes too; the shell closes that socket with the allocation's.
+    this.reservations.releaseOwner(a.id);
     return this.table.remove(a) ? [{ kind: 'release-relay', allocation: a }] : [];
   }
 
@@ -290,6 +297,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       }
     }
     for (const id of this.quiet.keys()) if (!live.has(id)) this.quiet.delete(id);
+    this.reservations.expire(now);
     return out;
   }
 
