@@ -24,6 +24,7 @@ import { fingerprintOf, fingerprintOk } from '../stun/fingerprint';
 import { decodeStun, StunWriter, type StunMessage } from '../stun/message';
 import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../stun/xor-address';
 import { BucketMap, TokenBucket } from '../token-bucket';
+import { sourceKey } from '../source-key';
 import type { RelayRequest, TurnAction } from './actions';
 import { handleAllocate } from './allocate';
 import { Allocation, type Channel, type ClientTuple } from './allocation';
@@ -202,7 +203,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
    * malformed datagrams (docs/hardening.md).
    */
   private unauthenticated(tuple: ClientTuple, now: number, answer: () => Uint8Array): TurnAction<IO>[] {
-    if (!this.unauthLimiter.take(tuple.address, now) || !this.unauthTotal.take(now)) {
+    if (!this.unauthLimiter.take(sourceKey(tuple.address, this.config.sourcePrefix6), now) || !this.unauthTotal.take(now)) {
       this.counters.rateLimited++;
       return [];
     }
