@@ -161,6 +161,24 @@ describe('authentication', () => {
     expect((core as unknown as { unauthLimiter: { size: number } }).unauthLimiter.size).toBeLessThanOrEqual(3);
   });
 
+  test('failed integrity checks (valid nonce, made-up username) are bounded per source before any key is derived', () => {
+    const core = makeCore();
+    const ch = answer(core.handleMessage(tuple(), request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW));
+    const nonce = text(ch.msg, Attr.Nonce)!;
+    let answered = 0;
+    for (let i = 0; i < 500; i++) {
+      const c: Creds = { username: `${Math.floor(NOW / 1000) + 3600}:made-up-${i}`, password: 'not-the-password', nonce };
+      answered += core.handleMessage(tuple(), request(Method.Allocate, [[Attr.RequestedTransport, UDP]], c), NOW + i).length;
+    }
+    // Burst 20, then 5/s over the 0.5 s the requests span: the rest are dropped before authenticate() runs.
+    expect(core.counters.authFailed).toBeLessThanOrEqual(20 + 3);
+    expect(core.counters.authFailed).toBeGreaterThanOrEqual(20);
+    expect(answered).toBe(core.counters.authFailed);
+    expect(core.counters.rateLimited).toBe(500 - core.counters.authFailed);
+    // A client with good credentials from another source is not affected.
+    expect(allocate(core, tuple(40001, '198.51.100.8'), creds()).cls).toBe(Class.Success);
+  });
+
   test('IPv6 sources share the unauthenticated bucket per /64 (sourcePrefix6), not per address', () => {
     const v6 = (address: string): ClientTuple => ({ transport: 'udp', listener: 0, conn: 0, family: 6, address, port: 40000 });
     const core = makeCore({ unauthRatePerSec: 1, unauthBurst: 5 });
