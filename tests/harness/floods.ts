@@ -513,7 +513,12 @@ export async function wsConnectionFlood(o: { signalUrl: string; count: number; i
 }
 
 /** Authenticate a WebSocket with a real mailbox proof. */
-async function authenticated(signalUrl: string, id: Identity, localAddress: string): Promise<WebSocket> {
+export async function authenticated(signalUrl: string, id: Identity, localAddress: string): Promise<WebSocket> {
+  return (await authenticatedMailbox(signalUrl, id, localAddress)).ws;
+}
+
+/** The same, with the mailbox id the relay gave it (its "ready" frame). */
+export async function authenticatedMailbox(signalUrl: string, id: Identity, localAddress: string): Promise<{ ws: WebSocket; mailbox: string }> {
   const { ws, out } = await openWs(signalUrl, localAddress);
   if (out.first?.t !== 'challenge') throw new Error(`no challenge: ${JSON.stringify(out)}`);
   const proof = proveMailbox(id, Buffer.from(out.first.challenge as string, 'base64'), out.first.realm as string);
@@ -521,7 +526,7 @@ async function authenticated(signalUrl: string, id: Identity, localAddress: stri
   ws.send(JSON.stringify({ t: 'auth', bundle: Buffer.from(proof.bundle).toString('base64'), sig: Buffer.from(proof.signature).toString('base64') }));
   const r = await ready;
   if (r.t !== 'ready') throw new Error(`auth failed: ${JSON.stringify(r)}`);
-  return ws;
+  return { ws, mailbox: String(r.mailbox) };
 }
 
 /**

@@ -33,6 +33,7 @@ import { VerifierPool } from './verifier-pool';
 import type { Cluster } from './cluster';
 import { serveOps, type OpsSource } from './ops-http';
 import { sourceKey } from '../source-key';
+import type { QueuedReader } from './send-budget';
 
 const PING_MS = 30_000;
 /** An HTTP request (an upgrade included) must be complete this long after its connection opened. */
@@ -104,6 +105,14 @@ export class SignalServer {
         return !!l && l.ws.readyState === l.ws.OPEN && l.ws.bufferedAmount < SEND_HIGH_WATER;
       },
     });
+  }
+
+  /** Bytes queued to each connection, for the global send budget (send-budget.ts). */
+  *readers(): IterableIterator<QueuedReader> {
+    for (const l of this.live.values()) {
+      const ws = l.ws;
+      yield { buffered: ws.bufferedAmount, close: () => ws.terminate() };
+    }
   }
 
   get connectionCount(): number {

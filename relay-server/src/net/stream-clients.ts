@@ -24,6 +24,7 @@ import type { TurnCore } from '../turn/core';
 import { StreamFramer } from '../turn/stream-framer';
 import { sourceKey } from '../source-key';
 import type { RelayIO } from './relay-sockets';
+import type { QueuedReader } from './send-budget';
 
 /** Per-stream bytes queued before media to that client is dropped (not buffered). */
 const STREAM_HIGH_WATER = 256 * 1024;
@@ -173,6 +174,14 @@ export class StreamClients {
       this.streams.delete(conn);
       host.guard(() => host.run(core.connectionClosed(conn)));
     });
+  }
+
+  /** Bytes queued to each connection, for the global send budget (send-budget.ts). */
+  *readers(): IterableIterator<QueuedReader> {
+    for (const p of this.streams.values()) {
+      const s = p.socket;
+      yield { buffered: s.writableLength, close: () => s.destroy() };
+    }
   }
 
   /** Bytes to the client on connection `conn`, unless it is gone or too far behind. */

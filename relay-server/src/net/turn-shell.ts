@@ -24,6 +24,7 @@ import type { SelfPeerConfig } from '../turn/self-peer';
 import { FastUdp } from './fast-udp';
 import { bindPair, listenTcp } from './listeners';
 import { RelaySockets, type RelayIO } from './relay-sockets';
+import type { QueuedReader } from './send-budget';
 import { StreamClients } from './stream-clients';
 import { FIRST_ADOPTED_LISTENER, ThreadAdoption, type AdoptionHost } from './thread-adoption';
 import type { AdoptResult } from './turn-thread-messages';
@@ -315,6 +316,11 @@ export class TurnShell implements AdoptionHost {
 
   countDropped(): void {
     this.dropped++;
+  }
+
+  /** TCP/TLS clients with what is queued to them (send-budget.ts). */
+  streamReaders(): Iterable<QueuedReader> {
+    return this.streams.readers();
   }
 
   get streamCount(): number {
