@@ -205,7 +205,7 @@ export class TurnShell implements AdoptionHost {
         return;
       }
       // A request from one of this relay's own relay sockets: an allocation chained through the relay itself.
-      if (this.ownPorts[rinfo.port] === 1 && core.isOwnAddress(rinfo.address)) {
+      if (this.ownPorts[rinfo.port] === 1 && this.fromRelayAddress(rinfo.address)) {
         this.selfLoopDropped++;
         return;
       }
@@ -219,6 +219,18 @@ export class TurnShell implements AdoptionHost {
       };
       this.guard(() => this.run(core.handleMessage(tuple, msg, Date.now(), stunOnly)));
     });
+  }
+
+  /**
+   * Whether `address` is one relay sockets send from: the relay bind address
+   * (its ::ffff: spelling too), or any of the relay's own with a wildcard bind.
+   */
+  private fromRelayAddress(address: string): boolean {
+    const bare = address.startsWith('::ffff:') ? address.slice(7) : address;
+    const bind = this.o.relayBind;
+    if (bare === bind[4] || bare === bind[6]) return true;
+    const wildcard = bind[4] === '0.0.0.0' || bind[6] === '::';
+    return wildcard && this.core.isOwnAddress(address);
   }
 
   dropUdp(listener: number): void {
