@@ -30,7 +30,11 @@ import { GC_BEFORE_MEMORY } from './gc-before-memory';
 import { startLiveCall, type LiveCall } from '../tests/harness/live-call';
 import {
   allocationFlood,
+  badIntegrityFlood,
   badProofFlood,
+  evenPortCycles,
+  slowConnectionFlood,
+  wsPingFlood,
   callLine,
   invalidTcpFlood,
   invalidUdpFlood,
@@ -122,6 +126,32 @@ export async function run(): Promise<void> {
     );
     await run1('bad-proof flood (verifier pool: 4 per IP in flight, queue 64)', () =>
       badProofFlood({ signalUrl: relay.signalUrl, id, connections: n(400), ips: sources(18, 40) }),
+    );
+
+    // Issue 22: slow and half-open connections, pings, failed integrity, EVEN-PORT cycles.
+    await run1('slow streams: TURN TCP and the alternate port, one byte every 5 s (first-message deadline 10 s)', async () => {
+      const [a, b] = await Promise.all([
+        slowConnectionFlood({ port: relay.turnPort, kind: 'stun', count: n(1000), ips: sources(40, 20), trickleMs: 5000, seconds: 14 }),
+        slowConnectionFlood({ port: relay.altPort, kind: 'stun', count: n(1000), ips: sources(41, 20), trickleMs: 5000, seconds: 14 }),
+      ]);
+      const answers: Record<string, number> = {};
+      for (const r of [a, b]) for (const [k, v] of Object.entries(r.answers)) answers[k] = (answers[k] ?? 0) + v;
+      const all = [...a.closedAfterMs, ...b.closedAfterMs];
+      answers[`closed after ${(Math.min(...all) / 1000).toFixed(1)}-${(Math.max(...all) / 1000).toFixed(1)} s`] = all.length;
+      return { sent: `${a.sent}; twice (TURN port, alternate port)`, answers, seconds: Math.max(a.seconds, b.seconds), cleanup: () => (a.closeAll(), b.closeAll()) };
+    });
+    await run1('half-sent HTTP requests, one IP (per-IP limit 64, request deadline 10 s)', async () => {
+      const r = await slowConnectionFlood({ port: relay.signalPort, kind: 'http', count: n(2000), ips: ['127.0.43.1'], trickleMs: 5000, seconds: 12 });
+      return { ...r, cleanup: r.closeAll };
+    });
+    await run1('WebSocket ping flood, one connection (pings count as messages)', () =>
+      wsPingFlood({ signalUrl: relay.signalUrl, pings: n(50000), localAddress: '127.0.44.1' }),
+    );
+    await run1('failed-integrity flood: valid nonce, made-up usernames, 32 IPs', () =>
+      badIntegrityFlood({ turnPort: relay.turnPort, ips: sources(45, 32), seconds: 6 * SCALE }),
+    );
+    await run1('EVEN-PORT allocate/delete cycles (reservations count and go with their allocation)', () =>
+      evenPortCycles({ turnPort: relay.turnPort, secret: SECRET, clients: 20, cycles: n(100), sourceIps: sources(46, 20) }),
     );
 
     // Second round of the heaviest floods: bounded memory returns to the same figures.

@@ -38,6 +38,12 @@ export interface RelayConfig {
   minPort: number;
   maxPort: number;
   allowPeer: string[];
+  /** Allow the relay's own addresses as peers on any port (turn/self-peer.ts); default false. */
+  allowSelfPeer: boolean;
+  /** IPv6 sources sharing this prefix length share per-source limits (source-key.ts); default 64. */
+  sourcePrefix6: number;
+  /** MiB queued in total for readers that do not read (signalling and TURN streams); past it the slowest are closed. */
+  sendBudgetMb: number;
   userQuota: number;
   totalQuota: number;
   maxMessage: number;
@@ -84,6 +90,9 @@ export const DEFAULTS: RelayConfig = {
   minPort: 49152,
   maxPort: 65535,
   allowPeer: [],
+  allowSelfPeer: false,
+  sourcePrefix6: 64,
+  sendBudgetMb: 64,
   userQuota: 10,
   totalQuota: 2000,
   maxMessage: 4096,
@@ -107,7 +116,7 @@ export const DEFAULTS: RelayConfig = {
 /** Longest --drain-timeout: a stop must end in bounded time whatever the setting. */
 export const MAX_DRAIN_SEC = 600;
 
-type Kind = 'ip' | 'port' | 'optport' | 'int' | 'string' | 'optstring' | 'cidrs' | 'secrets' | 'logformat';
+type Kind = 'ip' | 'port' | 'optport' | 'int' | 'bool' | 'string' | 'optstring' | 'cidrs' | 'secrets' | 'logformat';
 interface Spec {
   key: keyof RelayConfig;
   flag: string;
@@ -134,6 +143,9 @@ const SPECS: Spec[] = [
   { key: 'minPort', flag: 'min-port', kind: 'port', arg: 'N', help: 'lowest relay port (default 49152)' },
   { key: 'maxPort', flag: 'max-port', kind: 'port', arg: 'N', help: 'highest relay port (default 65535)' },
   { key: 'allowPeer', flag: 'allow-peer', kind: 'cidrs', arg: 'CIDR', help: 'allow relaying to a denied range, e.g. 127.0.0.0/8 for tests or 10.0.0.0/8 on-prem (repeatable)' },
+  { key: 'allowSelfPeer', flag: 'allow-self-peer', kind: 'bool', arg: 'on|off', help: 'allow the relay\'s own addresses as peers on any port, not only its relay ports (default off: an allocation through the relay itself is refused)' },
+  { key: 'sourcePrefix6', flag: 'source-prefix6', kind: 'int', arg: 'BITS', help: 'IPv6 sources in one prefix of this length share per-source limits (default 64, 32-128)' },
+  { key: 'sendBudgetMb', flag: 'send-budget-mb', kind: 'int', arg: 'MIB', help: 'bytes queued in total to clients that do not read, in MiB; past it the slowest readers are closed (default 64)' },
   { key: 'userQuota', flag: 'user-quota', kind: 'int', arg: 'N', help: 'allocations per TURN username (default 10)' },
   { key: 'totalQuota', flag: 'total-quota', kind: 'int', arg: 'N', help: 'allocations in total (default 2000); keep below the open-file limit' },
   { key: 'maxMessage', flag: 'max-message', kind: 'int', arg: 'BYTES', help: 'largest STUN or ChannelData message accepted on any transport (default 4096)' },
@@ -212,6 +224,10 @@ function convert(s: Spec, raw: unknown, where: string): unknown {
     }
     case 'int':
       return num(raw);
+    case 'bool':
+      if (raw === true || raw === 'on' || raw === 'true' || raw === '1') return true;
+      if (raw === false || raw === 'off' || raw === 'false' || raw === '0') return false;
+      return bad(`${name} must be on or off, got ${JSON.stringify(raw)}`);
     case 'string':
       if (typeof raw !== 'string' || raw === '') bad(`${name} must be a non-empty string`);
       return raw;
@@ -358,6 +374,8 @@ function validate(c: RelayConfig, set: Set<string>): void {
   if (c.minPort < 1024 || c.minPort > c.maxPort) bad('--min-port/--max-port must be a range within 1024-65535');
   if (c.maxPort - c.minPort < 16) bad('--min-port/--max-port range is too small (need at least 16 ports)');
   if (c.maxMessage < 548 || c.maxMessage > 65535) bad('--max-message must be between 548 and 65535 bytes');
+  if (c.sendBudgetMb < 1) bad('--send-budget-mb must be at least 1');
+  if (c.sourcePrefix6 < 32 || c.sourcePrefix6 > 128) bad('--source-prefix6 must be 32-128 bits');
   if (c.unauthRate < 1) bad('--unauth-rate must be at least 1');
   if (c.credentialTtl < 60) bad('--credential-ttl must be at least 60 seconds');
   if (c.userQuota < 1 || c.totalQuota < 1) bad('--user-quota and --total-quota must be at least 1');

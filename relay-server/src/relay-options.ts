@@ -37,6 +37,20 @@ export function relayAddresses(cfg: RelayConfig): RelayAddresses {
   return { relayIp, relayFamily, announce, host };
 }
 
+/**
+ * Every address this relay is reached at or sends from (self-peer.ts):
+ * listen, relay, announced, signalling and metrics addresses, and every
+ * interface address when one of them is a wildcard (the relay answers on all).
+ */
+export function selfAddresses(cfg: RelayConfig, a: RelayAddresses): string[] {
+  const listed = [cfg.listen, a.relayIp, a.announce, cfg.signalListen ?? cfg.listen, cfg.metricsListen];
+  const out = new Set(listed.filter((ip) => !isWildcard(ip)));
+  if (listed.some(isWildcard)) {
+    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) out.add(i.address.replace(/%.*$/, ''));
+  }
+  return [...out];
+}
+
 export function turnShellOptions(cfg: RelayConfig, secrets: string[], tls: TlsMaterial | null, a: RelayAddresses): TurnShellOptions {
   const [secret = ''] = secrets;
   return {
@@ -47,9 +61,11 @@ export function turnShellOptions(cfg: RelayConfig, secrets: string[], tls: TlsMa
       userQuota: cfg.userQuota,
       totalQuota: cfg.totalQuota,
       allowPeers: cfg.allowPeer,
+      allowSelfPeer: cfg.allowSelfPeer,
       families: [a.relayFamily],
       unauthRatePerSec: cfg.unauthRate,
       unauthBurst: cfg.unauthRate * 2,
+      sourcePrefix6: cfg.sourcePrefix6,
     },
     listen: cfg.listen,
     port: cfg.port,
@@ -62,5 +78,7 @@ export function turnShellOptions(cfg: RelayConfig, secrets: string[], tls: TlsMa
     maxPort: cfg.maxPort,
     maxMessage: cfg.maxMessage,
     nonceKey: randomBytes(32),
+    self: { addresses: selfAddresses(cfg, a), listenerPorts: [], minPort: cfg.minPort, maxPort: cfg.maxPort },
+    ownRelayPorts: new SharedArrayBuffer(65536),
   };
 }

@@ -22,6 +22,7 @@ import { Log, type Counts } from './log';
 import { metricFamilies, renderPrometheus, type Family, type RelayStats } from './metrics';
 import { Cluster } from './net/cluster';
 import { startOpsServer, type OpsSource } from './net/ops-http';
+import { SendBudget } from './net/send-budget';
 import { SignalServer } from './net/signal-server';
 import { TurnShell, type BoundPorts } from './net/turn-shell';
 import { TurnThreads } from './net/turn-threads';
@@ -145,7 +146,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   let metricsServer: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   try {
     teardown.add(() => threads.close());
-    if (cfg.threads > 1) await threads.start(cfg.threads - 1, shellOptions, bound.port);
+    if (cfg.threads > 1) await threads.start(cfg.threads - 1, { ...shellOptions, self: turn.selfConfig }, bound.port);
     if (cfg.signalPort !== null) {
       const server = new SignalServer({
         listen: cfg.signalListen ?? cfg.listen,
@@ -160,6 +161,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
         tlsPort: bound.tlsPort,
         maxConnections: cfg.maxSignalConnections,
         maxPerIp: cfg.maxSignalPerIp,
+        sourcePrefix6: cfg.sourcePrefix6,
         verifyWorkers: cfg.verifyWorkers,
         verifyQueue: cfg.verifyQueue,
         ops,
@@ -227,6 +229,14 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     log.notice(done.length ? `reloaded: ${done.join('; ')}` : 'reload: nothing to re-read (no certificate or --auth-secrets-file configured)');
     return true;
   };
+  // One bound on what stalled readers hold, signalling and TURN streams together (send-budget.ts).
+  const budget = new SendBudget(cfg.sendBudgetMb * 1024 * 1024);
+  budget.add(() => turn.streamReaders());
+  const signalServer = signal;
+  if (signalServer) budget.add(() => signalServer.readers());
+  const budgetTimer = setInterval(() => budget.enforce(), 1000);
+  budgetTimer.unref();
+  teardown.add(() => clearInterval(budgetTimer));
   if (cfg.statsInterval > 0) {
     const statsTimer = setInterval(() => log.counts(counts(), 'periodic'), cfg.statsInterval * 1000);
     statsTimer.unref();

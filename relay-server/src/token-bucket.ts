@@ -15,6 +15,12 @@ export class TokenBucket {
     this.last = now;
   }
 
+  /** Whether `n` tokens are there now, without taking them. */
+  has(now: number, n = 1): boolean {
+    const elapsed = now - this.last;
+    return Math.min(this.burst, this.tokens + (elapsed > 0 ? (elapsed * this.ratePerSec) / 1000 : 0)) >= n;
+  }
+
   take(now: number, n = 1): boolean {
     const elapsed = now - this.last;
     if (elapsed > 0) {
@@ -49,6 +55,12 @@ export class BucketMap {
     }
     this.buckets.set(key, b);
     return b.take(now);
+  }
+
+  /** Whether `key` may take a token now (a source never seen may), without taking it. */
+  has(key: string, now: number): boolean {
+    const b = this.buckets.get(key);
+    return b === undefined || b.has(now);
   }
 
   get size(): number {

@@ -15,7 +15,7 @@ import { METRICS_AUTH } from './metrics';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { Attr, Class, Method } from '../../relay-server/src/stun/constants';
 import { fingerprintOf } from '../../relay-server/src/stun/fingerprint';
@@ -23,6 +23,7 @@ import { attrValue, decodeStun, getAttr, StunWriter } from '../../relay-server/s
 import { encodeXorAddress } from '../../relay-server/src/stun/xor-address';
 import { decodeErrorCode } from '../../relay-server/src/stun/error-code';
 import { turnPassword } from '../../relay-server/src/turn/credentials';
+import { integrityWith, longTermKey } from '../../relay-server/src/stun/integrity';
 import { proveMailbox } from '../../lib/crypto/mailbox-auth';
 import type { Identity } from '../../lib/crypto/identity';
 import { TurnTestClient } from './turn-client';
@@ -40,6 +41,18 @@ const tally = (m: Record<string, number>, k: string, n = 1) => (m[k] = (m[k] ?? 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 // ─────────────────────────────── the relay ───────────────────────────────
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+export function processCpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name; clock ticks of 1/100 s.
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Open files of a process (Linux /proc). */
+export function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
 
 /** Resident and peak resident memory of a process, bytes (Linux /proc). */
 export function processMemory(pid: number): { rss: number; hwm: number } {
@@ -277,6 +290,55 @@ export async function unauthenticatedFlood(o: { turnPort: number; ips: string[];
   };
 }
 
+/**
+ * Failed-integrity flood (issue 22, point 6): each socket gets a valid NONCE
+ * (one 401), then sends Allocates signed with it under made-up usernames, as
+ * fast as it can: each would cost the relay a key derivation and an HMAC per
+ * secret. The relay answers a per-source burst with 401, then drops them
+ * before any of that work (counted as rate_limited).
+ */
+export async function badIntegrityFlood(o: { turnPort: number; ips: string[]; seconds: number; pps?: number }): Promise<FloodResult> {
+  const socks = await udpSockets(o.ips, 1);
+  const nonces = await Promise.all(
+    socks.map(
+      (s) =>
+        new Promise<{ realm: string; nonce: string } | undefined>((resolve) => {
+          const t = setTimeout(() => resolve(undefined), 2000);
+          s.once('message', (m) => {
+            clearTimeout(t);
+            const d = decodeStun(m);
+            const realm = d.ok ? getAttr(d.value, Attr.Realm) : undefined;
+            const nonce = d.ok ? getAttr(d.value, Attr.Nonce) : undefined;
+            resolve(d.ok && realm && nonce ? { realm: Buffer.from(attrValue(d.value, realm)).toString(), nonce: Buffer.from(attrValue(d.value, nonce)).toString() } : undefined);
+          });
+          s.send(allocateRequest(), o.turnPort, '127.0.0.1');
+        }),
+    ),
+  );
+  const answers: Record<string, number> = {};
+  for (const s of socks) countAnswers(s, answers);
+  const t0 = performance.now();
+  const signed = socks.map((_, k) => {
+    const n = nonces[k];
+    if (!n) return allocateRequest();
+    const w = new StunWriter(Method.Allocate, Class.Request, randomBytes(12));
+    w.add(Attr.RequestedTransport, new Uint8Array([17, 0, 0, 0]));
+    const username = `${Math.floor(Date.now() / 1000) + 3600}:made-up-${k}`;
+    w.add(Attr.Username, Buffer.from(username));
+    w.add(Attr.Realm, Buffer.from(n.realm));
+    w.add(Attr.Nonce, Buffer.from(n.nonce));
+    return Buffer.from(w.finish({ integrity: integrityWith(longTermKey(username, n.realm, 'not-the-password')), fingerprint: fingerprintOf }));
+  });
+  const sent = await blast(socks, o.turnPort, o.seconds, (i) => signed[i % signed.length]!, o.pps);
+  await sleep(500);
+  for (const s of socks) s.close();
+  return {
+    sent: `${sent.toLocaleString('en')} Allocates with a valid nonce and MESSAGE-INTEGRITY under made-up usernames from ${o.ips.length} IPs${o.pps ? ` at ${o.pps}/s` : ' as fast as possible'}`,
+    answers,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
 /** Garbage of every kind the UDP path meets. */
 function invalidDatagram(i: number): Buffer {
   switch (i % 6) {
@@ -377,6 +439,105 @@ export async function invalidTcpFlood(o: { turnPort: number; garbage: number; ov
   };
 }
 
+/**
+ * Slow connections (issue 22, points 2 and 3): `count` TCP connections to
+ * `port` from `ips`, each sending its first bytes and then one more byte
+ * every `trickleMs` (never a complete message), until the relay closes it or
+ * `seconds` pass. `kind`: 'stun' starts a STUN request (2 bytes, then the
+ * rest a byte at a time), 'http' a request line and headers that never end,
+ * 'idle' nothing at all (a TLS port waiting for a ClientHello). Answers are
+ * counted by when the relay closed the connection: at once (< 500 ms,
+ * refused over a limit), by a deadline, or not within `seconds`.
+ */
+export async function slowConnectionFlood(o: {
+  port: number;
+  kind: 'stun' | 'http' | 'idle';
+  count: number;
+  ips: string[];
+  trickleMs: number;
+  seconds: number;
+}): Promise<FloodResult & { closedAfterMs: number[]; closeAll(): void }> {
+  const t0 = performance.now();
+  const answers: Record<string, number> = {};
+  const sockets: net.Socket[] = [];
+  const closedAfterMs: number[] = [];
+  const first = o.kind === 'stun' ? allocateRequest().subarray(0, 2) : o.kind === 'http' ? Buffer.from('GET /signal HTTP/1.1\r\nHost: relay\r\n') : Buffer.alloc(0);
+  const rest = o.kind === 'stun' ? allocateRequest().subarray(2) : Buffer.from('X-Slow: ' + 'a'.repeat(4000));
+  const one = (i: number) =>
+    new Promise<void>((resolve) => {
+      const s = net.connect({ port: o.port, host: '127.0.0.1', localAddress: o.ips[i % o.ips.length] });
+      sockets.push(s);
+      let opened = 0;
+      let at = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const end = setTimeout(() => {
+        tally(answers, `still open after ${o.seconds} s`);
+        clearInterval(timer);
+        resolve();
+      }, o.seconds * 1000);
+      s.on('error', () => undefined);
+      s.on('connect', () => {
+        opened = performance.now();
+        if (first.length) s.write(first);
+        timer = setInterval(() => {
+          if (at < rest.length && !s.destroyed) s.write(rest.subarray(at, ++at));
+        }, o.trickleMs);
+      });
+      s.on('close', () => {
+        clearInterval(timer);
+        if (performance.now() - t0 >= o.seconds * 1000) return;
+        clearTimeout(end);
+        const after = opened ? performance.now() - opened : 0;
+        closedAfterMs.push(after);
+        tally(answers, after < 500 ? 'closed at once (refused)' : `closed by the relay after ${Math.ceil(after / 1000)} s`);
+        resolve();
+      });
+    });
+  const jobs: Array<Promise<void>> = [];
+  for (let i = 0; i < o.count; i++) {
+    jobs.push(one(i));
+    if (i % 50 === 49) await tick();
+  }
+  await Promise.all(jobs);
+  return {
+    sent: `${o.count} ${o.kind} connections from ${o.ips.length} source IPs, one byte every ${o.trickleMs / 1000} s, never a whole message`,
+    answers,
+    seconds: (performance.now() - t0) / 1000,
+    closedAfterMs,
+    closeAll() {
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+/**
+ * EVEN-PORT cycles (issue 22, point 4): `clients` TURN clients each run
+ * `cycles` times Allocate with EVEN-PORT R=1 (an even port, the next one
+ * reserved), then delete it (Refresh 0). Answers are counted; the caller
+ * reads the relay's open files around it.
+ */
+export async function evenPortCycles(o: { turnPort: number; secret: string; clients: number; cycles: number; sourceIps: string[] }): Promise<FloodResult> {
+  const t0 = performance.now();
+  const answers: Record<string, number> = {};
+  await Promise.all(
+    Array.from({ length: o.clients }, async (_, k) => {
+      const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: o.turnPort }, o.secret);
+      await new Promise<void>((r) => c.socket.bind(0, o.sourceIps[k % o.sourceIps.length], () => r()));
+      for (let i = 0; i < o.cycles; i++) {
+        const a = await c.authed(Method.Allocate, [[Attr.RequestedTransport, new Uint8Array([17, 0, 0, 0])], [Attr.EvenPort, new Uint8Array([0x80])]]);
+        tally(answers, a?.cls === Class.Success ? 'allocated (port reserved)' : a?.code ? String(a.code) : 'no answer');
+        if (a?.cls === Class.Success) await c.refresh(0);
+      }
+      c.close();
+    }),
+  );
+  return {
+    sent: `${o.clients} clients × ${o.cycles} cycles of Allocate (EVEN-PORT R=1) then delete`,
+    answers,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
 // ──────────────────────────── signalling floods ────────────────────────────
 
 interface WsOutcome {
@@ -440,8 +601,36 @@ export async function wsConnectionFlood(o: { signalUrl: string; count: number; i
   };
 }
 
+/**
+ * Ping flood (issue 22, point 7): one unauthenticated connection sends
+ * `pings` WebSocket pings as fast as it can. Pongs come only within the
+ * message rate (burst 100, 50/s), then the connection is closed 1008.
+ */
+export async function wsPingFlood(o: { signalUrl: string; pings: number; localAddress: string }): Promise<FloodResult> {
+  const t0 = performance.now();
+  const { ws } = await openWs(o.signalUrl, o.localAddress);
+  const answers: Record<string, number> = {};
+  ws.on('pong', () => tally(answers, 'pong'));
+  const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+  let sent = 0;
+  for (let i = 0; i < o.pings && ws.readyState === ws.OPEN; i++) {
+    ws.ping();
+    sent++;
+    if (i % 500 === 0) await tick();
+  }
+  const code = await Promise.race([closed, sleep(3000).then(() => 0)]);
+  tally(answers, code ? `connection closed ${code}` : 'still open');
+  ws.terminate();
+  return { sent: `${sent.toLocaleString('en')} pings on one connection, as fast as possible`, answers, seconds: (performance.now() - t0) / 1000 };
+}
+
 /** Authenticate a WebSocket with a real mailbox proof. */
-async function authenticated(signalUrl: string, id: Identity, localAddress: string): Promise<WebSocket> {
+export async function authenticated(signalUrl: string, id: Identity, localAddress: string): Promise<WebSocket> {
+  return (await authenticatedMailbox(signalUrl, id, localAddress)).ws;
+}
+
+/** The same, with the mailbox id the relay gave it (its "ready" frame). */
+export async function authenticatedMailbox(signalUrl: string, id: Identity, localAddress: string): Promise<{ ws: WebSocket; mailbox: string }> {
   const { ws, out } = await openWs(signalUrl, localAddress);
   if (out.first?.t !== 'challenge') throw new Error(`no challenge: ${JSON.stringify(out)}`);
   const proof = proveMailbox(id, Buffer.from(out.first.challenge as string, 'base64'), out.first.realm as string);
@@ -449,7 +638,7 @@ async function authenticated(signalUrl: string, id: Identity, localAddress: stri
   ws.send(JSON.stringify({ t: 'auth', bundle: Buffer.from(proof.bundle).toString('base64'), sig: Buffer.from(proof.signature).toString('base64') }));
   const r = await ready;
   if (r.t !== 'ready') throw new Error(`auth failed: ${JSON.stringify(r)}`);
-  return ws;
+  return { ws, mailbox: String(r.mailbox) };
 }
 
 /**
@@ -554,6 +743,9 @@ export interface FloodReport {
   /** The relay's V8 heap after the flood (after a full GC when it runs with --expose-gc), from /metrics. */
   heapAfter: number | undefined;
   answering: { stun: boolean; signal: boolean; health: boolean };
+  /** The relay's CPU during the flood, seconds; and its open files before and after. */
+  cpuSeconds: number;
+  files: { before: number; after: number };
 }
 
 /** Run one flood with the measurements around it: the call's window, the relay's counters, peak RSS, answering after. */
@@ -566,7 +758,11 @@ export async function measured(
   await call.mark(); // drop the gap between floods
   resetPeakMemory(relay.pid);
   const before = await relayMetrics(relay.signalPort);
+  const filesBefore = openFiles(relay.pid);
+  const cpu0 = processCpuSeconds(relay.pid);
   const result = await flood();
+  const cpuSeconds = processCpuSeconds(relay.pid) - cpu0;
+  const filesAfter = openFiles(relay.pid);
   const during = await call.mark();
   const peakRss = processMemory(relay.pid).hwm;
   const counters = metricsDelta(before, await relayMetrics(relay.signalPort));
@@ -574,7 +770,7 @@ export async function measured(
   const answering = await stillAnswering(relay.turnPort, relay.signalPort);
   const m = await relayMetrics(relay.signalPort);
   const heapAfter = m.heap_used_bytes ?? m.heapUsedBytes;
-  return { name, result, counters, during, peakRss, rssAfter: processMemory(relay.pid).rss, heapAfter, answering };
+  return { name, result, counters, during, peakRss, rssAfter: processMemory(relay.pid).rss, heapAfter, answering, cpuSeconds, files: { before: filesBefore, after: filesAfter } };
 }
 
 export function printReport(r: FloodReport, base: CallWindow): void {
@@ -585,6 +781,7 @@ export function printReport(r: FloodReport, base: CallWindow): void {
   console.log(`  counters:  ${answersLine(r.counters) || 'none moved'}`);
   console.log(`  live call: ${callLine(r.during, base)}`);
   console.log(`  memory:    relay peak RSS ${mb(r.peakRss)} during, ${mb(r.rssAfter)} after${r.heapAfter !== undefined ? `; V8 heap after ${mb(r.heapAfter)}` : ''}`);
+  console.log(`  relay CPU: ${r.cpuSeconds.toFixed(2)} s in ${r.result.seconds.toFixed(1)} s (${((r.cpuSeconds / Math.max(r.result.seconds, 0.001)) * 100).toFixed(0)} % of a core); open files ${r.files.before} → ${r.files.after}`);
   console.log(`  after:     STUN ${ok(r.answering.stun)}, WebSocket ${ok(r.answering.signal)}, /healthz ${ok(r.answering.health)}`);
 }
 

@@ -28,6 +28,8 @@ import {
 import { sleep } from '../harness/wait';
 
 const SECRET = 'flood-test-secret';
+/** Connections the relay would not take: closed before the upgrade (no answer, 1006) or ERR_BUSY. */
+const refusedOrBusy = (a: Record<string, number>) => Object.entries(a).reduce((n, [k, v]) => (k === 'challenge' ? n : n + v), 0);
 const USER_QUOTA = 3;
 const TOTAL_QUOTA = 20;
 const UNAUTH_RATE = 20;
@@ -132,21 +134,24 @@ describe('relay under floods (small)', () => {
     survived(t);
   });
 
-  test('WebSocket connection floods: the per-IP and total limits answer ERR_BUSY', async () => {
+  test('WebSocket connection floods: the per-IP and total limits refuse the excess', async () => {
     const one = await measured(relay, call, 'WebSocket connections, one IP', async () => {
       const f = await wsConnectionFlood({ signalUrl: relay.signalUrl, count: 20, ips: ['127.0.6.1'], concurrency: 20 });
       return { ...f, cleanup: f.closeAll };
     });
     expect(one.result.answers.challenge).toBe(PER_IP);
-    expect(one.result.answers['ERR: ERR_BUSY']).toBe(20 - PER_IP);
+    // Over the limit a socket is refused at TCP (counted from accept: issue 22), or gets ERR_BUSY if it raced an upgrade.
+    expect(refusedOrBusy(one.result.answers)).toBe(20 - PER_IP);
     survived(one);
     const many = await measured(relay, call, 'WebSocket connections, many IPs', async () => {
       const f = await wsConnectionFlood({ signalUrl: relay.signalUrl, count: 60, ips: sources(7, 10), concurrency: 60 });
       return { ...f, cleanup: f.closeAll };
     });
     // The live call's signalling probe holds one connection.
-    expect(many.result.answers.challenge).toBe(MAX_SIGNAL - 1);
-    expect(many.result.answers['ERR: ERR_BUSY']).toBe(60 - (MAX_SIGNAL - 1));
+    // Every socket counts against the total, the harness's /metrics scrapes (kept alive a few seconds) too.
+    expect(many.result.answers.challenge).toBeLessThanOrEqual(MAX_SIGNAL - 1);
+    expect(many.result.answers.challenge).toBeGreaterThanOrEqual(MAX_SIGNAL - 4);
+    expect(refusedOrBusy(many.result.answers)).toBe(60 - many.result.answers.challenge!);
     survived(many);
   });
 

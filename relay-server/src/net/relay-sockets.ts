@@ -2,7 +2,9 @@
  * Relay sockets: the UDP sockets that give each allocation its relayed
  * transport address (RFC 8656 §5). Ports are drawn at random from the
  * configured range; EVEN-PORT gets an even port, and with R set the next
- * (odd) port is reserved under a RESERVATION-TOKEN for 30 s (§14.9, §14.10).
+ * (odd) port is reserved under a RESERVATION-TOKEN for 30 s (§14.9, §14.10),
+ * or until the allocation that reserved it is released, whichever is first
+ * (the core counts it against the quotas meanwhile: turn/reservations.ts).
  * A send that fails (unroutable peer, full buffer) is counted and ignored:
  * it never tears the allocation down (lab-notes: coturn closes on ENETUNREACH).
  */
@@ -12,6 +14,7 @@ import type { Allocation } from '../turn/allocation';
 import type { RelayRequest } from '../turn/actions';
 import type { TransportAddress } from '../stun/xor-address';
 import { hex } from '../turn/bytes';
+import { RESERVATION_MS } from '../turn/reservations';
 import { FastUdp } from './fast-udp';
 
 /** What the shell keeps per allocation: its relay socket and how to reach the client. */
@@ -21,6 +24,8 @@ export interface RelayIO {
   out: FastUdp;
   port: number;
   allocation: Allocation<RelayIO> | undefined;
+  /** Token (hex) of the port this socket's Allocate reserved, while unused. */
+  reserved?: string;
 }
 
 export type PeerHandler = (io: RelayIO, msg: Buffer, rinfo: dgram.RemoteInfo) => void;
@@ -30,7 +35,6 @@ export function literalLookup(address: string, family: unknown, cb: (err: Error 
   cb(null, address, address.includes(':') ? 6 : 4);
 }
 
-const RESERVATION_MS = 30_000;
 
 /**
  * Relay sockets that could not be opened, by error code (EMFILE: out of file
@@ -55,6 +59,8 @@ export class RelaySockets {
     private readonly minPort: number,
     private readonly maxPort: number,
     private readonly onPeer: PeerHandler,
+    /** One byte per port, 1 while a relay socket here holds it (turn-shell.ts drops requests from them). */
+    private readonly ownPorts: Uint8Array = new Uint8Array(65536),
   ) {}
 
   async bind(req: RelayRequest): Promise<{ ok: true; relayed: TransportAddress; io: RelayIO; reservationToken?: Uint8Array } | { ok: false }> {
@@ -100,6 +106,7 @@ export class RelaySockets {
         }, RESERVATION_MS);
         timer.unref();
         this.reservations.set(hex(token), { io: next, timer });
+        io.reserved = hex(token);
         return { ok: true, relayed: { family: fam, address: announce, port }, io, reservationToken: token };
       }
       return { ok: true, relayed: { family: fam, address: announce, port }, io };
@@ -127,6 +134,7 @@ export class RelaySockets {
         socket.on('error', () => {
           this.sendErrors++;
         });
+        this.ownPorts[port] = 1;
         io.out = new FastUdp(socket);
         io.out.onMessage((msg, rinfo) => this.onPeer(io, msg, rinfo));
         resolve(io);
@@ -136,6 +144,15 @@ export class RelaySockets {
 
   close(io: RelayIO): void {
     io.allocation = undefined;
+    this.ownPorts[io.port] = 0;
+    // The port this allocation reserved and nobody used: freed now, not 30 s later.
+    const r = io.reserved !== undefined ? this.reservations.get(io.reserved) : undefined;
+    if (r && io.reserved !== undefined) {
+      this.reservations.delete(io.reserved);
+      clearTimeout(r.timer);
+      this.close(r.io);
+    }
+    io.reserved = undefined;
     try {
       io.socket.close();
     } catch {

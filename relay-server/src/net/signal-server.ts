@@ -6,11 +6,23 @@
  * handshakes without touching live connections (SIGHUP). Connection limits
  * in total and per source IP; ws-level ping every 30 s drops dead sockets.
  * The source IP is used only for those limits, in memory, and is gone with
- * the connection. With a Cluster (Redis) the router's cluster actions are
+ * the connection.
+ *
+ * Every accepted TCP socket counts against the limits from its first moment,
+ * HTTP before an upgrade too (issue 22: 2,100 half-sent requests from one IP
+ * were not counted): over the per-source (source-key.ts: IPv6 by prefix) or
+ * total limit it is destroyed at once. A request must arrive whole within
+ * HTTP_DEADLINE_MS of the connection (headersTimeout, requestTimeout: bytes
+ * trickled do not renew them), a TLS handshake within TLS_HANDSHAKE_MS. An
+ * upgrade refused over the WebSocket limits gets ERR_BUSY and a close frame,
+ * then its TCP socket is ended at once and destroyed REFUSED_LINGER_MS later,
+ * instead of waiting 30 s for the close handshake. WebSocket pings take a
+ * message token like any message (router.ts `ping`). With a Cluster (Redis) the router's cluster actions are
  * carried out here.
  */
 import http from 'node:http';
 import https from 'node:https';
+import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RelayError } from '../errors';
@@ -20,8 +32,18 @@ import { CLOSE, SignalRouter, type SignalAction } from '../signal/router';
 import { VerifierPool } from './verifier-pool';
 import type { Cluster } from './cluster';
 import { serveOps, type OpsSource } from './ops-http';
+import { sourceKey } from '../source-key';
+import type { QueuedReader } from './send-budget';
 
 const PING_MS = 30_000;
+/** An HTTP request (an upgrade included) must be complete this long after its connection opened. */
+export const HTTP_DEADLINE_MS = 10_000;
+/** How often Node checks HTTP deadlines (its default, 30 s, would let them run over by that much). */
+const HTTP_CHECK_MS = 1_000;
+/** A TLS client that sends no ClientHello is cut after this (Node's default is 120 s). */
+const TLS_HANDSHAKE_MS = 5_000;
+/** A refused upgrade's socket: ended at once, destroyed this long after if the client does not close. */
+const REFUSED_LINGER_MS = 1_000;
 const SEND_HIGH_WATER = 1024 * 1024;
 const HOST_RE = /^(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}$|^\[[0-9A-Fa-f:.]+\]$/;
 
@@ -38,6 +60,8 @@ export interface SignalServerOptions {
   tlsPort: number | null;
   maxConnections: number;
   maxPerIp: number;
+  /** IPv6 sources in one prefix of this length share the per-source limits (default 64). */
+  sourcePrefix6?: number;
   verifyWorkers: number;
   verifyQueue: number;
   ops: OpsSource;
@@ -56,6 +80,11 @@ export class SignalServer {
   readonly router: SignalRouter;
   private readonly live = new Map<number, Live>();
   private readonly perIp = new Map<string, number>();
+  /** Accepted TCP sockets (before and after upgrade) per source key, and in total. */
+  private readonly socketsPerSource = new Map<string, number>();
+  private sockets = 0;
+  /** TCP sockets destroyed at once over the per-source or total limit. */
+  refusedSockets = 0;
   private server: http.Server | https.Server | undefined;
   private wss: WebSocketServer | undefined;
   private pool: VerifierPool | undefined;
@@ -76,6 +105,14 @@ export class SignalServer {
         return !!l && l.ws.readyState === l.ws.OPEN && l.ws.bufferedAmount < SEND_HIGH_WATER;
       },
     });
+  }
+
+  /** Bytes queued to each connection, for the global send budget (send-budget.ts). */
+  *readers(): IterableIterator<QueuedReader> {
+    for (const l of this.live.values()) {
+      const ws = l.ws;
+      yield { buffered: ws.bufferedAmount, close: () => ws.terminate() };
+    }
   }
 
   get connectionCount(): number {
@@ -109,9 +146,14 @@ export class SignalServer {
   async start(): Promise<number> {
     this.pool = new VerifierPool(this.o.verifyWorkers, this.o.verifyQueue);
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.http(req, res);
-    this.server = this.o.tls ? https.createServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : http.createServer(handler);
+    const limits = { headersTimeout: HTTP_DEADLINE_MS, requestTimeout: HTTP_DEADLINE_MS, connectionsCheckingInterval: HTTP_CHECK_MS };
+    this.server = this.o.tls
+      ? https.createServer({ ...limits, cert: this.o.tls.cert, key: this.o.tls.key, handshakeTimeout: TLS_HANDSHAKE_MS }, handler)
+      : http.createServer(limits, handler);
+    this.server.on('connection', (socket: net.Socket) => this.admit(socket));
     this.server.on('clientError', (_e, socket) => socket.destroy());
-    this.wss = new WebSocketServer({ server: this.server, path: '/signal', maxPayload: SIGNAL_MAX_FRAME_BYTES, perMessageDeflate: false });
+    // autoPong off: pings are answered only within the message rate (router.ts `ping`).
+    this.wss = new WebSocketServer({ server: this.server, path: '/signal', maxPayload: SIGNAL_MAX_FRAME_BYTES, perMessageDeflate: false, autoPong: false });
     this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     this.wss.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
@@ -129,17 +171,42 @@ export class SignalServer {
     return (this.server.address() as { port: number }).port;
   }
 
+  /** Count a new TCP socket under its source; destroy it at once over a limit. */
+  private admit(socket: net.Socket): void {
+    const address = socket.remoteAddress;
+    const key = address ? sourceKey(address, this.o.sourcePrefix6) : '';
+    const n = this.socketsPerSource.get(key) ?? 0;
+    if (!address || this.sockets >= this.o.maxConnections || n >= this.o.maxPerIp) {
+      this.refusedSockets++;
+      socket.destroy();
+      return;
+    }
+    this.sockets++;
+    this.socketsPerSource.set(key, n + 1);
+    socket.once('close', () => {
+      this.sockets--;
+      const m = (this.socketsPerSource.get(key) ?? 1) - 1;
+      if (m > 0) this.socketsPerSource.set(key, m);
+      else this.socketsPerSource.delete(key);
+    });
+  }
+
   private http(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (!serveOps(req, res, this.o.ops, 'signal')) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   }
 
   private onConnection(ws: WebSocket, req: http.IncomingMessage): void {
     ws.on('error', () => undefined);
-    const ip = req.socket.remoteAddress ?? '';
+    const address = req.socket.remoteAddress ?? '';
+    const ip = address ? sourceKey(address, this.o.sourcePrefix6) : '';
     const n = this.perIp.get(ip) ?? 0;
     if (!ip || this.live.size >= this.o.maxConnections || n >= this.o.maxPerIp) {
       ws.send(JSON.stringify({ t: 'error', code: 'ERR_BUSY', message: 'too many connections: try again later' }));
       ws.close(CLOSE.tryAgainLater, 'busy');
+      // Not through the 30 s close handshake: FIN after the close frame, cut soon after.
+      const raw = req.socket;
+      raw.end();
+      setTimeout(() => raw.destroy(), REFUSED_LINGER_MS).unref();
       return;
     }
     this.perIp.set(ip, n + 1);
@@ -151,6 +218,7 @@ export class SignalServer {
     ws.on('pong', () => {
       l.alive = true;
     });
+    ws.on('ping', (data) => this.run(this.router.ping(conn, data, Date.now())));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         this.run([{ kind: 'send', conn, msg: { t: 'error', code: 'ERR_BAD_MESSAGE', message: 'send JSON text frames, not binary' } }]);
@@ -177,6 +245,9 @@ export class SignalServer {
           break;
         case 'close':
           l?.ws.close(a.code, a.reason);
+          break;
+        case 'pong':
+          if (l && l.ws.readyState === l.ws.OPEN) l.ws.pong(a.data);
           break;
         case 'verify': {
           if (!l) break;

@@ -20,13 +20,18 @@ import type { ClientTuple } from '../turn/allocation';
 import { channelDataStreamLen, writeChannelDataHeader } from '../turn/channel-data';
 import type { TurnCoreConfig } from '../turn/config';
 import { TurnCore } from '../turn/core';
+import type { SelfPeerConfig } from '../turn/self-peer';
 import { FastUdp } from './fast-udp';
 import { bindPair, listenTcp } from './listeners';
 import { RelaySockets, type RelayIO } from './relay-sockets';
+import type { QueuedReader } from './send-budget';
 import { StreamClients } from './stream-clients';
 import { FIRST_ADOPTED_LISTENER, ThreadAdoption, type AdoptionHost } from './thread-adoption';
 import type { AdoptResult } from './turn-thread-messages';
 import type { TurnStats } from './turn-stats';
+
+/** A TLS client must finish its handshake within this (issue 22: idle handshakes held every TLS slot). */
+export const TLS_HANDSHAKE_MS = 5_000;
 
 export interface TurnShellOptions {
   core: Partial<TurnCoreConfig> & Pick<TurnCoreConfig, 'realm' | 'authSecret'>;
@@ -44,6 +49,17 @@ export interface TurnShellOptions {
   nonceKey?: Uint8Array;
   /** Set SO_REUSEADDR on the main UDP listener so TURN threads can connect sockets on its port. */
   shareListenPort?: boolean;
+  /**
+   * The relay's own addresses (self-peer.ts); the shell adds its UDP listener
+   * ports once bound. In a TURN thread: the main shell's, with its ports.
+   */
+  self?: SelfPeerConfig;
+  /**
+   * One byte per port, 1 while one of this relay's relay sockets holds it; a
+   * SharedArrayBuffer so every TURN thread marks the same map. A datagram to
+   * a UDP listener from the relay's own address and such a port is dropped.
+   */
+  ownRelayPorts?: SharedArrayBuffer;
   /** Main thread with TURN threads: offer an authenticated UDP Allocate to a thread; true if taken. */
   handoff?: (req: RelayRequest) => boolean;
 }
@@ -67,14 +83,20 @@ export class TurnShell implements AdoptionHost {
   private adoption: ThreadAdoption | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private tlsServer: tls.Server | undefined;
+  private readonly ownPorts: Uint8Array;
+  /** The relay's own addresses and listener ports, once bound (handed to TURN threads). */
+  selfConfig: SelfPeerConfig | undefined;
   relayedDatagrams = 0;
   relayedBytes = 0;
   dropped = 0;
+  /** Datagrams to a listener from one of the relay's own relay sockets (a loop through itself), dropped. */
+  selfLoopDropped = 0;
 
   constructor(private readonly o: TurnShellOptions) {
     this.core = new TurnCore<RelayIO>(o.core, o.nonceKey);
-    this.relays = new RelaySockets(o.relayBind, o.relayAnnounce, o.minPort, o.maxPort, (io, msg, rinfo) => this.fromPeer(io, msg, rinfo));
-    this.streams = new StreamClients(this, o.maxMessage);
+    this.ownPorts = new Uint8Array(o.ownRelayPorts ?? new SharedArrayBuffer(65536));
+    this.relays = new RelaySockets(o.relayBind, o.relayAnnounce, o.minPort, o.maxPort, (io, msg, rinfo) => this.fromPeer(io, msg, rinfo), this.ownPorts);
+    this.streams = new StreamClients(this, o.maxMessage, o.core.sourcePrefix6);
   }
 
   async start(): Promise<BoundPorts> {
@@ -83,12 +105,18 @@ export class TurnShell implements AdoptionHost {
     if (this.o.altPort !== null) alt = await this.listenPair(this.o.altPort, true);
     let tlsPort: number | null = null;
     if (this.o.tls && this.o.tlsPort !== null) {
-      const server = tls.createServer({ cert: this.o.tls.cert, key: this.o.tls.key, minVersion: 'TLSv1.2' });
+      // A client that sends no ClientHello is cut after TLS_HANDSHAKE_MS (Node's default: 120 s).
+      const server = tls.createServer({ cert: this.o.tls.cert, key: this.o.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: TLS_HANDSHAKE_MS });
+      server.on('connection', (raw: net.Socket) => this.streams.admit(raw));
       server.on('secureConnection', (s) => this.streams.accept(s, 'tls', 2, false));
       server.on('tlsClientError', () => this.dropped++);
       tlsPort = await listenTcp(server, this.o.listen, this.o.tlsPort, () => this.dropped++);
       this.servers.push(server);
       this.tlsServer = server;
+    }
+    if (this.o.self) {
+      this.selfConfig = { ...this.o.self, listenerPorts: alt === null ? [main] : [main, alt] };
+      this.core.setSelf(this.selfConfig);
     }
     this.startTicks();
     return { port: main, altPort: alt, tlsPort };
@@ -98,6 +126,7 @@ export class TurnShell implements AdoptionHost {
   startAdopter(): void {
     this.listenerCount = FIRST_ADOPTED_LISTENER;
     this.adoption = new ThreadAdoption(this, this.o.listen, this.o.port);
+    if (this.o.self) this.core.setSelf(this.o.self);
     this.startTicks();
   }
 
@@ -108,7 +137,11 @@ export class TurnShell implements AdoptionHost {
   }
 
   private startTicks(): void {
-    this.tickTimer = setInterval(() => this.run(this.core.tick(Date.now())), 1000);
+    this.tickTimer = setInterval(() => {
+      const now = Date.now();
+      this.run(this.core.tick(now));
+      this.streams.sweep(now);
+    }, 1000);
     this.tickTimer.unref();
   }
 
@@ -126,7 +159,9 @@ export class TurnShell implements AdoptionHost {
       this.o.shareListenPort === true,
       () => {
         const server = net.createServer({ noDelay: true });
-        server.on('connection', (s) => this.streams.accept(s, 'tcp', stunOnly ? 1 : 0, stunOnly));
+        server.on('connection', (s) => {
+          if (this.streams.admit(s)) this.streams.accept(s, 'tcp', stunOnly ? 1 : 0, stunOnly);
+        });
         return server;
       },
       () => this.dropped++,
@@ -169,6 +204,11 @@ export class TurnShell implements AdoptionHost {
         this.relayedBytes += len;
         return;
       }
+      // A request from one of this relay's own relay sockets: an allocation chained through the relay itself.
+      if (this.ownPorts[rinfo.port] === 1 && this.fromRelayAddress(rinfo.address)) {
+        this.selfLoopDropped++;
+        return;
+      }
       const tuple: ClientTuple = {
         transport: 'udp',
         listener,
@@ -179,6 +219,18 @@ export class TurnShell implements AdoptionHost {
       };
       this.guard(() => this.run(core.handleMessage(tuple, msg, Date.now(), stunOnly)));
     });
+  }
+
+  /**
+   * Whether `address` is one relay sockets send from: the relay bind address
+   * (its ::ffff: spelling too), or any of the relay's own with a wildcard bind.
+   */
+  private fromRelayAddress(address: string): boolean {
+    const bare = address.startsWith('::ffff:') ? address.slice(7) : address;
+    const bind = this.o.relayBind;
+    if (bare === bind[4] || bare === bind[6]) return true;
+    const wildcard = bind[4] === '0.0.0.0' || bind[6] === '::';
+    return wildcard && this.core.isOwnAddress(address);
   }
 
   dropUdp(listener: number): void {
@@ -278,6 +330,11 @@ export class TurnShell implements AdoptionHost {
     this.dropped++;
   }
 
+  /** TCP/TLS clients with what is queued to them (send-budget.ts). */
+  streamReaders(): Iterable<QueuedReader> {
+    return this.streams.readers();
+  }
+
   get streamCount(): number {
     return this.streams.size;
   }
@@ -299,7 +356,7 @@ export class TurnShell implements AdoptionHost {
       drainRefused: c.drainRefused,
       rateLimited: c.rateLimited,
       malformed: c.malformed,
-      dropped: this.dropped + s.dropped + this.relays.sendErrors,
+      dropped: this.dropped + s.dropped + s.timedOut + s.refused + this.relays.sendErrors + this.selfLoopDropped,
       tcpConnections: s.size,
     };
   }

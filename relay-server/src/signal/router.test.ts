@@ -138,6 +138,20 @@ describe('SignalRouter', () => {
     expect(sendsTo(r.message(1, JSON.stringify({ t: 'turn' }), NOW + 1000), 1)[0]).toMatchObject({ t: 'turn' });
   });
 
+  test('pings take message tokens: pongs within the burst, silence past it, then closed 1008; messages share the bucket', () => {
+    const r = router();
+    r.open(1, NOW);
+    const kinds: string[] = [];
+    for (let i = 0; i < 200; i++) for (const a of r.ping(1, new Uint8Array(0), NOW)) kinds.push(a.kind === 'close' ? `close ${a.code}` : a.kind);
+    expect(kinds.filter((k) => k === 'pong').length).toBe(100);
+    expect(kinds.slice(-1)).toEqual([`close ${CLOSE.policy}`]);
+    const s = router();
+    s.open(2, NOW);
+    for (let i = 0; i < 100; i++) s.ping(2, new Uint8Array(0), NOW);
+    // The pings used the bucket: the next message is rate limited too.
+    expect(sendsTo(s.message(2, '{"t":"ping"}', NOW), 2)[0]).toMatchObject({ t: 'error', code: 'ERR_RATE_LIMIT' });
+  });
+
   test('turn: fresh credentials, id echoed', () => {
     const r = router();
     ready(r, 1, A);

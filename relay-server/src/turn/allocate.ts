@@ -15,7 +15,9 @@
  *  7. REQUESTED-ADDRESS-FAMILY unknown: 440 (RFC 8656 §7.2 says 440 for an
  *     unsupported family too).
  *  8. Quotas: the user's allocation count (486 Allocation Quota Reached) and
- *     the server total (508 Insufficient Capacity). A draining server (shutting
+ *     the server total (508 Insufficient Capacity), EVEN-PORT reservations
+ *     counted as allocations (each holds a socket: reservations.ts); an
+ *     Allocate with R=1 needs room for two. A draining server (shutting
  *     down, docs/operators.md) answers every new Allocate 508 too: the client's
  *     ICE agent then uses its other servers.
  *  Lifetime: max(default, min(requested, maximum)).
@@ -75,11 +77,13 @@ export function handleAllocate<IO>(
   const lifetime = readLifetime(msg);
   if (lifetime === null) return reply(ErrorCode.BadRequest);
   // 8.
-  if (ctx.table.userCount(username) >= ctx.config.userQuota) {
+  // A reserving Allocate takes two places; one using a token fills the place its reservation held.
+  const places = even?.reserveNext ? 2 : token ? 0 : 1;
+  if (ctx.table.userCount(username) + ctx.reservations.userCount(username) + places > ctx.config.userQuota) {
     ctx.counters.quotaRejected++;
     return reply(ErrorCode.AllocationQuotaReached);
   }
-  if (ctx.table.size + ctx.pending.size >= ctx.config.totalQuota) {
+  if (ctx.table.size + ctx.pending.size + ctx.reservations.size + places > ctx.config.totalQuota) {
     ctx.counters.quotaRejected++;
     return reply(ErrorCode.InsufficientCapacity);
   }

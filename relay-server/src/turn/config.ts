@@ -20,10 +20,14 @@ export interface TurnCoreConfig {
   /** Relay address families this server can allocate. */
   families: ReadonlyArray<4 | 6>;
   allowPeers: string[];
+  /** Allow the relay's own addresses as peers on any port (self-peer.ts): the operator's explicit choice. */
+  allowSelfPeer: boolean;
   /** Unauthenticated answers (401/438/400 before auth) per source IP. */
   unauthRatePerSec: number;
   unauthBurst: number;
   unauthSources: number;
+  /** IPv6 sources are keyed by this prefix length for every per-source limit (../source-key.ts). */
+  sourcePrefix6: number;
   /** Draining: an allocation relaying fewer than drainQuietPackets in drainQuietSec has moved or ended, and is released. */
   drainQuietSec: number;
   drainQuietPackets: number;
@@ -39,9 +43,11 @@ export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> =
   totalQuota: 2000,
   families: [4],
   allowPeers: [],
+  allowSelfPeer: false,
   unauthRatePerSec: 50,
   unauthBurst: 100,
   unauthSources: 4096,
+  sourcePrefix6: 64,
   drainQuietSec: 10,
   drainQuietPackets: 50,
 };

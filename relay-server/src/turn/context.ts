@@ -11,6 +11,7 @@ import type { RelayRequest, TurnAction } from './actions';
 import type { Allocation } from './allocation';
 import type { AllocationTable } from './allocation-table';
 import type { TurnCoreConfig } from './config';
+import type { Reservations } from './reservations';
 
 /** Aggregate counters: never per user, address or call. */
 export interface TurnCounters {
@@ -35,6 +36,8 @@ export interface TurnContext<IO = unknown> {
   readonly table: AllocationTable<IO>;
   /** Authenticated Allocates waiting for their relay socket, by tupleKey. */
   readonly pending: Map<string, RelayRequest>;
+  /** EVEN-PORT reservations, counted against the quotas. */
+  readonly reservations: Reservations;
   readonly counters: TurnCounters;
   /** Shutting down: new Allocates are refused 508. */
   readonly draining: boolean;
@@ -42,10 +45,12 @@ export interface TurnContext<IO = unknown> {
   release(a: Allocation<IO>): TurnAction<IO>[];
   /** Decode and policy-check every XOR-PEER-ADDRESS of `msg` (counts peerDenied). */
   peerAddresses(msg: StunMessage): PeerAddresses;
+  /** The peer is the relay itself, not one of its relay ports (self-peer.ts): deny. */
+  selfPeer(address: string, port: number): boolean;
 }
 
-export type AllocateContext<IO> = Pick<TurnContext<IO>, 'config' | 'table' | 'pending' | 'counters' | 'draining'>;
+export type AllocateContext<IO> = Pick<TurnContext<IO>, 'config' | 'table' | 'pending' | 'reservations' | 'counters' | 'draining'>;
 export type RefreshContext<IO> = Pick<TurnContext<IO>, 'config' | 'release'>;
 export type PermissionContext<IO> = Pick<TurnContext<IO>, 'config' | 'peerAddresses'>;
 export type ChannelBindContext<IO> = Pick<TurnContext<IO>, 'config' | 'peerAddresses'>;
-export type SendContext<IO> = Pick<TurnContext<IO>, 'table'>;
+export type SendContext<IO> = Pick<TurnContext<IO>, 'table' | 'selfPeer'>;

@@ -160,6 +160,38 @@ describe('authentication', () => {
     for (let i = 0; i < 1000; i++) core.handleMessage(tuple(1, `198.51.${i >> 8}.${i & 255}`), request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW);
     expect((core as unknown as { unauthLimiter: { size: number } }).unauthLimiter.size).toBeLessThanOrEqual(3);
   });
+
+  test('failed integrity checks (valid nonce, made-up username) are bounded per source before any key is derived', () => {
+    const core = makeCore();
+    const ch = answer(core.handleMessage(tuple(), request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW));
+    const nonce = text(ch.msg, Attr.Nonce)!;
+    let answered = 0;
+    for (let i = 0; i < 500; i++) {
+      const c: Creds = { username: `${Math.floor(NOW / 1000) + 3600}:made-up-${i}`, password: 'not-the-password', nonce };
+      answered += core.handleMessage(tuple(), request(Method.Allocate, [[Attr.RequestedTransport, UDP]], c), NOW + i).length;
+    }
+    // Burst 20, then 5/s over the 0.5 s the requests span: the rest are dropped before authenticate() runs.
+    expect(core.counters.authFailed).toBeLessThanOrEqual(20 + 3);
+    expect(core.counters.authFailed).toBeGreaterThanOrEqual(20);
+    expect(answered).toBe(core.counters.authFailed);
+    expect(core.counters.rateLimited).toBe(500 - core.counters.authFailed);
+    // A client with good credentials from another source is not affected.
+    expect(allocate(core, tuple(40001, '198.51.100.8'), creds()).cls).toBe(Class.Success);
+  });
+
+  test('IPv6 sources share the unauthenticated bucket per /64 (sourcePrefix6), not per address', () => {
+    const v6 = (address: string): ClientTuple => ({ transport: 'udp', listener: 0, conn: 0, family: 6, address, port: 40000 });
+    const core = makeCore({ unauthRatePerSec: 1, unauthBurst: 5 });
+    let answered = 0;
+    for (let i = 1; i <= 200; i++) answered += core.handleMessage(v6(`2001:db8:1:2::${i.toString(16)}`), request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW).length;
+    expect(answered).toBe(5);
+    // Another /64 has a bucket of its own; with a /128 setting every address does.
+    expect(core.handleMessage(v6('2001:db8:1:3::1'), request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW).length).toBe(1);
+    const per128 = makeCore({ unauthRatePerSec: 1, unauthBurst: 5, sourcePrefix6: 128 });
+    answered = 0;
+    for (let i = 1; i <= 20; i++) answered += per128.handleMessage(v6(`2001:db8:1:2::${i.toString(16)}`), request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW).length;
+    expect(answered).toBe(20);
+  });
 });
 
 describe('Allocate', () => {

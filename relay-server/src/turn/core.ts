@@ -24,6 +24,7 @@ import { fingerprintOf, fingerprintOk } from '../stun/fingerprint';
 import { decodeStun, StunWriter, type StunMessage } from '../stun/message';
 import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../stun/xor-address';
 import { BucketMap, TokenBucket } from '../token-bucket';
+import { sourceKey } from '../source-key';
 import type { RelayRequest, TurnAction } from './actions';
 import { handleAllocate } from './allocate';
 import { Allocation, type Channel, type ClientTuple } from './allocation';
@@ -36,7 +37,9 @@ import type { PeerAddresses, TurnContext, TurnCounters } from './context';
 import { handleCreatePermission } from './create-permission';
 import { NonceIssuer } from './nonce';
 import { PeerPolicy } from './peer-policy';
+import { SelfPeers, type SelfPeerConfig } from './self-peer';
 import { handleRefresh } from './refresh';
+import { Reservations } from './reservations';
 import { failure, success, type AttrList } from './responses';
 import { handleSend } from './send-indication';
 
@@ -48,6 +51,18 @@ import { handleSend } from './send-indication';
  * answers, and the traffic reflected at anyone, bounded (docs/hardening.md).
  */
 export const UNAUTH_TOTAL_FACTOR = 100;
+
+/**
+ * Requests whose MESSAGE-INTEGRITY fails (valid nonce, made-up username or
+ * wrong password) per source, per second, and their burst. Each costs the
+ * key derivation and an HMAC per secret before it is refused (issue 22:
+ * 56 µs, 115 µs with 4 secrets, unlimited), so a source past this bound is
+ * dropped before any of it. A client with good credentials never fails;
+ * one with a wrong password gets its 401s at this rate. In total: this times
+ * UNAUTH_TOTAL_FACTOR.
+ */
+export const AUTH_FAIL_RATE = 5;
+export const AUTH_FAIL_BURST = 20;
 
 /** Comprehension-required attributes this server understands (RFC 8489 §6.3.1: others → 420). */
 const KNOWN_REQUIRED = new Set<number>([
@@ -64,6 +79,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   readonly nonces: NonceIssuer;
   readonly policy: PeerPolicy;
   readonly pending = new Map<string, RelayRequest>();
+  /** EVEN-PORT reservations: counted against the quotas like allocations (reservations.ts). */
+  readonly reservations = new Reservations();
   readonly counters: TurnCounters = {
     allocationsCreated: 0,
     allocationsPeak: 0,
@@ -77,7 +94,11 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   };
   private readonly unauthLimiter: BucketMap;
   private readonly unauthTotal: TokenBucket;
+  private readonly authFailLimiter: BucketMap;
+  private readonly authFailTotal: TokenBucket;
   private nextId = 1;
+  /** The relay's own addresses, known once its listeners are bound (setSelf). */
+  private self: SelfPeers | undefined;
   private secrets: readonly string[];
   /** Shutting down: no new allocations (508), existing ones keep working while they relay (docs/operators.md). */
   draining = false;
@@ -90,6 +111,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     this.policy = new PeerPolicy(this.config.allowPeers);
     this.unauthLimiter = new BucketMap(this.config.unauthRatePerSec, this.config.unauthBurst, this.config.unauthSources);
     this.unauthTotal = new TokenBucket(this.config.unauthRatePerSec * UNAUTH_TOTAL_FACTOR, this.config.unauthBurst * UNAUTH_TOTAL_FACTOR, 0);
+    this.authFailLimiter = new BucketMap(AUTH_FAIL_RATE, AUTH_FAIL_BURST, this.config.unauthSources);
+    this.authFailTotal = new TokenBucket(AUTH_FAIL_RATE * UNAUTH_TOTAL_FACTOR, AUTH_FAIL_BURST * UNAUTH_TOTAL_FACTOR, 0);
     this.secrets = this.config.authSecrets?.length ? [...this.config.authSecrets] : [this.config.authSecret];
   }
 
@@ -97,6 +120,21 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   setSecrets(secrets: readonly string[]): void {
     if (secrets.length === 0) throw new RangeError('at least one TURN secret is needed');
     this.secrets = [...secrets];
+  }
+
+  /** The relay's own addresses and listener ports (self-peer.ts), once the shell has bound them. */
+  setSelf(c: SelfPeerConfig): void {
+    this.self = new SelfPeers(c);
+  }
+
+  /** Whether a peer transport address is the relay itself (denied unless allowSelfPeer). */
+  selfPeer(address: string, port: number): boolean {
+    return !this.config.allowSelfPeer && this.self !== undefined && this.self.denies(address, port);
+  }
+
+  /** Whether `address` is one of the relay's own (self-peer.ts). */
+  isOwnAddress(address: string): boolean {
+    return this.self !== undefined && this.self.isOwnAddress(address);
   }
 
   newId(): number {
@@ -141,6 +179,12 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     if (!isTurn) return this.unauthenticated(tuple, now, () => failure(msg, ErrorCode.BadRequest, { reason: 'Bad Request: unknown method' }));
 
     const existing = this.table.find(tuple);
+    // A source whose integrity checks keep failing is dropped before the next costs anything.
+    const source = sourceKey(tuple.address, this.config.sourcePrefix6);
+    if (msg.integrityAt >= 0 && (!this.authFailLimiter.has(source, now) || !this.authFailTotal.has(now))) {
+      this.counters.rateLimited++;
+      return [];
+    }
     const auth = authenticate(msg, tuple.address, now, {
       realm: this.config.realm,
       secrets: this.secrets,
@@ -152,7 +196,11 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     });
     if (!auth.ok) {
       this.counters.rejectedUnauthenticated++;
-      if (msg.integrityAt >= 0 && auth.code !== ErrorCode.StaleNonce) this.counters.authFailed++;
+      if (msg.integrityAt >= 0 && auth.code !== ErrorCode.StaleNonce) {
+        this.counters.authFailed++;
+        this.authFailLimiter.take(source, now);
+        this.authFailTotal.take(now);
+      }
       return this.unauthenticated(tuple, now, () => {
         const challenge = auth.challenge ? { realm: this.config.realm, nonce: this.nonces.issue(tuple.address, now) } : {};
         return failure(msg, auth.code, { ...challenge, reason: auth.reason });
@@ -181,7 +229,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
    * malformed datagrams (docs/hardening.md).
    */
   private unauthenticated(tuple: ClientTuple, now: number, answer: () => Uint8Array): TurnAction<IO>[] {
-    if (!this.unauthLimiter.take(tuple.address, now) || !this.unauthTotal.take(now)) {
+    if (!this.unauthLimiter.take(sourceKey(tuple.address, this.config.sourcePrefix6), now) || !this.unauthTotal.take(now)) {
       this.counters.rateLimited++;
       return [];
     }
@@ -210,6 +258,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       return [];
     }
     this.pending.delete(req.tupleKey);
+    if (req.reservationToken) this.reservations.take(hex(req.reservationToken));
     const msg = req.message;
     if (!result.ok) return [{ kind: 'send', to: req.tuple, bytes: failure(msg, ErrorCode.InsufficientCapacity, { key: req.key }) }];
     const attrs: AttrList = [
@@ -233,6 +282,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       response,
     );
     a.io = result.io;
+    if (result.reservationToken) this.reservations.add(hex(result.reservationToken), req.username, a.id, now);
     this.table.add(a);
     this.counters.allocationsCreated++;
     if (this.table.size > this.counters.allocationsPeak) this.counters.allocationsPeak = this.table.size;
@@ -241,6 +291,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
 
   /** Remove an allocation (expiry, LIFETIME 0, closed stream). */
   release(a: Allocation<IO>): TurnAction<IO>[] {
+    // Its unused reservation goes too; the shell closes that socket with the allocation's.
+    this.reservations.releaseOwner(a.id);
     return this.table.remove(a) ? [{ kind: 'release-relay', allocation: a }] : [];
   }
 
@@ -272,6 +324,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       }
     }
     for (const id of this.quiet.keys()) if (!live.has(id)) this.quiet.delete(id);
+    this.reservations.expire(now);
     return out;
   }
 
@@ -349,7 +402,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     }
     if (peers.length === 0) return { ok: false, code: ErrorCode.BadRequest, reason: 'Bad Request: no XOR-PEER-ADDRESS' };
     for (const p of peers) {
-      if (!this.policy.check(p.address).allowed) {
+      if (!this.policy.check(p.address).allowed || this.selfPeer(p.address, p.port)) {
         this.counters.peerDenied++;
         return { ok: false, code: ErrorCode.Forbidden, reason: 'Forbidden: peer address not allowed' };
       }

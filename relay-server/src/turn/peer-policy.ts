@@ -1,7 +1,10 @@
 /**
  * Which peer addresses an allocation may relay to. Denied unless the
- * operator allowed them: everything that reaches the relay host itself or
- * the network behind it, in every spelling. coturn's CVE-2020-26262 let
+ * operator allowed them: the ranges below (loopback, private, link-local,
+ * reserved…: the host's loopback and the networks behind it), in every
+ * spelling. This table cannot know the relay's own public addresses: those
+ * are refused by self-peer.ts (checked by the core next to this policy, and
+ * not opened by `--allow-peer`). coturn's CVE-2020-26262 let
  * 0.0.0.0, [::] and [::1] through a loopback ban; CVE-2026-27624 let
  * ::ffff:127.0.0.1 through because a v4 rule never saw the v4 address
  * embedded in a v6 one. So here a v6 address that embeds a v4 address

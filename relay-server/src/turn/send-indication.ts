@@ -21,6 +21,8 @@ export function handleSend<IO>(ctx: SendContext<IO>, tuple: ClientTuple, msg: St
   const peer = decodeXorAddress(msg.raw.subarray(pa.offset, pa.offset + pa.length), msg.transactionId);
   if (!peer.ok || peer.value.family !== a.relayedAddress.family) return [];
   if (!a.hasPermission(peer.value.address, now)) return [];
+  // A permission is per IP (RFC 8656 §9): the relay's own IP may be permitted for its relay ports only.
+  if (ctx.selfPeer(peer.value.address, peer.value.port)) return [];
   a.relayedCount++;
   return [{ kind: 'to-peer', allocation: a, address: peer.value.address, port: peer.value.port, data }];
 }
