@@ -54,6 +54,10 @@ export default defineConfig({
     content_scripts: [{ matches: ['<all_urls>'], js: ['page-bar.js'], run_at: 'document_idle', all_frames: false }],
     ...(browser === 'firefox'
       ? {
+          // The toolbar button goes on the toolbar itself, not into the Extensions (puzzle) menu:
+          // Firefox otherwise hides it there, with the missed-call badge (issue 21, docs/firefox.md).
+          // WXT merges this into the generated browser_action (popup, icons).
+          browser_action: { default_area: 'navbar' },
           browser_specific_settings: {
             gecko: {
               id: GECKO_ID,
