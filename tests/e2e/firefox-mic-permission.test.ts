@@ -47,7 +47,11 @@ const FIND_PROMPT = (urlPrefix: string) => `
   for (const win of Services.wm.getEnumerator('navigator:browser')) {
     const browser = win.gBrowser.selectedBrowser;
     const n = win.PopupNotifications.getNotification('webRTC-shareDevices', browser);
-    if (n) return { found: true, url: browser.currentURI.spec, ours: browser.currentURI.spec.startsWith(${JSON.stringify(urlPrefix)}), popupWindow: !win.toolbar.visible };
+    if (n) {
+      const panel = win.PopupNotifications.panel;
+      return { found: true, url: browser.currentURI.spec, ours: browser.currentURI.spec.startsWith(${JSON.stringify(urlPrefix)}), popupWindow: !win.toolbar.visible,
+        panelWidth: panel.getBoundingClientRect().width, windowWidth: win.innerWidth };
+    }
   }
   return { found: false };`;
 
@@ -139,11 +143,13 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
       await waitCallState(b.popup, 'incoming');
       const prompt = await waitFor(
         async () => {
-          const p = await a.fb.chrome<{ found: boolean; url?: string; popupWindow?: boolean }>(FIND_PROMPT(a.url('call.html')));
-          return p.found && p;
+          const p = await a.fb.chrome<{ found: boolean; url?: string; popupWindow?: boolean; panelWidth?: number; windowWidth?: number }>(FIND_PROMPT(a.url('call.html')));
+          return p.found && (p.panelWidth ?? 0) > 0 && p;
         },
         { timeout: 15_000, interval: 200, what: 'the microphone prompt' },
       );
+      console.info(`firefox microphone prompt: ${prompt.panelWidth} px wide in a call window ${prompt.windowWidth} px wide`);
+      expect(prompt.panelWidth!).toBeLessThanOrEqual(prompt.windowWidth!); // the whole prompt fits (issue 21: 436 px in a 400 px window)
       expect(prompt.url).toMatch(/\/call\.html$/); // in the call window, not the popup…
       expect(prompt.popupWindow).toBe(true); // …and not the stray tab
       expect(await engineRunning()).toBe(false); // getUserMedia waits for the answer
