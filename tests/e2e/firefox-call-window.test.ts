@@ -4,7 +4,8 @@
  * 1. The toolbar button is on the toolbar after install (`default_area: "navbar"`),
  *    read from Firefox itself: CustomizableUI's placement of the widget, and the
  *    placement Firefox saves in the profile's prefs.js (`browser.uiCustomization.state`).
- * 2. An incoming call's notification click: the real `notifications.onClicked` listener
+ * 2. The incoming-call notification Hush asks Firefox to show (recorded in Firefox's own
+ *    notifications API object): "Click to answer." and no buttons. Its click: the real `notifications.onClicked` listener
  *    of Hush's background, fired through Firefox's own notifications API object (the one
  *    the OS alert's click callback emits on), opens the call window showing Accept and
  *    Decline. Headless Firefox shows no alert, so the OS click itself is not tested.
@@ -85,13 +86,28 @@ describe.skipIf(!built || !haveFirefox)('Firefox: toolbar button, notification c
     expect(saved.placements['unified-extensions-area'] ?? []).not.toContain(widget);
   });
 
-  /** Chrome scope: fire Hush's notifications.onClicked listeners exactly as Firefox's alert click does. */
-  const clickNotification = (id: string) =>
-    a.fb.chrome<string>(`
+  /** Chrome scope: Firefox's own `notifications` API object for Hush (what the alert's callbacks emit on). */
+  const NOTIFICATIONS_API = () => `
       const { ExtensionParent } = ChromeUtils.importESModule('resource://gre/modules/ExtensionParent.sys.mjs');
       const extension = WebExtensionPolicy.getByID(${JSON.stringify(geckoId)}).extension;
       const api = ExtensionParent.apiManager.getAPI('notifications', extension, 'addon_parent');
-      if (!api?.notificationsMap) return 'no notifications API';
+      if (!api?.notificationsMap) throw new Error('no notifications API for Hush');`;
+
+  /** Keep the options of each notification Hush creates (headless Firefox closes them within a second). */
+  const recordNotifications = () =>
+    a.fb.chrome(`${NOTIFICATIONS_API()}
+      const map = api.notificationsMap;
+      if (!map.hushRecorded) {
+        map.hushRecorded = [];
+        const set = map.set.bind(map);
+        map.set = (id, n) => { map.hushRecorded.push({ id, title: n.options?.title, message: n.options?.message, buttons: n.options?.buttons ?? null }); return set(id, n); };
+      }`);
+  const recordedNotifications = () =>
+    a.fb.chrome<{ id: string; title: string; message: string; buttons: unknown }[]>(`${NOTIFICATIONS_API()} return api.notificationsMap.hushRecorded ?? [];`);
+
+  /** Chrome scope: fire Hush's notifications.onClicked listeners exactly as Firefox's alert click does. */
+  const clickNotification = (id: string) =>
+    a.fb.chrome<string>(`${NOTIFICATIONS_API()}
       api.notificationsMap.emit('clicked', ${JSON.stringify(id)});
       return 'clicked';`);
 
@@ -108,8 +124,15 @@ describe.skipIf(!built || !haveFirefox)('Firefox: toolbar button, notification c
 
   test('a click on the incoming-call notification opens the call window with Accept and Decline; the window is built for a call', async () => {
     await a.popup.close(); // no Hush page open: the person only has the notification
+    await recordNotifications();
     await dialByUi(b.popup, a.address);
     await waitCallState(b.popup, 'ringing');
+    // What Hush asked Firefox to show: no buttons (Firefox has none), and the way to answer in the text.
+    const shown = await waitFor(async () => (await recordedNotifications()).find((n) => n.id === 'hush-incoming'), { timeout: 10_000, interval: 200, what: 'the incoming-call notification' });
+    console.info(`firefox incoming-call notification: ${JSON.stringify(shown)}`);
+    expect(shown.title).toBe('Incoming Hush call');
+    expect(shown.message).toMatch(/\nClick to answer\.$/);
+    expect(shown.buttons).toBeNull();
     expect(await clickNotification('hush-incoming')).toBe('clicked');
     callWindow = await a.mediaHost(15_000);
     await callWindow.waitForSelector('[data-testid="call"][data-state="incoming"]', { timeout: 10_000 });
