@@ -20,10 +20,19 @@ import { firefoxMicBlocked } from '../i18n/messages';
 const FIREFOX = '/usr/lib/firefox-esr';
 const OMNI = `${FIREFOX}/browser/omni.ja`;
 const FR_PACK = `${FIREFOX}/browser/extensions/langpack-fr@firefox-esr.mozilla.org.xpi`;
-const haveEn = existsSync(OMNI);
-const haveFr = existsSync(FR_PACK);
-if (!haveEn) console.warn(`Firefox settings labels not checked: ${OMNI} missing (apt install firefox-esr)`);
-if (!haveFr) console.warn(`French Firefox settings labels not checked: ${FR_PACK} missing (apt install firefox-esr-l10n-fr)`);
+const haveUnzip = (() => {
+  try {
+    execFileSync('unzip', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!haveUnzip) console.warn('Firefox settings labels not checked: no `unzip` (apt install unzip)');
+const haveEn = haveUnzip && existsSync(OMNI);
+const haveFr = haveUnzip && existsSync(FR_PACK);
+if (haveUnzip && !existsSync(OMNI)) console.warn(`Firefox settings labels not checked: ${OMNI} missing (apt install firefox-esr)`);
+if (haveUnzip && !existsSync(FR_PACK)) console.warn(`French Firefox settings labels not checked: ${FR_PACK} missing (apt install firefox-esr-l10n-fr)`);
 
 function unzipText(archive: string, member: string): string {
   return execFileSync('unzip', ['-p', archive, member], { encoding: 'utf8', maxBuffer: 64 << 20 });
