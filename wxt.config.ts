@@ -41,7 +41,7 @@ export default defineConfig({
   // `wxt zip -b firefox` also packs the sources AMO's reviewers rebuild from: no stray logs in it,
   // and no test build (.output/ is the outDir, left out anyway, unless HUSH_OUT_DIR moved it).
   zip: { excludeSources: ['**/*.log', '.output/**'] },
-  manifest: ({ browser }) => ({
+  manifest: ({ browser, manifestVersion }) => ({
     name: 'Hush',
     description: 'End-to-end-encrypted, post-quantum voice calls on any web page.',
     permissions: [
@@ -56,8 +56,8 @@ export default defineConfig({
       ? {
           // The toolbar button goes on the toolbar itself, not into the Extensions (puzzle) menu:
           // Firefox otherwise hides it there, with the missed-call badge (issue 21, docs/firefox.md).
-          // WXT merges this into the generated browser_action (popup, icons).
-          browser_action: { default_area: 'navbar' },
+          // WXT merges this into the generated browser_action (MV2) or action (an MV3 test build).
+          ...(manifestVersion === 2 ? { browser_action: { default_area: 'navbar' } } : { action: { default_area: 'navbar' } }),
           browser_specific_settings: {
             gecko: {
               id: GECKO_ID,
