@@ -41,7 +41,7 @@ export default defineConfig({
   // `wxt zip -b firefox` also packs the sources AMO's reviewers rebuild from: no stray logs in it,
   // and no test build (.output/ is the outDir, left out anyway, unless HUSH_OUT_DIR moved it).
   zip: { excludeSources: ['**/*.log', '.output/**'] },
-  manifest: ({ browser }) => ({
+  manifest: ({ browser, manifestVersion }) => ({
     // Name and description through the browser's own i18n, so the stores list Hush in each
     // language (public/_locales/<lang>/messages.json; the UI's strings are lib/i18n/messages.ts).
     name: '__MSG_extName__',
@@ -57,6 +57,10 @@ export default defineConfig({
     content_scripts: [{ matches: ['<all_urls>'], js: ['page-bar.js'], run_at: 'document_idle', all_frames: false }],
     ...(browser === 'firefox'
       ? {
+          // The toolbar button goes on the toolbar itself, not into the Extensions (puzzle) menu:
+          // Firefox otherwise hides it there, with the missed-call badge (issue 21, docs/firefox.md).
+          // WXT merges this into the generated browser_action (MV2) or action (an MV3 test build).
+          ...(manifestVersion === 2 ? { browser_action: { default_area: 'navbar' } } : { action: { default_area: 'navbar' } }),
           browser_specific_settings: {
             gecko: {
               id: GECKO_ID,

@@ -2,7 +2,7 @@
 # Installs the system parts Hush's tests use, from Debian's packages, when run
 # as root; otherwise prints exactly what is missing and how to install it.
 set -euo pipefail
-PKGS=(chromium coturn sox iproute2 nftables iptables conntrack firefox-esr redis-server tcpdump)
+PKGS=(chromium coturn sox iproute2 nftables iptables conntrack firefox-esr firefox-esr-l10n-fr unzip redis-server tcpdump)
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v turnutils_uclient >/dev/null || need+=(coturn)
@@ -12,6 +12,9 @@ command -v nft >/dev/null || need+=(nftables)
 command -v iptables >/dev/null || need+=(iptables)
 command -v conntrack >/dev/null || need+=(conntrack)
 command -v firefox-esr >/dev/null || need+=(firefox-esr)
+# The French language pack: the Firefox settings labels are checked against it (lib/platform/firefox-settings.test.ts).
+ls /usr/lib/firefox-esr/browser/extensions/langpack-fr@* >/dev/null 2>&1 || need+=(firefox-esr-l10n-fr)
+command -v unzip >/dev/null || need+=(unzip)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 if [ ${#need[@]} -eq 0 ]; then

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AppView } from '@/lib/messaging/view';
 import { request } from '@/lib/ui/client';
-import { errorText, t } from '@/lib/i18n/messages';
+import { errorText, firefoxMicBlocked, t } from '@/lib/i18n/messages';
 import { useMicLevel } from '@/lib/ui/mic-level';
 
 /** Microphone and speaker choice with a live level meter, and the ringtone switch. */
@@ -23,7 +23,8 @@ export function AudioSection({ view }: { view: AppView }) {
       s.getTracks().forEach((tr) => tr.stop());
       await list();
     } catch (e) {
-      setError(t('opt.audio.denied'));
+      // Firefox keeps the decision in its own settings: its own steps, with its own labels (issue 21).
+      setError(import.meta.env.FIREFOX ? firefoxMicBlocked('ffx.micBlocked.options') : t('opt.audio.denied'));
     }
   };
   useEffect(() => {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { t } from '@/lib/i18n/messages';
+import { firefoxMicBlocked, t } from '@/lib/i18n/messages';
 import { useMicLevel } from '@/lib/ui/mic-level';
 import { openMicrophoneSettings, useMicPermission } from '@/lib/ui/mic-permission';
 
@@ -54,7 +54,7 @@ export function MicrophoneStep({ forCall = false, level = false, inputDeviceId }
       {denied && (
         <>
           <p class="error-text" role="alert" data-testid="mic-denied">
-            {t(firefox ? 'mic.denied.firefox' : 'mic.denied')}
+            {firefox ? firefoxMicBlocked('ffx.micBlocked.options') : t('mic.denied')}
           </p>
           <div class="row wrap">
             {!firefox && (

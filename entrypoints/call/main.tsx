@@ -2,7 +2,7 @@
 // call's UI. Wiring only: lib/platform/media-server.ts, lib/platform/call-window.ts, components/.
 import { render } from 'preact';
 import { browser } from 'wxt/browser';
-import { Popup } from '@/components/Popup';
+import { CallWindow } from '@/components/call-window/CallWindow';
 import '@/components/popup.css';
 import { isFor, type OffscreenEvent, type OffscreenRequest } from '@/lib/messaging/protocol';
 import { MediaServer } from '@/lib/platform/media-server';
@@ -15,7 +15,7 @@ const server = new MediaServer((callId, event) => {
 });
 exposeMediaServer(server); // test builds only (lib/testing/hooks.ts)
 
-render(<Popup />, document.getElementById('app')!);
+render(<CallWindow />, document.getElementById('app')!);
 void isCallWindow().then((mine) => {
   if (!mine) return; // call.html opened in a tab by hand: the UI only, no second media host
   browser.runtime.onMessage.addListener((msg: unknown) => {

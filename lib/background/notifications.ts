@@ -1,14 +1,16 @@
 /**
  * The incoming-call system notification. Chrome shows Accept / Decline
- * buttons on it; Firefox has no notification buttons, so a click opens the
- * popup's incoming view instead (the popup shows the same two buttons).
+ * buttons on it; Firefox has no notification buttons, so its text ends with
+ * "Click to answer." and a click opens the call window, which shows Accept /
+ * Decline (entrypoints/background.ts, lib/platform/call-window.ts).
  */
 import { browser } from 'wxt/browser';
-import { uiLang } from '../i18n/messages';
+import { t, uiLang } from '../i18n/messages';
 
 export const INCOMING_ID = 'hush-incoming';
 
-export async function notifyIncoming(who: string): Promise<void> {
+/** The incoming-call notification: Chrome gets Accept / Decline buttons, Firefox (none) "Click to answer." */
+export function incomingNotification(who: string): Record<string, unknown> {
   const fr = uiLang() === 'fr';
   const opts: Record<string, unknown> = {
     type: 'basic',
@@ -20,8 +22,14 @@ export async function notifyIncoming(who: string): Promise<void> {
   if (import.meta.env.CHROME) {
     opts.requireInteraction = true;
     opts.buttons = [{ title: fr ? 'Répondre' : 'Accept' }, { title: fr ? 'Refuser' : 'Decline' }];
+  } else {
+    opts.message = `${who}\n${t('ffx.notify.clickToAnswer')}`;
   }
-  await browser.notifications.create(INCOMING_ID, opts as never).catch(() => {});
+  return opts;
+}
+
+export async function notifyIncoming(who: string): Promise<void> {
+  await browser.notifications.create(INCOMING_ID, incomingNotification(who) as never).catch(() => {});
 }
 
 export function clearIncomingNotification(): void {

@@ -6,6 +6,7 @@
  * French, typed against the English keys so a missing translation does not compile.
  */
 import type { EndReason } from '../call/state';
+import { hushOrigin } from '../platform/firefox-settings';
 
 const en = {
   'end.hangup': 'Call ended.',
@@ -20,8 +21,6 @@ const en = {
   'end.relay-unreachable': 'The relay could not be reached. Check your connection or the relay address in the options.',
   'end.handshake-failed': 'The call was stopped because the keys did not check out: someone may be intercepting it. Try again, and compare the security code.',
   'end.mic-denied': 'Hush may not use your microphone. Allow it in the browser’s site settings for Hush, then call again.',
-  'end.mic-denied.firefox':
-    'Firefox did not let Hush use your microphone. Call again and choose Allow when Firefox asks in the call window; if it no longer asks, remove the block for Hush in Firefox Settings → Privacy & Security → Permissions → Microphone → Settings.',
   'end.no-microphone': 'No microphone was found. Plug one in, then call again.',
   'end.media-failed': 'The audio connection could not be set up. Check your network and try again.',
   'end.connection-lost': 'The connection was lost.',
@@ -233,8 +232,6 @@ const en = {
   'mic.dismissed': 'The browser’s question was closed without an answer. Click “Allow microphone” again, then choose Allow.',
   'mic.denied':
     'Your browser blocks the microphone for Hush. To lift the block, open Chrome Settings → Privacy and security → Site settings → Microphone and remove Hush from the blocked sites, or open Hush’s own site settings with the button below and set Microphone to Allow. Then click “Allow microphone” again.',
-  'mic.denied.firefox':
-    'Firefox blocks the microphone for Hush. Open Firefox Settings → Privacy & Security → Permissions → Microphone → Settings, remove the block for Hush, then click “Allow microphone” again.',
   'mic.openSettings': 'Open Hush’s site settings',
   'mic.failed': 'The microphone could not be opened. Check that one is connected and not used by another application, then try again.',
   'mic.level': 'Speak: the bar should move.',
@@ -251,6 +248,15 @@ const en = {
   'welcome.backupHelp': 'Your address lives only in this browser. Export an encrypted backup, so you can restore it if this browser’s data is lost.',
   'welcome.backupLink': 'Back up in the options',
   'welcome.done': 'You can close this tab at any time: Hush lives in the toolbar.',
+  // ── Issue 21, Firefox (call window, notification, the way out of a blocked microphone): keys of this block only.
+  // The settings labels are Firefox ESR 153's own (lib/platform/firefox-settings.ts; its test reads them from Firefox).
+  'ffx.callWindow.title': 'Hush — call',
+  'ffx.callWindow.none': 'No call right now.',
+  'ffx.notify.clickToAnswer': 'Click to answer.',
+  'ffx.micBlocked':
+    'Firefox did not let Hush use your microphone. If Firefox no longer asks, it remembered a Block: open Firefox’s Settings → Permissions and data → Permissions → Microphone, select {origin} (that is Hush), click Remove Website, then Save Changes. Then call again and choose Allow when Firefox asks in the call window.',
+  'ffx.micBlocked.options':
+    'Firefox is blocking the microphone for Hush. Open Firefox’s Settings → Permissions and data → Permissions → Microphone, select {origin} (that is Hush), click Remove Website, then Save Changes; then press the button above again and choose Allow.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -269,8 +275,6 @@ const fr: Record<Key, string> = {
   'end.relay-unreachable': 'Le relais est injoignable. Vérifiez votre connexion ou l’adresse du relais dans les options.',
   'end.handshake-failed': 'L’appel a été interrompu car les clés ne concordent pas : quelqu’un tente peut-être de l’intercepter. Réessayez et comparez le code de sécurité.',
   'end.mic-denied': 'Hush n’a pas accès à votre micro. Autorisez-le dans les paramètres du navigateur pour Hush, puis rappelez.',
-  'end.mic-denied.firefox':
-    'Firefox n’a pas laissé Hush utiliser votre micro. Rappelez et choisissez Autoriser quand Firefox le demande dans la fenêtre d’appel ; s’il ne demande plus, retirez le blocage de Hush dans Paramètres de Firefox → Vie privée et sécurité → Permissions → Microphone → Paramètres.',
   'end.no-microphone': 'Aucun micro n’a été trouvé. Branchez-en un, puis rappelez.',
   'end.media-failed': 'La connexion audio n’a pas pu être établie. Vérifiez votre réseau et réessayez.',
   'end.connection-lost': 'La connexion a été perdue.',
@@ -480,8 +484,6 @@ const fr: Record<Key, string> = {
   'mic.dismissed': 'La question du navigateur a été fermée sans réponse. Cliquez de nouveau sur « Autoriser le microphone », puis choisissez Autoriser.',
   'mic.denied':
     'Votre navigateur bloque le microphone pour Hush. Pour lever le blocage, ouvrez Paramètres de Chrome → Confidentialité et sécurité → Paramètres des sites → Micro et retirez Hush des sites bloqués, ou ouvrez les paramètres de Hush avec le bouton ci-dessous et réglez Micro sur Autoriser. Cliquez ensuite de nouveau sur « Autoriser le microphone ».',
-  'mic.denied.firefox':
-    'Firefox bloque le microphone pour Hush. Ouvrez Paramètres de Firefox → Vie privée et sécurité → Permissions → Microphone → Paramètres, retirez le blocage de Hush, puis cliquez de nouveau sur « Autoriser le microphone ».',
   'mic.openSettings': 'Ouvrir les paramètres de Hush',
   'mic.failed': 'Le microphone n’a pas pu être ouvert. Vérifiez qu’il est branché et qu’aucune autre application ne l’utilise, puis réessayez.',
   'mic.level': 'Parlez : la barre doit bouger.',
@@ -498,6 +500,14 @@ const fr: Record<Key, string> = {
   'welcome.backupHelp': 'Votre adresse n’existe que dans ce navigateur. Exportez une sauvegarde chiffrée pour pouvoir la restaurer si les données de ce navigateur sont perdues.',
   'welcome.backupLink': 'Sauvegarder dans les options',
   'welcome.done': 'Vous pouvez fermer cet onglet à tout moment : Hush reste dans la barre d’outils.',
+  // ── Issue 21, Firefox. Libellés de Firefox ESR 153 en français (module de langue fr). ──
+  'ffx.callWindow.title': 'Hush — appel',
+  'ffx.callWindow.none': 'Aucun appel en ce moment.',
+  'ffx.notify.clickToAnswer': 'Cliquez pour répondre.',
+  'ffx.micBlocked':
+    'Firefox n’a pas laissé Hush utiliser votre micro. S’il ne demande plus, il a retenu un blocage : ouvrez Paramètres → Autorisations et données → Permissions → Microphone dans Firefox, sélectionnez {origin} (c’est Hush), cliquez sur Supprimer le site, puis sur Enregistrer les modifications. Rappelez ensuite et choisissez Autoriser quand Firefox le demande dans la fenêtre d’appel.',
+  'ffx.micBlocked.options':
+    'Firefox bloque le micro pour Hush. Ouvrez Paramètres → Autorisations et données → Permissions → Microphone dans Firefox, sélectionnez {origin} (c’est Hush), cliquez sur Supprimer le site, puis sur Enregistrer les modifications ; appuyez ensuite de nouveau sur le bouton ci-dessus et choisissez Autoriser.',
 };
 
 export type Lang = 'en' | 'fr';
@@ -511,9 +521,14 @@ export function uiLang(): Lang {
 }
 
 export function endMessage(reason: EndReason, lang: Lang = uiLang()): string {
-  // Firefox asks in the call window and keeps the grant per extension: its own steps (docs/firefox.md).
-  const key = (reason === 'mic-denied' && import.meta.env?.FIREFOX ? 'end.mic-denied.firefox' : `end.${reason}`) as Key;
-  return (lang === 'fr' ? fr : en)[key];
+  // Firefox asks in the call window and keeps the decision per extension: its own steps (docs/firefox.md).
+  if (reason === 'mic-denied' && import.meta.env?.FIREFOX) return firefoxMicBlocked('ffx.micBlocked', lang);
+  return (lang === 'fr' ? fr : en)[`end.${reason}` as Key];
+}
+
+/** A blocked-microphone sentence for Firefox, naming Hush as Firefox's settings list it (`moz-extension://<UUID>`). */
+export function firefoxMicBlocked(key: 'ffx.micBlocked' | 'ffx.micBlocked.options', lang: Lang = uiLang(), origin = hushOrigin()): string {
+  return tf(key, { origin }, lang);
 }
 
 /** The UI string for `key` in the browser's language. */

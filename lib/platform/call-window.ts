@@ -20,8 +20,12 @@ import { browser } from 'wxt/browser';
 import type { OffscreenRequest, OffscreenResponse } from '../messaging/protocol';
 
 const CALL_PAGE = '/call.html';
-/** Fits the popup's UI (360 px wide) plus the window's own frame. */
-const WINDOW_SIZE = { width: 400, height: 640 };
+/**
+ * Firefox's microphone prompt is 436 px wide and drops down inside this window: the
+ * window is wider than that (with its frame), and as tall as the call screen with
+ * the security code, so nothing is cut and nothing is blank (components/call-window).
+ */
+export const CALL_WINDOW_SIZE = { width: 480, height: 560 };
 const READY_TIMEOUT_MS = 15_000;
 
 let windowId: number | undefined;
@@ -47,7 +51,7 @@ export async function ensureCallWindow(): Promise<void> {
     }
   }
   opening ??= (async () => {
-    const w = await browser.windows.create({ url: browser.runtime.getURL(CALL_PAGE), type: 'popup', focused: true, ...WINDOW_SIZE });
+    const w = await browser.windows.create({ url: browser.runtime.getURL(CALL_PAGE), type: 'popup', focused: true, ...CALL_WINDOW_SIZE });
     windowId = w?.id;
     await waitForMediaServer();
   })().finally(() => {

@@ -50,6 +50,11 @@ describe('declared manifest (wxt.config.ts)', () => {
     expect(gecko?.strict_min_version).toBe('153.0');
     expect(gecko?.data_collection_permissions?.required).toEqual(['none']);
   });
+
+  test('Firefox: the toolbar button goes on the toolbar (navbar), not into the Extensions menu (issue 21)', async () => {
+    const m = await declared('firefox', 2);
+    expect((m.browser_action as { default_area?: string } | undefined)?.default_area).toBe('navbar');
+  });
 });
 
 describe('name and description through the browser\'s i18n (public/_locales)', () => {
@@ -110,6 +115,7 @@ describe.skipIf(!firefox)('built Firefox manifest (.output/firefox-mv2)', () => 
     expect(m.manifest_version).toBe(2);
     expect(m.background).toEqual({ persistent: true, scripts: ['background.js'] });
     expect((m.browser_action as { default_popup?: string }).default_popup).toBe('popup.html');
+    expect((m.browser_action as { default_area?: string }).default_area).toBe('navbar');
     expect(m.permissions ?? []).not.toContain('offscreen');
     expect(m.browser_specific_settings?.gecko?.strict_min_version).toBe('153.0');
   });

@@ -19,7 +19,7 @@
  *
  * Caveat: Firefox answers `query({name:'microphone'})` too (since 121), but
  * keeps its extension grants per add-on, not per page; its steps differ
- * (lib/i18n: 'end.mic-denied.firefox').
+ * (lib/i18n: firefoxMicBlocked, with Firefox's own labels).
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
