@@ -122,7 +122,7 @@ export class CallMedia implements CallMediaApi {
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
       me.wire();
       me.watchStalls();
-      if (!opts.testToneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
+      if (!toneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
       return me;
     } catch (e) {
       local?.stop();
