@@ -202,17 +202,9 @@ describe('one browser', () => {
     await options.close();
   });
 
-  test('import: a wrong passphrase is refused before "Replace your identity?" is asked', async (ctx) => {
+  test('import: a wrong passphrase is refused before "Replace your identity?" is asked', async () => {
     const options = await a.hb.browser.newPage();
     await options.goto(`chrome-extension://${a.hb.extensionId}/options.html`);
-    // This needs the background to open the file on `inspect-identity-file` with a passphrase (issue 18, phase 2).
-    const text = await import('node:fs/promises').then((fs) => fs.readFile(identityFile, 'utf8'));
-    const probe = (await request(options, 'inspect-identity-file', { text, passphrase: PASS })) as { passphraseOk?: boolean };
-    if (probe.passphraseOk !== true) {
-      console.log('skipped: the background does not check the passphrase on inspect-identity-file yet');
-      await options.close();
-      return ctx.skip();
-    }
     await uploadFile(options, 'import-file', identityFile);
     await waitText(options, '[data-testid="import-holds"]', (t) => t.includes('hush1'));
     await typeInto(options, '[data-testid="import-passphrase"]', 'not the passphrase');
@@ -344,7 +336,8 @@ describe('a call between two browsers', () => {
 });
 
 describe('French', () => {
-  test.runIf(SHOTS)('screenshots of the idle popup and the options page in French', async () => {
+  // Only registered when screenshots are asked for: a test that is there but skipped would fail CI.
+  if (SHOTS) test('screenshots of the idle popup and the options page in French', async () => {
     const before = process.env.LANGUAGE;
     process.env.LANGUAGE = 'fr';
     const hb = await launchWithExtension({ args: ['--lang=fr', '--accept-lang=fr-FR,fr'] }).finally(() => {
