@@ -8,7 +8,7 @@
  * Caveats: Chromium only for now (`firefox: true` throws ERR_UNSUPPORTED);
  * the popup runs as a tab (the same document the toolbar shows).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchWithExtension, type HushBrowser } from '../tests/harness/chromium';
@@ -43,6 +43,11 @@ export interface LaunchHushOptions {
   toneHz?: number;
   /** Extra Chromium flags. */
   args?: string[];
+  /**
+   * Reuse this profile folder (a restart: the identity persists) instead of a fresh one; kept on close.
+   * A first launch into an empty folder is an install (welcome page); later ones are restarts.
+   */
+  profileDir?: string;
 }
 
 /** What a side hears: dominant frequency (Hz, 0 when silent) and level (dBFS, -Infinity when silent). */
@@ -76,16 +81,17 @@ export async function launchHush(opts: LaunchHushOptions = {}): Promise<Hush> {
   if (opts.lang) args.push(`--lang=${opts.lang}`, `--accept-lang=${opts.lang}`);
   const prevPath = process.env.CHROMIUM_PATH;
   process.env.CHROMIUM_PATH = binary;
+  const install = !opts.profileDir || !existsSync(opts.profileDir) || readdirSync(opts.profileDir).length === 0;
   let hb: HushBrowser;
   try {
-    hb = await launchWithExtension({ extensionDir, args, realPermissionUi: true, keepWelcome: true });
+    hb = await launchWithExtension({ extensionDir, args, realPermissionUi: true, keepWelcome: true, userDataDir: opts.profileDir });
   } finally {
     if (prevPath === undefined) delete process.env.CHROMIUM_PATH;
     else process.env.CHROMIUM_PATH = prevPath;
   }
   const hush = new Hush(hb, toneHz, new LogRecorder(hb.browser, hb.extensionId));
   try {
-    await hush._setUp(opts);
+    await hush._setUp(opts, install);
     return hush;
   } catch (e) {
     await hush.close();
@@ -118,13 +124,17 @@ export class Hush {
   }
 
   /** @internal */
-  async _setUp(opts: LaunchHushOptions): Promise<void> {
-    const welcomeUrl = `chrome-extension://${this.hb.extensionId}/welcome.html`;
-    const target = await this.browser.waitForTarget((t) => t.type() === 'page' && t.url() === welcomeUrl, { timeout: 20_000 });
-    const welcome = (await target.page())!;
-    if (opts.microphone !== 'ungranted') await this.grantOn(welcome);
-    await welcome.close();
+  async _setUp(opts: LaunchHushOptions, install: boolean): Promise<void> {
+    if (install) {
+      // Hush opens its welcome page on install: the person's first stop, where they allow the microphone.
+      const welcomeUrl = `chrome-extension://${this.hb.extensionId}/welcome.html`;
+      const target = await this.browser.waitForTarget((t) => t.type() === 'page' && t.url() === welcomeUrl, { timeout: 20_000 });
+      const welcome = (await target.page())!;
+      if (opts.microphone !== 'ungranted') await this.grantOn(welcome);
+      await welcome.close();
+    }
     this.popup = await this.hb.openPopup();
+    if (!install && opts.microphone !== 'ungranted') await this.grantMicrophone();
     await this.popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
     if (opts.relay || opts.privacyMode) await this.configure(opts.relay, !!opts.privacyMode);
     if (opts.relay) await this.waitForRelay(opts.relay);
@@ -133,6 +143,9 @@ export class Hush {
 
   private async grantOn(page: Page): Promise<void> {
     await page.bringToFront();
+    await page.waitForSelector('[data-testid="mic-step"]', { timeout: 15_000 }).catch(() => {});
+    const state = await page.$eval('[data-testid="mic-step"]', (e) => e.getAttribute('data-state')).catch(() => null);
+    if (state === 'granted') return; // allowed before (a restart): nothing to click
     await grantMicrophoneLikeAPerson(this.hb, page).catch((e: Error) => {
       throw noMicrophone(`the Allow on Hush's welcome page did not take: ${e.message}`);
     });
