@@ -71,7 +71,8 @@ export async function launchHush(opts: LaunchHushOptions = {}): Promise<Hush> {
   }
   const extensionDir = resolve(opts.extensionDir ?? process.env.HUSH_EXTENSION_DIR ?? '.output/chrome-mv3');
   if (!existsSync(resolve(extensionDir, 'manifest.json'))) throw extensionNotBuilt(extensionDir);
-  const tried = [process.env.CHROMIUM_PATH, ...CHROMIUM_CANDIDATES].filter((p): p is string => !!p);
+  // A CHROMIUM_PATH that names nothing is a mistake to report, not a reason to pick another browser.
+  const tried = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : CHROMIUM_CANDIDATES;
   const binary = tried.find((p) => existsSync(p));
   if (!binary) throw noChromium(tried);
   if (opts.relay) await checkRelayReachable(opts.relay);
