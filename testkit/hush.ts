@@ -245,13 +245,14 @@ export class Hush {
 
   /** Answer the incoming call with the popup's Accept button (waits for it to ring first). */
   async accept(): Promise<void> {
-    await this.waitForState('incoming');
+    // Not waitForState: the card of an earlier call may still show "ended" until the new call rings.
+    await this.waitForAnyState(['incoming'], 30_000, 'an incoming call to ring');
     await this.click('accept');
   }
 
   /** Decline the incoming call with the popup's Decline button. */
   async decline(): Promise<void> {
-    await this.waitForState('incoming');
+    await this.waitForAnyState(['incoming'], 30_000, 'an incoming call to ring');
     await this.click('decline');
   }
 
