@@ -18,7 +18,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['lib/**/*.test.ts', 'components/**/*.test.ts?(x)', 'relay-server/**/*.test.ts', 'tests/fuzz/**/*.test.ts', 'tests/harness/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'components/**/*.test.ts?(x)', 'relay-server/**/*.test.ts', 'tests/fuzz/**/*.test.ts', 'tests/harness/**/*.test.ts', 'testkit/**/*.test.ts'],
           environment: 'node',
         },
       },

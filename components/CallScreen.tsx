@@ -4,6 +4,7 @@ import { formatDuration, request, useTick } from '@/lib/ui/client';
 import { errorText, t, tf } from '@/lib/i18n/messages';
 import { givenName, shortAddress } from '@/lib/ui/display';
 import { useCallQuality } from '@/lib/ui/call-quality';
+import { useHeard } from '@/lib/ui/heard';
 
 /**
  * The call, read top to bottom at a glance: who (a name, or "Unknown caller"
@@ -33,6 +34,7 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
   const showSas = !!call.sas && !!call.connectedAt && (call.state === 'connected' || call.state === 'reconnecting');
   const inCall = live && call.state !== 'incoming';
   const quality = useCallQuality(call.state === 'connected');
+  const heard = useHeard(call.state === 'connected');
   useCallKeys(inCall, call.muted, act);
 
   const verify = () => {
@@ -93,6 +95,15 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
               {quality ? t(`ui18.call.quality.${quality}`) : call.state === 'connected' ? t('ui18.call.quality.pending') : '—'}
             </dd>
           </div>
+          {heard && (
+            <div>
+              <dt>{t('ui18.call.hearing')}</dt>
+              {/* The playout's level and pitch: a glance at "is sound arriving", and what test authors read (docs/testing.md). */}
+              <dd data-testid="call-heard" data-frequency={heard.frequency.toFixed(0)} data-level-db={heard.rmsDb === null ? 'silent' : heard.rmsDb.toFixed(1)}>
+                <meter min={-80} max={0} low={-50} value={heard.rmsDb ?? -80} aria-label={t('ui18.call.hearing')} />
+              </dd>
+            </div>
+          )}
         </dl>
       )}
 

@@ -412,6 +412,7 @@ export class CallMedia implements CallMediaApi {
       ...path,
       ...rtp,
       frames: { ...frames },
+      heard: this.playback.analyse(),
     };
     if (roundTripMs !== undefined) out.roundTripMs = roundTripMs;
     return Object.assign(out, frameTapStats(this.frames.tap, hex));

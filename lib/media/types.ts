@@ -101,6 +101,8 @@ export interface CallStats extends SelectedPath {
     longestGapMs?: number;
   };
   roundTripMs?: number;
+  /** What the playout sounds like now: dominant frequency and level of the remote audio (the call screen's "Hearing" line). */
+  heard?: AudioAnalysis;
   /** Test hook (testTapFrames): outgoing frames as encoded and as sent, hex. */
   testTap?: { plain: string[]; sealed: string[] };
 }

@@ -1,53 +1,48 @@
 /**
- * Smoke: the built extension loads in Debian's Chromium, its service worker
- * starts, the popup renders the identity, the popup → background → offscreen
- * round trip works, and the identity survives a browser restart.
+ * Smoke, through the test kit (testkit/, docs/testing.md): the built extension
+ * loads in Debian's Chromium, its service worker starts, the popup renders the
+ * identity, the popup → background → offscreen round trip works, and the
+ * identity survives a browser restart (same profile).
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchWithExtension, type HushBrowser } from '../harness/chromium';
+import { artifactsOnFailure, launchHush, type Hush } from '../../testkit';
 
-let hb: HushBrowser;
+let hush: Hush;
 let profile: string;
 beforeAll(async () => {
   profile = await mkdtemp(join(tmpdir(), 'hush-smoke-'));
-  hb = await launchWithExtension({ userDataDir: profile });
+  hush = await launchHush({ profileDir: profile });
 });
+afterEach(artifactsOnFailure(() => [hush]));
 afterAll(async () => {
-  await hb?.close();
+  await hush?.close();
   await rm(profile, { recursive: true, force: true });
 });
 
 test('service worker starts with a stable extension id', async () => {
-  expect(hb.extensionId).toMatch(/^[a-p]{32}$/);
-  await hb.worker();
+  expect(hush.extensionId).toMatch(/^[a-p]{32}$/);
+  expect(hush.browser.targets().some((t) => t.type() === 'service_worker' && t.url() === `chrome-extension://${hush.extensionId}/background.js`)).toBe(true);
 });
 
-let address = '';
 test('popup renders the identity and reaches the offscreen document through the background', async () => {
-  const popup = await hb.openPopup();
-  await popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
-  address = await popup.$eval('[data-testid="my-address"]', (e) => e.textContent ?? '');
-  expect(address).toMatch(/^hush1[02-9ac-hj-np-z]{38}$/);
+  expect(hush.address()).toMatch(/^hush1[02-9ac-hj-np-z]{38}$/);
 
-  const status = await popup.evaluate(() =>
+  // What the popup asks the background on open (its status line): the media host answers.
+  const status = await hush.popup.evaluate(() =>
     (globalThis as unknown as { chrome: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }).chrome.runtime.sendMessage({
       target: 'background',
       kind: 'status',
     }),
   );
   expect(status).toMatchObject({ ok: true, value: { offscreen: { kind: 'pong', capabilities: { peerConnection: true, scriptTransform: true } } } });
-
-  const off = await hb.offscreen();
-  expect(await off.evaluate(() => typeof RTCPeerConnection)).toBe('function');
 });
 
 test('the identity survives a browser restart', async () => {
-  await hb.browser.close();
-  hb = await launchWithExtension({ userDataDir: profile });
-  const popup = await hb.openPopup();
-  await popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
-  expect(await popup.$eval('[data-testid="my-address"]', (e) => e.textContent)).toBe(address);
+  const address = hush.address();
+  await hush.close();
+  hush = await launchHush({ profileDir: profile });
+  expect(hush.address()).toBe(address);
 });
