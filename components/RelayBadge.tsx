@@ -8,7 +8,7 @@ import { t, tf } from '@/lib/i18n/messages';
 export function RelayBadge({ relay }: { relay: RelayStatus }) {
   const title = relay.url ? `${t(`ui.relay.${relay.state}`)} · ${tf('ui18.relay.tooltip', { url: relay.url })}` : t('ui18.relay.tooltipNone');
   return (
-    <span class={`relay relay-${relay.state}`} data-testid="relay-status" data-state={relay.state} title={title}>
+    <span class={`relay relay-${relay.state}`} data-testid="relay-status" data-state={relay.state} data-url={relay.url ?? ''} title={title}>
       {t(`ui.relay.${relay.state}`)}
     </span>
   );

@@ -35,7 +35,7 @@ let n3: RelayProcess | undefined;
 let a: HushSide;
 let b: HushSide;
 
-const relayUrl = (s: HushSide) => s.popup.$eval('[data-testid="relay-status"]', (e) => e.getAttribute('title') ?? '');
+const relayUrl = (s: HushSide) => s.popup.$eval('[data-testid="relay-status"]', (e) => e.getAttribute('data-url') ?? '');
 const sas = (s: HushSide) => s.popup.$eval('[data-testid="sas"]', (e) => e.textContent ?? '');
 
 beforeAll(async () => {

@@ -87,7 +87,7 @@ test.skipIf(!canCapture())('what the relay forwards is ciphertext; no SDP, candi
   const forbidden = ['v=0', 'a=ice-ufrag', 'a=fingerprint', 'candidate:', 'typ relay', 'typ host', 'm=audio', a.address, b.address, sas];
   for (const text of all) for (const f of forbidden) expect(text.includes(f), `"${f}" in a signalling message`).toBe(false);
   for (const env of envelopes) {
-    expect([0x01, 0x02, 0x03, 0x10]).toContain(env[1]);
+    expect([0x01, 0x02, 0x03, 0x04, 0x10]).toContain(env[1]); // HELLO, RESPONSE, CONFIRM, REVEAL (protocol v2), SEALED
     for (const f of forbidden) expect(contains(env, Buffer.from(f)), `"${f}" inside an envelope`).toBe(false);
   }
   // The audio frames never travel through signalling either.

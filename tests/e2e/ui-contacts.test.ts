@@ -140,6 +140,7 @@ describe('contacts', () => {
     await uploadFile(options, 'import-file', newIdentityFile);
     await typeInto(options, '[data-testid="import-passphrase"]', NEW_PASS);
     await options.click('[data-testid="import-button"]');
+    await options.waitForSelector('[data-testid="import-verified"]', { timeout: 30_000 });
     await options.click('[data-testid="import-replace"]');
     await waitText(options, '[data-testid="import-done"]', (t) => t.includes(newB), 20_000);
     expect(await options.$eval('[data-testid="ringtone"]', (e) => (e as HTMLInputElement).checked)).toBe(false);
