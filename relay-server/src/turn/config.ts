@@ -28,9 +28,12 @@ export interface TurnCoreConfig {
   unauthSources: number;
   /** IPv6 sources are keyed by this prefix length for every per-source limit (../source-key.ts). */
   sourcePrefix6: number;
-  /** Draining: an allocation relaying fewer than drainQuietPackets in drainQuietSec has moved or ended, and is released. */
-  drainQuietSec: number;
-  drainQuietPackets: number;
+  /**
+   * Draining: an allocation relaying fewer than drainQuietRate packets a second, measured over
+   * drainQuietSamples ticks in a row (one a second), has moved or ended and is released.
+   */
+  drainQuietRate: number;
+  drainQuietSamples: number;
 }
 
 export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> = {
@@ -48,6 +51,8 @@ export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> =
   unauthBurst: 100,
   unauthSources: 4096,
   sourcePrefix6: 64,
-  drainQuietSec: 10,
-  drainQuietPackets: 50,
+  // Voice is 50 packets a second each way (silence too: no DTX); a moved call's old pair sees 1-2
+  // connectivity checks a second, an ended one nothing. Two quiet seconds in a row tell them apart.
+  drainQuietRate: 5,
+  drainQuietSamples: 2,
 };

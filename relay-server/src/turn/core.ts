@@ -103,7 +103,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   /** Shutting down: no new allocations (508), existing ones keep working while they relay (docs/operators.md). */
   draining = false;
   /** Draining: per allocation id, its relayed count at the start of the current window, and when that was. */
-  private readonly quiet = new Map<number, { count: number; since: number }>();
+  /** Draining: per allocation, its packet count at the last tick and how many quiet ticks in a row it had. */
+  private readonly quiet = new Map<number, { count: number; at: number; quietTicks: number }>();
 
   constructor(config: Partial<TurnCoreConfig> & Pick<TurnCoreConfig, 'realm' | 'authSecret'>, nonceKey?: Uint8Array) {
     this.config = { ...DEFAULT_TURN_CONFIG, ...config };
@@ -305,12 +306,13 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
 
   /**
    * Periodic housekeeping: expire allocations, permissions, channels. While
-   * draining, also release allocations that relayed fewer than
-   * drainQuietPackets in a drainQuietSec window: a live call's allocation
-   * carries voice, 50 packets a second each way (muted too: silence is
-   * still sent), while one whose call moved to another node (ICE restart)
-   * only sees the old pair's connectivity checks, a packet or two a second
-   * (Chromium keeps checking it), and one whose call ended sees nothing.
+   * draining, also release allocations whose packet rate stayed below
+   * drainQuietRate for drainQuietSamples ticks in a row (about 2 s, not a
+   * fixed 10 s window): a live call's allocation carries voice, 50 packets a
+   * second each way (muted too: silence is still sent), while one whose call
+   * moved to another node (ICE restart) only sees the old pair's connectivity
+   * checks, a packet or two a second (Chromium keeps checking it), and one
+   * whose call ended sees nothing.
    */
   tick(now: number): TurnAction<IO>[] {
     const out: TurnAction<IO>[] = [];
@@ -331,13 +333,16 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   private isQuiet(a: Allocation<IO>, now: number): boolean {
     const q = this.quiet.get(a.id);
     if (!q) {
-      this.quiet.set(a.id, { count: a.relayedCount, since: now });
+      this.quiet.set(a.id, { count: a.relayedCount, at: now, quietTicks: 0 });
       return false;
     }
-    if (now - q.since < this.config.drainQuietSec * 1000) return false;
-    if (a.relayedCount - q.count < this.config.drainQuietPackets) return true;
-    this.quiet.set(a.id, { count: a.relayedCount, since: now });
-    return false;
+    const seconds = (now - q.at) / 1000;
+    if (seconds <= 0) return false;
+    const rate = (a.relayedCount - q.count) / seconds;
+    q.quietTicks = rate < this.config.drainQuietRate ? q.quietTicks + 1 : 0;
+    q.count = a.relayedCount;
+    q.at = now;
+    return q.quietTicks >= this.config.drainQuietSamples;
   }
 
   // ─────────────────────────────── hot path ───────────────────────────────

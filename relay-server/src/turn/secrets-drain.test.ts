@@ -106,7 +106,7 @@ describe('draining', () => {
     expect(refresh(core, tuple(1), live)).toBeUndefined();
   });
 
-  test('an allocation with only connectivity checks for 10 s is released (its call moved); one with voice stays', () => {
+  test('an allocation with only connectivity checks is released after two quiet seconds (its call moved); one with voice stays', () => {
     const core = new TurnCore<string>({ realm: 'hush', authSecret: NEW });
     expect(allocate(core, tuple(1), creds(NEW, 'moved'))).toBeUndefined();
     expect(allocate(core, tuple(2), creds(NEW, 'live'))).toBeUndefined();
@@ -116,8 +116,21 @@ describe('draining', () => {
       live!.relayedCount += 100; // voice: 50 packets a second each way
       moved!.relayedCount += 2; // the old pair's checks
       const released = core.tick(NOW + t * 1000).filter((a) => a.kind === 'release-relay');
-      expect(released.length, `second ${t}`).toBe(t === 10 ? 1 : 0);
+      // t=0 takes the first count; t=1 and t=2 are the two quiet seconds in a row.
+      expect(released.length, `second ${t}`).toBe(t === 2 ? 1 : 0);
     }
     expect([...core.table.all()]).toEqual([live]);
+  });
+
+  test('one loud second resets the count: a call that paused for a second is not released', () => {
+    const core = new TurnCore<string>({ realm: 'hush', authSecret: NEW });
+    expect(allocate(core, tuple(1), creds(NEW, 'paused'))).toBeUndefined();
+    const [a] = [...core.table.all()];
+    core.draining = true;
+    const steps = [0, 2, 100, 2, 100, 2, 100]; // packets per second: never two quiet seconds in a row
+    steps.forEach((n, t) => {
+      a!.relayedCount += n;
+      expect(core.tick(NOW + t * 1000).filter((x) => x.kind === 'release-relay'), `second ${t}`).toEqual([]);
+    });
   });
 });
