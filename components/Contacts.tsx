@@ -7,7 +7,7 @@ import { addressFromLink } from '@/lib/contacts/link';
 import { contactLabel, givenName, shortAddress } from '@/lib/ui/display';
 
 /** The address book: each contact's name and short address (copyable), call, edit; and the Add form. */
-export function Contacts({ contacts, focusAddress }: { contacts: Contact[]; focusAddress?: string }) {
+export function Contacts({ contacts, focusAddress, blocked = [] }: { contacts: Contact[]; focusAddress?: string; blocked?: string[] }) {
   return (
     <section class="card" aria-labelledby="contacts-h">
       <h2 id="contacts-h">{t('ui.contacts')}</h2>
@@ -16,7 +16,7 @@ export function Contacts({ contacts, focusAddress }: { contacts: Contact[]; focu
       ) : (
         <ul class="contacts" data-testid="contacts">
           {contacts.map((c) => (
-            <ContactRow key={c.address} contact={c} focus={focusAddress === c.address} />
+            <ContactRow key={c.address} contact={c} focus={focusAddress === c.address} blocked={blocked.includes(c.address)} />
           ))}
         </ul>
       )}
@@ -25,7 +25,7 @@ export function Contacts({ contacts, focusAddress }: { contacts: Contact[]; focu
   );
 }
 
-function ContactRow({ contact, focus }: { contact: Contact; focus: boolean }) {
+function ContactRow({ contact, focus, blocked }: { contact: Contact; focus: boolean; blocked: boolean }) {
   const [error, setError] = useState('');
   const [copied, setCopied] = useState(false);
   const row = useRef<HTMLLIElement>(null);
@@ -95,6 +95,17 @@ function ContactRow({ contact, focus }: { contact: Contact; focus: boolean }) {
         ) : (
           <button type="button" class="secondary" data-testid="contact-delete" onClick={() => setConfirmDelete(true)}>
             {t('ui.contact.delete')}
+          </button>
+        ))}
+      {/* Issue 14: block from the contacts too (unblock in the options' privacy section). */}
+      {editing &&
+        (blocked ? (
+          <span class="muted small" data-testid="contact-blocked">
+            {t('ui.history.blocked')}
+          </span>
+        ) : (
+          <button type="button" class="secondary" data-testid="contact-block" title={t('ui.call.blockHelp')} onClick={() => act(request('block-address', { address: contact.address }))}>
+            {t('ui.call.block')}
           </button>
         ))}
       {error && (

@@ -15,7 +15,7 @@ export function Home({ view }: { view: AppView }) {
       {view.backupNeeded && <BackupBanner />}
       <IdentityCard address={view.address} />
       <DialForm />
-      <Contacts contacts={view.contacts} focusAddress={focusAddress} />
+      <Contacts contacts={view.contacts} focusAddress={focusAddress} blocked={view.blocked} />
       <History entries={view.history} contacts={view.contacts} onOpenContact={setFocusAddress} blocked={view.blocked} />
     </>
   );

@@ -144,6 +144,20 @@ describe('block a caller (issue 14)', () => {
       await waitCallState(a.popup, 'ended');
       expect(await reason(a.popup)).toBe('declined');
       await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
+
+      // Block from the contacts: the contact's row (Edit) has Block; its next call is refused.
+      const row = `[data-testid="contact"][data-address="${a.address}"]`;
+      await b.popup.click(`${row} [data-testid="contact-edit"]`);
+      await b.popup.click(`${row} [data-testid="contact-block"]`);
+      await b.popup.waitForSelector(`${row} [data-testid="contact-blocked"]`, { timeout: 5000 });
+      expect(((await request(b.popup, 'get-view')) as View).blocked).toEqual([a.address]);
+      await dialByUi(a.popup, b.address);
+      const seenAtB = await watchB();
+      await waitCallState(a.popup, 'ended', 30_000);
+      expect(await reason(a.popup)).toBe('unreachable');
+      expect(seenAtB).toEqual(['']);
+      await dismiss(a.popup);
+      await request(b.popup, 'unblock-address', { address: a.address });
     } finally {
       await request(b.popup, 'update-settings', { settings: { contactsOnly: false } });
       await request(a.popup, 'delete-contact', { address: b.address });
