@@ -29,6 +29,7 @@ import { HistoryStore } from './history-store';
 import { backupNeeded, loadOrCreateIdentity, markBackedUp, saveSeed } from './identity-store';
 import { notifyIncoming, clearIncomingNotification } from './notifications';
 import { SettingsStore } from './settings-store';
+import { watchManaged } from './managed-settings';
 import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
 
 export class BackgroundApp {
@@ -68,6 +69,8 @@ export class BackgroundApp {
     app.identity = await loadOrCreateIdentity();
     app.address = addressFromBundle(app.identity.bundleBytes);
     app.settings = await SettingsStore.load();
+    // A policy changed by the organisation while Hush runs applies at once (managed-settings.ts).
+    watchManaged((m) => app.settingsChanged(app.settings.setManaged(m).relaysChanged));
     app.contacts = await ContactsStore.load(() => app.push());
     app.history = await HistoryStore.load();
     app.admission = await AdmissionStore.load();
@@ -286,6 +289,7 @@ export class BackgroundApp {
       history: this.history.entries,
       unseenMissed: this.history.unseenMissed,
       settings: this.settings.current,
+      managed: this.settings.managedKeys,
       backupNeeded: this.backupNeeded,
       blocked: this.admission.blockedAddresses,
     };

@@ -72,6 +72,8 @@ export interface RelayStatus {
 }
 
 export interface AppView {
+  /** Settings the organisation sets through enterprise policy (lib/background/managed-settings.ts): shown locked. */
+  managed?: Array<'relays' | 'privacyMode'>;
   address: string;
   relay: RelayStatus;
   contacts: Contact[];
