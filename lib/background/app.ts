@@ -15,6 +15,7 @@ import type { HostPort } from '../platform/media-port';
 import { CallState } from '../call/state';
 import { iceServersFrom } from '../ice/servers';
 import { SignalClient, type SignalStatus } from '../signal/client';
+import { type NetworkScope, watchNetwork } from '../signal/network-watch';
 import { endMessage, t } from '../i18n/messages';
 import type { MediaEvent } from '../media/types';
 import { PAGE_PORT, VIEW_PORT, isFor, type OffscreenEvent, type UiRequest, type ViewPush } from '../messaging/protocol';
@@ -41,6 +42,7 @@ export class BackgroundApp {
   private admission!: AdmissionStore;
   private relay: SignalStatus = { state: 'offline' };
   private signal!: SignalClient;
+  private unwatchNetwork?: () => void;
   private calls!: CallManager;
   private media!: HostPort;
   private ringing = false;
@@ -128,6 +130,9 @@ export class BackgroundApp {
       onMoved: () => this.calls.current?.restartIce(),
     });
     this.signal.start();
+    // online/offline and a new connection type reconnect at once (signal/network-watch.ts).
+    this.unwatchNetwork?.();
+    this.unwatchNetwork = watchNetwork(globalThis as unknown as NetworkScope, (online) => this.signal.networkChanged(online));
   }
 
   /**
