@@ -38,12 +38,12 @@ function fakeScope(type?: string) {
   return { scope, connection };
 }
 
-let moved: ReturnType<typeof vi.fn>;
+let moved: ReturnType<typeof vi.fn<() => void>>;
 let client: SignalClient;
 let unwatch: () => void;
 
 function start(scope: NetworkScope) {
-  moved = vi.fn();
+  moved = vi.fn<() => void>();
   client = new SignalClient({ urls: ['wss://n1/signal', 'wss://n2/signal'], identity: identityFromSeed(new Uint8Array(32).fill(5)), onDeliver: () => {}, onMoved: moved, WebSocketImpl: FakeWs as never, keepaliveMs: 20_000 });
   unwatch = watchNetwork(scope, (online) => client.networkChanged(online));
   client.start();
