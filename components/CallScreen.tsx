@@ -4,6 +4,7 @@ import { formatDuration, request, useTick } from '@/lib/ui/client';
 import { errorText, t, tf } from '@/lib/i18n/messages';
 import { givenName, shortAddress } from '@/lib/ui/display';
 import { useCallQuality } from '@/lib/ui/call-quality';
+import { DevicePicker } from './DevicePicker';
 
 /**
  * The call, read top to bottom at a glance: who (a name, or "Unknown caller"
@@ -108,6 +109,12 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
         </p>
       )}
 
+      {call.micGone && live && (
+        <p class="warning" role="alert" data-testid="mic-gone">
+          {t('mgd.micGone')}
+        </p>
+      )}
+
       {call.state === 'connecting' && <p class="muted small" data-testid="sas-pending">{t('ui18.call.sasAfterConnect')}</p>}
 
       {showSas && (
@@ -202,6 +209,8 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
           + {t('ui18.call.addContact')}
         </button>
       )}
+
+      {inCall && <DevicePicker call={call} />}
 
       {inCall && (
         <p class="muted small shortcuts" data-testid="call-shortcuts">
