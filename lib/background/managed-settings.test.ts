@@ -70,3 +70,21 @@ test('managed values override the person’s, cannot be changed, and are never s
   expect(s.current.privacyMode).toBe(false);
   expect(s.managedKeys).toEqual([]);
 });
+
+test('the policy snippets in docs/operators.md give Hush exactly relays and privacy mode, in both browsers', async () => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../docs/operators.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Managed browsers'), doc.indexOf('## Troubleshooting'));
+  const snippets = [...section.matchAll(/```jsonc\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Record<string, any>);
+  expect(snippets.length).toBe(2);
+  const [chrome, firefox] = snippets;
+  const want = { relays: ['wss://relay.example.org:8443/signal'], privacyMode: true };
+  expect(parseManaged(chrome!['3rdparty'].extensions['<hush extension id>'])).toEqual(want);
+  // Firefox's key is the add-on id in wxt.config.ts (GECKO_ID).
+  const config = readFileSync(new URL('../../wxt.config.ts', import.meta.url), 'utf8');
+  const geckoId = /const GECKO_ID = '([^']+)'/.exec(config)![1]!;
+  expect(parseManaged(firefox!.policies['3rdparty'].Extensions[geckoId])).toEqual(want);
+  // And the Chrome schema names the same two keys, nothing more.
+  const schema = JSON.parse(readFileSync(new URL('../../public/managed_schema.json', import.meta.url), 'utf8')) as { properties: object };
+  expect(Object.keys(schema.properties)).toEqual(['relays', 'privacyMode']);
+});
