@@ -130,3 +130,20 @@ describe('SignalClient and the device’s network', () => {
     expect(seen).toEqual([false, true]);
   });
 });
+
+test('the MV3 service worker’s way (measured): no online/offline event, navigator.onLine flips and connection fires change; reported once', () => {
+  const scope = new EventTarget() as EventTarget & NetworkScope;
+  const connection = Object.assign(new EventTarget(), { type: undefined as string | undefined });
+  const nav = { onLine: true, connection };
+  scope.navigator = nav;
+  const seen: boolean[] = [];
+  const off = watchNetwork(scope, (o) => seen.push(o));
+  connection.dispatchEvent(new Event('change')); // an estimate moved: nothing
+  nav.onLine = false;
+  connection.dispatchEvent(new Event('change'));
+  scope.dispatchEvent(new Event('offline')); // a window gets both: still once
+  nav.onLine = true;
+  connection.dispatchEvent(new Event('change'));
+  off();
+  expect(seen).toEqual([false, true]);
+});
