@@ -5,6 +5,9 @@
  * backoff). What the service worker sees there (measured, Chromium 156): navigator.onLine flips
  * and navigator.connection fires `change`; no online/offline event reaches the worker
  * (lib/signal/network-watch.ts reads both).
+ *
+ * Checked the other way too: a build with the watcher left unwired fails this test (the popup
+ * still says "Connected to relay" 5 s after going offline: nothing notices before the next ping).
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { CDPSession } from 'puppeteer-core';
