@@ -169,6 +169,7 @@ export class BackgroundApp {
     // Only the extension's own pages may send these; a content script (a page's renderer) never does.
     if (senderKind(sender) === 'web') return undefined;
     if (isFor<OffscreenEvent>(msg, 'background') && msg.kind === 'media-event') {
+      this.noteDevices(msg.callId, msg.event);
       this.calls.onMediaEvent(msg.callId, msg.event);
       return undefined;
     }

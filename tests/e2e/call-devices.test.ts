@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { waitForReading } from '../harness/audio';
-import { click, dialByUi, hangUpAll, hears, launchSide, stats, waitCallState, type HushSide } from '../harness/hush';
+import { callState, click, dialByUi, hangUpAll, hears, launchSide, request, stats, waitCallState, waitText, type HushSide } from '../harness/hush';
 import { waitFor } from '../harness/wait';
 
 const A_HZ = 440;
@@ -88,3 +88,37 @@ test('A switches microphone from the call screen: B keeps decrypting and hearing
   expect(await sasOf(b)).toBe(sas);
   await waitCallState(a.popup, 'connected');
 }, 120_000);
+
+/**
+ * The microphone in use gone (ERR_MIC_GONE, non-fatal) and back (`cleared: true`): the events the
+ * media host's DeviceFollower emits, sent from the offscreen document as the host sends them (a
+ * fake capture device cannot be unplugged in headless Chromium, so the follower's own side is
+ * covered by lib/media/device-follower.test.ts). The call screen shows the sentence, the call
+ * stays connected with the same SAS, and the sentence goes when the microphone is back.
+ */
+test('microphone gone: the sentence on the call screen, the call stays up; cleared when one is back', async () => {
+  const sas = await sasOf(a);
+  const off = await a.hb.offscreen();
+  const view = (await request(a.popup, 'get-view')) as { call: { callId: string } };
+  const callId = view.call.callId;
+  const send = (cleared: boolean) =>
+    off.evaluate(
+      (cleared, callId) =>
+        (globalThis as unknown as { chrome: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }).chrome.runtime.sendMessage({
+          target: 'background',
+          kind: 'media-event',
+          callId,
+          event: { type: 'error', code: 'ERR_MIC_GONE', fatal: false, message: 'gone', ...(cleared ? { cleared: true } : {}) },
+        }),
+      cleared,
+      callId,
+    );
+  await send(false);
+  const text = await waitText(a.popup, '[data-testid="mic-gone"]', (t) => t.length > 0);
+  expect(text).toBe('Your microphone is disconnected: the call stays up, muted. Plug one in.');
+  expect(await callState(a.popup)).toBe('connected');
+  expect(await sasOf(a)).toBe(sas);
+  await send(true);
+  await waitFor(async () => (await a.popup.$('[data-testid="mic-gone"]')) === null, { timeout: 5_000, what: 'the sentence gone once the microphone is back' });
+  expect(await callState(a.popup)).toBe('connected');
+}, 30_000);
