@@ -55,6 +55,9 @@ export default defineConfig({
     // The in-page call bar, Hush links and the page API (entrypoints/page-bar, docs/page-api.md).
     // Declared here rather than with defineContentScript: see lib/page-api/shadow-host.ts.
     content_scripts: [{ matches: ['<all_urls>'], js: ['page-bar.js'], run_at: 'document_idle', all_frames: false }],
+    // Settings an organisation may push through enterprise policy (lib/background/managed-settings.ts,
+    // docs/operators.md). Firefox reads its 3rdparty policies without a schema.
+    ...(browser === 'chrome' ? { storage: { managed_schema: 'managed_schema.json' } } : {}),
     ...(browser === 'firefox'
       ? {
           // The toolbar button goes on the toolbar itself, not into the Extensions (puzzle) menu:

@@ -5,6 +5,7 @@ import { errorText, t, tf } from '@/lib/i18n/messages';
 import { givenName, shortAddress } from '@/lib/ui/display';
 import { useCallQuality } from '@/lib/ui/call-quality';
 import { useHeard } from '@/lib/ui/heard';
+import { DevicePicker } from './DevicePicker';
 
 /**
  * The call, read top to bottom at a glance: who (a name, or "Unknown caller"
@@ -119,6 +120,12 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
         </p>
       )}
 
+      {call.micGone && live && (
+        <p class="warning" role="alert" data-testid="mic-gone">
+          {t('mgd.micGone')}
+        </p>
+      )}
+
       {call.state === 'connecting' && <p class="muted small" data-testid="sas-pending">{t('ui18.call.sasAfterConnect')}</p>}
 
       {showSas && (
@@ -213,6 +220,8 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
           + {t('ui18.call.addContact')}
         </button>
       )}
+
+      {inCall && <DevicePicker call={call} />}
 
       {inCall && (
         <p class="muted small shortcuts" data-testid="call-shortcuts">

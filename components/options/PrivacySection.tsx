@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AppView } from '@/lib/messaging/view';
 import { request } from '@/lib/ui/client';
 import { errorText, t } from '@/lib/i18n/messages';
+import { isManaged, ManagedNote } from './ManagedNote';
 
 export function PrivacySection({ view }: { view: AppView }) {
   const [error, setError] = useState('');
@@ -18,7 +19,8 @@ export function PrivacySection({ view }: { view: AppView }) {
           type="checkbox"
           data-testid="privacy-mode"
           checked={view.settings.privacyMode}
-          aria-describedby="privacy-help"
+          disabled={isManaged(view, 'privacyMode')}
+          aria-describedby={isManaged(view, 'privacyMode') ? 'privacy-help privacy-managed' : 'privacy-help'}
           onChange={(e) => void set({ privacyMode: (e.target as HTMLInputElement).checked })}
         />
         {t('opt.privacy.mode')}
@@ -26,6 +28,7 @@ export function PrivacySection({ view }: { view: AppView }) {
       <p id="privacy-help" class="muted small">
         {t('opt.privacy.help')}
       </p>
+      {isManaged(view, 'privacyMode') && <ManagedNote id="privacy-managed" />}
       <CallersBlock view={view} set={set} onError={setError} />
       {error && (
         <p class="error" role="alert">

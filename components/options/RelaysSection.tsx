@@ -3,12 +3,14 @@ import type { AppView } from '@/lib/messaging/view';
 import type { RelayTestResult } from '@/lib/messaging/protocol';
 import { request } from '@/lib/ui/client';
 import { errorText, t, tf } from '@/lib/i18n/messages';
+import { isManaged, ManagedNote } from './ManagedNote';
 
 const RELAY_RE = /^wss?:\/\/[^\s]+$/;
 
 /** Relay servers: tried in order; add, test reachability (from the background), use first, remove. */
 export function RelaysSection({ view }: { view: AppView }) {
   const relays = view.settings.relays;
+  const locked = isManaged(view, 'relays');
   const [url, setUrl] = useState('');
   const [error, setError] = useState('');
   const [tests, setTests] = useState<Record<string, RelayTestResult | 'testing'>>({});
@@ -35,6 +37,7 @@ export function RelaysSection({ view }: { view: AppView }) {
     <section class="card" aria-labelledby="relays-h">
       <h2 id="relays-h">{t('opt.relays')}</h2>
       <p class="muted small">{t('opt.relays.help')}</p>
+      {locked && <ManagedNote id="relays-managed" />}
       <ol class="list">
         {relays.map((u, i) => {
           const r = tests[u];
@@ -56,26 +59,29 @@ export function RelaysSection({ view }: { view: AppView }) {
                 <button type="button" class="secondary" data-testid="relay-test" aria-label={tf('opt.relays.testOf', { url: u })} onClick={() => void test(u)}>
                   {t('opt.relays.test')}
                 </button>
-                {i > 0 && (
+                {i > 0 && !locked && (
                   <button type="button" class="secondary" data-testid="relay-use" aria-label={tf('opt.relays.useOf', { url: u })} onClick={() => void useFirst(u)}>
                     {t('opt.relays.use')}
                   </button>
                 )}
-                <button
-                  type="button"
-                  class="secondary"
-                  data-testid="relay-remove"
-                  aria-label={tf('opt.relays.removeOf', { url: u })}
-                  disabled={relays.length <= 1}
-                  onClick={() => void remove(u)}
-                >
-                  {t('opt.relays.remove')}
-                </button>
+                {!locked && (
+                  <button
+                    type="button"
+                    class="secondary"
+                    data-testid="relay-remove"
+                    aria-label={tf('opt.relays.removeOf', { url: u })}
+                    disabled={relays.length <= 1}
+                    onClick={() => void remove(u)}
+                  >
+                    {t('opt.relays.remove')}
+                  </button>
+                )}
               </span>
             </li>
           );
         })}
       </ol>
+      {!locked && (
       <form onSubmit={add}>
         <label for="relay-url">{t('opt.relays.url')}</label>
         <div class="row">
@@ -94,6 +100,7 @@ export function RelaysSection({ view }: { view: AppView }) {
         </button>
         </div>
       </form>
+      )}
       {error && (
         <p id="relay-error" class="error" role="alert" data-testid="relay-error">
           {error}

@@ -15,11 +15,12 @@ import type { HostPort } from '../platform/media-port';
 import { CallState } from '../call/state';
 import { iceServersFrom } from '../ice/servers';
 import { SignalClient, type SignalStatus } from '../signal/client';
+import { type NetworkScope, watchNetwork } from '../signal/network-watch';
 import { endMessage, t } from '../i18n/messages';
 import type { MediaEvent } from '../media/types';
 import { PAGE_PORT, VIEW_PORT, isFor, type OffscreenEvent, type UiRequest, type ViewPush } from '../messaging/protocol';
 import { senderKind } from '../messaging/sender';
-import type { AppView, Settings } from '../messaging/view';
+import type { AppView, CallView, Settings } from '../messaging/view';
 import { watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
 import { AdmissionStore } from './admission-store';
 import { callControls, type CallControls } from './call-controls';
@@ -29,6 +30,7 @@ import { HistoryStore } from './history-store';
 import { backupNeeded, loadOrCreateIdentity, markBackedUp, saveSeed } from './identity-store';
 import { notifyIncoming, clearIncomingNotification } from './notifications';
 import { SettingsStore } from './settings-store';
+import { watchManaged } from './managed-settings';
 import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
 
 export class BackgroundApp {
@@ -40,6 +42,9 @@ export class BackgroundApp {
   private admission!: AdmissionStore;
   private relay: SignalStatus = { state: 'offline' };
   private signal!: SignalClient;
+  private unwatchNetwork?: () => void;
+  /** Issue 12: the call's devices as the call view shows them (picker choice, microphone gone). */
+  private callDevices?: { callId: string; micGone?: boolean; inputDeviceId?: string; outputDeviceId?: string };
   private calls!: CallManager;
   private media!: HostPort;
   private ringing = false;
@@ -68,12 +73,17 @@ export class BackgroundApp {
     app.identity = await loadOrCreateIdentity();
     app.address = addressFromBundle(app.identity.bundleBytes);
     app.settings = await SettingsStore.load();
+    // A policy changed by the organisation while Hush runs applies at once (managed-settings.ts).
+    watchManaged((m) => app.settingsChanged(app.settings.setManaged(m).relaysChanged));
     app.contacts = await ContactsStore.load(() => app.push());
     app.history = await HistoryStore.load();
     app.admission = await AdmissionStore.load();
     app.testHooks = await watchSessionHooks();
     app.backupNeeded = await backupNeeded();
-    app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
+    app.media = await media((callId, ev) => {
+      app.noteDevices(callId, ev);
+      app.calls.onMediaEvent(callId, ev);
+    });
     app.ui = app.uiHost();
     app.wireIdentity();
     return app;
@@ -125,6 +135,9 @@ export class BackgroundApp {
       onMoved: () => this.calls.current?.restartIce(),
     });
     this.signal.start();
+    // online/offline and a new connection type reconnect at once (signal/network-watch.ts).
+    this.unwatchNetwork?.();
+    this.unwatchNetwork = watchNetwork(globalThis as unknown as NetworkScope, (online) => this.signal.networkChanged(online));
   }
 
   /**
@@ -156,6 +169,7 @@ export class BackgroundApp {
     // Only the extension's own pages may send these; a content script (a page's renderer) never does.
     if (senderKind(sender) === 'web') return undefined;
     if (isFor<OffscreenEvent>(msg, 'background') && msg.kind === 'media-event') {
+      this.noteDevices(msg.callId, msg.event);
       this.calls.onMediaEvent(msg.callId, msg.event);
       return undefined;
     }
@@ -206,6 +220,7 @@ export class BackgroundApp {
       },
       reconnectRelay: () => this.signal.restart(),
       mediaStats: (callId) => this.media.stats(callId),
+      setCallDevice: (device, deviceId) => this.setCallDevice(device, deviceId),
     };
   }
 
@@ -275,6 +290,37 @@ export class BackgroundApp {
     this.push();
   }
 
+  // ─── Devices mid-call (issue 12) ─────────────────────────────────────────
+
+  /** Switch the live call's microphone or speaker in the media host ('' = the system default). */
+  private async setCallDevice(device: 'input' | 'output', deviceId: string): Promise<void> {
+    const s = this.calls.current;
+    if (!s || !this.media.setDevice) throw new CallError('ERR_NO_CALL', 'There is no call.');
+    await this.media.setDevice(s.callId, device, deviceId);
+    const d = this.devicesOf(s.callId);
+    if (device === 'input') d.inputDeviceId = deviceId;
+    else d.outputDeviceId = deviceId;
+    this.push();
+  }
+
+  /** ERR_MIC_GONE (non-fatal; `cleared` once a microphone is back) becomes the view's micGone. */
+  private noteDevices(callId: string, ev: MediaEvent): void {
+    if (ev.type !== 'error' || ev.code !== 'ERR_MIC_GONE') return;
+    this.devicesOf(callId).micGone = !ev.cleared;
+    this.push();
+  }
+
+  private devicesOf(callId: string): NonNullable<BackgroundApp['callDevices']> {
+    if (this.callDevices?.callId !== callId) this.callDevices = { callId };
+    return this.callDevices;
+  }
+
+  private withDevices(v: CallView | null): CallView | null {
+    const d = this.callDevices;
+    if (!v || !d || d.callId !== v.callId) return v;
+    return { ...v, micGone: d.micGone || undefined, inputDeviceId: d.inputDeviceId, outputDeviceId: d.outputDeviceId };
+  }
+
   // ─── View ────────────────────────────────────────────────────────────────
 
   view(): AppView {
@@ -282,10 +328,11 @@ export class BackgroundApp {
       address: this.address,
       relay: { state: this.relay.state, url: this.relay.url, error: this.relay.error },
       contacts: this.contacts.list,
-      call: callView(this.calls.current, (a) => this.contacts.find(a)),
+      call: this.withDevices(callView(this.calls.current, (a) => this.contacts.find(a))),
       history: this.history.entries,
       unseenMissed: this.history.unseenMissed,
       settings: this.settings.current,
+      managed: this.settings.managedKeys,
       backupNeeded: this.backupNeeded,
       blocked: this.admission.blockedAddresses,
     };

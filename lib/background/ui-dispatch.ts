@@ -42,6 +42,8 @@ export interface UiHost {
   reconnectRelay(): void;
   /** The media host's stats of a call (null if none). */
   mediaStats(callId: string): Promise<unknown>;
+  /** Switch the current call's microphone or speaker (issue 12). */
+  setCallDevice(device: 'input' | 'output', deviceId: string): Promise<void>;
 }
 
 export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiResponse> {
@@ -139,6 +141,9 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
       const stats = (await host.mediaStats(s.callId)) as object | null;
       return ok(stats ? { ...stats, ice: s.iceReport } : null);
     }
+    case 'set-call-device':
+      await host.setCallDevice(req.device, req.deviceId);
+      return ok(null);
     case 'mic-permission': // issue 12, phase 2: resume or end the call that waits for the microphone
       return ok(null);
     default:

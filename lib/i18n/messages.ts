@@ -258,6 +258,16 @@ const en = {
     'Firefox did not let Hush use your microphone. If Firefox no longer asks, it remembered a Block: open Firefox’s Settings → Permissions and data → Permissions → Microphone, select {origin} (that is Hush), click Remove Website, then Save Changes. Then call again and choose Allow when Firefox asks in the call window.',
   'ffx.micBlocked.options':
     'Firefox is blocking the microphone for Hush. Open Firefox’s Settings → Permissions and data → Permissions → Microphone, select {origin} (that is Hush), click Remove Website, then Save Changes; then press the button above again and choose Allow.',
+  // ── Issue 12, managed settings, the in-call device picker: keys of this block only.
+  'mgd.setByOrg': 'Set by your organisation.',
+  'mgd.refused': 'This setting is set by your organisation: it cannot be changed here.',
+  'mgd.devices': 'Microphone and speaker',
+  'mgd.devices.mic': 'Microphone',
+  'mgd.devices.speaker': 'Speaker',
+  'mgd.devices.default': 'System default',
+  'mgd.devices.unnamed': 'Device {n}',
+  'mgd.devices.failed': 'Hush could not switch to that device. The call goes on with the one before.',
+  'mgd.micGone': 'Your microphone is disconnected: the call stays up, muted. Plug one in.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -510,7 +520,18 @@ const fr: Record<Key, string> = {
     'Firefox n’a pas laissé Hush utiliser votre micro. S’il ne demande plus, il a retenu un blocage : ouvrez Paramètres → Autorisations et données → Permissions → Microphone dans Firefox, sélectionnez {origin} (c’est Hush), cliquez sur Supprimer le site, puis sur Enregistrer les modifications. Rappelez ensuite et choisissez Autoriser quand Firefox le demande dans la fenêtre d’appel.',
   'ffx.micBlocked.options':
     'Firefox bloque le micro pour Hush. Ouvrez Paramètres → Autorisations et données → Permissions → Microphone dans Firefox, sélectionnez {origin} (c’est Hush), cliquez sur Supprimer le site, puis sur Enregistrer les modifications ; appuyez ensuite de nouveau sur le bouton ci-dessus et choisissez Autoriser.',
+  // ── Issue 12, réglages gérés, choix des appareils pendant l’appel. ──
+  'mgd.setByOrg': 'Défini par votre organisation.',
+  'mgd.refused': 'Ce réglage est défini par votre organisation : il ne peut pas être modifié ici.',
+  'mgd.devices': 'Micro et haut-parleur',
+  'mgd.devices.mic': 'Micro',
+  'mgd.devices.speaker': 'Haut-parleur',
+  'mgd.devices.default': 'Par défaut du système',
+  'mgd.devices.unnamed': 'Appareil {n}',
+  'mgd.devices.failed': 'Hush n’a pas pu passer à cet appareil. L’appel continue avec le précédent.',
+  'mgd.micGone': 'Votre micro est déconnecté : l’appel continue, en sourdine. Branchez-en un.',
 };
+
 
 export type Lang = 'en' | 'fr';
 
@@ -551,6 +572,7 @@ export function errorText(e: unknown, lang: Lang = uiLang()): string {
     ERR_FILE_VERSION: 'err.file.version',
     ERR_FILE_PASSPHRASE: 'err.file.passphrase',
     ERR_WEAK_PASSPHRASE: 'err.file.weak',
+    ERR_MANAGED: 'mgd.refused',
   };
   if (typeof code === 'string' && byCode[code]) return t(byCode[code]!, lang);
   // Errors the background words in English only (address parser, call manager): a French sentence by code.

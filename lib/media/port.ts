@@ -20,6 +20,8 @@ export interface MediaPort {
   setAnswer(callId: string, sdp: string): Promise<void>;
   addCandidate(callId: string, c: CandidateInit | null): Promise<void>;
   setMuted(callId: string, muted: boolean): Promise<void>;
+  /** Switch the call's microphone ('input') or speaker ('output') mid-call; '' = the system default. */
+  setDevice?(callId: string, device: 'input' | 'output', deviceId: string): Promise<void>;
   stop(callId: string): Promise<void>;
 }
 

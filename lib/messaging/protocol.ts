@@ -52,7 +52,9 @@ export type UiRequest =
   | { target: 'background'; kind: 'block-address'; address: string }
   | { target: 'background'; kind: 'unblock-address'; address: string }
   // Issue 12: the person's answer on Hush's permission or welcome page (lib/ui/mic-permission.ts).
-  | MicPermissionReport;
+  | MicPermissionReport
+  /** Issue 12: switch the current call's microphone or speaker ('' = the system default). */
+  | { target: 'background'; kind: 'set-call-device'; device: 'input' | 'output'; deviceId: string };
 
 /**
  * The microphone permission page's answer. 'dismissed': the prompt was closed
@@ -163,6 +165,9 @@ export type OffscreenRequest =
   | { target: 'offscreen'; kind: 'media-mute'; callId: string; muted: boolean }
   | { target: 'offscreen'; kind: 'media-stats'; callId: string }
   | { target: 'offscreen'; kind: 'media-stop'; callId: string }
+  /** Issue 12: switch devices mid-call (CallMedia.setInputDevice/setOutputDevice); '' = the system default. */
+  | { target: 'offscreen'; kind: 'media-set-input'; callId: string; deviceId: string }
+  | { target: 'offscreen'; kind: 'media-set-output'; callId: string; deviceId: string }
   /** The incoming-call ringtone, played where nothing depends on a page being open. */
   | { target: 'offscreen'; kind: 'ring'; on: boolean };
 

@@ -53,6 +53,11 @@ export interface CallView {
    * (set by the background, shown by the call screen; absent when nobody tried).
    */
   waiting?: { address: string; name?: string; at: number };
+  /** Issue 12: the microphone in use went away and none is left; the call goes on, muted. */
+  micGone?: boolean;
+  /** Issue 12: the devices chosen in the call's picker (absent: the options' choice or the default). */
+  inputDeviceId?: string;
+  outputDeviceId?: string;
 }
 
 export interface HistoryEntry {
@@ -72,6 +77,8 @@ export interface RelayStatus {
 }
 
 export interface AppView {
+  /** Settings the organisation sets through enterprise policy (lib/background/managed-settings.ts): shown locked. */
+  managed?: Array<'relays' | 'privacyMode'>;
   address: string;
   relay: RelayStatus;
   contacts: Contact[];

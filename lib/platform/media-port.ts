@@ -56,6 +56,8 @@ function portOver(request: Requester, onStop?: () => Promise<void>): MediaPort {
     addCandidate: (callId, candidate: CandidateInit | null) =>
       call({ target: 'offscreen', kind: 'media-candidate', callId, candidate: candidate as RTCIceCandidateInit | null }),
     setMuted: (callId, muted) => call({ target: 'offscreen', kind: 'media-mute', callId, muted }),
+    setDevice: (callId, device, deviceId) =>
+      call({ target: 'offscreen', kind: device === 'input' ? 'media-set-input' : 'media-set-output', callId, deviceId }),
     async stop(callId) {
       await call({ target: 'offscreen', kind: 'media-stop', callId });
       await onStop?.();

@@ -50,6 +50,10 @@ export class MediaServer {
         return this.call(req.callId).addRemoteCandidate(req.candidate);
       case 'media-mute':
         return this.call(req.callId).setMuted(req.muted);
+      case 'media-set-input':
+        return this.call(req.callId).setInputDevice(req.deviceId || undefined);
+      case 'media-set-output':
+        return this.call(req.callId).setOutputDevice(req.deviceId || undefined);
       case 'media-stats':
         return this.calls.get(req.callId)?.stats() ?? null;
       case 'ring':

@@ -7,6 +7,11 @@
  * Sends an application-level ping every 20 s: Chrome keeps an MV3 service
  * worker alive while WebSocket messages flow, which is what lets an incoming
  * call ring with the popup closed.
+ *
+ * A network change (network-watch.ts, wired in with `networkChanged`) does not
+ * wait for a ping to go unanswered: going offline drops the socket at once,
+ * and coming back (or onto another network) reconnects at once, with onMoved
+ * once online so a live call restarts ICE on the new network.
  */
 import type { Identity } from '../crypto/identity';
 import { proveMailbox } from '../crypto/mailbox-auth';
@@ -50,7 +55,8 @@ export interface SignalClientOptions {
   maxBackoffMs?: number;
   /**
    * Online again after the relay asked us to move (close 1012: that node is shutting down,
-   * docs/relay-protocol.md). A call in progress should move its media too (ICE restart).
+   * docs/relay-protocol.md), or after the device's network came back or changed
+   * (networkChanged). A call in progress should move its media too (ICE restart).
    */
   onMoved?: () => void;
 }
@@ -99,6 +105,26 @@ export class SignalClient {
     this.stop();
     this.backoff = this.opts.minBackoffMs ?? 1000;
     this.start();
+  }
+
+  /**
+   * The device's network changed (network-watch.ts). Offline: drop the socket now (its
+   * sends fail fast) and wait for the network, with a slow retry in case the event lied.
+   * Online or a new network: reconnect to the same relay now, backoff reset, and say
+   * onMoved once there. Ignored while stopped.
+   */
+  networkChanged(online: boolean): void {
+    if (this.stopped) return;
+    clearTimeout(this.reconnectTimer);
+    this.teardown(online ? 'was left for a new network' : 'was lost with the network');
+    this.backoff = this.opts.minBackoffMs ?? 1000;
+    if (!online) {
+      this.setStatus({ state: 'offline', url: this.status.url, error: 'This device is offline.' });
+      this.reconnectTimer = setTimeout(() => this.connect(), this.opts.maxBackoffMs ?? 30_000);
+      return;
+    }
+    this.moved = true;
+    this.connect();
   }
 
   get online(): boolean {
