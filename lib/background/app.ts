@@ -16,6 +16,7 @@ import { CallState } from '../call/state';
 import { iceServersFrom } from '../ice/servers';
 import { SignalClient, type SignalStatus } from '../signal/client';
 import { endMessage, t } from '../i18n/messages';
+import type { ToneName } from '../ui/ringtone';
 import type { MediaEvent } from '../media/types';
 import { PAGE_PORT, VIEW_PORT, isFor, type OffscreenEvent, type UiRequest, type ViewPush } from '../messaging/protocol';
 import { senderKind } from '../messaging/sender';
@@ -23,7 +24,7 @@ import type { AppView, Settings } from '../messaging/view';
 import { watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
 import { AdmissionStore } from './admission-store';
 import { callControls, type CallControls } from './call-controls';
-import { callView } from './call-view';
+import { callTone, callView } from './call-view';
 import { ContactsStore } from './contacts-store';
 import { HistoryStore } from './history-store';
 import { backupNeeded, loadOrCreateIdentity, markBackedUp, saveSeed } from './identity-store';
@@ -42,7 +43,7 @@ export class BackgroundApp {
   private signal!: SignalClient;
   private calls!: CallManager;
   private media!: HostPort;
-  private ringing = false;
+  private tone: ToneName | null = null;
   private testHooks?: () => SessionTestHooks;
   private readonly viewPorts = new Set<Browser.runtime.Port>();
   private backupNeeded = false;
@@ -249,17 +250,18 @@ export class BackgroundApp {
   }
 
   /**
-   * The ringtone follows the call: on while a call rings here (and the setting is on), off as
-   * soon as it is answered, declined or gone. It plays in the media host, so it rings with no
-   * Hush page open. After a call that never reached media, the host is released.
+   * The tones follow the call (callTone): the ringtone while a call rings here (and the setting
+   * is on), the ringback while the callee's device rings; off as soon as it is answered, declined
+   * or gone. They play in the media host, so they sound with no Hush page open. After a call that
+   * never reached media, the host is released.
    */
   private syncRing(): void {
     const c = this.calls?.current;
-    const on = !!c && c.state === CallState.Incoming && this.settings.current.ringtone;
-    if (on === this.ringing) return;
-    this.ringing = on;
-    const release = !on && (!c || c.state === CallState.Ended);
-    void this.media.ring(on, release).catch(() => {});
+    const tone = callTone(c, this.settings.current.ringtone);
+    if (tone === this.tone) return;
+    this.tone = tone;
+    const release = !tone && (!c || c.state === CallState.Ended);
+    void this.media.ring(!!tone, release, tone ?? undefined).catch(() => {});
   }
 
   private onIncoming(s: CallSession): void {

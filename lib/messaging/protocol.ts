@@ -163,8 +163,11 @@ export type OffscreenRequest =
   | { target: 'offscreen'; kind: 'media-mute'; callId: string; muted: boolean }
   | { target: 'offscreen'; kind: 'media-stats'; callId: string }
   | { target: 'offscreen'; kind: 'media-stop'; callId: string }
-  /** The incoming-call ringtone, played where nothing depends on a page being open. */
-  | { target: 'offscreen'; kind: 'ring'; on: boolean };
+  /**
+   * A call-progress tone, played where nothing depends on a page being open: the incoming-call
+   * ringtone (the default) or the caller's ringback (lib/ui/ringtone.ts). `on: false` stops either.
+   */
+  | { target: 'offscreen'; kind: 'ring'; on: boolean; tone?: 'ringtone' | 'ringback' };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
