@@ -24,12 +24,13 @@ import type { AppView, Settings } from '../messaging/view';
 import { watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
 import { AdmissionStore } from './admission-store';
 import { callControls, type CallControls } from './call-controls';
-import { callTone, callView } from './call-view';
+import { callTone, callView, type WaitingCaller } from './call-view';
 import { ContactsStore } from './contacts-store';
 import { HistoryStore } from './history-store';
 import { backupNeeded, loadOrCreateIdentity, markBackedUp, saveSeed } from './identity-store';
 import { notifyIncoming, clearIncomingNotification } from './notifications';
 import { SettingsStore } from './settings-store';
+import { ToolbarBadge, badgeLook, micIndicator } from './toolbar-badge';
 import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
 
 export class BackgroundApp {
@@ -44,6 +45,9 @@ export class BackgroundApp {
   private calls!: CallManager;
   private media!: HostPort;
   private tone: ToneName | null = null;
+  /** The latest caller turned away busy during the current call (call waiting, issue 18). */
+  private waiting?: WaitingCaller;
+  private readonly badge = new ToolbarBadge();
   private testHooks?: () => SessionTestHooks;
   private readonly viewPorts = new Set<Browser.runtime.Port>();
   private backupNeeded = false;
@@ -70,13 +74,14 @@ export class BackgroundApp {
     app.address = addressFromBundle(app.identity.bundleBytes);
     app.settings = await SettingsStore.load();
     app.contacts = await ContactsStore.load(() => app.push());
-    app.history = await HistoryStore.load();
+    app.history = await HistoryStore.load(() => app.syncBadge());
     app.admission = await AdmissionStore.load();
     app.testHooks = await watchSessionHooks();
     app.backupNeeded = await backupNeeded();
     app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
     app.ui = app.uiHost();
     app.wireIdentity();
+    app.syncBadge();
     return app;
   }
 
@@ -271,8 +276,11 @@ export class BackgroundApp {
   }
 
   private async onCallEnded(s: CallSession, busy: boolean): Promise<void> {
-    clearIncomingNotification();
+    if (!busy) clearIncomingNotification();
     if (!s.peerAddress) return;
+    // Call waiting: the person in the current call learns who was turned away.
+    const live = this.calls.current;
+    if (busy && live && live.state !== CallState.Ended) this.waiting = { callId: live.callId, address: s.peerAddress, at: Date.now() };
     await this.history.record(s, busy, this.viewPorts.size > 0);
     this.push();
   }
@@ -284,7 +292,7 @@ export class BackgroundApp {
       address: this.address,
       relay: { state: this.relay.state, url: this.relay.url, error: this.relay.error },
       contacts: this.contacts.list,
-      call: callView(this.calls.current, (a) => this.contacts.find(a)),
+      call: callView(this.calls.current, (a) => this.contacts.find(a), this.waiting),
       history: this.history.entries,
       unseenMissed: this.history.unseenMissed,
       settings: this.settings.current,
@@ -293,8 +301,16 @@ export class BackgroundApp {
     };
   }
 
+  /** The toolbar badge: a live (or muted) microphone during a call, else the unseen missed calls. */
+  private syncBadge(): void {
+    if (!this.history) return;
+    const call = this.calls ? callView(this.calls.current, () => undefined) : null;
+    void this.badge.show(badgeLook(micIndicator(call), this.history.unseenMissed));
+  }
+
   private push(): void {
     this.syncRing();
+    this.syncBadge();
     this.pages.push();
     if (this.viewPorts.size === 0) return;
     const msg: ViewPush = { kind: 'view', view: this.view() };

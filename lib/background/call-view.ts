@@ -20,7 +20,18 @@ export function callTone(s: CallSession | undefined, ringtoneOn: boolean): ToneN
   return null;
 }
 
-export function callView(s: CallSession | undefined, contactFor: (address?: string) => Contact | undefined): CallView | null {
+/** A caller told "busy" during the call `callId` (call waiting). */
+export interface WaitingCaller {
+  callId: string;
+  address: string;
+  at: number;
+}
+
+export function callView(
+  s: CallSession | undefined,
+  contactFor: (address?: string) => Contact | undefined,
+  waiting?: WaitingCaller,
+): CallView | null {
   if (!s) return null;
   const state = s.state;
   if (!isVisible(state)) return null;
@@ -42,5 +53,9 @@ export function callView(s: CallSession | undefined, contactFor: (address?: stri
     startedAt: s.startedAt,
     connectedAt: s.connectedAt,
     endedAt: s.endedAt,
+    waiting:
+      waiting?.callId === s.callId
+        ? { address: waiting.address, name: contactFor(waiting.address)?.name || undefined, at: waiting.at }
+        : undefined,
   };
 }
