@@ -163,9 +163,19 @@ describe('around the call', () => {
       await dialByUi(a.popup, d.address);
       await click(d.popup, 'accept');
       await waitCallState(d.popup, 'ended');
+      // Record the tab the button opens instead of opening it: puppeteer stalls on a chrome://settings
+      // tab (it tries to attach to the WebUI page), so the test stops at the tabs.create call.
+      type Tabs = { chrome: { tabs: { create(o: { url: string }): Promise<unknown> } }; openedUrls?: string[] };
+      await d.popup.evaluate(() => {
+        const g = globalThis as unknown as Tabs;
+        g.openedUrls = [];
+        g.chrome.tabs.create = async (o) => void g.openedUrls!.push(o.url);
+      });
       await click(d.popup, 'open-mic-settings');
-      const settings = async () => (await d.hb.browser.targets()).map((t) => t.url()).find((u) => u.startsWith('chrome://settings'));
-      const url = await waitFor(settings, { timeout: 5000, what: "Chrome's settings tab" });
+      const url = await waitFor(async () => (await d.popup.evaluate(() => (globalThis as unknown as Tabs).openedUrls?.[0])) ?? false, {
+        timeout: 5000,
+        what: "the settings tab's URL",
+      });
       expect(url).toBe(`chrome://settings/content/siteDetails?site=${encodeURIComponent(`chrome-extension://${d.hb.extensionId}`)}`);
     } finally {
       await reset(a, d);
