@@ -6,6 +6,7 @@ import { givenName, shortAddress } from '@/lib/ui/display';
 import { useCallQuality } from '@/lib/ui/call-quality';
 import { useHeard } from '@/lib/ui/heard';
 import { DevicePicker } from './DevicePicker';
+import { openMicrophoneSettings } from '@/lib/ui/mic-permission';
 
 /**
  * The call, read top to bottom at a glance: who (a name, or "Unknown caller"
@@ -161,6 +162,12 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
         <p class={call.endReason === 'handshake-failed' ? 'error' : 'end'} role="status" data-testid="end-message" data-reason={call.endReason}>
           {call.endMessage}
         </p>
+      )}
+      {/* Chrome: the way to lift the block, one click away (Firefox's end message says its exact steps). */}
+      {call.state === 'ended' && call.endReason === 'mic-denied' && !import.meta.env.FIREFOX && (
+        <button type="button" class="secondary" data-testid="open-mic-settings" onClick={() => act(openMicrophoneSettings())}>
+          {t('mic.openSettings')}
+        </button>
       )}
 
       <div class="actions">

@@ -17,6 +17,7 @@ import { iceServersFrom } from '../ice/servers';
 import { SignalClient, type SignalStatus } from '../signal/client';
 import { type NetworkScope, watchNetwork } from '../signal/network-watch';
 import { endMessage, t } from '../i18n/messages';
+import type { ToneName } from '../ui/ringtone';
 import type { MediaEvent } from '../media/types';
 import { PAGE_PORT, VIEW_PORT, isFor, type OffscreenEvent, type UiRequest, type ViewPush } from '../messaging/protocol';
 import { senderKind } from '../messaging/sender';
@@ -24,13 +25,14 @@ import type { AppView, CallView, Settings } from '../messaging/view';
 import { watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
 import { AdmissionStore } from './admission-store';
 import { callControls, type CallControls } from './call-controls';
-import { callView } from './call-view';
+import { callTone, callView, type WaitingCaller } from './call-view';
 import { ContactsStore } from './contacts-store';
 import { HistoryStore } from './history-store';
 import { backupNeeded, loadOrCreateIdentity, markBackedUp, saveSeed } from './identity-store';
 import { notifyIncoming, clearIncomingNotification } from './notifications';
 import { SettingsStore } from './settings-store';
 import { watchManaged } from './managed-settings';
+import { ToolbarBadge, badgeLook, micIndicator } from './toolbar-badge';
 import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
 
 export class BackgroundApp {
@@ -47,7 +49,10 @@ export class BackgroundApp {
   private callDevices?: { callId: string; micGone?: boolean; inputDeviceId?: string; outputDeviceId?: string };
   private calls!: CallManager;
   private media!: HostPort;
-  private ringing = false;
+  private tone: ToneName | null = null;
+  /** The latest caller turned away busy during the current call (call waiting, issue 18). */
+  private waiting?: WaitingCaller;
+  private readonly badge = new ToolbarBadge();
   private testHooks?: () => SessionTestHooks;
   private readonly viewPorts = new Set<Browser.runtime.Port>();
   private backupNeeded = false;
@@ -76,7 +81,7 @@ export class BackgroundApp {
     // A policy changed by the organisation while Hush runs applies at once (managed-settings.ts).
     watchManaged((m) => app.settingsChanged(app.settings.setManaged(m).relaysChanged));
     app.contacts = await ContactsStore.load(() => app.push());
-    app.history = await HistoryStore.load();
+    app.history = await HistoryStore.load(() => app.syncBadge());
     app.admission = await AdmissionStore.load();
     app.testHooks = await watchSessionHooks();
     app.backupNeeded = await backupNeeded();
@@ -86,6 +91,7 @@ export class BackgroundApp {
     });
     app.ui = app.uiHost();
     app.wireIdentity();
+    app.syncBadge();
     return app;
   }
 
@@ -264,17 +270,18 @@ export class BackgroundApp {
   }
 
   /**
-   * The ringtone follows the call: on while a call rings here (and the setting is on), off as
-   * soon as it is answered, declined or gone. It plays in the media host, so it rings with no
-   * Hush page open. After a call that never reached media, the host is released.
+   * The tones follow the call (callTone): the ringtone while a call rings here (and the setting
+   * is on), the ringback while the callee's device rings; off as soon as it is answered, declined
+   * or gone. They play in the media host, so they sound with no Hush page open. After a call that
+   * never reached media, the host is released.
    */
   private syncRing(): void {
     const c = this.calls?.current;
-    const on = !!c && c.state === CallState.Incoming && this.settings.current.ringtone;
-    if (on === this.ringing) return;
-    this.ringing = on;
-    const release = !on && (!c || c.state === CallState.Ended);
-    void this.media.ring(on, release).catch(() => {});
+    const tone = callTone(c, this.settings.current.ringtone);
+    if (tone === this.tone) return;
+    this.tone = tone;
+    const release = !tone && (!c || c.state === CallState.Ended);
+    void this.media.ring(!!tone, release, tone ?? undefined).catch(() => {});
   }
 
   private onIncoming(s: CallSession): void {
@@ -284,8 +291,11 @@ export class BackgroundApp {
   }
 
   private async onCallEnded(s: CallSession, busy: boolean): Promise<void> {
-    clearIncomingNotification();
+    if (!busy) clearIncomingNotification();
     if (!s.peerAddress) return;
+    // Call waiting: the person in the current call learns who was turned away.
+    const live = this.calls.current;
+    if (busy && live && live.state !== CallState.Ended) this.waiting = { callId: live.callId, address: s.peerAddress, at: Date.now() };
     await this.history.record(s, busy, this.viewPorts.size > 0);
     this.push();
   }
@@ -328,7 +338,7 @@ export class BackgroundApp {
       address: this.address,
       relay: { state: this.relay.state, url: this.relay.url, error: this.relay.error },
       contacts: this.contacts.list,
-      call: this.withDevices(callView(this.calls.current, (a) => this.contacts.find(a))),
+      call: this.withDevices(callView(this.calls.current, (a) => this.contacts.find(a), this.waiting)),
       history: this.history.entries,
       unseenMissed: this.history.unseenMissed,
       settings: this.settings.current,
@@ -338,8 +348,16 @@ export class BackgroundApp {
     };
   }
 
+  /** The toolbar badge: a live (or muted) microphone during a call, else the unseen missed calls. */
+  private syncBadge(): void {
+    if (!this.history) return;
+    const call = this.calls ? callView(this.calls.current, () => undefined) : null;
+    void this.badge.show(badgeLook(micIndicator(call), this.history.unseenMissed));
+  }
+
   private push(): void {
     this.syncRing();
+    this.syncBadge();
     this.pages.push();
     if (this.viewPorts.size === 0) return;
     const msg: ViewPush = { kind: 'view', view: this.view() };

@@ -1,9 +1,9 @@
 /**
  * The on-device call history (the last HISTORY_MAX calls) and the count of
  * missed calls nobody has seen yet, shown as the toolbar button's badge until
- * a Hush page opens. Both live in extension storage (storage.ts).
+ * a Hush page opens (drawn by toolbar-badge.ts: a live microphone takes the
+ * badge during a call). Both live in extension storage (storage.ts).
  */
-import { browser } from 'wxt/browser';
 import type { CallSession } from '../call/session';
 import type { EndReason } from '../call/state';
 import type { HistoryEntry } from '../messaging/view';
@@ -13,11 +13,13 @@ export class HistoryStore {
   private constructor(
     private history: HistoryEntry[],
     private unseen: number,
+    private readonly onUnseen: () => void,
   ) {}
 
-  static async load(): Promise<HistoryStore> {
-    const store = new HistoryStore(await historyItem.getValue(), await unseenMissedItem.getValue());
-    void store.updateBadge();
+  /** `onUnseen`: the unseen count changed (the badge redraws). */
+  static async load(onUnseen: () => void = () => {}): Promise<HistoryStore> {
+    const store = new HistoryStore(await historyItem.getValue(), await unseenMissedItem.getValue(), onUnseen);
+    store.onUnseen();
     return store;
   }
 
@@ -49,7 +51,7 @@ export class HistoryStore {
     if (outcome === 'missed' && !seenNow) {
       this.unseen++;
       await unseenMissedItem.setValue(this.unseen);
-      await this.updateBadge();
+      this.onUnseen();
     }
   }
 
@@ -58,7 +60,7 @@ export class HistoryStore {
     if (this.unseen === 0) return;
     this.unseen = 0;
     void unseenMissedItem.setValue(0);
-    void this.updateBadge();
+    this.onUnseen();
   }
 
   async clear(): Promise<void> {
@@ -66,11 +68,6 @@ export class HistoryStore {
     this.unseen = 0;
     await historyItem.setValue([]);
     await unseenMissedItem.setValue(0);
-    await this.updateBadge();
-  }
-
-  private async updateBadge(): Promise<void> {
-    const action = browser.action ?? browser.browserAction;
-    await action?.setBadgeText({ text: this.unseen > 0 ? String(this.unseen) : '' }).catch(() => {});
+    this.onUnseen();
   }
 }

@@ -268,6 +268,9 @@ const en = {
   'mgd.devices.unnamed': 'Device {n}',
   'mgd.devices.failed': 'Hush could not switch to that device. The call goes on with the one before.',
   'mgd.micGone': 'Your microphone is disconnected: the call stays up, muted. Plug one in.',
+  // ── wt-ring (issue 18: ringback, call waiting, the microphone on the toolbar button): keys of this block only.
+  'ring18.badge.micLive': 'Hush: in a call, your microphone is on',
+  'ring18.badge.micMuted': 'Hush: in a call, your microphone is muted',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -530,6 +533,9 @@ const fr: Record<Key, string> = {
   'mgd.devices.unnamed': 'Appareil {n}',
   'mgd.devices.failed': 'Hush n’a pas pu passer à cet appareil. L’appel continue avec le précédent.',
   'mgd.micGone': 'Votre micro est déconnecté : l’appel continue, en sourdine. Branchez-en un.',
+  // ── wt-ring (issue 18: ringback, call waiting, the microphone on the toolbar button): keys of this block only.
+  'ring18.badge.micLive': 'Hush : en communication, votre micro est ouvert',
+  'ring18.badge.micMuted': 'Hush : en communication, votre micro est coupé',
 };
 
 

@@ -28,6 +28,9 @@ export interface MediaPort {
 /** The background's handle on the media host: the call's MediaPort, stats, and the ringtone. */
 export interface MediaHostPort extends MediaPort {
   stats(callId: string): Promise<unknown>;
-  /** Ring (incoming call) or stop; `release` also closes the media host when no call needs it. */
-  ring(on: boolean, release?: boolean): Promise<void>;
+  /**
+   * Play a tone (the incoming-call ringtone by default, or the caller's ringback) or stop it;
+   * `release` also closes the media host when no call needs it.
+   */
+  ring(on: boolean, release?: boolean, tone?: 'ringtone' | 'ringback'): Promise<void>;
 }

@@ -168,8 +168,11 @@ export type OffscreenRequest =
   /** Issue 12: switch devices mid-call (CallMedia.setInputDevice/setOutputDevice); '' = the system default. */
   | { target: 'offscreen'; kind: 'media-set-input'; callId: string; deviceId: string }
   | { target: 'offscreen'; kind: 'media-set-output'; callId: string; deviceId: string }
-  /** The incoming-call ringtone, played where nothing depends on a page being open. */
-  | { target: 'offscreen'; kind: 'ring'; on: boolean };
+  /**
+   * A call-progress tone, played where nothing depends on a page being open: the incoming-call
+   * ringtone (the default) or the caller's ringback (lib/ui/ringtone.ts). `on: false` stops either.
+   */
+  | { target: 'offscreen'; kind: 'ring'; on: boolean; tone?: 'ringtone' | 'ringback' };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 

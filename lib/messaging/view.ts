@@ -49,6 +49,11 @@ export interface CallView {
   connectedAt?: number;
   endedAt?: number;
   /**
+   * Issue 18: the caller hears the ringback (their device rings: state `ringing`). The
+   * background always sets it; optional only so hand-made views (tests, page bar) may omit it.
+   */
+  ringback?: boolean;
+  /**
    * Issue 18, call waiting: the latest caller told "busy" while this call was live
    * (set by the background, shown by the call screen; absent when nobody tried).
    */

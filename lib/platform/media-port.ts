@@ -15,7 +15,7 @@ import type { CandidateInit } from '../call/control';
 import type { MediaStartOptions } from '../media/types';
 import type { OffscreenRequest, OffscreenResponse } from '../messaging/protocol';
 import { closeOffscreen, ensureOffscreen, hasOffscreen } from './offscreen';
-import { startRingtone } from '../ui/ringtone';
+import { startTone, type ToneName } from '../ui/ringtone';
 import { closeCallWindow, ensureCallWindow, hasCallWindow } from './call-window';
 
 type Requester = (req: OffscreenRequest) => Promise<OffscreenResponse>;
@@ -81,9 +81,9 @@ export function offscreenMediaPort(): HostPort {
       const r = await request({ target: 'offscreen', kind: 'media-stats', callId });
       return r.ok ? r.value : null;
     },
-    async ring(on, release = false) {
+    async ring(on, release = false, tone = 'ringtone') {
       if (!on && !(await hasOffscreen())) return;
-      await request({ target: 'offscreen', kind: 'ring', on }).catch(() => undefined);
+      await request({ target: 'offscreen', kind: 'ring', on, tone }).catch(() => undefined);
       if (release) await closeOffscreen();
     },
   };
@@ -109,14 +109,15 @@ export function callWindowMediaPort(): HostPort {
       return r?.ok ? r.value : null;
     },
     // The background page itself may play sound (no microphone involved): ring there.
-    async ring(on) {
-      if (on) stopRing ??= startRingtone();
-      else {
-        stopRing?.();
-        stopRing = undefined;
-      }
+    async ring(on, _release, tone = 'ringtone') {
+      const next = on ? tone : null;
+      if (next === playing) return;
+      stopTone?.();
+      stopTone = next ? startTone(next) : undefined;
+      playing = next;
     },
   };
 }
 
-let stopRing: (() => void) | undefined;
+let stopTone: (() => void) | undefined;
+let playing: ToneName | null = null;

@@ -3,7 +3,8 @@
  * offscreen document (offscreen.ts; created with AUDIO_PLAYBACK too, because
  * it also plays the ringtone of an incoming call), on Firefox the call window
  * (call-window.ts; Firefox's background page may not use the microphone, and
- * rings there itself, media-port.ts). One CallMedia per call id; byte secrets
+ * rings there itself, media-port.ts), and the caller's ringback the same way
+ * (lib/ui/ringtone.ts: local playback, never on the microphone track). One CallMedia per call id; byte secrets
  * arrive as number arrays and are wiped (both the arrays and the typed
  * copies) once the engine imported them.
  */
@@ -12,12 +13,15 @@ import type { MediaEvent } from '../media/types';
 import { mediaCapabilities } from '../media/capabilities';
 import type { OffscreenRequest, OffscreenResponse, WireStartOptions } from '../messaging/protocol';
 import { unreachable } from '../messaging/protocol';
-import { startRingtone } from '../ui/ringtone';
-import { forwardMediaHooks } from '../testing/hooks';
+import { startTone, type ToneName } from '../ui/ringtone';
+import { TEST_HOOKS, forwardMediaHooks } from '../testing/hooks';
 
 export class MediaServer {
   private readonly calls = new Map<string, CallMedia>();
-  private stopRing?: () => void;
+  private stopTone?: () => void;
+  private playing: ToneName | null = null;
+  /** Test builds only: an analyser on the tone's output, so a browser test can read its frequency. */
+  toneAnalyser?: AnalyserNode;
 
   constructor(private readonly emit: (callId: string, event: MediaEvent) => void) {}
 
@@ -57,11 +61,7 @@ export class MediaServer {
       case 'media-stats':
         return this.calls.get(req.callId)?.stats() ?? null;
       case 'ring':
-        if (req.on) this.stopRing ??= startRingtone();
-        else {
-          this.stopRing?.();
-          this.stopRing = undefined;
-        }
+        this.play(req.on ? (req.tone ?? 'ringtone') : null);
         return null;
       case 'media-stop': {
         this.calls.get(req.callId)?.close();
@@ -106,9 +106,32 @@ export class MediaServer {
     }
   }
 
-  /** Whether the ringtone plays (tests, diagnostics). */
+  /** One tone at a time: the one asked for replaces the one playing; null stops it. */
+  private play(tone: ToneName | null): void {
+    if (tone === this.playing) return;
+    this.stopTone?.();
+    this.stopTone = undefined;
+    this.toneAnalyser = undefined;
+    this.playing = tone;
+    if (!tone) return;
+    const tap = TEST_HOOKS
+      ? (ctx: AudioContext, out: AudioNode) => {
+          this.toneAnalyser = ctx.createAnalyser();
+          this.toneAnalyser.fftSize = 8192;
+          out.connect(this.toneAnalyser);
+        }
+      : undefined;
+    this.stopTone = startTone(tone, tap);
+  }
+
+  /** Whether the incoming-call ringtone plays (tests, diagnostics). */
   get ringing(): boolean {
-    return !!this.stopRing;
+    return this.playing === 'ringtone';
+  }
+
+  /** The tone playing now, if any (tests, diagnostics). */
+  get tone(): ToneName | null {
+    return this.playing;
   }
 
   /** The running engine, for tests and diagnostics in the media host. */
