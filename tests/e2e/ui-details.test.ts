@@ -335,9 +335,9 @@ describe('a call between two browsers', () => {
   });
 });
 
-describe('French', () => {
-  // Only registered when screenshots are asked for: a test that is there but skipped would fail CI.
-  if (SHOTS) test('screenshots of the idle popup and the options page in French', async () => {
+// Only registered when screenshots are asked for: a test that is there but skipped would fail CI.
+if (SHOTS) describe('French', () => {
+  test('screenshots of the idle popup and the options page in French', async () => {
     const before = process.env.LANGUAGE;
     process.env.LANGUAGE = 'fr';
     const hb = await launchWithExtension({ args: ['--lang=fr', '--accept-lang=fr-FR,fr'] }).finally(() => {
