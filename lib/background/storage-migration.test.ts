@@ -55,6 +55,17 @@ test('running it again does nothing (idempotent)', async () => {
   expect(await idbKv.get('contacts')).toEqual([]);
 });
 
+test('after the move, keys a content script plants in storage.local are removed, never imported', async () => {
+  const fresh = fakeLocal({});
+  await migrateLegacyLocal(fresh.area); // a fresh install: nothing to move, done
+  const planted = fakeLocal({ settings: { relays: ['wss://evil.example'] }, contacts: [{ id: 'hush:evil' }], unrelated: 1 });
+  const r = await migrateLegacyLocal(planted.area);
+  expect(r.copied).toEqual([]);
+  expect(await idbKv.get('settings')).toBeUndefined();
+  expect(await idbKv.get('contacts')).toBeUndefined();
+  expect([...planted.mem.keys()]).toEqual(['unrelated']);
+});
+
 test('a failure to remove loses nothing; the next run keeps the newer IndexedDB value and finishes', async () => {
   const broken = fakeLocal(OLD, true);
   await expect(migrateLegacyLocal(broken.area)).rejects.toThrow('quota');

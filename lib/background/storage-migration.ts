@@ -10,8 +10,12 @@
  *      may have changed since: IndexedDB's value wins);
  *   3. read every copied key back and compare it with the old value;
  *   4. only then remove the old keys (and WXT's `key$` metadata) from storage.local.
+ *   5. record in IndexedDB that the move is done.
  * Any step that throws leaves storage.local as it was; the next boot starts over.
- * Running it again after success finds no old keys and does nothing.
+ * Once recorded, storage.local is never read as a source again: a content
+ * script can still write `identity` or `contacts` there, and such keys are
+ * only removed, never imported (else a page could plant relays or contacts
+ * that the next browser start would trust). Running it again does nothing else.
  */
 import { idbKv } from './idb-kv';
 
@@ -22,6 +26,9 @@ export interface LocalArea {
   get(keys: string[]): Promise<Record<string, unknown>>;
   remove(keys: string[]): Promise<void>;
 }
+
+/** The IndexedDB key that records a finished move. */
+export const MIGRATION_DONE_KEY = 'migratedFromStorageLocal';
 
 export interface MigrationResult {
   /** Keys copied into IndexedDB by this run. */
@@ -37,7 +44,16 @@ export async function migrateLegacyLocal(area: LocalArea, kv = idbKv): Promise<M
   const old = await area.get([...LEGACY_LOCAL_KEYS, ...meta]);
   const present = LEGACY_LOCAL_KEYS.filter((k) => old[k] !== undefined);
   const metaPresent = meta.filter((k) => old[k] !== undefined);
-  if (present.length === 0 && metaPresent.length === 0) return { copied: [], removed: [] };
+  if ((await kv.get(MIGRATION_DONE_KEY)) !== undefined) {
+    // Written after the move: by a content script, never by Hush. Drop it.
+    const planted = [...present, ...metaPresent];
+    if (planted.length) await area.remove(planted);
+    return { copied: [], removed: planted };
+  }
+  if (present.length === 0 && metaPresent.length === 0) {
+    await kv.set(MIGRATION_DONE_KEY, { at: Date.now() });
+    return { copied: [], removed: [] };
+  }
 
   const copy: Record<string, unknown> = {};
   for (const k of present) if ((await kv.get(k)) === undefined) copy[k] = old[k];
@@ -52,5 +68,6 @@ export async function migrateLegacyLocal(area: LocalArea, kv = idbKv): Promise<M
 
   const removed = [...present, ...metaPresent];
   await area.remove(removed);
+  await kv.set(MIGRATION_DONE_KEY, { at: Date.now() });
   return { copied, removed };
 }
