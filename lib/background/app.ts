@@ -154,7 +154,8 @@ export class BackgroundApp {
   /** runtime.onMessage: UI requests and media events. */
   onMessage(msg: unknown, sender?: Browser.runtime.MessageSender): Promise<unknown> | undefined {
     // Only the extension's own pages may send these; a content script (a page's renderer) never does.
-    if (senderKind(sender) === 'web') return undefined;
+    const from = senderKind(sender);
+    if (from !== 'extension' && from !== 'internal') return undefined;
     if (isFor<OffscreenEvent>(msg, 'background') && msg.kind === 'media-event') {
       this.calls.onMediaEvent(msg.callId, msg.event);
       return undefined;
@@ -168,7 +169,7 @@ export class BackgroundApp {
     if (port.name === PAGE_PORT) return this.pages.attach(port);
     if (port.name !== VIEW_PORT) return;
     // The full view (contacts, history, address) is for the extension's own pages only.
-    if (senderKind(port.sender) === 'web') {
+    if (senderKind(port.sender) !== 'extension') {
       port.disconnect();
       return;
     }

@@ -30,7 +30,7 @@ export class PageBridge {
 
   /** A content script connected. Ports from extension pages or without a tab are refused. */
   attach(port: Browser.runtime.Port): void {
-    if (port.name !== PAGE_PORT || !port.sender?.tab || senderKind(port.sender) === 'extension') {
+    if (port.name !== PAGE_PORT || !port.sender?.tab || senderKind(port.sender) !== 'web') {
       port.disconnect();
       return;
     }
