@@ -8,6 +8,7 @@
 import { type Browser } from 'wxt/browser';
 import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
 import { PageBridge } from '../page-api/bridge';
+import { openHushWindow, pageGrants } from '../page-api/consent';
 import { addressFromBundle } from '../crypto/address';
 import { CallManager, CallError, type AdmissionPorts } from '../call/manager';
 import type { CallSession } from '../call/session';
@@ -56,10 +57,8 @@ export class BackgroundApp {
     view: () => this.view(),
     dial: (address) => this.dial(address),
     controls: this.controls,
-    allowOrigin: async (origin) => {
-      const r = await this.settings.allowOrigin(origin);
-      if (r) this.settingsChanged(r.relaysChanged);
-    },
+    grants: pageGrants,
+    openWindow: openHushWindow,
   });
 
   /** Load (or create) everything, then connect to the relay. */
@@ -198,6 +197,7 @@ export class BackgroundApp {
       view: () => this.view(),
       changed: () => this.push(),
       dial: (address) => this.dial(address),
+      pages: this.pages,
       updateSettings: (patch) => this.updateSettings(patch),
       replaceIdentity: (seed) => this.replaceIdentity(seed),
       backedUp: async () => {

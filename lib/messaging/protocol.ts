@@ -27,6 +27,8 @@ export interface MediaCapabilities {
 export type UiRequest =
   | { target: 'background'; kind: 'status' }
   | { target: 'background'; kind: 'get-view' }
+  | { target: 'background'; kind: 'page-consent'; token: string }
+  | { target: 'background'; kind: 'page-consent-answer'; token: string; answer: 'once' | 'always' | 'deny' }
   | { target: 'background'; kind: 'dial'; address: string }
   | { target: 'background'; kind: 'accept' }
   | { target: 'background'; kind: 'hangup' }
@@ -124,8 +126,9 @@ export interface PageView {
 
 export type PageRequest =
   | { kind: 'lookup'; reqId: number; address: string }
-  | { kind: 'dial'; reqId: number; address: string; via: 'link' | 'page'; always?: boolean }
-  | { kind: 'accept' }
+  | { kind: 'dial'; reqId: number; address: string; via: 'link' | 'page' }
+  /** Open the extension's own window (accepting a call happens there, never in the page). */
+  | { kind: 'open' }
   | { kind: 'hangup' }
   | { kind: 'mute'; muted: boolean }
   | { kind: 'dismiss' }
