@@ -47,3 +47,8 @@ export function isFromBackground(sender?: SenderLike): boolean {
   const path = sender.url!.slice(browser.runtime.getURL('/').length - 1).split(/[?#]/)[0];
   return (BACKGROUND_PATHS as readonly string[]).includes(path!);
 }
+
+/** The background's runtime.onMessage: only the extension's own pages (content scripts use the page port). */
+export function acceptsMessagesFrom(sender?: SenderLike): boolean {
+  return senderKind(sender) === 'extension';
+}
