@@ -93,7 +93,7 @@ test('no answer without a gesture; no call without a click in the extension wind
   // The same clicks where the bar and prompt used to be: the decoy and the popover take them, nothing happens.
   const vp = page.viewport() ?? { width: 800, height: 600 };
   await page.bringToFront();
-  for (const [dx, dy] of [[60, 40], [150, 60], [250, 90]]) await page.mouse.click(vp.width - dx, vp.height - dy);
+  for (const [dx, dy] of [[60, 40], [150, 60], [250, 90]] as const) await page.mouse.click(vp.width - dx, vp.height - dy);
   await sleep(1000); // intent: a call that a page click could start would show by now
   expect(await callState(a.popup)).toBe('');
   expect((await log(page)).statuses).toEqual([]);
