@@ -19,6 +19,7 @@ import { browser } from 'wxt/browser';
 import { PAGE_PORT, type PageEvent, type PageRequest, type PageView } from '../messaging/protocol';
 import { isHushHref } from '../contacts/link';
 import { isLive } from '../call/state';
+import type { PendingEvent } from './loader';
 import { parsePageRequest, statusMessage, type PageCallStatus } from './page-messages';
 
 export const ARM_DELAY_MS = 600;
@@ -80,6 +81,16 @@ export class PageIntegration {
     this.win.document.removeEventListener('visibilitychange', this.onVisible);
     this.win.removeEventListener('focus', this.onVisible);
     this.port?.disconnect();
+  }
+
+  /** The event that woke the loader (lib/page-api/loader.ts), handled as if it had arrived here. */
+  replay(ev: PendingEvent): void {
+    if (ev.kind === 'link') {
+      if (isHushHref(ev.href)) void this.onLink(ev.href);
+      return;
+    }
+    const req = parsePageRequest(ev.data);
+    if (req) void this.onPageRequest(ev.origin, req.address, req.id);
   }
 
   /** Called once when the extension went away (reloaded or removed): the script must clean up. */
