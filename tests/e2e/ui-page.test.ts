@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
-import { callState, click, dialByUi, hangUpAll, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
+import { callState, click, hangUpAll, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
 import { addContactByUi, barAttr, barClick, barHas, barRoot, gotoWithHush, pageClick, screenshotPath, startPageServer, waitBar, waitBarAttr, type PageServer } from '../harness/ui';
 import { sleep, waitFor } from '../harness/wait';
 
