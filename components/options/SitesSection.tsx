@@ -2,7 +2,7 @@ import type { AppView } from '@/lib/messaging/view';
 import { request } from '@/lib/ui/client';
 import { t, tf } from '@/lib/i18n/messages';
 
-/** Origins allowed "always" to start calls through the page API (docs/page-api.md), with revoke. */
+/** Sites allowed "always" to call one address through the page API (docs/page-api.md), with revoke. */
 export function SitesSection({ view }: { view: AppView }) {
   const origins = view.settings.pageOrigins ?? [];
   const revoke = (origin: string) => request('update-settings', { settings: { pageOrigins: origins.filter((o) => o !== origin) } });
@@ -18,7 +18,8 @@ export function SitesSection({ view }: { view: AppView }) {
         <ul class="list">
           {origins.map((o) => (
             <li key={o} data-testid="site" data-origin={o}>
-              <code class="grow">{o}</code>
+              {/* "<origin> <address>": an "always" grant for one address (issue 13). */}
+              <code class="grow">{o.replace(' ', ' → ')}</code>
               <button type="button" class="secondary" data-testid="site-revoke" aria-label={tf('opt.sites.revokeOf', { origin: o })} onClick={() => void revoke(o)}>
                 {t('opt.sites.revoke')}
               </button>

@@ -8,7 +8,7 @@
 import { type Browser } from 'wxt/browser';
 import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
 import { PageBridge } from '../page-api/bridge';
-import { openHushWindow, pageGrants } from '../page-api/consent';
+import { isHttpsOrigin, openHushWindow } from '../page-api/consent';
 import { addressFromBundle } from '../crypto/address';
 import { CallManager, CallError, type AdmissionPorts } from '../call/manager';
 import type { CallSession } from '../call/session';
@@ -57,7 +57,16 @@ export class BackgroundApp {
     view: () => this.view(),
     dial: (address) => this.dial(address),
     controls: this.controls,
-    grants: pageGrants,
+    // "Always" grants, per (https origin, address): Settings.pageOrigins entries "<origin> <address>",
+    // listed and revoked on the options page. Older origin-only entries never match.
+    grants: {
+      allowed: async (origin, address) => isHttpsOrigin(origin) && (this.settings.current.pageOrigins ?? []).includes(`${origin} ${address}`),
+      grant: async (origin, address) => {
+        if (!isHttpsOrigin(origin)) return;
+        const r = await this.settings.allowOrigin(`${origin} ${address}`);
+        if (r) this.settingsChanged(r.relaysChanged);
+      },
+    },
     openWindow: openHushWindow,
   });
 

@@ -93,11 +93,3 @@ export const admissionItem = defineItem<Record<string, StoredAdmission>>('admiss
 /** Blocked callers: the address as the person saw it, and its mailbox id (what admission compares). */
 export const blockedItem = defineItem<{ address: string; mailbox: string }[]>('blocked', { fallback: [] });
 
-// ─── Page-API grants (issue 13, lib/page-api/consent.ts) ──────────────────────
-/** "Always" grants made in the consent window: one per (https origin, address). */
-export interface StoredPageGrant {
-  origin: string;
-  address: string;
-  at: number;
-}
-export const pageGrantsItem = defineItem<StoredPageGrant[]>('pageGrants', { fallback: [] });

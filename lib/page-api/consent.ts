@@ -11,28 +11,19 @@
  * without a gesture. The window is the browser's own top-level window: no
  * page can draw over it, read it, or deliver a click or key to it.
  *
- * "Always" grants are per (https origin, address), stored in the extension's
- * database (lib/background/storage.ts); http origins can only allow once.
+ * "Always" grants are per (https origin, address): Settings.pageOrigins
+ * entries "<origin> <address>" (in the extension's database, listed and
+ * revoked on the options page); http origins can only allow once.
  */
 import { browser } from 'wxt/browser';
-import { pageGrantsItem } from '../background/storage';
-import type { PageGrants } from './bridge';
 
 /** Fixed size: the window never grows with a contact name vs a raw address. */
 export const CONSENT_WINDOW = { width: 400, height: 360 } as const;
 
-export const pageGrants: PageGrants = {
-  async allowed(origin, address) {
-    if (!origin.startsWith('https://')) return false;
-    return (await pageGrantsItem.getValue()).some((g) => g.origin === origin && g.address === address);
-  },
-  async grant(origin, address) {
-    if (!origin.startsWith('https://')) return;
-    const list = (await pageGrantsItem.getValue()).filter((g) => !(g.origin === origin && g.address === address));
-    list.push({ origin, address, at: Date.now() });
-    await pageGrantsItem.setValue(list);
-  },
-};
+/** "Always" is offered and honoured only for https pages. */
+export function isHttpsOrigin(origin: string): boolean {
+  return origin.startsWith('https://');
+}
 
 let windowId: number | undefined;
 let onClosed: (() => void) | undefined;
