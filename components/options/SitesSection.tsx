@@ -10,6 +10,15 @@ export function SitesSection({ view }: { view: AppView }) {
     <section class="card" aria-labelledby="sites-h">
       <h2 id="sites-h">{t('opt.sites')}</h2>
       <p class="muted small">{t('opt.sites.help')}</p>
+      <label class="row">
+        <input
+          type="checkbox"
+          data-testid="page-indicator"
+          checked={view.settings.pageIndicator !== false}
+          onChange={(e) => void request('update-settings', { settings: { pageIndicator: (e.target as HTMLInputElement).checked } })}
+        />
+        {t('opt.sites.indicator')}
+      </label>
       {origins.length === 0 ? (
         <p class="muted" data-testid="sites-empty">
           {t('opt.sites.empty')}

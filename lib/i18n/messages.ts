@@ -257,6 +257,8 @@ const en = {
     'Firefox did not let Hush use your microphone. If Firefox no longer asks, it remembered a Block: open Firefox’s Settings → Permissions and data → Permissions → Microphone, select {origin} (that is Hush), click Remove Website, then Save Changes. Then call again and choose Allow when Firefox asks in the call window.',
   'ffx.micBlocked.options':
     'Firefox is blocking the microphone for Hush. Open Firefox’s Settings → Permissions and data → Permissions → Microphone, select {origin} (that is Hush), click Remove Website, then Save Changes; then press the button above again and choose Allow.',
+  // ─── issue 13: the page API ───
+  'opt.sites.indicator': 'Show a call bar on the page that started the call',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -508,6 +510,8 @@ const fr: Record<Key, string> = {
     'Firefox n’a pas laissé Hush utiliser votre micro. S’il ne demande plus, il a retenu un blocage : ouvrez Paramètres → Autorisations et données → Permissions → Microphone dans Firefox, sélectionnez {origin} (c’est Hush), cliquez sur Supprimer le site, puis sur Enregistrer les modifications. Rappelez ensuite et choisissez Autoriser quand Firefox le demande dans la fenêtre d’appel.',
   'ffx.micBlocked.options':
     'Firefox bloque le micro pour Hush. Ouvrez Paramètres → Autorisations et données → Permissions → Microphone dans Firefox, sélectionnez {origin} (c’est Hush), cliquez sur Supprimer le site, puis sur Enregistrer les modifications ; appuyez ensuite de nouveau sur le bouton ci-dessus et choisissez Autoriser.',
+  // ─── issue 13 : l’API des pages ───
+  'opt.sites.indicator': 'Afficher une barre d’appel sur la page qui a lancé l’appel',
 };
 
 export type Lang = 'en' | 'fr';

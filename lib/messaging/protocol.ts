@@ -122,6 +122,8 @@ export interface PageView {
   /** This tab is the active one of the focused window: it shows the incoming prompt. */
   activeTab: boolean;
   ringtone: boolean;
+  /** Show the in-page bar for this tab's own calls (Settings.pageIndicator). */
+  indicator: boolean;
 }
 
 export type PageRequest =

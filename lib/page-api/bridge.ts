@@ -86,7 +86,7 @@ export class PageBridge {
     const view = this.host.view();
     const call = pageCall(view);
     for (const p of ports) {
-      const v: PageView = { call, activeTab: p.sender?.tab?.id === active, ringtone: view.settings.ringtone };
+      const v: PageView = { call, activeTab: p.sender?.tab?.id === active, ringtone: view.settings.ringtone, indicator: view.settings.pageIndicator !== false };
       send(p, { kind: 'page-view', view: v });
     }
   }

@@ -108,7 +108,7 @@ export class PageIntegration {
     const { prompt, view, hiddenCallId } = this.state;
     if (prompt) return true;
     const c = view?.call;
-    if (!c || c.callId === hiddenCallId) return false;
+    if (!c || c.callId === hiddenCallId || view?.indicator === false) return false;
     return this.ownCalls.has(c.callId);
   }
 
