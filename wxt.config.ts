@@ -54,7 +54,14 @@ export default defineConfig({
     ],
     // The in-page call bar, Hush links and the page API (entrypoints/page-bar, docs/page-api.md).
     // Declared here rather than with defineContentScript: see lib/page-api/shadow-host.ts.
-    content_scripts: [{ matches: ['<all_urls>'], js: ['page-bar.js'], run_at: 'document_idle', all_frames: false }],
+    // Only the tiny loader runs on every page; page-bar.js is imported on demand (lib/page-api/loader.ts).
+    // It must be web-accessible for that import; Chrome's use_dynamic_url gives it a per-session URL,
+    // so a page cannot probe for it; Firefox's moz-extension UUID is random per install.
+    content_scripts: [{ matches: ['<all_urls>'], js: ['page-loader.js'], run_at: 'document_idle', all_frames: false }],
+    web_accessible_resources:
+      manifestVersion === 3
+        ? [{ resources: ['page-bar.js'], matches: ['<all_urls>'], use_dynamic_url: true }]
+        : ['page-bar.js'],
     // Settings an organisation may push through enterprise policy (lib/background/managed-settings.ts,
     // docs/operators.md). Firefox reads its 3rdparty policies without a schema.
     ...(browser === 'chrome' ? { storage: { managed_schema: 'managed_schema.json' } } : {}),

@@ -2,6 +2,7 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { BackgroundApp } from '@/lib/background/app';
+import { acceptsMessagesFrom } from '@/lib/messaging/sender';
 import { callWindowMediaPort, offscreenMediaPort } from '@/lib/platform/media-port';
 import { ensureCallWindow, onCallWindowClosedByUser } from '@/lib/platform/call-window';
 
@@ -16,7 +17,8 @@ export default defineBackground({
     const firefox = !browser.offscreen;
     const app = BackgroundApp.boot(async () => (firefox ? callWindowMediaPort() : offscreenMediaPort()));
     // Register listeners synchronously (MV3), and let them wait for boot.
-    browser.runtime.onMessage.addListener((msg, sender) => app.then((a) => a.onMessage(msg, sender)));
+    // Decided before any promise is returned: a returned promise is an answer (null), even to a denied sender.
+    browser.runtime.onMessage.addListener((msg, sender) => (acceptsMessagesFrom(sender) ? app.then((a) => a.onMessage(msg, sender)) : undefined));
     browser.runtime.onConnect.addListener((port) => void app.then((a) => a.onConnect(port)));
     // First run: the welcome page (address, microphone, relay, backup). Never on updates, nor
     // on Firefox's temporary installs (about:debugging, web-ext, test harnesses: no person there).

@@ -8,6 +8,7 @@
 import { type Browser } from 'wxt/browser';
 import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
 import { PageBridge } from '../page-api/bridge';
+import { isHttpsOrigin, openHushWindow } from '../page-api/consent';
 import { addressFromBundle } from '../crypto/address';
 import { CallManager, CallError, type AdmissionPorts } from '../call/manager';
 import type { CallSession } from '../call/session';
@@ -66,10 +67,17 @@ export class BackgroundApp {
     view: () => this.view(),
     dial: (address) => this.dial(address),
     controls: this.controls,
-    allowOrigin: async (origin) => {
-      const r = await this.settings.allowOrigin(origin);
-      if (r) this.settingsChanged(r.relaysChanged);
+    // "Always" grants, per (https origin, address): Settings.pageOrigins entries "<origin> <address>",
+    // listed and revoked on the options page. Older origin-only entries never match.
+    grants: {
+      allowed: async (origin, address) => isHttpsOrigin(origin) && (this.settings.current.pageOrigins ?? []).includes(`${origin} ${address}`),
+      grant: async (origin, address) => {
+        if (!isHttpsOrigin(origin)) return;
+        const r = await this.settings.allowOrigin(`${origin} ${address}`);
+        if (r) this.settingsChanged(r.relaysChanged);
+      },
     },
+    openWindow: openHushWindow,
   });
 
   /** Load (or create) everything, then connect to the relay. */
@@ -173,7 +181,8 @@ export class BackgroundApp {
   /** runtime.onMessage: UI requests and media events. */
   onMessage(msg: unknown, sender?: Browser.runtime.MessageSender): Promise<unknown> | undefined {
     // Only the extension's own pages may send these; a content script (a page's renderer) never does.
-    if (senderKind(sender) === 'web') return undefined;
+    const from = senderKind(sender);
+    if (from !== 'extension' && from !== 'internal') return undefined;
     if (isFor<OffscreenEvent>(msg, 'background') && msg.kind === 'media-event') {
       this.noteDevices(msg.callId, msg.event);
       this.calls.onMediaEvent(msg.callId, msg.event);
@@ -188,7 +197,7 @@ export class BackgroundApp {
     if (port.name === PAGE_PORT) return this.pages.attach(port);
     if (port.name !== VIEW_PORT) return;
     // The full view (contacts, history, address) is for the extension's own pages only.
-    if (senderKind(port.sender) === 'web') {
+    if (senderKind(port.sender) !== 'extension') {
       port.disconnect();
       return;
     }
@@ -217,6 +226,7 @@ export class BackgroundApp {
       view: () => this.view(),
       changed: () => this.push(),
       dial: (address) => this.dial(address),
+      pages: this.pages,
       updateSettings: (patch) => this.updateSettings(patch),
       replaceIdentity: (seed) => this.replaceIdentity(seed),
       backedUp: async () => {

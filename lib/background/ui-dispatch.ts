@@ -4,6 +4,7 @@
  * two over the stores and the call controls; `failure` turns a typed error
  * into the response the page shows (a stable code and a sentence).
  */
+import type { PageBridge } from '../page-api/bridge';
 import { browser } from 'wxt/browser';
 import * as book from '../contacts/book';
 import { CallError, type CallManager } from '../call/manager';
@@ -35,6 +36,8 @@ export interface UiHost {
   /** Something the view shows changed: push it. */
   changed(): void;
   dial(address: string): Promise<{ callId: string }>;
+  /** Page-API consent (lib/page-api/bridge.ts): answered only from extension pages. */
+  readonly pages: Pick<PageBridge, 'consent' | 'answerConsent'>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
   replaceIdentity(seed: Uint8Array): Promise<string>;
   /** The identity was exported or imported: no more backup banner. */
@@ -52,6 +55,11 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
       return ok({ version: browser.runtime.getManifest().version, offscreen: await pingMediaHost() });
     case 'get-view':
       return ok(host.view());
+    case 'page-consent':
+      return ok(host.pages.consent(String(req.token)));
+    case 'page-consent-answer':
+      await host.pages.answerConsent(String(req.token), req.answer);
+      return ok(null);
     case 'dial':
       return ok(await host.dial(req.address));
     case 'accept':

@@ -271,6 +271,8 @@ const en = {
   // ── wt-ring (issue 18: ringback, call waiting, the microphone on the toolbar button): keys of this block only.
   'ring18.badge.micLive': 'Hush: in a call, your microphone is on',
   'ring18.badge.micMuted': 'Hush: in a call, your microphone is muted',
+  // ─── issue 13: the page API ───
+  'opt.sites.indicator': 'Show a call bar on the page that started the call',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -536,6 +538,8 @@ const fr: Record<Key, string> = {
   // ── wt-ring (issue 18: ringback, call waiting, the microphone on the toolbar button): keys of this block only.
   'ring18.badge.micLive': 'Hush : en communication, votre micro est ouvert',
   'ring18.badge.micMuted': 'Hush : en communication, votre micro est coupé',
+  // ─── issue 13 : l’API des pages ───
+  'opt.sites.indicator': 'Afficher une barre d’appel sur la page qui a lancé l’appel',
 };
 
 

@@ -27,6 +27,8 @@ export interface MediaCapabilities {
 export type UiRequest =
   | { target: 'background'; kind: 'status' }
   | { target: 'background'; kind: 'get-view' }
+  | { target: 'background'; kind: 'page-consent'; token: string }
+  | { target: 'background'; kind: 'page-consent-answer'; token: string; answer: 'once' | 'always' | 'deny' }
   | { target: 'background'; kind: 'dial'; address: string }
   | { target: 'background'; kind: 'accept' }
   | { target: 'background'; kind: 'hangup' }
@@ -122,12 +124,15 @@ export interface PageView {
   /** This tab is the active one of the focused window: it shows the incoming prompt. */
   activeTab: boolean;
   ringtone: boolean;
+  /** Show the in-page bar for this tab's own calls (Settings.pageIndicator). */
+  indicator: boolean;
 }
 
 export type PageRequest =
   | { kind: 'lookup'; reqId: number; address: string }
-  | { kind: 'dial'; reqId: number; address: string; via: 'link' | 'page'; always?: boolean }
-  | { kind: 'accept' }
+  | { kind: 'dial'; reqId: number; address: string; via: 'link' | 'page' }
+  /** Open the extension's own window (accepting a call happens there, never in the page). */
+  | { kind: 'open' }
   | { kind: 'hangup' }
   | { kind: 'mute'; muted: boolean }
   | { kind: 'dismiss' }

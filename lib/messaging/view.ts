@@ -27,6 +27,8 @@ export interface Settings {
   outputDeviceId?: string;
   /** Origins the user allowed "always" to start calls through the page API (docs/page-api.md). */
   pageOrigins?: string[];
+  /** The in-page call bar on the tab that started the call (default on; docs/page-api.md). */
+  pageIndicator?: boolean;
   /** Only contacts may ring this device: a stranger's call is never answered (docs/protocol.md §5.5). */
   contactsOnly?: boolean;
 }

@@ -3,10 +3,17 @@
  * one port per tab's content script. It pushes each tab a PageView (the
  * call, narrowed to what the in-page bar shows) and serves the content
  * script's few requests. The origin of a page-API call is the port
- * sender's, never a value the content script sends; "always" grants are
- * stored per origin in Settings.pageOrigins (options page lists and
- * revokes them). Accept, hang up, mute and dismiss are the background's
- * call controls (lib/background/call-controls.ts), the same the popup uses.
+ * sender's, never a value the content script sends.
+ *
+ * Consent is the background's, never the content script's (issue 13): a
+ * `dial` from a page or a Hush link only opens the consent window
+ * (popup.html#consent=<token>, an extension window no page can draw over,
+ * read or click into, lib/page-api/consent.ts) and waits for the person's
+ * click there. Only a grant made in that window ("always", per https origin
+ * AND address) lets a later page request through without it. A page may
+ * never accept: its "open" request only opens the extension's window.
+ * Hang up, mute and dismiss stay shortcuts (the same controls are in the
+ * extension's UI, which a page cannot stop).
  */
 import { browser, type Browser } from 'wxt/browser';
 import { addressFromLink } from '../contacts/link';
@@ -19,18 +26,48 @@ import { PAGE_PORT, type PageCallView, type PageEvent, type PageRequest, type Pa
 export interface BridgeHost {
   view(): AppView;
   dial(address: string): Promise<{ callId: string }>;
-  readonly controls: Pick<CallControls, 'accept' | 'hangup' | 'mute' | 'dismiss'>;
-  allowOrigin(origin: string): Promise<void>;
+  readonly controls: Pick<CallControls, 'hangup' | 'mute' | 'dismiss'>;
+  readonly grants: PageGrants;
+  /** Open the extension's own window (the consent window, or the popup's call view); `closed` runs when the person closes it. */
+  openWindow(hash: string, closed: () => void): Promise<void>;
 }
 
 export class PageBridge {
   private readonly ports = new Set<Browser.runtime.Port>();
+  private readonly consents = new Map<string, PendingConsent>();
 
   constructor(private readonly host: BridgeHost) {}
 
+  /** The consent window asks what it shows. Unknown tokens get nothing. */
+  consent(token: string): ConsentView | null {
+    const c = this.consents.get(token);
+    if (!c) return null;
+    const name = this.host.view().contacts.find((x) => x.address === c.address)?.name;
+    return { origin: c.origin, address: c.address, name, via: c.via, canAlways: c.via === 'page' && isHttps(c.origin) };
+  }
+
+  /** The person answered in the consent window (the only place a page call is allowed). */
+  async answerConsent(token: string, answer: ConsentAnswer): Promise<void> {
+    const c = this.consents.get(token);
+    if (!c) return;
+    this.consents.delete(token);
+    if (answer === 'deny') return send(c.port, { kind: 'dial-result', reqId: c.reqId, ok: false, message: '' });
+    if (answer === 'always' && c.via === 'page' && isHttps(c.origin)) await this.host.grants.grant(c.origin, c.address);
+    await this.dialFor(c.port, c.reqId, c.address);
+  }
+
+  private async dialFor(port: Browser.runtime.Port, reqId: number, address: string): Promise<void> {
+    try {
+      const { callId } = await this.host.dial(address);
+      send(port, { kind: 'dial-result', reqId, ok: true, callId });
+    } catch (e) {
+      send(port, { kind: 'dial-result', reqId, ok: false, message: (e as Error).message });
+    }
+  }
+
   /** A content script connected. Ports from extension pages or without a tab are refused. */
   attach(port: Browser.runtime.Port): void {
-    if (port.name !== PAGE_PORT || !port.sender?.tab || senderKind(port.sender) === 'extension') {
+    if (port.name !== PAGE_PORT || !port.sender?.tab || senderKind(port.sender) !== 'web') {
       port.disconnect();
       return;
     }
@@ -49,7 +86,7 @@ export class PageBridge {
     const view = this.host.view();
     const call = pageCall(view);
     for (const p of ports) {
-      const v: PageView = { call, activeTab: p.sender?.tab?.id === active, ringtone: view.settings.ringtone };
+      const v: PageView = { call, activeTab: p.sender?.tab?.id === active, ringtone: view.settings.ringtone, indicator: view.settings.pageIndicator !== false };
       send(p, { kind: 'page-view', view: v });
     }
   }
@@ -63,25 +100,40 @@ export class PageBridge {
           const address = addressFromLink(String(req.address));
           const view = this.host.view();
           const name = view.contacts.find((c) => c.address === address)?.name;
-          const originAllowed = !!origin && (view.settings.pageOrigins ?? []).includes(origin);
-          send(port, { kind: 'lookup-result', reqId: req.reqId, ok: true, address, name, originAllowed });
+          send(port, { kind: 'lookup-result', reqId: req.reqId, ok: true, address, name, originAllowed: false });
         } catch (e) {
           send(port, { kind: 'lookup-result', reqId: req.reqId, ok: false, message: (e as Error).message });
         }
         return;
       }
       case 'dial': {
+        let address: string;
         try {
-          if (req.via === 'page' && req.always && origin) await this.host.allowOrigin(origin);
-          const { callId } = await this.host.dial(addressFromLink(String(req.address)));
-          send(port, { kind: 'dial-result', reqId: req.reqId, ok: true, callId });
+          address = addressFromLink(String(req.address));
         } catch (e) {
-          send(port, { kind: 'dial-result', reqId: req.reqId, ok: false, message: (e as Error).message });
+          return send(port, { kind: 'dial-result', reqId: req.reqId, ok: false, message: (e as Error).message });
         }
+        if (!origin) return send(port, { kind: 'dial-result', reqId: req.reqId, ok: false, message: '' });
+        const via = req.via === 'link' ? 'link' : 'page';
+        // The content script's `always` is ignored: only the consent window grants.
+        if (via === 'page' && (await this.host.grants.allowed(origin, address))) return this.dialFor(port, req.reqId, address);
+        // One pending consent per tab: a new request replaces (denies) the old one.
+        for (const [t, c] of this.consents) {
+          if (c.port === port) {
+            this.consents.delete(t);
+            send(c.port, { kind: 'dial-result', reqId: c.reqId, ok: false, message: '' });
+          }
+        }
+        const token = randomToken();
+        this.consents.set(token, { port, reqId: req.reqId, origin, address, via });
+        port.onDisconnect.addListener(() => this.consents.delete(token));
+        // Closing the window without an answer is a "no".
+        await this.host.openWindow(`consent=${token}`, () => void this.answerConsent(token, 'deny')).catch(() => void this.answerConsent(token, 'deny'));
         return;
       }
-      case 'accept':
-        this.host.controls.accept();
+      case 'open':
+        // Accepting (and everything else) happens in the extension's own window.
+        await this.host.openWindow('', () => {}).catch(() => {});
         return;
       case 'hangup':
         this.host.controls.hangup();
@@ -100,6 +152,40 @@ export class PageBridge {
         return;
     }
   }
+}
+
+export type ConsentAnswer = 'once' | 'always' | 'deny';
+
+/** What the consent window shows: who asks, for whom. */
+export interface ConsentView {
+  origin: string;
+  address: string;
+  name?: string;
+  via: 'link' | 'page';
+  /** "Always" only for https pages' API requests. */
+  canAlways: boolean;
+}
+
+/** "Always" grants, per (https origin, address). */
+export interface PageGrants {
+  allowed(origin: string, address: string): Promise<boolean>;
+  grant(origin: string, address: string): Promise<void>;
+}
+
+interface PendingConsent {
+  port: Browser.runtime.Port;
+  reqId: number;
+  origin: string;
+  address: string;
+  via: 'link' | 'page';
+}
+
+function isHttps(origin: string): boolean {
+  return origin.startsWith('https://');
+}
+
+function randomToken(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** The narrow call view of the in-page bar (no SAS, no keys, no history). */

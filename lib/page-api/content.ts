@@ -6,18 +6,20 @@
  * Trust: the page is hostile until proven otherwise. It can post any
  * message, click any element programmatically and read its own DOM. So:
  * - link clicks count only when `isTrusted` (a real click or key press);
- * - a page-API request counts only during a user gesture on the page
- *   (transient activation) and when no prompt or call is showing; the user
- *   always confirms in the bar (closed shadow root: the page cannot read
- *   or click into it) unless they chose "Always for this site" before;
- * - the page hears only started / declined / ended (page-messages.ts);
- * - prompt buttons stay disabled for ARM_DELAY_MS so a page cannot make a
- *   user's click land on "Allow" by showing the prompt under the cursor.
+ * - a page-API request without a user gesture on the page (transient
+ *   activation) gets no answer at all: no "is Hush installed" probe;
+ * - consent is never given here: the background opens the extension's own
+ *   consent window (lib/page-api/consent.ts) and decides (issue 13); the
+ *   page can draw over, swallow clicks in and read keys of anything in it;
+ * - the bar shows only calls this tab started (no call timing for others),
+ *   and accepting an incoming call happens in the extension's window;
+ * - the page hears only started / declined / ended (page-messages.ts).
  */
 import { browser } from 'wxt/browser';
 import { PAGE_PORT, type PageEvent, type PageRequest, type PageView } from '../messaging/protocol';
 import { isHushHref } from '../contacts/link';
 import { isLive } from '../call/state';
+import type { PendingEvent } from './loader';
 import { parsePageRequest, statusMessage, type PageCallStatus } from './page-messages';
 
 export const ARM_DELAY_MS = 600;
@@ -53,6 +55,8 @@ export class PageIntegration {
   private readonly pending = new Map<number, (r: LookupResult | DialResult) => void>();
   /** Calls the page started: callId → the page's request id. */
   private readonly pageCalls = new Map<string, string | undefined>();
+  /** Calls started from this tab (page API or Hush link): the only ones the bar shows. */
+  private readonly ownCalls = new Set<string>();
   private armTimer?: ReturnType<typeof setTimeout>;
   private endedTimer?: ReturnType<typeof setTimeout>;
   private closed = false;
@@ -79,6 +83,16 @@ export class PageIntegration {
     this.port?.disconnect();
   }
 
+  /** The event that woke the loader (lib/page-api/loader.ts), handled as if it had arrived here. */
+  replay(ev: PendingEvent): void {
+    if (ev.kind === 'link') {
+      if (isHushHref(ev.href)) void this.onLink(ev.href);
+      return;
+    }
+    const req = parsePageRequest(ev.data);
+    if (req) void this.onPageRequest(ev.origin, req.address, req.id);
+  }
+
   /** Called once when the extension went away (reloaded or removed): the script must clean up. */
   onOrphaned(f: () => void): void {
     this.orphaned = f;
@@ -94,9 +108,8 @@ export class PageIntegration {
     const { prompt, view, hiddenCallId } = this.state;
     if (prompt) return true;
     const c = view?.call;
-    if (!c || c.callId === hiddenCallId) return false;
-    if (c.state === 'incoming') return !!view?.activeTab;
-    return true;
+    if (!c || c.callId === hiddenCallId || view?.indicator === false) return false;
+    return this.ownCalls.has(c.callId);
   }
 
   private connect(): void {
@@ -125,7 +138,7 @@ export class PageIntegration {
   }
 
   private ask<R extends LookupResult | DialResult>(
-    req: { kind: 'lookup'; address: string } | { kind: 'dial'; address: string; via: 'link' | 'page'; always: boolean },
+    req: { kind: 'lookup'; address: string } | { kind: 'dial'; address: string; via: 'link' | 'page' },
   ): Promise<R> {
     const reqId = ++this.reqId;
     return new Promise<R>((resolve) => {
@@ -201,9 +214,8 @@ export class PageIntegration {
 
   async onLink(href: string): Promise<void> {
     if (this.busy()) return;
-    const r = await this.ask<LookupResult>({ kind: 'lookup', address: href });
-    if (!r.ok) return this.showPrompt({ kind: 'error', message: r.message });
-    this.showPrompt({ kind: 'link', address: r.address, who: r.name ?? r.address, isContact: !!r.name });
+    // The background asks the person in the extension's window.
+    await this.dial(href, 'link');
   }
 
   private onWindowMessage = (ev: MessageEvent): void => {
@@ -214,37 +226,30 @@ export class PageIntegration {
   };
 
   private async onPageRequest(origin: string, address: string, id?: string): Promise<void> {
+    // No gesture (or a browser without userActivation): no answer of any kind.
     const activation = (this.win.navigator as Navigator & { userActivation?: { isActive: boolean } }).userActivation;
-    if (!origin || origin === 'null' || !address || this.busy() || (activation && !activation.isActive)) {
-      return this.postStatus('declined', id);
-    }
-    const r = await this.ask<LookupResult>({ kind: 'lookup', address });
-    if (!r.ok || this.busy()) return this.postStatus('declined', id);
-    if (r.originAllowed) return this.dial(r.address, 'page', false, id);
-    this.showPrompt({ kind: 'page', address: r.address, who: r.name ?? r.address, isContact: !!r.name, origin, id });
+    if (!activation?.isActive) return;
+    if (!origin || origin === 'null' || !address || this.busy() || this.asking) return this.postStatus('declined', id);
+    await this.dial(address, 'page', id);
   }
 
-  /** The user answered the prompt in the bar. */
-  async answer(choice: 'call' | 'once' | 'always' | 'cancel'): Promise<void> {
-    const p = this.state.prompt;
-    // Cancel works at once; the other answers only once the prompt is armed (clickjacking, see above).
-    if (!p || (!this.state.armed && choice !== 'cancel')) return;
-    this.set({ prompt: null, armed: false });
-    if (p.kind === 'error') return;
-    if (choice === 'cancel') {
-      if (p.kind === 'page') this.postStatus('declined', p.id);
-      return;
-    }
-    await this.dial(p.address, p.kind, choice === 'always', p.kind === 'page' ? p.id : undefined);
+  /** A page request waiting for the person in the extension's window. */
+  private asking = false;
+
+  /** The prompt in the bar only shows errors now: close it. */
+  async answer(_choice: 'call' | 'once' | 'always' | 'cancel'): Promise<void> {
+    if (this.state.prompt) this.set({ prompt: null, armed: false });
   }
 
-  private async dial(address: string, via: 'link' | 'page', always: boolean, id?: string): Promise<void> {
-    const r = await this.ask<DialResult>({ kind: 'dial', address, via, always });
+  private async dial(address: string, via: 'link' | 'page', id?: string): Promise<void> {
+    this.asking = true;
+    const r = await this.ask<DialResult>({ kind: 'dial', address, via }).finally(() => (this.asking = false));
     if (!r.ok) {
       if (via === 'page') this.postStatus('declined', id);
       if (r.message) this.showPrompt({ kind: 'error', message: r.message });
       return;
     }
+    this.ownCalls.add(r.callId);
     this.set({ hiddenCallId: undefined });
     if (via === 'page') {
       this.pageCalls.set(r.callId, id);
@@ -259,8 +264,14 @@ export class PageIntegration {
 
   // ─── call controls ─────────────────────────────────────────────────────────
 
+  /** Open the extension's own window (accepting and every other control live there). */
+  openHush(): void {
+    this.send({ kind: 'open' });
+  }
+
+  /** @deprecated accepting happens in the extension's window: this only opens it. */
   accept(): void {
-    this.send({ kind: 'accept' });
+    this.openHush();
   }
 
   hangup(): void {

@@ -91,9 +91,11 @@ describe.skipIf(!chrome)('built Chrome manifest (.output/chrome-mv3)', () => {
     expect(m.manifest_version).toBe(3);
     expect(m.background).toEqual({ type: 'module', service_worker: 'background.js' });
     expect((m.action as { default_popup?: string }).default_popup).toBe('popup.html');
-    for (const k of ['browser_action', 'page_action', 'web_accessible_resources', 'browser_specific_settings', 'host_permissions']) {
+    for (const k of ['browser_action', 'page_action', 'browser_specific_settings', 'host_permissions']) {
       expect(m[k], k).toBeUndefined();
     }
+    // Only the on-demand page chunk (lib/page-api/loader.ts), behind a per-session URL a page cannot probe.
+    expect(m.web_accessible_resources).toEqual([{ resources: ['page-bar.js'], matches: ['<all_urls>'], use_dynamic_url: true }]);
     expect([...(m.permissions ?? [])].sort()).toEqual(['notifications', 'offscreen', 'storage']);
   });
 
