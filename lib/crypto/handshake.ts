@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because both sides of one protocol and its transcript hashes belong together:
+ * splitting caller and callee would split each message's writer from its reader.
+ *
  * The call handshake, protocol v2 (docs/protocol.md §5): three messages and
  * a reveal, a fresh ML-KEM-1024 + X25519 key per call, both identities
  * signing the transcript, the callee committed to its SAS nonce.

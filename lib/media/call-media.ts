@@ -1,4 +1,8 @@
 /**
+ * Over 300 lines because it is the one owner of a call's peer connection, tracks, frame worker
+ * and playback: every path switch and device change must see them all (the pieces it drives —
+ * local-audio, frame-worker-client, remote-playback, device-follower, path — are files of their own).
+ *
  * CallMedia: one call's audio, end to end (types.ts is the contract).
  *
  *   microphone ─▶ sender ─▶ [frame worker: encrypt] ─▶ RTP ─▶ network

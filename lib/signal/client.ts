@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because the connection's whole life (login, keep-alive, backoff over the relay
+ * list, draining moves, network changes) is one state machine that reads best in one place.
+ *
  * The extension's signalling connection to a relay-server (docs/relay-protocol.md).
  *
  * Proves ownership of our mailbox (hybrid signature over the relay's

@@ -1,4 +1,7 @@
 /**
+ * Over 300 lines because every limit that guards a socket from accept to close (per-source and
+ * total counts, deadlines, the send budget) sits next to the socket handling it guards.
+ *
  * WebSocket shell around the signalling router: HTTP(S) server with
  * /signal (WebSocket, 64 KiB frames: bigger closes with 1009), /healthz and
  * /metrics (ops-http.ts, aggregate counts only). With a certificate it is
