@@ -257,6 +257,12 @@ const en = {
     'Firefox did not let Hush use your microphone. If Firefox no longer asks, it remembered a Block: open Firefox’s Settings → Permissions and data → Permissions → Microphone, select {origin} (that is Hush), click Remove Website, then Save Changes. Then call again and choose Allow when Firefox asks in the call window.',
   'ffx.micBlocked.options':
     'Firefox is blocking the microphone for Hush. Open Firefox’s Settings → Permissions and data → Permissions → Microphone, select {origin} (that is Hush), click Remove Website, then Save Changes; then press the button above again and choose Allow.',
+  // ── Issue 12/21, waiting for the microphone in a call (lib/call/state.ts *WaitingMic): keys of this block only.
+  'end.remote-mic-denied': 'They could not use their microphone.',
+  'ui.call.state.dial-waiting-mic': 'Waiting for your microphone…',
+  'ui.call.state.answer-waiting-mic': 'Waiting for your microphone…',
+  'ui.call.state.peer-waiting-mic': 'Answering… waiting for their microphone',
+  'mic.call.allowHint': 'Allow the microphone in the Hush window that opened to go on with the call.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -508,6 +514,12 @@ const fr: Record<Key, string> = {
     'Firefox n’a pas laissé Hush utiliser votre micro. S’il ne demande plus, il a retenu un blocage : ouvrez Paramètres → Autorisations et données → Permissions → Microphone dans Firefox, sélectionnez {origin} (c’est Hush), cliquez sur Supprimer le site, puis sur Enregistrer les modifications. Rappelez ensuite et choisissez Autoriser quand Firefox le demande dans la fenêtre d’appel.',
   'ffx.micBlocked.options':
     'Firefox bloque le micro pour Hush. Ouvrez Paramètres → Autorisations et données → Permissions → Microphone dans Firefox, sélectionnez {origin} (c’est Hush), cliquez sur Supprimer le site, puis sur Enregistrer les modifications ; appuyez ensuite de nouveau sur le bouton ci-dessus et choisissez Autoriser.',
+  // ── Issue 12/21, attente du micro pendant un appel : clés de ce bloc seulement.
+  'end.remote-mic-denied': 'Votre correspondant n’a pas pu utiliser son micro.',
+  'ui.call.state.dial-waiting-mic': 'En attente de votre micro…',
+  'ui.call.state.answer-waiting-mic': 'En attente de votre micro…',
+  'ui.call.state.peer-waiting-mic': 'Décroche… en attente de son micro',
+  'mic.call.allowHint': 'Autorisez le micro dans la fenêtre Hush qui s’est ouverte pour poursuivre l’appel.',
 };
 
 export type Lang = 'en' | 'fr';
