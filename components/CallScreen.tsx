@@ -4,6 +4,7 @@ import { formatDuration, request, useTick } from '@/lib/ui/client';
 import { errorText, t, tf } from '@/lib/i18n/messages';
 import { givenName, shortAddress } from '@/lib/ui/display';
 import { useCallQuality } from '@/lib/ui/call-quality';
+import { openMicrophoneSettings } from '@/lib/ui/mic-permission';
 
 /**
  * The call, read top to bottom at a glance: who (a name, or "Unknown caller"
@@ -143,6 +144,18 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
         <p class={call.endReason === 'handshake-failed' ? 'error' : 'end'} role="status" data-testid="end-message" data-reason={call.endReason}>
           {call.endMessage}
         </p>
+      )}
+
+      {(call.state === 'dial-waiting-mic' || call.state === 'answer-waiting-mic') && !import.meta.env.FIREFOX && (
+        <p class="warning" role="status" data-testid="mic-wait-hint">
+          {t('mic.call.allowHint')}
+        </p>
+      )}
+
+      {call.state === 'ended' && call.endReason === 'mic-denied' && !import.meta.env.FIREFOX && (
+        <button type="button" class="secondary" data-testid="mic-settings" onClick={() => void openMicrophoneSettings()}>
+          {t('mic.openSettings')}
+        </button>
       )}
 
       <div class="actions">

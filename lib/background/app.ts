@@ -5,7 +5,7 @@
  * lives in its own file next to this one; entrypoints/background.ts only
  * constructs this and forwards browser events.
  */
-import { type Browser } from 'wxt/browser';
+import { browser, type Browser } from 'wxt/browser';
 import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
 import { PageBridge } from '../page-api/bridge';
 import { addressFromBundle } from '../crypto/address';
@@ -30,6 +30,8 @@ import { backupNeeded, loadOrCreateIdentity, markBackedUp, saveSeed } from './id
 import { notifyIncoming, clearIncomingNotification } from './notifications';
 import { SettingsStore } from './settings-store';
 import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
+import { MicGate } from './mic-gate';
+import { chromeMicGateHost } from '../platform/permission-window';
 
 export class BackgroundApp {
   private identity!: Identity;
@@ -48,6 +50,8 @@ export class BackgroundApp {
   private backupNeeded = false;
   private keysCheckedFor?: string;
   private ui!: UiHost;
+  /** Chrome: the permission window a call waits on (mic-gate.ts). Firefox: its call window asks. */
+  private mic?: MicGate;
   private readonly controls: CallControls = callControls(
     () => this.calls,
     () => this.push(),
@@ -75,6 +79,7 @@ export class BackgroundApp {
     app.backupNeeded = await backupNeeded();
     app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
     app.ui = app.uiHost();
+    if (browser.offscreen) app.mic = new MicGate(chromeMicGateHost((m) => console.debug(m)));
     app.wireIdentity();
     return app;
   }
@@ -86,6 +91,7 @@ export class BackgroundApp {
       send: (to, env) => this.signal.send(to, env),
       media: this.media,
       iceConfig: () => this.iceConfig(),
+      microphone: this.mic ? (_s, asking) => this.mic!.ask(asking) : undefined,
       signalReady: () => this.signal.whenReady(10_000),
       onChange: () => {
         this.checkPeerKeys();
@@ -206,6 +212,7 @@ export class BackgroundApp {
       },
       reconnectRelay: () => this.signal.restart(),
       mediaStats: (callId) => this.media.stats(callId),
+      micPermission: (state) => this.mic?.report(state),
     };
   }
 
@@ -270,6 +277,7 @@ export class BackgroundApp {
 
   private async onCallEnded(s: CallSession, busy: boolean): Promise<void> {
     clearIncomingNotification();
+    this.mic?.cancel();
     if (!s.peerAddress) return;
     await this.history.record(s, busy, this.viewPorts.size > 0);
     this.push();

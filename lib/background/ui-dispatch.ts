@@ -42,6 +42,8 @@ export interface UiHost {
   reconnectRelay(): void;
   /** The media host's stats of a call (null if none). */
   mediaStats(callId: string): Promise<unknown>;
+  /** The permission page's answer: resumes (or leaves waiting) the call that needs the microphone. */
+  micPermission(state: 'granted' | 'denied' | 'dismissed'): void;
 }
 
 export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiResponse> {
@@ -139,7 +141,8 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
       const stats = (await host.mediaStats(s.callId)) as object | null;
       return ok(stats ? { ...stats, ice: s.iceReport } : null);
     }
-    case 'mic-permission': // issue 12, phase 2: resume or end the call that waits for the microphone
+    case 'mic-permission': // resume the call that waits for the microphone (mic-gate.ts)
+      host.micPermission(req.state);
       return ok(null);
     default:
       return unreachable(req);

@@ -164,7 +164,9 @@ export type OffscreenRequest =
   | { target: 'offscreen'; kind: 'media-stats'; callId: string }
   | { target: 'offscreen'; kind: 'media-stop'; callId: string }
   /** The incoming-call ringtone, played where nothing depends on a page being open. */
-  | { target: 'offscreen'; kind: 'ring'; on: boolean };
+  | { target: 'offscreen'; kind: 'ring'; on: boolean }
+  /** The microphone permission as the media host sees it (Permissions API): may a call start without asking? */
+  | { target: 'offscreen'; kind: 'mic-state' };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 

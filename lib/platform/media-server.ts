@@ -59,6 +59,8 @@ export class MediaServer {
           this.stopRing = undefined;
         }
         return null;
+      case 'mic-state':
+        return micState();
       case 'media-stop': {
         this.calls.get(req.callId)?.close();
         this.calls.delete(req.callId);
@@ -116,5 +118,15 @@ export class MediaServer {
     const c = this.calls.get(callId);
     if (!c) throw Object.assign(new Error('no media for this call'), { code: 'ERR_WEBRTC' });
     return c;
+  }
+}
+
+/** 'granted' | 'denied' | 'prompt', or 'unknown' where the Permissions API cannot say. */
+async function micState(): Promise<string> {
+  try {
+    const st = await navigator.permissions.query({ name: 'microphone' as PermissionName });
+    return st.state;
+  } catch {
+    return 'unknown';
   }
 }
