@@ -32,6 +32,7 @@ import { SettingsStore } from './settings-store';
 import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
 import { MicGate } from './mic-gate';
 import { chromeMicGateHost } from '../platform/permission-window';
+import { CallWindowMic } from '../platform/call-window-mic';
 
 export class BackgroundApp {
   private identity!: Identity;
@@ -52,6 +53,7 @@ export class BackgroundApp {
   private ui!: UiHost;
   /** Chrome: the permission window a call waits on (mic-gate.ts). Firefox: its call window asks. */
   private mic?: MicGate;
+  private ffxMic?: CallWindowMic;
   private readonly controls: CallControls = callControls(
     () => this.calls,
     () => this.push(),
@@ -80,6 +82,7 @@ export class BackgroundApp {
     app.media = await media((callId, ev) => app.calls.onMediaEvent(callId, ev));
     app.ui = app.uiHost();
     if (browser.offscreen) app.mic = new MicGate(chromeMicGateHost((m) => console.debug(m)));
+    else app.ffxMic = new CallWindowMic();
     app.wireIdentity();
     return app;
   }
@@ -91,7 +94,7 @@ export class BackgroundApp {
       send: (to, env) => this.signal.send(to, env),
       media: this.media,
       iceConfig: () => this.iceConfig(),
-      microphone: this.mic ? (_s, asking) => this.mic!.ask(asking) : undefined,
+      microphone: (_s, asking) => (this.mic ?? this.ffxMic!).ask(asking),
       signalReady: () => this.signal.whenReady(10_000),
       onChange: () => {
         this.checkPeerKeys();
@@ -182,6 +185,11 @@ export class BackgroundApp {
     port.onDisconnect.addListener(() => this.viewPorts.delete(port));
     port.postMessage({ kind: 'view', view: this.view() } satisfies ViewPush);
     this.history.markSeen();
+  }
+
+  /** Firefox: the person closed the call window. During its microphone prompt that refuses the microphone; else it hangs up. */
+  onCallWindowClosed(): void {
+    if (!this.ffxMic?.windowClosed()) this.controls.hangup();
   }
 
   /** A button on the incoming-call notification. */
@@ -278,6 +286,7 @@ export class BackgroundApp {
   private async onCallEnded(s: CallSession, busy: boolean): Promise<void> {
     clearIncomingNotification();
     this.mic?.cancel();
+    this.ffxMic?.release();
     if (!s.peerAddress) return;
     await this.history.record(s, busy, this.viewPorts.size > 0);
     this.push();

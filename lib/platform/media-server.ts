@@ -8,6 +8,7 @@
  * copies) once the engine imported them.
  */
 import { CallMedia } from '../media/call-media';
+import { openMicrophone, type LocalAudio } from '../media/local-audio';
 import type { MediaEvent } from '../media/types';
 import { mediaCapabilities } from '../media/capabilities';
 import type { OffscreenRequest, OffscreenResponse, WireStartOptions } from '../messaging/protocol';
@@ -18,6 +19,8 @@ import { forwardMediaHooks } from '../testing/hooks';
 export class MediaServer {
   private readonly calls = new Map<string, CallMedia>();
   private stopRing?: () => void;
+  /** The microphone `mic-acquire` opened, kept for the next media-start (Firefox's call window). */
+  private held?: LocalAudio;
 
   constructor(private readonly emit: (callId: string, event: MediaEvent) => void) {}
 
@@ -61,7 +64,18 @@ export class MediaServer {
         return null;
       case 'mic-state':
         return micState();
+      case 'mic-acquire':
+        this.held?.stop();
+        this.held = undefined;
+        this.held = await openMicrophone(req.inputDeviceId);
+        return null;
+      case 'mic-release':
+        this.held?.stop();
+        this.held = undefined;
+        return null;
       case 'media-stop': {
+        this.held?.stop();
+        this.held = undefined;
         this.calls.get(req.callId)?.close();
         this.calls.delete(req.callId);
         return null;
@@ -95,6 +109,7 @@ export class MediaServer {
           ...forwardMediaHooks(o),
         },
         (ev) => this.emit(o.callId, ev),
+        this.takeHeld(),
       );
       this.calls.set(o.callId, media);
       return null;
@@ -102,6 +117,12 @@ export class MediaServer {
       send.fill(0);
       recv.fill(0);
     }
+  }
+
+  private takeHeld(): LocalAudio | undefined {
+    const h = this.held;
+    this.held = undefined;
+    return h;
   }
 
   /** Whether the ringtone plays (tests, diagnostics). */
