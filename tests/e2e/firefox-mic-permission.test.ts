@@ -124,7 +124,7 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
     });
 
     async function endCall(): Promise<void> {
-      if (['dialing', 'ringing', 'incoming', 'connecting', 'connected'].includes(await callState(a.popup))) await click(a.popup, 'hangup');
+      if (['dial-waiting-mic', 'dialing', 'ringing', 'incoming', 'connecting', 'connected'].includes(await callState(a.popup))) await click(a.popup, 'hangup');
       await waitCallState(a.popup, 'ended');
       await waitCallState(b.popup, 'ended');
       await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
@@ -140,7 +140,6 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
       // call.html opened in a tab by hand (history, say) must not become a second media host.
       const stray = await a.fb.openTab(a.url('call.html'));
       await dialByUi(a.popup, b.address);
-      await waitCallState(b.popup, 'incoming');
       const prompt = await waitFor(
         async () => {
           const p = await a.fb.chrome<{ found: boolean; url?: string; popupWindow?: boolean; panelWidth?: number; windowWidth?: number }>(FIND_PROMPT(a.url('call.html')));
@@ -153,7 +152,11 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
       expect(prompt.url).toMatch(/\/call\.html$/); // in the call window, not the popup…
       expect(prompt.popupWindow).toBe(true); // …and not the stray tab
       expect(await engineRunning()).toBe(false); // getUserMedia waits for the answer
+      // Issue 21, point 4: no HELLO before the caller can speak: nothing rings at B during the prompt.
+      expect(await callState(a.popup)).toBe('dial-waiting-mic');
+      expect(await callState(b.popup)).toBe('');
       expect(await a.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
+      await waitCallState(b.popup, 'incoming');
       await waitFor(engineRunning, { timeout: 10_000, interval: 200, what: 'the media engine to start' });
       expect(await a.fb.chrome<number>(PERMISSION_OF(origin))).toBe(1); // ALLOW, remembered for the extension
       await waitCallState(a.popup, 'ringing');
@@ -188,6 +191,7 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
       expect(sentence).toContain(firefoxMicPath('en'));
       expect(sentence).toContain(origin);
       expect(await a.fb.chrome<number>(PERMISSION_OF(origin))).toBe(2); // DENY, remembered
+      expect(await callState(b.popup)).toBe(''); // a caller who refuses never rang anyone (issue 21, point 3)
       // The call window stays to show the sentence; dismissing the call closes it.
       const host = await a.mediaHost(5_000);
       await host.waitForSelector('[data-testid="end-message"][data-reason="mic-denied"]', { timeout: 5_000 });
