@@ -286,7 +286,7 @@ export class BackgroundApp {
   private async onCallEnded(s: CallSession, busy: boolean): Promise<void> {
     clearIncomingNotification();
     this.mic?.cancel();
-    this.ffxMic?.release();
+    this.ffxMic?.release(s.reason === 'hangup' || s.reason === 'cancelled' || s.reason === 'declined-local');
     if (!s.peerAddress) return;
     await this.history.record(s, busy, this.viewPorts.size > 0);
     this.push();

@@ -10,7 +10,7 @@
 import { browser } from 'wxt/browser';
 import type { MicAnswer } from '../call/session';
 import type { OffscreenRequest, OffscreenResponse } from '../messaging/protocol';
-import { ensureCallWindow, hasCallWindow } from './call-window';
+import { ensureCallWindow, hasCallWindow, lingerCallWindow } from './call-window';
 
 export class CallWindowMic {
   private pending?: (a: MicAnswer) => void;
@@ -32,8 +32,12 @@ export class CallWindowMic {
     return true;
   }
 
-  /** The call ended: a microphone opened for it and never used is released. */
-  release(): void {
+  /**
+   * The call ended: a microphone opened for it and never used is released. Ended by the other
+   * side or the network (not by this person's own hang-up), the window stays with the reason.
+   */
+  release(endedHere: boolean): void {
+    if (!endedHere) lingerCallWindow();
     this.settle('closed');
     if (hasCallWindow()) void send({ target: 'offscreen', kind: 'mic-release' }).catch(() => {});
   }
