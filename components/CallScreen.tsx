@@ -170,6 +170,18 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
         </button>
       )}
 
+      {(call.state === 'dial-waiting-mic' || call.state === 'answer-waiting-mic') && !import.meta.env.FIREFOX && (
+        <p class="warning" role="status" data-testid="mic-wait-hint">
+          {t('mic.call.allowHint')}
+        </p>
+      )}
+
+      {call.state === 'ended' && call.endReason === 'mic-denied' && !import.meta.env.FIREFOX && (
+        <button type="button" class="secondary" data-testid="mic-settings" onClick={() => void openMicrophoneSettings()}>
+          {t('mic.openSettings')}
+        </button>
+      )}
+
       <div class="actions">
         {call.state === 'incoming' ? (
           <>

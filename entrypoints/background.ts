@@ -33,8 +33,8 @@ export default defineBackground({
       // and, once accepted, hosts the call (opening the toolbar popup instead would put the
       // answer in a popup that closes as soon as the call window takes the focus).
       browser.notifications.onClicked.addListener(() => void ensureCallWindow().catch(() => {}));
-      // Closing the call window is hanging up.
-      onCallWindowClosedByUser(() => void app.then((a) => a.onMessage({ target: 'background', kind: 'hangup' })));
+      // Closing the call window is hanging up (or, during its microphone prompt, refusing the microphone).
+      onCallWindowClosedByUser(() => void app.then((a) => a.onCallWindowClosed()));
     } else {
       browser.notifications.onClicked.addListener(() => void browser.action?.openPopup?.().catch(() => {}));
     }

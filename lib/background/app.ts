@@ -4,8 +4,12 @@
  * media host and the view it pushes to every open UI. What each part does
  * lives in its own file next to this one; entrypoints/background.ts only
  * constructs this and forwards browser events.
+ *
+ * About 400 lines because it is the one place every part meets (the microphone
+ * gates, the badge, call waiting, devices and managed settings each add their
+ * wiring here); a further split would only move wiring away from what it wires.
  */
-import { type Browser } from 'wxt/browser';
+import { browser, type Browser } from 'wxt/browser';
 import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
 import { PageBridge } from '../page-api/bridge';
 import { isHttpsOrigin, openHushWindow } from '../page-api/consent';
@@ -35,6 +39,9 @@ import { SettingsStore } from './settings-store';
 import { watchManaged } from './managed-settings';
 import { ToolbarBadge, badgeLook, micIndicator } from './toolbar-badge';
 import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
+import { MicGate } from './mic-gate';
+import { chromeMicGateHost } from '../platform/permission-window';
+import { CallWindowMic } from '../platform/call-window-mic';
 
 export class BackgroundApp {
   private identity!: Identity;
@@ -59,6 +66,9 @@ export class BackgroundApp {
   private backupNeeded = false;
   private keysCheckedFor?: string;
   private ui!: UiHost;
+  /** Chrome: the permission window a call waits on (mic-gate.ts). Firefox: its call window asks. */
+  private mic?: MicGate;
+  private ffxMic?: CallWindowMic;
   private readonly controls: CallControls = callControls(
     () => this.calls,
     () => this.push(),
@@ -98,6 +108,8 @@ export class BackgroundApp {
       app.calls.onMediaEvent(callId, ev);
     });
     app.ui = app.uiHost();
+    if (browser.offscreen) app.mic = new MicGate(chromeMicGateHost((m) => console.debug(m)));
+    else app.ffxMic = new CallWindowMic();
     app.wireIdentity();
     app.syncBadge();
     return app;
@@ -110,6 +122,7 @@ export class BackgroundApp {
       send: (to, env) => this.signal.send(to, env),
       media: this.media,
       iceConfig: () => this.iceConfig(),
+      microphone: (_s, asking) => (this.mic ?? this.ffxMic!).ask(asking),
       signalReady: () => this.signal.whenReady(10_000),
       onChange: () => {
         this.checkPeerKeys();
@@ -207,6 +220,11 @@ export class BackgroundApp {
     this.history.markSeen();
   }
 
+  /** Firefox: the person closed the call window. During its microphone prompt that refuses the microphone; else it hangs up. */
+  onCallWindowClosed(): void {
+    if (!this.ffxMic?.windowClosed()) this.controls.hangup();
+  }
+
   /** A button on the incoming-call notification. */
   onNotificationButton(id: string, button: number): void {
     this.controls.notificationButton(id, button);
@@ -237,6 +255,7 @@ export class BackgroundApp {
       reconnectRelay: () => this.signal.restart(),
       mediaStats: (callId) => this.media.stats(callId),
       setCallDevice: (device, deviceId) => this.setCallDevice(device, deviceId),
+      micPermission: (state) => this.mic?.report(state),
     };
   }
 
@@ -302,6 +321,10 @@ export class BackgroundApp {
 
   private async onCallEnded(s: CallSession, busy: boolean): Promise<void> {
     if (!busy) clearIncomingNotification();
+    if (!busy) {
+      this.mic?.cancel();
+      this.ffxMic?.release(s.reason === 'hangup' || s.reason === 'cancelled' || s.reason === 'declined-local');
+    }
     if (!s.peerAddress) return;
     // Call waiting: the person in the current call learns who was turned away.
     const live = this.calls.current;

@@ -47,6 +47,8 @@ export interface UiHost {
   mediaStats(callId: string): Promise<unknown>;
   /** Switch the current call's microphone or speaker (issue 12). */
   setCallDevice(device: 'input' | 'output', deviceId: string): Promise<void>;
+  /** The permission page's answer: resumes (or leaves waiting) the call that needs the microphone. */
+  micPermission(state: 'granted' | 'denied' | 'dismissed'): void;
 }
 
 export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiResponse> {
@@ -152,7 +154,8 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
     case 'set-call-device':
       await host.setCallDevice(req.device, req.deviceId);
       return ok(null);
-    case 'mic-permission': // issue 12, phase 2: resume or end the call that waits for the microphone
+    case 'mic-permission': // resume the call that waits for the microphone (mic-gate.ts)
+      host.micPermission(req.state);
       return ok(null);
     default:
       return unreachable(req);

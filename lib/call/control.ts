@@ -8,7 +8,10 @@ export type Control =
   | { k: 'invite' } // CONFIRM payload: "I am calling you"
   | { k: 'ringing' } // callee → caller: the callee's device is ringing
   | { k: 'accept' } // callee answered
-  | { k: 'decline' }
+  /** callee → caller: Accept pressed, waiting for the callee's microphone permission (keep ringing). */
+  | { k: 'answering' }
+  /** `why: 'mic'`: the callee could not use its microphone (refused it, closed the prompt), not a "no". */
+  | { k: 'decline'; why?: 'mic' }
   | { k: 'busy' }
   | { k: 'hangup' }
   /** `n` numbers the caller's offers; the answer echoes it, so a late answer to an older offer is ignored. */
@@ -45,10 +48,12 @@ export function decodeControl(bytes: Uint8Array): Control | null {
     case 'invite':
     case 'ringing':
     case 'accept':
-    case 'decline':
+    case 'answering':
     case 'busy':
     case 'hangup':
       return { k: m.k };
+    case 'decline':
+      return m.why === 'mic' ? { k: 'decline', why: 'mic' } : { k: 'decline' };
     case 'offer':
       return typeof m.sdp === 'string' && m.sdp.length <= MAX_SDP
         ? { k: 'offer', sdp: m.sdp, n: seq(m.n), restart: m.restart === true, relay: m.relay === true, fresh: m.fresh === true }

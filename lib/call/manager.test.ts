@@ -131,7 +131,7 @@ describe('call flow', () => {
   test('A calls B: B rings, same SAS, accept, connected, mirrored frame keys, hang up ends both', async () => {
     const { peers: [a, b] } = setup();
     const call = a!.manager.dial(b!.address);
-    expect(call.state).toBe('dialing');
+    expect(call.state).toBe('dial-waiting-mic') // no HELLO before the microphone answer (granted at once here);
     await flush();
     expect(b!.incoming).toHaveLength(1);
     const inc = b!.manager.current!;

@@ -29,7 +29,16 @@ import type { MediaEvent, PathKind, Role } from '../media/types';
 import { decodeControl, encodeControl, type CandidateInit, type Control } from './control';
 import { CalleeDriver, CallerDriver, type CallSecrets } from './handshake-driver';
 import { Negotiation } from './negotiation';
-import { CallState, initialState, isLive, next, type CallEvent, type EndReason, type SessionState } from './state';
+import {
+  CallState,
+  MIC_WAIT_MAX_MS,
+  initialState,
+  isLive,
+  next,
+  type CallEvent,
+  type EndReason,
+  type SessionState,
+} from './state';
 import { StateTimers, type TimerSlot } from './timers';
 import { iceHooks, mediaStartHooks } from '../testing/hooks';
 
@@ -77,11 +86,22 @@ export interface SessionPorts {
    * stores them with the contact, or wipes them); absent, they are wiped at once.
    */
   onAdmission?(session: CallSession, tokens: AdmissionTokens): void;
+  /**
+   * May this call use the microphone? Resolves at once when it is already allowed; otherwise
+   * the port asks the person (Chrome: Hush's permission window; Firefox: the call window's
+   * prompt), calls `asking()` once it does, and resolves with the person's answer: `denied`
+   * (refused) or `closed` (the window that asks was closed, the call window gone). The session
+   * waits in a state of its own meanwhile, never a network timeout (state.ts). Absent: granted.
+   */
+  microphone?(session: CallSession, asking: () => void): Promise<MicAnswer>;
   /** Debug log: never keys, SDP or addresses. */
   log?(msg: string): void;
   /** Test hooks passed to the media engine (set from session storage by tests only). */
   testHooks?: () => { corruptRecvKey?: boolean; tapFrames?: number; retryDirectMs?: number };
 }
+
+/** What the person answered when Hush needed the microphone. */
+export type MicAnswer = 'granted' | 'denied' | 'closed';
 
 /** A media error code from the engine, mapped to an end reason. */
 function mediaErrorReason(code: string): 'mic-denied' | 'no-microphone' | 'media-failed' {
@@ -98,6 +118,8 @@ export class CallSession {
   peerBundle?: Uint8Array;
   sas?: string;
   muted = false;
+  /** The port is asking the person for the microphone right now (the UI says so). */
+  askingMic = false;
   path: PathKind = 'unknown';
   readonly startedAt = Date.now();
   connectedAt?: number;
@@ -158,10 +180,10 @@ export class CallSession {
     const s = new CallSession('caller', ports, driver.callId, driver.peerMailbox);
     s.caller = driver;
     s.peerAddress = driver.peerAddress;
-    const hello = driver.hello();
-    s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'unreachable' });
-    s.enqueue(async () => {
-      const r = await s.trySend(hello);
+    // HELLO only once this person can speak: nothing rings at the callee before (issue 21, point 4).
+    s.waitForMicrophone(async () => {
+      s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'unreachable' });
+      const r = await s.trySend(driver.hello());
       if (r === 'unreachable') s.fire({ type: 'unreachable' });
     });
     return s;
@@ -204,18 +226,59 @@ export class CallSession {
   accept(): void {
     this.enqueue(async () => {
       if (!this.fire({ type: 'local-accept' })) return;
-      this.armPhase(TIMEOUTS.connectMs, 'connect', { type: 'media-failed' });
-      await this.sendControl({ k: 'accept' });
-      if (!(await this.startMedia())) return;
-      await this.negotiation.answerHeldOffer();
+      // `accept` only once this person can speak; the caller keeps ringing, told `answering`.
+      this.waitForMicrophone(async () => {
+        this.armPhase(TIMEOUTS.connectMs, 'connect', { type: 'media-failed' });
+        await this.sendControl({ k: 'accept' });
+        if (!(await this.startMedia())) return;
+        await this.negotiation.answerHeldOffer();
+      });
     });
+  }
+
+  /**
+   * In a *WaitingMic state (just entered): ask the microphone port, outside the queue so that
+   * envelopes (a hang-up) and the person's buttons are still handled while the prompt is open.
+   * The answer joins the queue and acts only if the call is still waiting in the same state.
+   * No timer but the MIC_WAIT_MAX_MS cap runs meanwhile (the phase slot holds only it).
+   */
+  private waitForMicrophone(go: () => Promise<void>): void {
+    const waiting = this.state;
+    this.arm('phase', MIC_WAIT_MAX_MS, 'microphone-wait', async () => {
+      if (this.role === 'callee') await this.sendControl({ k: 'decline', why: 'mic' });
+      this.fire({ type: 'mic-wait-timeout' });
+    });
+    const asking = () =>
+      this.enqueue(async () => {
+        if (this.state !== waiting) return;
+        this.askingMic = true;
+        this.ports.onChange(this);
+        if (this.role === 'callee') await this.sendControl({ k: 'answering' });
+      });
+    const answer = this.ports.microphone ? this.ports.microphone(this, asking) : Promise.resolve<MicAnswer>('granted');
+    void answer
+      .catch((): MicAnswer => 'denied')
+      .then((a) =>
+        this.enqueue(async () => {
+          if (this.state !== waiting) return this.log(`microphone answer (${a}) after the call moved on: ignored`);
+          this.askingMic = false;
+          if (a !== 'granted') {
+            this.log(`microphone ${a}`);
+            if (this.role === 'callee') await this.sendControl({ k: 'decline', why: 'mic' });
+            this.fire({ type: 'mic-refused' });
+            return;
+          }
+          if (!this.fire({ type: 'mic-granted' })) return;
+          await go();
+        }),
+      );
   }
 
   /** Hang up, cancel or decline, whichever applies now. */
   hangup(): void {
     this.enqueue(async () => {
       if (!isLive(this.state)) return;
-      const declining = this.state === CallState.Incoming;
+      const declining = this.state === CallState.Incoming || this.state === CallState.AnswerWaitingMic;
       if (this.channel) await this.sendControl(declining ? { k: 'decline' } : { k: 'hangup' });
       this.fire({ type: 'local-hangup' });
     });
@@ -352,8 +415,12 @@ export class CallSession {
       case 'accept':
         if (this.fire({ type: 'remote-accept' })) this.armPhase(TIMEOUTS.connectMs, 'connect', { type: 'media-failed' });
         return;
+      case 'answering':
+        // The callee's prompt is open: no ring timer while a person decides; only the cap.
+        if (this.fire({ type: 'remote-answering' })) this.armPhase(MIC_WAIT_MAX_MS, 'peer-microphone-wait', { type: 'mic-wait-timeout' });
+        return;
       case 'decline':
-        this.fire({ type: 'remote-decline' });
+        this.fire(c.why === 'mic' ? { type: 'remote-mic-denied' } : { type: 'remote-decline' });
         return;
       case 'busy':
         this.fire({ type: 'remote-busy' });

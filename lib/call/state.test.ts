@@ -5,13 +5,16 @@
  * its row and column are written.
  */
 import { describe, expect, test } from 'vitest';
-import { CallState, isLive, isVisible, next, type CallEvent } from './state';
+import { CallState, isLive, isVisible, next, waitsForMicrophone, type CallEvent } from './state';
 
 const STATES = [
   CallState.Handshaking,
+  CallState.DialWaitingMic,
   CallState.Dialing,
   CallState.Ringing,
   CallState.Incoming,
+  CallState.AnswerWaitingMic,
+  CallState.PeerWaitingMic,
   CallState.Connecting,
   CallState.Connected,
   CallState.Reconnecting,
@@ -19,43 +22,55 @@ const STATES = [
 ] as const;
 
 // Columns, in the order of STATES:
-//   handshaking | dialing | ringing | incoming | connecting | connected | reconnecting | ended
+//   handshaking | dial-waiting-mic | dialing | ringing | incoming | answer-waiting-mic | peer-waiting-mic
+//   | connecting | connected | reconnecting | ended
 // Cells: `·` ignored; `ended` silent end (no reason); `ended:<reason>`; otherwise the next state.
+const H = 'ended:mic-denied';
 const TABLE: Record<CallEvent['type'], string[]> = {
   // prettier-ignore
-  ring:               ['incoming', '·', '·', '·', '·', '·', '·', '·'],
+  ring:               ['incoming', '·', '·', '·', '·', '·', '·', '·', '·', '·', '·'],
   // prettier-ignore
-  'silent-end':       ['ended', '·', '·', '·', '·', '·', '·', '·'],
+  'silent-end':       ['ended', '·', '·', '·', '·', '·', '·', '·', '·', '·', '·'],
   // prettier-ignore
-  'remote-ringing':   ['·', 'ringing', '·', '·', '·', '·', '·', '·'],
+  'remote-ringing':   ['·', '·', 'ringing', '·', '·', '·', '·', '·', '·', '·', '·'],
   // prettier-ignore
-  'remote-accept':    ['·', 'connecting', 'connecting', '·', '·', '·', '·', '·'],
+  'remote-accept':    ['·', '·', 'connecting', 'connecting', '·', '·', 'connecting', '·', '·', '·', '·'],
   // prettier-ignore
-  'local-accept':     ['·', '·', '·', 'connecting', '·', '·', '·', '·'],
+  'local-accept':     ['·', '·', '·', '·', 'answer-waiting-mic', '·', '·', '·', '·', '·', '·'],
   // prettier-ignore
-  'media-connected':  ['·', '·', '·', '·', 'connected', '·', 'connected', '·'],
+  'media-connected':  ['·', '·', '·', '·', '·', '·', '·', 'connected', '·', 'connected', '·'],
   // prettier-ignore
-  'media-lost':       ['·', '·', '·', '·', '·', 'reconnecting', '·', '·'],
+  'media-lost':       ['·', '·', '·', '·', '·', '·', '·', '·', 'reconnecting', '·', '·'],
   // prettier-ignore
-  'local-hangup':     ['·', 'ended:cancelled', 'ended:cancelled', 'ended:declined-local', 'ended:hangup', 'ended:hangup', 'ended:hangup', '·'],
+  'local-hangup':     ['·', 'ended:cancelled', 'ended:cancelled', 'ended:cancelled', 'ended:declined-local', 'ended:declined-local', 'ended:cancelled', 'ended:hangup', 'ended:hangup', 'ended:hangup', '·'],
   // prettier-ignore
-  'remote-hangup':    ['·', 'ended:remote-hangup', 'ended:remote-hangup', 'ended:missed', 'ended:remote-hangup', 'ended:remote-hangup', 'ended:remote-hangup', '·'],
+  'remote-hangup':    ['·', 'ended:remote-hangup', 'ended:remote-hangup', 'ended:remote-hangup', 'ended:missed', 'ended:remote-hangup', 'ended:remote-hangup', 'ended:remote-hangup', 'ended:remote-hangup', 'ended:remote-hangup', '·'],
   // prettier-ignore
-  'remote-decline':   ['·', 'ended:declined', 'ended:declined', '·', '·', '·', '·', '·'],
+  'remote-decline':   ['·', '·', 'ended:declined', 'ended:declined', '·', '·', 'ended:declined', '·', '·', '·', '·'],
   // prettier-ignore
-  'remote-busy':      ['·', 'ended:busy', 'ended:busy', '·', '·', '·', '·', '·'],
+  'remote-busy':      ['·', '·', 'ended:busy', 'ended:busy', '·', '·', '·', '·', '·', '·', '·'],
   // prettier-ignore
-  unreachable:        ['·', 'ended:unreachable', 'ended:unreachable', '·', 'ended:unreachable', '·', '·', '·'],
+  unreachable:        ['·', '·', 'ended:unreachable', 'ended:unreachable', '·', '·', 'ended:unreachable', 'ended:unreachable', '·', '·', '·'],
   // prettier-ignore
-  'handshake-failed': ['ended', 'ended:handshake-failed', '·', 'ended:handshake-failed', '·', '·', '·', '·'],
+  'handshake-failed': ['ended', '·', 'ended:handshake-failed', '·', 'ended:handshake-failed', '·', '·', '·', '·', '·', '·'],
   // prettier-ignore
-  'ring-timeout':     ['·', 'ended:no-answer', 'ended:no-answer', 'ended:missed', '·', '·', '·', '·'],
+  'ring-timeout':     ['·', '·', 'ended:no-answer', 'ended:no-answer', 'ended:missed', '·', '·', '·', '·', '·', '·'],
   // prettier-ignore
-  'media-failed':     ['·', '·', '·', '·', 'ended:media-failed', 'ended:media-failed', 'ended:connection-lost', '·'],
+  'media-failed':     ['·', '·', '·', '·', '·', '·', '·', 'ended:media-failed', 'ended:media-failed', 'ended:connection-lost', '·'],
   // prettier-ignore
-  'media-error':      ['·', 'ended:mic-denied', 'ended:mic-denied', 'ended:mic-denied', 'ended:mic-denied', 'ended:mic-denied', 'ended:mic-denied', '·'],
+  'media-error':      ['·', H, H, H, H, H, H, H, H, H, '·'],
   // prettier-ignore
-  'relay-down':       ['·', 'ended:relay-unreachable', 'ended:relay-unreachable', 'ended:relay-unreachable', '·', '·', '·', '·'],
+  'relay-down':       ['·', '·', 'ended:relay-unreachable', 'ended:relay-unreachable', 'ended:relay-unreachable', 'ended:relay-unreachable', 'ended:relay-unreachable', '·', '·', '·', '·'],
+  // prettier-ignore
+  'mic-granted':      ['·', 'dialing', '·', '·', '·', 'connecting', '·', '·', '·', '·', '·'],
+  // prettier-ignore
+  'mic-refused':      ['·', H, '·', '·', '·', H, '·', '·', '·', '·', '·'],
+  // prettier-ignore
+  'mic-wait-timeout': ['·', H, '·', '·', '·', H, 'ended:remote-mic-denied', '·', '·', '·', '·'],
+  // prettier-ignore
+  'remote-answering': ['·', '·', 'peer-waiting-mic', 'peer-waiting-mic', '·', '·', '·', '·', '·', '·', '·'],
+  // prettier-ignore
+  'remote-mic-denied':['·', '·', 'ended:remote-mic-denied', 'ended:remote-mic-denied', '·', '·', 'ended:remote-mic-denied', '·', '·', '·', '·'],
 };
 
 /** One event of each type (the mapped type fails to compile when an event is missing). */
@@ -77,6 +92,11 @@ const EVENTS: { [K in CallEvent['type']]: Extract<CallEvent, { type: K }> } = {
   'media-failed': { type: 'media-failed' },
   'media-error': { type: 'media-error', reason: 'mic-denied' },
   'relay-down': { type: 'relay-down' },
+  'mic-granted': { type: 'mic-granted' },
+  'mic-refused': { type: 'mic-refused' },
+  'mic-wait-timeout': { type: 'mic-wait-timeout' },
+  'remote-answering': { type: 'remote-answering' },
+  'remote-mic-denied': { type: 'remote-mic-denied' },
 };
 
 function cell(t: ReturnType<typeof next>): string {
@@ -105,7 +125,18 @@ describe('call state machine', () => {
   });
 
   test('predicates name every state', () => {
-    expect(STATES.filter(isLive)).toEqual(['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting']);
+    expect(STATES.filter(isLive)).toEqual([
+      'dial-waiting-mic',
+      'dialing',
+      'ringing',
+      'incoming',
+      'answer-waiting-mic',
+      'peer-waiting-mic',
+      'connecting',
+      'connected',
+      'reconnecting',
+    ]);
+    expect(STATES.filter(waitsForMicrophone)).toEqual(['dial-waiting-mic', 'answer-waiting-mic', 'peer-waiting-mic']);
     expect(STATES.filter((s) => !isVisible(s))).toEqual(['handshaking']);
   });
 });

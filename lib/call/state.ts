@@ -8,8 +8,14 @@
  *  callee:  Handshaking ──ring──▶ Incoming
  *           (invisible until CONFIRM proves who calls; then the manager decides at
  *            once: ring, or busy → silent-end)
- *  caller:  Dialing ──remote-ringing──▶ Ringing ──remote-accept──▶ Connecting
- *  callee:  Incoming ──local-accept──▶ Connecting
+ *  caller:  DialWaitingMic ──mic-granted──▶ Dialing ──remote-ringing──▶ Ringing ──remote-accept──▶ Connecting
+ *           (HELLO is sent only after mic-granted: nothing rings before the caller can speak)
+ *           Ringing ──remote-answering──▶ PeerWaitingMic ──remote-accept──▶ Connecting
+ *  callee:  Incoming ──local-accept──▶ AnswerWaitingMic ──mic-granted──▶ Connecting
+ *           (`accept` is sent only after mic-granted; the caller is told `answering` meanwhile)
+ *  Waiting for a person (a permission prompt) is a state, never a network timeout: no ring,
+ *  handshake or connect timer runs in the three *WaitingMic states, only the cap
+ *  (MIC_WAIT_MAX_MS) that ends with mic-wait-timeout (issue 21, style.md §13).
  *  both:    Connecting ──media-connected──▶ Connected ──media-lost──▶ Reconnecting
  *           Reconnecting ──media-connected──▶ Connected
  *           any live state ──(end event)──▶ Ended(reason)
@@ -24,6 +30,9 @@
  *    ring-timeout     → no-answer (caller) / missed (callee)
  *    media-failed     → connection-lost (Reconnecting timed out) or media-failed
  *    media-error      → mic-denied / no-microphone / media-failed
+ *    mic-refused      → mic-denied (we refused, or closed the window that asks)
+ *    mic-wait-timeout → mic-denied (ours) / remote-mic-denied (the peer's wait)
+ *    remote-mic-denied→ remote-mic-denied (the callee could not use its microphone)
  *    relay-down       → relay-unreachable (only before Connected: a live call survives a signalling drop)
  *    silent-end       → no reason (only before the call is visible)
  *
@@ -34,9 +43,15 @@
 export const CallState = {
   /** Callee: HELLO answered, CONFIRM not yet verified. Invisible: not a call yet. */
   Handshaking: 'handshaking',
+  /** Caller: waiting for the person to let Hush use the microphone; no HELLO sent yet. */
+  DialWaitingMic: 'dial-waiting-mic',
   Dialing: 'dialing',
   Ringing: 'ringing',
   Incoming: 'incoming',
+  /** Callee: Accept pressed, waiting for the microphone permission; `accept` not sent yet. */
+  AnswerWaitingMic: 'answer-waiting-mic',
+  /** Caller: the callee answered and waits for its microphone permission (their prompt is open). */
+  PeerWaitingMic: 'peer-waiting-mic',
   Connecting: 'connecting',
   Connected: 'connected',
   Reconnecting: 'reconnecting',
@@ -60,6 +75,7 @@ export type EndReason =
   | 'relay-unreachable' // our relay could not be reached
   | 'handshake-failed' // keys did not check out: possible interception
   | 'mic-denied'
+  | 'remote-mic-denied' // they could not use their microphone (refused it, or closed the prompt)
   | 'no-microphone'
   | 'media-failed'
   | 'connection-lost';
@@ -83,7 +99,26 @@ export type CallEvent =
   | { type: 'ring-timeout' }
   | { type: 'media-failed' }
   | { type: 'media-error'; reason: 'mic-denied' | 'no-microphone' | 'media-failed' }
-  | { type: 'relay-down' };
+  | { type: 'relay-down' }
+  /** The person let Hush use the microphone (or it was already allowed). */
+  | { type: 'mic-granted' }
+  /** The person refused the microphone, or closed the window that asks for it. */
+  | { type: 'mic-refused' }
+  /** A microphone wait (ours or the peer's) lasted MIC_WAIT_MAX_MS. */
+  | { type: 'mic-wait-timeout' }
+  /** Caller: the callee pressed Accept and waits for its microphone permission. */
+  | { type: 'remote-answering' }
+  /** Caller: the callee could not use its microphone (sealed `decline` with `why: 'mic'`). */
+  | { type: 'remote-mic-denied' };
+
+/**
+ * The longest a call waits for a person to answer a microphone prompt (ours or the peer's).
+ * Not a network deadline: long enough for someone to find the prompt, read it and decide
+ * (issue 21 measured people taking 18-25 s; a window behind others takes longer), short
+ * enough that a forgotten prompt does not hold the call, the relay mailbox and the other
+ * person's screen forever.
+ */
+export const MIC_WAIT_MAX_MS = 5 * 60_000;
 
 export interface Transition {
   state: SessionState;
@@ -93,7 +128,17 @@ export interface Transition {
 
 
 const S = CallState;
-const live: SessionState[] = [S.Dialing, S.Ringing, S.Incoming, S.Connecting, S.Connected, S.Reconnecting];
+const live: SessionState[] = [
+  S.DialWaitingMic,
+  S.Dialing,
+  S.Ringing,
+  S.Incoming,
+  S.AnswerWaitingMic,
+  S.PeerWaitingMic,
+  S.Connecting,
+  S.Connected,
+  S.Reconnecting,
+];
 
 /** Every transition, by event: from which states, to which state. */
 export function next(state: SessionState, ev: CallEvent): Transition | null {
@@ -108,26 +153,38 @@ export function next(state: SessionState, ev: CallEvent): Transition | null {
     case 'remote-ringing':
       return from(S.Dialing) ? { state: S.Ringing } : null;
     case 'remote-accept':
-      return from(S.Dialing, S.Ringing) ? { state: S.Connecting } : null;
+      return from(S.Dialing, S.Ringing, S.PeerWaitingMic) ? { state: S.Connecting } : null;
     case 'local-accept':
-      return from(S.Incoming) ? { state: S.Connecting } : null;
+      return from(S.Incoming) ? { state: S.AnswerWaitingMic } : null;
+    case 'mic-granted':
+      if (from(S.DialWaitingMic)) return { state: S.Dialing };
+      return from(S.AnswerWaitingMic) ? { state: S.Connecting } : null;
+    case 'mic-refused':
+      return from(S.DialWaitingMic, S.AnswerWaitingMic) ? end('mic-denied') : null;
+    case 'mic-wait-timeout':
+      if (from(S.DialWaitingMic, S.AnswerWaitingMic)) return end('mic-denied');
+      return from(S.PeerWaitingMic) ? end('remote-mic-denied') : null;
+    case 'remote-answering':
+      return from(S.Dialing, S.Ringing) ? { state: S.PeerWaitingMic } : null;
+    case 'remote-mic-denied':
+      return from(S.Dialing, S.Ringing, S.PeerWaitingMic) ? end('remote-mic-denied') : null;
     case 'media-connected':
       return from(S.Connecting, S.Reconnecting) ? { state: S.Connected } : null;
     case 'media-lost':
       return from(S.Connected) ? { state: S.Reconnecting } : null;
     case 'local-hangup':
-      if (from(S.Dialing, S.Ringing)) return end('cancelled');
-      if (from(S.Incoming)) return end('declined-local');
+      if (from(S.DialWaitingMic, S.Dialing, S.Ringing, S.PeerWaitingMic)) return end('cancelled');
+      if (from(S.Incoming, S.AnswerWaitingMic)) return end('declined-local');
       return from(...live) ? end('hangup') : null;
     case 'remote-hangup':
       if (from(S.Incoming)) return end('missed');
       return from(...live) ? end('remote-hangup') : null;
     case 'remote-decline':
-      return from(S.Dialing, S.Ringing) ? end('declined') : null;
+      return from(S.Dialing, S.Ringing, S.PeerWaitingMic) ? end('declined') : null;
     case 'remote-busy':
       return from(S.Dialing, S.Ringing) ? end('busy') : null;
     case 'unreachable':
-      return from(S.Dialing, S.Ringing, S.Connecting) ? end('unreachable') : null;
+      return from(S.Dialing, S.Ringing, S.PeerWaitingMic, S.Connecting) ? end('unreachable') : null;
     case 'handshake-failed':
       if (from(S.Handshaking)) return silentEnd;
       return from(S.Dialing, S.Incoming) ? end('handshake-failed') : null;
@@ -140,7 +197,7 @@ export function next(state: SessionState, ev: CallEvent): Transition | null {
     case 'media-error':
       return from(...live) ? end(ev.reason) : null;
     case 'relay-down':
-      return from(S.Dialing, S.Ringing, S.Incoming) ? end('relay-unreachable') : null;
+      return from(S.Dialing, S.Ringing, S.Incoming, S.AnswerWaitingMic, S.PeerWaitingMic) ? end('relay-unreachable') : null;
     default: {
       const never: never = ev;
       return never;
@@ -153,9 +210,12 @@ export function next(state: SessionState, ev: CallEvent): Transition | null {
 /** A visible call that has not ended (the invisible callee handshake is not one yet). */
 export function isLive(s: SessionState): boolean {
   switch (s) {
+    case S.DialWaitingMic:
     case S.Dialing:
     case S.Ringing:
     case S.Incoming:
+    case S.AnswerWaitingMic:
+    case S.PeerWaitingMic:
     case S.Connecting:
     case S.Connected:
     case S.Reconnecting:
@@ -171,9 +231,12 @@ export function isVisible(s: SessionState): s is CallState {
   switch (s) {
     case S.Handshaking:
       return false;
+    case S.DialWaitingMic:
     case S.Dialing:
     case S.Ringing:
     case S.Incoming:
+    case S.AnswerWaitingMic:
+    case S.PeerWaitingMic:
     case S.Connecting:
     case S.Connected:
     case S.Reconnecting:
@@ -182,7 +245,26 @@ export function isVisible(s: SessionState): s is CallState {
   }
 }
 
-/** Where a session starts: the caller dials; the callee answers a HELLO, invisible. */
+/** A state in which the call waits for a person's microphone answer (ours or the peer's). */
+export function waitsForMicrophone(s: SessionState): boolean {
+  switch (s) {
+    case S.DialWaitingMic:
+    case S.AnswerWaitingMic:
+    case S.PeerWaitingMic:
+      return true;
+    case S.Handshaking:
+    case S.Dialing:
+    case S.Ringing:
+    case S.Incoming:
+    case S.Connecting:
+    case S.Connected:
+    case S.Reconnecting:
+    case S.Ended:
+      return false;
+  }
+}
+
+/** Where a session starts: the caller waits for its microphone, then dials; the callee answers a HELLO, invisible. */
 export function initialState(role: 'caller' | 'callee'): SessionState {
-  return role === 'caller' ? S.Dialing : S.Handshaking;
+  return role === 'caller' ? S.DialWaitingMic : S.Handshaking;
 }

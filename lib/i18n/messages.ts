@@ -273,6 +273,12 @@ const en = {
   'ring18.badge.micMuted': 'Hush: in a call, your microphone is muted',
   // ─── issue 13: the page API ───
   'opt.sites.indicator': 'Show a call bar on the page that started the call',
+  // ── Issue 12/21, waiting for the microphone in a call (lib/call/state.ts *WaitingMic): keys of this block only.
+  'end.remote-mic-denied': 'They could not use their microphone.',
+  'ui.call.state.dial-waiting-mic': 'Waiting for your microphone…',
+  'ui.call.state.answer-waiting-mic': 'Waiting for your microphone…',
+  'ui.call.state.peer-waiting-mic': 'Answering… waiting for their microphone',
+  'mic.call.allowHint': 'Allow the microphone in the Hush window that opened to go on with the call.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -540,6 +546,12 @@ const fr: Record<Key, string> = {
   'ring18.badge.micMuted': 'Hush : en communication, votre micro est coupé',
   // ─── issue 13 : l’API des pages ───
   'opt.sites.indicator': 'Afficher une barre d’appel sur la page qui a lancé l’appel',
+  // ── Issue 12/21, attente du micro pendant un appel : clés de ce bloc seulement.
+  'end.remote-mic-denied': 'Votre correspondant n’a pas pu utiliser son micro.',
+  'ui.call.state.dial-waiting-mic': 'En attente de votre micro…',
+  'ui.call.state.answer-waiting-mic': 'En attente de votre micro…',
+  'ui.call.state.peer-waiting-mic': 'Décroche… en attente de son micro',
+  'mic.call.allowHint': 'Autorisez le micro dans la fenêtre Hush qui s’est ouverte pour poursuivre l’appel.',
 };
 
 

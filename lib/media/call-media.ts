@@ -85,8 +85,13 @@ export class CallMedia implements CallMediaApi {
     private readonly onEvent: (e: MediaEvent) => void,
   ) {}
 
-  static async create(opts: MediaStartOptions, onEvent: (e: MediaEvent) => void): Promise<CallMedia> {
-    let local: LocalAudio | undefined;
+  /**
+   * `opened`: a microphone the media host opened before the call started (Firefox's call
+   * window asks for it while the call waits for the person, so media-start shows no second
+   * prompt). The call owns it from here on (stops it on close or failure).
+   */
+  static async create(opts: MediaStartOptions, onEvent: (e: MediaEvent) => void, opened?: LocalAudio): Promise<CallMedia> {
+    let local: LocalAudio | undefined = opened;
     let frames: FrameWorkerClient | undefined;
     let pc: RTCPeerConnection | undefined;
     // The worker gets its own copies; these are wiped in `finally` whatever happens.
@@ -105,7 +110,10 @@ export class CallMedia implements CallMediaApi {
       if (!api) throw transformError('no encoded transform API');
 
       const toneHz = testToneOf(opts);
-      local = toneHz ? openTestTone(toneHz) : await openMicrophone(opts.inputDeviceId);
+      if (toneHz) {
+        opened?.stop();
+        local = openTestTone(toneHz);
+      } else local = opened ?? (await openMicrophone(opts.inputDeviceId));
 
       frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true));
       await frames.importSecrets(sendCopy, recvCopy, tapFramesOf(opts));

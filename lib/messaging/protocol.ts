@@ -177,7 +177,13 @@ export type OffscreenRequest =
    * A call-progress tone, played where nothing depends on a page being open: the incoming-call
    * ringtone (the default) or the caller's ringback (lib/ui/ringtone.ts). `on: false` stops either.
    */
-  | { target: 'offscreen'; kind: 'ring'; on: boolean; tone?: 'ringtone' | 'ringback' };
+  | { target: 'offscreen'; kind: 'ring'; on: boolean; tone?: 'ringtone' | 'ringback' }
+  /** The microphone permission as the media host sees it (Permissions API): may a call start without asking? */
+  | { target: 'offscreen'; kind: 'mic-state' }
+  /** Firefox's call window: open the microphone now (its prompt shows there) and keep it for the call's media-start. */
+  | { target: 'offscreen'; kind: 'mic-acquire'; inputDeviceId?: string }
+  /** Release a microphone opened by mic-acquire that no call took (the call ended during the wait). */
+  | { target: 'offscreen'; kind: 'mic-release' };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 

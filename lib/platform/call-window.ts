@@ -41,6 +41,7 @@ export function hasCallWindow(): boolean {
 
 /** Open the call window (or bring it to the front) and wait until its media server answers. */
 export async function ensureCallWindow(): Promise<void> {
+  lingering = false; // a new call: an earlier call's "stay to show why" no longer applies
   if (windowId !== undefined) {
     try {
       await browser.windows.update(windowId, { focused: true });
@@ -60,8 +61,24 @@ export async function ensureCallWindow(): Promise<void> {
   await opening;
 }
 
+/** Set by lingerCallWindow: the next closeCallWindow leaves the window (and its end sentence) open. */
+let lingering = false;
+
+/**
+ * The call ended by the other side (or the network): the window stays after the media stops,
+ * showing why (the end sentence), until the person dismisses the call or closes it
+ * (call-window-page.ts closes it then). Issue 21, point 5: it no longer vanishes without a word.
+ */
+export function lingerCallWindow(): void {
+  if (windowId !== undefined) lingering = true;
+}
+
 /** Close the call window after a call: releases the microphone (like closing Chrome's offscreen document). */
 export async function closeCallWindow(): Promise<void> {
+  if (lingering) {
+    lingering = false; // the media is stopped (the microphone released); the page closes itself once dismissed
+    return;
+  }
   const id = windowId;
   windowId = undefined;
   if (id === undefined) return;

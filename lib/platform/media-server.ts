@@ -9,6 +9,7 @@
  * copies) once the engine imported them.
  */
 import { CallMedia } from '../media/call-media';
+import { openMicrophone, type LocalAudio } from '../media/local-audio';
 import type { MediaEvent } from '../media/types';
 import { mediaCapabilities } from '../media/capabilities';
 import type { OffscreenRequest, OffscreenResponse, WireStartOptions } from '../messaging/protocol';
@@ -22,6 +23,8 @@ export class MediaServer {
   private playing: ToneName | null = null;
   /** Test builds only: an analyser on the tone's output, so a browser test can read its frequency. */
   toneAnalyser?: AnalyserNode;
+  /** The microphone `mic-acquire` opened, kept for the next media-start (Firefox's call window). */
+  private held?: LocalAudio;
 
   constructor(private readonly emit: (callId: string, event: MediaEvent) => void) {}
 
@@ -63,7 +66,20 @@ export class MediaServer {
       case 'ring':
         this.play(req.on ? (req.tone ?? 'ringtone') : null);
         return null;
+      case 'mic-state':
+        return micState();
+      case 'mic-acquire':
+        this.held?.stop();
+        this.held = undefined;
+        this.held = await openMicrophone(req.inputDeviceId);
+        return null;
+      case 'mic-release':
+        this.held?.stop();
+        this.held = undefined;
+        return null;
       case 'media-stop': {
+        this.held?.stop();
+        this.held = undefined;
         this.calls.get(req.callId)?.close();
         this.calls.delete(req.callId);
         return null;
@@ -97,6 +113,7 @@ export class MediaServer {
           ...forwardMediaHooks(o),
         },
         (ev) => this.emit(o.callId, ev),
+        this.takeHeld(),
       );
       this.calls.set(o.callId, media);
       return null;
@@ -124,6 +141,13 @@ export class MediaServer {
     this.stopTone = startTone(tone, tap);
   }
 
+
+  private takeHeld(): LocalAudio | undefined {
+    const h = this.held;
+    this.held = undefined;
+    return h;
+  }
+
   /** Whether the incoming-call ringtone plays (tests, diagnostics). */
   get ringing(): boolean {
     return this.playing === 'ringtone';
@@ -143,5 +167,15 @@ export class MediaServer {
     const c = this.calls.get(callId);
     if (!c) throw Object.assign(new Error('no media for this call'), { code: 'ERR_WEBRTC' });
     return c;
+  }
+}
+
+/** 'granted' | 'denied' | 'prompt', or 'unknown' where the Permissions API cannot say. */
+async function micState(): Promise<string> {
+  try {
+    const st = await navigator.permissions.query({ name: 'microphone' as PermissionName });
+    return st.state;
+  } catch {
+    return 'unknown';
   }
 }

@@ -178,6 +178,25 @@ describe.skipIf(!built || !haveFirefox)('Firefox: toolbar button, notification c
     await dismiss(b.popup);
   });
 
+  test('the other side hangs up: the call window stays and says why until the person dismisses the call', async () => {
+    await dialByUi(b.popup, a.address);
+    await waitCallState(b.popup, 'ringing');
+    await waitFor(async () => (await recordedNotifications()).some((n) => n.id === 'hush-incoming'), { timeout: 10_000, interval: 200, what: 'the incoming-call notification' });
+    expect(await clickNotification('hush-incoming')).toBe('clicked');
+    const win = await a.mediaHost(15_000);
+    await win.waitForSelector('[data-testid="accept"]', { visible: true, timeout: 10_000 });
+    await click(win, 'accept');
+    await win.waitForSelector('[data-testid="hangup"]', { visible: true, timeout: 10_000 });
+    await click(b.popup, 'hangup');
+    await win.waitForSelector('[data-testid="end-message"][data-reason="remote-hangup"]', { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await callWindowFrame()).not.toBeNull(); // still there, with the sentence
+    expect(await win.$eval('[data-testid="end-message"]', (e) => e.textContent)).toBe('They hung up.');
+    await dismiss(win);
+    await waitFor(async () => (await callWindowFrame()) === null, { timeout: 10_000, what: 'the call window to close once dismissed' });
+    await dismiss(b.popup);
+  });
+
   test('a missed call with no Hush page open shows its badge on the toolbar button', async () => {
     expect((await button()).badge ?? '').toBe('');
     await dialByUi(b.popup, a.address);

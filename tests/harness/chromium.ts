@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer-core';
 import { waitFor } from './wait';
+import { grantMicrophoneLikeAPerson } from './permission';
 
 /** The Chrome build under test: $HUSH_EXTENSION_DIR, else .output/chrome-mv3 (what `npm run build` writes). */
 export const EXTENSION_DIR = process.env.HUSH_EXTENSION_DIR ?? resolve(import.meta.dirname, '../../.output/chrome-mv3');
@@ -40,9 +41,15 @@ export const BASE_FLAGS = [
   '--disable-sync',
   '--disable-dev-shm-usage',
   '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
   '--autoplay-policy=no-user-gesture-required',
 ];
+
+/**
+ * Grants every permission silently. Not in BASE_FLAGS (issue 12): an extension under test gets
+ * its microphone as a person gives it (tests/harness/permission.ts). Only plain test pages that
+ * test WebRTC itself, not Hush, add it (tests/lab/webrtc-peer.ts, tests/integration/relay-chromium).
+ */
+export const FAKE_UI_FLAG = '--use-fake-ui-for-media-stream';
 
 export interface LaunchOptions {
   /** Unpacked extension to load; defaults to the Chrome build in .output/. */
@@ -54,10 +61,15 @@ export interface LaunchOptions {
   /** No fake capture device: the browser has no microphone at all (error-path tests). */
   noFakeMedia?: boolean;
   /**
-   * No --use-fake-ui-for-media-stream: the microphone permission behaves as in a person's
-   * browser (an offscreen document's getUserMedia fails until granted); tests grant it as
-   * Chrome records a click on Allow (tests/harness/permission.ts). The fake device stays.
+   * The microphone permission at launch. No launch flag grants it (no
+   * --use-fake-ui-for-media-stream; the fake capture device stays): by default
+   * ('granted') the harness grants it as a person does, through the welcome page
+   * Hush opens on install (its "Allow microphone" button, the grant recorded as
+   * Chrome records a click on Allow: tests/harness/permission.ts), then closes
+   * that tab. 'prompt' leaves it as in a fresh profile (the permission tests).
    */
+  micPermission?: 'granted' | 'prompt';
+  /** Same as micPermission: 'prompt' (the first-run test's name for it). */
   realPermissionUi?: boolean;
   /** Keep the welcome tab Hush opens on install (else it is closed as soon as it appears: see closeWelcomeTab). */
   keepWelcome?: boolean;
@@ -90,11 +102,7 @@ export async function launchWithExtension(opts: LaunchOptions = {}): Promise<Hus
     enableExtensions: [extensionDir],
     userDataDir: profileDir,
     args: [
-      ...BASE_FLAGS.filter(
-        (f) =>
-          !(opts.noFakeMedia && f === '--use-fake-device-for-media-stream') &&
-          !(opts.realPermissionUi && f === '--use-fake-ui-for-media-stream'),
-      ),
+      ...BASE_FLAGS.filter((f) => !(opts.noFakeMedia && f === '--use-fake-device-for-media-stream')),
       ...(opts.args ?? []),
     ],
   });
@@ -107,7 +115,7 @@ export async function launchWithExtension(opts: LaunchOptions = {}): Promise<Hus
         await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
         if (ownProfile) await rm(profileDir, { recursive: true, force: true });
       },
-      { keepWelcome: opts.keepWelcome },
+      { keepWelcome: opts.keepWelcome, micPermission: opts.realPermissionUi ? 'prompt' : opts.micPermission },
     );
   } catch (e) {
     await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
@@ -142,15 +150,16 @@ export async function attachExtension(
   browser: Browser,
   profileDir: string,
   close: () => Promise<void>,
-  opts: { keepWelcome?: boolean } = {},
+  opts: { keepWelcome?: boolean; micPermission?: 'granted' | 'prompt' } = {},
 ): Promise<HushBrowser> {
   const swTarget = await browser.waitForTarget(
     (t) => t.type() === 'service_worker' && t.url().endsWith('/background.js'),
     { timeout: 30_000 },
   );
   const extensionId = new URL(swTarget.url()).host;
-  if (!opts.keepWelcome) closeWelcomeTab(browser, extensionId);
-  return {
+  const grant = (opts.micPermission ?? 'granted') === 'granted';
+  if (!opts.keepWelcome && !grant) closeWelcomeTab(browser, extensionId);
+  const hush: HushBrowser = {
     browser,
     extensionId,
     profileDir,
@@ -175,4 +184,24 @@ export async function attachExtension(
     },
     close,
   };
+  if (grant) {
+    await grantAtLaunch(hush);
+    if (!opts.keepWelcome) closeWelcomeTab(browser, extensionId);
+  }
+  return hush;
+}
+
+/**
+ * The person's first gesture after install: on the welcome page Hush opened (or, in a
+ * reused profile where no install happens, one the harness opens), click "Allow
+ * microphone" like a person (grantMicrophoneLikeAPerson), then close the page.
+ */
+async function grantAtLaunch(hush: HushBrowser): Promise<void> {
+  const url = `chrome-extension://${hush.extensionId}/welcome.html`;
+  const target = await hush.browser.waitForTarget((t) => t.type() === 'page' && t.url() === url, { timeout: 10_000 }).catch(() => undefined);
+  const page = (await target?.page()) ?? (await hush.browser.newPage());
+  if (!target) await page.goto(url);
+  await page.bringToFront();
+  await grantMicrophoneLikeAPerson(hush, page, 20_000, { acceptAnyAnswer: true });
+  await page.close().catch(() => {});
 }

@@ -22,13 +22,15 @@ export interface SideOptions {
   args?: string[];
   /** How to start the browser (default: on this host, loopback ICE allowed); the lab passes a namespaced launcher. */
   launch?: (args: string[]) => Promise<HushBrowser>;
+  /** The microphone permission at launch (launchWithExtension's): 'prompt' for a fresh person's profile. */
+  micPermission?: 'granted' | 'prompt';
 }
 
 /** Launch a browser with Hush, feed `toneHz` to its fake microphone, point it at `signalUrl`. */
 export async function launchSide(opts: SideOptions): Promise<HushSide> {
   const args = [...(opts.launch ? [] : ['--allow-loopback-in-peer-connection']), ...(opts.args ?? [])];
   if (opts.toneHz) args.push(`--use-file-for-fake-audio-capture=${makeTone(opts.toneHz)}`);
-  const hb = opts.launch ? await opts.launch(args) : await launchWithExtension({ args });
+  const hb = opts.launch ? await opts.launch(args) : await launchWithExtension({ args, micPermission: opts.micPermission });
   try {
     const popup = await hb.openPopup();
     await popup.waitForSelector('[data-testid="my-address"]', { timeout: 20_000 });
@@ -112,7 +114,17 @@ export async function typeInto(page: Page, field: string, text: string): Promise
 
 /** Close a finished call's card (back to the home view). */
 /** The states in which a side has a call to hang up. */
-export const LIVE_STATES = ['dialing', 'ringing', 'incoming', 'connecting', 'connected', 'reconnecting'];
+export const LIVE_STATES = [
+  'dial-waiting-mic',
+  'dialing',
+  'ringing',
+  'incoming',
+  'answer-waiting-mic',
+  'peer-waiting-mic',
+  'connecting',
+  'connected',
+  'reconnecting',
+];
 
 /**
  * Between tests: hangs up every side that shows a live call, then waits until none does (the hang-up

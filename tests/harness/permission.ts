@@ -15,6 +15,7 @@
  */
 import type { CDPSession, Page } from 'puppeteer-core';
 import type { HushBrowser } from './chromium';
+// (chromium.ts imports this file for the launch grant; a type-only import back keeps the cycle harmless.)
 
 export type MicPermissionState = 'granted' | 'denied' | 'prompt' | 'unknown';
 
@@ -77,7 +78,13 @@ export async function micStepState(page: Page): Promise<string> {
  * down (see the header), then wait until the page itself says `granted`.
  * Returns the ms from the click (release) to the page showing the grant.
  */
-export async function grantMicrophoneLikeAPerson(hush: HushBrowser, page: Page, timeoutMs = 15_000): Promise<number> {
+export async function grantMicrophoneLikeAPerson(
+  hush: HushBrowser,
+  page: Page,
+  timeoutMs = 15_000,
+  /** acceptAnyAnswer: the launch grant of a browser with no capture device (the step then says 'failed', the grant holds). */
+  opts: { acceptAnyAnswer?: boolean } = {},
+): Promise<number> {
   const button = await page.waitForSelector('[data-testid="mic-allow"]', { visible: true, timeout: timeoutMs });
   if (!button) throw new Error('no "Allow microphone" button on the page');
   await button.scrollIntoView();
@@ -88,7 +95,13 @@ export async function grantMicrophoneLikeAPerson(hush: HushBrowser, page: Page, 
   await setMicPermission(hush, 'granted');
   const t0 = Date.now();
   await page.mouse.up();
-  await page.waitForSelector('[data-testid="mic-step"][data-state="granted"]', { timeout: timeoutMs });
+  if (opts.acceptAnyAnswer) {
+    await page.waitForFunction(() => (navigator.permissions.query({ name: 'microphone' as PermissionName }) as Promise<PermissionStatus>).then((s) => s.state === 'granted'), {
+      timeout: timeoutMs,
+    });
+  } else {
+    await page.waitForSelector('[data-testid="mic-step"][data-state="granted"]', { timeout: timeoutMs });
+  }
   return Date.now() - t0;
 }
 

@@ -26,7 +26,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { BASE_FLAGS, attachExtension, chromiumPath, type HushBrowser } from '../harness/chromium';
+import { BASE_FLAGS, FAKE_UI_FLAG, attachExtension, chromiumPath, type HushBrowser } from '../harness/chromium';
 import type { Lab, NsRole } from './netns';
 
 export interface NsLaunchOptions {
@@ -64,6 +64,9 @@ export function labFlags(lab: Lab, opts: NsLaunchOptions = {}): string[] {
   const exclude = opts.resolverExclude ?? [lab.addresses.relay];
   return [
     ...BASE_FLAGS,
+    // A plain WebRTC page (webrtc-peer.ts) tests WebRTC, not Hush: its getUserMedia is granted by flag.
+    // Hush itself gets its microphone as a person gives it (attachExtension, tests/harness/permission.ts).
+    ...(opts.enableExtensions?.length ? [] : [FAKE_UI_FLAG]),
     `--host-resolver-rules=MAP * ~NOTFOUND${exclude.map((a) => `, EXCLUDE ${a}`).join('')}`,
     ...(opts.args ?? []),
   ];
@@ -118,14 +121,15 @@ export async function launchExtensionInNamespace(
   lab: Lab,
   role: NsRole,
   extensionDir: string,
-  opts: Omit<NsLaunchOptions, 'enableExtensions'> = {},
+  /** micPermission: as launchWithExtension's (default: granted like a person through the welcome page). */
+  opts: Omit<NsLaunchOptions, 'enableExtensions'> & { micPermission?: 'granted' | 'prompt' } = {},
 ): Promise<HushBrowser & { ns: string }> {
   if (!existsSync(join(extensionDir, 'manifest.json'))) {
     throw new Error(`no built extension at ${extensionDir}: run \`npm run build\` first`);
   }
   const nb = await launchInNamespace(lab, role, { ...opts, enableExtensions: [extensionDir] });
   try {
-    return { ...(await attachExtension(nb.browser, nb.profileDir, () => nb.close())), ns: nb.ns };
+    return { ...(await attachExtension(nb.browser, nb.profileDir, () => nb.close(), { micPermission: opts.micPermission })), ns: nb.ns };
   } catch (e) {
     await nb.close();
     throw e;

@@ -112,12 +112,13 @@ const CONTROL_FIELDS: Record<string, string[]> = {
   answer: ['sdp', 'n'],
   restart: ['relay', 'fresh'],
   cand: ['c'],
+  decline: ['why'],
 };
 
 const CONTROL_SHAPE: JsonShape = {
   tag: 'k',
-  tags: ['invite', 'ringing', 'accept', 'decline', 'busy', 'hangup', 'offer', 'restart', 'answer', 'cand'],
-  keys: ['sdp', 'n', 'restart', 'relay', 'fresh', 'c', 'candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'],
+  tags: ['invite', 'ringing', 'accept', 'answering', 'decline', 'busy', 'hangup', 'offer', 'restart', 'answer', 'cand'],
+  keys: ['why', 'sdp', 'n', 'restart', 'relay', 'fresh', 'c', 'candidate', 'sdpMid', 'sdpMLineIndex', 'usernameFragment'],
   fields: CONTROL_FIELDS,
 };
 
@@ -146,10 +147,13 @@ export async function controlTarget(): Promise<FuzzTarget> {
         case 'invite':
         case 'ringing':
         case 'accept':
-        case 'decline':
+        case 'answering':
         case 'busy':
         case 'hangup':
           invariant(Object.keys(c).length === 1, 'extra fields passed through');
+          break;
+        case 'decline':
+          invariant(Object.keys(c).length === (c.why === 'mic' ? 2 : 1), 'decline: only why "mic" passes');
           break;
         case 'offer':
         case 'answer':
