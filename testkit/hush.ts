@@ -21,7 +21,21 @@ import { LogRecorder, writeArtifacts } from './artifacts';
 import { HushPage } from './page';
 
 /** The call states the popup shows (its call card's data-state). */
-export type CallStateName = 'dialing' | 'ringing' | 'incoming' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
+/**
+ * The call states the popup shows (data-state). The three `*-waiting-mic` states are Hush waiting for a
+ * person to allow the microphone (its permission window, or Firefox's prompt): no timer ends them.
+ */
+export type CallStateName =
+  | 'dial-waiting-mic'
+  | 'dialing'
+  | 'ringing'
+  | 'peer-waiting-mic'
+  | 'incoming'
+  | 'answer-waiting-mic'
+  | 'connecting'
+  | 'connected'
+  | 'reconnecting'
+  | 'ended';
 
 /** Why a call ended, as the popup shows it (data-reason): 'hangup', 'remote-hangup', 'declined', 'busy', 'mic-denied', … */
 export type EndReason = string;
@@ -238,9 +252,16 @@ export class Hush {
     await p.click('[data-testid="dial-address"]', { count: 3 });
     await p.type('[data-testid="dial-address"]', address);
     await p.click('[data-testid="dial-button"]');
-    await this.waitForAnyState(['dialing', 'ringing', 'connecting', 'connected', 'ended'], 10_000, 'the call card to show after Call');
+    await this.waitForAnyState(['dial-waiting-mic', 'dialing', 'ringing', 'connecting', 'connected', 'ended'], 10_000, 'the call card to show after Call');
     const s = await this.state();
     if (s === 'ended') await this.checkNotMicrophone();
+    if (s === 'dial-waiting-mic') {
+      // Hush waits for the person to allow the microphone (its permission window is open): nothing rings
+      // until then. A test that did not grant it would wait forever: cancel the call and say what to do.
+      await this.click('hangup');
+      await this.waitForState('ended').catch(() => {});
+      throw noMicrophone('Hush is waiting for the microphone permission (its permission window opened when you dialled)');
+    }
   }
 
   /** Answer the incoming call with the popup's Accept button (waits for it to ring first). */

@@ -68,15 +68,19 @@ test('the options page is in French', async () => {
   await p.close();
 });
 
-test('the in-page bar asks in French', async () => {
+test("Hush's consent window (never the page) asks in French", async () => {
   web.set('/fr', `<!doctype html><html lang="fr"><body><a id="l" href="web+hush:${bob}">Appeler Bob</a></body></html>`);
   const page = await hb.browser.newPage();
   await gotoWithHush(page, `${web.url}/fr`);
   await page.click('#l');
-  const text = await waitBar(page, 'bar-prompt');
+  const target = await hb.browser.waitForTarget((t) => t.url().includes('/popup.html#consent='), { timeout: 15_000 });
+  const w = (await target.asPage())!;
+  await w.waitForSelector('[data-testid="consent"]', { visible: true, timeout: 10_000 });
+  const text = await w.$eval('[data-testid="consent-question"]', (e) => e.textContent ?? '');
   expect(text).toContain('Appeler');
   expect(text).toContain('avec Hush ?');
-  expect(text).toContain('absent de vos contacts');
-  expect(await waitBar(page, 'bar-cancel')).toBe('Annuler');
+  expect(await w.$eval('[data-testid="consent-once"]', (e) => e.textContent?.trim())).toBe('Appeler');
+  expect(await w.$eval('[data-testid="consent-deny"]', (e) => e.textContent?.trim())).toBe('Refuser');
+  await w.click('[data-testid="consent-deny"]');
   await page.close();
 });
