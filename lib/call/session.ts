@@ -13,7 +13,7 @@
  * bumps a generation, and a timer's job runs only in the generation that armed
  * it (timers.ts, style.md §13).
  *
- * Why ~540 lines: this is the hub every input of a call passes through (envelopes, controls,
+ * Why ~600 lines: this is the hub every input of a call passes through (envelopes, controls,
  * media events, timers, the person's buttons), each routed in a few lines to the state machine
  * and to the part that does the work; the handshake, the negotiation and the timers themselves
  * live in their own files. Splitting the routing further would scatter one `switch` per input.
