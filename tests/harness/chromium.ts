@@ -43,13 +43,9 @@ export const BASE_FLAGS = [
   '--use-fake-device-for-media-stream',
   '--autoplay-policy=no-user-gesture-required',
 ];
-
-/**
- * Grants every permission silently. Not in BASE_FLAGS (issue 12): an extension under test gets
- * its microphone as a person gives it (tests/harness/permission.ts). Only plain test pages that
- * test WebRTC itself, not Hush, add it (tests/lab/webrtc-peer.ts, tests/integration/relay-chromium).
- */
-export const FAKE_UI_FLAG = '--use-fake-ui-for-media-stream';
+// No fake-UI permission flag anywhere: it grants every permission silently. Hush gets its
+// microphone as a person gives it (tests/harness/permission.ts); plain WebRTC test pages through
+// CDP's Browser.grantPermissions (tests/lab/webrtc-peer.ts, tests/integration/relay-chromium.test.ts).
 
 export interface LaunchOptions {
   /** Unpacked extension to load; defaults to the Chrome build in .output/. */

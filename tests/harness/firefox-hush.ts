@@ -13,7 +13,7 @@
  *   each call, so what a side hears is read there;
  * - the fake microphone plays a tone set by `media.navigator.audio.fake_frequency`,
  *   prompts are off (`media.navigator.permission.disabled`: the twin of
- *   Chromium's --use-fake-ui-for-media-stream), and the mock audio backend
+ *   Chromium's fake-UI permission flag), and the mock audio backend
  *   runs Web Audio without a sound server (`media.cubeb.force_mock_context`).
  */
 import { randomUUID } from 'node:crypto';

@@ -2,7 +2,7 @@
  * The microphone permission in a browser test, as a person gives it (issue 12).
  *
  * Launched with `realPermissionUi` (tests/harness/chromium.ts), Chromium has no
- * --use-fake-ui-for-media-stream: nothing grants the microphone by itself, and
+ * the fake-UI permission flag: nothing grants the microphone by itself, and
  * the offscreen document's getUserMedia fails (NotAllowedError, state
  * `prompt`) as in a real profile. Headless Chromium shows no prompt a test
  * could answer: it answers by itself, as a Block (`PROMPT_IN_HEADLESS`). So a
@@ -21,7 +21,7 @@ export type MicPermissionState = 'granted' | 'denied' | 'prompt' | 'unknown';
 
 /**
  * What headless Chromium 156 does with a getUserMedia prompt and no
- * --use-fake-ui-for-media-stream, measured by tests/e2e/first-run.test.ts:
+ * the fake-UI permission flag, measured by tests/e2e/first-run.test.ts:
  * from a visible extension page, it rejects within ~50-100 ms with
  * `NotAllowedError: Permission denied` and records `denied` for the origin
  * (it stays denied after a reload): a Block, not a hang and not a dismissal.

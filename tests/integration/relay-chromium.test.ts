@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { BASE_FLAGS, FAKE_UI_FLAG, chromiumPath } from '../harness/chromium';
+import { BASE_FLAGS, chromiumPath } from '../harness/chromium';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { issueTurnCredential } from '../../relay-server/src/turn/credentials';
 import { sleep, waitFor } from '../harness/wait';
@@ -34,8 +34,10 @@ beforeAll(async () => {
     executablePath: chromiumPath(),
     headless: true,
     userDataDir: profile,
-    args: [...BASE_FLAGS, FAKE_UI_FLAG, '--allow-loopback-in-peer-connection'],
+    args: [...BASE_FLAGS, '--allow-loopback-in-peer-connection'],
   });
+  // The test page's microphone, granted as the browser records a person's Allow (CDP Browser.grantPermissions), not by a flag.
+  await browser.defaultBrowserContext().overridePermissions(origin.slice(0, -1), ['microphone']);
 });
 
 afterAll(async () => {

@@ -26,7 +26,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { BASE_FLAGS, FAKE_UI_FLAG, attachExtension, chromiumPath, type HushBrowser } from '../harness/chromium';
+import { BASE_FLAGS, attachExtension, chromiumPath, type HushBrowser } from '../harness/chromium';
 import type { Lab, NsRole } from './netns';
 
 export interface NsLaunchOptions {
@@ -64,9 +64,8 @@ export function labFlags(lab: Lab, opts: NsLaunchOptions = {}): string[] {
   const exclude = opts.resolverExclude ?? [lab.addresses.relay];
   return [
     ...BASE_FLAGS,
-    // A plain WebRTC page (webrtc-peer.ts) tests WebRTC, not Hush: its getUserMedia is granted by flag.
-    // Hush itself gets its microphone as a person gives it (attachExtension, tests/harness/permission.ts).
-    ...(opts.enableExtensions?.length ? [] : [FAKE_UI_FLAG]),
+    // No permission flag: the plain WebRTC page (webrtc-peer.ts) gets its microphone through CDP's grant,
+    // Hush as a person gives it (attachExtension, tests/harness/permission.ts).
     `--host-resolver-rules=MAP * ~NOTFOUND${exclude.map((a) => `, EXCLUDE ${a}`).join('')}`,
     ...(opts.args ?? []),
   ];

@@ -238,6 +238,8 @@ export class LabPeer {
 
   /** Open the peer page in a lab browser. */
   static async open(nb: NsBrowser, name: string): Promise<LabPeer> {
+    // The page's microphone, granted as the browser records a person's Allow (CDP Browser.grantPermissions), not by a flag.
+    await nb.browser.defaultBrowserContext().overridePermissions('http://localhost', ['microphone']);
     const page = await nb.newPage();
     await page.setRequestInterception(true);
     page.on('request', (r) => {
