@@ -2,7 +2,7 @@
  * The microphone in Firefox, the way a person meets it: Firefox's own
  * permission prompt, not the test shortcut every other Firefox test uses
  * (`media.navigator.permission.disabled`, the twin of Chromium's
- * --use-fake-ui-for-media-stream). Here `media.navigator.permission.fake`
+ * the fake-UI permission flag). Here `media.navigator.permission.fake`
  * sends the fake microphone through the same permission path as a real one.
  * The prompt is read and clicked through Firefox's chrome scope (firefox.ts:
  * BiDi cannot set a microphone permission), exactly the panel a person sees.

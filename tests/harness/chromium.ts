@@ -58,7 +58,7 @@ export interface LaunchOptions {
   noFakeMedia?: boolean;
   /**
    * The microphone permission at launch. No launch flag grants it (no
-   * --use-fake-ui-for-media-stream; the fake capture device stays): by default
+   * the fake-UI permission flag; the fake capture device stays): by default
    * ('granted') the harness grants it as a person does, through the welcome page
    * Hush opens on install (its "Allow microphone" button, the grant recorded as
    * Chrome records a click on Allow: tests/harness/permission.ts), then closes
