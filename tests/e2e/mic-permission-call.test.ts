@@ -12,13 +12,13 @@
  * button down (tests/harness/permission.ts). Measured: the time from B's click on Allow to the
  * first decrypted frame at B (issue 12's measure).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { waitForReading } from '../harness/audio';
 import { callState, click, dialByUi, dismiss, hangUpAll, hears, launchSide, stats, waitCallState, waitText, type HushSide } from '../harness/hush';
 import type { HushBrowser } from '../harness/chromium';
-import { setMicPermission } from '../harness/permission';
+import { pressAllowAndAnswer, setMicPermission } from '../harness/permission';
 import { waitFor } from '../harness/wait';
 
 const A_HZ = 440;
@@ -55,12 +55,7 @@ async function permissionWindow(hb: HushBrowser): Promise<Page> {
 async function answerLikeAPerson(hb: HushBrowser, page: Page, answer: 'granted' | 'denied'): Promise<number> {
   const button = (await page.$('[data-testid="mic-allow"]'))!;
   const box = (await button.boundingBox())!;
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  await page.mouse.down();
-  await setMicPermission(hb, answer);
-  const at = Date.now();
-  await page.mouse.up();
-  return at;
+  return pressAllowAndAnswer(hb, page, box, answer);
 }
 
 async function endMessage(p: Page): Promise<{ reason: string | null; text: string }> {
@@ -80,6 +75,12 @@ async function endBoth() {
   await hangUpAll(a, b);
   await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
 }
+
+// A failed test must not leave its call on screen for the next one (CI once saw one failure
+// become four: every later test found the call card where the dial box should be).
+afterEach(async () => {
+  if (a && b) await endBoth().catch(() => {});
+});
 
 describe('the first call waits for each person to allow the microphone', () => {
   test('A allows, then B rings and accepts, B allows: connected, both tones heard', async () => {

@@ -73,6 +73,34 @@ export async function micStepState(page: Page): Promise<string> {
 }
 
 /**
+ * Press the button in `box` with the mouse, record the person's `answer` while it
+ * is down, release it. Returns Date.now() at the release.
+ *
+ * Hush follows the permission's `change` event too (a grant given in the site
+ * settings counts), so the answer alone may end the step and close Hush's
+ * permission window before the button comes up (seen on a fast CI machine:
+ * `Input.dispatchMouseEvent: Target closed`). A release into a window that is
+ * already gone is the person's click arriving late, not a failure.
+ */
+export async function pressAllowAndAnswer(
+  hush: HushBrowser,
+  page: Page,
+  box: { x: number; y: number; width: number; height: number },
+  answer: 'granted' | 'denied',
+): Promise<number> {
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await setMicPermission(hush, answer);
+  const at = Date.now();
+  try {
+    await page.mouse.up();
+  } catch (e) {
+    if (!page.isClosed() && !/Target closed|Session closed|detached/i.test(String((e as Error)?.message ?? e))) throw e;
+  }
+  return at;
+}
+
+/**
  * On Hush's permission or welcome page: click "Allow microphone" with the
  * mouse as a person does, the person's Allow recorded while the button is
  * down (see the header), then wait until the page itself says `granted`.
@@ -90,11 +118,7 @@ export async function grantMicrophoneLikeAPerson(
   await button.scrollIntoView();
   const box = await button.boundingBox();
   if (!box) throw new Error('the "Allow microphone" button has no box');
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  await page.mouse.down();
-  await setMicPermission(hush, 'granted');
-  const t0 = Date.now();
-  await page.mouse.up();
+  const t0 = await pressAllowAndAnswer(hush, page, box, 'granted');
   if (opts.acceptAnyAnswer) {
     await page.waitForFunction(() => (navigator.permissions.query({ name: 'microphone' as PermissionName }) as Promise<PermissionStatus>).then((s) => s.state === 'granted'), {
       timeout: timeoutMs,
