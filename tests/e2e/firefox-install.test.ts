@@ -20,10 +20,10 @@
  *
  * The screenshot of the Firefox welcome page goes to docs/screenshots/firefox-welcome.png.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import JSZip from 'jszip';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable, geckoIdOf, launchFirefox, type FirefoxBrowser } from '../harness/firefox';
@@ -33,26 +33,36 @@ import { sleep } from '../harness/wait';
 
 const built = existsSync(join(FIREFOX_EXTENSION_DIR, 'manifest.json'));
 const haveFirefox = firefoxAvailable();
-const haveZip = spawnSync('zip', ['-v']).status === 0;
 if (!built) console.warn(`Firefox install tests skipped: no build at ${FIREFOX_EXTENSION_DIR} (npx wxt build -b firefox)`);
 if (!haveFirefox) console.warn('Firefox install tests skipped: firefox-esr is not installed');
-if (!haveZip) console.warn('Firefox install tests skipped: zip is not installed (apt-get install -y zip)');
 
 interface BidiConnection {
   send(method: string, params: object): Promise<{ result: Record<string, unknown> }>;
 }
 
-describe.skipIf(!built || !haveFirefox || !haveZip)('installing Hush in Firefox', () => {
+/** An XPI: a zip of the built directory, manifest.json at its root (what `wxt zip -b firefox` makes, with jszip too). */
+async function packXpi(dir: string, out: string): Promise<void> {
+  const zip = new JSZip();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else zip.file(relative(dir, p), readFileSync(p));
+    }
+  };
+  walk(dir);
+  writeFileSync(out, await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+}
+
+describe.skipIf(!built || !haveFirefox)('installing Hush in Firefox', () => {
   const geckoId = geckoIdOf(FIREFOX_EXTENSION_DIR);
   let scratch: string;
   let xpi: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'hush-ff-install-'));
     xpi = join(scratch, 'hush.xpi');
-    // An XPI is a zip of the built directory, manifest.json at its root (what `wxt zip -b firefox` makes).
-    const z = spawnSync('zip', ['-q', '-r', '-X', xpi, '.'], { cwd: FIREFOX_EXTENSION_DIR });
-    if (z.status !== 0) throw new Error(`zip failed: ${z.stderr}`);
+    await packXpi(FIREFOX_EXTENSION_DIR, xpi);
   });
   afterAll(() => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
