@@ -90,7 +90,10 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
     }
   }
 
-  /** Both connected, each hears the other's tone, frames decrypted; still so `HOLD_MS` after `allowedAt`. */
+  /**
+   * Both connected, each hears the other's tone, frames decrypted; still so `HOLD_MS` after
+   * `allowedAt`, the last Allow of the call (the connect timer is armed from there on).
+   */
   async function connectedAndHeard(allowedAt: number, label: string): Promise<void> {
     await waitCallState(a.popup, 'connected', 30_000);
     await waitCallState(b.popup, 'connected', 30_000);
@@ -133,13 +136,15 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
       [b.popup, ''],
     ]);
     expect(await a.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
-    const allowedAt = Date.now();
+    const tAllowA = Date.now();
     await waitCallState(b.popup, 'incoming', 20_000);
     await waitCallState(a.popup, 'ringing', 10_000);
+    const tRinging = Date.now();
     await click(b.popup, 'accept');
     await waitPrompt(b);
     expect(await b.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
-    await connectedAndHeard(allowedAt, 'caller');
+    console.info(`firefox slow Allow (caller): A's Allow→B rings ${tRinging - tAllowA} ms`);
+    await connectedAndHeard(Date.now(), 'caller; from B\'s Allow');
     await hangUp();
   }, 150_000);
 
@@ -158,7 +163,7 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
       [b.popup, 'peer-waiting-mic'],
     ]);
     expect(await a.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
-    await connectedAndHeard(Date.now(), 'callee');
+    await connectedAndHeard(Date.now(), 'callee; from A\'s Allow');
     await hangUp();
   }, 150_000);
 });
