@@ -88,3 +88,14 @@ test('the policy snippets in docs/operators.md give Hush exactly relays and priv
   const schema = JSON.parse(readFileSync(new URL('../../public/managed_schema.json', import.meta.url), 'utf8')) as { properties: object };
   expect(Object.keys(schema.properties)).toEqual(['relays', 'privacyMode']);
 });
+
+test('a refused change reaches the page as ERR_MANAGED with its sentence, not as a generic failure', async () => {
+  policy = { privacyMode: true };
+  const s = await SettingsStore.load();
+  const e = await s.update({ privacyMode: false }).catch((x: unknown) => x);
+  const { failure } = await import('./ui-dispatch');
+  expect(failure(e)).toEqual({ ok: false, code: 'ERR_MANAGED', message: 'privacyMode is set by your organisation: it cannot be changed here.' });
+  const { errorText } = await import('../i18n/messages');
+  expect(errorText(failure(e), 'en')).toBe('This setting is set by your organisation: it cannot be changed here.');
+  expect(errorText(failure(e), 'fr')).toBe('Ce réglage est défini par votre organisation : il ne peut pas être modifié ici.');
+});

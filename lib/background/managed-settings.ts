@@ -44,6 +44,15 @@ export function parseManaged(raw: unknown): ManagedSettings {
   return out;
 }
 
+/** A change to a value the organisation manages (SettingsStore.update): shown to the person as `mgd.refused`. */
+export class ManagedSettingError extends Error {
+  readonly code = 'ERR_MANAGED' as const;
+  constructor(readonly key: ManagedKey) {
+    super(`${key} is set by your organisation: it cannot be changed here.`);
+    this.name = 'ManagedSettingError';
+  }
+}
+
 /** The keys a policy sets. */
 export function managedKeys(m: ManagedSettings): ManagedKey[] {
   return MANAGEABLE_KEYS.filter((k) => m[k] !== undefined);

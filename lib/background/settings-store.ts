@@ -9,7 +9,7 @@
 import { CallError } from '../call/manager';
 import type { Settings } from '../messaging/view';
 import { DEFAULT_SETTINGS, settingsItem } from './storage';
-import { type ManagedKey, type ManagedSettings, managedKeys, readManaged } from './managed-settings';
+import { type ManagedKey, type ManagedSettings, ManagedSettingError, managedKeys, readManaged } from './managed-settings';
 
 export class SettingsStore {
   private constructor(
@@ -44,7 +44,7 @@ export class SettingsStore {
    */
   async update(patch: Partial<Settings>): Promise<{ settings: Settings; relaysChanged: boolean }> {
     for (const k of this.managedKeys) {
-      if (k in patch) throw Object.assign(new Error(`${k} is set by your organisation: it cannot be changed here.`), { code: 'ERR_MANAGED' });
+      if (k in patch) throw new ManagedSettingError(k);
     }
     const before = JSON.stringify(this.current.relays);
     const next: Settings = { ...this.settings, ...patch };

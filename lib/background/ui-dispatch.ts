@@ -20,6 +20,7 @@ import type { CallControls } from './call-controls';
 import type { ContactsStore } from './contacts-store';
 import type { HistoryStore } from './history-store';
 import { readSeed } from './identity-store';
+import { ManagedSettingError } from './managed-settings';
 import { pingMediaHost } from './media-host-status';
 import { testRelay } from './relay-test';
 
@@ -196,7 +197,7 @@ function ok<T>(value: T): UiResponse<T> {
 
 /** A typed error as the page shows it; anything else as one generic sentence (no internals leak). */
 export function failure(e: unknown): UiResponse {
-  if (e instanceof CallError || isCryptoError(e) || e instanceof IdentityFileError || e instanceof book.ContactError) {
+  if (e instanceof CallError || isCryptoError(e) || e instanceof IdentityFileError || e instanceof book.ContactError || e instanceof ManagedSettingError) {
     return { ok: false, code: e.code, message: e.message };
   }
   return { ok: false, code: 'ERR_INTERNAL', message: 'Something went wrong in Hush. Try again.' };

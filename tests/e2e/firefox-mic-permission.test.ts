@@ -32,45 +32,13 @@ import { launchFirefoxSide, type FirefoxSide } from '../harness/firefox-hush';
 import { callState, click, dialByUi, dismiss, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { waitFor } from '../harness/wait';
+import { ANSWER_PROMPT, ASKING, FIND_PROMPT, PERMISSION_OF } from '../harness/firefox-prompt';
 import { firefoxMicPath } from '../../lib/platform/firefox-settings';
 
 const built = existsSync(join(FIREFOX_EXTENSION_DIR, 'manifest.json')) && existsSync(join(EXTENSION_DIR, 'manifest.json'));
 const haveFirefox = firefoxAvailable();
 if (!built) console.warn('Firefox microphone tests skipped: build both (`npx wxt build && npx wxt build -b firefox`)');
 if (!haveFirefox) console.warn('Firefox microphone tests skipped: firefox-esr is not installed');
-
-/** The prefs that make the fake microphone ask like a real one. */
-const ASKING = { 'media.navigator.permission.disabled': false, 'media.navigator.permission.fake': true };
-
-/** Chrome-scope code: the microphone prompt of the window showing `url`, as {found, url}. */
-const FIND_PROMPT = (urlPrefix: string) => `
-  for (const win of Services.wm.getEnumerator('navigator:browser')) {
-    const browser = win.gBrowser.selectedBrowser;
-    const n = win.PopupNotifications.getNotification('webRTC-shareDevices', browser);
-    if (n) {
-      const panel = win.PopupNotifications.panel;
-      return { found: true, url: browser.currentURI.spec, ours: browser.currentURI.spec.startsWith(${JSON.stringify(urlPrefix)}), popupWindow: !win.toolbar.visible,
-        panelWidth: panel.getBoundingClientRect().width, windowWidth: win.innerWidth };
-    }
-  }
-  return { found: false };`;
-
-/** Chrome-scope code: tick "Remember this decision" and press Allow (main) or Block (secondary). */
-const ANSWER_PROMPT = (allow: boolean) => `
-  for (const win of Services.wm.getEnumerator('navigator:browser')) {
-    if (!win.PopupNotifications.getNotification('webRTC-shareDevices', win.gBrowser.selectedBrowser)) continue;
-    const el = win.PopupNotifications.panel.firstElementChild;
-    if (!el) return 'panel not shown';
-    el.checkbox.checked = true;
-    (${allow} ? el.button : el.secondaryButton).click();
-    return (${allow} ? el.getAttribute('buttonlabel') : el.getAttribute('secondarybuttonlabel'));
-  }
-  return 'no prompt';`;
-
-const PERMISSION_OF = (origin: string) => `
-  const p = Services.scriptSecurityManager.createContentPrincipalFromOrigin(${JSON.stringify(origin)});
-  return Services.perms.testExactPermissionFromPrincipal(p, 'microphone');`;
-
 
 describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
   test('Firefox refuses the microphone to a background page even with a remembered grant; a tab of the same extension gets it', async () => {

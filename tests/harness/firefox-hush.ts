@@ -69,6 +69,8 @@ export interface FirefoxSideOptions {
   netns?: { lab: Lab; role: NsRole };
   extensionDir?: string;
   prefs?: Prefs;
+  /** More environment for Firefox (firefox.ts). */
+  env?: Record<string, string>;
   /** Leave the relay setting alone and do not wait for the connection. */
   noRelay?: boolean;
 }
@@ -77,7 +79,7 @@ export async function launchFirefoxSide(opts: FirefoxSideOptions): Promise<Firef
   const extensionDir = opts.extensionDir ?? FIREFOX_EXTENSION_DIR;
   const geckoId = geckoIdOf(extensionDir);
   const uuid = randomUUID();
-  const fb = await launchFirefox({ netns: opts.netns, prefs: { ...hushFirefoxPrefs(geckoId, uuid, opts.toneHz), ...(opts.prefs ?? {}) } });
+  const fb = await launchFirefox({ netns: opts.netns, env: opts.env, prefs: { ...hushFirefoxPrefs(geckoId, uuid, opts.toneHz), ...(opts.prefs ?? {}) } });
   try {
     const installed = await fb.browser.installExtension(extensionDir);
     if (installed !== geckoId) throw new Error(`installed ${installed}, expected ${geckoId}`);

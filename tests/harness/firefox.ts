@@ -75,6 +75,8 @@ export interface FirefoxLaunchOptions {
   prefs?: Prefs;
   /** Run inside this lab namespace (its BiDi port reached through ns-bridge.mjs). */
   netns?: { lab: Lab; role: NsRole };
+  /** More environment for Firefox (e.g. MOZ_DISABLE_NONLOCAL_CONNECTIONS). */
+  env?: Record<string, string>;
 }
 
 export interface FirefoxBrowser {
@@ -115,7 +117,7 @@ export async function launchFirefox(opts: FirefoxLaunchOptions = {}): Promise<Fi
   };
   try {
     // MOZ_CRASHREPORTER_DISABLED: a crash should end the test, not wait on a dialog.
-    const env = { ...process.env, MOZ_CRASHREPORTER_DISABLED: '1' };
+    const env = { ...process.env, MOZ_CRASHREPORTER_DISABLED: '1', ...(opts.env ?? {}) };
     child = opts.netns
       ? opts.netns.lab.spawnIn(opts.netns.role, firefoxPath(), args, { env })
       : spawn(firefoxPath(), args, { stdio: 'pipe', env, detached: true });
