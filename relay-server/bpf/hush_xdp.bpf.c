@@ -13,7 +13,9 @@
  * ChannelData, IP options, fragments, IPv6) passes to the userspace relay,
  * which fills and empties the maps (relay-server/src/offload/). An entry
  * exists only for a bound channel whose peer has a live permission, so the
- * kernel forwards exactly what the userspace relay would.
+ * kernel forwards exactly what the userspace relay would; each entry also
+ * carries its expiry, so the kernel stops using it on time even before the
+ * relay's once-a-second sweep removes it.
  *
  * Checksums: the IPv4 header checksum is recomputed; the UDP checksum is
  * updated incrementally (RFC 1624) for the changed addresses, ports,
@@ -155,7 +157,7 @@ int hush_relay(struct xdp_md *ctx)
 			struct hush_c2p_key k = { .client_ip = o.ip.saddr, .listen_ip = o.ip.daddr,
 				.client_port = o.udp.source, .listen_port = o.udp.dest, .channel = chan };
 			struct hush_c2p_val *v = bpf_map_lookup_elem(&hush_c2p, &k);
-			if (v) {
+			if (v && v->expires_ns > bpf_ktime_get_ns()) {
 				n.ip.saddr = v->relay_ip; n.ip.daddr = v->peer_ip;
 				n.udp.source = v->relay_port; n.udp.dest = v->peer_port;
 				n.udp.len = bpf_htons(ulen - 4);
@@ -182,7 +184,7 @@ int hush_relay(struct xdp_md *ctx)
 	struct hush_p2c_key pk = { .peer_ip = o.ip.saddr, .relay_ip = o.ip.daddr,
 		.peer_port = o.udp.source, .relay_port = o.udp.dest };
 	struct hush_p2c_val *pv = bpf_map_lookup_elem(&hush_p2c, &pk);
-	if (!pv) return XDP_PASS;
+	if (!pv || pv->expires_ns <= bpf_ktime_get_ns()) return XDP_PASS;
 	if (plen > 0xffff - 4 - sizeof(struct udphdr) - sizeof(struct iphdr)) return XDP_PASS;
 	n.ip.saddr = pv->listen_ip; n.ip.daddr = pv->client_ip;
 	n.udp.source = pv->listen_port; n.udp.dest = pv->client_port;

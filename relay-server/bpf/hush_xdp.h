@@ -24,6 +24,8 @@ struct hush_c2p_val {
 	__u16 relay_port;
 	__u16 peer_port;
 	__u32 pad;
+	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) past which the entry is not used: the channel's or permission's expiry. */
+	__u64 expires_ns;
 	__u64 packets;
 	__u64 bytes;
 };
@@ -44,6 +46,8 @@ struct hush_p2c_val {
 	__u16 client_port;
 	__u16 channel;
 	__u16 pad;
+	__u32 pad2;
+	__u64 expires_ns;
 	__u64 packets;
 	__u64 bytes;
 };

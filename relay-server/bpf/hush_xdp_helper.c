@@ -14,7 +14,8 @@
  *   hush-xdp-helper OBJECT IFNAME auto|native|skb
  *   -> "ready <native|skb> <ifindex>" or "error <reason>" and exit 1
  * then one command per stdin line, one answer line each (in order):
- *   add CIP CPORT LIP LPORT CHAN RIP RPORT PIP PPORT  -> ok | err <reason>
+ *   add CIP CPORT LIP LPORT CHAN RIP RPORT PIP PPORT TTL_MS  -> ok | err <reason>
+ *       (adds both directions, or on a refresh sets the new expiry and keeps the counters)
  *   del CIP CPORT LIP LPORT CHAN RIP RPORT PIP PPORT  -> gone C2P_PKTS C2P_BYTES P2C_PKTS P2C_BYTES
  *   stats  -> "c CIP CPORT LIP LPORT CHAN PKTS BYTES" and "p PIP PPORT RIP RPORT PKTS BYTES" lines, then "end"
  *   has    -> "has C2P_ENTRIES P2C_ENTRIES"
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -38,6 +40,13 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 {
 	if (level == LIBBPF_WARN) return vfprintf(stderr, fmt, ap);
 	return 0;
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ULL + (__u64)t.tv_nsec;
 }
 
 static int parse_ip(const char *s, __u32 *out)
@@ -148,12 +157,17 @@ int main(int argc, char **argv)
 		for (char *t = strtok(line, " \t\r\n"); t && n < 12; t = strtok(NULL, " \t\r\n")) f[n++] = t;
 		if (n == 0) continue;
 		struct hush_c2p_key ck; struct hush_c2p_val cv; struct hush_p2c_key pk; struct hush_p2c_val pv;
-		if (strcmp(f[0], "add") == 0 && n == 10) {
-			if (parse_entry(f + 1, &ck, &cv, &pk, &pv)) { printf("err bad entry\n"); continue; }
-			/* An entry already there keeps its counters (a ChannelBind refresh). */
-			int e1 = bpf_map_update_elem(c2p, &ck, &cv, BPF_NOEXIST);
-			int e2 = bpf_map_update_elem(p2c, &pk, &pv, BPF_NOEXIST);
-			if ((e1 && errno != EEXIST) || (e2 && errno != EEXIST)) printf("err map update (%s)\n", strerror(errno));
+		if (strcmp(f[0], "add") == 0 && n == 11) {
+			char *e;
+			long long ttl = strtoll(f[10], &e, 10);
+			if (parse_entry(f + 1, &ck, &cv, &pk, &pv) || *e != 0 || ttl < 0 || ttl > 86400000LL) { printf("err bad entry\n"); continue; }
+			cv.expires_ns = pv.expires_ns = monotonic_ns() + (__u64)ttl * 1000000ULL;
+			/* A refresh keeps the counters read so far (the kernel may count a packet or two in between: lost). */
+			struct hush_c2p_val oc; struct hush_p2c_val op;
+			if (bpf_map_lookup_elem(c2p, &ck, &oc) == 0) { cv.packets = oc.packets; cv.bytes = oc.bytes; }
+			if (bpf_map_lookup_elem(p2c, &pk, &op) == 0) { pv.packets = op.packets; pv.bytes = op.bytes; }
+			if (bpf_map_update_elem(c2p, &ck, &cv, BPF_ANY) || bpf_map_update_elem(p2c, &pk, &pv, BPF_ANY))
+				printf("err map update (%s)\n", strerror(errno));
 			else printf("ok\n");
 		} else if (strcmp(f[0], "del") == 0 && n == 10) {
 			if (parse_entry(f + 1, &ck, &cv, &pk, &pv)) { printf("err bad entry\n"); continue; }
