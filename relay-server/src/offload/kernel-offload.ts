@@ -32,6 +32,8 @@ export interface OffloadTotals {
   packets: number;
   bytes: number;
   entries: number;
+  /** Entries ever added (a refresh is not a new one). */
+  installs: number;
   helperErrors: number;
 }
 
@@ -39,7 +41,7 @@ export class KernelOffload implements AllocationWatcher {
   private readonly byAllocation = new Map<number, Map<string, Installed>>();
   private readonly byC2p = new Map<string, Installed>();
   private readonly byP2c = new Map<string, Installed>();
-  readonly totals: OffloadTotals = { packets: 0, bytes: 0, entries: 0, helperErrors: 0 };
+  readonly totals: OffloadTotals = { packets: 0, bytes: 0, entries: 0, installs: 0, helperErrors: 0 };
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
 
@@ -91,6 +93,7 @@ export class KernelOffload implements AllocationWatcher {
         this.byC2p.set(f.slice(0, 5).join(' '), inst);
         this.byP2c.set(`${f[7]} ${f[8]} ${f[5]} ${f[6]}`, inst);
         this.totals.entries++;
+        this.totals.installs++;
       }
       this.send(`add ${e.key} ${Math.max(0, e.expiresAt - now)}`);
     }

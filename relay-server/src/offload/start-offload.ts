@@ -118,6 +118,7 @@ export async function startDatapath(core: TurnCore, r: OffloadRequest, onLost: (
         { name: 'hush_relay_offload_packets_total', type: 'counter', help: 'ChannelData datagrams relayed by the kernel (XDP), both directions.', samples: [{ value: t?.packets ?? 0 }] },
         { name: 'hush_relay_offload_bytes_total', type: 'counter', help: 'Application data bytes relayed by the kernel (XDP), both directions, without ChannelData headers.', samples: [{ value: t?.bytes ?? 0 }] },
         { name: 'hush_relay_offload_entries', type: 'gauge', help: 'Channels the kernel forwards right now (each one both directions).', samples: [{ value: t?.entries ?? 0 }] },
+        { name: 'hush_relay_offload_installs_total', type: 'counter', help: 'Channels ever handed to the kernel (a refresh is not counted again).', samples: [{ value: t?.installs ?? 0 }] },
         { name: 'hush_relay_offload_helper_errors_total', type: 'counter', help: 'Map updates or counter reads the offload helper refused or did not answer.', samples: [{ value: t?.helperErrors ?? 0 }] },
       ];
     },
