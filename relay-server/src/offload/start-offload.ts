@@ -17,9 +17,14 @@ import { KernelOffload } from './kernel-offload';
 import type { OffloadAddresses } from './entries';
 import type { TurnCore } from '../turn/core';
 
-/** Where the built helper and object are: HUSH_OFFLOAD_DIR, else relay-server/bpf/out next to this source. */
+/**
+ * Where the built helper and object are: HUSH_OFFLOAD_DIR, else relay-server/bpf/out from
+ * this source file, else bpf/out of the packed relay (scripts/pack-relay.mjs: lib/ is next to bpf/).
+ */
 export function offloadDir(): string {
-  return process.env.HUSH_OFFLOAD_DIR ?? resolve(import.meta.dirname, '../../bpf/out');
+  if (process.env.HUSH_OFFLOAD_DIR) return process.env.HUSH_OFFLOAD_DIR;
+  const candidates = [resolve(import.meta.dirname, '../../bpf/out'), resolve(import.meta.dirname, '../bpf/out')];
+  return candidates.find((d) => existsSync(resolve(d, HELPER_NAME))) ?? candidates[0]!;
 }
 
 export const HELPER_NAME = 'hush-xdp-helper';
