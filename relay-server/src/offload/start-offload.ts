@@ -4,7 +4,7 @@
  * relay address on one interface, one TURN thread (the maps are filled from
  * the thread that holds the allocations), the built helper and object
  * (relay-server/bpf, `make -C relay-server/bpf`), and the privileges to load
- * and attach XDP (root, or CAP_BPF + CAP_NET_ADMIN + CAP_PERFMON). Anything
+ * and attach XDP (root, or CAP_BPF + CAP_NET_ADMIN). Anything
  * missing: the relay runs as without --offload (userspace) and `reason`
  * says what was missing, at start and in /metrics.
  */
