@@ -67,8 +67,8 @@ export function interfaceOf(ip: string): string | undefined {
 /** Why the kernel path cannot be used with this request, or null. */
 export function refusal(r: OffloadRequest, platform = process.platform): string | null {
   if (platform !== 'linux') return `XDP needs Linux (this is ${platform})`;
-  if (!IPV4.test(r.listenIp)) return '--offload needs a concrete IPv4 --listen address (not a wildcard, not IPv6)';
-  if (!IPV4.test(r.relayIp)) return '--offload needs a concrete IPv4 relay address (--relay-ip or --listen)';
+  if (!IPV4.test(r.listenIp) || r.listenIp === '0.0.0.0') return '--offload needs a concrete IPv4 --listen address (not a wildcard, not IPv6)';
+  if (!IPV4.test(r.relayIp) || r.relayIp === '0.0.0.0') return '--offload needs a concrete IPv4 relay address (--relay-ip or --listen)';
   if (r.threads > 1) return '--offload relays media in the kernel from one TURN thread: use --threads 1';
   const a = interfaceOf(r.listenIp);
   const b = interfaceOf(r.relayIp);
