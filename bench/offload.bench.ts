@@ -178,9 +178,11 @@ export async function run(): Promise<void> {
     }
     const passed = (p: Path) => rounds.filter((r) => r.path === p && r.result.lost === 0 && r.result.sent > 0 && r.result.received === r.result.sent);
     const best = (p: Path) => Math.max(0, ...passed(p).map((r) => r.clients));
-    const both = Math.min(best('userspace'), best('offload'));
+    // CPU is compared at the highest level both passed; if one passed none, at the lowest level (with its loss).
+    const both = Math.min(best('userspace'), best('offload')) || LEVELS[0]!;
     const at = (p: Path) => rounds.find((r) => r.path === p && r.clients === both);
     const rate = (p: Path) => best(p) * PPS * 2;
+    const rateText = (p: Path) => (best(p) > 0 ? String(rate(p)) : `< ${LEVELS[0]! * PPS * 2}`);
     const machine = (p: Path) => {
       const r = at(p);
       return r ? r.machineUs / r.forwards : NaN;
@@ -191,10 +193,10 @@ export async function run(): Promise<void> {
     };
     console.log('\n  path        datagrams/s at 0% loss   machine CPU µs/datagram   relay process µs/datagram   (CPU at ' + both + ' clients)');
     for (const p of ['userspace', 'offload'] as Path[]) {
-      console.log(`  ${p.padEnd(10)}  ${String(rate(p)).padStart(20)}   ${machine(p).toFixed(1).padStart(23)}   ${own(p).toFixed(1).padStart(25)}`);
+      console.log(`  ${p.padEnd(10)}  ${rateText(p).padStart(20)}   ${machine(p).toFixed(1).padStart(23)}   ${own(p).toFixed(1).padStart(25)}`);
     }
     console.log(
-      `  ratio offload/userspace: rate ${(rate('offload') / Math.max(1, rate('userspace'))).toFixed(2)}x, machine CPU per datagram ${(machine('offload') / machine('userspace')).toFixed(2)}x, relay process CPU per datagram ${(own('offload') / own('userspace')).toFixed(2)}x`,
+      `  ratio offload/userspace: rate ${best('userspace') > 0 ? (rate('offload') / rate('userspace')).toFixed(2) + 'x' : 'n/a (userspace lost datagrams at every level)'}, machine CPU per datagram ${(machine('offload') / machine('userspace')).toFixed(2)}x, relay process CPU per datagram ${(own('offload') / own('userspace')).toFixed(2)}x`,
     );
     if (best('offload') === LEVELS[LEVELS.length - 1]) console.log('  offload passed the highest level: its rate is a lower bound (the load client is the limit)');
   } finally {
