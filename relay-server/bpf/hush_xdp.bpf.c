@@ -17,10 +17,9 @@
  * carries its expiry, so the kernel stops using it on time even before the
  * relay's once-a-second sweep removes it.
  *
- * Checksums: the IPv4 header checksum is recomputed; the UDP checksum is
- * updated incrementally (RFC 1624) for the changed addresses, ports,
- * lengths and the 4 header bytes; a zero UDP checksum (none, IPv4) stays zero,
- * and on loopback it is zero (udp_check says why).
+ * Checksums: the IPv4 header checksum and the UDP checksum are recomputed
+ * in full (udp_checksum says why not incrementally); payloads over 1476
+ * bytes are left to userspace.
  * Routing: on loopback the packet goes back in (XDP_TX); elsewhere
  * bpf_fib_lookup gives the egress device and MAC addresses (XDP_TX on the
  * same device, bpf_redirect to another); no route or neighbour yet: the
@@ -62,9 +61,7 @@ struct __attribute__((packed)) hdrs {
 };
 
 static __always_inline __u32 add16(__u32 sum, __u16 w) { return sum + w; }
-static __always_inline __u32 sub16(__u32 sum, __u16 w) { return sum + (__u16)~w; }
 static __always_inline __u32 add32(__u32 sum, __u32 w) { return sum + (w & 0xffff) + (w >> 16); }
-static __always_inline __u32 sub32(__u32 sum, __u32 w) { return sub16(sub16(sum, w & 0xffff), w >> 16); }
 static __always_inline __u16 fold(__u32 sum)
 {
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -84,24 +81,36 @@ static __always_inline void ip_checksum(struct hdrs *h)
 }
 
 /*
- * New UDP checksum after the pseudo-header and header changes, with the
- * ChannelData header words (chan, clen) removed or added. On loopback the
- * sender's checksum field holds only the pseudo-header seed of a
- * CHECKSUM_PARTIAL packet, not a checksum, so nothing can be updated there:
- * the packet leaves with checksum 0, "no checksum", which IPv4 allows (RFC 768).
+ * The UDP checksum of the rewritten packet, computed in full: pseudo-header,
+ * UDP header (its check field 0) and payload, read from the packet. Not an
+ * incremental update of the old one: a packet sent from this host (loopback,
+ * a veth) carries only a pseudo-header seed in that field (checksum
+ * offload), so there is nothing to update. Payloads up to MAX_SUM_BYTES;
+ * longer ones are left to userspace (checked before any rewrite).
  */
-static __always_inline __u16 udp_check(struct xdp_md *ctx, const struct hdrs *o, const struct hdrs *n, __u16 chan, __u16 clen, int added)
+#define MAX_SUM_BYTES 1480
+static __always_inline __u16 udp_checksum(struct hdrs *h, void *end)
 {
-	if (o->udp.check == 0 || ctx->ingress_ifindex == LOOPBACK_IFINDEX) return 0;
-	__u32 s = (__u16)~o->udp.check;
-	s = sub32(s, o->ip.saddr); s = sub32(s, o->ip.daddr);
-	s = sub16(s, o->udp.source); s = sub16(s, o->udp.dest);
-	s = sub16(s, o->udp.len); s = sub16(s, o->udp.len);
-	s = add32(s, n->ip.saddr); s = add32(s, n->ip.daddr);
-	s = add16(s, n->udp.source); s = add16(s, n->udp.dest);
-	s = add16(s, n->udp.len); s = add16(s, n->udp.len);
-	if (added) { s = add16(s, chan); s = add16(s, clen); }
-	else { s = sub16(s, chan); s = sub16(s, clen); }
+	__u32 s = 0;
+	s = add32(s, h->ip.saddr);
+	s = add32(s, h->ip.daddr);
+	s = add16(s, bpf_htons(IPPROTO_UDP));
+	s = add16(s, h->udp.len);
+	s = add16(s, h->udp.source);
+	s = add16(s, h->udp.dest);
+	s = add16(s, h->udp.len);
+	__u16 len = bpf_ntohs(h->udp.len) - sizeof(struct udphdr);
+	__u16 *w = (__u16 *)(h + 1);
+	for (int i = 0; i < MAX_SUM_BYTES / 2; i++) {
+		if (2 * i + 2 > len) break;
+		if ((void *)(w + 1) > end) break;
+		s += *w;
+		w++;
+	}
+	if (len & 1) {
+		__u8 *b = (__u8 *)w;
+		if ((void *)(b + 1) <= end) s += *b;
+	}
 	__u16 c = ~fold(s);
 	return c ? c : 0xffff;
 }
@@ -145,6 +154,7 @@ int hush_relay(struct xdp_md *ctx)
 	__u16 ulen = bpf_ntohs(h->udp.len);
 	if (ulen < sizeof(struct udphdr) || bpf_ntohs(h->ip.tot_len) != sizeof(struct iphdr) + ulen) return XDP_PASS;
 	__u16 plen = ulen - sizeof(struct udphdr);
+	if (plen > MAX_SUM_BYTES - 4) return XDP_PASS;
 	struct hdrs o = *h;
 	struct hdrs n = o;
 
@@ -165,7 +175,7 @@ int hush_relay(struct xdp_md *ctx)
 				n.ip.ttl = 64;
 				int r = route(ctx, &n, bpf_ntohs(n.ip.tot_len));
 				if (r == -1) return XDP_PASS;
-				n.udp.check = udp_check(ctx, &o, &n, chan, clen, 0);
+				n.udp.check = 0;
 				ip_checksum(&n);
 				if (bpf_xdp_adjust_head(ctx, 4)) return XDP_PASS;
 				data = (void *)(long)ctx->data;
@@ -173,6 +183,7 @@ int hush_relay(struct xdp_md *ctx)
 				h = data;
 				if ((void *)(h + 1) > end) return XDP_DROP;
 				*h = n;
+				h->udp.check = udp_checksum(h, end);
 				__sync_fetch_and_add(&v->packets, 1);
 				__sync_fetch_and_add(&v->bytes, plen - 4);
 				return send(r);
@@ -185,7 +196,6 @@ int hush_relay(struct xdp_md *ctx)
 		.peer_port = o.udp.source, .relay_port = o.udp.dest };
 	struct hush_p2c_val *pv = bpf_map_lookup_elem(&hush_p2c, &pk);
 	if (!pv || pv->expires_ns <= bpf_ktime_get_ns()) return XDP_PASS;
-	if (plen > 0xffff - 4 - sizeof(struct udphdr) - sizeof(struct iphdr)) return XDP_PASS;
 	n.ip.saddr = pv->listen_ip; n.ip.daddr = pv->client_ip;
 	n.udp.source = pv->listen_port; n.udp.dest = pv->client_port;
 	n.udp.len = bpf_htons(ulen + 4);
@@ -194,7 +204,7 @@ int hush_relay(struct xdp_md *ctx)
 	__u16 chan = pv->channel, clen = bpf_htons(plen);
 	int r = route(ctx, &n, bpf_ntohs(n.ip.tot_len));
 	if (r == -1) return XDP_PASS;
-	n.udp.check = udp_check(ctx, &o, &n, chan, clen, 1);
+	n.udp.check = 0;
 	ip_checksum(&n);
 	if (bpf_xdp_adjust_head(ctx, -4)) return XDP_PASS;
 	data = (void *)(long)ctx->data;
@@ -205,6 +215,7 @@ int hush_relay(struct xdp_md *ctx)
 	*h = n;
 	cd[0] = chan;
 	cd[1] = clen;
+	h->udp.check = udp_checksum(h, end);
 	__sync_fetch_and_add(&pv->packets, 1);
 	__sync_fetch_and_add(&pv->bytes, plen);
 	return send(r);

@@ -8,7 +8,7 @@
  * missing: the relay runs as without --offload (userspace) and `reason`
  * says what was missing, at start and in /metrics.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { Family } from '../metrics';
@@ -64,6 +64,18 @@ export function interfaceOf(ip: string): string | undefined {
   return undefined;
 }
 
+function isLoopback(ifname: string): boolean {
+  return (networkInterfaces()[ifname] ?? []).some((i) => i.internal);
+}
+
+function forwarding(ifname: string): string | undefined {
+  try {
+    return readFileSync(`/proc/sys/net/ipv4/conf/${ifname}/forwarding`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Why the kernel path cannot be used with this request, or null. */
 export function refusal(r: OffloadRequest, platform = process.platform): string | null {
   if (platform !== 'linux') return `XDP needs Linux (this is ${platform})`;
@@ -74,6 +86,11 @@ export function refusal(r: OffloadRequest, platform = process.platform): string 
   const b = interfaceOf(r.relayIp);
   if (a === undefined) return `no interface holds the --listen address`;
   if (a !== b) return 'the --listen and relay addresses are on different interfaces';
+  // bpf_fib_lookup (how the program finds the next hop off loopback) answers only on an
+  // interface that forwards IPv4; with forwarding off every packet would fall back to userspace.
+  if (!isLoopback(a) && forwarding(a) !== '1') {
+    return `the kernel finds next hops for XDP only on a forwarding interface: set net.ipv4.conf.${a}.forwarding=1 (docs/operators.md, "Kernel offload")`;
+  }
   const dir = offloadDir();
   if (!existsSync(resolve(dir, HELPER_NAME)) || !existsSync(resolve(dir, OBJECT_NAME))) {
     return `the offload helper is not built (${dir}: run make -C relay-server/bpf)`;
