@@ -13,7 +13,12 @@
  *    CreatePermission refresh puts it back (offload-relay.fixture.ts, which
  *    needs the core's permission lifetime shortened);
  *  - SIGTERM and SIGKILL of the relay leave no program attached and no map;
- *  - with --threads 2 the relay says it stays in userspace, and relays there.
+ *  - with --threads 2 the relay says it stays in userspace, and relays there;
+ *  - native XDP on a veth between two namespaces (relay | client and peer):
+ *    uclient to coturn's turnutils_peer echo, none lost, the kernel relays
+ *    nearly all of it (a datagram whose next hop is not resolved yet goes
+ *    through userspace), and the receiving namespace counts no UDP checksum
+ *    error: the checksums the program writes are checked there.
  *
  * Needs root, clang, libbpf-dev, bpftool and coturn (.ci/run installs them);
  * beforeAll builds relay-server/bpf (make).
@@ -59,9 +64,9 @@ async function startOffloadRelay(extra: string[] = []): Promise<RelayProcess> {
 }
 
 /** /metrics from inside the namespace, as name -> value (labels kept in the name). */
-async function metrics(): Promise<Map<string, number>> {
-  const script = `fetch('http://127.0.0.1:8080/metrics',{headers:{authorization:'Bearer ${METRICS_TOKEN}'}}).then(r=>r.text()).then(t=>process.stdout.write(t))`;
-  const { stdout } = await run('ip', ['netns', 'exec', NS, process.execPath, '-e', script]);
+async function metrics(ns = NS, host = '127.0.0.1'): Promise<Map<string, number>> {
+  const script = `fetch('http://${host}:8080/metrics',{headers:{authorization:'Bearer ${METRICS_TOKEN}'}}).then(r=>r.text()).then(t=>process.stdout.write(t))`;
+  const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script]);
   const out = new Map<string, number>();
   for (const line of stdout.split('\n')) {
     const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
@@ -168,6 +173,64 @@ describe('relay --offload on (XDP)', () => {
       expect(m.get('hush_relay_relayed_packets_total')).toBeGreaterThanOrEqual(2 * r.sent);
     } finally {
       await relay.stop();
+    }
+  });
+});
+
+describe('relay --offload on, native XDP on a veth between namespaces', () => {
+  const R = `hush-xdp-r-${process.pid}`;
+  const C = `hush-xdp-c-${process.pid}`;
+
+  afterAll(() => {
+    for (const ns of [R, C]) {
+      try {
+        for (const p of execFileSync('ip', ['netns', 'pids', ns]).toString().trim().split(/\s+/).filter(Boolean)) process.kill(Number(p), 'SIGKILL');
+      } catch {
+        // not created
+      }
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    }
+  });
+
+  test('uclient to turnutils_peer through 10.99.0.1 on r0: none lost, through the kernel, checksums good at the receiver', async () => {
+    const sh = (...args: string[]) => execFileSync('ip', args);
+    sh('netns', 'add', R);
+    sh('netns', 'add', C);
+    // Both ends created inside the lab namespaces: nothing in the root namespace.
+    sh('-n', R, 'link', 'add', 'r0', 'type', 'veth', 'peer', 'name', 'c0', 'netns', C);
+    sh('netns', 'exec', R, 'sysctl', '-qw', 'net.ipv4.conf.r0.forwarding=1');
+    sh('-n', R, 'addr', 'add', '10.99.0.1/24', 'dev', 'r0');
+    sh('-n', C, 'addr', 'add', '10.99.0.2/24', 'dev', 'c0');
+    sh('-n', C, 'addr', 'add', '10.99.0.3/24', 'dev', 'c0');
+    for (const [ns, dev] of [[R, 'r0'], [R, 'lo'], [C, 'c0'], [C, 'lo']] as const) sh('-n', ns, 'link', 'set', dev, 'up');
+    // A veth takes XDP frames (XDP_TX from r0) only when its peer runs XDP too, as a NIC
+    // would take them: the same object with empty maps, which passes everything.
+    sh('-n', C, 'link', 'set', 'dev', 'c0', 'xdpdrv', 'obj', resolve(REPO_ROOT, 'relay-server/bpf/out/hush_xdp.bpf.o'), 'sec', 'xdp');
+    const peer = execFile('ip', ['netns', 'exec', C, 'turnutils_peer', '-L', '10.99.0.3', '-p', '3480']);
+    const relay = await startRelayProcess(['--listen', '10.99.0.1', '--port', '3478', '--signal-port', '8080', '--auth-secret', SECRET, '--allow-peer', '10.99.0.0/24', '--offload', 'on'], {
+      netns: R,
+      timeoutMs: 40_000,
+    });
+    relays.push(relay);
+    try {
+      expect(relay.output()).toMatch(/^datapath: kernel XDP \(native mode\) on r0 /m);
+      const r = await runUclient(['-c', '-e', '10.99.0.3', '-r', '3480', '-W', SECRET, '-u', 'veth', '-m', '4', '-n', '100', '-z', '5', '-l', '160', '-p', '3478', '10.99.0.1'], 60_000, C);
+      expect(r.errors, r.output).toEqual([]);
+      expect(r.sent, r.output).toBe(400);
+      expect(r.received, r.output).toBe(r.sent);
+      expect(r.lost, r.output).toBe(0);
+      const m = await waitFor(async () => {
+        const m = await metrics(R, '10.99.0.1');
+        return (m.get('hush_relay_offload_packets_total') ?? 0) + (m.get('hush_relay_relayed_packets_total') ?? 0) >= 2 * r.sent ? m : false;
+      }, { timeout: 10_000, what: 'the kernel and userspace counters to cover every datagram' });
+      expect(m.get('hush_relay_offload_packets_total')).toBeGreaterThanOrEqual(2 * r.sent - 8);
+      expect(m.get('hush_relay_datapath_info{path="xdp-native"}')).toBe(1);
+      const nstat = execFileSync('ip', ['netns', 'exec', C, 'nstat', '-az', 'UdpInCsumErrors', 'UdpInDatagrams'], { encoding: 'utf8' });
+      expect(Number(/UdpInDatagrams\s+(\d+)/.exec(nstat)?.[1])).toBeGreaterThanOrEqual(2 * r.sent);
+      expect(Number(/UdpInCsumErrors\s+(\d+)/.exec(nstat)?.[1])).toBe(0);
+    } finally {
+      await relay.stop();
+      peer.kill('SIGKILL');
     }
   });
 });
