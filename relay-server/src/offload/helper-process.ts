@@ -13,6 +13,8 @@ import { createInterface } from 'node:readline';
 
 export type XdpMode = 'native' | 'skb';
 
+const START_TIMEOUT_MS = 30_000;
+
 interface Waiting {
   multi: boolean;
   lines: string[];
@@ -39,6 +41,8 @@ export class HelperProcess {
   /** Starts the helper on `ifname`; rejects with the helper's own reason if it cannot load or attach. */
   static async start(helper: string, object: string, ifname: string, mode: 'auto' | XdpMode): Promise<HelperProcess> {
     const child = spawn(helper, [object, ifname, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A helper that died leaves a closed pipe: writes then fail (EPIPE), which must not end the relay.
+    child.stdin!.on('error', () => undefined);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString();
@@ -49,7 +53,13 @@ export class HelperProcess {
     });
     await spawned;
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const first = await lines.next();
+    // The verifier takes a second or two here; a helper that says nothing in 30 s is given up.
+    let timer: NodeJS.Timeout | undefined;
+    const first = await Promise.race([
+      lines.next(),
+      new Promise<IteratorResult<string>>((resolve) => (timer = setTimeout(() => resolve({ done: true, value: undefined }), START_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
     const line = first.done ? '' : first.value;
     const m = /^ready (native|skb) (\d+)$/.exec(line);
     if (!m) {
