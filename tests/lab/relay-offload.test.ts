@@ -13,6 +13,8 @@
  *    CreatePermission refresh puts it back (offload-relay.fixture.ts, which
  *    needs the core's permission lifetime shortened);
  *  - SIGTERM and SIGKILL of the relay leave no program attached and no map;
+ *  - if the helper dies, the kernel has dropped the program: the relay says
+ *    so and relays in userspace;
  *  - with --threads 2 the relay says it stays in userspace, and relays there;
  *  - native XDP on a veth between two namespaces (relay | client and peer):
  *    uclient to coturn's turnutils_peer echo, none lost, the kernel relays
@@ -25,7 +27,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { METRICS_TOKEN, REPO_ROOT, TSX_LOADER, startRelayProcess, type RelayProcess } from '../harness/relay';
@@ -157,6 +159,29 @@ describe('relay --offload on (XDP)', () => {
     }, { timeout: 10_000, what: async () => `the kernel to drop the program: ${JSON.stringify(await kernelState())}` });
     expect(after).toEqual({ attached: false, progs: 0, maps: 0, pinned: [] });
     expect(execFileSync('ip', ['netns', 'pids', NS]).toString().trim()).toBe('');
+  });
+
+  test('if the helper dies, the program is gone, the relay says so and relays in userspace', async () => {
+    const relay = await startOffloadRelay();
+    try {
+      const children = readFileSync(`/proc/${relay.pid}/task/${relay.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      const helper = children.find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('hush-xdp-helper'));
+      expect(helper, 'the helper is a child of the relay').toBeDefined();
+      process.kill(Number(helper), 'SIGKILL');
+      await waitFor(() => /^offload helper exited: the kernel detached the program, media is relayed in userspace$/m.test(relay.output()), {
+        timeout: 10_000,
+        what: () => `the relay to say the offload is gone:\n${relay.output()}`,
+      });
+      await waitFor(async () => gone(await kernelState()), { timeout: 10_000, what: 'the program to be gone' });
+      const r = await runUclient(['-c', '-y', '-W', SECRET, '-u', 'orphan', '-m', '2', '-n', '20', '-z', '5', '-l', '160', '-p', '3478', '127.0.0.1'], 60_000, NS);
+      expect(r.received, r.output).toBe(r.sent);
+      expect(r.lost, r.output).toBe(0);
+      const m = await metrics();
+      expect(m.get('hush_relay_datapath_info{path="userspace"}')).toBe(1);
+      expect(m.get('hush_relay_relayed_packets_total')).toBeGreaterThanOrEqual(2 * r.sent);
+    } finally {
+      await relay.stop();
+    }
   });
 
   test('with --threads 2 the relay says it stays in userspace, and relays there', async () => {
