@@ -123,7 +123,7 @@ describe('relay --offload on (XDP)', () => {
       expect(m.get('hush_relay_offload_bytes_total')).toBe(2 * r.sent * 160);
       expect(m.get('hush_relay_relayed_packets_total')).toBe(0);
       expect(m.get('hush_relay_offload_installs_total')).toBeGreaterThan(0);
-      expect(m.get('hush_relay_datapath_info{path="xdp-skb"}') ?? m.get('hush_relay_datapath_info{path="xdp-native"}')).toBe(1);
+      expect(m.get('hush_relay_offload_kernel')).toBe(1);
       expect(m.get('hush_relay_offload_helper_errors_total')).toBe(0);
     } finally {
       await relay.stop();
@@ -177,7 +177,7 @@ describe('relay --offload on (XDP)', () => {
       expect(r.received, r.output).toBe(r.sent);
       expect(r.lost, r.output).toBe(0);
       const m = await metrics();
-      expect(m.get('hush_relay_datapath_info{path="userspace"}')).toBe(1);
+      expect(m.get('hush_relay_offload_kernel')).toBe(0);
       expect(m.get('hush_relay_relayed_packets_total')).toBeGreaterThanOrEqual(2 * r.sent);
     } finally {
       await relay.stop();
@@ -193,7 +193,7 @@ describe('relay --offload on (XDP)', () => {
       expect(r.received, r.output).toBe(r.sent);
       expect(r.lost, r.output).toBe(0);
       const m = await metrics();
-      expect(m.get('hush_relay_datapath_info{path="userspace"}')).toBe(1);
+      expect(m.get('hush_relay_offload_kernel')).toBe(0);
       expect(m.get('hush_relay_offload_packets_total')).toBe(0);
       expect(m.get('hush_relay_relayed_packets_total')).toBeGreaterThanOrEqual(2 * r.sent);
     } finally {
@@ -249,7 +249,8 @@ describe('relay --offload on, native XDP on a veth between namespaces', () => {
         return (m.get('hush_relay_offload_packets_total') ?? 0) + (m.get('hush_relay_relayed_packets_total') ?? 0) >= 2 * r.sent ? m : false;
       }, { timeout: 10_000, what: 'the kernel and userspace counters to cover every datagram' });
       expect(m.get('hush_relay_offload_packets_total')).toBeGreaterThanOrEqual(2 * r.sent - 8);
-      expect(m.get('hush_relay_datapath_info{path="xdp-native"}')).toBe(1);
+      expect(m.get('hush_relay_offload_kernel')).toBe(1);
+      expect(m.get('hush_relay_offload_native')).toBe(1);
       const nstat = execFileSync('ip', ['netns', 'exec', C, 'nstat', '-az', 'UdpInCsumErrors', 'UdpInDatagrams'], { encoding: 'utf8' });
       expect(Number(/UdpInDatagrams\s+(\d+)/.exec(nstat)?.[1])).toBeGreaterThanOrEqual(2 * r.sent);
       expect(Number(/UdpInCsumErrors\s+(\d+)/.exec(nstat)?.[1])).toBe(0);

@@ -136,7 +136,9 @@ export async function startDatapath(core: TurnCore, r: OffloadRequest, onLost: (
     families(): Family[] {
       const t = offload?.totals;
       return [
-        { name: 'hush_relay_datapath_info', type: 'gauge', help: 'Which path relays call media: xdp-native, xdp-skb or userspace (--offload).', samples: [{ labels: { path: path() }, value: 1 }] },
+        // No label (metrics.ts: the only labels are a thread, the version, the node, an error code): two gauges.
+        { name: 'hush_relay_offload_kernel', type: 'gauge', help: '1 while the kernel (XDP) relays ChannelData over UDP/IPv4, 0 when call media is relayed in userspace (--offload).', samples: [{ value: offload?.active ? 1 : 0 }] },
+        { name: 'hush_relay_offload_native', type: 'gauge', help: '1 when the XDP program runs in the driver (native mode), 0 in generic (skb) mode or off.', samples: [{ value: offload?.active && offload.helper.mode === 'native' ? 1 : 0 }] },
         { name: 'hush_relay_offload_packets_total', type: 'counter', help: 'ChannelData datagrams relayed by the kernel (XDP), both directions.', samples: [{ value: t?.packets ?? 0 }] },
         { name: 'hush_relay_offload_bytes_total', type: 'counter', help: 'Application data bytes relayed by the kernel (XDP), both directions, without ChannelData headers.', samples: [{ value: t?.bytes ?? 0 }] },
         { name: 'hush_relay_offload_entries', type: 'gauge', help: 'Channels the kernel forwards right now (each one both directions).', samples: [{ value: t?.entries ?? 0 }] },
