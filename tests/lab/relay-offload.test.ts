@@ -15,6 +15,8 @@
  *  - SIGTERM and SIGKILL of the relay leave no program attached and no map;
  *  - if the helper dies, the kernel has dropped the program: the relay says
  *    so and relays in userspace;
+ *  - as an unprivileged user (no CAP_BPF, CAP_NET_ADMIN) the relay says the
+ *    kernel refused and relays in userspace;
  *  - with --threads 2 the relay says it stays in userspace, and relays there;
  *  - native XDP on a veth between two namespaces (relay | client and peer):
  *    uclient to coturn's turnutils_peer echo, none lost, the kernel relays
@@ -26,11 +28,11 @@
  * beforeAll builds relay-server/bpf (make).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { METRICS_TOKEN, REPO_ROOT, TSX_LOADER, startRelayProcess, type RelayProcess } from '../harness/relay';
+import { METRICS_TOKEN, REPO_ROOT, TSX_LOADER, relayCommand, startRelayProcess, type RelayProcess } from '../harness/relay';
 import { runUclient } from '../harness/uclient';
 import { waitFor } from '../harness/wait';
 
@@ -181,6 +183,30 @@ describe('relay --offload on (XDP)', () => {
       expect(m.get('hush_relay_relayed_packets_total')).toBeGreaterThanOrEqual(2 * r.sent);
     } finally {
       await relay.stop();
+    }
+  });
+
+  test('without CAP_BPF and CAP_NET_ADMIN (an unprivileged user) the relay says the kernel refused, and relays in userspace', async () => {
+    const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '3478', '--signal-port', '8080', '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--offload', 'on']);
+    const child = spawn('ip', ['netns', 'exec', NS, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', cmd, ...argv], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOME: '/tmp' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(() => /^ready$/m.test(out) || child.exitCode !== null, { timeout: 40_000, what: () => `the unprivileged relay to start:\n${out}` });
+      expect(out).toMatch(/^datapath: userspace \(--offload: the kernel refused XDP: .+\)$/m);
+      expect(await kernelState()).toMatchObject({ attached: false, progs: 0 });
+      const r = await runUclient(['-c', '-y', '-W', SECRET, '-u', 'nobody', '-m', '2', '-n', '20', '-z', '5', '-l', '160', '-p', '3478', '127.0.0.1'], 60_000, NS);
+      expect(r.received, r.output).toBe(r.sent);
+      expect(r.lost, r.output).toBe(0);
+      expect((await metrics()).get('hush_relay_offload_kernel')).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) await new Promise((ok) => child.once('exit', ok));
     }
   });
 
