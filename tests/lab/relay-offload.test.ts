@@ -218,10 +218,13 @@ describe('relay --offload on (XDP)', () => {
       const r = await runUclient(['-c', '-y', '-W', SECRET, '-u', 'fallback', '-m', '2', '-n', '20', '-z', '5', '-l', '160', '-p', '3478', '127.0.0.1'], 60_000, NS);
       expect(r.received, r.output).toBe(r.sent);
       expect(r.lost, r.output).toBe(0);
-      const m = await metrics();
+      // TURN threads report their counts to the main thread now and then: wait for the last report.
+      const m = await waitFor(async () => {
+        const m = await metrics();
+        return (m.get('hush_relay_relayed_packets_total') ?? 0) >= 2 * r.sent ? m : false;
+      }, { timeout: 15_000, what: async () => `userspace counters to cover ${2 * r.sent} datagrams: ${(await metrics()).get('hush_relay_relayed_packets_total')}` });
       expect(m.get('hush_relay_offload_kernel')).toBe(0);
       expect(m.get('hush_relay_offload_packets_total')).toBe(0);
-      expect(m.get('hush_relay_relayed_packets_total')).toBeGreaterThanOrEqual(2 * r.sent);
     } finally {
       await relay.stop();
     }
