@@ -16,6 +16,8 @@
 //     THIRD-PARTY-NOTICES.txt     every package bundled into lib/: name, version, licence, its licence file
 //     README.md  OPERATORS.md (docs/operators.md)  hush-relay.service  hush-relay.sysusers
 //     relay.json.example  turn-secrets.example  hush-relay.nft  Dockerfile  container.json
+//     hush-relay-offload.conf     systemd drop-in: the capabilities --offload on needs (only then)
+//     bpf/                        the kernel offload's sources; bpf/out/ its helper and XDP object, when built
 //
 // The archive is reproducible: sorted names, owner 0, mtime of the last commit.
 import { build } from 'esbuild';
@@ -77,6 +79,20 @@ for (const f of ['README.md', 'container.json', 'hush-relay.service', 'hush-rela
 copyFileSync(join(root, 'docs/operators.md'), join(stage, 'OPERATORS.md'));
 copyFileSync(join(root, 'LICENSE'), join(stage, 'LICENSE'));
 for (const f of ['hush-relay.rules.yml', 'hush-relay.dashboard.json']) copyFileSync(join(deploy, f), join(stage, f));
+
+// The kernel offload (--offload on; docs/operators.md, "Kernel offload"): its C sources and Makefile,
+// the systemd drop-in that grants its capabilities, and, built here when clang and libbpf-dev are
+// present, bpf/out/hush-xdp-helper (this machine's architecture, needs libbpf1) and hush_xdp.bpf.o,
+// so an air-gapped host needs no compiler. Without them the relay says why and stays in userspace.
+mkdirSync(join(stage, 'bpf'));
+for (const f of ['Makefile', 'hush_xdp.bpf.c', 'hush_xdp.h', 'hush_xdp_helper.c']) copyFileSync(join(root, 'relay-server/bpf', f), join(stage, 'bpf', f));
+copyFileSync(join(deploy, 'hush-relay-offload.conf'), join(stage, 'hush-relay-offload.conf'));
+const make = spawnSync('make', ['-s', '-C', join(root, 'relay-server/bpf')], { encoding: 'utf8' });
+if (make.status === 0) {
+  mkdirSync(join(stage, 'bpf/out'));
+  for (const f of ['hush-xdp-helper', 'hush_xdp.bpf.o']) copyFileSync(join(root, 'relay-server/bpf/out', f), join(stage, 'bpf/out', f));
+  chmodSync(join(stage, 'bpf/out/hush-xdp-helper'), 0o755);
+} else console.log(`  kernel offload not built (make -C relay-server/bpf: ${(make.stderr || make.error?.message || '').trim().split('\n').pop()}): the tarball carries its sources only`);
 
 // Third-party notices: every npm package whose code esbuild put in the bundle, with its licence text.
 const packages = new Map();

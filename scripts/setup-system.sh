@@ -2,7 +2,7 @@
 # Installs the system parts Hush's tests use, from Debian's packages, when run
 # as root; otherwise prints exactly what is missing and how to install it.
 set -euo pipefail
-PKGS=(chromium coturn sox iproute2 nftables iptables conntrack firefox-esr firefox-esr-l10n-fr unzip redis-server tcpdump)
+PKGS=(chromium coturn sox iproute2 nftables iptables conntrack firefox-esr firefox-esr-l10n-fr unzip redis-server tcpdump clang llvm libbpf-dev bpftool make gcc libc6-dev)
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v turnutils_uclient >/dev/null || need+=(coturn)
@@ -17,6 +17,14 @@ ls /usr/lib/firefox-esr/browser/extensions/langpack-fr@* >/dev/null 2>&1 || need
 command -v unzip >/dev/null || need+=(unzip)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v tcpdump >/dev/null || need+=(tcpdump)
+# The relay's kernel offload (relay-server/bpf: make) and its lab test (bpftool as the witness).
+command -v clang >/dev/null || need+=(clang)
+command -v llc >/dev/null || need+=(llvm)
+[ -f /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
+command -v bpftool >/dev/null || [ -x /usr/sbin/bpftool ] || need+=(bpftool)
+command -v make >/dev/null || need+=(make)
+command -v gcc >/dev/null || need+=(gcc)
+[ -f /usr/include/stdio.h ] || need+=(libc6-dev)
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present (${PKGS[*]})"
   exit 0

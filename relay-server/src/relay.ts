@@ -30,6 +30,7 @@ import { describeCert, readSecrets, readTls, type TlsMaterial } from './relay-fi
 import { isWildcard, relayAddresses, turnShellOptions, type RelayAddresses } from './relay-options';
 import { countsOf, relayStats } from './relay-stats';
 import { Teardown } from './teardown';
+import { startDatapath } from './offload/start-offload';
 
 export const VERSION = '0.1.0';
 
@@ -112,6 +113,11 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   }
   const turn = new TurnShell(shellOptions);
   const bound = await turn.start();
+  const datapath = await startDatapath(
+    turn.core,
+    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: cfg.threads, mode: 'auto' },
+    (line) => log.notice(line),
+  );
 
   let draining = false;
   let reloads = 0;
@@ -135,13 +141,14 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const counts = (): Counts => countsOf(stats());
   const ops: OpsSource = {
     draining: () => draining,
-    metrics: () => renderPrometheus([...metricFamilies(stats(), VERSION, nodeId), ...(opts.metrics?.() ?? [])]),
+    metrics: () => renderPrometheus([...metricFamilies(stats(), VERSION, nodeId), ...datapath.families(), ...(opts.metrics?.() ?? [])]),
     unhealthy: () => cluster?.problem ?? null,
     metricsToken: cfg.metricsToken,
   };
 
   // Everything started after the TURN shell closes through here, newest first; the shell closes last.
   const teardown = new Teardown();
+  teardown.add(() => datapath.close());
   let signalPort: number | null = null;
   let metricsServer: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   try {
@@ -198,6 +205,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     log.notice(`cluster: node ${nodeId}, signalling routed through redis at ${new URL(cfg.redis).host} (sharded pub/sub); TURN allocations stay on this node`);
     cluster.start();
   } else if (cfg.redis) log.notice('cluster: --redis ignored (signalling off)');
+  log.notice(datapath.describe());
   log.notice('ready');
 
   const reload = (): boolean => {

@@ -39,6 +39,8 @@ export interface RelayProcessOptions {
   timeoutMs?: number;
   /** Extra flags for node itself (e.g. --cpu-prof, --expose-gc), before the script. */
   nodeArgs?: string[];
+  /** Run the relay inside this network namespace (`ip netns exec`, which execs: the pid is the relay's). */
+  netns?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -71,7 +73,7 @@ export async function startRelayProcess(args: string[] = [], opts: RelayProcessO
   killAllOnExit();
   // Defaults first: later flags win, so callers may override any of them.
   const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args], opts.nodeArgs);
-  const child = spawn(cmd, argv, {
+  const child = spawn(opts.netns ? 'ip' : cmd, opts.netns ? ['netns', 'exec', opts.netns, cmd, ...argv] : argv, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,9 +14,12 @@ export interface UclientResult {
   output: string;
 }
 
-export function runUclient(args: string[], timeoutMs = 60_000): Promise<UclientResult> {
+/** `netns`: run it inside that network namespace (`ip netns exec`). */
+export function runUclient(args: string[], timeoutMs = 60_000, netns?: string): Promise<UclientResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('turnutils_uclient', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = netns
+      ? spawn('ip', ['netns', 'exec', netns, 'turnutils_uclient', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('turnutils_uclient', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

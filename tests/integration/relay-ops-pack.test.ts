@@ -329,6 +329,36 @@ describe('systemd unit and firewall rules', () => {
     expect(unit).toMatch(/NOT MemoryDenyWriteExecute=yes: V8's JIT/);
   });
 
+  test('the offload drop-in alone adds CAP_BPF and CAP_NET_ADMIN; the tarball carries the offload sources and its built helper', () => {
+    const dropIn = readFileSync(join(unpacked, 'hush-relay-offload.conf'), 'utf8');
+    const set = (k: string) => [...dropIn.matchAll(new RegExp(`^${k}=(.*)$`, 'gm'))].map((m) => m[1]);
+    expect(dropIn).toMatch(/^\[Service\]$/m);
+    expect(set('CapabilityBoundingSet')).toEqual(['CAP_NET_BIND_SERVICE CAP_BPF CAP_NET_ADMIN']);
+    expect(set('AmbientCapabilities')).toEqual(['CAP_NET_BIND_SERVICE CAP_BPF CAP_NET_ADMIN']);
+    expect(set('SystemCallFilter')).toEqual(['bpf']);
+    for (const f of ['bpf/Makefile', 'bpf/hush_xdp.bpf.c', 'bpf/hush_xdp.h', 'bpf/hush_xdp_helper.c', 'bpf/out/hush_xdp.bpf.o', 'bpf/out/hush-xdp-helper']) {
+      expect(existsSync(join(unpacked, f)), f).toBe(true);
+    }
+  });
+
+  test('the unpacked relay with --offload on relays in the kernel, from its own bpf/out (in a network namespace of its own)', async () => {
+    const ns = `hush-pack-xdp-${process.pid}`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    try {
+      execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      const r = await runUnpacked(['--listen', '127.0.0.1', '--port', '3478', '--signal-port', 'off', '--auth-secret', 'pack-offload-secret-0123456789', '--offload', 'on'], {}, ['ip', 'netns', 'exec', ns]);
+      expect(r.output()).toMatch(/^datapath: kernel XDP \((skb|native) mode\) on lo /m);
+      const link = execFileSync('ip', ['-n', ns, '-j', 'link', 'show', 'lo'], { encoding: 'utf8' });
+      expect(JSON.parse(link)[0]).toHaveProperty('xdp');
+      r.child.kill('SIGTERM');
+      await new Promise((ok) => r.child.once('exit', ok));
+      await waitFor(() => !('xdp' in JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show', 'lo'], { encoding: 'utf8' }))[0]), { timeout: 10_000, what: 'the program detached after SIGTERM' });
+    } finally {
+      for (const p of execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean)) process.kill(Number(p), 'SIGKILL');
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
+  });
+
   test('systemd-analyze verify accepts the unit (when systemd-analyze is installed)', (ctx) => {
     const which = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' });
     if (which.status !== 0) return ctx.skip();

@@ -73,6 +73,17 @@ const KNOWN_REQUIRED = new Set<number>([
   Attr.XorMappedAddress, Attr.ReservationToken, Attr.Priority, Attr.UseCandidate,
 ]);
 
+/**
+ * Told when an allocation's channels or permissions may have changed (after
+ * ChannelBind, CreatePermission, and each second's expiry sweep) and when it
+ * ends: the kernel offload (../offload/kernel-offload.ts) keeps its maps in
+ * step. Called synchronously; it must not throw and must not call back in.
+ */
+export interface AllocationWatcher {
+  changed(a: Allocation, now: number): void;
+  ended(a: Allocation): void;
+}
+
 export class TurnCore<IO = unknown> implements TurnContext<IO> {
   readonly config: TurnCoreConfig;
   readonly table = new AllocationTable<IO>();
@@ -102,6 +113,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   private secrets: readonly string[];
   /** Shutting down: no new allocations (508), existing ones keep working while they relay (docs/operators.md). */
   draining = false;
+  /** The kernel offload, when on (AllocationWatcher). */
+  watcher: AllocationWatcher | undefined = undefined;
   /** Draining: per allocation id, its relayed count at the start of the current window, and when that was. */
   /** Draining: per allocation, its packet count at the last tick and how many quiet ticks in a row it had. */
   private readonly quiet = new Map<number, { count: number; at: number; quietTicks: number }>();
@@ -217,9 +230,9 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       case Method.Refresh:
         return handleRefresh(this, tuple, msg, auth.key, existing, now);
       case Method.CreatePermission:
-        return handleCreatePermission(this, tuple, msg, auth.key, existing, now);
+        return this.watched(existing, now, handleCreatePermission(this, tuple, msg, auth.key, existing, now));
       default:
-        return handleChannelBind(this, tuple, msg, auth.key, existing, now);
+        return this.watched(existing, now, handleChannelBind(this, tuple, msg, auth.key, existing, now));
     }
   }
 
@@ -294,6 +307,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   release(a: Allocation<IO>): TurnAction<IO>[] {
     // Its unused reservation goes too; the shell closes that socket with the allocation's.
     this.reservations.releaseOwner(a.id);
+    this.watcher?.ended(a);
     return this.table.remove(a) ? [{ kind: 'release-relay', allocation: a }] : [];
   }
 
@@ -323,10 +337,16 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       else {
         live.add(a.id);
         a.expire(now);
+        this.watcher?.changed(a, now);
       }
     }
     for (const id of this.quiet.keys()) if (!live.has(id)) this.quiet.delete(id);
     this.reservations.expire(now);
+    return out;
+  }
+
+  private watched(a: Allocation<IO> | undefined, now: number, out: TurnAction<IO>[]): TurnAction<IO>[] {
+    if (a && this.watcher) this.watcher.changed(a, now);
     return out;
   }
 
