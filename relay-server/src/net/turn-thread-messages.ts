@@ -20,6 +20,8 @@ export type ToTurnThread =
   | { type: 'drain' }
   /** Check TURN credentials against these from now on (SIGHUP). */
   | { type: 'secrets'; secrets: string[] }
+  /** The signalling connection of credential id `key` ended at `at` (ms): refused after the grace (turn/credential-ledger.ts). */
+  | { type: 'credential-ended'; key: string; at: number }
   /** Release everything; answered by 'closed'. */
   | { type: 'close' };
 

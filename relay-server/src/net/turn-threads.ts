@@ -89,10 +89,10 @@ export class TurnThreads {
     }
   }
 
-  /** Which thread owns allocations of `username`: -1 for the main thread. */
-  pick(username: string): number {
+  /** Which thread owns allocations of credential `key` (turn/credentials.ts credentialKey): -1 for the main thread. */
+  pick(key: string): number {
     let h = 0x811c9dc5;
-    for (let i = 0; i < username.length; i++) h = Math.imul(h ^ username.charCodeAt(i), 0x01000193);
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
     const slot = (h >>> 0) % (this.threads.length + 1);
     return slot > 0 && this.threads[slot - 1]?.alive === true ? slot - 1 : -1;
   }
@@ -122,6 +122,11 @@ export class TurnThreads {
   /** Every thread checks TURN credentials against these from now on (SIGHUP). */
   setSecrets(secrets: string[]): void {
     for (const t of this.threads) if (t.alive) post(t, { type: 'secrets', secrets });
+  }
+
+  /** A signalling connection's credential ended: threads refuse it after the grace. */
+  credentialEnded(key: string, at: number): void {
+    for (const t of this.threads) if (t.alive) post(t, { type: 'credential-ended', key, at });
   }
 
   /** Allocations made per thread, main excluded (aggregate counts only). */
