@@ -122,6 +122,8 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     onEnded: (key, at) => threads.credentialEnded(key, at),
   });
   turn.core.setLiveness(credentials);
+  // Allocations held by the other TURN threads count against the main thread's per-credential and per-source quotas.
+  threads.onHeld = (username, address, d) => turn.core.table.countElsewhere(username, address, d);
   const bound = await turn.start();
 
   let draining = false;

@@ -191,3 +191,54 @@ describe('TURN is for the relay’s own calls', () => {
     expect(m.hush_relay_turn_credential_gone_total).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('with --threads 2', () => {
+  test('the per-source cap counts the allocations handed to other TURN threads, and frees them when they end', async () => {
+    const r = await startRelayProcess(['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--threads', '2', '--source-quota', '6'], { timeoutMs: 60_000 });
+    const cs: TurnTestClient[] = [];
+    try {
+      const codes: number[] = [];
+      // Operator-minted credentials, a username each: spread over the threads by their id.
+      for (let i = 0; i < 12; i++) {
+        const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: r.turnPort }, SECRET, `spread${i}`);
+        cs.push(c);
+        await c.open();
+        codes.push(await allocateCode(c));
+      }
+      expect(codes.filter((x) => x === 0).length).toBe(6);
+      expect(codes.filter((x) => x !== 0)).toEqual(Array(6).fill(486));
+      const m = await waitFor(
+        async () => {
+          const x = await scrapeMetrics(`http://127.0.0.1:${r.signalPort}`);
+          return x['hush_relay_thread_allocations_created_total{thread="1"}']! + x['hush_relay_thread_allocations_created_total{thread="0"}']! === 6 && x;
+        },
+        { timeout: 10_000, interval: 200, what: 'both threads to report their allocations' },
+      );
+      // Both threads hold some: the cap was not one thread's own count.
+      expect(m['hush_relay_thread_allocations_created_total{thread="0"}']).toBeGreaterThan(0);
+      expect(m['hush_relay_thread_allocations_created_total{thread="1"}']).toBeGreaterThan(0);
+      // Deleting them (wherever they live) gives the places back: six more are made. (A Refresh with
+      // LIFETIME 0 is not retransmission-safe, so its answer is not checked: what counts is the place.)
+      for (let i = 0; i < 12; i++) if (codes[i] === 0) await cs[i]!.refresh(0);
+      let made = 0;
+      await waitFor(
+        async () => {
+          const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: r.turnPort }, SECRET, `again${cs.length}`);
+          cs.push(c);
+          await c.open();
+          if ((await allocateCode(c)) === 0) made++;
+          return made === 6;
+        },
+        { timeout: 20_000, interval: 100, what: () => `six allocations once the others were deleted (made ${made})` },
+      );
+      expect(made).toBe(6);
+      const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: r.turnPort }, SECRET, 'one-too-many');
+      cs.push(c);
+      await c.open();
+      expect(await allocateCode(c)).toBe(486);
+    } finally {
+      for (const c of cs) c.close();
+      await r.stop();
+    }
+  });
+});

@@ -31,4 +31,6 @@ export type FromTurnThread =
   /** The thread's aggregate counts: every second, after each adoption, and last before 'closed'. */
   | { type: 'counts'; counts: TurnStats }
   | { type: 'adopted'; id: number; result: AdoptResult }
+  /** An allocation this thread held was released: the main thread stops counting it for the quotas. */
+  | { type: 'released'; username: string; address: string }
   | { type: 'closed' };

@@ -25,6 +25,7 @@ shell.startAdopter();
 const graceMs = (options.core.credentialGraceSec ?? DEFAULT_TURN_CONFIG.credentialGraceSec) * 1000;
 const ended = new EndedCredentials(graceMs, graceMs + (options.core.maxLifetimeSec ?? DEFAULT_TURN_CONFIG.maxLifetimeSec) * 1000);
 shell.core.setLiveness(ended);
+shell.core.onReleased = (a) => post({ type: 'released', username: a.username, address: a.tuple.address });
 
 const postCounts = (): void => post({ type: 'counts', counts: shell.stats() });
 

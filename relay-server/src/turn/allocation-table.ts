@@ -93,6 +93,16 @@ export class AllocationTable<IO = unknown> {
     return removed;
   }
 
+  /**
+   * An allocation of `username` from client `address` that another TURN thread holds
+   * (net/turn-threads.ts) was made (+1) or released (-1): counted against the same
+   * per-credential and per-source quotas as this table's own, not in `size`.
+   */
+  countElsewhere(username: string, address: string, d: 1 | -1): void {
+    bump(this.perUser, credentialKey(username), d);
+    bump(this.perSource, sourceKey(address, this.sourcePrefix6), d);
+  }
+
   *all(): IterableIterator<Allocation<IO>> {
     for (const m of this.udp) if (m) for (let a of m.values()) for (; a; a = a.nextSamePort!) yield a;
     yield* this.stream.values();

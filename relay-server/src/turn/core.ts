@@ -314,11 +314,16 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     return [{ kind: 'send', to: req.tuple, bytes: response }];
   }
 
+  /** Told of every allocation removed (a TURN thread tells the main thread, which counts it for the quotas). */
+  onReleased: ((a: Allocation<IO>) => void) | undefined;
+
   /** Remove an allocation (expiry, LIFETIME 0, closed stream). */
   release(a: Allocation<IO>): TurnAction<IO>[] {
     // Its unused reservation goes too; the shell closes that socket with the allocation's.
     this.reservations.releaseOwner(a.id);
-    return this.table.remove(a) ? [{ kind: 'release-relay', allocation: a }] : [];
+    if (!this.table.remove(a)) return [];
+    this.onReleased?.(a);
+    return [{ kind: 'release-relay', allocation: a }];
   }
 
   /** A TCP/TLS client connection closed: its allocation goes with it (RFC 8656 §3.1). */
