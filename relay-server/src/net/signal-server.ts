@@ -102,7 +102,7 @@ export class SignalServer {
     this.router = new SignalRouter({
       realm: o.realm,
       cluster: !!o.cluster,
-      turnInfo: (conn, now) => this.turnInfo(conn, now),
+      turnInfo: (conn, now, mailbox) => this.turnInfo(conn, now, mailbox),
       randomBytes: (n) => randomBytes(n),
       writable: (conn) => {
         const l = this.live.get(conn);
@@ -298,12 +298,12 @@ export class SignalServer {
     }
   }
 
-  private turnInfo(conn: number, now: number): TurnCredentials {
+  private turnInfo(conn: number, now: number, mailbox?: string): TurnCredentials {
     const l = this.live.get(conn);
     const host = l?.host ?? this.o.listen;
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     // The same credential for the connection's whole life, or a refresh of it (credential-ledger.ts).
-    const cred = this.o.credentials.credential(conn, this.turnSecret, now);
+    const cred = this.o.credentials.credential(conn, this.turnSecret, now, mailbox);
     const port = this.o.turnPort;
     const urls = [`stun:${h}:${port}`, `turn:${h}:${port}?transport=udp`, `turn:${h}:${port}?transport=tcp`];
     if (this.o.tlsPort !== null) urls.push(`turns:${h}:${this.o.tlsPort}?transport=tcp`);

@@ -20,8 +20,8 @@ export type ToTurnThread =
   | { type: 'drain' }
   /** Check TURN credentials against these from now on (SIGHUP). */
   | { type: 'secrets'; secrets: string[] }
-  /** The signalling connection of credential id `key` ended at `at` (ms): refused after the grace (turn/credential-ledger.ts). */
-  | { type: 'credential-ended'; key: string; at: number }
+  /** The signalling connections of credential id `key` ended at `at` (ms; null: a reconnect took it back): refused after the grace (turn/credential-ledger.ts). */
+  | { type: 'credential-ended'; key: string; at: number | null }
   /** Release everything; answered by 'closed'. */
   | { type: 'close' };
 

@@ -156,7 +156,7 @@ export class TurnThreads {
   }
 
   /** A signalling connection's credential ended: threads refuse it after the grace. */
-  credentialEnded(key: string, at: number): void {
+  credentialEnded(key: string, at: number | null): void {
     for (const t of this.threads) if (t.alive) post(t, { type: 'credential-ended', key, at });
   }
 

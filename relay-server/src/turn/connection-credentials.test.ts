@@ -123,12 +123,39 @@ describe('credential ledger: one credential per signalling connection', () => {
     expect(credentialKey(l.credential(7, SECRET, NOW + 200_000).username)).not.toBe(key);
   });
 
+  test('a reconnect for the same mailbox gets its credential back: while another connection holds it, or within the grace', () => {
+    const events: Array<[string, number | null]> = [];
+    const l = new CredentialLedger({ ttlSec: 3600, graceMs: GRACE_MS, onEnded: (k, at) => events.push([k, at]) });
+    const first = l.credential(1, SECRET, NOW, 'mailbox-a');
+    const key = credentialKey(first.username);
+    // The relay has not noticed the old socket died yet: the new connection shares the credential.
+    expect(l.credential(2, SECRET, NOW + 5_000, 'mailbox-a').username).toBe(first.username);
+    l.closed(1, NOW + 30_000);
+    expect(events).toEqual([]); // connection 2 still holds it
+    l.closed(2, NOW + 40_000);
+    expect(events).toEqual([[key, NOW + 40_000]]);
+    // Back within the grace: the same credential, live again (no grace running).
+    expect(l.credential(3, SECRET, NOW + 40_000 + GRACE_MS - 1, 'mailbox-a').username).toBe(first.username);
+    expect(events).toEqual([[key, NOW + 40_000], [key, null]]);
+    expect(l.usable(key, NOW + 10 * GRACE_MS)).toBe(true);
+    // Another mailbox never gets it.
+    expect(credentialKey(l.credential(4, SECRET, NOW + 50_000, 'mailbox-b').username)).not.toBe(key);
+    // Back after the grace: a new credential.
+    l.closed(3, NOW + 100_000);
+    const late = l.credential(5, SECRET, NOW + 100_000 + GRACE_MS, 'mailbox-a');
+    expect(credentialKey(late.username)).not.toBe(key);
+    expect(l.usable(key, NOW + 100_000 + GRACE_MS)).toBe(false);
+  });
+
   test("a TURN thread's view: usable unless told it ended more than the grace ago; forgotten after keepMs", () => {
     const e = new EndedCredentials(GRACE_MS, GRACE_MS + 3_600_000);
     expect(e.usable('~x', NOW)).toBe(true);
     e.end('~x', NOW);
     expect(e.usable('~x', NOW + GRACE_MS - 1)).toBe(true);
     expect(e.usable('~x', NOW + GRACE_MS)).toBe(false);
+    e.end('~x', null); // a reconnect took it back
+    expect(e.usable('~x', NOW + GRACE_MS)).toBe(true);
+    e.end('~x', NOW);
     e.sweep(NOW + GRACE_MS + 3_600_000);
     expect(e.usable('~x', NOW + GRACE_MS + 3_600_000)).toBe(true);
   });
