@@ -10,8 +10,11 @@
  *    (--source-quota) and no more, while a client from another source still
  *    allocates and relays through the relay;
  *  - a credential whose connection closed keeps working for the grace
- *    (--credential-grace: a call survives a signalling reconnect), then is
- *    refused for new allocations and refreshes; deleting still works.
+ *    (--credential-grace), then is refused for new allocations and
+ *    refreshes; deleting still works;
+ *  - a reconnect for the same mailbox gets the same credential back, so a
+ *    call's allocation goes on refreshing past the grace;
+ *  - with --threads 2 the per-source cap counts every thread's allocations.
  *
  * 127.0.0.2 and 127.0.0.3 are other sources on loopback (Linux routes all of
  * 127.0.0.0/8 to lo): the relay keys per-source limits by the client's address.
@@ -189,6 +192,33 @@ describe('TURN is for the relay’s own calls', () => {
     expect((await held.refresh(0))?.cls).toBe(Class.Success);
     const m = await scrapeMetrics(`http://127.0.0.1:${relay.signalPort}`);
     expect(m.hush_relay_turn_credential_gone_total).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('a call across a signalling reconnect', () => {
+  test('a reconnect for the same mailbox gets the same credential back: its allocation refreshes past the grace, a client that left does not', async () => {
+    const id = identityFromSeed(new Uint8Array(32).fill(200));
+    const first = await SignalTestClient.connect(relay.signalUrl, { localAddress: '127.0.0.5' });
+    sockets.push(first);
+    const turn = (await first.auth(id)).turn as Turn;
+    const call = await turnClient(turn, '127.0.0.5');
+    await call.allocate();
+    // Another client that leaves at the same time and does not come back: its refusal shows the grace is over.
+    const gone = await signIn('127.0.0.6');
+    const left = await turnClient(gone.turn, '127.0.0.6');
+    await left.allocate();
+    first.ws.terminate();
+    gone.sig.ws.terminate();
+    await Promise.all([first.closed, gone.sig.closed]);
+    const again = await SignalTestClient.connect(relay.signalUrl, { localAddress: '127.0.0.5' });
+    sockets.push(again);
+    const back = (await again.auth(id)).turn as Turn;
+    expect(back.username).toBe(turn.username);
+    await waitFor(async () => (await left.refresh(600))?.code === 401, { timeout: (GRACE_SEC + 20) * 1000, interval: 500, what: 'the departed client’s credential to be refused' });
+    expect((await call.refresh(600))?.cls).toBe(Class.Success);
+    const more = await turnClient(back, '127.0.0.5');
+    expect(await allocateCode(more)).toBe(0);
+    await releaseAll([call, more, left]);
   });
 });
 
