@@ -226,6 +226,24 @@ describe('TURN core: caps per credential and per source', () => {
     expect(core.pending.size).toBe(4);
   });
 
+  test('an EVEN-PORT reservation takes a place of its source too', () => {
+    const core = makeCore({ sourceQuota: 3 });
+    const u = (id: string) => ({ username: `9999999999:${id}`, password: turnPassword(SECRET, `9999999999:${id}`) });
+    const c = u('even');
+    const t = tuple(1);
+    const ch = answer(core.handleMessage(t, request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW));
+    c.nonce = Buffer.from(attrValue(ch.msg, getAttr(ch.msg, Attr.Nonce)!)).toString();
+    const acts = core.handleMessage(t, request(Method.Allocate, [[Attr.RequestedTransport, UDP], [Attr.EvenPort, new Uint8Array([0x80])]], c), NOW);
+    const bind = acts.find((a) => a.kind === 'bind-relay') as { request: RelayRequest };
+    const token = new Uint8Array(8).fill(7);
+    const ok = core.relayBound(bind.request, { ok: true, relayed: { family: 4, address: '203.0.113.1', port: 50000 }, io: 'socket', reservationToken: token }, NOW);
+    expect(answer(ok).cls).toBe(Class.Success);
+    // The allocation and its reserved port: two of three places; another credential from the same address gets the last.
+    expect(allocate(core, tuple(2), u('other')).cls).toBe(Class.Success);
+    expect(allocate(core, tuple(3), u('third')).code).toBe(486);
+    expect(allocate(core, tuple(4, '203.0.113.9'), u('elsewhere')).cls).toBe(Class.Success);
+  });
+
   test('an operator-minted credential (no mark) is not tied to any connection, but is capped the same', () => {
     const core = makeCore({ userQuota: 1, sourceQuota: 2 });
     core.setLiveness(ledger());
