@@ -229,7 +229,7 @@ describe('TURN core: caps per credential and per source', () => {
   test('an EVEN-PORT reservation takes a place of its source too', () => {
     const core = makeCore({ sourceQuota: 3 });
     const u = (id: string) => ({ username: `9999999999:${id}`, password: turnPassword(SECRET, `9999999999:${id}`) });
-    const c = u('even');
+    const c: Creds = u('even');
     const t = tuple(1);
     const ch = answer(core.handleMessage(t, request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW));
     c.nonce = Buffer.from(attrValue(ch.msg, getAttr(ch.msg, Attr.Nonce)!)).toString();
