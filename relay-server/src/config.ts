@@ -44,11 +44,16 @@ export interface RelayConfig {
   sourcePrefix6: number;
   /** MiB queued in total for readers that do not read (signalling and TURN streams); past it the slowest are closed. */
   sendBudgetMb: number;
+  /** Allocations per TURN credential: one signalling connection's (turn/credential-ledger.ts). */
   userQuota: number;
+  /** Allocations per client source address (IPv6 by sourcePrefix6), all its credentials together. */
+  sourceQuota: number;
   totalQuota: number;
   maxMessage: number;
   unauthRate: number;
   credentialTtl: number;
+  /** Seconds a credential handed out over signalling keeps working after its connection ended. */
+  credentialGrace: number;
   statsInterval: number;
   maxSignalConnections: number;
   maxSignalPerIp: number;
@@ -96,10 +101,12 @@ export const DEFAULTS: RelayConfig = {
   sourcePrefix6: 64,
   sendBudgetMb: 64,
   userQuota: 10,
+  sourceQuota: 100,
   totalQuota: 2000,
   maxMessage: 4096,
   unauthRate: 50,
   credentialTtl: 3600,
+  credentialGrace: 120,
   statsInterval: 0,
   maxSignalConnections: 10000,
   maxSignalPerIp: 64,
@@ -149,11 +156,13 @@ const SPECS: Spec[] = [
   { key: 'allowSelfPeer', flag: 'allow-self-peer', kind: 'bool', arg: 'on|off', help: 'allow the relay\'s own addresses as peers on any port, not only its relay ports (default off: an allocation through the relay itself is refused)' },
   { key: 'sourcePrefix6', flag: 'source-prefix6', kind: 'int', arg: 'BITS', help: 'IPv6 sources in one prefix of this length share per-source limits (default 64, 32-128)' },
   { key: 'sendBudgetMb', flag: 'send-budget-mb', kind: 'int', arg: 'MIB', help: 'bytes queued in total to clients that do not read, in MiB; past it the slowest readers are closed (default 64)' },
-  { key: 'userQuota', flag: 'user-quota', kind: 'int', arg: 'N', help: 'allocations per TURN username (default 10)' },
+  { key: 'userQuota', flag: 'user-quota', kind: 'int', arg: 'N', help: 'allocations per TURN credential, i.e. per signalling connection (default 10)' },
+  { key: 'sourceQuota', flag: 'source-quota', kind: 'int', arg: 'N', help: 'allocations per client address, all its credentials together (default 100)' },
   { key: 'totalQuota', flag: 'total-quota', kind: 'int', arg: 'N', help: 'allocations in total (default 2000); keep below the open-file limit' },
   { key: 'maxMessage', flag: 'max-message', kind: 'int', arg: 'BYTES', help: 'largest STUN or ChannelData message accepted on any transport (default 4096)' },
   { key: 'unauthRate', flag: 'unauth-rate', kind: 'int', arg: 'N', help: 'answers to unauthenticated TURN requests (401/438/400) per source IP per second, burst 2N (default 50)' },
   { key: 'credentialTtl', flag: 'credential-ttl', kind: 'int', arg: 'SEC', help: 'lifetime of TURN credentials handed out over signalling (default 3600)' },
+  { key: 'credentialGrace', flag: 'credential-grace', kind: 'int', arg: 'SEC', help: 'how long a TURN credential handed out over signalling keeps working after its connection closed (default 120)' },
   { key: 'statsInterval', flag: 'stats-interval', kind: 'int', arg: 'SEC', help: 'print aggregate counts every SEC seconds (default 0: only at exit)' },
   { key: 'maxSignalConnections', flag: 'max-signal-connections', kind: 'int', arg: 'N', help: 'signalling connections in total (default 10000)' },
   { key: 'maxSignalPerIp', flag: 'max-signal-per-ip', kind: 'int', arg: 'N', help: 'signalling connections per source IP (default 64)' },
@@ -382,7 +391,8 @@ function validate(c: RelayConfig, set: Set<string>): void {
   if (c.sourcePrefix6 < 32 || c.sourcePrefix6 > 128) bad('--source-prefix6 must be 32-128 bits');
   if (c.unauthRate < 1) bad('--unauth-rate must be at least 1');
   if (c.credentialTtl < 60) bad('--credential-ttl must be at least 60 seconds');
-  if (c.userQuota < 1 || c.totalQuota < 1) bad('--user-quota and --total-quota must be at least 1');
+  if (c.userQuota < 1 || c.totalQuota < 1 || c.sourceQuota < 1) bad('--user-quota, --source-quota and --total-quota must be at least 1');
+  if (c.credentialGrace > 3600) bad('--credential-grace must be at most 3600 seconds');
   if (c.threads < 1 || c.threads > 64) bad('--threads must be 1-64');
   if (c.verifyWorkers < 1 || c.verifyWorkers > 16) bad('--verify-workers must be 1-16');
   if (c.authSecret.length > 0 && c.authSecretsFile !== null) bad('give the TURN secrets either with --auth-secret or in --auth-secrets-file, not both');

@@ -8,7 +8,7 @@ import { metricFamilies, renderPrometheus, type RelayStats } from './metrics';
 
 const stats: RelayStats = {
   allocations: 2, allocationsPeak: 3, allocationsCreated: 5, relayedDatagrams: 100, relayedBytes: 16000, signalConnections: 2,
-  signalDelivered: 7, signalUnreachable: 1, rejected: 4, turnAuthFailed: 1, turnChallenged: 3, peerDenied: 0, quotaRejected: 0,
+  signalDelivered: 7, signalUnreachable: 1, rejected: 4, turnAuthFailed: 1, turnChallenged: 3, peerDenied: 0, quotaRejected: 0, sourceQuotaRejected: 0, turnCredentialGone: 0,
   drainRefused: 0, rateLimited: 0, malformed: 0, dropped: 2, tcpConnections: 0, threadAllocations: [3, 2], signalAuthOk: 2,
   signalAuthFailed: 0, signalMailboxes: 2, signalFromOtherNodes: 0, draining: false, reloads: 1, reloadFailures: 0,
   cluster: { up: true, published: 4, received: 3, publishFailed: 0, reconnects: 0 }, rssBytes: 1, heapUsedBytes: 1,

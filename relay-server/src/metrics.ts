@@ -19,6 +19,10 @@ export interface RelayStats extends Counts {
   turnChallenged: number;
   peerDenied: number;
   quotaRejected: number;
+  /** Of quotaRejected: refused by the per-source quota. */
+  sourceQuotaRejected: number;
+  /** TURN requests refused because their credential's signalling connection is gone (after the grace). */
+  turnCredentialGone: number;
   drainRefused: number;
   rateLimited: number;
   malformed: number;
@@ -88,7 +92,9 @@ export function metricFamilies(s: RelayStats, version: string, node: string | nu
     family('turn_auth_failures_total', 'counter', 'TURN requests whose credentials did not verify (wrong secret, expired, other realm).', s.turnAuthFailed),
     family('turn_unauthenticated_total', 'counter', 'TURN requests answered before authentication (401 challenges, 438, 400).', s.turnChallenged),
     family('peer_denied_total', 'counter', 'Permissions refused for a denied peer address (403).', s.peerDenied),
-    family('quota_rejected_total', 'counter', 'Allocations refused by the per-user or total quota (486, 508).', s.quotaRejected),
+    family('quota_rejected_total', 'counter', 'Allocations refused by the per-credential, per-source or total quota (486, 508).', s.quotaRejected),
+    family('source_quota_rejected_total', 'counter', 'Of those, allocations refused by the per-source quota (486).', s.sourceQuotaRejected),
+    family('turn_credential_gone_total', 'counter', 'TURN requests refused because the signalling connection their credential came from closed more than the grace ago (401).', s.turnCredentialGone),
     family('drain_refused_total', 'counter', 'Allocations refused while shutting down (508).', s.drainRefused),
     family('rate_limited_total', 'counter', 'Unauthenticated answers not sent because of the per-source rate limit.', s.rateLimited),
     family('malformed_total', 'counter', 'STUN messages that did not parse.', s.malformed),

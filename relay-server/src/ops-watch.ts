@@ -124,7 +124,8 @@ export class OpsWatch {
     if (this.fdLimit !== null) f.push(family('max_fds', 'gauge', 'Soft open-file limit of the process (LimitNOFILE, ulimit -n).', this.fdLimit));
     if (this.certExpiry !== null) f.push(family('tls_cert_expiry_timestamp_seconds', 'gauge', 'Expiry (notAfter) of the TLS certificate served, Unix time.', this.certExpiry));
     f.push(
-      family('user_quota', 'gauge', 'Configured allocations per TURN username (userQuota).', this.cfg.userQuota),
+      family('user_quota', 'gauge', 'Configured allocations per TURN credential, i.e. per signalling connection (userQuota).', this.cfg.userQuota),
+      family('source_quota', 'gauge', 'Configured allocations per client address (sourceQuota).', this.cfg.sourceQuota),
       family('total_quota', 'gauge', 'Configured allocations in total per TURN thread (totalQuota).', this.cfg.totalQuota),
       family('turn_threads', 'gauge', 'Configured TURN threads (threads).', this.cfg.threads),
       family('max_signal_connections', 'gauge', 'Configured signalling connections in total (maxSignalConnections).', this.cfg.maxSignalConnections),

@@ -41,6 +41,8 @@ export function relayStats(p: StatsSources): RelayStats {
     turnChallenged: t.challenged,
     peerDenied: t.peerDenied,
     quotaRejected: t.quotaRejected,
+    sourceQuotaRejected: t.sourceQuotaRejected,
+    turnCredentialGone: t.credentialGone,
     drainRefused: t.drainRefused,
     rateLimited: t.rateLimited,
     malformed: t.malformed,

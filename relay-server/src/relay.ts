@@ -29,6 +29,8 @@ import { TurnThreads } from './net/turn-threads';
 import { describeCert, readSecrets, readTls, type TlsMaterial } from './relay-files';
 import { isWildcard, relayAddresses, turnShellOptions, type RelayAddresses } from './relay-options';
 import { countsOf, relayStats } from './relay-stats';
+import { CredentialLedger } from './turn/credential-ledger';
+import { credentialKey } from './turn/credentials';
 import { Teardown } from './teardown';
 import { startDatapath } from './offload/start-offload';
 
@@ -83,7 +85,9 @@ function logReady(
   log.notice(`relay addresses: bind ${p.addresses.relayIp}, announced ${p.addresses.announce}, ports ${cfg.minPort}-${cfg.maxPort}`);
   const allowed = cfg.allowPeer.length ? cfg.allowPeer.join(', ') : 'none';
   log.notice(`peers: loopback, private, CGNAT, link-local, multicast, reserved and their mapped/NAT64 forms denied; allowed by operator: ${allowed}`);
-  log.notice(`TURN auth: shared secret (${p.secretsSource}), realm ${cfg.realm}; quotas ${cfg.userQuota} per user, ${cfg.totalQuota} total`);
+  log.notice(
+    `TURN auth: shared secret (${p.secretsSource}), realm ${cfg.realm}; quotas ${cfg.userQuota} per credential (one per signalling connection), ${cfg.sourceQuota} per source, ${cfg.totalQuota} total; credentials end ${cfg.credentialGrace} s after their connection`,
+  );
 }
 
 export async function startRelay(partial: Partial<RelayConfig> = {}, opts: StartOptions = {}): Promise<RunningRelay> {
@@ -102,7 +106,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     shellOptions.shareListenPort = true;
     // Authenticated UDP Allocates go to the thread that owns their username (turn-threads.ts).
     shellOptions.handoff = (req) => {
-      const t = threads.pick(req.username);
+      const t = threads.pick(credentialKey(req.username));
       if (t < 0) return false;
       threads.adopt(t, req, (result) => {
         if (result === 'failed') turn.run(turn.core.relayBound(req, { ok: false }, Date.now()));
@@ -112,6 +116,15 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
     };
   }
   const turn = new TurnShell(shellOptions);
+  // One TURN credential per signalling connection, usable until credentialGrace after it closed (turn/credential-ledger.ts).
+  const credentials = new CredentialLedger({
+    ttlSec: cfg.credentialTtl,
+    graceMs: cfg.credentialGrace * 1000,
+    onEnded: (key, at) => threads.credentialEnded(key, at),
+  });
+  turn.core.setLiveness(credentials);
+  // Allocations held by the other TURN threads count against the main thread's per-credential and per-source quotas.
+  threads.onHeld = (username, address, d) => turn.core.table.countElsewhere(username, address, d);
   const bound = await turn.start();
   const datapath = await startDatapath(
     turn.core,
@@ -161,7 +174,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
         realm: cfg.realm,
         tls: tlsMaterial,
         turnSecret: secret,
-        credentialTtl: cfg.credentialTtl,
+        credentials,
         publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
         turnPort: bound.port,
         altPort: bound.altPort,

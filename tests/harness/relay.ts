@@ -41,6 +41,8 @@ export interface RelayProcessOptions {
   nodeArgs?: string[];
   /** Run the relay inside this network namespace (`ip netns exec`, which execs: the pid is the relay's). */
   netns?: string;
+  /** Another relay's cli.ts (a bench's baseline: an older commit's relay); default this repository's. */
+  cli?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -62,17 +64,17 @@ export const METRICS_TOKEN = 'hush-test-metrics-token-0123456789';
  * `--log-format plain` keeps lines bare for the tests' regexes (relay-day-two.test.ts checks the
  * default text and json formats); `--metrics-token` serves /metrics on the signal port to the tests.
  */
-export function relayCommand(args: string[], nodeArgs: string[] = []): { cmd: string; argv: string[] } {
+export function relayCommand(args: string[], nodeArgs: string[] = [], cli = CLI_PATH): { cmd: string; argv: string[] } {
   return {
     cmd: process.execPath,
-    argv: [...nodeArgs, '--import', TSX_LOADER, CLI_PATH, '--drain-timeout', '0', '--log-format', 'plain', '--metrics-token', METRICS_TOKEN, ...args],
+    argv: [...nodeArgs, '--import', TSX_LOADER, cli, '--drain-timeout', '0', '--log-format', 'plain', '--metrics-token', METRICS_TOKEN, ...args],
   };
 }
 
 export async function startRelayProcess(args: string[] = [], opts: RelayProcessOptions = {}): Promise<RelayProcess> {
   killAllOnExit();
   // Defaults first: later flags win, so callers may override any of them.
-  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args], opts.nodeArgs);
+  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args], opts.nodeArgs, opts.cli);
   const child = spawn(opts.netns ? 'ip' : cmd, opts.netns ? ['netns', 'exec', opts.netns, cmd, ...argv] : argv, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },

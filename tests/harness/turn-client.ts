@@ -44,8 +44,9 @@ export class TurnTestClient {
     return new TurnTestClient(server, username, turnPassword(secret, username));
   }
 
-  async open(): Promise<number> {
-    await new Promise<void>((r) => this.socket.bind(0, '127.0.0.1', () => r()));
+  /** Bind the client's socket; `address` another loopback address (127.0.0.2) makes another source. */
+  async open(address = '127.0.0.1'): Promise<number> {
+    await new Promise<void>((r) => this.socket.bind(0, address, () => r()));
     return this.socket.address().port;
   }
 

@@ -3,14 +3,15 @@
  * (`--redis`, `--node-id`): clients on different nodes reach each other;
  * a mailbox held on both nodes gets an envelope once per connection; Redis
  * stores nothing (no key, ever: presence is the node's subscription); a
- * departed client is unreachable at once; TURN credentials from one node
- * work on the other and a call's media crosses between them; with Redis
+ * departed client is unreachable at once; TURN credentials handed out by
+ * one node do not work on the other (they are tied to the signalling
+ * connection that got them, issue 15) and a call's media crosses between them; with Redis
  * down local delivery goes on and cross-node sends are answered
  * unreachable, and when it is back the nodes reconnect and route again; a
  * node that dies takes its clients' presence with it at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Class } from '../../relay-server/src/stun/constants';
+import { Attr, Class, Method } from '../../relay-server/src/stun/constants';
 import { identityFromSeed, type Identity } from '../../lib/crypto/identity';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { startRedis, type RedisProcess } from '../harness/redis';
@@ -120,7 +121,7 @@ describe('signalling across nodes', () => {
     alice.close();
   });
 
-  test('TURN credentials from node 1 work on node 2, and a relayed call crosses between the nodes', async () => {
+  test("node 1's TURN credentials are refused on node 2, and a relayed call crosses between the nodes", async () => {
     const alice = await online(n1, ALICE);
     const bob = await online(n2, BOB);
     const ta = (await (alice.send({ t: 'turn', id: 1 }), alice.next((f) => f.t === 'turn'))).turn as { username: string; credential: string };
@@ -130,7 +131,8 @@ describe('signalling across nodes', () => {
     const elsewhere = new TurnTestClient({ host: '127.0.0.1', port: n2.turnPort }, ta.username, ta.credential);
     turns.push(a, b, elsewhere);
     await Promise.all([a.open(), b.open(), elsewhere.open()]);
-    await elsewhere.allocate(); // node 1's credential, node 2's TURN
+    // Node 1's credential, node 2's TURN: node 2 has no signalling connection it belongs to.
+    expect((await elsewhere.authed(Method.Allocate, [[Attr.RequestedTransport, new Uint8Array([17, 0, 0, 0])]]))?.code).toBe(401);
     const ra = await a.allocate();
     const rb = await b.allocate();
     expect((await a.channelBind(rb, 0x4000))?.cls).toBe(Class.Success);

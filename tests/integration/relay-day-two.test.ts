@@ -161,7 +161,7 @@ describe('out of file descriptors (prlimit --nofile)', () => {
   test('warned at start; 508s logged as EMFILE; stats, scrape and SIGTERM survive; the drain exits 0', async () => {
     const LIMIT = 128;
     const SECRET = 'fd-test-secret-1';
-    const p = spawnRelay(['--auth-secret', SECRET, '--stats-interval', '1', '--drain-timeout', '3', '--user-quota', '1000', '--total-quota', '1000', '--metrics-port', '0'], ['prlimit', `--nofile=${LIMIT}:${LIMIT}`, '--']);
+    const p = spawnRelay(['--auth-secret', SECRET, '--stats-interval', '1', '--drain-timeout', '3', '--user-quota', '1000', '--source-quota', '1000', '--total-quota', '1000', '--metrics-port', '0'], ['prlimit', `--nofile=${LIMIT}:${LIMIT}`, '--']);
     const clients: TurnTestClient[] = [];
     try {
       await p.waitForLine(/^ready$/m, 30_000);

@@ -43,7 +43,7 @@ describe('signalling over WebSocket', () => {
     expect(ready.t).toBe('ready');
     expect(ready.mailbox).toBe(mailboxIdOfBundle(alice.bundleBytes));
     const turn = ready.turn as { username: string; credential: string; ttl: number; urls: string[]; stunAlt: string };
-    expect(turn.username).toMatch(/^\d+:[A-Za-z0-9_-]+$/);
+    expect(turn.username).toMatch(/^\d+:~[A-Za-z0-9_-]+$/);
     expect(turn.username).not.toContain(ready.mailbox as string);
     expect(turn.urls).toEqual([
       `stun:127.0.0.1:${relay.turnPort}`,
@@ -51,11 +51,11 @@ describe('signalling over WebSocket', () => {
       `turn:127.0.0.1:${relay.turnPort}?transport=tcp`,
     ]);
     expect(turn.stunAlt).toBe(`stun:127.0.0.1:${relay.altPort}`);
-    // Fresh, unlinkable credentials on request.
+    // One credential per connection (issue 15): asking again gives the same one.
     c.send({ t: 'turn', id: 9 });
     const again = await c.next((f) => f.t === 'turn');
     expect(again.id).toBe(9);
-    expect((again.turn as { username: string }).username).not.toBe(turn.username);
+    expect((again.turn as { username: string }).username).toBe(turn.username);
     // And they work on the TURN port.
     const tc = new TurnTestClient({ host: '127.0.0.1', port: relay.turnPort }, turn.username, turn.credential);
     await tc.open();

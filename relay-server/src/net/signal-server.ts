@@ -29,7 +29,7 @@ import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RelayError } from '../errors';
-import { issueTurnCredential } from '../turn/credentials';
+import type { CredentialLedger } from '../turn/credential-ledger';
 import { SIGNAL_MAX_FRAME_BYTES, type TurnCredentials } from '../../../lib/signal/wire';
 import { CLOSE, SignalRouter, type SignalAction } from '../signal/router';
 import { VerifierPool } from './verifier-pool';
@@ -56,7 +56,8 @@ export interface SignalServerOptions {
   realm: string;
   tls: { cert: Buffer; key: Buffer } | null;
   turnSecret: string;
-  credentialTtl: number;
+  /** One TURN credential per connection, ended with it (turn/credential-ledger.ts; its TTL is --credential-ttl). */
+  credentials: CredentialLedger;
   publicHost: string | null;
   turnPort: number;
   altPort: number | null;
@@ -101,7 +102,7 @@ export class SignalServer {
     this.router = new SignalRouter({
       realm: o.realm,
       cluster: !!o.cluster,
-      turnInfo: (conn, now) => this.turnInfo(conn, now),
+      turnInfo: (conn, now, mailbox) => this.turnInfo(conn, now, mailbox),
       randomBytes: (n) => randomBytes(n),
       writable: (conn) => {
         const l = this.live.get(conn);
@@ -169,7 +170,10 @@ export class SignalServer {
     });
     this.pinger = setInterval(() => this.ping(), PING_MS);
     this.pinger.unref();
-    this.authTimer = setInterval(() => this.run(this.router.expire(Date.now())), 2_000);
+    this.authTimer = setInterval(() => {
+      this.run(this.router.expire(Date.now()));
+      this.o.credentials.sweep(Date.now());
+    }, 2_000);
     this.authTimer.unref();
     return (this.server.address() as { port: number }).port;
   }
@@ -235,6 +239,7 @@ export class SignalServer {
       if (m > 0) this.perIp.set(ip, m);
       else this.perIp.delete(ip);
       this.run(this.router.closed(conn));
+      this.o.credentials.closed(conn, Date.now());
     });
     this.run(this.router.open(conn, Date.now()));
   }
@@ -293,11 +298,12 @@ export class SignalServer {
     }
   }
 
-  private turnInfo(conn: number, now: number): TurnCredentials {
+  private turnInfo(conn: number, now: number, mailbox?: string): TurnCredentials {
     const l = this.live.get(conn);
     const host = l?.host ?? this.o.listen;
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-    const cred = issueTurnCredential(this.turnSecret, this.o.credentialTtl, now);
+    // The same credential for the connection's whole life, or a refresh of it (credential-ledger.ts).
+    const cred = this.o.credentials.credential(conn, this.turnSecret, now, mailbox);
     const port = this.o.turnPort;
     const urls = [`stun:${h}:${port}`, `turn:${h}:${port}?transport=udp`, `turn:${h}:${port}?transport=tcp`];
     if (this.o.tlsPort !== null) urls.push(`turns:${h}:${this.o.tlsPort}?transport=tcp`);

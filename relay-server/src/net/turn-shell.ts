@@ -353,6 +353,8 @@ export class TurnShell implements AdoptionHost {
       authFailed: c.authFailed,
       peerDenied: c.peerDenied,
       quotaRejected: c.quotaRejected,
+      sourceQuotaRejected: c.sourceQuotaRejected,
+      credentialGone: c.credentialGone,
       drainRefused: c.drainRefused,
       rateLimited: c.rateLimited,
       malformed: c.malformed,

@@ -17,6 +17,10 @@ export interface TurnStats {
   authFailed: number;
   peerDenied: number;
   quotaRejected: number;
+  /** Of quotaRejected: by the per-source quota. */
+  sourceQuotaRejected: number;
+  /** Requests refused: their credential's signalling connection is gone (turn/credential-ledger.ts). */
+  credentialGone: number;
   drainRefused: number;
   rateLimited: number;
   malformed: number;
@@ -26,7 +30,7 @@ export interface TurnStats {
 
 export const ZERO_TURN_STATS: Readonly<TurnStats> = {
   allocations: 0, allocationsPeak: 0, allocationsCreated: 0, relayedDatagrams: 0, relayedBytes: 0, rejected: 0, challenged: 0,
-  authFailed: 0, peerDenied: 0, quotaRejected: 0, drainRefused: 0, rateLimited: 0, malformed: 0, dropped: 0, tcpConnections: 0,
+  authFailed: 0, peerDenied: 0, quotaRejected: 0, sourceQuotaRejected: 0, credentialGone: 0, drainRefused: 0, rateLimited: 0, malformed: 0, dropped: 0, tcpConnections: 0,
 };
 
 /** Add every count of `add` into `into`, key by key (a key missing from `add` adds 0). */

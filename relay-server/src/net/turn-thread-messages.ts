@@ -20,6 +20,8 @@ export type ToTurnThread =
   | { type: 'drain' }
   /** Check TURN credentials against these from now on (SIGHUP). */
   | { type: 'secrets'; secrets: string[] }
+  /** The signalling connections of credential id `key` ended at `at` (ms; null: a reconnect took it back): refused after the grace (turn/credential-ledger.ts). */
+  | { type: 'credential-ended'; key: string; at: number | null }
   /** Release everything; answered by 'closed'. */
   | { type: 'close' };
 
@@ -29,4 +31,6 @@ export type FromTurnThread =
   /** The thread's aggregate counts: every second, after each adoption, and last before 'closed'. */
   | { type: 'counts'; counts: TurnStats }
   | { type: 'adopted'; id: number; result: AdoptResult }
+  /** An allocation this thread held was released: the main thread stops counting it for the quotas. */
+  | { type: 'released'; username: string; address: string }
   | { type: 'closed' };

@@ -6,6 +6,8 @@
  * counts only. Messages both ways: turn-thread-messages.ts.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { EndedCredentials } from '../turn/credential-ledger';
+import { DEFAULT_TURN_CONFIG } from '../turn/config';
 import { TurnShell, type TurnShellOptions } from './turn-shell';
 import type { FromTurnThread, ToTurnThread } from './turn-thread-messages';
 
@@ -16,16 +18,28 @@ function parentOf(port: MessagePort | null): MessagePort {
 
 const parent = parentOf(parentPort);
 const post = (m: FromTurnThread): void => parent.postMessage(m);
-const shell = new TurnShell(workerData as TurnShellOptions);
+const options = workerData as TurnShellOptions;
+const shell = new TurnShell(options);
 shell.startAdopter();
+// Credentials of ended signalling connections, as the main thread reports them (turn/credential-ledger.ts).
+const graceMs = (options.core.credentialGraceSec ?? DEFAULT_TURN_CONFIG.credentialGraceSec) * 1000;
+const ended = new EndedCredentials(graceMs, graceMs + (options.core.maxLifetimeSec ?? DEFAULT_TURN_CONFIG.maxLifetimeSec) * 1000);
+shell.core.setLiveness(ended);
+shell.core.onReleased = (a) => post({ type: 'released', username: a.username, address: a.tuple.address });
 
 const postCounts = (): void => post({ type: 'counts', counts: shell.stats() });
 
-const timer = setInterval(postCounts, 1000);
+const timer = setInterval(() => {
+  postCounts();
+  ended.sweep(Date.now());
+}, 1000);
 parent.on('message', (m: ToTurnThread) => {
   switch (m.type) {
     case 'secrets':
       shell.core.setSecrets(m.secrets);
+      break;
+    case 'credential-ended':
+      ended.end(m.key, m.at);
       break;
     case 'drain':
       shell.core.draining = true;

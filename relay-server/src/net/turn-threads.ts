@@ -25,7 +25,12 @@ interface Thread {
   worker: Worker;
   counts: TurnStats;
   alive: boolean;
+  /** Allocations it holds, by username and client address ("<username>\n<address>"): what the main thread counts for the quotas. */
+  held: Map<string, number>;
 }
+
+/** Told when a thread's allocation is made (+1) or gone (-1), so the main thread counts it against the quotas. */
+export type HeldCounter = (username: string, address: string, d: 1 | -1) => void;
 
 function post(t: Thread, m: ToTurnThread): void {
   t.worker.postMessage(m);
@@ -35,6 +40,8 @@ export class TurnThreads {
   private readonly threads: Thread[] = [];
   private readonly waiting = new Map<number, { thread: number; done: (r: AdoptResult) => void }>();
   private nextId = 1;
+  /** Set by the relay: the main core's per-credential and per-source counts (turn/allocation-table.ts countElsewhere). */
+  onHeld: HeldCounter | undefined;
 
   get size(): number {
     return this.threads.length;
@@ -46,7 +53,7 @@ export class TurnThreads {
       const opts: TurnShellOptions = { ...base, port, altPort: null, tlsPort: null, tls: null, handoff: undefined, shareListenPort: false };
       const worker = spawnModuleWorker('turn-thread', opts);
       worker.unref();
-      const t: Thread = { worker, alive: true, counts: { ...ZERO_TURN_STATS } };
+      const t: Thread = { worker, alive: true, counts: { ...ZERO_TURN_STATS }, held: new Map() };
       const index = i;
       await new Promise<void>((resolve, reject) => {
         worker.on('message', (m: FromTurnThread) => {
@@ -63,6 +70,9 @@ export class TurnThreads {
               w?.done(m.result);
               break;
             }
+            case 'released':
+              this.held(t, m.username, m.address, -1);
+              break;
             case 'closed':
               break; // awaited by close()
             default: {
@@ -76,6 +86,12 @@ export class TurnThreads {
         const dead = () => {
           t.alive = false;
           t.counts = { ...t.counts, allocations: 0, tcpConnections: 0 };
+          // Its allocations are gone with it.
+          for (const [k, n] of t.held) {
+            const [username = '', address = ''] = k.split('\n');
+            for (let j = 0; j < n; j++) this.onHeld?.(username, address, -1);
+          }
+          t.held.clear();
           for (const [id, w] of this.waiting) {
             if (w.thread !== index) continue;
             this.waiting.delete(id);
@@ -89,10 +105,10 @@ export class TurnThreads {
     }
   }
 
-  /** Which thread owns allocations of `username`: -1 for the main thread. */
-  pick(username: string): number {
+  /** Which thread owns allocations of credential `key` (turn/credentials.ts credentialKey): -1 for the main thread. */
+  pick(key: string): number {
     let h = 0x811c9dc5;
-    for (let i = 0; i < username.length; i++) h = Math.imul(h ^ username.charCodeAt(i), 0x01000193);
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
     const slot = (h >>> 0) % (this.threads.length + 1);
     return slot > 0 && this.threads[slot - 1]?.alive === true ? slot - 1 : -1;
   }
@@ -105,8 +121,23 @@ export class TurnThreads {
       return;
     }
     const id = this.nextId++;
-    this.waiting.set(id, { thread, done });
+    this.waiting.set(id, {
+      thread,
+      done: (r) => {
+        if (r === 'made' && t.alive) this.held(t, request.username, request.tuple.address, 1);
+        done(r);
+      },
+    });
     post(t, { type: 'adopt', id, request });
+  }
+
+  private held(t: Thread, username: string, address: string, d: 1 | -1): void {
+    const k = `${username}\n${address}`;
+    const n = (t.held.get(k) ?? 0) + d;
+    if (n < 0) return; // not one it was counted for
+    if (n > 0) t.held.set(k, n);
+    else t.held.delete(k);
+    this.onHeld?.(username, address, d);
   }
 
   /** The threads' counts, summed (main thread excluded). */
@@ -122,6 +153,11 @@ export class TurnThreads {
   /** Every thread checks TURN credentials against these from now on (SIGHUP). */
   setSecrets(secrets: string[]): void {
     for (const t of this.threads) if (t.alive) post(t, { type: 'secrets', secrets });
+  }
+
+  /** A signalling connection's credential ended: threads refuse it after the grace. */
+  credentialEnded(key: string, at: number | null): void {
+    for (const t of this.threads) if (t.alive) post(t, { type: 'credential-ended', key, at });
   }
 
   /** Allocations made per thread, main excluded (aggregate counts only). */

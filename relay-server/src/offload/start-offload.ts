@@ -98,7 +98,7 @@ export function refusal(r: OffloadRequest, platform = process.platform): string 
   return null;
 }
 
-export async function startDatapath(core: TurnCore, r: OffloadRequest, onLost: (line: string) => void): Promise<Datapath> {
+export async function startDatapath<IO>(core: TurnCore<IO>, r: OffloadRequest, onLost: (line: string) => void): Promise<Datapath> {
   let reason: string | null = r.enabled ? refusal(r) : null;
   let offload: KernelOffload | null = null;
   let ifname = '';

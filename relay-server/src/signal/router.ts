@@ -58,8 +58,8 @@ export type SignalAction =
 
 export interface RouterOptions {
   realm: string;
-  /** Fresh TURN credentials for a connection (the shell knows hosts and ports). */
-  turnInfo: (conn: number, now: number) => TurnCredentials;
+  /** The connection's TURN credentials (the shell knows hosts and ports); `mailbox` it signed in for (a reconnect gets the same back). */
+  turnInfo: (conn: number, now: number, mailbox?: string) => TurnCredentials;
   randomBytes: (n: number) => Uint8Array;
   /** False when the connection's send buffer is full: the envelope is not delivered there. */
   writable: (conn: number) => boolean;
@@ -278,7 +278,7 @@ export class SignalRouter {
     holders.push(conn);
     if (this.o.cluster && !this.mailboxes.has(result.mailbox)) out.push({ kind: 'hold', conn, mailbox: result.mailbox });
     this.mailboxes.set(result.mailbox, holders);
-    out.push({ kind: 'send', conn, msg: { t: 'ready', mailbox: result.mailbox, turn: this.o.turnInfo(conn, now) } });
+    out.push({ kind: 'send', conn, msg: { t: 'ready', mailbox: result.mailbox, turn: this.o.turnInfo(conn, now, result.mailbox) } });
     return out;
   }
 

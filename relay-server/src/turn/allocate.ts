@@ -14,10 +14,14 @@
  *     reserved if R is set).
  *  7. REQUESTED-ADDRESS-FAMILY unknown: 440 (RFC 8656 §7.2 says 440 for an
  *     unsupported family too).
- *  8. Quotas: the user's allocation count (486 Allocation Quota Reached) and
- *     the server total (508 Insufficient Capacity), EVEN-PORT reservations
- *     counted as allocations (each holds a socket: reservations.ts); an
- *     Allocate with R=1 needs room for two. A draining server (shutting
+ *  8. Quotas: the credential's allocation count (486 Allocation Quota
+ *     Reached; a credential is one signalling connection's, its refreshes
+ *     included: credential-ledger.ts), the client source's count, all its
+ *     credentials together (486 too), and the server total (508 Insufficient
+ *     Capacity). EVEN-PORT reservations count as allocations (each holds a
+ *     socket: reservations.ts), and so do Allocates still waiting for their
+ *     relay socket (else a burst of them would all pass); an Allocate with
+ *     R=1 needs room for two. A draining server (shutting
  *     down, docs/operators.md) answers every new Allocate 508 too: the client's
  *     ICE agent then uses its other servers.
  *  Lifetime: max(default, min(requested, maximum)).
@@ -32,6 +36,8 @@ import { tupleKey, type Allocation, type ClientTuple } from './allocation';
 import { readEvenPort, readLifetime, readRequestedFamily, readRequestedTransport, readReservationToken } from './attributes';
 import { hex } from './bytes';
 import type { AllocateContext } from './context';
+import { credentialKey } from './credentials';
+import { sourceKey } from '../source-key';
 import { failure } from './responses';
 
 export function handleAllocate<IO>(
@@ -79,9 +85,23 @@ export function handleAllocate<IO>(
   // 8.
   // A reserving Allocate takes two places; one using a token fills the place its reservation held.
   const places = even?.reserveNext ? 2 : token ? 0 : 1;
-  if (ctx.table.userCount(username) + ctx.reservations.userCount(username) + places > ctx.config.userQuota) {
+  const user = credentialKey(username);
+  const source = sourceKey(tuple.address, ctx.config.sourcePrefix6);
+  let pendingUser = 0;
+  let pendingSource = 0;
+  for (const p of ctx.pending.values()) {
+    const n = placesOf(p);
+    if (credentialKey(p.username) === user) pendingUser += n;
+    if (sourceKey(p.tuple.address, ctx.config.sourcePrefix6) === source) pendingSource += n;
+  }
+  if (ctx.table.userCount(username) + ctx.reservations.userCount(username) + pendingUser + places > ctx.config.userQuota) {
     ctx.counters.quotaRejected++;
-    return reply(ErrorCode.AllocationQuotaReached);
+    return reply(ErrorCode.AllocationQuotaReached, 'Allocation Quota Reached: this credential has its share');
+  }
+  if (ctx.table.sourceCount(source) + ctx.reservations.sourceCount(source) + pendingSource + places > ctx.config.sourceQuota) {
+    ctx.counters.quotaRejected++;
+    ctx.counters.sourceQuotaRejected++;
+    return reply(ErrorCode.AllocationQuotaReached, 'Allocation Quota Reached: this address has its share');
   }
   if (ctx.table.size + ctx.pending.size + ctx.reservations.size + places > ctx.config.totalQuota) {
     ctx.counters.quotaRejected++;
@@ -103,4 +123,9 @@ export function handleAllocate<IO>(
   };
   ctx.pending.set(k, request);
   return [{ kind: 'bind-relay', request }];
+}
+
+/** Places a waiting Allocate will take: two if it reserves the next port, none if it uses a reservation. */
+function placesOf(r: RelayRequest): number {
+  return r.evenPort?.reserveNext ? 2 : r.reservationToken ? 0 : 1;
 }

@@ -1,22 +1,36 @@
 /**
  * All live allocations, found by the client 5-tuple: for UDP by (listener,
- * client port, client IP), for TCP/TLS by connection id. Counts per user
- * for quotas. Lookups on the hot path compare a number key then one string.
+ * client port, client IP), for TCP/TLS by connection id. Counts per
+ * credential (credentials.ts credentialKey: a refreshed username shares its
+ * id's count) and per client source (../source-key.ts) for the quotas.
+ * Lookups on the hot path compare a number key then one string.
  */
+import { sourceKey } from '../source-key';
 import type { Allocation, ClientTuple } from './allocation';
+import { credentialKey } from './credentials';
 
 export class AllocationTable<IO = unknown> {
   private readonly udp: Array<Map<number, Allocation<IO>>> = [];
   private readonly stream = new Map<number, Allocation<IO>>();
   private readonly perUser = new Map<string, number>();
+  private readonly perSource = new Map<string, number>();
   private count = 0;
+
+  /** `sourcePrefix6`: IPv6 client addresses are counted by this prefix (as every per-source limit). */
+  constructor(private readonly sourcePrefix6 = 64) {}
 
   get size(): number {
     return this.count;
   }
 
+  /** Allocations made with the credential of `username` (any expiry of its id). */
   userCount(username: string): number {
-    return this.perUser.get(username) ?? 0;
+    return this.perUser.get(credentialKey(username)) ?? 0;
+  }
+
+  /** Allocations whose client is at `source` (a sourceKey). */
+  sourceCount(source: string): number {
+    return this.perSource.get(source) ?? 0;
   }
 
   findUdp(listener: number, address: string, port: number): Allocation<IO> | undefined {
@@ -45,7 +59,8 @@ export class AllocationTable<IO = unknown> {
     } else {
       this.stream.set(t.conn, a);
     }
-    this.perUser.set(a.username, this.userCount(a.username) + 1);
+    bump(this.perUser, credentialKey(a.username), 1);
+    bump(this.perSource, sourceKey(t.address, this.sourcePrefix6), 1);
     this.count++;
   }
 
@@ -71,16 +86,32 @@ export class AllocationTable<IO = unknown> {
       removed = true;
     }
     if (removed) {
-      const n = this.userCount(a.username) - 1;
-      if (n > 0) this.perUser.set(a.username, n);
-      else this.perUser.delete(a.username);
+      bump(this.perUser, credentialKey(a.username), -1);
+      bump(this.perSource, sourceKey(t.address, this.sourcePrefix6), -1);
       this.count--;
     }
     return removed;
+  }
+
+  /**
+   * An allocation of `username` from client `address` that another TURN thread holds
+   * (net/turn-threads.ts) was made (+1) or released (-1): counted against the same
+   * per-credential and per-source quotas as this table's own, not in `size`.
+   */
+  countElsewhere(username: string, address: string, d: 1 | -1): void {
+    bump(this.perUser, credentialKey(username), d);
+    bump(this.perSource, sourceKey(address, this.sourcePrefix6), d);
   }
 
   *all(): IterableIterator<Allocation<IO>> {
     for (const m of this.udp) if (m) for (let a of m.values()) for (; a; a = a.nextSamePort!) yield a;
     yield* this.stream.values();
   }
+}
+
+/** Add `d` to `m[k]`; a count that reaches 0 is removed (the maps hold live keys only). */
+export function bump(m: Map<string, number>, k: string, d: number): void {
+  const n = (m.get(k) ?? 0) + d;
+  if (n > 0) m.set(k, n);
+  else m.delete(k);
 }

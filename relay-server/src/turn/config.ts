@@ -15,8 +15,13 @@ export interface TurnCoreConfig {
   maxLifetimeSec: number;
   permissionLifetimeSec: number;
   channelLifetimeSec: number;
+  /** Allocations (and EVEN-PORT reservations) per credential: per signalling connection (credential-ledger.ts). */
   userQuota: number;
+  /** Allocations (and reservations) per client source address (IPv6: per sourcePrefix6), all credentials together. */
+  sourceQuota: number;
   totalQuota: number;
+  /** Seconds a credential handed out over signalling stays usable after its connection ended (credential-ledger.ts). */
+  credentialGraceSec: number;
   /** Relay address families this server can allocate. */
   families: ReadonlyArray<4 | 6>;
   allowPeers: string[];
@@ -43,7 +48,11 @@ export const DEFAULT_TURN_CONFIG: Omit<TurnCoreConfig, 'realm' | 'authSecret'> =
   permissionLifetimeSec: 300,
   channelLifetimeSec: 600,
   userQuota: 10,
+  // 5 % of the total: twenty sources are needed to fill the relay. A NAT shared by many people
+  // (an office) shares it too; its operator raises it (docs/operators.md).
+  sourceQuota: 100,
   totalQuota: 2000,
+  credentialGraceSec: 120,
   families: [4],
   allowPeers: [],
   allowSelfPeer: false,

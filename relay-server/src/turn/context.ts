@@ -25,6 +25,10 @@ export interface TurnCounters {
   rateLimited: number;
   peerDenied: number;
   quotaRejected: number;
+  /** Of quotaRejected: refused by the per-source quota. */
+  sourceQuotaRejected: number;
+  /** Requests refused because the signalling connection their credential came from is gone (credential-ledger.ts). */
+  credentialGone: number;
   malformed: number;
 }
 

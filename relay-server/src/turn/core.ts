@@ -9,7 +9,9 @@
  * Safe by default: nothing is stored for a request until it carries valid
  * MESSAGE-INTEGRITY (stateless nonce); unauthenticated answers are rate
  * limited per source IP in a bounded map; peers are checked by PeerPolicy;
- * allocations are bounded per user and in total; any malformed input is
+ * allocations are bounded per credential, per source and in total, and a
+ * credential handed out over signalling is served only while its connection
+ * lives (plus a grace: credential-ledger.ts); any malformed input is
  * dropped or answered 400 and never throws out of here.
  *
  * Over 300 lines because it is the one place a datagram's whole control
@@ -29,7 +31,10 @@ import type { RelayRequest, TurnAction } from './actions';
 import { handleAllocate } from './allocate';
 import { Allocation, type Channel, type ClientTuple } from './allocation';
 import { AllocationTable } from './allocation-table';
+import { readLifetime } from './attributes';
 import { authenticate } from './auth';
+import type { CredentialLiveness } from './credential-ledger';
+import { credentialKey, isSignalCredential } from './credentials';
 import { hex, u32 } from './bytes';
 import { handleChannelBind } from './channel-bind';
 import { DEFAULT_TURN_CONFIG, type TurnCoreConfig } from './config';
@@ -86,7 +91,7 @@ export interface AllocationWatcher {
 
 export class TurnCore<IO = unknown> implements TurnContext<IO> {
   readonly config: TurnCoreConfig;
-  readonly table = new AllocationTable<IO>();
+  readonly table: AllocationTable<IO>;
   readonly nonces: NonceIssuer;
   readonly policy: PeerPolicy;
   readonly pending = new Map<string, RelayRequest>();
@@ -101,6 +106,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     rateLimited: 0,
     peerDenied: 0,
     quotaRejected: 0,
+    sourceQuotaRejected: 0,
+    credentialGone: 0,
     malformed: 0,
   };
   private readonly unauthLimiter: BucketMap;
@@ -111,6 +118,8 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   /** The relay's own addresses, known once its listeners are bound (setSelf). */
   private self: SelfPeers | undefined;
   private secrets: readonly string[];
+  /** Which credentials handed out over signalling are still usable (credential-ledger.ts); none set: all refused. */
+  private liveness: CredentialLiveness | undefined;
   /** Shutting down: no new allocations (508), existing ones keep working while they relay (docs/operators.md). */
   draining = false;
   /** The kernel offload, when on (AllocationWatcher). */
@@ -121,6 +130,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
 
   constructor(config: Partial<TurnCoreConfig> & Pick<TurnCoreConfig, 'realm' | 'authSecret'>, nonceKey?: Uint8Array) {
     this.config = { ...DEFAULT_TURN_CONFIG, ...config };
+    this.table = new AllocationTable<IO>(this.config.sourcePrefix6);
     this.nonces = new NonceIssuer(this.config.nonceTtlSec, nonceKey);
     this.policy = new PeerPolicy(this.config.allowPeers);
     this.unauthLimiter = new BucketMap(this.config.unauthRatePerSec, this.config.unauthBurst, this.config.unauthSources);
@@ -134,6 +144,11 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   setSecrets(secrets: readonly string[]): void {
     if (secrets.length === 0) throw new RangeError('at least one TURN secret is needed');
     this.secrets = [...secrets];
+  }
+
+  /** Where to ask whether a credential handed out over signalling is still usable (credential-ledger.ts). */
+  setLiveness(l: CredentialLiveness): void {
+    this.liveness = l;
   }
 
   /** The relay's own addresses and listener ports (self-peer.ts), once the shell has bound them. */
@@ -224,6 +239,13 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     if (existing && existing.username !== auth.username && msg.method !== Method.Allocate) {
       return send(failure(msg, ErrorCode.WrongCredentials, { key: auth.key }));
     }
+    // A credential handed out over signalling works while its connection is open and for the grace
+    // after (credential-ledger.ts); then only deleting an allocation (Refresh, LIFETIME 0) is served.
+    const key = credentialKey(auth.username);
+    if (isSignalCredential(key) && !this.liveness?.usable(key, now) && !(msg.method === Method.Refresh && readLifetime(msg) === 0)) {
+      this.counters.credentialGone++;
+      return send(failure(msg, ErrorCode.Unauthorized, { key: auth.key, reason: 'Unauthorized: the signalling connection these credentials came from is gone' }));
+    }
     switch (msg.method) {
       case Method.Allocate:
         return handleAllocate(this, tuple, msg, auth.username, auth.key, existing, now);
@@ -296,19 +318,26 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       response,
     );
     a.io = result.io;
-    if (result.reservationToken) this.reservations.add(hex(result.reservationToken), req.username, a.id, now);
+    if (result.reservationToken) {
+      this.reservations.add(hex(result.reservationToken), req.username, sourceKey(req.tuple.address, this.config.sourcePrefix6), a.id, now);
+    }
     this.table.add(a);
     this.counters.allocationsCreated++;
     if (this.table.size > this.counters.allocationsPeak) this.counters.allocationsPeak = this.table.size;
     return [{ kind: 'send', to: req.tuple, bytes: response }];
   }
 
+  /** Told of every allocation removed (a TURN thread tells the main thread, which counts it for the quotas). */
+  onReleased: ((a: Allocation<IO>) => void) | undefined;
+
   /** Remove an allocation (expiry, LIFETIME 0, closed stream). */
   release(a: Allocation<IO>): TurnAction<IO>[] {
     // Its unused reservation goes too; the shell closes that socket with the allocation's.
     this.reservations.releaseOwner(a.id);
     this.watcher?.ended(a);
-    return this.table.remove(a) ? [{ kind: 'release-relay', allocation: a }] : [];
+    if (!this.table.remove(a)) return [];
+    this.onReleased?.(a);
+    return [{ kind: 'release-relay', allocation: a }];
   }
 
   /** A TCP/TLS client connection closed: its allocation goes with it (RFC 8656 §3.1). */

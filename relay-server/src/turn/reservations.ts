@@ -3,7 +3,7 @@
  * counts them: an Allocate with EVEN-PORT R=1 gets an even relay port and the
  * next one is held under a RESERVATION-TOKEN for a later Allocate. A held
  * port is an open socket, so each reservation counts against the same quotas
- * as an allocation (per username and in total): issue 22 raised the relay's
+ * as an allocation (per credential, per source and in total): issue 22 raised the relay's
  * open files from 33 to 8,112 with allocate/delete cycles and no live
  * allocation. A reservation ends when it is used, after RESERVATION_MS, or at
  * once when the allocation that made it is released (nobody else holds the
@@ -14,8 +14,14 @@
 /** How long a reserved port waits for the Allocate that uses it (RFC 8656 §14.9: about 30 s). */
 export const RESERVATION_MS = 30_000;
 
+import { bump } from './allocation-table';
+import { credentialKey } from './credentials';
+
 interface Reservation {
-  username: string;
+  /** credentialKey of the username that made it. */
+  user: string;
+  /** Client source key (../source-key.ts). */
+  source: string;
   /** Id of the allocation whose Allocate made it. */
   owner: number;
   expiresAt: number;
@@ -24,18 +30,25 @@ interface Reservation {
 export class Reservations {
   private readonly byToken = new Map<string, Reservation>();
   private readonly perUser = new Map<string, number>();
+  private readonly perSource = new Map<string, number>();
 
   get size(): number {
     return this.byToken.size;
   }
 
   userCount(username: string): number {
-    return this.perUser.get(username) ?? 0;
+    return this.perUser.get(credentialKey(username)) ?? 0;
   }
 
-  add(token: string, username: string, owner: number, now: number): void {
-    this.byToken.set(token, { username, owner, expiresAt: now + RESERVATION_MS });
-    this.perUser.set(username, this.userCount(username) + 1);
+  sourceCount(source: string): number {
+    return this.perSource.get(source) ?? 0;
+  }
+
+  add(token: string, username: string, source: string, owner: number, now: number): void {
+    const user = credentialKey(username);
+    this.byToken.set(token, { user, source, owner, expiresAt: now + RESERVATION_MS });
+    bump(this.perUser, user, 1);
+    bump(this.perSource, source, 1);
   }
 
   /** The reservation is used (or its token turned out unknown): no longer counted. */
@@ -43,9 +56,8 @@ export class Reservations {
     const r = this.byToken.get(token);
     if (!r) return;
     this.byToken.delete(token);
-    const n = this.userCount(r.username) - 1;
-    if (n > 0) this.perUser.set(r.username, n);
-    else this.perUser.delete(r.username);
+    bump(this.perUser, r.user, -1);
+    bump(this.perSource, r.source, -1);
   }
 
   /** The allocation `owner` is gone: its unused reservations go with it. */
