@@ -6,6 +6,16 @@
  * audioLevel is the level of the audio *played out* (0..1, linear), measured
  * after decoding: with frames dropped by the decryptor it falls to 0, which is
  * how the tests hear that a wrong key gives silence.
+ *
+ * The receive-quality counters (issue 17, the quality indicator in
+ * lib/ui/call-quality.ts) are cumulative, as the browser keeps them:
+ * packetsLost (RFC 3550 §6.4.1 cumulative loss, may go negative with
+ * duplicates), concealedSamples / silentConcealedSamples /
+ * totalSamplesReceived (samples the decoder invented / of them silent / all
+ * played), jitter (RFC 3550 interarrival jitter, seconds, current), and
+ * remote-inbound-rtp roundTripTime (from our RTCP sender reports the peer
+ * answered, seconds, current). The classifier works on their differences
+ * between two samples.
  */
 import { statsById, type StatsReportLike } from './path';
 
@@ -14,6 +24,14 @@ export interface RtpAudioStats {
   bytesReceived: number;
   packetsReceived: number;
   audioLevel: number;
+  packetsLost: number;
+  /** Interarrival jitter of the received audio, ms (current value). */
+  jitterMs: number;
+  concealedSamples: number;
+  silentConcealedSamples: number;
+  totalSamplesReceived: number;
+  /** RTCP round trip (remote-inbound-rtp), ms; absent before the first RTCP report came back. */
+  rtcpRoundTripMs?: number;
 }
 
 function num(v: unknown): number {
@@ -21,7 +39,17 @@ function num(v: unknown): number {
 }
 
 export function rtpAudioStats(report: StatsReportLike): RtpAudioStats {
-  const out: RtpAudioStats = { bytesSent: 0, bytesReceived: 0, packetsReceived: 0, audioLevel: 0 };
+  const out: RtpAudioStats = {
+    bytesSent: 0,
+    bytesReceived: 0,
+    packetsReceived: 0,
+    audioLevel: 0,
+    packetsLost: 0,
+    jitterMs: 0,
+    concealedSamples: 0,
+    silentConcealedSamples: 0,
+    totalSamplesReceived: 0,
+  };
   for (const s of statsById(report).values()) {
     // `kind` is the current name; `mediaType` the one older reports used.
     const audio = s.kind === 'audio' || s.mediaType === 'audio';
@@ -32,6 +60,13 @@ export function rtpAudioStats(report: StatsReportLike): RtpAudioStats {
       out.bytesReceived += num(s.bytesReceived);
       out.packetsReceived += num(s.packetsReceived);
       out.audioLevel = Math.max(out.audioLevel, num(s.audioLevel));
+      out.packetsLost += num(s.packetsLost);
+      out.jitterMs = Math.max(out.jitterMs, num(s.jitter) * 1000);
+      out.concealedSamples += num(s.concealedSamples);
+      out.silentConcealedSamples += num(s.silentConcealedSamples);
+      out.totalSamplesReceived += num(s.totalSamplesReceived);
+    } else if (s.type === 'remote-inbound-rtp' && typeof s.roundTripTime === 'number' && Number.isFinite(s.roundTripTime)) {
+      out.rtcpRoundTripMs = Math.max(out.rtcpRoundTripMs ?? 0, s.roundTripTime * 1000);
     }
   }
   return out;

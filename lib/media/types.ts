@@ -80,6 +80,14 @@ export interface CallStats extends SelectedPath {
   packetsReceived: number;
   /** Remote audio level at the playout, 0..1 (inbound-rtp audioLevel). */
   audioLevel: number;
+  /** Receive quality (cumulative inbound-rtp counters, lib/media/rtp-stats.ts); the quality indicator reads their differences. */
+  packetsLost?: number;
+  jitterMs?: number;
+  concealedSamples?: number;
+  silentConcealedSamples?: number;
+  totalSamplesReceived?: number;
+  /** RTCP round trip (remote-inbound-rtp roundTripTime), ms. */
+  rtcpRoundTripMs?: number;
   frames: {
     encrypted: number;
     decrypted: number;
