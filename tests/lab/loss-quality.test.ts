@@ -1,0 +1,206 @@
+/**
+ * Sound on a lossy path (issue 17): the same lab, the same loss, two calls at
+ * once: a Hush call (two Chromiums with the extension, every frame encrypted
+ * by the frame worker) and a plain WebRTC call (two Chromiums, the lab's
+ * webrtc-peer page, no frame transform), host A to host B, both fed the same
+ * 880 Hz tone file. Router B drops a share of the UDP packets it forwards,
+ * both directions (nftables `numgen random`: this kernel has no netem,
+ * docs/media.md), for 0 %, 3 % and 10 %.
+ *
+ * For each loss and each receiving side it reads inbound-rtp over a window of
+ * WINDOW_PACKETS packets (counted: received + lost, so the window is a
+ * condition, not a sleep) and prints concealed samples / total samples
+ * received (getStats concealedSamples / totalSamplesReceived) for Hush and
+ * for plain WebRTC. It asserts:
+ *   - both calls survive every loss: still connected, frames decrypted, none
+ *     failing authentication, the tone heard at the end;
+ *   - Hush's concealment is within NOISE_POINTS of plain WebRTC's at each loss
+ *     (the bound comes from repeated runs, docs/media.md);
+ *   - the quality indicator in both popups turns weak or bad at 10 % loss and
+ *     back to good once the loss is gone.
+ *
+ * HUSH_LAB_RUNS (default 1) repeats the loss sweep; the table shows each run.
+ * Root only; needs the Chromium build (`npm run build`).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { makeTone, waitForReading } from '../harness/audio';
+import { EXTENSION_DIR } from '../harness/chromium';
+import { launchChromiumSideInLab, type CallSide } from '../harness/firefox-hush';
+import { callState, click, dialByUi, request, waitCallState } from '../harness/hush';
+import { waitFor } from '../harness/wait';
+import { launchInNamespace, type NsBrowser } from './chromium-in-ns';
+import { createLab, requireRoot, type Lab } from './netns';
+import { startLabRelay, type LabRelay } from './relay-in-ns';
+import { LabPeer, negotiate, type InboundAudio } from './webrtc-peer';
+
+const support = requireRoot();
+const built = existsSync(join(EXTENSION_DIR, 'manifest.json'));
+if (!support.skip && !built) console.warn('lab loss test skipped: no build (`npm run build`)');
+
+const TONE_HZ = 880;
+const RUNS = Math.max(1, Number(process.env.HUSH_LAB_RUNS ?? 1));
+const LOSSES = [0, 3, 10];
+/** 15 s of 20 ms packets per window: ±0.6 % (one sigma) on a 3 % loss rate. */
+const WINDOW_PACKETS = 750;
+/**
+ * How much more concealment (percentage points) Hush may show than plain WebRTC under the same
+ * loss before the test calls it worse. From repeated runs (docs/media.md "Sound on a lossy path"):
+ * the spread between two plain calls' sides under the same loss reached 2.9 points at 10 %;
+ * twice that.
+ */
+const NOISE_POINTS = 6;
+const LOSS_TABLE = 'hush_loss';
+
+interface Counters {
+  packetsReceived: number;
+  packetsLost: number;
+  concealedSamples: number;
+  totalSamplesReceived: number;
+}
+
+interface Row {
+  run: number;
+  loss: number;
+  side: string;
+  hush: number;
+  plain: number;
+  hushLost: number;
+  plainLost: number;
+}
+
+const pct = (a: Counters, b: Counters) => (100 * (b.concealedSamples - a.concealedSamples)) / Math.max(1, b.totalSamplesReceived - a.totalSamplesReceived);
+const lostPct = (a: Counters, b: Counters) => {
+  const lost = b.packetsLost - a.packetsLost;
+  return (100 * lost) / Math.max(1, lost + b.packetsReceived - a.packetsReceived);
+};
+const seen = (c: Counters) => c.packetsReceived + c.packetsLost;
+
+/** Router B drops `percent` % of the UDP packets it forwards (both directions); 0 removes the rule. */
+async function setLoss(lab: Lab, percent: number): Promise<void> {
+  const rules = percent > 0 ? `add chain inet ${LOSS_TABLE} fwd { type filter hook forward priority -10; policy accept; }\nadd rule inet ${LOSS_TABLE} fwd meta l4proto udp numgen random mod 1000 < ${percent * 10} drop\n` : '';
+  await lab.exec('rtrB', 'nft', ['-f', '-'], { input: `add table inet ${LOSS_TABLE}\ndelete table inet ${LOSS_TABLE}\n${rules ? `add table inet ${LOSS_TABLE}\n${rules}` : ''}` });
+}
+
+describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against plain WebRTC, and the quality indicator', () => {
+  let lab: Lab;
+  let relay: LabRelay;
+  let hushA: CallSide;
+  let hushB: CallSide;
+  let plainBrowsers: NsBrowser[] = [];
+  let plainA: LabPeer;
+  let plainB: LabPeer;
+  const rows: Row[] = [];
+
+  beforeAll(async () => {
+    lab = await createLab();
+    relay = await startLabRelay(lab, { kind: 'hush' });
+    const tone = [`--use-file-for-fake-audio-capture=${makeTone(TONE_HZ)}`];
+    [hushA, hushB, ...plainBrowsers] = await Promise.all([
+      launchChromiumSideInLab(lab, 'hostA', { toneHz: TONE_HZ, signalUrl: relay.signalUrl! }),
+      launchChromiumSideInLab(lab, 'hostB', { toneHz: TONE_HZ, signalUrl: relay.signalUrl! }),
+      launchInNamespace(lab, 'hostA', { args: tone }),
+      launchInNamespace(lab, 'hostB', { args: tone }),
+    ]) as [CallSide, CallSide, NsBrowser, NsBrowser];
+    [plainA, plainB] = await Promise.all([LabPeer.open(plainBrowsers[0]!, 'plainA'), LabPeer.open(plainBrowsers[1]!, 'plainB')]);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (rows.length) {
+      const line = (r: Row) =>
+        `${String(r.run).padStart(3)} ${String(r.loss).padStart(5)} % ${r.side.padEnd(8)} ${r.hushLost.toFixed(1).padStart(8)} ${r.plainLost.toFixed(1).padStart(8)} ${r.hush.toFixed(2).padStart(9)} ${r.plain.toFixed(2).padStart(9)} ${(r.hush - r.plain).toFixed(2).padStart(8)}`;
+      console.log(
+        `\nconcealed / total samples received, % (window ${WINDOW_PACKETS} packets; loss on router B, both directions)\n` +
+          `run  loss   hears     lost%H   lost%P   Hush      plain     H−P\n${rows.map(line).join('\n')}\n`,
+      );
+    }
+    if (lab) await setLoss(lab, 0).catch(() => {});
+    await Promise.allSettled([hushA?.close(), hushB?.close(), ...plainBrowsers.map((b) => b.close())]);
+    await relay?.stop().catch(() => {});
+    await lab?.destroy();
+  });
+
+  async function hushCounters(side: CallSide): Promise<Counters & { frames: { decrypted: number; dropped: number; authFailed: number } }> {
+    const s = (await request(side.popup, 'call-stats')) as Counters & { frames: { decrypted: number; dropped: number; authFailed: number } } | null;
+    if (!s) throw new Error('no call stats: the Hush call is gone');
+    return s;
+  }
+
+  async function plainCounters(peer: LabPeer): Promise<InboundAudio> {
+    const s = await peer.inboundAudio();
+    if (!s) throw new Error(`${peer.name}: no inbound audio stats`);
+    return s;
+  }
+
+  const quality = (side: CallSide) => side.popup.$eval('[data-testid="call-quality"]', (e) => e.getAttribute('data-quality'));
+
+  test('concealment under 0 / 3 / 10 % loss: Hush within the noise of plain WebRTC; the indicator turns weak/bad and back to good', async () => {
+    // The Hush call, through the UI.
+    await dialByUi(hushA.popup, hushB.address);
+    await waitCallState(hushB.popup, 'incoming');
+    await click(hushB.popup, 'accept');
+    await waitCallState(hushA.popup, 'connected', 30_000);
+    await waitCallState(hushB.popup, 'connected', 30_000);
+    // The plain call, the test process carrying the descriptions and candidates.
+    await Promise.all([
+      plainA.create({ iceServers: relay.iceServers({ id: 'caller' }) }),
+      plainB.create({ iceServers: relay.iceServers({ id: 'callee' }) }),
+    ]);
+    await negotiate(plainA, plainB);
+    const heard = (side: CallSide) => waitForReading(() => side.hears(), (r) => Math.abs(r.frequency - TONE_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 15_000 });
+    await Promise.all([heard(hushA), heard(hushB)]);
+    const hushPath = ((await request(hushA.popup, 'call-stats')) as { path: string }).path;
+    const plainPath = await plainA.selected();
+    console.log(`paths: Hush ${hushPath}, plain ${plainPath ? `${plainPath.local.type} -> ${plainPath.remote.type}` : 'none'}`);
+
+    const pairs: Array<{ side: string; hush: CallSide; plain: LabPeer }> = [
+      { side: 'A', hush: hushA, plain: plainA },
+      { side: 'B', hush: hushB, plain: plainB },
+    ];
+    for (let run = 1; run <= RUNS; run++) {
+      for (const loss of LOSSES) {
+        await setLoss(lab, loss);
+        const before = await Promise.all(pairs.map(async (p) => ({ h: await hushCounters(p.hush), p: await plainCounters(p.plain) })));
+        // The window: every receiver has seen WINDOW_PACKETS more packets (received or lost).
+        const after = await waitFor(
+          async () => {
+            const now = await Promise.all(pairs.map(async (p) => ({ h: await hushCounters(p.hush), p: await plainCounters(p.plain) })));
+            const done = now.every((n, i) => seen(n.h) - seen(before[i]!.h) >= WINDOW_PACKETS && seen(n.p) - seen(before[i]!.p) >= WINDOW_PACKETS);
+            return done ? now : undefined;
+          },
+          { timeout: 90_000, interval: 500, what: `${WINDOW_PACKETS} packets at every receiver under ${loss} % loss` },
+        );
+        pairs.forEach((p, i) => {
+          const b = before[i]!;
+          const a = after[i]!;
+          rows.push({ run, loss, side: p.side, hush: pct(b.h, a.h), plain: pct(b.p, a.p), hushLost: lostPct(b.h, a.h), plainLost: lostPct(b.p, a.p) });
+          // Every frame that arrived authenticated: loss never turns into garbage for the decoder.
+          expect(a.h.frames.decrypted).toBeGreaterThan(b.h.frames.decrypted);
+          expect(a.h.frames.authFailed).toBe(0);
+        });
+        if (loss === 10) {
+          // The indicator of both popups says the network is hurting the call.
+          for (const side of [hushA, hushB]) {
+            await waitFor(async () => ['weak', 'bad'].includes((await quality(side)) ?? ''), { timeout: 30_000, interval: 250, what: 'the quality indicator to say weak or bad at 10 % loss' });
+          }
+        }
+      }
+      await setLoss(lab, 0);
+      for (const side of [hushA, hushB]) {
+        await waitFor(async () => (await quality(side)) === 'good', { timeout: 30_000, interval: 250, what: 'the quality indicator back to good once the loss is gone' });
+      }
+    }
+
+    // Both calls survived everything and still sound.
+    for (const side of [hushA, hushB]) expect(await callState(side.popup)).toBe('connected');
+    await Promise.all([heard(hushA), heard(hushB)]);
+    expect(await plainA.iceState()).toMatch(/connected|completed/);
+
+    // The measured loss is the loss we set (the rule works), and Hush conceals no worse than plain WebRTC.
+    for (const r of rows) {
+      if (r.loss > 0) expect(r.hushLost, `run ${r.run}, ${r.loss} %, side ${r.side}: measured loss`).toBeGreaterThan(r.loss / 3);
+      expect(r.hush - r.plain, `run ${r.run}, ${r.loss} % loss, side ${r.side}: Hush ${r.hush.toFixed(2)} % vs plain ${r.plain.toFixed(2)} %`).toBeLessThanOrEqual(NOISE_POINTS);
+    }
+  }, 900_000);
+});
