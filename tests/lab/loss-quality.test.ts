@@ -79,7 +79,7 @@ const seen = (c: Counters) => c.packetsReceived + c.packetsLost;
 
 /** Router B drops `percent` % of the UDP packets it forwards (both directions); 0 removes the rule. */
 async function setLoss(lab: Lab, percent: number): Promise<void> {
-  const rules = percent > 0 ? `add chain inet ${LOSS_TABLE} fwd { type filter hook forward priority -10; policy accept; }\nadd rule inet ${LOSS_TABLE} fwd meta l4proto udp numgen random mod 1000 < ${percent * 10} drop\n` : '';
+  const rules = percent > 0 ? `add chain inet ${LOSS_TABLE} lossy { type filter hook forward priority -10; policy accept; }\nadd rule inet ${LOSS_TABLE} lossy meta l4proto udp numgen random mod 1000 < ${percent * 10} drop\n` : '';
   await lab.exec('rtrB', 'nft', ['-f', '-'], { input: `add table inet ${LOSS_TABLE}\ndelete table inet ${LOSS_TABLE}\n${rules ? `add table inet ${LOSS_TABLE}\n${rules}` : ''}` });
 }
 
