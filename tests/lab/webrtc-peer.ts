@@ -212,6 +212,13 @@ window.lab = (() => {
       audio = null;
       return s;
     },
+    // Play what arrives (Chromium decodes a remote audio track only for a sink; without one, no
+    // sample is ever played and concealedSamples / totalSamplesReceived stay 0).
+    play() {
+      const el = new Audio();
+      el.srcObject = new MediaStream(pc.getReceivers().map((r) => r.track));
+      return el.play().then(() => true);
+    },
     async inboundAudio() {
       let out = null;
       (await pc.getStats()).forEach((s) => {
@@ -247,6 +254,7 @@ type LabWindow = typeof globalThis & {
     stopAudioWatch(): AudioSample[];
     waitStall(stallMs: number, timeoutMs: number): Promise<number | null>;
     inboundAudio(): Promise<InboundAudio | null>;
+    play(): Promise<boolean>;
     close(): void;
   };
 };
@@ -327,6 +335,10 @@ export class LabPeer {
   }
   stopAudioWatch(): Promise<AudioSample[]> {
     return this.page.evaluate(() => (globalThis as LabWindow).lab.stopAudioWatch());
+  }
+  /** Play the received audio in an <audio> element (needs `--autoplay-policy=no-user-gesture-required`). */
+  play(): Promise<boolean> {
+    return this.page.evaluate(() => (globalThis as LabWindow).lab.play());
   }
   /** The inbound audio counters of getStats (issue 17: loss and concealment, as Hush's CallStats carries them). */
   inboundAudio(): Promise<InboundAudio | null> {
