@@ -21,7 +21,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CDPSession, Page, WebWorker } from 'puppeteer-core';
-import { click, dialByUi, launchSide, request, stats, waitCallState, type HushSide } from './hush';
+import { click, dialByUi, launchSide, request, stats, waitCallState, type HushSide, type StatsView } from './hush';
 import { waitFor } from './wait';
 
 export interface SideSample {
@@ -33,6 +33,8 @@ export interface SideSample {
   sent: number;
   decrypted: number;
   dropped: number;
+  /** Packets the network lost on the way here (inbound-rtp packetsLost). */
+  packetsLost: number;
   longestGapMs: number;
   path: string;
 }
@@ -89,12 +91,13 @@ class SideProbe {
   }
 
   async sample(): Promise<SideSample> {
+    // The counters first: both sides are sampled at once, so their reads are close in time.
+    const s = (await stats(this.side)) as StatsView & { packetsLost?: number };
     const [backgroundHeap, mediaHostHeap, frameWorkerHeap] = [await liveHeap(this.sw), await liveHeap(this.offscreen), await liveHeap(this.frameWorker.client)];
     const info = (await this.browserSession.send('SystemInfo.getProcessInfo')) as { processInfo: Array<{ type: string; id: number }> };
     const renderers = info.processInfo.filter((p) => p.type === 'renderer').map((p) => p.id);
     const ext = renderers.filter((pid) => cmdline(pid).includes('--extension-process'));
     const browserPid = info.processInfo.find((p) => p.type === 'browser')?.id ?? this.side.hb.browser.process()?.pid ?? 0;
-    const s = await stats(this.side);
     const f = s.frames;
     return {
       backgroundHeap,
@@ -105,6 +108,7 @@ class SideProbe {
       sent: f.encrypted,
       decrypted: f.decrypted,
       dropped: f.dropped,
+      packetsLost: s.packetsLost ?? 0,
       longestGapMs: f.longestGapMs ?? 0,
       path: s.path,
     };
@@ -182,10 +186,10 @@ export function slopePerMinute(points: Array<{ t: number; y: number }>): number 
 const mb = (n: number) => (n / MB).toFixed(2).padStart(7);
 
 export const SOAK_HEADER =
-  ' phase       min side  bg heap  media heap  worker heap  ext RSS  browser RSS      sent  decrypted  dropped  longest gap  path';
+  ' phase       min side  bg heap  media heap  worker heap  ext RSS  browser RSS      sent  decrypted  dropped  lost  longest gap  path';
 
 export function soakLine(s: SoakSample): string {
   const one = (name: string, x: SideSample) =>
-    `${s.phase.padEnd(11)} ${(s.t / 60_000).toFixed(1).padStart(4)} ${name.padEnd(4)} ${mb(x.backgroundHeap)}   ${mb(x.mediaHostHeap)}      ${mb(x.frameWorkerHeap)}  ${mb(x.extensionRss)}      ${mb(x.browserRss)}  ${String(x.sent).padStart(8)}  ${String(x.decrypted).padStart(9)}  ${String(x.dropped).padStart(7)}  ${String(x.longestGapMs).padStart(8)} ms  ${x.path}`;
+    `${s.phase.padEnd(11)} ${(s.t / 60_000).toFixed(1).padStart(4)} ${name.padEnd(4)} ${mb(x.backgroundHeap)}   ${mb(x.mediaHostHeap)}      ${mb(x.frameWorkerHeap)}  ${mb(x.extensionRss)}      ${mb(x.browserRss)}  ${String(x.sent).padStart(8)}  ${String(x.decrypted).padStart(9)}  ${String(x.dropped).padStart(7)}  ${String(x.packetsLost).padStart(4)}  ${String(x.longestGapMs).padStart(8)} ms  ${x.path}`;
   return ` ${one('A', s.a)}\n ${one('B', s.b)}`;
 }

@@ -14,8 +14,9 @@
  * for plain WebRTC. It asserts:
  *   - both calls survive every loss: still connected, frames decrypted, none
  *     failing authentication, the tone heard at the end;
- *   - Hush's concealment is within NOISE_POINTS of plain WebRTC's at each loss
- *     (the bound comes from repeated runs, docs/media.md);
+ *   - at each loss, Hush's concealment over all windows is within the
+ *     comparison's noise of plain WebRTC's: 3σ of the binomial difference plus
+ *     STALL_POINTS (justified below and in docs/media.md);
  *   - the quality indicator in both popups turns weak or bad at 10 % loss and
  *     back to good once the loss is gone.
  *
@@ -45,12 +46,14 @@ const LOSSES = [0, 3, 10];
 /** 15 s of 20 ms packets per window: ±0.6 % (one sigma) on a 3 % loss rate. */
 const WINDOW_PACKETS = 750;
 /**
- * How much more concealment (percentage points) Hush may show than plain WebRTC under the same
- * loss before the test calls it worse. From repeated runs (docs/media.md "Sound on a lossy path"):
- * the spread between two plain calls' sides under the same loss reached 2.9 points at 10 %;
- * twice that.
+ * The noise of the comparison, per loss level, over every window of both sides (and every run):
+ * each call's concealment is a binomial draw of lost 20 ms packets, so the difference of two calls
+ * has σ = √(2·p·(1−p)/N) (p the loss rate, N packets counted per call); we allow 3σ of that, plus
+ * STALL_POINTS for playout stalls of a loaded machine, which hit one browser and not the other: the
+ * largest excess seen in one window of one side was 6.0 points (about 45 packets' worth), 3 points
+ * averaged over both sides (docs/media.md "Sound on a lossy path").
  */
-const NOISE_POINTS = 6;
+const STALL_POINTS = 3;
 const LOSS_TABLE = 'hush_loss';
 
 interface Counters {
@@ -68,6 +71,12 @@ interface Row {
   plain: number;
   hushLost: number;
   plainLost: number;
+  /** The window's raw counts, for the per-level totals. */
+  hushConcealed: number;
+  hushSamples: number;
+  plainConcealed: number;
+  plainSamples: number;
+  packets: number;
 }
 
 const pct = (a: Counters, b: Counters) => (100 * (b.concealedSamples - a.concealedSamples)) / Math.max(1, b.totalSamplesReceived - a.totalSamplesReceived);
@@ -185,7 +194,20 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
         pairs.forEach((p, i) => {
           const b = before[i]!;
           const a = after[i]!;
-          rows.push({ run, loss, side: p.side, hush: pct(b.h, a.h), plain: pct(b.p, a.p), hushLost: lostPct(b.h, a.h), plainLost: lostPct(b.p, a.p) });
+          rows.push({
+            run,
+            loss,
+            side: p.side,
+            hush: pct(b.h, a.h),
+            plain: pct(b.p, a.p),
+            hushLost: lostPct(b.h, a.h),
+            plainLost: lostPct(b.p, a.p),
+            hushConcealed: a.h.concealedSamples - b.h.concealedSamples,
+            hushSamples: a.h.totalSamplesReceived - b.h.totalSamplesReceived,
+            plainConcealed: a.p.concealedSamples - b.p.concealedSamples,
+            plainSamples: a.p.totalSamplesReceived - b.p.totalSamplesReceived,
+            packets: seen(a.p) - seen(b.p),
+          });
           // Every frame that arrived authenticated: loss never turns into garbage for the decoder.
           expect(a.h.frames.decrypted).toBeGreaterThan(b.h.frames.decrypted);
           expect(a.h.frames.authFailed).toBe(0);
@@ -209,9 +231,17 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
     expect(await plainA.iceState()).toMatch(/connected|completed/);
 
     // The measured loss is the loss we set (the rule works), and Hush conceals no worse than plain WebRTC.
-    for (const r of rows) {
-      if (r.loss > 0) expect(r.hushLost, `run ${r.run}, ${r.loss} %, side ${r.side}: measured loss`).toBeGreaterThan(r.loss / 3);
-      expect(r.hush - r.plain, `run ${r.run}, ${r.loss} % loss, side ${r.side}: Hush ${r.hush.toFixed(2)} % vs plain ${r.plain.toFixed(2)} %`).toBeLessThanOrEqual(NOISE_POINTS);
+    for (const r of rows) if (r.loss > 0) expect(r.hushLost, `run ${r.run}, ${r.loss} %, side ${r.side}: measured loss`).toBeGreaterThan(r.loss / 3);
+    for (const loss of LOSSES) {
+      const at = rows.filter((r) => r.loss === loss);
+      const sum = (k: keyof Row) => at.reduce((n, r) => n + (r[k] as number), 0);
+      const hush = (100 * sum('hushConcealed')) / sum('hushSamples');
+      const plain = (100 * sum('plainConcealed')) / sum('plainSamples');
+      const p = Math.max(loss / 100, plain / 100);
+      const n = sum('packets'); // per call: every window of both directions
+      const bound = 300 * Math.sqrt((2 * p * (1 - p)) / n) + STALL_POINTS;
+      console.log(`${loss} % loss: Hush ${hush.toFixed(2)} %, plain ${plain.toFixed(2)} %, difference ${(hush - plain).toFixed(2)} points, bound ${bound.toFixed(2)}`);
+      expect(hush - plain, `${loss} % loss: Hush ${hush.toFixed(2)} % vs plain ${plain.toFixed(2)} % (bound ${bound.toFixed(2)} points)`).toBeLessThanOrEqual(bound);
     }
   }, 900_000);
 });
