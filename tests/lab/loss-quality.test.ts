@@ -49,11 +49,13 @@ const WINDOW_PACKETS = 750;
  * The noise of the comparison, per loss level, over every window of both sides (and every run):
  * each call's concealment is a binomial draw of lost 20 ms packets, so the difference of two calls
  * has σ = √(2·p·(1−p)/N) (p the loss rate, N packets counted per call); we allow 3σ of that, plus
- * STALL_POINTS for playout stalls of a loaded machine, which hit one browser and not the other: the
- * largest excess seen in one window of one side was 6.0 points (about 45 packets' worth), 3 points
- * averaged over both sides (docs/media.md "Sound on a lossy path").
+ * STALL_POINTS for playout stalls of a loaded machine, which hit one call's browsers and not the
+ * other's. Seen in six runs here with the load average above 30 (docs/media.md "Sound on a lossy
+ * path"): windows where both Hush receivers concealed 5–6 points more than their loss, at the same
+ * time, while the plain call did not; the worst per-level difference over both receivers was 5.6
+ * points. Five points, on top of the binomial 3σ.
  */
-const STALL_POINTS = 3;
+const STALL_POINTS = 5;
 const LOSS_TABLE = 'hush_loss';
 
 interface Counters {
@@ -182,14 +184,15 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       for (const loss of LOSSES) {
         await setLoss(lab, loss);
         const before = await Promise.all(pairs.map(async (p) => ({ h: await hushCounters(p.hush), p: await plainCounters(p.plain) })));
-        // The window: every receiver has seen WINDOW_PACKETS more packets (received or lost).
+        // The window: every receiver has seen WINDOW_PACKETS more packets (received or lost). Polled
+        // every 3 s: a Hush `call-stats` also runs the media host's analyser, a cost the plain call has not.
         const after = await waitFor(
           async () => {
             const now = await Promise.all(pairs.map(async (p) => ({ h: await hushCounters(p.hush), p: await plainCounters(p.plain) })));
             const done = now.every((n, i) => seen(n.h) - seen(before[i]!.h) >= WINDOW_PACKETS && seen(n.p) - seen(before[i]!.p) >= WINDOW_PACKETS);
             return done ? now : undefined;
           },
-          { timeout: 90_000, interval: 500, what: `${WINDOW_PACKETS} packets at every receiver under ${loss} % loss` },
+          { timeout: 90_000, interval: 3000, what: `${WINDOW_PACKETS} packets at every receiver under ${loss} % loss` },
         );
         pairs.forEach((p, i) => {
           const b = before[i]!;
@@ -215,13 +218,13 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
         if (loss === 10) {
           // The indicator of both popups says the network is hurting the call.
           for (const side of [hushA, hushB]) {
-            await waitFor(async () => ['weak', 'bad'].includes((await quality(side)) ?? ''), { timeout: 30_000, interval: 250, what: 'the quality indicator to say weak or bad at 10 % loss' });
+            await waitFor(async () => ['weak', 'bad'].includes((await quality(side)) ?? ''), { timeout: 30_000, interval: 1000, what: 'the quality indicator to say weak or bad at 10 % loss' });
           }
         }
       }
       await setLoss(lab, 0);
       for (const side of [hushA, hushB]) {
-        await waitFor(async () => (await quality(side)) === 'good', { timeout: 30_000, interval: 250, what: 'the quality indicator back to good once the loss is gone' });
+        await waitFor(async () => (await quality(side)) === 'good', { timeout: 30_000, interval: 1000, what: 'the quality indicator back to good once the loss is gone' });
       }
     }
 
