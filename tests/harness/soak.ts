@@ -35,6 +35,8 @@ export interface SideSample {
   dropped: number;
   /** Packets the network lost on the way here (inbound-rtp packetsLost). */
   packetsLost: number;
+  /** Audio packets received here (inbound-rtp packetsReceived): each should become a decrypted or dropped frame. */
+  packetsReceived: number;
   longestGapMs: number;
   path: string;
 }
@@ -109,6 +111,7 @@ class SideProbe {
       decrypted: f.decrypted,
       dropped: f.dropped,
       packetsLost: s.packetsLost ?? 0,
+      packetsReceived: s.packetsReceived,
       longestGapMs: f.longestGapMs ?? 0,
       path: s.path,
     };
@@ -186,10 +189,10 @@ export function slopePerMinute(points: Array<{ t: number; y: number }>): number 
 const mb = (n: number) => (n / MB).toFixed(2).padStart(7);
 
 export const SOAK_HEADER =
-  ' phase       min side  bg heap  media heap  worker heap  ext RSS  browser RSS      sent  decrypted  dropped  lost  longest gap  path';
+  ' phase       min side  bg heap  media heap  worker heap  ext RSS  browser RSS      sent  decrypted  dropped  lost  received  longest gap  path';
 
 export function soakLine(s: SoakSample): string {
   const one = (name: string, x: SideSample) =>
-    `${s.phase.padEnd(11)} ${(s.t / 60_000).toFixed(1).padStart(4)} ${name.padEnd(4)} ${mb(x.backgroundHeap)}   ${mb(x.mediaHostHeap)}      ${mb(x.frameWorkerHeap)}  ${mb(x.extensionRss)}      ${mb(x.browserRss)}  ${String(x.sent).padStart(8)}  ${String(x.decrypted).padStart(9)}  ${String(x.dropped).padStart(7)}  ${String(x.packetsLost).padStart(4)}  ${String(x.longestGapMs).padStart(8)} ms  ${x.path}`;
+    `${s.phase.padEnd(11)} ${(s.t / 60_000).toFixed(1).padStart(4)} ${name.padEnd(4)} ${mb(x.backgroundHeap)}   ${mb(x.mediaHostHeap)}      ${mb(x.frameWorkerHeap)}  ${mb(x.extensionRss)}      ${mb(x.browserRss)}  ${String(x.sent).padStart(8)}  ${String(x.decrypted).padStart(9)}  ${String(x.dropped).padStart(7)}  ${String(x.packetsLost).padStart(4)}  ${String(x.packetsReceived).padStart(8)}  ${String(x.longestGapMs).padStart(8)} ms  ${x.path}`;
   return ` ${one('A', s.a)}\n ${one('B', s.b)}`;
 }
