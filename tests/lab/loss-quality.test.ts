@@ -14,9 +14,9 @@
  * for plain WebRTC. It asserts:
  *   - both calls survive every loss: still connected, frames decrypted, none
  *     failing authentication, the tone heard at the end;
- *   - at each loss, Hush's concealment over all windows is within the
- *     comparison's noise of plain WebRTC's: 3σ of the binomial difference plus
- *     STALL_POINTS (justified below and in docs/media.md);
+ *   - at each loss, the median over ~3 s intervals of Hush's concealment minus
+ *     plain WebRTC's is within the comparison's noise (3σ of the binomial
+ *     median plus STALL_POINTS, justified below and in docs/media.md);
  *   - the quality indicator in both popups turns weak or bad at 10 % loss and
  *     back to good once the loss is gone.
  *
@@ -30,6 +30,7 @@ import { makeTone, waitForReading } from '../harness/audio';
 import { EXTENSION_DIR } from '../harness/chromium';
 import { launchChromiumSideInLab, type CallSide } from '../harness/firefox-hush';
 import { callState, click, dialByUi, hangUpAll, request, waitCallState, type HushSide } from '../harness/hush';
+import { median } from '../harness/median';
 import { waitFor } from '../harness/wait';
 import { launchInNamespace, type NsBrowser } from './chromium-in-ns';
 import { createLab, requireRoot, type Lab } from './netns';
@@ -46,16 +47,16 @@ const LOSSES = [0, 3, 10];
 /** 15 s of 20 ms packets per window: ±0.6 % (one sigma) on a 3 % loss rate. */
 const WINDOW_PACKETS = 750;
 /**
- * The noise of the comparison, per loss level, over every window of both sides (and every run):
- * each call's concealment is a binomial draw of lost 20 ms packets, so the difference of two calls
- * has σ = √(2·p·(1−p)/N) (p the loss rate, N packets counted per call); we allow 3σ of that, plus
- * STALL_POINTS for playout stalls of a loaded machine, which hit one call's browsers and not the
- * other's. Seen in six runs here with the load average above 30 (docs/media.md "Sound on a lossy
- * path"): windows where both Hush receivers concealed 5–6 points more than their loss, at the same
- * time, while the plain call did not; the worst per-level difference over both receivers was 5.6
- * points. Five points, on top of the binomial 3σ.
+ * The noise of the comparison. The counters are polled about every 3 s; for each interval and
+ * receiver, Hush's concealment minus plain's over the same seconds. The test takes the median of
+ * those differences per loss level: a playout stall of a loaded machine hits one browser for a few
+ * seconds (seen here: one Hush receiver concealing 28 % at 10 % loss in one window, the plain
+ * receiver beside it 13 %), which moves a mean by many points and a median hardly at all. The
+ * median of n differences of two binomial draws has σ ≈ 1.2533·√(2·p·(1−p)/N)/√n (N packets per
+ * interval); we allow 3σ of that plus STALL_POINTS (docs/media.md "Sound on a lossy path").
  */
-const STALL_POINTS = 5;
+const MEDIAN_EFFICIENCY = 1.2533;
+const STALL_POINTS = 1;
 const LOSS_TABLE = 'hush_loss';
 
 interface Counters {
@@ -103,6 +104,7 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
   let plainA: LabPeer;
   let plainB: LabPeer;
   const rows: Row[] = [];
+  const intervals: Array<{ loss: number; diff: number; packets: number }> = [];
 
   beforeAll(async () => {
     lab = await createLab();
@@ -151,6 +153,7 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
     await hangUpAll(...([hushA, hushB] as unknown as HushSide[]));
     for (const side of [hushA, hushB]) await request(side.popup, 'dismiss-call').catch(() => {});
     rows.length = 0;
+    intervals.length = 0;
     // The Hush call, through the UI.
     await dialByUi(hushA.popup, hushB.address);
     await waitCallState(hushB.popup, 'incoming');
@@ -181,8 +184,8 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       { side: 'B', hush: hushB, plain: plainB },
     ];
     const counters = () => Promise.all(pairs.map(async (p) => ({ h: await hushCounters(p.hush), p: await plainCounters(p.plain) })));
-    // One window at 0 %, not counted: a Hush call's first seconds include the ICE policy settling its
-    // path (docs/ice.md), which a plain call made by hand does not do; we compare steady calls.
+    // One window at 0 %, not counted: we compare steady calls. (Once, the first window of the Hush call
+    // concealed 10 % on both receivers at 0 % loss while the plain call's did not; not explained.)
     const start = await counters();
     await waitFor(async () => (await counters()).every((n, i) => seen(n.h) - seen(start[i]!.h) >= WINDOW_PACKETS && seen(n.p) - seen(start[i]!.p) >= WINDOW_PACKETS), {
       timeout: 90_000,
@@ -195,14 +198,25 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
         const before = await counters();
         // The window: every receiver has seen WINDOW_PACKETS more packets (received or lost). Polled
         // every 3 s: a Hush `call-stats` also runs the media host's analyser, a cost the plain call has not.
+        const polls = [before];
         const after = await waitFor(
           async () => {
             const now = await counters();
+            polls.push(now);
             const done = now.every((n, i) => seen(n.h) - seen(before[i]!.h) >= WINDOW_PACKETS && seen(n.p) - seen(before[i]!.p) >= WINDOW_PACKETS);
             return done ? now : undefined;
           },
           { timeout: 90_000, interval: 3000, what: `${WINDOW_PACKETS} packets at every receiver under ${loss} % loss` },
         );
+        // Each poll-to-poll interval (about 3 s) of each receiver: Hush's concealment minus plain's, same moments.
+        for (let k = 1; k < polls.length; k++) {
+          pairs.forEach((_, i) => {
+            const [b, a] = [polls[k - 1]![i]!, polls[k]![i]!];
+            if (a.h.totalSamplesReceived > b.h.totalSamplesReceived && a.p.totalSamplesReceived > b.p.totalSamplesReceived) {
+              intervals.push({ loss, diff: pct(b.h, a.h) - pct(b.p, a.p), packets: seen(a.p) - seen(b.p) });
+            }
+          });
+        }
         pairs.forEach((p, i) => {
           const b = before[i]!;
           const a = after[i]!;
@@ -249,11 +263,16 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       const sum = (k: keyof Row) => at.reduce((n, r) => n + (r[k] as number), 0);
       const hush = (100 * sum('hushConcealed')) / sum('hushSamples');
       const plain = (100 * sum('plainConcealed')) / sum('plainSamples');
+      // The median interval: a stall that hits one browser for a few seconds moves a mean, not a median.
+      const diffs = intervals.filter((x) => x.loss === loss);
+      const mid = median(diffs.map((x) => x.diff));
       const p = Math.max(loss / 100, plain / 100);
-      const n = sum('packets'); // per call: every window of both directions
-      const bound = 300 * Math.sqrt((2 * p * (1 - p)) / n) + STALL_POINTS;
-      console.log(`${loss} % loss: Hush ${hush.toFixed(2)} %, plain ${plain.toFixed(2)} %, difference ${(hush - plain).toFixed(2)} points, bound ${bound.toFixed(2)}`);
-      expect(hush - plain, `${loss} % loss: Hush ${hush.toFixed(2)} % vs plain ${plain.toFixed(2)} % (bound ${bound.toFixed(2)} points)`).toBeLessThanOrEqual(bound);
+      const perInterval = diffs.reduce((n, x) => n + x.packets, 0) / diffs.length;
+      const bound = MEDIAN_EFFICIENCY * 300 * Math.sqrt((2 * p * (1 - p)) / perInterval) / Math.sqrt(diffs.length) + STALL_POINTS;
+      console.log(
+        `${loss} % loss: Hush ${hush.toFixed(2)} %, plain ${plain.toFixed(2)} % over all windows; median of ${diffs.length} intervals Hush − plain ${mid.toFixed(2)} points, bound ${bound.toFixed(2)}`,
+      );
+      expect(mid, `${loss} % loss: median interval difference Hush − plain ${mid.toFixed(2)} points (bound ${bound.toFixed(2)})`).toBeLessThanOrEqual(bound);
     }
   }, 900_000);
 });
