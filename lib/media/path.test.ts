@@ -202,6 +202,11 @@ describe('rtpAudioStats on recorded reports', () => {
     expect(got.rtcpRoundTripMs).toBeUndefined();
   });
 
+  test('the send codec as negotiated: mimeType and the fmtp of outbound-rtp\'s codec', () => {
+    expect(rtpAudioStats(report(load('chromium-host').callee)).sendCodec).toBe('audio/opus minptime=10;useinbandfec=1');
+    expect(rtpAudioStats(new Map()).sendCodec).toBeUndefined();
+  });
+
   test('remote-inbound-rtp roundTripTime becomes rtcpRoundTripMs', () => {
     const r = new Map<string, unknown>([['R', { id: 'R', type: 'remote-inbound-rtp', kind: 'audio', roundTripTime: 0.123 }]]);
     expect(rtpAudioStats(r).rtcpRoundTripMs).toBeCloseTo(123, 6);

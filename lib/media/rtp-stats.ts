@@ -32,6 +32,11 @@ export interface RtpAudioStats {
   totalSamplesReceived: number;
   /** RTCP round trip (remote-inbound-rtp), ms; absent before the first RTCP report came back. */
   rtcpRoundTripMs?: number;
+  /**
+   * The codec we send with, as negotiated: "mimeType fmtp" of outbound-rtp's codec (the fmtp is the
+   * peer's, from its description: where opus-sdp.ts's settings show up). No address, no key.
+   */
+  sendCodec?: string;
 }
 
 function num(v: unknown): number {
@@ -50,12 +55,15 @@ export function rtpAudioStats(report: StatsReportLike): RtpAudioStats {
     silentConcealedSamples: 0,
     totalSamplesReceived: 0,
   };
-  for (const s of statsById(report).values()) {
+  const stats = statsById(report);
+  for (const s of stats.values()) {
     // `kind` is the current name; `mediaType` the one older reports used.
     const audio = s.kind === 'audio' || s.mediaType === 'audio';
     if (!audio) continue;
     if (s.type === 'outbound-rtp') {
       out.bytesSent += num(s.bytesSent);
+      const codec = typeof s.codecId === 'string' ? stats.get(s.codecId) : undefined;
+      if (codec && typeof codec.mimeType === 'string') out.sendCodec = `${codec.mimeType} ${typeof codec.sdpFmtpLine === 'string' ? codec.sdpFmtpLine : ''}`.trim();
     } else if (s.type === 'inbound-rtp') {
       out.bytesReceived += num(s.bytesReceived);
       out.packetsReceived += num(s.packetsReceived);

@@ -88,6 +88,8 @@ export interface CallStats extends SelectedPath {
   totalSamplesReceived?: number;
   /** RTCP round trip (remote-inbound-rtp roundTripTime), ms. */
   rtcpRoundTripMs?: number;
+  /** The negotiated send codec, "mimeType fmtp" (lib/media/rtp-stats.ts). */
+  sendCodec?: string;
   frames: {
     encrypted: number;
     decrypted: number;

@@ -58,6 +58,12 @@ describe('soak: a 2-minute call', () => {
     console.log(`\nsoak (MB; heaps after a forced GC)\n${lines.join('\n')}`);
 
     expect(samples.length).toBeGreaterThanOrEqual(PHASE_MS / EVERY_MS);
+    // Both directions send Opus with Hush's settings (lib/media/opus-sdp.ts), as the peer's description set them.
+    for (const side of [samples.at(-1)!.a, samples.at(-1)!.b]) {
+      expect(side.sendCodec).toMatch(/^audio\/opus /);
+      expect(side.sendCodec).toContain('useinbandfec=1');
+      expect(side.sendCodec).toContain('usedtx=0');
+    }
     for (const s of samples) {
       for (const [from, to] of [[s.a, s.b], [s.b, s.a]] as const) {
         const arrived = to.decrypted + to.dropped + to.packetsLost;

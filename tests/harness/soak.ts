@@ -39,6 +39,8 @@ export interface SideSample {
   packetsReceived: number;
   longestGapMs: number;
   path: string;
+  /** The negotiated send codec, "mimeType fmtp" (CallStats.sendCodec). */
+  sendCodec?: string;
 }
 
 export interface SoakSample {
@@ -94,7 +96,7 @@ class SideProbe {
 
   async sample(): Promise<SideSample> {
     // The counters first: both sides are sampled at once, so their reads are close in time.
-    const s = (await stats(this.side)) as StatsView & { packetsLost?: number };
+    const s = (await stats(this.side)) as StatsView & { packetsLost?: number; sendCodec?: string };
     const [backgroundHeap, mediaHostHeap, frameWorkerHeap] = [await liveHeap(this.sw), await liveHeap(this.offscreen), await liveHeap(this.frameWorker.client)];
     const info = (await this.browserSession.send('SystemInfo.getProcessInfo')) as { processInfo: Array<{ type: string; id: number }> };
     const renderers = info.processInfo.filter((p) => p.type === 'renderer').map((p) => p.id);
@@ -114,6 +116,7 @@ class SideProbe {
       packetsReceived: s.packetsReceived,
       longestGapMs: f.longestGapMs ?? 0,
       path: s.path,
+      sendCodec: s.sendCodec,
     };
   }
 
