@@ -3,7 +3,6 @@ import type { CallView } from '@/lib/messaging/view';
 import { formatDuration, request, useTick } from '@/lib/ui/client';
 import { errorText, t, tf } from '@/lib/i18n/messages';
 import { givenName, shortAddress } from '@/lib/ui/display';
-import { useCallQuality } from '@/lib/ui/call-quality';
 import { useHeard } from '@/lib/ui/heard';
 import { DevicePicker } from './DevicePicker';
 import { openMicrophoneSettings } from '@/lib/ui/mic-permission';
@@ -35,7 +34,7 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
   /** The code means something only once both sides are talking: Connected (or Reconnecting after it). */
   const showSas = !!call.sas && !!call.connectedAt && (call.state === 'connected' || call.state === 'reconnecting');
   const inCall = live && call.state !== 'incoming';
-  const quality = useCallQuality(call.state === 'connected');
+  const quality = call.quality; // issue 17: the background's one quality poller (lib/background/quality-monitor.ts)
   const heard = useHeard(call.state === 'connected');
   useCallKeys(inCall, call.muted, act);
 
@@ -94,7 +93,7 @@ export function CallScreen({ call, ringtone = false }: { call: CallView; rington
           <div>
             <dt>{t('ui18.call.quality')}</dt>
             <dd data-testid="call-quality" data-quality={quality ?? 'pending'}>
-              {quality ? t(`ui18.call.quality.${quality}`) : call.state === 'connected' ? t('ui18.call.quality.pending') : '—'}
+              {quality ? t(`q17.quality.${quality}`) : call.state === 'connected' ? t('ui18.call.quality.pending') : '—'}
             </dd>
           </div>
           {heard && (

@@ -126,6 +126,7 @@ function CallView({ app, call }: { app: PageIntegration; call: PageCallView }) {
         </span>
         {call.connectedAt && <Tx s={` · ${formatDuration(elapsed)}`} data-testid="bar-timer" />}
         {live && call.state !== 'incoming' && <Tx s={` · ${t(`ui.call.path.${call.path}`)}`} data-testid="bar-path" data-path={call.path} />}
+        {live && call.quality && <Tx s={` · ${t(`q17.quality.${call.quality}`)}`} data-testid="bar-quality" data-quality={call.quality} />}
       </p>
       {call.peerKeyChanged && (
         <p class="warning" role="alert" data-testid="bar-key-changed">

@@ -42,6 +42,8 @@ import { failure, handleUiRequest, type UiHost } from './ui-dispatch';
 import { MicGate } from './mic-gate';
 import { chromeMicGateHost } from '../platform/permission-window';
 import { CallWindowMic } from '../platform/call-window-mic';
+import { QualityMonitor } from './quality-monitor';
+import type { QualitySample } from '../ui/call-quality';
 
 export class BackgroundApp {
   private identity!: Identity;
@@ -56,6 +58,8 @@ export class BackgroundApp {
   /** Issue 12: the call's devices as the call view shows them (picker choice, microphone gone). */
   private callDevices?: { callId: string; micGone?: boolean; inputDeviceId?: string; outputDeviceId?: string };
   private calls!: CallManager;
+  /** Issue 17: the one poller of the connected call's receive quality (CallView.quality). */
+  private readonly quality = new QualityMonitor({ stats: (id) => this.media.stats(id) as Promise<QualitySample | null>, changed: () => this.push() });
   private media!: HostPort;
   private tone: ToneName | null = null;
   /** The latest caller turned away busy during the current call (call waiting, issue 18). */
@@ -364,6 +368,17 @@ export class BackgroundApp {
     return { ...v, micGone: d.micGone || undefined, inputDeviceId: d.inputDeviceId, outputDeviceId: d.outputDeviceId };
   }
 
+  /** Issue 17: the quality monitor follows the call while it is connected (or reconnecting), and no other. */
+  private followQuality(): void {
+    const c = this.calls?.current;
+    this.quality.follow(c && (c.state === CallState.Connected || c.state === CallState.Reconnecting) ? c.callId : undefined);
+  }
+
+  private withQuality(v: CallView | null): CallView | null {
+    const q = this.quality.reading(v?.callId)?.quality;
+    return v && q ? { ...v, quality: q } : v;
+  }
+
   // ─── View ────────────────────────────────────────────────────────────────
 
   view(): AppView {
@@ -371,7 +386,7 @@ export class BackgroundApp {
       address: this.address,
       relay: { state: this.relay.state, url: this.relay.url, error: this.relay.error },
       contacts: this.contacts.list,
-      call: this.withDevices(callView(this.calls.current, (a) => this.contacts.find(a), this.waiting)),
+      call: this.withQuality(this.withDevices(callView(this.calls.current, (a) => this.contacts.find(a), this.waiting))),
       history: this.history.entries,
       unseenMissed: this.history.unseenMissed,
       settings: this.settings.current,
@@ -389,6 +404,7 @@ export class BackgroundApp {
   }
 
   private push(): void {
+    this.followQuality();
     this.syncRing();
     this.syncBadge();
     this.pages.push();

@@ -279,6 +279,10 @@ const en = {
   'ui.call.state.answer-waiting-mic': 'Waiting for your microphone…',
   'ui.call.state.peer-waiting-mic': 'Answering… waiting for their microphone',
   'mic.call.allowHint': 'Allow the microphone in the Hush window that opened to go on with the call.',
+  // ── Issue 17, the quality indicator (lib/ui/call-quality.ts): keys of this block only.
+  'q17.quality.good': 'Good',
+  'q17.quality.weak': 'Weak',
+  'q17.quality.bad': 'Bad',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -552,6 +556,10 @@ const fr: Record<Key, string> = {
   'ui.call.state.answer-waiting-mic': 'En attente de votre micro…',
   'ui.call.state.peer-waiting-mic': 'Décroche… en attente de son micro',
   'mic.call.allowHint': 'Autorisez le micro dans la fenêtre Hush qui s’est ouverte pour poursuivre l’appel.',
+  // ── Issue 17, l’indicateur de qualité : clés de ce bloc seulement.
+  'q17.quality.good': 'Bonne',
+  'q17.quality.weak': 'Faible',
+  'q17.quality.bad': 'Mauvaise',
 };
 
 

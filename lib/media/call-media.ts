@@ -37,6 +37,7 @@
 import { MediaError, transformError, webrtcError } from './errors';
 import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
 import { DeviceFollower } from './device-follower';
+import { opusForVoice } from './opus-sdp';
 import type { InputInUse } from './devices';
 import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
 import { selectedPath } from './path';
@@ -359,7 +360,7 @@ export class CallMedia implements CallMediaApi {
         this.pc.setConfiguration(config);
       }
       const offer = await this.pc.createOffer({ iceRestart: !!opts.iceRestart });
-      await this.pc.setLocalDescription(offer);
+      await this.pc.setLocalDescription({ type: 'offer', sdp: opusForVoice(offer.sdp ?? '') });
       this.watchIceTransport();
       return this.pc.localDescription!.sdp;
     });
@@ -371,7 +372,7 @@ export class CallMedia implements CallMediaApi {
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
       await this.flushCandidates();
       const answer = await this.pc.createAnswer();
-      await this.pc.setLocalDescription(answer);
+      await this.pc.setLocalDescription({ type: 'answer', sdp: opusForVoice(answer.sdp ?? '') });
       this.watchIceTransport();
       return this.pc.localDescription!.sdp;
     });

@@ -180,6 +180,35 @@ describe('rtpAudioStats on recorded reports', () => {
   });
 
   test('an empty report is all zeros', () => {
-    expect(rtpAudioStats(new Map())).toEqual({ bytesSent: 0, bytesReceived: 0, packetsReceived: 0, audioLevel: 0 });
+    expect(rtpAudioStats(new Map())).toEqual({
+      bytesSent: 0,
+      bytesReceived: 0,
+      packetsReceived: 0,
+      audioLevel: 0,
+      packetsLost: 0,
+      jitterMs: 0,
+      concealedSamples: 0,
+      silentConcealedSamples: 0,
+      totalSamplesReceived: 0,
+    });
+  });
+
+  test('the receive-quality counters, from a Firefox report (jitter in s becomes ms)', () => {
+    const got = rtpAudioStats(report(load('firefox-host').callee));
+    expect(got.concealedSamples).toBe(1440);
+    expect(got.totalSamplesReceived).toBe(70560);
+    expect(got.jitterMs).toBeCloseTo(5, 6);
+    expect(got.packetsLost).toBe(0);
+    expect(got.rtcpRoundTripMs).toBeUndefined();
+  });
+
+  test('the send codec as negotiated: mimeType and the fmtp of outbound-rtp\'s codec', () => {
+    expect(rtpAudioStats(report(load('chromium-host').callee)).sendCodec).toBe('audio/opus minptime=10;useinbandfec=1');
+    expect(rtpAudioStats(new Map()).sendCodec).toBeUndefined();
+  });
+
+  test('remote-inbound-rtp roundTripTime becomes rtcpRoundTripMs', () => {
+    const r = new Map<string, unknown>([['R', { id: 'R', type: 'remote-inbound-rtp', kind: 'audio', roundTripTime: 0.123 }]]);
+    expect(rtpAudioStats(r).rtcpRoundTripMs).toBeCloseTo(123, 6);
   });
 });

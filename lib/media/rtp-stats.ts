@@ -6,6 +6,16 @@
  * audioLevel is the level of the audio *played out* (0..1, linear), measured
  * after decoding: with frames dropped by the decryptor it falls to 0, which is
  * how the tests hear that a wrong key gives silence.
+ *
+ * The receive-quality counters (issue 17, the quality indicator in
+ * lib/ui/call-quality.ts) are cumulative, as the browser keeps them:
+ * packetsLost (RFC 3550 §6.4.1 cumulative loss, may go negative with
+ * duplicates), concealedSamples / silentConcealedSamples /
+ * totalSamplesReceived (samples the decoder invented / of them silent / all
+ * played), jitter (RFC 3550 interarrival jitter, seconds, current), and
+ * remote-inbound-rtp roundTripTime (from our RTCP sender reports the peer
+ * answered, seconds, current). The classifier works on their differences
+ * between two samples.
  */
 import { statsById, type StatsReportLike } from './path';
 
@@ -14,6 +24,19 @@ export interface RtpAudioStats {
   bytesReceived: number;
   packetsReceived: number;
   audioLevel: number;
+  packetsLost: number;
+  /** Interarrival jitter of the received audio, ms (current value). */
+  jitterMs: number;
+  concealedSamples: number;
+  silentConcealedSamples: number;
+  totalSamplesReceived: number;
+  /** RTCP round trip (remote-inbound-rtp), ms; absent before the first RTCP report came back. */
+  rtcpRoundTripMs?: number;
+  /**
+   * The codec we send with, as negotiated: "mimeType fmtp" of outbound-rtp's codec (the fmtp is the
+   * peer's, from its description: where opus-sdp.ts's settings show up). No address, no key.
+   */
+  sendCodec?: string;
 }
 
 function num(v: unknown): number {
@@ -21,17 +44,37 @@ function num(v: unknown): number {
 }
 
 export function rtpAudioStats(report: StatsReportLike): RtpAudioStats {
-  const out: RtpAudioStats = { bytesSent: 0, bytesReceived: 0, packetsReceived: 0, audioLevel: 0 };
-  for (const s of statsById(report).values()) {
+  const out: RtpAudioStats = {
+    bytesSent: 0,
+    bytesReceived: 0,
+    packetsReceived: 0,
+    audioLevel: 0,
+    packetsLost: 0,
+    jitterMs: 0,
+    concealedSamples: 0,
+    silentConcealedSamples: 0,
+    totalSamplesReceived: 0,
+  };
+  const stats = statsById(report);
+  for (const s of stats.values()) {
     // `kind` is the current name; `mediaType` the one older reports used.
     const audio = s.kind === 'audio' || s.mediaType === 'audio';
     if (!audio) continue;
     if (s.type === 'outbound-rtp') {
       out.bytesSent += num(s.bytesSent);
+      const codec = typeof s.codecId === 'string' ? stats.get(s.codecId) : undefined;
+      if (codec && typeof codec.mimeType === 'string') out.sendCodec = `${codec.mimeType} ${typeof codec.sdpFmtpLine === 'string' ? codec.sdpFmtpLine : ''}`.trim();
     } else if (s.type === 'inbound-rtp') {
       out.bytesReceived += num(s.bytesReceived);
       out.packetsReceived += num(s.packetsReceived);
       out.audioLevel = Math.max(out.audioLevel, num(s.audioLevel));
+      out.packetsLost += num(s.packetsLost);
+      out.jitterMs = Math.max(out.jitterMs, num(s.jitter) * 1000);
+      out.concealedSamples += num(s.concealedSamples);
+      out.silentConcealedSamples += num(s.silentConcealedSamples);
+      out.totalSamplesReceived += num(s.totalSamplesReceived);
+    } else if (s.type === 'remote-inbound-rtp' && typeof s.roundTripTime === 'number' && Number.isFinite(s.roundTripTime)) {
+      out.rtcpRoundTripMs = Math.max(out.rtcpRoundTripMs ?? 0, s.roundTripTime * 1000);
     }
   }
   return out;

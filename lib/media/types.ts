@@ -80,6 +80,16 @@ export interface CallStats extends SelectedPath {
   packetsReceived: number;
   /** Remote audio level at the playout, 0..1 (inbound-rtp audioLevel). */
   audioLevel: number;
+  /** Receive quality (cumulative inbound-rtp counters, lib/media/rtp-stats.ts); the quality indicator reads their differences. */
+  packetsLost?: number;
+  jitterMs?: number;
+  concealedSamples?: number;
+  silentConcealedSamples?: number;
+  totalSamplesReceived?: number;
+  /** RTCP round trip (remote-inbound-rtp roundTripTime), ms. */
+  rtcpRoundTripMs?: number;
+  /** The negotiated send codec, "mimeType fmtp" (lib/media/rtp-stats.ts). */
+  sendCodec?: string;
   frames: {
     encrypted: number;
     decrypted: number;

@@ -112,6 +112,8 @@ export interface PageCallView {
   peerVerified: boolean;
   peerKeyChanged: boolean;
   path: CallView['path'];
+  /** Issue 17: good / weak / bad, once measured. */
+  quality?: CallView['quality'];
   muted: boolean;
   connectedAt?: number;
   endedAt?: number;

@@ -5,6 +5,7 @@
  */
 import type { CallState, EndReason } from '../call/state';
 import type { PathKind } from '../media/types';
+import type { Quality } from '../ui/call-quality';
 
 export interface Contact {
   address: string;
@@ -65,6 +66,8 @@ export interface CallView {
   /** Issue 12: the devices chosen in the call's picker (absent: the options' choice or the default). */
   inputDeviceId?: string;
   outputDeviceId?: string;
+  /** Issue 17: receive quality of the connected call (lib/ui/call-quality.ts); absent until the first reading. */
+  quality?: Quality;
 }
 
 export interface HistoryEntry {

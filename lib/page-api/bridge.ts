@@ -201,6 +201,7 @@ export function pageCall(view: AppView): PageCallView | null {
     peerVerified: c.peerVerified,
     peerKeyChanged: c.peerKeyChanged,
     path: c.path,
+    quality: c.quality,
     muted: c.muted,
     connectedAt: c.connectedAt,
     endedAt: c.endedAt,

@@ -129,6 +129,10 @@ describe('Hush links and the in-page call bar', () => {
     expect(await waitBar(aPage, 'bar-timer', (t) => /\d\d:\d\d/.test(t))).toMatch(/ · \d\d:\d\d/);
     expect(await waitBarAttr(aPage, 'bar-path', 'data-path', (v) => v !== 'unknown')).toBe('p2p');
     await waitCallState(b.popup, 'connected');
+    // Issue 17: the quality reading (after one 4 s window) shows in the bar, the same one the popup shows.
+    const barQuality = await waitBarAttr(aPage, 'bar-quality', 'data-quality', (v) => v === 'good' || v === 'weak' || v === 'bad');
+    expect(await waitBar(aPage, 'bar-quality')).toMatch(/ · (Good|Weak|Bad)$/);
+    expect(await a.popup.$eval('[data-testid="call-quality"]', (e) => e.getAttribute('data-quality'))).toBe(barQuality);
     await aPage.screenshot({ path: screenshotPath('in-call-bar.png') });
 
     await barClick(aPage, 'bar-mute');

@@ -59,6 +59,16 @@ export interface AudioSample {
   last: number | null;
 }
 
+/** inbound-rtp audio counters (cumulative; jitter current, in ms). */
+export interface InboundAudio {
+  packetsReceived: number;
+  packetsLost: number;
+  jitterMs: number;
+  concealedSamples: number;
+  silentConcealedSamples: number;
+  totalSamplesReceived: number;
+}
+
 export interface PeerConfig {
   iceServers: Array<{ urls: string | string[]; username?: string; credential?: string }>;
   iceTransportPolicy?: 'all' | 'relay';
@@ -202,6 +212,23 @@ window.lab = (() => {
       audio = null;
       return s;
     },
+    // Play what arrives (Chromium decodes a remote audio track only for a sink; without one, no
+    // sample is ever played and concealedSamples / totalSamplesReceived stay 0).
+    play() {
+      const el = new Audio();
+      el.srcObject = new MediaStream(pc.getReceivers().map((r) => r.track));
+      return el.play().then(() => true);
+    },
+    async inboundAudio() {
+      let out = null;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio')
+          out = { packetsReceived: s.packetsReceived ?? 0, packetsLost: s.packetsLost ?? 0, jitterMs: (s.jitter ?? 0) * 1000,
+                  concealedSamples: s.concealedSamples ?? 0, silentConcealedSamples: s.silentConcealedSamples ?? 0,
+                  totalSamplesReceived: s.totalSamplesReceived ?? 0 };
+      });
+      return out;
+    },
     close() { if (pc) { pc.close(); pc = null; } },
   };
 })();
@@ -226,6 +253,8 @@ type LabWindow = typeof globalThis & {
     startAudioWatch(intervalMs: number): void;
     stopAudioWatch(): AudioSample[];
     waitStall(stallMs: number, timeoutMs: number): Promise<number | null>;
+    inboundAudio(): Promise<InboundAudio | null>;
+    play(): Promise<boolean>;
     close(): void;
   };
 };
@@ -306,6 +335,14 @@ export class LabPeer {
   }
   stopAudioWatch(): Promise<AudioSample[]> {
     return this.page.evaluate(() => (globalThis as LabWindow).lab.stopAudioWatch());
+  }
+  /** Play the received audio in an <audio> element (needs `--autoplay-policy=no-user-gesture-required`). */
+  play(): Promise<boolean> {
+    return this.page.evaluate(() => (globalThis as LabWindow).lab.play());
+  }
+  /** The inbound audio counters of getStats (issue 17: loss and concealment, as Hush's CallStats carries them). */
+  inboundAudio(): Promise<InboundAudio | null> {
+    return this.page.evaluate(() => (globalThis as LabWindow).lab.inboundAudio());
   }
   close(): Promise<void> {
     return this.page.evaluate(() => (globalThis as LabWindow).lab.close());

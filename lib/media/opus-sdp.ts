@@ -1,0 +1,126 @@
+/**
+ * Opus settings for voice under frame encryption: the one place Hush shapes
+ * the audio codec (docs/media.md "Opus settings"). Pure string work on a
+ * session description, applied to our own description before
+ * setLocalDescription: the fmtp parameters of the description we send tell
+ * the *peer's* encoder what we want to receive (RFC 7587 §7), and both ends
+ * run this, so both directions get the same settings.
+ *
+ * What it sets on every Opus payload type (RFC 7587 §6.1 parameter names):
+ * - useinbandfec=1: the encoder adds LBRR (low bit-rate redundancy) of the
+ *   previous frame when the peer reports loss; the receiver decodes a lost
+ *   frame from the next one. Inside the same encrypted frame, so the frame
+ *   transform needs nothing special. Chromium 156 and Firefox 153 already
+ *   offer it; we state it so neither default can change under us.
+ * - usedtx=0: no discontinuous transmission. With DTX a silent talker sends
+ *   one frame every 400 ms; the media host's frame-gap watch (a dead path is
+ *   "no frame for STALL_MS") and the longest-gap figure would read every
+ *   pause as a dead path. It also shows speech activity to anyone who sees
+ *   packet timing (RFC 6562 §3).
+ * - ptime 20 ms (a=ptime:20): 20 ms frames lose half as much speech per lost
+ *   packet as 40 ms, and the 18–21 bytes of frame header and tag per frame
+ *   cost 7–8 kbps at 20 ms (docs/media.md has the arithmetic).
+ *
+ * RED (audio/red, RFC 2198) is left as the browser offers it: listed after
+ * Opus, so never chosen. See docs/media.md for why (the transform sees the
+ * whole RED payload; the redundancy doubles the bitrate for what FEC gives).
+ *
+ * Caveat: only fmtp and ptime lines change; the codec order is the browser's.
+ * A description without Opus comes back unchanged.
+ */
+
+/** The fmtp parameters Hush sets on every Opus payload type, in this order. */
+export const OPUS_VOICE_PARAMS: ReadonlyArray<readonly [string, string]> = [
+  ['useinbandfec', '1'],
+  ['usedtx', '0'],
+];
+
+/** Packet time in ms (a=ptime, RFC 4566 §6). */
+export const OPUS_PTIME_MS = 20;
+
+/** The Opus payload types of each audio m-section (rtpmap "opus/48000/2", case-insensitive). */
+function opusPayloadTypes(section: string[]): Set<string> {
+  const pts = new Set<string>();
+  for (const line of section) {
+    const m = /^a=rtpmap:(\d+) opus\/48000(\/2)?\s*$/i.exec(line);
+    if (m) pts.add(m[1]!);
+  }
+  return pts;
+}
+
+/** `a=fmtp:PT k=v;k=v` with Hush's parameters set (replacing any value the browser put there). */
+function withVoiceParams(params: string): string {
+  const kept = params
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p && !OPUS_VOICE_PARAMS.some(([k]) => p.toLowerCase().startsWith(`${k}=`)));
+  return [...kept, ...OPUS_VOICE_PARAMS.map(([k, v]) => `${k}=${v}`)].join(';');
+}
+
+function shapeAudioSection(section: string[]): string[] {
+  const pts = opusPayloadTypes(section);
+  if (pts.size === 0) return section;
+  const out: string[] = [];
+  const withFmtp = new Set<string>();
+  for (const line of section) {
+    const f = /^a=fmtp:(\d+) (.*)$/.exec(line);
+    if (f && pts.has(f[1]!)) {
+      out.push(`a=fmtp:${f[1]} ${withVoiceParams(f[2]!)}`);
+      withFmtp.add(f[1]!);
+    } else if (/^a=ptime:/.test(line)) {
+      continue; // one ptime line, ours, below
+    } else {
+      out.push(line);
+    }
+  }
+  // An Opus payload type without fmtp gets one right after its rtpmap.
+  for (const pt of pts) {
+    if (withFmtp.has(pt)) continue;
+    const i = out.findIndex((l) => l.toLowerCase().startsWith(`a=rtpmap:${pt} opus/`));
+    out.splice(i + 1, 0, `a=fmtp:${pt} ${withVoiceParams('')}`);
+  }
+  // ptime is a media-level attribute: after the last rtpmap/fmtp line of the section.
+  let last = 0;
+  out.forEach((l, i) => {
+    if (/^a=(rtpmap|fmtp|rtcp-fb):/.test(l)) last = i;
+  });
+  out.splice(last + 1, 0, `a=ptime:${OPUS_PTIME_MS}`);
+  return out;
+}
+
+/** The session description with Hush's Opus voice settings on every audio section. */
+export function opusForVoice(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const lines = sdp.split(eol);
+  const trailing = lines.at(-1) === '' ? lines.pop() : undefined;
+  const out: string[] = [];
+  let section: string[] = [];
+  let audio = false;
+  const flush = () => {
+    out.push(...(audio ? shapeAudioSection(section) : section));
+    section = [];
+  };
+  for (const line of lines) {
+    if (line.startsWith('m=')) {
+      flush();
+      audio = line.startsWith('m=audio ');
+    }
+    section.push(line);
+  }
+  flush();
+  if (trailing !== undefined) out.push(trailing);
+  return out.join(eol);
+}
+
+/** The Opus fmtp parameters of the first audio section, as a map (for tests and diagnostics). */
+export function opusParams(sdp: string): Map<string, string> | null {
+  const lines = sdp.split(/\r?\n/);
+  const pts = opusPayloadTypes(lines);
+  for (const line of lines) {
+    const f = /^a=fmtp:(\d+) (.*)$/.exec(line);
+    if (f && pts.has(f[1]!)) {
+      return new Map(f[2]!.split(';').map((p) => p.trim().split('=') as [string, string]));
+    }
+  }
+  return pts.size ? new Map() : null;
+}

@@ -1,0 +1,278 @@
+/**
+ * Sound on a lossy path (issue 17): the same lab, the same loss, two calls at
+ * once: a Hush call (two Chromiums with the extension, every frame encrypted
+ * by the frame worker) and a plain WebRTC call (two Chromiums, the lab's
+ * webrtc-peer page, no frame transform), host A to host B, both fed the same
+ * 880 Hz tone file. Router B drops a share of the UDP packets it forwards,
+ * both directions (nftables `numgen random`: this kernel has no netem,
+ * docs/media.md), for 0 %, 3 % and 10 %.
+ *
+ * For each loss and each receiving side it reads inbound-rtp over a window of
+ * WINDOW_PACKETS packets (counted: received + lost, so the window is a
+ * condition, not a sleep) and prints concealed samples / total samples
+ * received (getStats concealedSamples / totalSamplesReceived) for Hush and
+ * for plain WebRTC. It asserts:
+ *   - both calls survive every loss: still connected, frames decrypted, none
+ *     failing authentication, the tone heard at the end;
+ *   - at each loss, the median over ~3 s intervals of Hush's concealment minus
+ *     plain WebRTC's is within the comparison's noise (3σ of the binomial
+ *     median plus STALL_POINTS, justified below and in docs/media.md);
+ *   - the quality indicator in both popups turns weak or bad at 10 % loss and
+ *     back to good once the loss is gone.
+ *
+ * HUSH_LAB_RUNS (default 1) repeats the loss sweep; the table shows each run.
+ * Root only; needs the Chromium build (`npm run build`).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { makeTone, waitForReading } from '../harness/audio';
+import { EXTENSION_DIR } from '../harness/chromium';
+import { launchChromiumSideInLab, type CallSide } from '../harness/firefox-hush';
+import { callState, click, dialByUi, hangUpAll, request, waitCallState, type HushSide } from '../harness/hush';
+import { median } from '../harness/median';
+import { waitFor } from '../harness/wait';
+import { launchInNamespace, type NsBrowser } from './chromium-in-ns';
+import { createLab, requireRoot, type Lab } from './netns';
+import { startLabRelay, type LabRelay } from './relay-in-ns';
+import { LabPeer, negotiate, type InboundAudio } from './webrtc-peer';
+
+const support = requireRoot();
+const built = existsSync(join(EXTENSION_DIR, 'manifest.json'));
+if (!support.skip && !built) console.warn('lab loss test skipped: no build (`npm run build`)');
+
+const TONE_HZ = 880;
+const RUNS = Math.max(1, Number(process.env.HUSH_LAB_RUNS ?? 1));
+const LOSSES = [0, 3, 10];
+/** 15 s of 20 ms packets per window: ±0.6 % (one sigma) on a 3 % loss rate. */
+const WINDOW_PACKETS = 750;
+/**
+ * The noise of the comparison. The counters are polled about every 3 s; for each interval and
+ * receiver, Hush's concealment minus plain's over the same seconds. The test takes the median of
+ * those differences per loss level: a playout stall of a loaded machine hits one browser for a few
+ * seconds (seen here: one Hush receiver concealing 28 % at 10 % loss in one window, the plain
+ * receiver beside it 13 %), which moves a mean by many points and a median hardly at all. The
+ * median of n differences of two binomial draws has σ ≈ 1.2533·√(2·p·(1−p)/N)/√n (N packets per
+ * interval); we allow 3σ of that plus STALL_POINTS (docs/media.md "Sound on a lossy path").
+ */
+const MEDIAN_EFFICIENCY = 1.2533;
+const STALL_POINTS = 1;
+const LOSS_TABLE = 'hush_loss';
+
+interface Counters {
+  packetsReceived: number;
+  packetsLost: number;
+  concealedSamples: number;
+  totalSamplesReceived: number;
+}
+
+interface Row {
+  run: number;
+  loss: number;
+  side: string;
+  hush: number;
+  plain: number;
+  hushLost: number;
+  plainLost: number;
+  /** The window's raw counts, for the per-level totals. */
+  hushConcealed: number;
+  hushSamples: number;
+  plainConcealed: number;
+  plainSamples: number;
+  packets: number;
+}
+
+const pct = (a: Counters, b: Counters) => (100 * (b.concealedSamples - a.concealedSamples)) / Math.max(1, b.totalSamplesReceived - a.totalSamplesReceived);
+const lostPct = (a: Counters, b: Counters) => {
+  const lost = b.packetsLost - a.packetsLost;
+  return (100 * lost) / Math.max(1, lost + b.packetsReceived - a.packetsReceived);
+};
+const seen = (c: Counters) => c.packetsReceived + c.packetsLost;
+
+/** Router B drops `percent` % of the UDP packets it forwards (both directions); 0 removes the rule. */
+async function setLoss(lab: Lab, percent: number): Promise<void> {
+  const rules = percent > 0 ? `add chain inet ${LOSS_TABLE} lossy { type filter hook forward priority -10; policy accept; }\nadd rule inet ${LOSS_TABLE} lossy meta l4proto udp numgen random mod 1000 < ${percent * 10} drop\n` : '';
+  await lab.exec('rtrB', 'nft', ['-f', '-'], { input: `add table inet ${LOSS_TABLE}\ndelete table inet ${LOSS_TABLE}\n${rules ? `add table inet ${LOSS_TABLE}\n${rules}` : ''}` });
+}
+
+describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against plain WebRTC, and the quality indicator', () => {
+  let lab: Lab;
+  let relay: LabRelay;
+  let hushA: CallSide;
+  let hushB: CallSide;
+  let plainBrowsers: NsBrowser[] = [];
+  let plainA: LabPeer;
+  let plainB: LabPeer;
+  const rows: Row[] = [];
+  const intervals: Array<{ loss: number; diff: number; packets: number }> = [];
+
+  beforeAll(async () => {
+    lab = await createLab();
+    relay = await startLabRelay(lab, { kind: 'hush' });
+    const tone = [`--use-file-for-fake-audio-capture=${makeTone(TONE_HZ)}`, '--autoplay-policy=no-user-gesture-required'];
+    [hushA, hushB, ...plainBrowsers] = await Promise.all([
+      launchChromiumSideInLab(lab, 'hostA', { toneHz: TONE_HZ, signalUrl: relay.signalUrl! }),
+      launchChromiumSideInLab(lab, 'hostB', { toneHz: TONE_HZ, signalUrl: relay.signalUrl! }),
+      launchInNamespace(lab, 'hostA', { args: tone }),
+      launchInNamespace(lab, 'hostB', { args: tone }),
+    ]) as [CallSide, CallSide, NsBrowser, NsBrowser];
+    [plainA, plainB] = await Promise.all([LabPeer.open(plainBrowsers[0]!, 'plainA'), LabPeer.open(plainBrowsers[1]!, 'plainB')]);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (rows.length) {
+      const line = (r: Row) =>
+        `${String(r.run).padStart(3)} ${String(r.loss).padStart(5)} % ${r.side.padEnd(8)} ${r.hushLost.toFixed(1).padStart(8)} ${r.plainLost.toFixed(1).padStart(8)} ${r.hush.toFixed(2).padStart(9)} ${r.plain.toFixed(2).padStart(9)} ${(r.hush - r.plain).toFixed(2).padStart(8)}`;
+      console.log(
+        `\nconcealed / total samples received, % (window ${WINDOW_PACKETS} packets; loss on router B, both directions)\n` +
+          `run  loss   hears     lost%H   lost%P   Hush      plain     H−P\n${rows.map(line).join('\n')}\n`,
+      );
+    }
+    if (lab) await setLoss(lab, 0).catch(() => {});
+    await Promise.allSettled([hushA?.close(), hushB?.close(), ...plainBrowsers.map((b) => b.close())]);
+    await relay?.stop().catch(() => {});
+    await lab?.destroy();
+  });
+
+  async function hushCounters(side: CallSide): Promise<Counters & { frames: { decrypted: number; dropped: number; authFailed: number } }> {
+    const s = (await request(side.popup, 'call-stats')) as Counters & { frames: { decrypted: number; dropped: number; authFailed: number } } | null;
+    if (!s) throw new Error('no call stats: the Hush call is gone');
+    return s;
+  }
+
+  async function plainCounters(peer: LabPeer): Promise<InboundAudio> {
+    const s = await peer.inboundAudio();
+    if (!s) throw new Error(`${peer.name}: no inbound audio stats`);
+    return s;
+  }
+
+  const quality = (side: CallSide) => side.popup.$eval('[data-testid="call-quality"]', (e) => e.getAttribute('data-quality'));
+
+  test('concealment under 0 / 3 / 10 % loss: Hush within the noise of plain WebRTC; the indicator turns weak/bad and back to good', async () => {
+    // A retry starts from no call (the first attempt may have left one up).
+    await hangUpAll(...([hushA, hushB] as unknown as HushSide[]));
+    for (const side of [hushA, hushB]) await request(side.popup, 'dismiss-call').catch(() => {});
+    rows.length = 0;
+    intervals.length = 0;
+    // The Hush call, through the UI.
+    await dialByUi(hushA.popup, hushB.address);
+    await waitCallState(hushB.popup, 'incoming');
+    await click(hushB.popup, 'accept');
+    await waitCallState(hushA.popup, 'connected', 30_000);
+    await waitCallState(hushB.popup, 'connected', 30_000);
+    // The plain call, the test process carrying the descriptions and candidates.
+    await Promise.all([
+      plainA.create({ iceServers: relay.iceServers({ id: 'caller' }) }),
+      plainB.create({ iceServers: relay.iceServers({ id: 'callee' }) }),
+    ]);
+    await negotiate(plainA, plainB);
+    // Played out like Hush's media host does, so both count concealed samples the same way.
+    await Promise.all([plainA.play(), plainB.play()]);
+    // The plain calls play out: samples are counted at both receivers.
+    await waitFor(async () => (await Promise.all([plainCounters(plainA), plainCounters(plainB)])).every((c) => c.totalSamplesReceived > 0), {
+      timeout: 15_000,
+      what: 'the plain calls to play out samples',
+    });
+    const heard = (side: CallSide) => waitForReading(() => side.hears(), (r) => Math.abs(r.frequency - TONE_HZ) < 10 && r.rmsDb > -40, { timeoutMs: 15_000 });
+    await Promise.all([heard(hushA), heard(hushB)]);
+    const hushPath = ((await request(hushA.popup, 'call-stats')) as { path: string }).path;
+    const plainPath = await plainA.selected();
+    console.log(`paths: Hush ${hushPath}, plain ${plainPath ? `${plainPath.local.type} -> ${plainPath.remote.type}` : 'none'}`);
+
+    const pairs: Array<{ side: string; hush: CallSide; plain: LabPeer }> = [
+      { side: 'A', hush: hushA, plain: plainA },
+      { side: 'B', hush: hushB, plain: plainB },
+    ];
+    const counters = () => Promise.all(pairs.map(async (p) => ({ h: await hushCounters(p.hush), p: await plainCounters(p.plain) })));
+    // One window at 0 %, not counted: we compare steady calls. (Once, the first window of the Hush call
+    // concealed 10 % on both receivers at 0 % loss while the plain call's did not; not explained.)
+    const start = await counters();
+    await waitFor(async () => (await counters()).every((n, i) => seen(n.h) - seen(start[i]!.h) >= WINDOW_PACKETS && seen(n.p) - seen(start[i]!.p) >= WINDOW_PACKETS), {
+      timeout: 90_000,
+      interval: 3000,
+      what: `${WINDOW_PACKETS} packets at every receiver before measuring`,
+    });
+    for (let run = 1; run <= RUNS; run++) {
+      for (const loss of LOSSES) {
+        await setLoss(lab, loss);
+        const before = await counters();
+        // The window: every receiver has seen WINDOW_PACKETS more packets (received or lost). Polled
+        // every 3 s: a Hush `call-stats` also runs the media host's analyser, a cost the plain call has not.
+        const polls = [before];
+        const after = await waitFor(
+          async () => {
+            const now = await counters();
+            polls.push(now);
+            const done = now.every((n, i) => seen(n.h) - seen(before[i]!.h) >= WINDOW_PACKETS && seen(n.p) - seen(before[i]!.p) >= WINDOW_PACKETS);
+            return done ? now : undefined;
+          },
+          { timeout: 90_000, interval: 3000, what: `${WINDOW_PACKETS} packets at every receiver under ${loss} % loss` },
+        );
+        // Each poll-to-poll interval (about 3 s) of each receiver: Hush's concealment minus plain's, same moments.
+        for (let k = 1; k < polls.length; k++) {
+          pairs.forEach((_, i) => {
+            const [b, a] = [polls[k - 1]![i]!, polls[k]![i]!];
+            if (a.h.totalSamplesReceived > b.h.totalSamplesReceived && a.p.totalSamplesReceived > b.p.totalSamplesReceived) {
+              intervals.push({ loss, diff: pct(b.h, a.h) - pct(b.p, a.p), packets: seen(a.p) - seen(b.p) });
+            }
+          });
+        }
+        pairs.forEach((p, i) => {
+          const b = before[i]!;
+          const a = after[i]!;
+          rows.push({
+            run,
+            loss,
+            side: p.side,
+            hush: pct(b.h, a.h),
+            plain: pct(b.p, a.p),
+            hushLost: lostPct(b.h, a.h),
+            plainLost: lostPct(b.p, a.p),
+            hushConcealed: a.h.concealedSamples - b.h.concealedSamples,
+            hushSamples: a.h.totalSamplesReceived - b.h.totalSamplesReceived,
+            plainConcealed: a.p.concealedSamples - b.p.concealedSamples,
+            plainSamples: a.p.totalSamplesReceived - b.p.totalSamplesReceived,
+            packets: seen(a.p) - seen(b.p),
+          });
+          // Every frame that arrived authenticated: loss never turns into garbage for the decoder.
+          expect(a.h.frames.decrypted).toBeGreaterThan(b.h.frames.decrypted);
+          expect(a.h.frames.authFailed).toBe(0);
+        });
+        if (loss === 10) {
+          // The indicator of both popups says the network is hurting the call.
+          for (const side of [hushA, hushB]) {
+            await waitFor(async () => ['weak', 'bad'].includes((await quality(side)) ?? ''), { timeout: 30_000, interval: 1000, what: 'the quality indicator to say weak or bad at 10 % loss' });
+          }
+        }
+      }
+      await setLoss(lab, 0);
+      for (const side of [hushA, hushB]) {
+        await waitFor(async () => (await quality(side)) === 'good', { timeout: 30_000, interval: 1000, what: 'the quality indicator back to good once the loss is gone' });
+      }
+    }
+
+    // Both calls survived everything and still sound.
+    for (const side of [hushA, hushB]) expect(await callState(side.popup)).toBe('connected');
+    await Promise.all([heard(hushA), heard(hushB)]);
+    expect(await plainA.iceState()).toMatch(/connected|completed/);
+
+    // The measured loss is the loss we set (the rule works), and Hush conceals no worse than plain WebRTC.
+    for (const r of rows) if (r.loss > 0) expect(r.hushLost, `run ${r.run}, ${r.loss} %, side ${r.side}: measured loss`).toBeGreaterThan(r.loss / 3);
+    for (const loss of LOSSES) {
+      const at = rows.filter((r) => r.loss === loss);
+      const sum = (k: keyof Row) => at.reduce((n, r) => n + (r[k] as number), 0);
+      const hush = (100 * sum('hushConcealed')) / sum('hushSamples');
+      const plain = (100 * sum('plainConcealed')) / sum('plainSamples');
+      // The median interval: a stall that hits one browser for a few seconds moves a mean, not a median.
+      const diffs = intervals.filter((x) => x.loss === loss);
+      const mid = median(diffs.map((x) => x.diff));
+      const p = Math.max(loss / 100, plain / 100);
+      const perInterval = diffs.reduce((n, x) => n + x.packets, 0) / diffs.length;
+      const bound = MEDIAN_EFFICIENCY * 300 * Math.sqrt((2 * p * (1 - p)) / perInterval) / Math.sqrt(diffs.length) + STALL_POINTS;
+      console.log(
+        `${loss} % loss: Hush ${hush.toFixed(2)} %, plain ${plain.toFixed(2)} % over all windows; median of ${diffs.length} intervals Hush − plain ${mid.toFixed(2)} points, bound ${bound.toFixed(2)}`,
+      );
+      expect(mid, `${loss} % loss: median interval difference Hush − plain ${mid.toFixed(2)} points (bound ${bound.toFixed(2)})`).toBeLessThanOrEqual(bound);
+    }
+  }, 900_000);
+});
