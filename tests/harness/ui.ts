@@ -6,8 +6,9 @@
  * DOM domain (`pierce: true`) and then click them with real mouse events at
  * their coordinates, as a person would, or press keys.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -22,18 +23,21 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function startPageServer(): Promise<PageServer> {
+/** `tls`: PEM files (tests/harness/tls-cert.ts) to serve https instead of http. */
+export async function startPageServer(opts: { tls?: { cert: string; key: string } } = {}): Promise<PageServer> {
   const pages = new Map<string, string>();
-  const server: Server = createServer((req, res) => {
+  const serve: Parameters<typeof createServer>[1] = (req, res) => {
     const html = pages.get((req.url ?? '/').split('?')[0]!);
     res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
     res.end(html ?? 'not found');
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) }, serve) : createServer(serve);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
+  const scheme = opts.tls ? 'https' : 'http';
   return {
-    url: `http://127.0.0.1:${port}`,
-    altUrl: `http://localhost:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
+    altUrl: `${scheme}://localhost:${port}`,
     set: (path, html) => pages.set(path, html),
     close: () => new Promise((r) => server.close(() => r())),
   };
