@@ -97,7 +97,7 @@ export async function run(): Promise<void> {
   const columns: [string, Sample[]][] = [['without Hush', without], ['with Hush', withExt], ...BEFORE.map((d, i) => [`with ${d}`, before[i]!] as [string, Sample[]])];
   const row = (label: string, f: (s: Sample) => number, d: number) => `${label.padEnd(22)}${columns.map(([, xs]) => fmt(xs.map(f), d).padEnd(24)).join('')}`;
   console.log(`${''.padEnd(22)}${columns.map(([name]) => name.padEnd(24)).join('')}`);
-  console.log(row('JS heap (MB)', (s) => s.heapMB, 2));
+  console.log(row('JS heap (MB)', (s) => s.heapMB, 3));
   console.log(row('load time (ms)', (s) => s.loadMs, 1));
   for (const [name, xs] of columns.slice(1)) {
     const dh = median(xs.map((s) => s.heapMB)) - median(without.map((s) => s.heapMB));
