@@ -55,6 +55,13 @@ export class PageIntegration {
   private endedTimer?: ReturnType<typeof setTimeout>;
   private closed = false;
   private orphaned?: () => void;
+  /**
+   * Resolves on the port's first page-view: the background pushes one as soon as it attached its
+   * listener to the port (bridge.ts). A request posted before may be lost (the service worker
+   * can still be starting, entrypoints/background.ts attaches ports after boot): wait for it.
+   */
+  private listening: Promise<void> = Promise.resolve();
+  private heard?: () => void;
 
   constructor(private readonly win: Window = window) {}
 
@@ -105,6 +112,7 @@ export class PageIntegration {
 
   private connect(): void {
     if (this.closed) return;
+    this.listening = new Promise<void>((r) => (this.heard = r));
     try {
       if (!browser.runtime?.id) throw new Error('orphaned');
       this.port = browser.runtime.connect({ name: PAGE_PORT });
@@ -119,6 +127,7 @@ export class PageIntegration {
       this.port = undefined;
       for (const [, f] of this.pending) f({ kind: 'dial-result', reqId: -1, ok: false, message: '' });
       this.pending.clear();
+      this.heard?.();
       // The service worker may restart: reconnect.
       setTimeout(() => this.connect(), 500);
     });
@@ -136,6 +145,7 @@ export class PageIntegration {
   private onEvent(ev: PageEvent): void {
     switch (ev.kind) {
       case 'page-view':
+        this.heard?.();
         this.onView(ev.view);
         return;
       case 'dial-result': {
@@ -188,10 +198,13 @@ export class PageIntegration {
     this.asking = true;
     if (this.state.error) this.set({ error: null });
     const reqId = ++this.reqId;
-    const r = await new Promise<DialResult>((resolve) => {
-      this.pending.set(reqId, resolve);
-      this.send({ kind: 'dial', reqId, address, via });
-    }).finally(() => (this.asking = false));
+    const r = await this.listening
+      .then(() => new Promise<DialResult>((resolve) => {
+        if (!this.port) return resolve({ kind: 'dial-result', reqId, ok: false, message: '' });
+        this.pending.set(reqId, resolve);
+        this.send({ kind: 'dial', reqId, address, via });
+      }))
+      .finally(() => (this.asking = false));
     if (!r.ok) {
       if (via === 'page') this.postStatus('declined', id);
       if (r.message) this.set({ error: r.message });

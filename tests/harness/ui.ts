@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { CDPSession, Page } from 'puppeteer-core';
-import { sleep, waitFor } from './wait';
+import { waitFor } from './wait';
+import { isolatedWorld } from './isolated-world';
+import { PAGE_HOOK } from '../../lib/page-api/loader';
 
 export interface PageServer {
   url: string;
@@ -188,13 +190,26 @@ export async function barFocused(page: Page): Promise<string | null> {
   return onNode<string | null>(page, id, 'function(){ return this.getAttribute("data-testid") }');
 }
 
-/** Let the extension's content script attach (it runs at document_idle). */
+/**
+ * Open `url` and wait until Hush's loader runs in it (the content script at document_idle): its
+ * isolated world exists and holds the loader's hand-over object (lib/page-api/loader.ts, PAGE_HOOK).
+ * A click on a Hush link before that would go to the browser, not to Hush.
+ */
 export async function gotoWithHush(page: Page, url: string): Promise<void> {
   await page.goto(url, { waitUntil: 'load' });
   await page.bringToFront();
-  // Kept as a sleep: the content script (document_idle) leaves no mark on a page until a call shows
-  // its bar, so there is nothing to wait for; the bar's own waits (waitBar) follow it.
-  await sleep(500);
+  const ext = page
+    .browser()
+    .targets()
+    .map((t) => t.url())
+    .find((u) => u.startsWith('chrome-extension://'));
+  if (!ext) throw new Error('gotoWithHush: no Hush target (service worker or popup) in this browser');
+  const world = await isolatedWorld(page, new URL(ext).host);
+  try {
+    await waitFor(() => world.run<boolean>(`!!globalThis[${JSON.stringify(PAGE_HOOK)}]`), { timeout: 10_000, what: "Hush's page loader" });
+  } finally {
+    await world.session.detach().catch(() => {});
+  }
 }
 
 /** Add a contact through the popup's form, as a person does. */
