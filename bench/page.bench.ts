@@ -102,6 +102,6 @@ export async function run(): Promise<void> {
   for (const [name, xs] of columns.slice(1)) {
     const dh = median(xs.map((s) => s.heapMB)) - median(without.map((s) => s.heapMB));
     const dt = median(xs.map((s) => s.loadMs)) - median(without.map((s) => s.loadMs));
-    console.log(`difference (${name}): heap ${dh >= 0 ? '+' : ''}${dh.toFixed(2)} MB, load ${dt >= 0 ? '+' : ''}${dt.toFixed(1)} ms`);
+    console.log(`difference (${name}): heap ${dh >= 0 ? "+" : ""}${dh.toFixed(3)} MB, load ${dt >= 0 ? '+' : ''}${dt.toFixed(1)} ms`);
   }
 }
