@@ -183,13 +183,18 @@ describe('"Show a call bar on the page that started the call"', () => {
     await gotoWithHush(starter, `${http.url}/shop`);
   }, 60_000);
 
-  test('on (the default): the bar shows on the starting tab only', async () => {
+  /** The starting tab asks, the person allows once in Hush's window, B accepts in its popup. */
+  async function callFromStarter(): Promise<void> {
     await pageClick(starter, '#callme');
     await answerConsent(a, 'consent-once');
     await waitCallState(b.popup, 'incoming');
     await b.popup.bringToFront();
     await click(b.popup, 'accept');
     await waitCallState(a.popup, 'connected');
+  }
+
+  test('on (the default): the bar shows on the starting tab only', async () => {
+    await callFromStarter();
     await starter.bringToFront();
     await waitBar(starter, 'bar-state', (t) => t === 'Connected');
     expect(await barRoot(otherTab)).toBeNull();
@@ -215,12 +220,7 @@ describe('"Show a call bar on the page that started the call"', () => {
     await opts.close();
 
     await clearStatuses(starter);
-    await pageClick(starter, '#callme');
-    await answerConsent(a, 'consent-once');
-    await waitCallState(b.popup, 'incoming');
-    await b.popup.bringToFront();
-    await click(b.popup, 'accept');
-    await waitCallState(a.popup, 'connected');
+    await callFromStarter();
     await waitStatus(starter, 'bob:started');
     await starter.bringToFront();
     await noBarAnywhere([starter, otherTab], 2500);
