@@ -17,8 +17,12 @@ import { median } from '../tests/harness/median';
 
 const LOADS = Number(process.env.HUSH_BENCH_PAGE_LOADS ?? 25);
 const BROWSERS = 2;
-/** An older build to show beside (e.g. the commit before the on-demand loader): HUSH_BENCH_PAGE_BEFORE=<.output/chrome-mv3 dir>. */
-const BEFORE = process.env.HUSH_BENCH_PAGE_BEFORE;
+/**
+ * Other builds to show beside, comma-separated (e.g. the commit before a change, or a copy of
+ * .output/chrome-mv3 whose manifest has no content_scripts, to tell the content script's cost from
+ * the extension's): HUSH_BENCH_PAGE_BEFORE=<dir>[,<dir>…].
+ */
+const BEFORE = (process.env.HUSH_BENCH_PAGE_BEFORE ?? '').split(',').filter(Boolean);
 const PLAIN = `<!doctype html><html lang="en"><head><title>Plain</title></head><body><h1>A plain page</h1>
 <p>${'Some text. '.repeat(200)}</p><ul>${'<li><a href="#x">a link</a></li>'.repeat(50)}</ul></body></html>`;
 
@@ -60,7 +64,7 @@ export async function run(): Promise<void> {
   const url = web.url + '/plain';
   const without: Sample[] = [];
   const withExt: Sample[] = [];
-  const before: Sample[] = [];
+  const before: Sample[][] = BEFORE.map(() => []);
   try {
     for (let b = 0; b < BROWSERS; b++) {
       const dir = await mkdtemp(join(tmpdir(), 'hush-bench-page-'));
@@ -77,10 +81,10 @@ export async function run(): Promise<void> {
       } finally {
         await hb.close();
       }
-      if (BEFORE) {
-        const old = await launchWithExtension({ extensionDir: BEFORE });
+      for (const [i, extensionDir] of BEFORE.entries()) {
+        const old = await launchWithExtension({ extensionDir });
         try {
-          before.push(...(await series(old.browser, url)));
+          before[i]!.push(...(await series(old.browser, url)));
         } finally {
           await old.close();
         }
@@ -90,11 +94,14 @@ export async function run(): Promise<void> {
     await web.close();
   }
   console.log(`plain page, ${LOADS} loads × ${BROWSERS} browsers each, median (min–max)`);
-  const old = (f: (s: Sample) => number, d = 1) => (before.length ? fmt(before.map(f), d) : '');
-  console.log(`                      without Hush          with Hush             ${before.length ? `with ${BEFORE}` : ''}`);
-  console.log(`JS heap (MB)          ${fmt(without.map((s) => s.heapMB), 2).padEnd(22)}${fmt(withExt.map((s) => s.heapMB), 2).padEnd(22)}${old((s) => s.heapMB, 2)}`);
-  console.log(`load time (ms)        ${fmt(without.map((s) => s.loadMs)).padEnd(22)}${fmt(withExt.map((s) => s.loadMs)).padEnd(22)}${old((s) => s.loadMs)}`);
-  const dh = median(withExt.map((s) => s.heapMB)) - median(without.map((s) => s.heapMB));
-  const dt = median(withExt.map((s) => s.loadMs)) - median(without.map((s) => s.loadMs));
-  console.log(`difference            heap ${dh >= 0 ? '+' : ''}${dh.toFixed(2)} MB, load ${dt >= 0 ? '+' : ''}${dt.toFixed(1)} ms`);
+  const columns: [string, Sample[]][] = [['without Hush', without], ['with Hush', withExt], ...BEFORE.map((d, i) => [`with ${d}`, before[i]!] as [string, Sample[]])];
+  const row = (label: string, f: (s: Sample) => number, d: number) => `${label.padEnd(22)}${columns.map(([, xs]) => fmt(xs.map(f), d).padEnd(24)).join('')}`;
+  console.log(`${''.padEnd(22)}${columns.map(([name]) => name.padEnd(24)).join('')}`);
+  console.log(row('JS heap (MB)', (s) => s.heapMB, 3));
+  console.log(row('load time (ms)', (s) => s.loadMs, 1));
+  for (const [name, xs] of columns.slice(1)) {
+    const dh = median(xs.map((s) => s.heapMB)) - median(without.map((s) => s.heapMB));
+    const dt = median(xs.map((s) => s.loadMs)) - median(without.map((s) => s.loadMs));
+    console.log(`difference (${name}): heap ${dh >= 0 ? "+" : ""}${dh.toFixed(3)} MB, load ${dt >= 0 ? '+' : ''}${dt.toFixed(1)} ms`);
+  }
 }

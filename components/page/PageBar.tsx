@@ -6,8 +6,10 @@ import { t, tf } from '@/lib/i18n/messages';
 
 /**
  * The in-page call bar, rendered inside a closed shadow root by the content
- * script: confirmations (Hush link, page API), the incoming call on the
- * active tab, and the call itself (peer, timer, state, path, mute, hang up).
+ * script: a status display for a call THIS tab started (peer, timer, state,
+ * path) with mute and hang up as shortcuts, and a broken Hush link's message.
+ * Never a place where consent is given or a call accepted (issue 13): those
+ * live in Hush's own window and popup, which a page cannot draw over.
  *
  * Every word is drawn as CSS generated content (<Tx>: `::before { content:
  * attr(data-tx) }`), not as DOM text: a closed shadow root hides nodes from
@@ -22,88 +24,41 @@ function Tx({ s, ...rest }: { s: string } & Record<string, unknown>) {
 export function PageBar({ app }: { app: PageIntegration }) {
   const [, setN] = useState(0);
   useEffect(() => app.subscribe(() => setN((n) => n + 1)), [app]);
-  const { prompt, armed, view } = app.state;
+  const { error, view } = app.state;
   if (!app.visible) return null;
   return (
     <section class="hush-bar" role="region" aria-label={t('page.region')} data-testid="bar">
       <p class="brand" aria-hidden="true">
         <Tx s="Hush" />
       </p>
-      {prompt ? <PromptView app={app} armed={armed} /> : view?.call ? <CallView app={app} call={view.call} /> : null}
+      {error !== null ? <ErrorView app={app} message={error} /> : view?.call ? <CallView app={app} call={view.call} /> : null}
     </section>
   );
 }
 
-function PromptView({ app, armed }: { app: PageIntegration; armed: boolean }) {
-  const p = app.state.prompt!;
+/** A broken Hush link: says so, with Close (or Escape: the key never reaches the page, shadow-host.ts). */
+function ErrorView({ app, message }: { app: PageIntegration; message: string }) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => box.current?.focus(), [p]);
+  useEffect(() => box.current?.focus(), [message]);
   useEffect(() => {
-    // Escape cancels, like any dialog (the key never reaches the page: shadow-host.ts).
     const el = box.current;
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== 'Escape') return;
       e.preventDefault();
-      if (p.kind === 'error') app.close();
-      else void app.answer('cancel');
+      app.close();
     };
     el?.addEventListener('keydown', onKey);
     return () => el?.removeEventListener('keydown', onKey);
-  }, [p]);
-  if (p.kind === 'error') {
-    return (
-      <div role="alertdialog" aria-labelledby="hush-q" tabIndex={-1} ref={box} data-testid="bar-prompt" data-kind="error">
-        <p id="hush-q" class="error">
-          <Tx s={tf('page.badLink', { message: p.message })} />
-        </p>
-        <div class="actions">
-          <button type="button" class="secondary" data-testid="bar-close" onClick={() => app.close()}>
-            <Tx s={t('page.close')} />
-          </button>
-        </div>
-      </div>
-    );
-  }
-  const who = (
-    <>
-      <strong>
-        <Tx s={p.who} data-testid="bar-who" />
-      </strong>
-      {!p.isContact && <Tx class="tx small" s={` (${t('page.notContact')})`} />}
-    </>
-  );
-  const text = p.kind === 'link' ? tf('page.confirm', { who: '\u0000' }) : tf('page.request', { origin: p.origin, who: '\u0000' });
-  const [before, after] = text.split('\u0000');
+  }, [message]);
   return (
-    <div role="alertdialog" aria-labelledby="hush-q" tabIndex={-1} ref={box} data-testid="bar-prompt" data-kind={p.kind} data-armed={armed}>
-      <p id="hush-q" class="question">
-        <Tx s={before ?? ''} />
-        {who}
-        <Tx s={after ?? ''} />
+    <div role="alertdialog" aria-labelledby="hush-q" tabIndex={-1} ref={box} data-testid="bar-prompt" data-kind="error">
+      <p id="hush-q" class="error">
+        <Tx s={tf('page.badLink', { message })} />
       </p>
       <div class="actions">
-        {p.kind === 'link' ? (
-          <>
-            <button type="button" class="go" disabled={!armed} data-testid="bar-call" onClick={() => void app.answer('call')}>
-              <Tx s={t('page.call')} />
-            </button>
-            <button type="button" class="secondary" disabled={!armed} data-testid="bar-cancel" onClick={() => void app.answer('cancel')}>
-              <Tx s={t('page.cancel')} />
-            </button>
-          </>
-        ) : (
-          <>
-            <button type="button" class="go" disabled={!armed} data-testid="bar-allow-once" onClick={() => void app.answer('once')}>
-              <Tx s={t('page.allowOnce')} />
-            </button>
-            <button type="button" class="secondary" disabled={!armed} data-testid="bar-allow-always" onClick={() => void app.answer('always')}>
-              <Tx s={t('page.allowAlways')} />
-            </button>
-            <button type="button" class="danger" disabled={!armed} data-testid="bar-deny" onClick={() => void app.answer('cancel')}>
-              <Tx s={t('page.deny')} />
-            </button>
-          </>
-        )}
+        <button type="button" class="secondary" data-testid="bar-close" onClick={() => app.close()}>
+          <Tx s={t('page.close')} />
+        </button>
       </div>
     </div>
   );
@@ -125,7 +80,7 @@ function CallView({ app, call }: { app: PageIntegration; call: PageCallView }) {
           <Tx s={t(`ui.call.state.${call.state}`)} data-testid="bar-state" />
         </span>
         {call.connectedAt && <Tx s={` · ${formatDuration(elapsed)}`} data-testid="bar-timer" />}
-        {live && call.state !== 'incoming' && <Tx s={` · ${t(`ui.call.path.${call.path}`)}`} data-testid="bar-path" data-path={call.path} />}
+        {live && <Tx s={` · ${t(`ui.call.path.${call.path}`)}`} data-testid="bar-path" data-path={call.path} />}
         {live && call.quality && <Tx s={` · ${t(`q17.quality.${call.quality}`)}`} data-testid="bar-quality" data-quality={call.quality} />}
       </p>
       {call.peerKeyChanged && (
@@ -139,16 +94,7 @@ function CallView({ app, call }: { app: PageIntegration; call: PageCallView }) {
         </p>
       )}
       <div class="actions">
-        {call.state === 'incoming' ? (
-          <>
-            <button type="button" class="go" data-testid="bar-accept" onClick={() => app.accept()}>
-              <Tx s={t('ui.call.accept')} />
-            </button>
-            <button type="button" class="danger" data-testid="bar-decline" onClick={() => app.hangup()}>
-              <Tx s={t('ui.call.decline')} />
-            </button>
-          </>
-        ) : live ? (
+        {live ? (
           <>
             <button type="button" class="secondary" aria-pressed={call.muted} data-testid="bar-mute" onClick={() => app.mute(!call.muted)}>
               <Tx s={call.muted ? t('ui.call.unmute') : t('ui.call.mute')} />

@@ -123,27 +123,18 @@ export interface PageCallView {
 
 export interface PageView {
   call: PageCallView | null;
-  /** This tab is the active one of the focused window: it shows the incoming prompt. */
-  activeTab: boolean;
-  ringtone: boolean;
   /** Show the in-page bar for this tab's own calls (Settings.pageIndicator). */
   indicator: boolean;
 }
 
 export type PageRequest =
-  | { kind: 'lookup'; reqId: number; address: string }
   | { kind: 'dial'; reqId: number; address: string; via: 'link' | 'page' }
-  /** Open the extension's own window (accepting a call happens there, never in the page). */
-  | { kind: 'open' }
   | { kind: 'hangup' }
   | { kind: 'mute'; muted: boolean }
-  | { kind: 'dismiss' }
-  | { kind: 'visible' };
+  | { kind: 'dismiss' };
 
 export type PageEvent =
   | { kind: 'page-view'; view: PageView }
-  | { kind: 'lookup-result'; reqId: number; ok: true; address: string; name?: string; originAllowed: boolean }
-  | { kind: 'lookup-result'; reqId: number; ok: false; message: string }
   | { kind: 'dial-result'; reqId: number; ok: true; callId: string }
   | { kind: 'dial-result'; reqId: number; ok: false; message: string };
 

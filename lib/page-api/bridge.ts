@@ -11,24 +11,24 @@
  * read or click into, lib/page-api/consent.ts) and waits for the person's
  * click there. Only a grant made in that window ("always", per https origin
  * AND address) lets a later page request through without it. A page may
- * never accept: its "open" request only opens the extension's window.
- * Hang up, mute and dismiss stay shortcuts (the same controls are in the
- * extension's UI, which a page cannot stop).
+ * never accept, and has no request that opens anything but the consent
+ * window. Hang up, mute and dismiss stay shortcuts (the same controls are in
+ * the extension's UI, which a page cannot stop).
  */
-import { browser, type Browser } from 'wxt/browser';
+import type { Browser } from 'wxt/browser';
 import { addressFromLink } from '../contacts/link';
-import { isLive } from '../call/state';
 import type { CallControls } from '../background/call-controls';
 import { senderKind } from '../messaging/sender';
 import type { AppView } from '../messaging/view';
-import { PAGE_PORT, type PageCallView, type PageEvent, type PageRequest, type PageView } from '../messaging/protocol';
+import { PAGE_PORT, type PageCallView, type PageEvent, type PageRequest } from '../messaging/protocol';
+import { isHttpsOrigin } from './consent';
 
 export interface BridgeHost {
   view(): AppView;
   dial(address: string): Promise<{ callId: string }>;
   readonly controls: Pick<CallControls, 'hangup' | 'mute' | 'dismiss'>;
   readonly grants: PageGrants;
-  /** Open the extension's own window (the consent window, or the popup's call view); `closed` runs when the person closes it. */
+  /** Open the extension's consent window (popup.html#<hash>); `closed` runs when the person closes it. */
   openWindow(hash: string, closed: () => void): Promise<void>;
 }
 
@@ -43,7 +43,7 @@ export class PageBridge {
     const c = this.consents.get(token);
     if (!c) return null;
     const name = this.host.view().contacts.find((x) => x.address === c.address)?.name;
-    return { origin: c.origin, address: c.address, name, via: c.via, canAlways: c.via === 'page' && isHttps(c.origin) };
+    return { origin: c.origin, address: c.address, name, via: c.via, canAlways: c.via === 'page' && isHttpsOrigin(c.origin) };
   }
 
   /** The person answered in the consent window (the only place a page call is allowed). */
@@ -52,7 +52,7 @@ export class PageBridge {
     if (!c) return;
     this.consents.delete(token);
     if (answer === 'deny') return send(c.port, { kind: 'dial-result', reqId: c.reqId, ok: false, message: '' });
-    if (answer === 'always' && c.via === 'page' && isHttps(c.origin)) await this.host.grants.grant(c.origin, c.address);
+    if (answer === 'always' && c.via === 'page' && isHttpsOrigin(c.origin)) await this.host.grants.grant(c.origin, c.address);
     await this.dialFor(c.port, c.reqId, c.address);
   }
 
@@ -74,38 +74,23 @@ export class PageBridge {
     this.ports.add(port);
     port.onDisconnect.addListener(() => this.ports.delete(port));
     port.onMessage.addListener((m: unknown) => void this.onRequest(port, m as PageRequest));
-    void this.pushTo([port]);
+    this.pushTo([port]);
   }
 
   push(): void {
-    if (this.ports.size > 0) void this.pushTo([...this.ports]);
+    if (this.ports.size > 0) this.pushTo([...this.ports]);
   }
 
-  private async pushTo(ports: Browser.runtime.Port[]): Promise<void> {
-    const active = await activeTabId();
+  private pushTo(ports: Browser.runtime.Port[]): void {
     const view = this.host.view();
-    const call = pageCall(view);
-    for (const p of ports) {
-      const v: PageView = { call, activeTab: p.sender?.tab?.id === active, ringtone: view.settings.ringtone, indicator: view.settings.pageIndicator !== false };
-      send(p, { kind: 'page-view', view: v });
-    }
+    const ev: PageEvent = { kind: 'page-view', view: { call: pageCall(view), indicator: view.settings.pageIndicator !== false } };
+    for (const p of ports) send(p, ev);
   }
 
   private async onRequest(port: Browser.runtime.Port, req: PageRequest): Promise<void> {
     if (typeof req !== 'object' || req === null) return;
     const origin = originOf(port);
     switch (req.kind) {
-      case 'lookup': {
-        try {
-          const address = addressFromLink(String(req.address));
-          const view = this.host.view();
-          const name = view.contacts.find((c) => c.address === address)?.name;
-          send(port, { kind: 'lookup-result', reqId: req.reqId, ok: true, address, name, originAllowed: false });
-        } catch (e) {
-          send(port, { kind: 'lookup-result', reqId: req.reqId, ok: false, message: (e as Error).message });
-        }
-        return;
-      }
       case 'dial': {
         let address: string;
         try {
@@ -131,10 +116,6 @@ export class PageBridge {
         await this.host.openWindow(`consent=${token}`, () => void this.answerConsent(token, 'deny')).catch(() => void this.answerConsent(token, 'deny'));
         return;
       }
-      case 'open':
-        // Accepting (and everything else) happens in the extension's own window.
-        await this.host.openWindow('', () => {}).catch(() => {});
-        return;
       case 'hangup':
         this.host.controls.hangup();
         return;
@@ -143,10 +124,6 @@ export class PageBridge {
         return;
       case 'dismiss':
         this.host.controls.dismiss();
-        return;
-      case 'visible':
-        // Tab focus moved: every tab's "activeTab" may have changed.
-        this.push();
         return;
       default:
         return;
@@ -180,10 +157,6 @@ interface PendingConsent {
   via: 'link' | 'page';
 }
 
-function isHttps(origin: string): boolean {
-  return origin.startsWith('https://');
-}
-
 function randomToken(): string {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -210,10 +183,6 @@ export function pageCall(view: AppView): PageCallView | null {
   };
 }
 
-export function isLiveCall(c: PageCallView | null): boolean {
-  return !!c && isLive(c.state);
-}
-
 function send(port: Browser.runtime.Port, ev: PageEvent): void {
   try {
     port.postMessage(ev);
@@ -228,15 +197,6 @@ function originOf(port: Browser.runtime.Port): string | undefined {
   try {
     const o = new URL(s?.url ?? '').origin;
     return o === 'null' ? undefined : o;
-  } catch {
-    return undefined;
-  }
-}
-
-async function activeTabId(): Promise<number | undefined> {
-  try {
-    const [tab] = await browser.tabs.query({ active: true, lastFocusedWindow: true });
-    return tab?.id;
   } catch {
     return undefined;
   }

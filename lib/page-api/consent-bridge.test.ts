@@ -96,8 +96,9 @@ test('a page port cannot accept, and extension pages or tab-less senders get no 
   s.bridge.attach(pt.p as never);
   await pt.send({ kind: 'accept' });
   expect(s.controls.accept).not.toHaveBeenCalled();
+  // No request of a page port opens anything but the consent window (the old "open" is gone).
   await pt.send({ kind: 'open' });
-  expect(s.windows).toEqual([expect.objectContaining({ hash: '' })]);
+  expect(s.windows).toEqual([]);
   const ext = port('chrome-extension://hushid/popup.html');
   s.bridge.attach(ext.p as never);
   expect(ext.p.disconnect).toHaveBeenCalled();

@@ -1,18 +1,34 @@
 /**
  * The content script that runs on every page (issue 13, "Cost per page"):
  * two listeners and nothing else. No port to the background, no Preact, no
- * DOM. Only a `hush:call` message posted during a user gesture, or a real
- * click on a `web+hush:` link, loads the rest (page-bar.js, a web-accessible
- * chunk imported with a dynamic import: it runs in this same isolated world)
- * and hands it the event that woke it (`globalThis[PENDING_KEY]`, a global
- * of the isolated world, invisible to the page).
+ * DOM. Only a `hush:call` message posted by the page itself during a user
+ * gesture, or a real click on a `web+hush:` link, loads the rest
+ * (page-bar.js, a web-accessible chunk imported with a dynamic import: it
+ * runs in this same isolated world).
  *
- * A message without a gesture is ignored here exactly as in content.ts: no
- * answer of any kind, nothing loaded.
+ * These two listeners stay the only ones on the page, before and after the
+ * load: they are where a page's events are judged (isTrusted, transient
+ * activation at the moment of the event), and they hand what passes to the
+ * loaded part through `globalThis[PAGE_HOOK]`, a global of the isolated
+ * world, invisible to the page: events that arrive while page-bar.js loads
+ * wait in its queue, page-bar.js then sets its handler and drains them.
+ *
+ * A message without a gesture is ignored: no answer of any kind, nothing
+ * loaded.
  */
-export const PENDING_KEY = '__hushPending';
+export const PAGE_HOOK = '__hushPage';
 
 export type PendingEvent = { kind: 'page'; origin: string; data: unknown } | { kind: 'link'; href: string };
+
+/** The hand-over between this loader and page-bar.js (two bundles sharing one isolated world). */
+export interface PageHook {
+  /** Events that passed before the handler was set. */
+  queue: PendingEvent[];
+  /** Set by page-bar.js once loaded. */
+  handle?: (ev: PendingEvent) => void;
+  /** Removes the two listeners (page-bar.js, when the extension went away). */
+  stop?: () => void;
+}
 
 const PAGE_CALL = 'hush:call';
 
@@ -20,14 +36,20 @@ export function isHushHrefLoose(href: string | null | undefined): boolean {
   return !!href && href.trim().toLowerCase().startsWith('web+hush:');
 }
 
+/** The loader's hook on `win` (page-bar.js reads it; tests too). */
+export function pageHook(win: Window): PageHook {
+  const g = win as unknown as Record<string, PageHook | undefined>;
+  return (g[PAGE_HOOK] ??= { queue: [] });
+}
+
 export function installLoader(win: Window, load: () => Promise<unknown>): () => void {
-  const pending: PendingEvent[] = [];
-  (win as unknown as Record<string, unknown>)[PENDING_KEY] = pending;
+  const hook = pageHook(win);
   let loading = false;
-  const wake = () => {
+  const pass = (ev: PendingEvent) => {
+    if (hook.handle) return hook.handle(ev);
+    hook.queue.push(ev);
     if (loading) return;
     loading = true;
-    stop();
     void load().catch(() => {
       loading = false;
     });
@@ -38,22 +60,22 @@ export function installLoader(win: Window, load: () => Promise<unknown>): () => 
     if (typeof d !== 'object' || d === null || d.type !== PAGE_CALL) return;
     const activation = (win.navigator as Navigator & { userActivation?: { isActive: boolean } }).userActivation;
     if (!activation?.isActive) return;
-    pending.push({ kind: 'page', origin: ev.origin, data: d });
-    wake();
+    pass({ kind: 'page', origin: ev.origin, data: d });
   };
   const onClick = (ev: MouseEvent) => {
     if (!ev.isTrusted || ev.button !== 0 || ev.defaultPrevented) return;
     const href = (ev.target as Element | null)?.closest?.('a[href]')?.getAttribute('href');
     if (!isHushHrefLoose(href)) return;
     ev.preventDefault();
-    pending.push({ kind: 'link', href: href! });
-    wake();
+    pass({ kind: 'link', href: href! });
   };
-  const stop = () => {
-    win.removeEventListener('message', onMessage);
-    win.document.removeEventListener('click', onClick, true);
-  };
+  // Both on `window` (the click in its capture phase, the first one of a click's path): touching
+  // `document` here would build its wrappers in the isolated world on every page (bench/page.bench.ts).
   win.addEventListener('message', onMessage);
-  win.document.addEventListener('click', onClick, true);
-  return stop;
+  win.addEventListener('click', onClick, true);
+  hook.stop = () => {
+    win.removeEventListener('message', onMessage);
+    win.removeEventListener('click', onClick, true);
+  };
+  return hook.stop;
 }

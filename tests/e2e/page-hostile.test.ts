@@ -11,11 +11,12 @@
  * dial, accept or hand out the view.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Page, Target } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { callState, click, hangUpAll, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
 import { isolatedWorld, type IsolatedWorld } from '../harness/isolated-world';
 import { startPageServer, type PageServer } from '../harness/ui';
+import { consentTargets, consentWindow } from '../harness/consent';
 import { sleep, waitFor } from '../harness/wait';
 
 let relay: RelayProcess;
@@ -48,15 +49,6 @@ const hostile = (bob: string) => `<!doctype html><html><head><title>Free videos<
 type Log = { statuses: { id: string; status: string }[]; keys: string[]; clicks: number };
 const log = (p: Page) => p.evaluate(() => (window as unknown as { log: Log }).log);
 
-function consentTargets(s: HushSide): Target[] {
-  return s.hb.browser.targets().filter((t) => t.url().includes('/popup.html#consent='));
-}
-async function consentWindow(s: HushSide): Promise<Page> {
-  const t = await s.hb.browser.waitForTarget((t) => t.url().includes('/popup.html#consent='), { timeout: 15_000 });
-  const p = (await t.asPage())!;
-  await p.waitForSelector('[data-testid="consent"]', { visible: true, timeout: 10_000 });
-  return p;
-}
 async function realClick(p: Page, selector: string): Promise<void> {
   await p.bringToFront();
   const box = await (await p.waitForSelector(selector, { visible: true }))!.boundingBox();

@@ -10,6 +10,7 @@ import type { Page } from 'puppeteer-core';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { callState, click, hangUpAll, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
 import { addContactByUi, barAttr, barClick, barHas, barRoot, gotoWithHush, pageClick, screenshotPath, startPageServer, waitBar, waitBarAttr, type PageServer } from '../harness/ui';
+import { answerConsent, consentWindow } from '../harness/consent';
 import { sleep, waitFor } from '../harness/wait';
 
 let relay: RelayProcess;
@@ -46,7 +47,7 @@ async function bNeverRang(ms = 2500): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     expect(await callState(b.popup)).toBe('');
-    expect(await barHas(bPage, 'bar-accept')).toBe(false);
+    expect(await barRoot(bPage)).toBeNull();
     await sleep(250); // intent: checked again and again over a window in which nothing may ring
   }
 }
@@ -80,20 +81,6 @@ afterAll(async () => {
   await relay?.stop();
   await web?.close();
 });
-
-/** Hush's consent window (issue 13: consent is given there, never in the page). */
-async function consentWindow(side: HushSide): Promise<Page> {
-  const t = await side.hb.browser.waitForTarget((t) => t.url().includes('/popup.html#consent='), { timeout: 15_000 });
-  const p = (await t.asPage())!;
-  await p.waitForSelector('[data-testid="consent"]', { visible: true, timeout: 10_000 });
-  return p;
-}
-async function answerConsent(side: HushSide, testid: 'consent-once' | 'consent-deny'): Promise<void> {
-  const w = await consentWindow(side);
-  await w.bringToFront();
-  await w.click(`[data-testid="${testid}"]`);
-  await waitFor(() => w.isClosed(), { timeout: 5000, what: 'the consent window to close' });
-}
 
 describe('Hush links and the in-page call bar', () => {
   test("a web+hush: link asks first in Hush's window, naming the contact; Deny never dials", async () => {

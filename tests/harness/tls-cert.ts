@@ -3,7 +3,8 @@
  * openssl (Debian's openssl package; present wherever coturn is).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,4 +17,14 @@ export function selfSignedCert(dir = mkdtempSync(join(tmpdir(), 'hush-tls-'))): 
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
   ], { stdio: 'ignore' });
   return { cert, key, dir };
+}
+
+/**
+ * The base64 SHA-256 of a certificate's public key (SPKI): what Chromium's
+ * `--ignore-certificate-errors-spki-list` takes to trust exactly this key for
+ * TLS (a TLS-only switch: it grants no permission), the test's own CA-less cert.
+ */
+export function spkiSha256(certPem: string): string {
+  const spki = new X509Certificate(readFileSync(certPem)).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }

@@ -6,13 +6,16 @@
  * DOM domain (`pierce: true`) and then click them with real mouse events at
  * their coordinates, as a person would, or press keys.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { CDPSession, Page } from 'puppeteer-core';
-import { sleep, waitFor } from './wait';
+import { waitFor } from './wait';
+import { isolatedWorld } from './isolated-world';
+import { PAGE_HOOK } from '../../lib/page-api/loader';
 
 export interface PageServer {
   url: string;
@@ -22,18 +25,21 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function startPageServer(): Promise<PageServer> {
+/** `tls`: PEM files (tests/harness/tls-cert.ts) to serve https instead of http. */
+export async function startPageServer(opts: { tls?: { cert: string; key: string } } = {}): Promise<PageServer> {
   const pages = new Map<string, string>();
-  const server: Server = createServer((req, res) => {
+  const serve: Parameters<typeof createServer>[1] = (req, res) => {
     const html = pages.get((req.url ?? '/').split('?')[0]!);
     res.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
     res.end(html ?? 'not found');
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) }, serve) : createServer(serve);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
+  const scheme = opts.tls ? 'https' : 'http';
   return {
-    url: `http://127.0.0.1:${port}`,
-    altUrl: `http://localhost:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
+    altUrl: `${scheme}://localhost:${port}`,
     set: (path, html) => pages.set(path, html),
     close: () => new Promise((r) => server.close(() => r())),
   };
@@ -184,13 +190,26 @@ export async function barFocused(page: Page): Promise<string | null> {
   return onNode<string | null>(page, id, 'function(){ return this.getAttribute("data-testid") }');
 }
 
-/** Let the extension's content script attach (it runs at document_idle). */
+/**
+ * Open `url` and wait until Hush's loader runs in it (the content script at document_idle): its
+ * isolated world exists and holds the loader's hand-over object (lib/page-api/loader.ts, PAGE_HOOK).
+ * A click on a Hush link before that would go to the browser, not to Hush.
+ */
 export async function gotoWithHush(page: Page, url: string): Promise<void> {
   await page.goto(url, { waitUntil: 'load' });
   await page.bringToFront();
-  // Kept as a sleep: the content script (document_idle) leaves no mark on a page until a call shows
-  // its bar, so there is nothing to wait for; the bar's own waits (waitBar) follow it.
-  await sleep(500);
+  const ext = page
+    .browser()
+    .targets()
+    .map((t) => t.url())
+    .find((u) => u.startsWith('chrome-extension://'));
+  if (!ext) throw new Error('gotoWithHush: no Hush target (service worker or popup) in this browser');
+  const world = await isolatedWorld(page, new URL(ext).host);
+  try {
+    await waitFor(() => world.run<boolean>(`!!globalThis[${JSON.stringify(PAGE_HOOK)}]`), { timeout: 10_000, what: "Hush's page loader" });
+  } finally {
+    await world.session.detach().catch(() => {});
+  }
 }
 
 /** Add a contact through the popup's form, as a person does. */

@@ -77,9 +77,18 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
   async function nat(modeA: NatMode, modeB: NatMode, opts: NatOptions = {}, optsFor: ('A' | 'B')[] = ['A', 'B']) {
     await lab.setNat('A', modeA, optsFor.includes('A') ? opts : {});
     await lab.setNat('B', modeB, optsFor.includes('B') ? opts : {});
-    for (const s of [a, b]) {
-      await request(s.popup, 'reconnect-relay');
-      await waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+    // Both reconnect at once, and the wait reads each background's own state: right after
+    // reconnect-relay it is "connecting". The popup's text could still say "Connected to relay"
+    // from the socket just dropped (its next view push was not there yet): a dial then raced B's
+    // new mailbox on the relay and B never rang (scenario 4 once timed out so on its first attempt).
+    for (const s of [a, b]) await request(s.popup, 'reconnect-relay');
+    for (const [name, s] of [['A', a], ['B', b]] as const) {
+      let state = '';
+      await waitFor(async () => (state = ((await request(s.popup, 'get-view')) as { relay: { state: string } }).relay.state) === 'online', {
+        timeout: 20_000,
+        what: () => `${name} back online with the relay after the NAT change (state ${state})`,
+      });
+      await waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 5_000);
     }
   }
 

@@ -1,0 +1,77 @@
+/**
+ * The content script's side of the page port (content.ts): a request waits
+ * for the background's first page-view (it attached its listener then; a
+ * message posted before could be lost while the service worker starts), and
+ * the page hears only the three statuses.
+ */
+import { expect, test, vi } from 'vitest';
+
+type Listener = (m: unknown) => void;
+const ports: { posted: unknown[]; emit: Listener; disconnect: () => void }[] = [];
+vi.mock('wxt/browser', () => ({
+  browser: {
+    runtime: {
+      id: 'hushid',
+      connect: () => {
+        let onMsg: Listener = () => {};
+        const p = { posted: [] as unknown[], emit: (m: unknown) => onMsg(m), disconnect: () => {} };
+        ports.push(p);
+        return {
+          postMessage: (m: unknown) => p.posted.push(m),
+          disconnect: () => {},
+          onMessage: { addListener: (f: Listener) => (onMsg = f) },
+          onDisconnect: { addListener: () => {} },
+        };
+      },
+    },
+  },
+}));
+const { PageIntegration } = await import('./content');
+
+function fakeWindow() {
+  const said: unknown[] = [];
+  return { said, win: { location: { origin: 'https://shop.example' }, postMessage: (m: unknown) => said.push(m) } as unknown as Window };
+}
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const view = (call: unknown = null) => ({ kind: 'page-view', view: { call, indicator: true } });
+
+test("a page request is sent only once the background's first page-view arrived, then started / ended reach the page", async () => {
+  const { win, said } = fakeWindow();
+  const app = new PageIntegration(win);
+  app.start();
+  const port = ports.at(-1)!;
+  app.handle({ kind: 'page', origin: 'https://shop.example', data: { type: 'hush:call', address: 'hush1bob', id: 'r1' } });
+  await tick();
+  expect(port.posted).toEqual([]); // the background may not listen yet
+  port.emit(view());
+  await tick();
+  expect(port.posted).toEqual([{ kind: 'dial', reqId: 1, address: 'hush1bob', via: 'page' }]);
+  port.emit({ kind: 'dial-result', reqId: 1, ok: true, callId: 'c1' });
+  await tick();
+  expect(said).toEqual([{ type: 'hush:call-status', id: 'r1', status: 'started' }]);
+  port.emit(view({ callId: 'c1', state: 'connected' }));
+  expect(app.visible).toBe(true); // this tab's own call
+  port.emit(view({ callId: 'c1', state: 'ended' }));
+  expect(said.at(-1)).toEqual({ type: 'hush:call-status', id: 'r1', status: 'ended' });
+  app.stop();
+});
+
+test('with the indicator off the bar stays hidden; a broken link shows its message without any page status', async () => {
+  const { win, said } = fakeWindow();
+  const app = new PageIntegration(win);
+  app.start();
+  const port = ports.at(-1)!;
+  port.emit({ kind: 'page-view', view: { call: null, indicator: false } });
+  app.handle({ kind: 'link', href: 'web+hush:hush1broken' });
+  await tick();
+  port.emit({ kind: 'dial-result', reqId: 1, ok: false, message: 'Not a Hush address.' });
+  await tick();
+  expect(app.state.error).toBe('Not a Hush address.');
+  expect(app.visible).toBe(true);
+  app.close();
+  expect(app.visible).toBe(false);
+  port.emit({ kind: 'page-view', view: { call: { callId: 'c9', state: 'connected' }, indicator: false } });
+  expect(app.visible).toBe(false);
+  expect(said).toEqual([]);
+  app.stop();
+});
