@@ -20,15 +20,13 @@ export function parseServerMessage(text: unknown): ServerMessage | null {
   const str = (k: string) => typeof o[k] === 'string';
   switch (o.t) {
     case 'challenge':
-      return str('challenge') && str('realm') ? (o as ServerMessage) : null;
+      return str('challenge') && typeof o.v === 'number' ? (o as ServerMessage) : null;
     case 'ready':
       return str('mailbox') && isTurn(o.turn) ? (o as ServerMessage) : null;
     case 'deliver':
-      return str('from') && str('data') ? (o as ServerMessage) : null;
+      return str('data') ? { t: 'deliver', data: o.data as string } : null;
     case 'sent':
       return typeof o.id === 'number' ? (o as ServerMessage) : null;
-    case 'unreachable':
-      return typeof o.id === 'number' && str('to') ? (o as ServerMessage) : null;
     case 'turn':
       return isTurn(o.turn) ? (o as ServerMessage) : null;
     case 'pong':

@@ -156,6 +156,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
         turnSecret: secret,
         credentialTtl: cfg.credentialTtl,
         publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
+        signalUrl: cfg.signalUrl,
         turnPort: bound.port,
         altPort: bound.altPort,
         tlsPort: bound.tlsPort,

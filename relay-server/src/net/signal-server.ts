@@ -32,6 +32,7 @@ import { RelayError } from '../errors';
 import { issueTurnCredential } from '../turn/credentials';
 import { SIGNAL_MAX_FRAME_BYTES, type TurnCredentials } from '../../../lib/signal/wire';
 import { CLOSE, SignalRouter, type SignalAction } from '../signal/router';
+import { ownSignalUrls } from '../signal/own-urls';
 import { VerifierPool } from './verifier-pool';
 import type { Cluster } from './cluster';
 import { serveOps, type OpsSource } from './ops-http';
@@ -58,6 +59,8 @@ export interface SignalServerOptions {
   turnSecret: string;
   credentialTtl: number;
   publicHost: string | null;
+  /** The URL clients dial when it is not scheme://publicHost:port/signal (a TLS proxy): `--signal-url`. */
+  signalUrl?: string | null;
   turnPort: number;
   altPort: number | null;
   tlsPort: number | null;
@@ -76,6 +79,8 @@ interface Live {
   ws: WebSocket;
   ip: string;
   host: string;
+  /** The URLs a mailbox proof on this connection may sign (own-urls.ts). */
+  urls: string[];
   alive: boolean;
 }
 
@@ -99,7 +104,6 @@ export class SignalServer {
   constructor(private readonly o: SignalServerOptions) {
     this.turnSecret = o.turnSecret;
     this.router = new SignalRouter({
-      realm: o.realm,
       cluster: !!o.cluster,
       turnInfo: (conn, now) => this.turnInfo(conn, now),
       randomBytes: (n) => randomBytes(n),
@@ -216,7 +220,14 @@ export class SignalServer {
     const conn = this.nextConn++;
     const hostHeader = (req.headers.host ?? '').replace(/:[0-9]+$/, '');
     const host = this.o.publicHost ?? (HOST_RE.test(hostHeader) ? hostHeader : this.o.listen);
-    const l: Live = { ws, ip, host, alive: true };
+    const urls = ownSignalUrls({
+      signalUrl: this.o.signalUrl ?? null,
+      publicHost: this.o.publicHost,
+      tls: this.o.tls !== null,
+      port: req.socket.localPort ?? this.o.port,
+      localAddress: req.socket.localAddress ?? this.o.listen,
+    });
+    const l: Live = { ws, ip, host, urls, alive: true };
     this.live.set(conn, l);
     ws.on('pong', () => {
       l.alive = true;
@@ -254,7 +265,7 @@ export class SignalServer {
           break;
         case 'verify': {
           if (!l) break;
-          void this.pool!.verify(l.ip, a.challenge, this.o.realm, a.bundle, a.sig).then((v) =>
+          void this.pool!.verify(l.ip, a.challenge, l.urls, a.mailbox, a.key, a.sig).then((v) =>
             this.run(this.router.verified(a.conn, v, Date.now())),
           );
           break;
