@@ -157,6 +157,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
         credentialTtl: cfg.credentialTtl,
         publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
         signalUrl: cfg.signalUrl,
+        deliveries: cfg.deliveries,
         turnPort: bound.port,
         altPort: bound.altPort,
         tlsPort: bound.tlsPort,

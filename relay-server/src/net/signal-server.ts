@@ -61,6 +61,8 @@ export interface SignalServerOptions {
   publicHost: string | null;
   /** The URL clients dial when it is not scheme://publicHost:port/signal (a TLS proxy): `--signal-url`. */
   signalUrl?: string | null;
+  /** `members`: refuse deliveries from connections that did not log in here (--deliveries). */
+  deliveries?: 'anyone' | 'members';
   turnPort: number;
   altPort: number | null;
   tlsPort: number | null;
@@ -104,6 +106,7 @@ export class SignalServer {
   constructor(private readonly o: SignalServerOptions) {
     this.turnSecret = o.turnSecret;
     this.router = new SignalRouter({
+      acceptNonMembers: o.deliveries !== 'members',
       cluster: !!o.cluster,
       turnInfo: (conn, now) => this.turnInfo(conn, now),
       randomBytes: (n) => randomBytes(n),

@@ -4,7 +4,7 @@
  * held mailbox is bound to, the auth gate, rate limits and the 4-holder rule. The real proof check runs in the integration tests.
  */
 import { describe, expect, test } from 'vitest';
-import { SignalRouter, AUTH_DEADLINE_MS, CLOSE, MAX_HOLDERS, type SignalAction } from './router';
+import { SignalRouter, AUTH_DEADLINE_MS, CLOSE, MAX_HOLDERS, POST_IDLE_MS, type SignalAction } from './router';
 import { parseClientMessage } from './messages';
 
 /** An auth frame of protocol v2: mailbox, a 32-byte key (filled with `k`) and a 64-byte signature. */
@@ -16,8 +16,9 @@ const NOW = 1_800_000_000_000;
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
 
-function router(writable: (c: number) => boolean = () => true) {
+function router(writable: (c: number) => boolean = () => true, acceptNonMembers?: boolean) {
   return new SignalRouter({
+    acceptNonMembers,
     turnInfo: (conn) => ({ username: `999:${conn}`, credential: 'x', ttl: 60, urls: ['turn:h:1?transport=udp'] }),
     randomBytes: (n) => new Uint8Array(n).fill(3),
     writable,
@@ -87,8 +88,8 @@ describe('SignalRouter', () => {
     expect(sendsTo(r.message(1, JSON.stringify({ t: 'ping' }), NOW), 1)).toEqual([{ t: 'pong' }]);
   });
 
-  test('nothing but auth before authentication: error, then close', () => {
-    for (const m of [{ t: 'send', to: B, id: 1, data: 'AAAA' }, { t: 'turn' }, { t: 'ping' }, 'not json']) {
+  test('nothing but auth (or, from a non-member, a delivery) before authentication: error, then close', () => {
+    for (const m of [{ t: 'turn' }, { t: 'send', to: 'bad', id: 1, data: 'AAAA' }, 'not json']) {
       const r = router();
       r.open(1, NOW);
       const out = r.message(1, typeof m === 'string' ? m : JSON.stringify(m), NOW);
@@ -177,6 +178,40 @@ describe('SignalRouter', () => {
     const r = router();
     ready(r, 1, A);
     expect(sendsTo(r.message(1, '{"t":"turn","id":3}', NOW), 1)[0]).toMatchObject({ t: 'turn', id: 3, turn: { username: '999:1' } });
+  });
+});
+
+describe('deliveries from members of other relays (no login)', () => {
+  const send = (id: number) => JSON.stringify({ t: 'send', to: B, id, data: 'aGk=' });
+
+  test('a connection that never logs in may deliver (and ping), nothing else; deliveries name no sender', () => {
+    const r = router();
+    ready(r, 2, B);
+    r.open(1, NOW);
+    const out = r.message(1, send(1), NOW);
+    expect(sendsTo(out, 2)).toEqual([{ t: 'deliver', data: 'aGk=' }]);
+    expect(sendsTo(out, 1)).toEqual([{ t: 'sent', id: 1 }]);
+    expect(sendsTo(r.message(1, '{"t":"ping"}', NOW), 1)).toEqual([{ t: 'pong' }]);
+    expect(sendsTo(r.message(1, '{"t":"turn","id":4}', NOW), 1)).toEqual([{ t: 'error', code: 'ERR_BAD_MESSAGE', message: expect.stringMatching(/only send and ping/), id: 4 }]);
+    // It is not held to the login deadline, but closed when idle.
+    expect(r.expire(NOW + AUTH_DEADLINE_MS)).toEqual([]);
+    expect(r.expire(NOW + POST_IDLE_MS)).toEqual([{ kind: 'close', conn: 1, code: 1000, reason: 'idle' }]);
+  });
+
+  test('rate-limited: 10 per second, burst 20', () => {
+    const r = router();
+    r.open(1, NOW);
+    const answers = Array.from({ length: 25 }, (_, i) => sendsTo(r.message(1, send(i), NOW), 1)[0]);
+    expect(answers.filter((a) => a?.t === 'sent').length).toBe(20);
+    expect(answers.slice(-3).every((a) => a?.t === 'error' && a.code === 'ERR_RATE_LIMIT')).toBe(true);
+  });
+
+  test('--deliveries members: a delivery before login is refused like any message before auth', () => {
+    const r = router(undefined, false);
+    r.open(1, NOW);
+    const out = r.message(1, send(1), NOW);
+    expect(sendsTo(out, 1)[0]).toMatchObject({ t: 'error', code: 'ERR_AUTH_REQUIRED' });
+    expect(out).toContainEqual({ kind: 'close', conn: 1, code: CLOSE.authRequired, reason: 'authentication required' });
   });
 });
 

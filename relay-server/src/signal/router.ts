@@ -44,6 +44,8 @@ export const CLOSE = {
   mailboxTaken: 4004,
   /** The challenge went unanswered for AUTH_DEADLINE_MS. */
   authTimeout: 4008,
+  /** A posting connection went idle (POST_IDLE_MS). */
+  idle: 1000,
   policy: 1008,
   serviceRestart: 1012,
   tryAgainLater: 1013,
@@ -81,11 +83,22 @@ export interface RouterOptions {
   maxStrikes?: number;
   /** Other relay nodes may hold mailboxes (the shell routes through Redis). */
   cluster?: boolean;
+  /**
+   * Deliveries from connections that never log in (callers whose home is
+   * another relay, issue 15): accepted by default, at `postRatePerSec`; false
+   * (`--deliveries members`) refuses them like any message before auth.
+   */
+  acceptNonMembers?: boolean;
+  /** Message rate of a non-member (posting) connection (default 10/s, burst 20). */
+  postRatePerSec?: number;
 }
 
 interface Conn {
   id: number;
-  state: 'challenged' | 'verifying' | 'ready';
+  /** `posting`: never logged in, only delivers to this relay's mailboxes (a member of another relay). */
+  state: 'challenged' | 'verifying' | 'ready' | 'posting';
+  /** Last send of a posting connection (it is closed after POST_IDLE_MS without one). */
+  lastPostAt: number;
   openedAt: number;
   challenge: Uint8Array;
   mailbox: string | undefined;
@@ -101,6 +114,8 @@ interface Conn {
  * (A proof being verified is not counted against it.)
  */
 export const AUTH_DEADLINE_MS = 10_000;
+/** A posting connection (deliveries only, no login) is closed after this long without a send. */
+export const POST_IDLE_MS = 60_000;
 
 export class SignalRouter {
   private readonly conns = new Map<number, Conn>();
@@ -122,6 +137,8 @@ export class SignalRouter {
           { kind: 'send', conn: c.id, msg: errorMsg('ERR_AUTH_TIMEOUT', 'the challenge was not answered in time', undefined) },
           { kind: 'close', conn: c.id, code: CLOSE.authTimeout, reason: 'authentication timeout' },
         );
+      } else if (c.state === 'posting' && now - c.lastPostAt >= POST_IDLE_MS) {
+        out.push({ kind: 'close', conn: c.id, code: CLOSE.idle, reason: 'idle' });
       }
     }
     return out;
@@ -134,6 +151,7 @@ export class SignalRouter {
       id: conn,
       state: 'challenged',
       openedAt: now,
+      lastPostAt: now,
       challenge,
       mailbox: undefined,
       key: undefined,
@@ -166,6 +184,20 @@ export class SignalRouter {
     if (!c) return [];
     if (!c.bucket.take(now)) return this.strike(c, 'ERR_RATE_LIMIT', 'too many messages: at most 50 per second', undefined);
     const p = parseClientMessage(text);
+    if ((c.state === 'challenged' || c.state === 'posting') && this.o.acceptNonMembers !== false && p.ok && (p.value.t === 'send' || p.value.t === 'ping')) {
+      // A member of another relay delivering here (issue 15): no login, deliveries only, at the posting rate.
+      if (c.state === 'challenged') {
+        c.state = 'posting';
+        const rate = this.o.postRatePerSec ?? 10;
+        c.bucket = new TokenBucket(rate, rate * 2, now);
+        if (!c.bucket.take(now)) return this.strike(c, 'ERR_RATE_LIMIT', 'too many deliveries', p.id);
+      }
+      c.lastPostAt = now;
+      return p.value.t === 'ping' ? [{ kind: 'send', conn: c.id, msg: { t: 'pong' } }] : this.ready(c, p.value, now);
+    }
+    if (c.state === 'posting') {
+      return this.strike(c, 'ERR_BAD_MESSAGE', 'a connection that delivers without logging in may only send and ping', p.id);
+    }
     if (c.state !== 'ready') {
       if (p.ok && p.value.t === 'auth' && c.state === 'challenged') {
         c.state = 'verifying';

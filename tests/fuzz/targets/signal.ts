@@ -102,7 +102,7 @@ export async function signalServerTarget(): Promise<FuzzTarget> {
     name: 'signal-server',
     about: 'parseClientMessage + SignalRouter on any text frame: never throws, accepted fields are checked, every answer is a frame the client accepts, only documented close codes, no state kept per frame',
     seeds: [
-      '{"t":"auth","bundle":"AAAA","sig":"AAECAwQFBgc="}',
+      `{"t":"auth","mailbox":"${MAILBOX_A}","key":"${Buffer.alloc(32, 1).toString('base64')}","sig":"${Buffer.alloc(64, 2).toString('base64')}"}`,
       `{"t":"send","to":"${MAILBOX_B}","id":17,"data":"AAECAwQFBgc="}`,
       `{"t":"send","to":"${MAILBOX_A}","id":0,"data":""}`,
       '{"t":"turn","id":5}',
