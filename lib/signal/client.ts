@@ -28,6 +28,7 @@ import { proveMailbox, relayMailboxId } from '../crypto/mailbox-auth';
 import { testInsecureRelayHost } from '../testing/hooks';
 import { fromB64, toB64 } from './base64';
 import { CallRoutes } from './call-routes';
+import { PostOffice } from './post-office';
 import { openRoute, unwrapDelivery, wrapDelivery } from './delivery';
 import { parseServerMessage } from './protocol';
 import { canonicalRelayUrl, RelayUrlError } from './relay-url';
@@ -107,12 +108,31 @@ export class SignalClient {
   /** Our address tag: seals HELLO routes and opens those sent to us. Never sent to a relay. */
   private readonly myTag: string;
   private readonly routes = new CallRoutes();
+  /** Where to find people whose card named a relay (address tag → canonical relay URL). */
+  private readonly hints = new Map<string, string>();
+  /** Deliveries to relays that are not ours (their members' mailboxes). */
+  private readonly post: PostOffice;
   /** Deliveries are handled one at a time, in order (opening a HELLO's route is async). */
   private deliveries: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: SignalClientOptions) {
     this.backoff = opts.minBackoffMs ?? 1000;
     this.myTag = mailboxIdOfBundle(opts.identity.bundleBytes);
+    this.post = new PostOffice({ WebSocketImpl: opts.WebSocketImpl, timeoutMs: opts.sendTimeoutMs });
+  }
+
+  /**
+   * The relays a contact card named for the person with address tag `tag`
+   * (lib/contacts/card.ts): calls to her go to her mailbox on the first one.
+   * No hint: her mailbox on our own relay. Throws RelayUrlError for a URL
+   * the wss rule refuses.
+   */
+  hint(tag: string, relays: readonly string[]): void {
+    if (relays.length === 0) {
+      this.hints.delete(tag);
+      return;
+    }
+    this.hints.set(tag, canonicalRelayUrl(relays[0]!, { insecureAllowed: testInsecureRelayHost }));
   }
 
   start(): void {
@@ -123,6 +143,7 @@ export class SignalClient {
 
   stop(): void {
     this.stopped = true;
+    this.post.closeAll();
     clearTimeout(this.reconnectTimer);
     this.teardown('stopped');
     this.setStatus({ state: 'offline' });
@@ -192,12 +213,22 @@ export class SignalClient {
       if (this.stopped) throw new SignalError('ERR_OFFLINE', 'Not connected to the relay.');
       await this.whenReady(this.opts.offlineGraceMs ?? 8000);
     }
-    const url = this.relayUrl;
+    const home = this.relayUrl;
     const env = parseEnvelope(data);
+    const callId = toHex(env.callId);
     const hello = env.type === EnvelopeType.Hello;
-    const wrapped = await wrapDelivery(data, hello ? { route: { tag: this.myTag, url }, recipientTag: to } : {});
-    this.routes.note(toHex(env.callId), { tag: to, url });
-    return this.sendNow(relayMailboxId(to, url), wrapped);
+    // Her relay: the one this call already uses (a HELLO's route, or where we sent it), her card's, else ours.
+    const known = this.routes.get(callId);
+    const url = known?.tag === to ? known.url : (this.hints.get(to) ?? home);
+    const wrapped = await wrapDelivery(data, hello ? { route: { tag: this.myTag, url: home }, recipientTag: to } : {});
+    this.routes.note(callId, { tag: to, url });
+    if (url === home) return this.sendNow(relayMailboxId(to, url), wrapped);
+    try {
+      await this.post.send(url, relayMailboxId(to, url), wrapped);
+    } catch (e) {
+      throw new SignalError('ERR_OFFLINE', e instanceof Error ? e.message : String(e));
+    }
+    return 'sent';
   }
 
   private sendNow(to: string, data: Uint8Array): Promise<'sent' | 'unreachable'> {
@@ -337,6 +368,8 @@ export class SignalClient {
       let from: string | undefined;
       if (d.routeBox) {
         const route = await openRoute(this.myTag, d.envelope, d.routeBox);
+        // Answers go to the caller's relay: only a relay URL the wss rule allows, in canonical form.
+        if (canonicalRelayUrl(route.url, { insecureAllowed: testInsecureRelayHost }) !== route.url) return;
         this.routes.note(callId, route);
         from = route.tag;
       } else {

@@ -24,6 +24,8 @@ import { CallerHandshake } from '../../lib/crypto/handshake';
 import { EnvelopeType, encodePrefix, parseEnvelope } from '../../lib/crypto/envelope-format';
 import { SignalClient, type SignalStatus } from '../../lib/signal/client';
 import { PAD_BUCKETS } from '../../lib/signal/delivery';
+import { relayMailboxId } from '../../lib/crypto/mailbox-auth';
+import { canonicalForm } from '../../lib/signal/relay-url';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { waitFor } from '../harness/wait';
 
@@ -33,11 +35,13 @@ const bob = identityFromSeed(new Uint8Array(32).fill(12));
 const clients: SignalClient[] = [];
 const servers: WebSocketServer[] = [];
 
-/** The frames a client sent, as the relay received them. */
+/** The frames a client sent, as the relays received them (and per relay URL, in `byUrl`). */
+const byUrl: Array<{ url: string; frame: string }> = [];
 function capturingWs(sent: string[]): typeof WebSocket {
   return class extends WebSocket {
     override send(data: unknown, ...rest: unknown[]): void {
       sent.push(String(data));
+      byUrl.push({ url: this.url, frame: String(data) });
       (super.send as (...a: unknown[]) => void)(data, ...rest);
     }
   } as unknown as typeof WebSocket;
@@ -163,6 +167,42 @@ describe('a blind relay (protocol v2)', () => {
     expect(sent.filter((f) => JSON.parse(f).t === 'auth').length).toBe(1);
     expect(statuses.at(-1)).toMatchObject({ state: 'offline', error: expect.stringMatching(/log in a second time/) });
     c.stop();
+  });
+
+  test('any two relays: Alice on R1 calls Bob on R2 from his card; each delivers to the other\'s relay without an account there; R2 never sees Alice\'s mailbox', async () => {
+    const r2 = await startRelayProcess(['--auth-secret', 'another-relay-secret', '--realm', 'r2.test']);
+    try {
+      const atA: Array<{ from: string; data: Uint8Array }> = [];
+      const atB: Array<{ from: string; data: Uint8Array }> = [];
+      const sentA: string[] = [];
+      const a = client(alice, relay.signalUrl, { delivered: atA, sent: sentA });
+      const b = client(bob, r2.signalUrl, { delivered: atB });
+      await Promise.all([a.whenReady(20_000), b.whenReady(20_000)]);
+      const bobTag = mailboxIdOfBundle(bob.bundleBytes);
+      a.hint(bobTag, [r2.signalUrl]);
+
+      const hello = new CallerHandshake(alice, addressHash(bob.bundleBytes)).start();
+      expect(await a.send(bobTag, hello)).toBe('sent');
+      await waitFor(() => atB.length === 1, { timeout: 10_000, what: 'the HELLO at Bob, on R2' });
+      expect(atB[0]!.from).toBe(mailboxIdOfBundle(alice.bundleBytes));
+
+      const answer = new Uint8Array([...encodePrefix(EnvelopeType.Sealed, parseEnvelope(hello).callId), ...new Uint8Array(40).fill(5)]);
+      await b.send(atB[0]!.from, answer);
+      await waitFor(() => atA.length === 1, { timeout: 10_000, what: 'the answer at Alice, on R1' });
+      expect(atA[0]!.from).toBe(bobTag);
+      // Alice's socket to R1 carried no send: the HELLO went to R2, on a connection that never logged in there.
+      const toR1 = byUrl.filter((x) => x.url === relay.signalUrl && sentA.includes(x.frame)).map((x) => JSON.parse(x.frame).t as string);
+      const toR2 = byUrl.filter((x) => x.url === r2.signalUrl && sentA.includes(x.frame)).map((x) => JSON.parse(x.frame).t as string);
+      expect(toR1).not.toContain('send');
+      expect(toR2).toEqual(['send']);
+      // R2 never received Alice's mailbox there or on R1, her key or her tag.
+      const r2Saw = byUrl.filter((x) => x.url === r2.signalUrl && sentA.includes(x.frame)).map((x) => x.frame).join('');
+      expect(r2Saw).not.toContain(relayMailboxId(mailboxIdOfBundle(alice.bundleBytes), canonicalForm(relay.signalUrl)));
+      expect(r2Saw).not.toContain(relayMailboxId(mailboxIdOfBundle(alice.bundleBytes), canonicalForm(r2.signalUrl)));
+      expect(r2Saw).not.toContain(mailboxIdOfBundle(alice.bundleBytes));
+    } finally {
+      await r2.stop();
+    }
   });
 
   test('ws:// to a remote host: refused before connecting, with a sentence naming wss://', () => {
