@@ -17,6 +17,7 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { waitForReading } from '../harness/audio';
 import { click, dismiss, hangUpAll, hears, launchSide, request, stats, typeInto, waitCallState, waitText, type HushSide } from '../harness/hush';
 import { waitFor } from '../harness/wait';
+import { scrapeMetrics } from '../harness/metrics';
 
 const A_HZ = 440;
 const B_HZ = 880;
@@ -60,7 +61,7 @@ async function callAndTime(text: string): Promise<number> {
 }
 
 describe('calls between two relays', () => {
-  test('A on R1 dials B on R2 from the typed card: connected, each hears the other, each on its own relay\'s TURN', async () => {
+  test('A on R1 dials B on R2 from the typed card: connected, each hears the other', async () => {
     const card = `${b.address}@127.0.0.1:${r2.signalPort}`;
     measured.twoRelays = await callAndTime(card);
     try {
@@ -85,6 +86,10 @@ describe('calls between two relays', () => {
       const [sa, sb] = await Promise.all([stats(a), stats(b)]);
       expect([sa.localType, sa.remoteType, sb.localType, sb.remoteType]).toEqual(['relay', 'relay', 'relay', 'relay']);
       expect(sa.path).toBe('relay');
+      // Each side took TURN from its own relay: both relays hold an allocation for this call.
+      const [m1, m2] = await Promise.all([scrapeMetrics(`http://127.0.0.1:${r1.signalPort}`), scrapeMetrics(`http://127.0.0.1:${r2.signalPort}`)]);
+      expect(m1.hush_relay_allocations).toBeGreaterThan(0);
+      expect(m2.hush_relay_allocations).toBeGreaterThan(0);
     } finally {
       for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: false } });
       await endBoth();
