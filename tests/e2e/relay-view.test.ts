@@ -106,6 +106,20 @@ test.skipIf(!canCapture())('what the relay forwards is ciphertext; no SDP, candi
     }
   }
   expect(envelopes.length).toBeGreaterThan(5);
+  // Measured, printed (docs/relay-protocol.md quotes it): the signalling bytes of this call as both
+  // clients sent them, the envelopes alone (what protocol v1 sent) against the padded deliveries.
+  let rawBytes = 0;
+  let paddedBytes = 0;
+  let sends = 0;
+  for (const m of ws.toServer) {
+    const j = JSON.parse(m) as { t: string; data?: string };
+    if (j.t !== 'send' || !j.data) continue;
+    const d = Buffer.from(j.data, 'base64');
+    sends++;
+    paddedBytes += d.length;
+    rawBytes += unwrapDelivery(d).envelope.length;
+  }
+  console.log(`signalling per call: ${sends} deliveries, ${rawBytes} B of envelopes before padding, ${paddedBytes} B padded (×${(paddedBytes / rawBytes).toFixed(2)})`);
   // Neither address, nor its tag (what a v1 relay routed by), nor a sender's mailbox where the relay can read it.
   const url = canonicalForm(relay.signalUrl);
   const tags = [mailboxIdOf(a.address), mailboxIdOf(b.address)];
