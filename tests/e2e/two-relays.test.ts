@@ -28,10 +28,8 @@ let b: HushSide;
 const measured: Record<string, number> = {};
 
 beforeAll(async () => {
-  [r1, r2] = await Promise.all([
-    startRelayProcess(['--allow-peer', '127.0.0.0/8', '--auth-secret', 'relay-one-secret', '--realm', 'r1.test']),
-    startRelayProcess(['--allow-peer', '127.0.0.0/8', '--auth-secret', 'relay-two-secret', '--realm', 'r2.test']),
-  ]);
+  r1 = await startRelayProcess(['--allow-peer', '127.0.0.0/8', '--auth-secret', 'relay-one-secret', '--realm', 'r1.test']);
+  r2 = await startRelayProcess(['--allow-peer', '127.0.0.0/8', '--auth-secret', 'relay-two-secret', '--realm', 'r2.test']);
   [a, b] = await Promise.all([launchSide({ toneHz: A_HZ, signalUrl: r1.signalUrl }), launchSide({ toneHz: B_HZ, signalUrl: r2.signalUrl })]);
 });
 
