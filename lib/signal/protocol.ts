@@ -20,7 +20,8 @@ export function parseServerMessage(text: unknown): ServerMessage | null {
   const str = (k: string) => typeof o[k] === 'string';
   switch (o.t) {
     case 'challenge':
-      return str('challenge') && typeof o.v === 'number' ? (o as ServerMessage) : null;
+      // A challenge without `v` is a version-1 relay's: the client then says which versions differ.
+      return str('challenge') ? { t: 'challenge', v: typeof o.v === 'number' ? o.v : 1, challenge: o.challenge as string } : null;
     case 'ready':
       return str('mailbox') && isTurn(o.turn) ? (o as ServerMessage) : null;
     case 'deliver':
