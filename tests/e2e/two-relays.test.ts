@@ -1,8 +1,9 @@
 /**
  * Issue 15, "any two relays", end to end: two relay processes with different
  * TURN secrets and realms, A registered on R1, B on R2. A dials B from the
- * typed form of B's card (`hush1…@127.0.0.1:PORT`, lib/contacts/card.ts),
- * through the popup's UI: the HELLO goes to B's mailbox on R2 without an
+ * typed form of B's card as B's popup shows it (`hush1…@127.0.0.1:PORT`,
+ * lib/contacts/card.ts), then from its `web+hush:` link, through the
+ * popup's UI: the HELLO goes to B's mailbox on R2 without an
  * account there, B answers on R1, each side takes TURN from its own relay,
  * and both hear each other. Then with privacy mode on both sides the media
  * crosses both relays (relay candidates at both ends of the selected pair).
@@ -59,8 +60,10 @@ async function callAndTime(text: string): Promise<number> {
 }
 
 describe('calls between two relays', () => {
-  test('A on R1 dials B on R2 from the typed card: connected, each hears the other', async () => {
-    const card = `${b.address}@127.0.0.1:${r2.signalPort}`;
+  test('A on R1 dials B on R2 from the typed card B\'s popup shows: connected, each hears the other', async () => {
+    // B's card, as B's popup shows it to share: hush1…@127.0.0.1:PORT (loopback: ws://, lib/contacts/card.ts).
+    const card = await b.popup.$eval('[data-testid="my-card"]', (e) => e.textContent ?? '');
+    expect(card).toBe(`${b.address}@127.0.0.1:${r2.signalPort}`);
     measured.twoRelays = await callAndTime(card);
     try {
       expect(await b.popup.$eval('[data-testid="call-peer"]', (e) => e.getAttribute('data-address'))).toBe(a.address);
@@ -78,7 +81,7 @@ describe('calls between two relays', () => {
     for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: true } });
     try {
       for (const s of [a, b]) await waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
-      await callAndTime(`${b.address}@127.0.0.1:${r2.signalPort}`);
+      await callAndTime(`web+hush:${b.address}@127.0.0.1:${r2.signalPort}`); // the link form this time
       await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
       await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
       const [sa, sb] = await Promise.all([stats(a), stats(b)]);
