@@ -123,11 +123,36 @@ describe('signalling over WebSocket', () => {
     second.close();
   });
 
-  test('no message is accepted before auth', async () => {
+  test('before auth only a delivery (from a member of another relay) is accepted; anything else closes 4003', async () => {
     const c = await connect();
-    c.send({ t: 'send', to: 'a'.repeat(32), id: 1, data: 'AAAA' });
+    c.send({ t: 'turn', id: 1 });
     expect(await c.next()).toMatchObject({ t: 'error', code: 'ERR_AUTH_REQUIRED' });
     expect((await c.closed).code).toBe(4003);
+    // A connection that never logs in delivers to a member's mailbox here.
+    const b = await connect();
+    const rb = await b.auth(bob);
+    const poster = await connect();
+    poster.send({ t: 'send', to: rb.mailbox, id: 7, data: 'AAAA' });
+    expect(await poster.next((f) => f.t !== 'challenge')).toEqual({ t: 'sent', id: 7 });
+    expect(await b.next((f) => f.t === 'deliver')).toEqual({ t: 'deliver', data: 'AAAA' });
+    // …and may not ask for TURN: the relay's TURN is for its own members' calls.
+    poster.send({ t: 'turn', id: 8 });
+    expect(await poster.next((f) => f.t === 'error')).toMatchObject({ code: 'ERR_BAD_MESSAGE', id: 8 });
+    poster.close();
+    b.close();
+  });
+
+  test('--deliveries members: a relay refuses deliveries from connections that did not log in there', async () => {
+    const members = await startRelayProcess(['--auth-secret', 'members-only-secret', '--deliveries', 'members']);
+    try {
+      const c = await SignalTestClient.connect(members.signalUrl);
+      open.push(c);
+      c.send({ t: 'send', to: 'a'.repeat(32), id: 1, data: 'AAAA' });
+      expect(await c.next((f) => f.t !== 'challenge')).toMatchObject({ t: 'error', code: 'ERR_AUTH_REQUIRED' });
+      expect((await c.closed).code).toBe(4003);
+    } finally {
+      await members.stop();
+    }
   });
 
   test('envelopes are delivered to the mailbox, opaque; the sender gets "sent"', async () => {
