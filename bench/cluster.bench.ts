@@ -57,13 +57,16 @@ interface Round {
   us: { n1: number; n2: number; redis: number };
 }
 
-async function clients(node: RelayProcess, n: number, seed: number): Promise<Array<SignalTestClient & { mailbox: string }>> {
+/** The cluster's one signalling URL (mailboxes are per URL since signalling v2; every node announces it). */
+const CLUSTER_URL = 'ws://relay.cluster.bench:80/signal';
+
+async function clients(node: RelayProcess, n: number, seed: number, url?: string): Promise<Array<SignalTestClient & { mailbox: string }>> {
   const out: Array<SignalTestClient & { mailbox: string }> = [];
   for (let i = 0; i < n; i++) {
     const c = await SignalTestClient.connect(node.signalUrl);
     const s = new Uint8Array(32).fill(9);
     s.set([seed, i & 255, i >> 8]);
-    const r = await c.auth(identityFromSeed(s));
+    const r = await c.auth(identityFromSeed(s), url ?? c.url);
     if (r.t !== 'ready') throw new Error(`auth failed: ${JSON.stringify(r)}`);
     out.push(Object.assign(c, { mailbox: r.mailbox as string }));
   }
@@ -127,13 +130,13 @@ async function round(senders: SignalTestClient[], receivers: Array<SignalTestCli
 
 async function endToEnd(redis: RedisProcess): Promise<void> {
   const limits = ['--max-signal-per-ip', '10000', '--verify-queue', '1000'];
-  const args = (id: string) => ['--redis', redis.url, '--node-id', id, ...limits];
+  const args = (id: string) => ['--redis', redis.url, '--node-id', id, '--signal-url', CLUSTER_URL, ...limits];
   const [n0, n1, n2] = await Promise.all([startRelayProcess(limits), startRelayProcess(args('bench-1')), startRelayProcess(args('bench-2'))]);
   try {
     const lone = [await clients(n0, PAIRS, 4), await clients(n0, PAIRS, 5)] as const;
-    const senders = await clients(n1, PAIRS, 1);
-    const far = await clients(n2, PAIRS, 2);
-    const near = await clients(n1, PAIRS, 3);
+    const senders = await clients(n1, PAIRS, 1, CLUSTER_URL);
+    const far = await clients(n2, PAIRS, 2, CLUSTER_URL);
+    const near = await clients(n1, PAIRS, 3, CLUSTER_URL);
     console.log(`${PAIRS} senders × ${RATE}/s, ${SECONDS} s, 300-byte envelopes; µs = CPU per envelope of the sending node, the receiving node, Redis:`);
     const single = await round(lone[0], lone[1], { n1: n0.pid, n2: n0.pid, redis: 0 });
     const same = await round(senders, near, { n1: n1.pid, n2: n1.pid, redis: redis.pid() });

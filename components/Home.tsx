@@ -13,7 +13,7 @@ export function Home({ view }: { view: AppView }) {
   return (
     <>
       {view.backupNeeded && <BackupBanner />}
-      <IdentityCard address={view.address} />
+      <IdentityCard address={view.address} relay={view.relay.state === 'online' ? view.relay.url : undefined} />
       <DialForm />
       <Contacts contacts={view.contacts} focusAddress={focusAddress} blocked={view.blocked} />
       <History entries={view.history} contacts={view.contacts} onOpenContact={setFocusAddress} blocked={view.blocked} />

@@ -1,14 +1,20 @@
 import { useState } from 'preact/hooks';
 import { t } from '@/lib/i18n/messages';
-import { hushLink } from '@/lib/contacts/link';
+import { HUSH_SCHEME, hushLink } from '@/lib/contacts/link';
+import { formatCard } from '@/lib/contacts/card';
 import { QrCode } from './QrCode';
 
-/** Your address, readable in groups, with copy, copy-link and a QR code to show. */
-export function IdentityCard({ address, bare = false, qrOpen = false }: { address: string; bare?: boolean; qrOpen?: boolean }) {
+/**
+ * Your address, readable in groups, with copy, copy-link and a QR code to show. With `relay` (the
+ * relay you are connected to), also your contact card `hush1…@relay.example` (lib/contacts/card.ts):
+ * what people on other relays dial; the link copied carries it too.
+ */
+export function IdentityCard({ address, relay, bare = false, qrOpen = false }: { address: string; relay?: string; bare?: boolean; qrOpen?: boolean }) {
+  const card = relay ? formatCard(address, [relay]) : address;
   const [copied, setCopied] = useState<'' | 'address' | 'link'>('');
   const [showQr, setShowQr] = useState(qrOpen);
   const copy = async (what: 'address' | 'link') => {
-    await navigator.clipboard.writeText(what === 'link' ? hushLink(address) : address).catch(() => {});
+    await navigator.clipboard.writeText(what === 'link' ? (card === address ? hushLink(address) : HUSH_SCHEME + card) : address).catch(() => {});
     setCopied(what);
     setTimeout(() => setCopied(''), 1500);
   };
@@ -19,6 +25,13 @@ export function IdentityCard({ address, bare = false, qrOpen = false }: { addres
           {address}
         </code>
       </div>
+      {card !== address && (
+        <div class="row">
+          <code class="address card-form" data-testid="my-card" data-card={card}>
+            {card}
+          </code>
+        </div>
+      )}
       <div class="row wrap">
         <button type="button" class="secondary" onClick={() => void copy('address')} data-testid="copy-address">
           {copied === 'address' ? t('ui.copied') : t('ui.copy')}

@@ -13,7 +13,8 @@ import { browser, type Browser } from 'wxt/browser';
 import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
 import { PageBridge } from '../page-api/bridge';
 import { isHttpsOrigin, openHushWindow } from '../page-api/consent';
-import { addressFromBundle } from '../crypto/address';
+import { addressFromBundle, mailboxIdOf } from '../crypto/address';
+import { parseCard } from '../contacts/card';
 import { CallManager, CallError, type AdmissionPorts } from '../call/manager';
 import type { CallSession } from '../call/session';
 import type { HostPort } from '../platform/media-port';
@@ -27,7 +28,7 @@ import type { MediaEvent } from '../media/types';
 import { PAGE_PORT, VIEW_PORT, isFor, type OffscreenEvent, type UiRequest, type ViewPush } from '../messaging/protocol';
 import { senderKind } from '../messaging/sender';
 import type { AppView, CallView, Settings } from '../messaging/view';
-import { watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
+import { testInsecureRelayHost, watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
 import { AdmissionStore } from './admission-store';
 import { callControls, type CallControls } from './call-controls';
 import { callTone, callView, type WaitingCaller } from './call-view';
@@ -263,13 +264,17 @@ export class BackgroundApp {
     };
   }
 
-  private async dial(address: string): Promise<{ callId: string }> {
+  /** Dial an address or a contact card (`hush1…@relay.example`: her relay, lib/contacts/card.ts). */
+  private async dial(input: string): Promise<{ callId: string }> {
+    const card = parseCard(input, { insecureAllowed: testInsecureRelayHost });
     if (!this.signal.online) {
       await this.signal.whenReady(4000).catch(() => {
         throw new CallError('ERR_NO_CALL', endMessage('relay-unreachable'));
       });
     }
-    const s = this.calls.dial(address);
+    // What was dialled decides: her card's relay, or (a bare address, an old contact) our own.
+    this.signal.hint(mailboxIdOf(card.address), card.relays);
+    const s = this.calls.dial(card.address);
     return { callId: s.callId };
   }
 

@@ -7,6 +7,8 @@
  * values are saved, so a policy taken away gives them back.
  */
 import { CallError } from '../call/manager';
+import { relayUrlProblem } from '../signal/relay-url';
+import { testInsecureRelayHost } from '../testing/hooks';
 import type { Settings } from '../messaging/view';
 import { DEFAULT_SETTINGS, settingsItem } from './storage';
 import { type ManagedKey, type ManagedSettings, ManagedSettingError, managedKeys, readManaged } from './managed-settings';
@@ -40,7 +42,8 @@ export class SettingsStore {
 
   /**
    * Apply and save a change. Relay addresses are trimmed, empty ones dropped,
-   * and anything but ws:// or wss:// is refused with a sentence for the person.
+   * and anything but ws:// or wss:// is refused with a sentence for the person,
+   * and so is ws:// to a host that is not loopback (it must be wss://).
    */
   async update(patch: Partial<Settings>): Promise<{ settings: Settings; relaysChanged: boolean }> {
     for (const k of this.managedKeys) {
@@ -52,6 +55,9 @@ export class SettingsStore {
       next.relays = patch.relays.map((u) => u.trim()).filter(Boolean);
       for (const u of next.relays) {
         if (!/^wss?:\/\/[^\s]+$/.test(u)) throw new CallError('ERR_NO_CALL', `“${u}” is not a relay address (ws://… or wss://…).`);
+        // wss:// for every host but loopback (lib/signal/relay-url.ts): said here, where it was typed.
+        const problem = relayUrlProblem(u, { insecureAllowed: testInsecureRelayHost });
+        if (problem) throw new CallError('ERR_NO_CALL', problem);
       }
     }
     this.settings = next;

@@ -40,6 +40,7 @@ export const MAILBOX_ID_LEN = 16;
 export const SIG_CTX = {
   handshakeCaller: 'hush/v2/handshake/caller',
   handshakeCallee: 'hush/v2/handshake/callee',
+  /** Retired with signalling v1 (mailbox proofs are per-relay Ed25519 keys now, mailbox-auth.ts); kept so the label is never reused. */
   mailboxAuth: 'hush/v1/mailbox-auth',
 } as const;
 

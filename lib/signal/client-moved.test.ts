@@ -17,7 +17,7 @@ class FakeWs {
   sent: string[] = [];
   constructor(readonly url: string) {
     FakeWs.all.push(this);
-    queueMicrotask(() => this.onmessage?.({ data: JSON.stringify({ t: 'challenge', challenge: Buffer.alloc(32, 1).toString('base64'), realm: 'hush' }) }));
+    queueMicrotask(() => this.onmessage?.({ data: JSON.stringify({ t: 'challenge', v: 2, challenge: Buffer.alloc(32, 1).toString('base64') }) }));
   }
   send(s: string) {
     this.sent.push(s);

@@ -18,7 +18,7 @@ class FakeWs {
   closed = false;
   constructor(readonly url: string) {
     FakeWs.all.push(this);
-    queueMicrotask(() => this.onmessage?.({ data: JSON.stringify({ t: 'challenge', challenge: Buffer.alloc(32, 1).toString('base64'), realm: 'hush' }) }));
+    queueMicrotask(() => this.onmessage?.({ data: JSON.stringify({ t: 'challenge', v: 2, challenge: Buffer.alloc(32, 1).toString('base64') }) }));
   }
   send() {}
   close() {

@@ -4,8 +4,12 @@
  *
  * The extension's signalling connection to a relay-server (docs/relay-protocol.md).
  *
- * Proves ownership of our mailbox (hybrid signature over the relay's
- * challenge), then sends and receives opaque envelopes. Reconnects with
+ * Logs in to our mailbox on this relay (protocol v2, docs/relay-protocol.md
+ * §Version 2: a per-relay key signs the relay's challenge and the URL we
+ * dialled, once per connection; a second challenge drops the connection),
+ * then sends and receives envelopes wrapped as padded deliveries
+ * (delivery.ts): the relay learns neither our address nor who sends to whom.
+ * `wss://` only, but for loopback (relay-url.ts). Reconnects with
  * exponential backoff (1 s to 30 s), trying the configured relays in turn.
  * Sends an application-level ping every 20 s: Chrome keeps an MV3 service
  * worker alive while WebSocket messages flow, which is what lets an incoming
@@ -16,11 +20,19 @@
  * and coming back (or onto another network) reconnects at once, with onMoved
  * once online so a live call restarts ICE on the new network.
  */
+import { mailboxIdOfBundle } from '../crypto/address';
+import { toHex } from '../crypto/bytes';
+import { EnvelopeType, parseEnvelope } from '../crypto/envelope-format';
 import type { Identity } from '../crypto/identity';
-import { proveMailbox } from '../crypto/mailbox-auth';
+import { proveMailbox, relayMailboxId } from '../crypto/mailbox-auth';
+import { testInsecureRelayHost } from '../testing/hooks';
 import { fromB64, toB64 } from './base64';
+import { CallRoutes } from './call-routes';
+import { PostOffice } from './post-office';
+import { openRoute, unwrapDelivery, wrapDelivery } from './delivery';
 import { parseServerMessage } from './protocol';
-import type { ClientMessage, TurnCredentials } from './wire';
+import { canonicalRelayUrl, RelayUrlError } from './relay-url';
+import { SIGNAL_PROTOCOL_VERSION, type ClientMessage, type TurnCredentials } from './wire';
 
 export type SignalState = 'offline' | 'connecting' | 'online';
 
@@ -47,6 +59,10 @@ type WsCtor = new (url: string) => WebSocket;
 export interface SignalClientOptions {
   urls: string[];
   identity: Identity;
+  /**
+   * An envelope for us. `from` is the sender's address tag (mailboxIdOf its
+   * address): from a HELLO's sealed route, or the peer of that call id.
+   */
   onDeliver: (from: string, data: Uint8Array) => void;
   onStatus?: (s: SignalStatus) => void;
   WebSocketImpl?: WsCtor;
@@ -85,9 +101,38 @@ export class SignalClient {
   private lastHeardAt = 0;
   /** The relay we were online with closed with 1012 (draining): tell onMoved once we are back. */
   private moved = false;
+  /** The canonical URL of the relay this socket dialled (what our proof signs). */
+  private relayUrl = '';
+  /** This socket already answered a challenge: a second one is refused (a forwarded login). */
+  private answered = false;
+  /** Our address tag: seals HELLO routes and opens those sent to us. Never sent to a relay. */
+  private readonly myTag: string;
+  private readonly routes = new CallRoutes();
+  /** Where to find people whose card named a relay (address tag → canonical relay URL). */
+  private readonly hints = new Map<string, string>();
+  /** Deliveries to relays that are not ours (their members' mailboxes). */
+  private readonly post: PostOffice;
+  /** Deliveries are handled one at a time, in order (opening a HELLO's route is async). */
+  private deliveries: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: SignalClientOptions) {
     this.backoff = opts.minBackoffMs ?? 1000;
+    this.myTag = mailboxIdOfBundle(opts.identity.bundleBytes);
+    this.post = new PostOffice({ WebSocketImpl: opts.WebSocketImpl, timeoutMs: opts.sendTimeoutMs });
+  }
+
+  /**
+   * The relays a contact card named for the person with address tag `tag`
+   * (lib/contacts/card.ts): calls to her go to her mailbox on the first one.
+   * No hint: her mailbox on our own relay. Throws RelayUrlError for a URL
+   * the wss rule refuses.
+   */
+  hint(tag: string, relays: readonly string[]): void {
+    if (relays.length === 0) {
+      this.hints.delete(tag);
+      return;
+    }
+    this.hints.set(tag, canonicalRelayUrl(relays[0]!, { insecureAllowed: testInsecureRelayHost }));
   }
 
   start(): void {
@@ -98,6 +143,7 @@ export class SignalClient {
 
   stop(): void {
     this.stopped = true;
+    this.post.closeAll();
     clearTimeout(this.reconnectTimer);
     this.teardown('stopped');
     this.setStatus({ state: 'offline' });
@@ -156,16 +202,33 @@ export class SignalClient {
   }
 
   /**
-   * Send an envelope to a mailbox: 'sent' once the relay handed it on,
-   * 'unreachable' if no client holds that mailbox. While reconnecting (a relay
-   * restart mid-call) the send waits up to `offlineGraceMs` for the connection.
+   * Send an envelope to the person whose address tag is `to` (mailboxIdOf
+   * her address), at her mailbox on our relay: 'sent' once the relay took it.
+   * Protocol v2 relays never say 'unreachable' (no presence oracle): an
+   * offline callee is the handshake timer's to find. While reconnecting (a
+   * relay restart mid-call) the send waits up to `offlineGraceMs`.
    */
   async send(to: string, data: Uint8Array): Promise<'sent' | 'unreachable'> {
     if (!this.online) {
       if (this.stopped) throw new SignalError('ERR_OFFLINE', 'Not connected to the relay.');
       await this.whenReady(this.opts.offlineGraceMs ?? 8000);
     }
-    return this.sendNow(to, data);
+    const home = this.relayUrl;
+    const env = parseEnvelope(data);
+    const callId = toHex(env.callId);
+    const hello = env.type === EnvelopeType.Hello;
+    // Her relay: the one this call already uses (a HELLO's route, or where we sent it), her card's, else ours.
+    const known = this.routes.get(callId);
+    const url = known?.tag === to ? known.url : (this.hints.get(to) ?? home);
+    const wrapped = await wrapDelivery(data, hello ? { route: { tag: this.myTag, url: home }, recipientTag: to } : {});
+    this.routes.note(callId, { tag: to, url });
+    if (url === home) return this.sendNow(relayMailboxId(to, url), wrapped);
+    try {
+      await this.post.send(url, relayMailboxId(to, url), wrapped);
+    } catch (e) {
+      throw new SignalError('ERR_OFFLINE', e instanceof Error ? e.message : String(e));
+    }
+    return 'sent';
   }
 
   private sendNow(to: string, data: Uint8Array): Promise<'sent' | 'unreachable'> {
@@ -191,6 +254,13 @@ export class SignalClient {
     }
     const url = urls[this.urlIndex % urls.length]!;
     this.setStatus({ state: 'connecting', url });
+    let canonical: string;
+    try {
+      canonical = canonicalRelayUrl(url, { insecureAllowed: testInsecureRelayHost });
+    } catch (e) {
+      this.scheduleReconnect(e instanceof RelayUrlError ? e.message : `The relay address ${url} is not valid.`);
+      return;
+    }
     const Ws = this.opts.WebSocketImpl ?? WebSocket;
     let ws: WebSocket;
     try {
@@ -200,6 +270,8 @@ export class SignalClient {
       return;
     }
     this.ws = ws;
+    this.relayUrl = canonical;
+    this.answered = false;
     ws.onmessage = (ev) => this.onMessage(ws, ev.data);
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
@@ -221,10 +293,23 @@ export class SignalClient {
     if (!m) return; // the relay speaks a protocol we do not know: ignore the frame
     switch (m.t) {
       case 'challenge': {
+        // Once per connection: a relay that sends a second challenge (even after `ready`) may be
+        // forwarding another relay's, to log in there as us. Refuse it and leave.
+        if (this.answered) {
+          this.teardown('asked us to log in twice');
+          this.scheduleReconnect('The relay asked us to log in a second time on one connection: refused.');
+          return;
+        }
+        if (m.v !== SIGNAL_PROTOCOL_VERSION) {
+          this.teardown('speaks another protocol');
+          this.scheduleReconnect(`The relay speaks signalling protocol ${m.v}; this version of Hush speaks ${SIGNAL_PROTOCOL_VERSION}.`);
+          return;
+        }
         const challenge = fromB64(m.challenge);
-        if (!challenge) return;
-        const proof = proveMailbox(this.opts.identity, challenge, m.realm);
-        this.write({ t: 'auth', bundle: toB64(proof.bundle), sig: toB64(proof.signature) });
+        if (!challenge || challenge.length !== 32) return;
+        this.answered = true;
+        const proof = proveMailbox(this.opts.identity, challenge, this.relayUrl);
+        this.write({ t: 'auth', mailbox: proof.mailbox, key: toB64(proof.key), sig: toB64(proof.signature) });
         return;
       }
       case 'ready':
@@ -240,11 +325,10 @@ export class SignalClient {
         return;
       case 'deliver': {
         const data = fromB64(m.data);
-        if (data) this.opts.onDeliver(m.from, data);
+        if (data) this.deliveries = this.deliveries.then(() => this.onDelivery(data));
         return;
       }
-      case 'sent':
-      case 'unreachable': {
+      case 'sent': {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
@@ -273,6 +357,27 @@ export class SignalClient {
         const never: never = m;
         void never;
       }
+    }
+  }
+
+  /** Unwrap one delivery and hand its envelope on with its sender's tag; anything else is dropped. */
+  private async onDelivery(bytes: Uint8Array): Promise<void> {
+    try {
+      const d = unwrapDelivery(bytes);
+      const callId = toHex(parseEnvelope(d.envelope).callId);
+      let from: string | undefined;
+      if (d.routeBox) {
+        const route = await openRoute(this.myTag, d.envelope, d.routeBox);
+        // Answers go to the caller's relay: only a relay URL the wss rule allows, in canonical form.
+        if (canonicalRelayUrl(route.url, { insecureAllowed: testInsecureRelayHost }) !== route.url) return;
+        this.routes.note(callId, route);
+        from = route.tag;
+      } else {
+        from = this.routes.get(callId)?.tag;
+      }
+      if (from !== undefined) this.opts.onDeliver(from, d.envelope);
+    } catch {
+      /* not a delivery for us (malformed, or a route sealed to someone else): dropped */
     }
   }
 

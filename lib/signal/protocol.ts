@@ -20,15 +20,14 @@ export function parseServerMessage(text: unknown): ServerMessage | null {
   const str = (k: string) => typeof o[k] === 'string';
   switch (o.t) {
     case 'challenge':
-      return str('challenge') && str('realm') ? (o as ServerMessage) : null;
+      // A challenge without `v` is a version-1 relay's: the client then says which versions differ.
+      return str('challenge') ? { t: 'challenge', v: typeof o.v === 'number' ? o.v : 1, challenge: o.challenge as string } : null;
     case 'ready':
       return str('mailbox') && isTurn(o.turn) ? (o as ServerMessage) : null;
     case 'deliver':
-      return str('from') && str('data') ? (o as ServerMessage) : null;
+      return str('data') ? { t: 'deliver', data: o.data as string } : null;
     case 'sent':
       return typeof o.id === 'number' ? (o as ServerMessage) : null;
-    case 'unreachable':
-      return typeof o.id === 'number' && str('to') ? (o as ServerMessage) : null;
     case 'turn':
       return isTurn(o.turn) ? (o as ServerMessage) : null;
     case 'pong':

@@ -25,7 +25,15 @@
  */
 export const SIGNAL_MAX_FRAME_BYTES = 64 * 1024;
 
-/** A mailbox id: 32 lower-case hex characters (16 bytes, lib/crypto/address.ts). */
+/**
+ * Signalling protocol version (docs/relay-protocol.md §Version 2): the relay
+ * says it in `challenge.v`; a client that does not speak it disconnects.
+ * Version 2 (issue 15): mailbox pseudonyms per relay, proofs over the URL
+ * dialled, no sender in `deliver`, padded deliveries, no `unreachable`.
+ */
+export const SIGNAL_PROTOCOL_VERSION = 2;
+
+/** A mailbox id: 32 lower-case hex characters (16 bytes, lib/crypto/mailbox-auth.ts relayMailboxId). */
 export const MAILBOX_RE = /^[0-9a-f]{32}$/;
 
 /** TURN REST credentials the relay hands out (docs/relay.md), valid for `ttl` seconds. */
@@ -40,7 +48,8 @@ export interface TurnCredentials {
 
 /** Client → relay. `id` is chosen by the client and echoed in the answer (sent, unreachable, turn, error). */
 export type ClientMessage =
-  | { t: 'auth'; bundle: string; sig: string }
+  /** Log in to `mailbox` with the per-relay key `key` (32 B) and its Ed25519 proof `sig` (64 B). */
+  | { t: 'auth'; mailbox: string; key: string; sig: string }
   | { t: 'send'; to: string; id: number; data: string }
   | { t: 'turn'; id?: number }
   /** Keep-alive: browsers keep an extension's service worker alive while messages flow. */
@@ -48,11 +57,12 @@ export type ClientMessage =
 
 /** Relay → client. */
 export type ServerMessage =
-  | { t: 'challenge'; challenge: string; realm: string }
+  | { t: 'challenge'; v: number; challenge: string }
   | { t: 'ready'; mailbox: string; turn: TurnCredentials }
-  | { t: 'deliver'; from: string; data: string }
+  /** No sender: who sent it is sealed inside `data` (lib/signal/delivery.ts). */
+  | { t: 'deliver'; data: string }
+  /** The relay took the envelope; whether anyone holds `to` is not said (no presence oracle). */
   | { t: 'sent'; id: number }
-  | { t: 'unreachable'; id: number; to: string }
   | { t: 'turn'; turn: TurnCredentials; id?: number }
   | { t: 'pong' }
   | { t: 'error'; code: string; message: string; id?: number };

@@ -27,6 +27,10 @@
  * - `globalThis.hushMediaServer`: the media host's MediaServer (Chrome's
  *   offscreen document, Firefox's call window), read by the browser tests.
  * - `globalThis.hushSelfTest`: the selftest page's driver (entrypoints/selftest).
+ * - testInsecureRelayHost (the NAT lab, tests/lab): `ws://` to a host in the
+ *   documentation ranges (RFC 5737: 192.0.2.0/24, 198.51.100.0/24,
+ *   203.0.113.0/24), which exist only inside the lab's namespaces; store
+ *   builds require `wss://` for every host but loopback.
  * Session storage is gone at browser restart, and only extension pages can write it.
  */
 import { browser } from 'wxt/browser';
@@ -141,4 +145,14 @@ export function frameTapStats(
 /** How many outgoing frames the engine keeps for the stats (0: none). */
 export function tapFramesOf(opts: MediaHookOptions): number | undefined {
   return TEST_HOOKS ? opts.testTapFrames : undefined;
+}
+
+/**
+ * Test builds only: may `ws://` reach this host (lib/signal/relay-url.ts)? The
+ * NAT lab's relay sits at 203.0.113.10, a documentation address that exists
+ * only inside the lab's namespaces. Always false in store builds.
+ */
+export function testInsecureRelayHost(host: string): boolean {
+  if (!TEST_HOOKS) return false;
+  return /^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}$/.test(host);
 }

@@ -33,6 +33,10 @@ export interface RelayConfig {
   authSecretsFile: string | null;
   realm: string;
   publicHost: string | null;
+  /** The signalling URL clients dial, when not ws(s)://public-host:signal-port/signal (a TLS proxy in front). */
+  signalUrl: string | null;
+  /** Who may deliver to this relay's mailboxes: `anyone` (members of other relays too, rate-limited) or `members`. */
+  deliveries: 'anyone' | 'members';
   relayIp: string | null;
   externalIp: string | null;
   minPort: number;
@@ -92,6 +96,8 @@ export const DEFAULTS: RelayConfig = {
   authSecretsFile: null,
   realm: 'hush',
   publicHost: null,
+  signalUrl: null,
+  deliveries: 'anyone',
   relayIp: null,
   externalIp: null,
   minPort: 49152,
@@ -146,8 +152,10 @@ const SPECS: Spec[] = [
   { key: 'signalListen', flag: 'signal-listen', kind: 'ip', arg: 'IP', help: 'address for signalling (default: --listen)' },
   { key: 'authSecret', flag: 'auth-secret', kind: 'secrets', arg: 'S', help: 'TURN shared secret (coturn use-auth-secret scheme), repeatable: the first signs new credentials, all are accepted; default: random per start' },
   { key: 'authSecretsFile', flag: 'auth-secrets-file', kind: 'optstring', arg: 'FILE', help: 'file with one TURN secret per line (first signs, all accepted), re-read on SIGHUP; instead of --auth-secret' },
-  { key: 'realm', flag: 'realm', kind: 'string', arg: 'R', help: 'TURN realm, also the origin signed in mailbox proofs (default "hush")' },
+  { key: 'realm', flag: 'realm', kind: 'string', arg: 'R', help: 'TURN realm (default "hush"); mailbox proofs sign the URL the client dialled, never the realm' },
   { key: 'publicHost', flag: 'public-host', kind: 'optstring', arg: 'HOST', help: 'host name or IP put in the TURN URLs handed out (default: --listen, or the Host the client used)' },
+  { key: 'signalUrl', flag: 'signal-url', kind: 'optstring', arg: 'URL', help: 'the signalling URL clients dial, when a proxy changes scheme or port (default: ws[s]://--public-host:--signal-port/signal); mailbox proofs must sign it' },
+  { key: 'deliveries', flag: 'deliveries', kind: 'string', arg: 'WHO', help: 'who may deliver to mailboxes here: "anyone" (default: callers whose home is another relay too, without logging in, 10 deliveries/s per connection) or "members" (only connections logged in here)' },
   { key: 'relayIp', flag: 'relay-ip', kind: 'ip', arg: 'IP', help: 'address relay sockets bind to (default: --listen)' },
   { key: 'externalIp', flag: 'external-ip', kind: 'ip', arg: 'IP', help: 'relayed address announced to clients when behind 1:1 NAT (default: the relay address)' },
   { key: 'minPort', flag: 'min-port', kind: 'port', arg: 'N', help: 'lowest relay port (default 49152)' },
@@ -412,4 +420,6 @@ function validate(c: RelayConfig, set: Set<string>): void {
     bad(`--tls-port and --signal-port are both ${c.tlsPort} on ${c.listen}: TURN over TLS and signalling cannot share one TCP port on one address; move signalling (e.g. 8443) or give it another address with --signal-listen (docs/operators.md, "TLS")`);
   }
   if (/[^\x21-\x7e]/.test(c.realm) || c.realm.length > 127) bad('--realm must be printable ASCII without spaces, under 128 characters');
+  if (c.deliveries !== 'anyone' && c.deliveries !== 'members') bad('--deliveries must be "anyone" or "members"');
+  if (c.signalUrl !== null && !/^wss?:\/\/[^\s/]+\/\S*$/.test(c.signalUrl)) bad('--signal-url must be the URL clients dial, like wss://relay.example/signal');
 }

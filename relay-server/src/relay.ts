@@ -176,6 +176,8 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
         turnSecret: secret,
         credentials,
         publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
+        signalUrl: cfg.signalUrl,
+        deliveries: cfg.deliveries,
         turnPort: bound.port,
         altPort: bound.altPort,
         tlsPort: bound.tlsPort,

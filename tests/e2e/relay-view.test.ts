@@ -10,6 +10,11 @@
  *    SDP, no ICE candidate, no address of either party and no SAS, neither in
  *    the JSON nor in the envelopes once base64-decoded; every envelope has
  *    one of the four documented types.
+ *  - blindness (protocol v2, issue 15): no identity bundle (an auth frame is
+ *    a mailbox, a 32-byte key and a 64-byte signature), no address and no
+ *    address tag anywhere, no sender in any `deliver`, and the sender's own
+ *    mailbox nowhere in what it sends; every delivery is one of the padded
+ *    sizes (docs/relay-protocol.md, the table "What a relay sees").
  *
  * Needs root for tcpdump (CI runs as root); skipped with a reason otherwise.
  */
@@ -19,6 +24,10 @@ import { canCapture, contains, startCapture, websocketMessages, type Packet } fr
 import { waitForReading } from '../harness/audio';
 import { click, dialByUi, hears, launchSide, request, stats, waitCallState, type HushSide } from '../harness/hush';
 import { sleep } from '../harness/wait';
+import { mailboxIdOf } from '../../lib/crypto/address';
+import { relayMailboxId } from '../../lib/crypto/mailbox-auth';
+import { canonicalForm } from '../../lib/signal/relay-url';
+import { PAD_BUCKETS, unwrapDelivery } from '../../lib/signal/delivery';
 
 const TAP = 40;
 let relay: RelayProcess;
@@ -79,11 +88,51 @@ test.skipIf(!canCapture())('what the relay forwards is ciphertext; no SDP, candi
   expect(ws.toServer.some((m) => m.includes('"t":"send"'))).toBe(true);
   expect(ws.toClient.some((m) => m.includes('"t":"deliver"'))).toBe(true);
   const envelopes: Buffer[] = [];
+  const deliveries: Buffer[] = [];
   for (const m of all) {
     const j = JSON.parse(m) as { t: string; data?: string };
-    if ((j.t === 'send' || j.t === 'deliver') && j.data) envelopes.push(Buffer.from(j.data, 'base64'));
+    if ((j.t === 'send' || j.t === 'deliver') && j.data) {
+      const d = Buffer.from(j.data, 'base64');
+      deliveries.push(d);
+      // Every delivery is padded to a size class, so accept, decline, busy and hang-up look alike.
+      expect(PAD_BUCKETS as readonly number[], `a delivery of ${d.length} bytes`).toContain(d.length);
+      envelopes.push(Buffer.from(unwrapDelivery(d).envelope));
+    }
+    // `deliver` names no sender; `auth` carries no identity bundle (a bundle alone is 4,225 bytes).
+    if (j.t === 'deliver') expect(Object.keys(j).sort()).toEqual(['data', 't']);
+    if (j.t === 'auth') {
+      expect(Object.keys(j).sort()).toEqual(['key', 'mailbox', 'sig', 't']);
+      expect(m.length).toBeLessThan(300);
+    }
   }
   expect(envelopes.length).toBeGreaterThan(5);
+  // Measured, printed (docs/relay-protocol.md quotes it): the signalling bytes of this call as both
+  // clients sent them, the envelopes alone (what protocol v1 sent) against the padded deliveries.
+  let rawBytes = 0;
+  let paddedBytes = 0;
+  let sends = 0;
+  for (const m of ws.toServer) {
+    const j = JSON.parse(m) as { t: string; data?: string };
+    if (j.t !== 'send' || !j.data) continue;
+    const d = Buffer.from(j.data, 'base64');
+    sends++;
+    paddedBytes += d.length;
+    rawBytes += unwrapDelivery(d).envelope.length;
+  }
+  console.log(`signalling per call: ${sends} deliveries, ${rawBytes} B of envelopes before padding, ${paddedBytes} B padded (×${(paddedBytes / rawBytes).toFixed(2)})`);
+  // Neither address, nor its tag (what a v1 relay routed by), nor a sender's mailbox where the relay can read it.
+  const url = canonicalForm(relay.signalUrl);
+  const tags = [mailboxIdOf(a.address), mailboxIdOf(b.address)];
+  const mailboxOf = { a: relayMailboxId(tags[0]!, url), b: relayMailboxId(tags[1]!, url) };
+  const identifying = [a.address, b.address, ...tags];
+  for (const text of all) for (const f of identifying) expect(text.includes(f), `"${f}" in a signalling message`).toBe(false);
+  for (const d of deliveries) {
+    for (const f of [...tags, mailboxOf.a, mailboxOf.b]) expect(contains(d, Buffer.from(f, 'hex')), `${f} inside a delivery`).toBe(false);
+  }
+  for (const m of ws.toServer) {
+    const j = JSON.parse(m) as { t: string; to?: string };
+    if (j.t === 'send') expect([mailboxOf.a, mailboxOf.b]).toContain(j.to); // sent to the peer's mailbox, naming no sender
+  }
   const forbidden = ['v=0', 'a=ice-ufrag', 'a=fingerprint', 'candidate:', 'typ relay', 'typ host', 'm=audio', a.address, b.address, sas];
   for (const text of all) for (const f of forbidden) expect(text.includes(f), `"${f}" in a signalling message`).toBe(false);
   for (const env of envelopes) {

@@ -25,6 +25,8 @@ import { decodeErrorCode } from '../../relay-server/src/stun/error-code';
 import { turnPassword } from '../../relay-server/src/turn/credentials';
 import { integrityWith, longTermKey } from '../../relay-server/src/stun/integrity';
 import { proveMailbox } from '../../lib/crypto/mailbox-auth';
+import { canonicalForm } from '../../lib/signal/relay-url';
+import { authFrame } from './signal-client';
 import type { Identity } from '../../lib/crypto/identity';
 import { TurnTestClient } from './turn-client';
 import type { RelayProcess } from './relay';
@@ -633,9 +635,9 @@ export async function authenticated(signalUrl: string, id: Identity, localAddres
 export async function authenticatedMailbox(signalUrl: string, id: Identity, localAddress: string): Promise<{ ws: WebSocket; mailbox: string }> {
   const { ws, out } = await openWs(signalUrl, localAddress);
   if (out.first?.t !== 'challenge') throw new Error(`no challenge: ${JSON.stringify(out)}`);
-  const proof = proveMailbox(id, Buffer.from(out.first.challenge as string, 'base64'), out.first.realm as string);
+  const proof = proveMailbox(id, Buffer.from(out.first.challenge as string, 'base64'), canonicalForm(signalUrl));
   const ready = new Promise<Record<string, unknown>>((r) => ws.once('message', (d) => r(JSON.parse(String(d)) as Record<string, unknown>)));
-  ws.send(JSON.stringify({ t: 'auth', bundle: Buffer.from(proof.bundle).toString('base64'), sig: Buffer.from(proof.signature).toString('base64') }));
+  ws.send(JSON.stringify(authFrame(proof)));
   const r = await ready;
   if (r.t !== 'ready') throw new Error(`auth failed: ${JSON.stringify(r)}`);
   return { ws, mailbox: String(r.mailbox) };
@@ -681,10 +683,8 @@ export async function wsMessageFlood(o: { signalUrl: string; id: Identity; messa
 export async function badProofFlood(o: { signalUrl: string; id: Identity; connections: number; ips: string[] }): Promise<FloodResult> {
   const t0 = performance.now();
   const answers: Record<string, number> = {};
-  // Signed once: a valid signature, but over an all-zero challenge and another origin.
-  const proof = proveMailbox(o.id, new Uint8Array(32), 'not-this-relay');
-  const bundle = Buffer.from(proof.bundle).toString('base64');
-  const sig = Buffer.from(proof.signature).toString('base64');
+  // Signed once: a valid signature, but over an all-zero challenge and another relay's URL.
+  const frame = JSON.stringify(authFrame(proveMailbox(o.id, new Uint8Array(32), 'wss://not-this-relay.example:443/signal')));
   const one = async (i: number) => {
     const { ws, out } = await openWs(o.signalUrl, o.ips[i % o.ips.length]!);
     if (out.first?.t !== 'challenge') {
@@ -700,13 +700,13 @@ export async function badProofFlood(o: { signalUrl: string; id: Identity; connec
       ws.once('close', (code) => r(`closed ${code}`));
       setTimeout(() => r('no answer in 15 s'), 15_000);
     });
-    ws.send(JSON.stringify({ t: 'auth', bundle, sig }));
+    ws.send(frame);
     tally(answers, await answer);
     ws.terminate();
   };
   await Promise.all(Array.from({ length: o.connections }, (_, i) => one(i)));
   return {
-    sent: `${o.connections} connections from ${o.ips.length} IPs, each answering its challenge with a real bundle and a well-formed ML-DSA-87+Ed25519 signature over another challenge`,
+    sent: `${o.connections} connections from ${o.ips.length} IPs, each answering its challenge with a well-formed Ed25519 mailbox proof over another challenge and relay`,
     answers,
     seconds: (performance.now() - t0) / 1000,
   };

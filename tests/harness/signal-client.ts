@@ -5,7 +5,13 @@
  */
 import WebSocket from 'ws';
 import { proveMailbox } from '../../lib/crypto/mailbox-auth';
+import { canonicalForm } from '../../lib/signal/relay-url';
 import type { Identity } from '../../lib/crypto/identity';
+
+/** The v2 auth frame of a proof (lib/crypto/mailbox-auth.ts). */
+export function authFrame(p: { mailbox: string; key: Uint8Array; signature: Uint8Array }): { t: 'auth'; mailbox: string; key: string; sig: string } {
+  return { t: 'auth', mailbox: p.mailbox, key: Buffer.from(p.key).toString('base64'), sig: Buffer.from(p.signature).toString('base64') };
+}
 
 export type Frame = Record<string, unknown> & { t: string };
 
@@ -14,6 +20,9 @@ export class SignalTestClient {
   private waiters: Array<{ pred: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   challenge!: Frame;
+
+  /** The canonical URL this client dialled (what its proofs sign). */
+  url = '';
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => {
@@ -34,6 +43,7 @@ export class SignalTestClient {
     const ws = new WebSocket(url, options);
     ws.on('error', () => undefined);
     const c = new SignalTestClient(ws);
+    c.url = canonicalForm(url);
     const first = c.next((f) => f.t === 'challenge');
     await new Promise<void>((ok, fail) => {
       ws.once('open', () => ok());
@@ -67,10 +77,10 @@ export class SignalTestClient {
     this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
   }
 
-  async auth(id: Identity): Promise<Frame> {
+  /** Log in with `id`'s key for `url` (default: the URL dialled; another one makes a proof this relay must refuse). */
+  async auth(id: Identity, url = this.url): Promise<Frame> {
     const challenge = Buffer.from(this.challenge.challenge as string, 'base64');
-    const { bundle, signature } = proveMailbox(id, challenge, this.challenge.realm as string);
-    this.send({ t: 'auth', bundle: Buffer.from(bundle).toString('base64'), sig: Buffer.from(signature).toString('base64') });
+    this.send(authFrame(proveMailbox(id, challenge, url)));
     return this.next((f) => f.t === 'ready' || f.t === 'error');
   }
 

@@ -32,6 +32,7 @@ import { RelayError } from '../errors';
 import type { CredentialLedger } from '../turn/credential-ledger';
 import { SIGNAL_MAX_FRAME_BYTES, type TurnCredentials } from '../../../lib/signal/wire';
 import { CLOSE, SignalRouter, type SignalAction } from '../signal/router';
+import { ownSignalUrls } from '../signal/own-urls';
 import { VerifierPool } from './verifier-pool';
 import type { Cluster } from './cluster';
 import { serveOps, type OpsSource } from './ops-http';
@@ -59,6 +60,10 @@ export interface SignalServerOptions {
   /** One TURN credential per connection, ended with it (turn/credential-ledger.ts; its TTL is --credential-ttl). */
   credentials: CredentialLedger;
   publicHost: string | null;
+  /** The URL clients dial when it is not scheme://publicHost:port/signal (a TLS proxy): `--signal-url`. */
+  signalUrl?: string | null;
+  /** `members`: refuse deliveries from connections that did not log in here (--deliveries). */
+  deliveries?: 'anyone' | 'members';
   turnPort: number;
   altPort: number | null;
   tlsPort: number | null;
@@ -77,6 +82,8 @@ interface Live {
   ws: WebSocket;
   ip: string;
   host: string;
+  /** The URLs a mailbox proof on this connection may sign (own-urls.ts). */
+  urls: string[];
   alive: boolean;
 }
 
@@ -100,7 +107,7 @@ export class SignalServer {
   constructor(private readonly o: SignalServerOptions) {
     this.turnSecret = o.turnSecret;
     this.router = new SignalRouter({
-      realm: o.realm,
+      acceptNonMembers: o.deliveries !== 'members',
       cluster: !!o.cluster,
       turnInfo: (conn, now, mailbox) => this.turnInfo(conn, now, mailbox),
       randomBytes: (n) => randomBytes(n),
@@ -220,7 +227,14 @@ export class SignalServer {
     const conn = this.nextConn++;
     const hostHeader = (req.headers.host ?? '').replace(/:[0-9]+$/, '');
     const host = this.o.publicHost ?? (HOST_RE.test(hostHeader) ? hostHeader : this.o.listen);
-    const l: Live = { ws, ip, host, alive: true };
+    const urls = ownSignalUrls({
+      signalUrl: this.o.signalUrl ?? null,
+      publicHost: this.o.publicHost,
+      tls: this.o.tls !== null,
+      port: req.socket.localPort ?? this.o.port,
+      localAddress: req.socket.localAddress ?? this.o.listen,
+    });
+    const l: Live = { ws, ip, host, urls, alive: true };
     this.live.set(conn, l);
     ws.on('pong', () => {
       l.alive = true;
@@ -259,7 +273,7 @@ export class SignalServer {
           break;
         case 'verify': {
           if (!l) break;
-          void this.pool!.verify(l.ip, a.challenge, this.o.realm, a.bundle, a.sig).then((v) =>
+          void this.pool!.verify(l.ip, a.challenge, l.urls, a.mailbox, a.key, a.sig).then((v) =>
             this.run(this.router.verified(a.conn, v, Date.now())),
           );
           break;

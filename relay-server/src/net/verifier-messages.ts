@@ -8,8 +8,11 @@
 export interface VerifyJob {
   id: number;
   challenge: Uint8Array;
-  origin: string;
-  bundle: Uint8Array;
+  /** This relay's own canonical URLs (signal/own-urls.ts): the proof must sign one of them. */
+  urls: string[];
+  mailbox: string;
+  /** The per-relay Ed25519 key the client logs in with. */
+  key: Uint8Array;
   sig: Uint8Array;
 }
 

@@ -46,7 +46,7 @@ export class VerifierPool {
     }
   }
 
-  verify(source: string, challenge: Uint8Array, origin: string, bundle: Uint8Array, sig: Uint8Array): Promise<Verdict> {
+  verify(source: string, challenge: Uint8Array, urls: string[], mailbox: string, key: Uint8Array, sig: Uint8Array): Promise<Verdict> {
     const n = this.perSourceCount.get(source) ?? 0;
     const w = this.workers[this.rr % Math.max(this.workers.length, 1)];
     if (this.closed || this.pending.size >= this.maxInFlight || n >= this.perSource || w === undefined) {
@@ -59,7 +59,7 @@ export class VerifierPool {
       this.pending.set(id, { resolve, source });
       // A proof takes milliseconds; one that takes 10 s is failed, never left hanging.
       setTimeout(() => this.done(id, busy()), JOB_TIMEOUT_MS).unref();
-      const job: VerifyJob = { id, challenge, origin, bundle, sig };
+      const job: VerifyJob = { id, challenge, urls, mailbox, key, sig };
       w.postMessage(job);
     });
   }

@@ -11,7 +11,7 @@ import { err, ok, type Result } from '../errors';
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A client message as the router sees it: the wire form, with auth's base64 fields decoded. */
-export type CheckedClientMessage = Exclude<ClientMessage, { t: 'auth' }> | { t: 'auth'; bundle: Uint8Array; sig: Uint8Array };
+export type CheckedClientMessage = Exclude<ClientMessage, { t: 'auth' }> | { t: 'auth'; mailbox: string; key: Uint8Array; sig: Uint8Array };
 
 export function isBase64(s: unknown): s is string {
   return typeof s === 'string' && s.length % 4 === 0 && B64_RE.test(s);
@@ -42,8 +42,10 @@ export function parseClientMessage(text: string): Parsed {
   const bad = (message: string): Parsed => ({ ...err('ERR_BAD_MESSAGE', message), id });
   switch (o.t) {
     case 'auth': {
-      if (!isBase64(o.bundle) || !isBase64(o.sig)) return bad('auth needs base64 "bundle" and "sig"');
-      return ok({ t: 'auth', bundle: Buffer.from(o.bundle, 'base64'), sig: Buffer.from(o.sig, 'base64') });
+      if (typeof o.mailbox !== 'string' || !MAILBOX_RE.test(o.mailbox)) return bad('auth needs "mailbox": a mailbox id, 32 lower-case hex characters');
+      if (!isBase64(o.key) || o.key.length !== 44) return bad('auth needs "key": 32 bytes, standard base64');
+      if (!isBase64(o.sig) || o.sig.length !== 88) return bad('auth needs "sig": 64 bytes, standard base64');
+      return ok({ t: 'auth', mailbox: o.mailbox, key: Buffer.from(o.key, 'base64'), sig: Buffer.from(o.sig, 'base64') });
     }
     case 'send': {
       if (typeof o.to !== 'string' || !MAILBOX_RE.test(o.to)) return bad('send needs "to": a mailbox id, 32 lower-case hex characters');

@@ -5,7 +5,7 @@
  * counts, delivery of other nodes' envelopes, and the 1012 goodbye.
  */
 import { describe, expect, test } from 'vitest';
-import { CLOSE, SignalRouter, type SignalAction } from './router';
+import { CLOSE, NO_SENDER, SignalRouter, type SignalAction } from './router';
 import { decodeClusterMessage, encodeClusterMessage, mailboxChannel } from './cluster-message';
 
 const NOW = 1_800_000_000_000;
@@ -14,7 +14,6 @@ const B = 'b'.repeat(32);
 
 function router(cluster = true) {
   return new SignalRouter({
-    realm: 'hush-test',
     turnInfo: (conn) => ({ username: `999:${conn}`, credential: 'x', ttl: 60, urls: [] }),
     randomBytes: (n) => new Uint8Array(n).fill(3),
     writable: () => true,
@@ -24,7 +23,7 @@ function router(cluster = true) {
 
 function ready(r: SignalRouter, conn: number, mailbox: string): SignalAction[] {
   r.open(conn, NOW);
-  r.message(conn, JSON.stringify({ t: 'auth', bundle: 'AAAA', sig: 'AAAA' }), NOW);
+  r.message(conn, JSON.stringify({ t: 'auth', mailbox, key: Buffer.alloc(32, 1).toString('base64'), sig: Buffer.alloc(64, 2).toString('base64') }), NOW);
   return r.verified(conn, { ok: true, mailbox }, NOW);
 }
 
@@ -54,18 +53,18 @@ describe('SignalRouter with other nodes', () => {
     ready(r, 2, B);
     const out = r.message(1, send(B, 7), NOW);
     expect(out).toEqual([
-      { kind: 'send', conn: 2, msg: { t: 'deliver', from: A, data: 'aGk=' } },
-      { kind: 'publish', conn: 1, id: 7, to: B, from: A, data: 'aGk=', local: 1 },
+      { kind: 'send', conn: 2, msg: { t: 'deliver', data: 'aGk=' } },
+      { kind: 'publish', conn: 1, id: 7, to: B, from: NO_SENDER, data: 'aGk=', local: 1 },
     ]);
     expect(r.published(1, 7, B, 1, 0)).toEqual([{ kind: 'send', conn: 1, msg: { t: 'sent', id: 7 } }]);
   });
 
-  test('sent if any node took it; unreachable if none did or Redis was down (null)', () => {
+  test('the sender hears sent either way (no presence answer); the counters tell delivered from not (aggregate only)', () => {
     const r = router();
     ready(r, 1, A);
     expect(r.published(1, 1, B, 0, 2)).toEqual([{ kind: 'send', conn: 1, msg: { t: 'sent', id: 1 } }]);
-    expect(r.published(1, 2, B, 0, 0)).toEqual([{ kind: 'send', conn: 1, msg: { t: 'unreachable', id: 2, to: B } }]);
-    expect(r.published(1, 3, B, 0, null)).toEqual([{ kind: 'send', conn: 1, msg: { t: 'unreachable', id: 3, to: B } }]);
+    expect(r.published(1, 2, B, 0, 0)).toEqual([{ kind: 'send', conn: 1, msg: { t: 'sent', id: 2 } }]);
+    expect(r.published(1, 3, B, 0, null)).toEqual([{ kind: 'send', conn: 1, msg: { t: 'sent', id: 3 } }]);
     expect(r.counters).toMatchObject({ delivered: 1, unreachable: 2 });
     r.closed(1);
     expect(r.published(1, 4, B, 0, 1)).toEqual([]); // the sender left meanwhile
@@ -77,8 +76,8 @@ describe('SignalRouter with other nodes', () => {
     ready(r, 2, A);
     ready(r, 3, B);
     expect(r.remote(A, B, 'eA==')).toEqual([
-      { kind: 'send', conn: 1, msg: { t: 'deliver', from: B, data: 'eA==' } },
-      { kind: 'send', conn: 2, msg: { t: 'deliver', from: B, data: 'eA==' } },
+      { kind: 'send', conn: 1, msg: { t: 'deliver', data: 'eA==' } },
+      { kind: 'send', conn: 2, msg: { t: 'deliver', data: 'eA==' } },
     ]);
     expect(r.remote('c'.repeat(32), B, 'eA==')).toEqual([]);
     expect(r.counters.fromOtherNodes).toBe(1);

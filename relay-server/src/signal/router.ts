@@ -5,8 +5,12 @@
  * frames and the time; it answers with actions (send, close, verify).
  *
  * Connection states:  challenged ──auth──▶ verifying ──ok──▶ ready
- *                          │                    └──bad──▶ closed (4001)
+ *                          │                    ├──bad──▶ closed (4001)
+ *                          │                    └──held under another key──▶ closed (4004)
  *                          └─ anything else ──▶ closed (4003)
+ *
+ * Protocol v2 (docs/relay-protocol.md §Version 2): a delivery names no
+ * sender, and the sender hears `sent` whether or not anyone holds `to`.
  *
  * A mailbox may be held by MAX_HOLDERS connections (several devices or a
  * reconnect racing a dead socket); a newer one evicts the oldest (4002).
@@ -28,7 +32,7 @@
  */
 import { RelayError } from '../errors';
 import { TokenBucket } from '../token-bucket';
-import type { ServerMessage, TurnCredentials } from '../../../lib/signal/wire';
+import { SIGNAL_PROTOCOL_VERSION, type ServerMessage, type TurnCredentials } from '../../../lib/signal/wire';
 import { parseClientMessage, type CheckedClientMessage } from './messages';
 
 export const MAX_HOLDERS = 4;
@@ -36,8 +40,12 @@ export const CLOSE = {
   authFailed: 4001,
   replaced: 4002,
   authRequired: 4003,
+  /** The mailbox is held under another key (protocol v2). */
+  mailboxTaken: 4004,
   /** The challenge went unanswered for AUTH_DEADLINE_MS. */
   authTimeout: 4008,
+  /** A posting connection went idle (POST_IDLE_MS). */
+  idle: 1000,
   policy: 1008,
   serviceRestart: 1012,
   tryAgainLater: 1013,
@@ -48,7 +56,8 @@ export type SignalAction =
   | { kind: 'close'; conn: number; code: number; reason: string }
   /** Answer a WebSocket ping (it was within the connection's message rate). */
   | { kind: 'pong'; conn: number; data: Uint8Array }
-  | { kind: 'verify'; conn: number; challenge: Uint8Array; bundle: Uint8Array; sig: Uint8Array }
+  /** Check a mailbox proof (lib/crypto/mailbox-auth.ts) against this relay's own URLs; answer with `verified`. */
+  | { kind: 'verify'; conn: number; challenge: Uint8Array; mailbox: string; key: Uint8Array; sig: Uint8Array }
   /** Cluster: this node now holds `mailbox` (its first local connection): receive its envelopes from other nodes. */
   | { kind: 'hold'; conn: number; mailbox: string }
   /** Cluster: this node no longer holds `mailbox`. */
@@ -56,8 +65,13 @@ export type SignalAction =
   /** Cluster: offer the envelope to the other nodes; answer with `published(conn, id, to, local, taken)`. */
   | { kind: 'publish'; conn: number; id: number; to: string; from: string; data: string; local: number };
 
+/**
+ * What a v2 router puts in the cluster message's `from` slot
+ * (cluster-message.ts): nothing, since deliveries no longer name a sender.
+ */
+export const NO_SENDER = '0'.repeat(32);
+
 export interface RouterOptions {
-  realm: string;
   /** The connection's TURN credentials (the shell knows hosts and ports); `mailbox` it signed in for (a reconnect gets the same back). */
   turnInfo: (conn: number, now: number, mailbox?: string) => TurnCredentials;
   randomBytes: (n: number) => Uint8Array;
@@ -69,14 +83,27 @@ export interface RouterOptions {
   maxStrikes?: number;
   /** Other relay nodes may hold mailboxes (the shell routes through Redis). */
   cluster?: boolean;
+  /**
+   * Deliveries from connections that never log in (callers whose home is
+   * another relay, issue 15): accepted by default, at `postRatePerSec`; false
+   * (`--deliveries members`) refuses them like any message before auth.
+   */
+  acceptNonMembers?: boolean;
+  /** Message rate of a non-member (posting) connection (default 10/s, burst 20). */
+  postRatePerSec?: number;
 }
 
 interface Conn {
   id: number;
-  state: 'challenged' | 'verifying' | 'ready';
+  /** `posting`: never logged in, only delivers to this relay's mailboxes (a member of another relay). */
+  state: 'challenged' | 'verifying' | 'ready' | 'posting';
+  /** Last send of a posting connection (it is closed after POST_IDLE_MS without one). */
+  lastPostAt: number;
   openedAt: number;
   challenge: Uint8Array;
   mailbox: string | undefined;
+  /** The per-relay key this connection logs in with (hex), from auth until closed. */
+  key: string | undefined;
   bucket: TokenBucket;
   strikes: number;
 }
@@ -87,11 +114,15 @@ interface Conn {
  * (A proof being verified is not counted against it.)
  */
 export const AUTH_DEADLINE_MS = 10_000;
+/** A posting connection (deliveries only, no login) is closed after this long without a send. */
+export const POST_IDLE_MS = 60_000;
 
 export class SignalRouter {
   private readonly conns = new Map<number, Conn>();
   /** Mailbox -> connection ids holding it, oldest first. */
   private readonly mailboxes = new Map<string, number[]>();
+  /** Mailbox -> the key (hex) its holders proved: a held mailbox is bound to the first key that logged in to it. */
+  private readonly mailboxKeys = new Map<string, string>();
   readonly counters = { delivered: 0, unreachable: 0, authOk: 0, authFailed: 0, fromOtherNodes: 0 };
   private draining = false;
 
@@ -106,6 +137,8 @@ export class SignalRouter {
           { kind: 'send', conn: c.id, msg: errorMsg('ERR_AUTH_TIMEOUT', 'the challenge was not answered in time', undefined) },
           { kind: 'close', conn: c.id, code: CLOSE.authTimeout, reason: 'authentication timeout' },
         );
+      } else if (c.state === 'posting' && now - c.lastPostAt >= POST_IDLE_MS) {
+        out.push({ kind: 'close', conn: c.id, code: CLOSE.idle, reason: 'idle' });
       }
     }
     return out;
@@ -118,12 +151,14 @@ export class SignalRouter {
       id: conn,
       state: 'challenged',
       openedAt: now,
+      lastPostAt: now,
       challenge,
       mailbox: undefined,
+      key: undefined,
       bucket: new TokenBucket(this.o.ratePerSec ?? 50, this.o.burst ?? 100, now),
       strikes: 0,
     });
-    return [{ kind: 'send', conn, msg: { t: 'challenge', challenge: b64(challenge), realm: this.o.realm } }];
+    return [{ kind: 'send', conn, msg: { t: 'challenge', v: SIGNAL_PROTOCOL_VERSION, challenge: b64(challenge) } }];
   }
 
   /**
@@ -149,10 +184,25 @@ export class SignalRouter {
     if (!c) return [];
     if (!c.bucket.take(now)) return this.strike(c, 'ERR_RATE_LIMIT', 'too many messages: at most 50 per second', undefined);
     const p = parseClientMessage(text);
+    if ((c.state === 'challenged' || c.state === 'posting') && this.o.acceptNonMembers !== false && p.ok && (p.value.t === 'send' || p.value.t === 'ping')) {
+      // A member of another relay delivering here (issue 15): no login, deliveries only, at the posting rate.
+      if (c.state === 'challenged') {
+        c.state = 'posting';
+        const rate = this.o.postRatePerSec ?? 10;
+        c.bucket = new TokenBucket(rate, rate * 2, now);
+        if (!c.bucket.take(now)) return this.strike(c, 'ERR_RATE_LIMIT', 'too many deliveries', p.id);
+      }
+      c.lastPostAt = now;
+      return p.value.t === 'ping' ? [{ kind: 'send', conn: c.id, msg: { t: 'pong' } }] : this.ready(c, p.value, now);
+    }
+    if (c.state === 'posting') {
+      return this.strike(c, 'ERR_BAD_MESSAGE', 'a connection that delivers without logging in may only send and ping', p.id);
+    }
     if (c.state !== 'ready') {
       if (p.ok && p.value.t === 'auth' && c.state === 'challenged') {
         c.state = 'verifying';
-        return [{ kind: 'verify', conn, challenge: c.challenge, bundle: p.value.bundle, sig: p.value.sig }];
+        c.key = Buffer.from(p.value.key).toString('hex');
+        return [{ kind: 'verify', conn, challenge: c.challenge, mailbox: p.value.mailbox, key: p.value.key, sig: p.value.sig }];
       }
       return [
         { kind: 'send', conn, msg: errorMsg('ERR_AUTH_REQUIRED', 'authenticate first: answer the challenge with {"t":"auth"}', p.id) },
@@ -178,13 +228,13 @@ export class SignalRouter {
         if (holders) {
           for (const h of holders) {
             if (!this.o.writable(h)) continue;
-            out.push({ kind: 'send', conn: h, msg: { t: 'deliver', from: c.mailbox!, data: m.data } });
+            out.push({ kind: 'send', conn: h, msg: { t: 'deliver', data: m.data } });
             delivered++;
           }
         }
         if (this.o.cluster) {
           // The answer waits for the other nodes' count (published()).
-          out.push({ kind: 'publish', conn: c.id, id: m.id, to: m.to, from: c.mailbox!, data: m.data, local: delivered });
+          out.push({ kind: 'publish', conn: c.id, id: m.id, to: m.to, from: NO_SENDER, data: m.data, local: delivered });
           return out;
         }
         out.push(this.answer(c.id, m.id, m.to, delivered));
@@ -197,13 +247,18 @@ export class SignalRouter {
     }
   }
 
-  private answer(conn: number, id: number, to: string, taken: number): SignalAction {
-    if (taken > 0) {
-      this.counters.delivered++;
-      return { kind: 'send', conn, msg: { t: 'sent', id } };
-    }
-    this.counters.unreachable++;
-    return { kind: 'send', conn, msg: { t: 'unreachable', id, to } };
+  /**
+   * The sender hears `sent` whether or not anyone held `to` (protocol v2):
+   * `unreachable` answered any client about any mailbox, a presence oracle.
+   * Presence is the callee's to reveal, by answering the handshake under its
+   * own admission rules (docs/protocol.md §5.5); an offline callee and one
+   * that refuses a stranger look the same to the caller (its handshake timer).
+   * The counters stay: they are aggregate metrics, never per mailbox.
+   */
+  private answer(conn: number, id: number, _to: string, taken: number): SignalAction {
+    if (taken > 0) this.counters.delivered++;
+    else this.counters.unreachable++;
+    return { kind: 'send', conn, msg: { t: 'sent', id } };
   }
 
   /**
@@ -218,12 +273,12 @@ export class SignalRouter {
   }
 
   /** Cluster: an envelope another node published for `to`; delivered to this node's holders. */
-  remote(to: string, from: string, data: string): SignalAction[] {
+  remote(to: string, _from: string, data: string): SignalAction[] {
     const holders = this.mailboxes.get(to);
     if (!holders) return [];
     const out: SignalAction[] = [];
     for (const h of holders) {
-      if (this.o.writable(h)) out.push({ kind: 'send', conn: h, msg: { t: 'deliver', from, data } });
+      if (this.o.writable(h)) out.push({ kind: 'send', conn: h, msg: { t: 'deliver', data } });
     }
     if (out.length > 0) this.counters.fromOtherNodes++;
     return out;
@@ -255,7 +310,7 @@ export class SignalRouter {
           conn,
           msg: errorMsg(
             busy ? 'ERR_BUSY' : 'ERR_AUTH',
-            busy ? 'the server is busy verifying other proofs: reconnect in a few seconds' : 'the mailbox proof does not verify for this challenge and realm',
+            busy ? 'the server is busy verifying other proofs: reconnect in a few seconds' : 'the mailbox proof does not verify for this challenge and this relay\'s URL',
           ),
         },
         busy
@@ -263,9 +318,19 @@ export class SignalRouter {
           : { kind: 'close', conn, code: CLOSE.authFailed, reason: 'authentication failed' },
       ];
     }
+    const bound = this.mailboxKeys.get(result.mailbox);
+    if (bound !== undefined && bound !== c.key) {
+      // Held, under another key: only that key's holders may share it (mailbox-auth.ts, caveat).
+      this.counters.authFailed++;
+      return [
+        { kind: 'send', conn, msg: errorMsg('ERR_MAILBOX_TAKEN', 'this mailbox is held under another key right now') },
+        { kind: 'close', conn, code: CLOSE.mailboxTaken, reason: 'mailbox taken' },
+      ];
+    }
     this.counters.authOk++;
     c.state = 'ready';
     c.mailbox = result.mailbox;
+    this.mailboxKeys.set(result.mailbox, c.key!);
     const out: SignalAction[] = [];
     const holders = this.mailboxes.get(result.mailbox) ?? [];
     while (holders.length >= MAX_HOLDERS) {
@@ -294,6 +359,7 @@ export class SignalRouter {
         if (i >= 0) holders.splice(i, 1);
         if (holders.length === 0) {
           this.mailboxes.delete(c.mailbox);
+          this.mailboxKeys.delete(c.mailbox);
           if (this.o.cluster) return [{ kind: 'release', conn, mailbox: c.mailbox }];
         }
       }

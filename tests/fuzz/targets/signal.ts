@@ -21,23 +21,22 @@ import { enc, invariant, textOf, type FuzzTarget } from '../engine';
 import { genJsonFrame, jsonDictionary, shapeOf, type JsonShape } from './_json-gen';
 
 /** The fields each message type reads (outcome signatures note their JSON types). */
-const CLIENT_FIELDS: Record<string, string[]> = { auth: ['bundle', 'sig', 'id'], send: ['to', 'id', 'data'], turn: ['id'], ping: ['id'] };
+const CLIENT_FIELDS: Record<string, string[]> = { auth: ['mailbox', 'key', 'sig', 'id'], send: ['to', 'id', 'data'], turn: ['id'], ping: ['id'] };
 const SERVER_FIELDS: Record<string, string[]> = {
-  challenge: ['challenge', 'realm'],
+  challenge: ['challenge', 'v'],
   ready: ['mailbox', 'turn'],
-  deliver: ['from', 'data'],
+  deliver: ['data'],
   sent: ['id'],
-  unreachable: ['id', 'to'],
   turn: ['turn', 'id'],
   pong: [],
   error: ['code', 'message', 'id'],
 };
 
-const CLIENT_SHAPE: JsonShape = { tag: 't', tags: ['auth', 'send', 'turn', 'ping', 'ready'], keys: ['bundle', 'sig', 'to', 'id', 'data'], fields: CLIENT_FIELDS };
+const CLIENT_SHAPE: JsonShape = { tag: 't', tags: ['auth', 'send', 'turn', 'ping', 'ready'], keys: ['mailbox', 'key', 'sig', 'to', 'id', 'data'], fields: CLIENT_FIELDS };
 const SERVER_SHAPE: JsonShape = {
   tag: 't',
-  tags: ['challenge', 'ready', 'deliver', 'sent', 'unreachable', 'turn', 'pong', 'error'],
-  keys: ['challenge', 'realm', 'mailbox', 'turn', 'from', 'data', 'id', 'to', 'code', 'message', 'username', 'credential', 'ttl', 'urls', 'stunAlt'],
+  tags: ['challenge', 'ready', 'deliver', 'sent', 'turn', 'pong', 'error'],
+  keys: ['challenge', 'v', 'mailbox', 'turn', 'from', 'data', 'id', 'to', 'code', 'message', 'username', 'credential', 'ttl', 'urls', 'stunAlt'],
   fields: SERVER_FIELDS,
 };
 
@@ -57,7 +56,7 @@ function checkParsed(text: string): string {
   const m = p.value;
   switch (m.t) {
     case 'auth':
-      invariant(m.bundle instanceof Uint8Array && m.sig instanceof Uint8Array, 'auth fields are not bytes');
+      invariant(MAILBOX_RE.test(m.mailbox) && m.key instanceof Uint8Array && m.key.length === 32 && m.sig instanceof Uint8Array && m.sig.length === 64, 'auth fields not checked');
       break;
     case 'send':
       invariant(MAILBOX_RE.test(m.to) && Number.isSafeInteger(m.id) && m.id >= 0 && isBase64(m.data), 'send fields not checked');
@@ -80,7 +79,6 @@ export async function signalServerTarget(): Promise<FuzzTarget> {
   let now = 1_800_000_000_000;
   let nextConn = 1;
   const router = new SignalRouter({
-    realm: 'hush',
     turnInfo: () => TURN,
     randomBytes: (n) => new Uint8Array(n).fill(7),
     writable: () => true,
@@ -91,7 +89,7 @@ export async function signalServerTarget(): Promise<FuzzTarget> {
     const c = nextConn++;
     router.open(c, now);
     if (mailbox) {
-      router.message(c, JSON.stringify({ t: 'auth', bundle: 'AAAA', sig: 'AAAA' }), now);
+      router.message(c, JSON.stringify({ t: 'auth', mailbox, key: Buffer.alloc(32, c).toString('base64'), sig: Buffer.alloc(64).toString('base64') }), now);
       router.verified(c, { ok: true, mailbox }, now);
     }
     return c;
@@ -104,7 +102,7 @@ export async function signalServerTarget(): Promise<FuzzTarget> {
     name: 'signal-server',
     about: 'parseClientMessage + SignalRouter on any text frame: never throws, accepted fields are checked, every answer is a frame the client accepts, only documented close codes, no state kept per frame',
     seeds: [
-      '{"t":"auth","bundle":"AAAA","sig":"AAECAwQFBgc="}',
+      `{"t":"auth","mailbox":"${MAILBOX_A}","key":"${Buffer.alloc(32, 1).toString('base64')}","sig":"${Buffer.alloc(64, 2).toString('base64')}"}`,
       `{"t":"send","to":"${MAILBOX_B}","id":17,"data":"AAECAwQFBgc="}`,
       `{"t":"send","to":"${MAILBOX_A}","id":0,"data":""}`,
       '{"t":"turn","id":5}',
@@ -195,7 +193,7 @@ export async function signalClientTarget(): Promise<FuzzTarget> {
       const s = (v: unknown) => typeof v === 'string';
       switch (m.t) {
         case 'challenge':
-          invariant(s(m.challenge) && s(m.realm), 'challenge fields');
+          invariant(s(m.challenge) && typeof m.v === 'number', 'challenge fields');
           break;
         case 'ready':
         case 'turn':
@@ -203,11 +201,10 @@ export async function signalClientTarget(): Promise<FuzzTarget> {
           invariant(s(m.turn.username) && s(m.turn.credential) && Array.isArray(m.turn.urls) && m.turn.urls.every(s), 'turn credentials');
           break;
         case 'deliver':
-          invariant(s(m.from) && s(m.data), 'deliver fields');
+          invariant(s(m.data) && Object.keys(m).length === 2, 'deliver fields');
           break;
         case 'sent':
-        case 'unreachable':
-          invariant(typeof m.id === 'number' && (m.t === 'sent' || s(m.to)), `${m.t} fields`);
+          invariant(typeof m.id === 'number', `${m.t} fields`);
           break;
         case 'pong':
           break;

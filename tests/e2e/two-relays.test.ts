@@ -1,0 +1,110 @@
+/**
+ * Issue 15, "any two relays", end to end: two relay processes with different
+ * TURN secrets and realms, A registered on R1, B on R2. A dials B from the
+ * typed form of B's card as B's popup shows it (`hush1…@127.0.0.1:PORT`,
+ * lib/contacts/card.ts), then from its `web+hush:` link, through the
+ * popup's UI: the HELLO goes to B's mailbox on R2 without an
+ * account there, B answers on R1, each side takes TURN from its own relay,
+ * and both hear each other. Then with privacy mode on both sides the media
+ * crosses both relays (relay candidates at both ends of the selected pair).
+ * Last, B moves to R1 and A calls the bare address (an old contact, no relay
+ * hint): it rings on the shared relay.
+ *
+ * Measured (printed, never asserted: speed belongs to benchmarks): dial to
+ * A's first decrypted frame across two relays and on one relay, same run.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startRelayProcess, type RelayProcess } from '../harness/relay';
+import { waitForReading } from '../harness/audio';
+import { click, dismiss, hangUpAll, hears, launchSide, request, stats, typeInto, waitCallState, waitText, type HushSide } from '../harness/hush';
+import { waitFor } from '../harness/wait';
+import { scrapeMetrics } from '../harness/metrics';
+
+const A_HZ = 440;
+const B_HZ = 880;
+let r1: RelayProcess;
+let r2: RelayProcess;
+let a: HushSide;
+let b: HushSide;
+const measured: Record<string, number> = {};
+
+beforeAll(async () => {
+  r1 = await startRelayProcess(['--allow-peer', '127.0.0.0/8', '--auth-secret', 'relay-one-secret', '--realm', 'r1.test']);
+  r2 = await startRelayProcess(['--allow-peer', '127.0.0.0/8', '--auth-secret', 'relay-two-secret', '--realm', 'r2.test']);
+  [a, b] = await Promise.all([launchSide({ toneHz: A_HZ, signalUrl: r1.signalUrl }), launchSide({ toneHz: B_HZ, signalUrl: r2.signalUrl })]);
+});
+
+afterAll(async () => {
+  if (Object.keys(measured).length) console.log(`dial → A's first decrypted frame (ms): ${JSON.stringify(measured)}`);
+  await Promise.allSettled([a?.close(), b?.close()]);
+  await Promise.allSettled([r1?.stop(), r2?.stop()]);
+});
+
+async function endBoth() {
+  await hangUpAll(a, b);
+  await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
+}
+
+/** Dial `text` from A's popup, B accepts as soon as it rings; the ms from the dial click to A's first decrypted frame. */
+async function callAndTime(text: string): Promise<number> {
+  await typeInto(a.popup, 'dial-address', text);
+  const t0 = Date.now();
+  await a.popup.click('[data-testid="dial-button"]');
+  await waitCallState(b.popup, 'incoming', 30_000);
+  await click(b.popup, 'accept');
+  await waitCallState(a.popup, 'connected');
+  await waitCallState(b.popup, 'connected');
+  let first = 0;
+  await waitFor(async () => (first = (await stats(a)).frames.firstDecryptedAt ?? 0) > 0, { timeout: 20_000, interval: 100, what: 'a first decrypted frame at A' });
+  return Math.round(first - t0);
+}
+
+describe('calls between two relays', () => {
+  test('A on R1 dials B on R2 from the typed card B\'s popup shows: connected, each hears the other', async () => {
+    // B's card, as B's popup shows it to share: hush1…@127.0.0.1:PORT (loopback: ws://, lib/contacts/card.ts).
+    const card = await b.popup.$eval('[data-testid="my-card"]', (e) => e.textContent ?? '');
+    expect(card).toBe(`${b.address}@127.0.0.1:${r2.signalPort}`);
+    measured.twoRelays = await callAndTime(card);
+    try {
+      expect(await b.popup.$eval('[data-testid="call-peer"]', (e) => e.getAttribute('data-address'))).toBe(a.address);
+      const atB = await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
+      const atA = await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
+      expect(Math.abs(atB.frequency - A_HZ)).toBeLessThan(10);
+      expect(Math.abs(atA.frequency - B_HZ)).toBeLessThan(10);
+      expect((await stats(b)).frames.authFailed).toBe(0);
+    } finally {
+      await endBoth();
+    }
+  });
+
+  test('privacy mode on both sides: the media crosses R1 and R2 (relay candidates at both ends)', async () => {
+    for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: true } });
+    try {
+      for (const s of [a, b]) await waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+      await callAndTime(`web+hush:${b.address}@127.0.0.1:${r2.signalPort}`); // the link form this time
+      await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
+      await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
+      const [sa, sb] = await Promise.all([stats(a), stats(b)]);
+      expect([sa.localType, sa.remoteType, sb.localType, sb.remoteType]).toEqual(['relay', 'relay', 'relay', 'relay']);
+      expect(sa.path).toBe('relay');
+      // Each side took TURN from its own relay: both relays hold an allocation for this call.
+      const [m1, m2] = await Promise.all([scrapeMetrics(`http://127.0.0.1:${r1.signalPort}`), scrapeMetrics(`http://127.0.0.1:${r2.signalPort}`)]);
+      expect(m1.hush_relay_allocations).toBeGreaterThan(0);
+      expect(m2.hush_relay_allocations).toBeGreaterThan(0);
+    } finally {
+      for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: false } });
+      await endBoth();
+    }
+  });
+
+  test('an old contact (bare address, no relay hint) rings on the shared relay', async () => {
+    await request(b.popup, 'update-settings', { settings: { relays: [r1.signalUrl] } });
+    await waitText(b.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+    try {
+      measured.oneRelay = await callAndTime(b.address);
+      await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
+    } finally {
+      await endBoth();
+    }
+  });
+});
