@@ -25,6 +25,14 @@
  * the same sender with replaceTrack: same transform, same keys, no
  * renegotiation; the speaker moves with setSinkId.
  *
+ * Make before break: while the call runs P2P, a second, relay-only connection
+ * (standby.ts) stands by, connected and silent; path-switch.ts moves the
+ * sending to it when the main connection stops delivering and back when the
+ * direct path proves alive again. Both connections run through the one frame
+ * worker (same keys, one send counter, one replay window) and both remote
+ * tracks play all the time, so a switch is a replaceTrack on each sender.
+ * Privacy mode has no direct path to lose: no standby.
+ *
  * Signalling methods run one at a time in call order (`serial`), so a
  * candidate that arrives while a (re-)offer is being applied waits for it;
  * candidates that arrive before any remote description are queued.
@@ -39,11 +47,14 @@ import { FrameWorkerClient, availableTransformApi } from './frame-worker-client'
 import { DeviceFollower } from './device-follower';
 import type { InputInUse } from './devices';
 import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
-import { selectedPath } from './path';
+import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
 import { frameTapStats, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
-import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind } from './types';
+import { PathSwitch, type Leg } from './path-switch';
+import { StandbyPath } from './standby';
+import { parseStandby, STANDBY_CHANNEL } from './standby-wire';
+import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind, Role, StandbyStats } from './types';
 
 const FRAME_SECRET_LEN = 32;
 /** When to re-read the path after a state change (ms after it); see followPath. */
@@ -51,6 +62,12 @@ const PATH_RECHECK_MS = [100, 250, 500, 1000, 2000, 4000];
 /** No frame played for this long on a connected call: the path died (a `stall` event). */
 export const STALL_MS = 700;
 const STALL_POLL_MS = 200;
+/** How often the main connection's packets are looked at for the switch (path-switch.ts DEAD_MS). */
+const SWITCH_POLL_MS = 20;
+/** How often the main connection's ICE (consent responses) is read while on the standby, and the standby kept. */
+const ICE_POLL_MS = 250;
+/** A standby not connected this long after its offer is given up; the next try waits as long. */
+const STANDBY_SETUP_MS = 10_000;
 
 function checkSecret(s: unknown, name: string): asserts s is Uint8Array {
   if (!(s instanceof Uint8Array) || s.length !== FRAME_SECRET_LEN) {
@@ -74,6 +91,23 @@ export class CallMedia implements CallMediaApi {
   private muted = false;
   /** Follows device changes; absent for a test tone (not a device). */
   private devices?: DeviceFollower;
+
+  /** Make before break (file header): the standby connection, and which one carries our audio. */
+  private channel?: RTCDataChannel;
+  private standby?: StandbyPath;
+  private standbyGen = 0;
+  private standbyNextAt = 0;
+  private readonly switcher = new PathSwitch();
+  private switchChain: Promise<void> = Promise.resolve();
+  private switches = 0;
+  private lastSwitch?: string;
+  private mainPacketAt = 0;
+  private mainSourceKey = '';
+  private mainResponses?: number;
+  private mainDirect = false;
+  private switchTimer?: ReturnType<typeof setInterval>;
+  private iceTimer?: ReturnType<typeof setInterval>;
+  private role: Role = 'caller';
 
   private constructor(
     private pc: RTCPeerConnection,
@@ -132,8 +166,11 @@ export class CallMedia implements CallMediaApi {
 
       const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message, false));
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
+      me.role = opts.role;
+      me.channel = built.channel;
       me.wire();
       me.watchStalls();
+      me.watchPaths();
       if (!toneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
       return me;
     } catch (e) {
@@ -163,6 +200,123 @@ export class CallMedia implements CallMediaApi {
     };
     pc.onconnectionstatechange = () => current() && this.emitState();
     pc.oniceconnectionstatechange = () => current() && this.emitState();
+    const channel = this.channel;
+    if (channel) channel.onmessage = (ev) => current() && this.onStandbyMessage(ev.data);
+  }
+
+  // ─── make before break ─────────────────────────────────────────────────────
+
+  private watchPaths(): void {
+    this.switchTimer = setInterval(() => this.switchTick(), SWITCH_POLL_MS);
+    this.iceTimer = setInterval(() => void this.iceTick(), ICE_POLL_MS);
+  }
+
+  /** Did a packet arrive on the main connection since the last look? Then decide the leg. */
+  private switchTick(): void {
+    if (this.closed) return;
+    const now = performance.now();
+    const sources = this.transceiver.receiver.getSynchronizationSources?.() ?? [];
+    const key = sources.map((x) => `${x.source}:${x.rtpTimestamp}:${x.timestamp}`).join(',');
+    if (key && key !== this.mainSourceKey) {
+      this.mainSourceKey = key;
+      this.mainPacketAt = now;
+    }
+    const d = this.switcher.next({
+      now,
+      mainPacketAt: this.mainPacketAt,
+      standbyReady: !!this.standby?.ready,
+      mainDirectConnected: this.mainDirect,
+      mainResponses: this.mainResponses,
+    });
+    if (d.reason) this.useLeg(d.leg, d.reason);
+  }
+
+  /** Make before break: the microphone on the new leg's sender first, then off the old one's. */
+  private useLeg(leg: Leg, reason: string): void {
+    this.switches++;
+    this.lastSwitch = `${leg} (${reason})`;
+    const standby = this.standby;
+    const main = this.transceiver.sender;
+    this.switchChain = this.switchChain.then(async () => {
+      if (this.closed) return;
+      const on = leg === 'standby' ? standby?.sender : main;
+      const off = leg === 'standby' ? main : standby?.sender;
+      await on?.replaceTrack(this.local.track).catch(() => {});
+      await off?.replaceTrack(null).catch(() => {});
+      this.emitState();
+    });
+  }
+
+  /** The sender that carries our audio now. */
+  private get activeSender(): RTCRtpSender {
+    return this.switcher.leg === 'standby' && this.standby ? this.standby.sender : this.transceiver.sender;
+  }
+
+  /** Read the main connection's ICE (for the way back) and keep a standby while P2P. */
+  private async iceTick(): Promise<void> {
+    if (this.closed) return;
+    const pc = this.pc;
+    if (this.switcher.leg === 'standby') {
+      const report = await pc.getStats().catch(() => undefined);
+      if (!report || this.closed || pc !== this.pc) return;
+      const stats = statsById(report);
+      const pair = selectedCandidatePair(stats);
+      this.mainResponses = typeof pair?.responsesReceived === 'number' ? pair.responsesReceived : undefined;
+      const ice = pc.iceConnectionState;
+      this.mainDirect = (ice === 'connected' || ice === 'completed') && selectedPath(report).path === 'p2p';
+    }
+    if (this.standby && !this.standby.ready && (this.standby.failed || Date.now() - this.standby.createdAt > STANDBY_SETUP_MS)) {
+      this.dropStandby();
+    }
+    this.maybeStandby();
+  }
+
+  /** The caller builds a standby when the call runs P2P and has none (never in privacy mode). */
+  private maybeStandby(): void {
+    if (this.role !== 'caller' || this.standby || this.closed) return;
+    if (this.pc.getConfiguration().iceTransportPolicy === 'relay') return;
+    if (this.lastPath !== 'p2p' || this.pc.connectionState !== 'connected') return;
+    if (this.channel?.readyState !== 'open' || Date.now() < this.standbyNextAt) return;
+    this.standbyNextAt = Date.now() + STANDBY_SETUP_MS;
+    this.standby = this.newStandby();
+    this.standby?.offer();
+  }
+
+  private newStandby(): StandbyPath | undefined {
+    const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
+    if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
+    try {
+      const standby: StandbyPath = new StandbyPath(config, this.frames, -1 - this.standbyGen++, {
+        send: (text) => {
+          if (this.channel?.readyState === 'open') this.channel.send(text);
+        },
+        onTrack: (track) => this.standby === standby && this.playback.attachStandby(track),
+        onState: () => {
+          if (this.standby === standby && this.switcher.leg === 'standby') this.emitState();
+        },
+      });
+      return standby;
+    } catch {
+      return undefined; // no standby: the call goes on as before (a dead path then means a fresh connection)
+    }
+  }
+
+  private dropStandby(): void {
+    this.standby?.close();
+    this.standby = undefined;
+    this.playback.detachStandby();
+  }
+
+  private onStandbyMessage(data: unknown): void {
+    const m = parseStandby(data);
+    if (m instanceof Error) return; // not a standby message of ours: dropped, nothing else changes
+    if (m.t === 'offer') {
+      if (this.role !== 'callee') return;
+      if (this.switcher.leg === 'standby') return; // the standby carries our audio: keep it
+      this.dropStandby();
+      this.standby = this.newStandby();
+    }
+    this.standby?.handle(m);
   }
 
   /**
@@ -183,6 +337,12 @@ export class CallMedia implements CallMediaApi {
     const built = connect(config, this.local, this.frames, this.generation);
     this.pc = built.pc;
     this.transceiver = built.transceiver;
+    this.channel = built.channel;
+    // Both paths died (or the ICE policy rebuilt the call): the new connection carries the audio.
+    if (this.switcher.leg === 'standby') void this.standby?.sender.replaceTrack(null).catch(() => {});
+    this.switcher.reset();
+    this.mainPacketAt = 0;
+    this.mainSourceKey = '';
     this.iceWatched = false;
     this.pendingCandidates.length = 0;
     this.wire();
@@ -220,7 +380,7 @@ export class CallMedia implements CallMediaApi {
     if (this.closed) return next.stop();
     next.track.enabled = !this.muted;
     try {
-      await this.transceiver.sender.replaceTrack(next.track);
+      await this.activeSender.replaceTrack(next.track);
     } catch (e) {
       next.stop();
       throw webrtcError('switching the microphone', e);
@@ -283,15 +443,26 @@ export class CallMedia implements CallMediaApi {
   /** Emit the state as of now, with the path read from getStats; events leave in the order of the changes. */
   private emitState(): void {
     if (this.closed) return;
-    const connection = this.pc.connectionState;
-    const ice = this.pc.iceConnectionState;
+    const active = this.activePc;
+    const connection = active.connectionState;
+    const ice = active.iceConnectionState;
     this.stateChain = this.stateChain.then(async () => {
       const path = await this.currentPath();
       if (this.closed) return;
       this.lastPath = path;
-      this.onEvent({ type: 'state', connection, ice, path });
+      this.onEvent({ type: 'state', connection, ice, path: this.reportedPath(path) });
     });
     this.followPath();
+  }
+
+  /** The connection that carries our audio now: its state and path are the call's. */
+  private get activePc(): RTCPeerConnection {
+    return this.switcher.leg === 'standby' && this.standby ? this.standby.pc : this.pc;
+  }
+
+  /** `lastPath` is the main connection's; on the standby the call is relayed. */
+  private reportedPath(mainPath: PathKind): PathKind {
+    return this.switcher.leg === 'standby' && this.standby ? 'relay' : mainPath;
   }
 
   /**
@@ -314,7 +485,8 @@ export class CallMedia implements CallMediaApi {
           const path = await this.currentPath();
           if (this.closed || path === this.lastPath) return;
           this.lastPath = path;
-          this.onEvent({ type: 'state', connection: this.pc.connectionState, ice: this.pc.iceConnectionState, path });
+          const active = this.activePc;
+          this.onEvent({ type: 'state', connection: active.connectionState, ice: active.iceConnectionState, path: this.reportedPath(path) });
         });
         step();
       }, delay);
@@ -414,9 +586,10 @@ export class CallMedia implements CallMediaApi {
   }
 
   async stats(): Promise<CallStats> {
-    const [report, frames] = await Promise.all([
-      this.pc.getStats().catch(() => new Map<string, unknown>()),
+    const [report, frames, standby] = await Promise.all([
+      this.activePc.getStats().catch(() => new Map<string, unknown>()),
       this.frames.counters(),
+      this.standbyStats(),
     ]);
     const { roundTripMs, ...path } = selectedPath(report);
     const rtp = rtpAudioStats(report);
@@ -427,11 +600,45 @@ export class CallMedia implements CallMediaApi {
       heard: this.playback.analyse(),
     };
     if (roundTripMs !== undefined) out.roundTripMs = roundTripMs;
+    if (standby) out.standby = standby;
     return Object.assign(out, frameTapStats(this.frames.tap, hex));
+  }
+
+  /** The standby's state and its idle cost so far (docs/media.md); undefined when there is none. */
+  private async standbyStats(): Promise<StandbyStats | undefined> {
+    const sb = this.standby;
+    if (!sb && !this.switches) return undefined;
+    const out: StandbyStats = { leg: this.switcher.leg, state: sb?.pc.connectionState ?? 'closed', switches: this.switches };
+    if (this.lastSwitch) out.lastSwitch = this.lastSwitch;
+    if (!sb) return out;
+    out.upMs = Date.now() - sb.createdAt;
+    const report = await sb.pc.getStats().catch(() => undefined);
+    if (!report) return out;
+    const stats = statsById(report);
+    for (const x of stats.values()) {
+      if (x.type === 'transport') {
+        out.bytesSent = Number(x.bytesSent ?? 0);
+        out.bytesReceived = Number(x.bytesReceived ?? 0);
+      }
+    }
+    const pair = selectedCandidatePair(stats);
+    if (pair) {
+      out.requestsSent = Number(pair.requestsSent ?? 0);
+      out.responsesReceived = Number(pair.responsesReceived ?? 0);
+      out.requestsReceived = Number(pair.requestsReceived ?? 0);
+      out.responsesSent = Number(pair.responsesSent ?? 0);
+    }
+    out.path = selectedPath(report).path;
+    return out;
   }
 
   analyseRemote(): AudioAnalysis {
     return this.playback.analyse();
+  }
+
+  /** The level of the last few ms of the remote audio played (dBFS): short enough to see a gap. */
+  remoteLevelDb(): number {
+    return this.playback.levelDb();
   }
 
   close(): void {
@@ -439,8 +646,11 @@ export class CallMedia implements CallMediaApi {
     this.closed = true;
     clearTimeout(this.pathTimer);
     clearInterval(this.stallTimer);
+    clearInterval(this.switchTimer);
+    clearInterval(this.iceTimer);
     this.devices?.close();
     this.local.stop();
+    this.standby?.close();
     this.pc.close();
     this.frames.terminate();
     this.playback.close();
@@ -464,7 +674,7 @@ function connect(
   local: LocalAudio,
   frames: FrameWorkerClient,
   generation: number,
-): { pc: RTCPeerConnection; transceiver: RTCRtpTransceiver } {
+): { pc: RTCPeerConnection; transceiver: RTCRtpTransceiver; channel?: RTCDataChannel } {
   let pc: RTCPeerConnection;
   try {
     pc = new RTCPeerConnection(config);
@@ -476,7 +686,11 @@ function connect(
     const transceiver = pc.getTransceivers().find((t) => t.sender === sender);
     if (!transceiver) throw webrtcError('adding the microphone', new Error('no transceiver'));
     frames.attach(transceiver, generation);
-    return { pc, transceiver };
+    // The standby's signalling (standby-wire.ts): negotiated, so both sides make it before the first
+    // offer and no in-band open is needed. In privacy mode there is no standby and no channel.
+    if (config.iceTransportPolicy === 'relay') return { pc, transceiver };
+    const channel = pc.createDataChannel(STANDBY_CHANNEL.label, { negotiated: true, id: STANDBY_CHANNEL.id, ordered: true });
+    return { pc, transceiver, channel };
   } catch (e) {
     pc.close();
     throw e;

@@ -124,9 +124,13 @@ export class FrameWorkerClient {
     return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** Put the worker's pipelines on this transceiver's sender and receiver. Call before negotiating. */
-  attach(transceiver: RTCRtpTransceiver, generation = 0): void {
-    this.generation = generation;
+  /**
+   * Put the worker's pipelines on this transceiver's sender and receiver. Call before negotiating.
+   * A standby connection's (standby.ts) runs beside the current one: it gets a negative generation
+   * and does not replace the current one, so its pipelines ending (the standby closed) is no error.
+   */
+  attach(transceiver: RTCRtpTransceiver, generation = 0, opts: { standby?: boolean } = {}): void {
+    if (!opts.standby) this.generation = generation;
     this.attachSide('send', transceiver.sender, generation);
     this.attachSide('recv', transceiver.receiver, generation);
   }

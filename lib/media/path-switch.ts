@@ -1,0 +1,99 @@
+/**
+ * Make before break: which of a call's two connections carries our audio now.
+ *
+ * While a call runs P2P, call-media.ts keeps a second, relay-only
+ * RTCPeerConnection connected beside it (standby.ts): ICE checked, DTLS up,
+ * transforms attached, no track on its sender. A dead direct path is then
+ * replaced by moving the microphone track from one sender to the other
+ * (RTCRtpSender.replaceTrack), not by building a path.
+ *
+ * This file is the decision only: pure, clocked by its caller, unit-tested
+ * with scripted inputs (path-switch.test.ts). Each side decides for what it
+ * SENDS from what it RECEIVES, so neither waits for a message from the other:
+ *
+ *   on 'main'     no packet from the peer on the main connection for DEAD_MS
+ *                 (a voice call sends one every 20 ms), while the standby is
+ *                 connected                                   → 'standby'
+ *   on 'standby'  a packet arrives on the main connection again (the peer
+ *                 is back there: that direction works)        → 'main'
+ *                 or the main connection's ICE proves it alive on a direct
+ *                 pair: connected, and at least BACK_RESPONSES consent
+ *                 responses (RFC 7675) received since we left it → 'main'
+ *                 the standby fails                           → 'main'
+ *
+ * The receiving side plays both connections' audio all the time (only one
+ * carries packets), so a switch at the sender is all it takes.
+ *
+ * Caveat: "no packet for DEAD_MS" assumes the peer sends continuously. With
+ * Opus DTX the peer sends one packet every 400 ms in silence; a switch it
+ * triggers is harmless (the next DTX packet on the main connection brings
+ * the sender back), but it is a switch nobody needed.
+ */
+
+export type Leg = 'main' | 'standby';
+
+/** No packet from the peer on the main connection for this long: its path is dead. */
+export const DEAD_MS = 150;
+/** Consent responses on a direct pair, after we left it, that prove it alive again. */
+export const BACK_RESPONSES = 2;
+
+export interface SwitchInput {
+  now: number;
+  /** When a packet from the peer last arrived on the main connection (0: never). */
+  mainPacketAt: number;
+  /** The standby connection is connected (ICE and DTLS). */
+  standbyReady: boolean;
+  /** The main connection's ICE: connected, on a direct (non-relayed) pair. */
+  mainDirectConnected: boolean;
+  /** Consent responses received on the main connection's selected pair so far (undefined: unknown). */
+  mainResponses?: number;
+}
+
+export interface SwitchDecision {
+  leg: Leg;
+  /** Why it changed (for the log and the stats); absent when it did not. */
+  reason?: 'main-silent' | 'main-packets' | 'main-consent' | 'standby-lost';
+}
+
+export class PathSwitch {
+  private current: Leg = 'main';
+  /** Packets seen on main when we left it: a later one means the peer sends there again. */
+  private leftAtPacket = 0;
+  /** Consent responses on main when we left it (read on the first input after the switch). */
+  private leftAtResponses?: number;
+
+  get leg(): Leg {
+    return this.current;
+  }
+
+  /** The path was rebuilt (a fresh main connection): back to main, forget the old evidence. */
+  reset(): void {
+    this.current = 'main';
+    this.leftAtResponses = undefined;
+  }
+
+  next(i: SwitchInput): SwitchDecision {
+    if (this.current === 'main') {
+      const silent = i.mainPacketAt > 0 && i.now - i.mainPacketAt >= DEAD_MS;
+      if (silent && i.standbyReady) {
+        this.current = 'standby';
+        this.leftAtPacket = i.mainPacketAt;
+        this.leftAtResponses = undefined;
+        return { leg: 'standby', reason: 'main-silent' };
+      }
+      return { leg: 'main' };
+    }
+    if (!i.standbyReady) return this.back('standby-lost');
+    if (i.mainPacketAt > this.leftAtPacket) return this.back('main-packets');
+    if (i.mainResponses !== undefined) {
+      if (this.leftAtResponses === undefined || i.mainResponses < this.leftAtResponses) this.leftAtResponses = i.mainResponses;
+      else if (i.mainDirectConnected && i.mainResponses - this.leftAtResponses >= BACK_RESPONSES) return this.back('main-consent');
+    }
+    return { leg: 'standby' };
+  }
+
+  private back(reason: SwitchDecision['reason']): SwitchDecision {
+    this.current = 'main';
+    return { leg: 'main', reason };
+  }
+}
