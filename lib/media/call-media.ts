@@ -54,6 +54,7 @@ import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
 import { StandbyPath } from './standby';
 import { parseStandby, STANDBY_CHANNEL } from './standby-wire';
+import type { RecvTick } from './worker-protocol';
 import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind, Role, StandbyStats } from './types';
 
 const FRAME_SECRET_LEN = 32;
@@ -102,10 +103,9 @@ export class CallMedia implements CallMediaApi {
   private switches = 0;
   private lastSwitch?: string;
   private mainPacketAt = 0;
-  private mainSourceKey = '';
+  private mainFrames = 0;
   private mainResponses?: number;
   private mainDirect = false;
-  private switchTimer?: ReturnType<typeof setInterval>;
   private iceTimer?: ReturnType<typeof setInterval>;
   private role: Role = 'caller';
 
@@ -206,20 +206,23 @@ export class CallMedia implements CallMediaApi {
 
   // ─── make before break ─────────────────────────────────────────────────────
 
+  /**
+   * The switch is clocked by the frame worker (worker-protocol.ts RecvTick): its timers run on time
+   * where this page's are throttled (a hidden document), and it sees each frame that arrives.
+   */
   private watchPaths(): void {
-    this.switchTimer = setInterval(() => this.switchTick(), SWITCH_POLL_MS);
+    this.frames.onRecv = (tick) => this.switchTick(tick);
+    this.frames.watchReceive(SWITCH_POLL_MS);
     this.iceTimer = setInterval(() => void this.iceTick(), ICE_POLL_MS);
   }
 
-  /** Did a packet arrive on the main connection since the last look? Then decide the leg. */
-  private switchTick(): void {
+  /** Did a frame arrive on the main connection since the last tick? Then decide the leg. */
+  private switchTick(tick: RecvTick): void {
     if (this.closed) return;
     const now = performance.now();
-    const sources = this.transceiver.receiver.getSynchronizationSources?.() ?? [];
-    const key = sources.map((x) => `${x.source}:${x.rtpTimestamp}:${x.timestamp}`).join(',');
-    if (key && key !== this.mainSourceKey) {
-      this.mainSourceKey = key;
-      this.mainPacketAt = now;
+    if (tick.mainFrames !== this.mainFrames) {
+      this.mainFrames = tick.mainFrames;
+      this.mainPacketAt = now - tick.mainSilentMs;
     }
     const d = this.switcher.next({
       now,
@@ -342,7 +345,6 @@ export class CallMedia implements CallMediaApi {
     if (this.switcher.leg === 'standby') void this.standby?.sender.replaceTrack(null).catch(() => {});
     this.switcher.reset();
     this.mainPacketAt = 0;
-    this.mainSourceKey = '';
     this.iceWatched = false;
     this.pendingCandidates.length = 0;
     this.wire();
@@ -636,9 +638,9 @@ export class CallMedia implements CallMediaApi {
     return this.playback.analyse();
   }
 
-  /** The level of the last few ms of the remote audio played (dBFS): short enough to see a gap. */
-  remoteLevelDb(): number {
-    return this.playback.levelDb();
+  /** The remote audio's level over the last ~680 ms in 10 ms blocks (RemotePlayback.levelBlocks): where a gap shows. */
+  remoteLevelBlocks(): { endTime: number; blockMs: number; db: number[] } {
+    return this.playback.levelBlocks();
   }
 
   close(): void {
@@ -646,7 +648,6 @@ export class CallMedia implements CallMediaApi {
     this.closed = true;
     clearTimeout(this.pathTimer);
     clearInterval(this.stallTimer);
-    clearInterval(this.switchTimer);
     clearInterval(this.iceTimer);
     this.devices?.close();
     this.local.stop();

@@ -71,9 +71,23 @@ async function importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array): Pr
   }
 }
 
+/** Frames in on the main connection (any generation ≥ 0; a standby's are negative): the receive clock. */
+const mainRecv = { frames: 0, at: 0 };
+let recvClock: ReturnType<typeof setInterval> | undefined;
+
+function countMain(): TransformStream<EncodedFrameLike, EncodedFrameLike> {
+  return new TransformStream({
+    transform(frame, controller) {
+      mainRecv.frames++;
+      mainRecv.at = performance.now();
+      controller.enqueue(frame);
+    },
+  });
+}
+
 function run(side: TransformSide, readable: ReadableStream<EncodedFrameLike>, writable: WritableStream<EncodedFrameLike>, gen = 0): void {
   const transform = side === 'send' ? pipelines.encrypting() : pipelines.decrypting();
-  readable
+  (side === 'recv' && gen >= 0 ? readable.pipeThrough(countMain()) : readable)
     .pipeThrough(transform)
     .pipeTo(writable)
     .catch((e: unknown) => {
@@ -105,6 +119,12 @@ scope.onmessage = (ev) => {
       return;
     case 'counters':
       post({ kind: 'counters', id: msg.id, counters: pipelines.counters(), tap: pipelines.tap });
+      return;
+    case 'watch':
+      clearInterval(recvClock);
+      recvClock = setInterval(() => {
+        post({ kind: 'recv', mainFrames: mainRecv.frames, mainSilentMs: mainRecv.frames ? performance.now() - mainRecv.at : 0 });
+      }, Math.max(5, msg.everyMs));
       return;
     default:
       unhandled(msg);

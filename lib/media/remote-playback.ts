@@ -22,6 +22,8 @@ import type { AudioAnalysis } from './types';
 
 /** 8192 points at 48 kHz: 5.9 Hz bins, 171 ms of audio per analysis. */
 const FFT_SIZE = 8192;
+/** The largest analyser window, 683 ms at 48 kHz (levelBlocks). */
+const HISTORY_SIZE = 32768;
 
 type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void>; sinkId?: string };
 
@@ -33,6 +35,9 @@ export class RemotePlayback {
   private bins = new Float32Array(FFT_SIZE / 2);
   private samples = new Float32Array(FFT_SIZE);
   private stream?: MediaStream;
+  /** A long time-domain window for levelBlocks. */
+  private history?: AnalyserNode;
+  private historySamples = new Float32Array(HISTORY_SIZE);
   private standby?: { element: SinkElement; source?: MediaStreamAudioSourceNode; track: MediaStreamTrack };
 
   constructor(
@@ -63,7 +68,9 @@ export class RemotePlayback {
     this.source?.disconnect();
     this.source = this.ctx.createMediaStreamSource(this.stream);
     this.analyser ??= Object.assign(this.ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
+    this.history ??= Object.assign(this.ctx.createAnalyser(), { fftSize: HISTORY_SIZE, smoothingTimeConstant: 0 });
     this.source.connect(this.analyser);
+    this.source.connect(this.history);
   }
 
   /** Also play the standby connection's remote track (replacing an earlier standby's). */
@@ -80,8 +87,10 @@ export class RemotePlayback {
     this.standby = { element, track };
     this.ctx ??= new AudioContext();
     this.analyser ??= Object.assign(this.ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
+    this.history ??= Object.assign(this.ctx.createAnalyser(), { fftSize: HISTORY_SIZE, smoothingTimeConstant: 0 });
     this.standby.source = this.ctx.createMediaStreamSource(stream);
     this.standby.source.connect(this.analyser);
+    this.standby.source.connect(this.history);
   }
 
   detachStandby(): void {
@@ -93,16 +102,23 @@ export class RemotePlayback {
   }
 
   /**
-   * The level of the last `windowMs` of what plays (dBFS; −Infinity when silent or before any
-   * track): short enough to see a path switch's gap, which the 171 ms analysis window smooths over.
+   * The level of what played in the last ~680 ms, in 10 ms blocks (dBFS, oldest first), and the
+   * audio clock (s) at its end: enough to see a path switch's gap, which the 171 ms analysis window
+   * smooths over, even when this page's timers run late (a reader that looks at least every ~600 ms
+   * misses no block). An AnalyserNode keeps the most recent fftSize samples (Web Audio §1.8).
    */
-  levelDb(windowMs = 10): number {
-    if (!this.analyser || !this.ctx) return -Infinity;
-    this.analyser.getFloatTimeDomainData(this.samples);
-    const n = Math.min(this.samples.length, Math.max(1, Math.round((this.ctx.sampleRate * windowMs) / 1000)));
-    let sum = 0;
-    for (let i = this.samples.length - n; i < this.samples.length; i++) sum += this.samples[i]! * this.samples[i]!;
-    return sum > 0 ? 10 * Math.log10(sum / n) : -Infinity;
+  levelBlocks(blockMs = 10): { endTime: number; blockMs: number; db: number[] } {
+    if (!this.history || !this.ctx) return { endTime: 0, blockMs, db: [] };
+    const endTime = this.ctx.currentTime;
+    this.history.getFloatTimeDomainData(this.historySamples);
+    const n = Math.max(1, Math.round((this.ctx.sampleRate * blockMs) / 1000));
+    const db: number[] = [];
+    for (let start = this.historySamples.length % n; start + n <= this.historySamples.length; start += n) {
+      let sum = 0;
+      for (let i = start; i < start + n; i++) sum += this.historySamples[i]! * this.historySamples[i]!;
+      db.push(sum > 0 ? 10 * Math.log10(sum / n) : -Infinity);
+    }
+    return { endTime, blockMs: (n * 1000) / this.ctx.sampleRate, db };
   }
 
   /** The speaker in use ('' = the system default); '' where the browser cannot choose. */
@@ -137,5 +153,6 @@ export class RemotePlayback {
     void this.ctx?.close().catch(() => {});
     this.ctx = undefined;
     this.analyser = undefined;
+    this.history = undefined;
   }
 }

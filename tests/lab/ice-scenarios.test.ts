@@ -257,7 +257,8 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         row.cutGap!.b.push(cutB!.gapMs);
         row.gap.push(Math.max(cutA!.gapMs, cutB!.gapMs));
         row.pair = pairOf(onRelay);
-        row.note = `cut→relay ${Date.now() - tCut} ms`;
+        row.note = `cut→relay ${Date.now() - tCut} ms; unseen audio ${cutA!.unseenMs}/${cutB!.unseenMs} ms`;
+        if (process.env.HUSH_LAB_DEBUG) console.log('cut', JSON.stringify({ cutA, cutB, tCut, a: onRelay.standby, b: (await stats(b)).standby }));
 
         // Same keys and counters: no new handshake (same SAS), frames kept decrypting, none failed.
         const f1 = [(await stats(a)).frames, (await stats(b)).frames];
