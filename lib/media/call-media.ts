@@ -227,6 +227,7 @@ export class CallMedia implements CallMediaApi {
     const d = this.switcher.next({
       now,
       mainPacketAt: this.mainPacketAt,
+      mainPackets: this.mainFrames,
       standbyReady: !!this.standby?.ready,
       mainDirectConnected: this.mainDirect,
       mainResponses: this.mainResponses,

@@ -120,12 +120,20 @@ scope.onmessage = (ev) => {
     case 'counters':
       post({ kind: 'counters', id: msg.id, counters: pipelines.counters(), tap: pipelines.tap });
       return;
-    case 'watch':
+    case 'watch': {
       clearInterval(recvClock);
+      const every = Math.max(5, msg.everyMs);
+      let lastTick = performance.now();
       recvClock = setInterval(() => {
-        post({ kind: 'recv', mainFrames: mainRecv.frames, mainSilentMs: mainRecv.frames ? performance.now() - mainRecv.at : 0 });
-      }, Math.max(5, msg.everyMs));
+        const now = performance.now();
+        // This thread ran late (a starved machine): frames may wait in the queue behind this tick.
+        // Silence counts only from here, so a late thread is never taken for a dead path.
+        if (now - lastTick > 3 * every && mainRecv.frames) mainRecv.at = Math.max(mainRecv.at, now - every);
+        lastTick = now;
+        post({ kind: 'recv', mainFrames: mainRecv.frames, mainSilentMs: mainRecv.frames ? now - mainRecv.at : 0 });
+      }, every);
       return;
+    }
     default:
       unhandled(msg);
   }

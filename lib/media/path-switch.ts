@@ -14,8 +14,9 @@
  *   on 'main'     no packet from the peer on the main connection for DEAD_MS
  *                 (a voice call sends one every 20 ms), while the standby is
  *                 connected                                   → 'standby'
- *   on 'standby'  a packet arrives on the main connection again (the peer
- *                 is back there: that direction works)        → 'main'
+ *   on 'standby'  BACK_FRAMES packets arrive on the main connection again
+ *                 (the peer is back there: that direction works; one
+ *                 could be a straggler)                        → 'main'
  *                 or the main connection's ICE proves it alive on a direct
  *                 pair: connected, and at least BACK_RESPONSES consent
  *                 responses (RFC 7675) received since we left it → 'main'
@@ -36,11 +37,15 @@ export type Leg = 'main' | 'standby';
 export const DEAD_MS = 150;
 /** Consent responses on a direct pair, after we left it, that prove it alive again. */
 export const BACK_RESPONSES = 2;
+/** Frames on the main connection, after we left it, that prove the peer sends there again. */
+export const BACK_FRAMES = 3;
 
 export interface SwitchInput {
   now: number;
   /** When a packet from the peer last arrived on the main connection (0: never). */
   mainPacketAt: number;
+  /** Packets from the peer on the main connection so far (undefined: not counted; any new one then counts). */
+  mainPackets?: number;
   /** The standby connection is connected (ICE and DTLS). */
   standbyReady: boolean;
   /** The main connection's ICE: connected, on a direct (non-relayed) pair. */
@@ -57,8 +62,9 @@ export interface SwitchDecision {
 
 export class PathSwitch {
   private current: Leg = 'main';
-  /** Packets seen on main when we left it: a later one means the peer sends there again. */
+  /** Packets seen on main when we left it: later ones mean the peer sends there again. */
   private leftAtPacket = 0;
+  private leftAtCount = 0;
   /** Consent responses on main when we left it (read on the first input after the switch). */
   private leftAtResponses?: number;
 
@@ -78,13 +84,15 @@ export class PathSwitch {
       if (silent && i.standbyReady) {
         this.current = 'standby';
         this.leftAtPacket = i.mainPacketAt;
+        this.leftAtCount = i.mainPackets ?? 0;
         this.leftAtResponses = undefined;
         return { leg: 'standby', reason: 'main-silent' };
       }
       return { leg: 'main' };
     }
     if (!i.standbyReady) return this.back('standby-lost');
-    if (i.mainPacketAt > this.leftAtPacket) return this.back('main-packets');
+    const fresh = i.mainPackets === undefined ? 1 : i.mainPackets - this.leftAtCount;
+    if (i.mainPacketAt > this.leftAtPacket && fresh >= (i.mainPackets === undefined ? 1 : BACK_FRAMES)) return this.back('main-packets');
     if (i.mainResponses !== undefined) {
       if (this.leftAtResponses === undefined || i.mainResponses < this.leftAtResponses) this.leftAtResponses = i.mainResponses;
       else if (i.mainDirectConnected && i.mainResponses - this.leftAtResponses >= BACK_RESPONSES) return this.back('main-consent');

@@ -235,6 +235,7 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         // Its idle cost, over a few seconds of the call (bytes on its transport, ICE checks on its pair).
         await sleep(5000); // intent: a span of idle standby to measure its keep-alive traffic
         const sbA2 = (await stats(a)).standby!;
+        const sbB2 = (await stats(b)).standby!;
         const span = sbA2.upMs! - sbA.upMs!;
         const bytes = (sbA2.bytesSent! + sbA2.bytesReceived!) - (sbA.bytesSent! + sbA.bytesReceived!);
         const checks = (sbA2.requestsSent! + sbA2.requestsReceived!) - (sbA.requestsSent! + sbA.requestsReceived!);
@@ -257,7 +258,7 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         row.cutGap!.b.push(cutB!.gapMs);
         row.gap.push(Math.max(cutA!.gapMs, cutB!.gapMs));
         row.pair = pairOf(onRelay);
-        row.note = `cut→relay ${Date.now() - tCut} ms; unseen audio ${cutA!.unseenMs}/${cutB!.unseenMs} ms`;
+        row.note = `cut→relay ${Date.now() - tCut} ms; unseen audio ${cutA!.unseenMs}/${cutB!.unseenMs} ms; switches before the cut A ${sbA2.switches} B ${sbB2.switches}`;
         if (process.env.HUSH_LAB_DEBUG) console.log('cut', JSON.stringify({ cutA, cutB, tCut, a: onRelay.standby, b: (await stats(b)).standby }));
 
         // Same keys and counters: no new handshake (same SAS), frames kept decrypting, none failed.
