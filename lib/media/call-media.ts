@@ -102,6 +102,7 @@ export class CallMedia implements CallMediaApi {
   private switchChain: Promise<void> = Promise.resolve();
   private switches = 0;
   private lastSwitch?: string;
+  private lastSwitchAt?: number;
   private mainPacketAt = 0;
   private mainFrames = 0;
   private mainResponses?: number;
@@ -239,6 +240,7 @@ export class CallMedia implements CallMediaApi {
   private useLeg(leg: Leg, reason: string): void {
     this.switches++;
     this.lastSwitch = `${leg} (${reason})`;
+    this.lastSwitchAt = Date.now();
     const standby = this.standby;
     const main = this.transceiver.sender;
     this.switchChain = this.switchChain.then(async () => {
@@ -613,6 +615,7 @@ export class CallMedia implements CallMediaApi {
     if (!sb && !this.switches) return undefined;
     const out: StandbyStats = { leg: this.switcher.leg, state: sb?.pc.connectionState ?? 'closed', switches: this.switches };
     if (this.lastSwitch) out.lastSwitch = this.lastSwitch;
+    if (this.lastSwitchAt) out.lastSwitchAt = this.lastSwitchAt;
     if (!sb) return out;
     out.upMs = Date.now() - sb.createdAt;
     const report = await sb.pc.getStats().catch(() => undefined);

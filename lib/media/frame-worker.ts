@@ -78,8 +78,11 @@ let recvClock: ReturnType<typeof setInterval> | undefined;
 function countMain(): TransformStream<EncodedFrameLike, EncodedFrameLike> {
   return new TransformStream({
     transform(frame, controller) {
-      mainRecv.frames++;
-      mainRecv.at = performance.now();
+      // Padding-only packets (an idle sender's, e.g. with no track) are no audio: they do not count.
+      if (frame.data.byteLength > 0) {
+        mainRecv.frames++;
+        mainRecv.at = performance.now();
+      }
       controller.enqueue(frame);
     },
   });

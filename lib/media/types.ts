@@ -116,6 +116,8 @@ export interface StandbyStats {
   state: RTCPeerConnectionState;
   switches: number;
   lastSwitch?: string;
+  /** When (ms since the epoch). */
+  lastSwitchAt?: number;
   path?: PathKind;
   /** Since the standby was made (ms). */
   upMs?: number;
