@@ -292,7 +292,7 @@ export class CallMedia implements CallMediaApi {
     const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
     if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
     try {
-      const standby: StandbyPath = new StandbyPath(config, this.frames, -1 - this.standbyGen++, {
+      const standby: StandbyPath = new StandbyPath(config, this.local, this.frames, -1 - this.standbyGen++, {
         send: (text) => {
           if (this.channel?.readyState === 'open') this.channel.send(text);
         },

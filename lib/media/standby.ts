@@ -4,9 +4,13 @@
  * ready without media, so a dead direct path is replaced by a switch
  * (path-switch.ts), not by building one.
  *
- * - Its transceiver is added without a track: the sender sends no RTP until
- *   CallMedia puts the microphone on it (replaceTrack), and takes it off when
- *   the call goes back to the direct path.
+ * - Its transceiver is made with addTrack (JSEP §5.10: only an addTrack
+ *   transceiver is matched to the m= section of the peer's offer; an
+ *   addTransceiver one would be left aside and a new one, without our
+ *   transforms, made instead), then the track is taken off at once
+ *   (replaceTrack(null)): the sender sends no RTP until CallMedia puts the
+ *   microphone back on it, and takes it off when the call returns to the
+ *   direct path.
  * - Both frame transforms of the call's one frame worker are attached at once
  *   (lab-notes TRAP: before negotiation), so its frames use the same keys,
  *   the same send counter and the same replay window as the main connection:
@@ -46,14 +50,20 @@ export class StandbyPath {
 
   constructor(
     config: RTCConfiguration,
+    local: { track: MediaStreamTrack; stream: MediaStream },
     frames: FrameWorkerClient,
     generation: number,
     private readonly ports: StandbyPorts,
   ) {
     this.pc = new RTCPeerConnection({ ...config, iceTransportPolicy: 'relay' });
     try {
-      this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+      const sender = this.pc.addTrack(local.track, local.stream);
+      const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
+      if (!transceiver) throw new Error('no transceiver');
+      this.transceiver = transceiver;
       frames.attach(this.transceiver, generation, { standby: true });
+      // Off the air before any negotiation step runs (they run after this, on `chain`).
+      this.chain = sender.replaceTrack(null).catch(() => {});
     } catch (e) {
       this.pc.close();
       throw e;
