@@ -67,8 +67,11 @@ const STALL_POLL_MS = 200;
 const SWITCH_POLL_MS = 20;
 /** How often the main connection's ICE (consent responses) is read while on the standby, and the standby kept. */
 const ICE_POLL_MS = 250;
-/** A standby not connected this long after its offer is given up; the next try waits as long. */
+/** A standby not connected this long after its offer is given up. */
 const STANDBY_SETUP_MS = 10_000;
+/** After a standby failed, the next try waits this long, doubled per failure up to the max (each try is a TURN allocation). */
+const STANDBY_RETRY_MS = 10_000;
+const STANDBY_RETRY_MAX_MS = 300_000;
 
 function checkSecret(s: unknown, name: string): asserts s is Uint8Array {
   if (!(s instanceof Uint8Array) || s.length !== FRAME_SECRET_LEN) {
@@ -98,6 +101,7 @@ export class CallMedia implements CallMediaApi {
   private standby?: StandbyPath;
   private standbyGen = 0;
   private standbyNextAt = 0;
+  private standbyRetryMs = STANDBY_RETRY_MS;
   private readonly switcher = new PathSwitch();
   private switchChain: Promise<void> = Promise.resolve();
   private switches = 0;
@@ -271,8 +275,11 @@ export class CallMedia implements CallMediaApi {
       const ice = pc.iceConnectionState;
       this.mainDirect = (ice === 'connected' || ice === 'completed') && selectedPath(report).path === 'p2p';
     }
-    if (this.standby && !this.standby.ready && (this.standby.failed || Date.now() - this.standby.createdAt > STANDBY_SETUP_MS)) {
+    if (this.standby?.ready) this.standbyRetryMs = STANDBY_RETRY_MS;
+    else if (this.standby && (this.standby.failed || Date.now() - this.standby.createdAt > STANDBY_SETUP_MS)) {
       this.dropStandby();
+      this.standbyNextAt = Date.now() + this.standbyRetryMs;
+      this.standbyRetryMs = Math.min(2 * this.standbyRetryMs, STANDBY_RETRY_MAX_MS);
     }
     this.maybeStandby();
   }
@@ -283,7 +290,6 @@ export class CallMedia implements CallMediaApi {
     if (this.pc.getConfiguration().iceTransportPolicy === 'relay') return;
     if (this.lastPath !== 'p2p' || this.pc.connectionState !== 'connected') return;
     if (this.channel?.readyState !== 'open' || Date.now() < this.standbyNextAt) return;
-    this.standbyNextAt = Date.now() + STANDBY_SETUP_MS;
     this.standby = this.newStandby();
     this.standby?.offer();
   }
