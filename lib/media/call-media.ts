@@ -233,6 +233,7 @@ export class CallMedia implements CallMediaApi {
       now,
       mainPacketAt: this.mainPacketAt,
       mainPackets: this.mainFrames,
+      mainJitterMs: tick.mainJitterMs,
       standbyReady: !!this.standby?.ready,
       mainDirectConnected: this.mainDirect,
       mainResponses: this.mainResponses,

@@ -72,7 +72,10 @@ async function importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array): Pr
 }
 
 /** Frames in on the main connection (any generation ≥ 0; a standby's are negative): the receive clock. */
-const mainRecv = { frames: 0, at: 0 };
+const mainRecv = { frames: 0, at: 0, jitter: 0 };
+/** Inter-frame gaps above this are outages (a cut path), not jitter. */
+const OUTAGE_MS = 1000;
+const JITTER_HALF_LIFE_MS = 5000;
 let recvClock: ReturnType<typeof setInterval> | undefined;
 
 function countMain(): TransformStream<EncodedFrameLike, EncodedFrameLike> {
@@ -80,8 +83,11 @@ function countMain(): TransformStream<EncodedFrameLike, EncodedFrameLike> {
     transform(frame, controller) {
       // Padding-only packets (an idle sender's, e.g. with no track) are no audio: they do not count.
       if (frame.data.byteLength > 0) {
+        const now = performance.now();
+        const gap = now - mainRecv.at;
+        if (mainRecv.frames && gap < OUTAGE_MS) mainRecv.jitter = Math.max(mainRecv.jitter, gap);
         mainRecv.frames++;
-        mainRecv.at = performance.now();
+        mainRecv.at = now;
       }
       controller.enqueue(frame);
     },
@@ -133,7 +139,8 @@ scope.onmessage = (ev) => {
         // Silence counts only from here, so a late thread is never taken for a dead path.
         if (now - lastTick > 3 * every && mainRecv.frames) mainRecv.at = Math.max(mainRecv.at, now - every);
         lastTick = now;
-        post({ kind: 'recv', mainFrames: mainRecv.frames, mainSilentMs: mainRecv.frames ? now - mainRecv.at : 0 });
+        mainRecv.jitter *= Math.pow(0.5, every / JITTER_HALF_LIFE_MS);
+        post({ kind: 'recv', mainFrames: mainRecv.frames, mainSilentMs: mainRecv.frames ? now - mainRecv.at : 0, mainJitterMs: mainRecv.jitter });
       }, every);
       return;
     }

@@ -5,7 +5,7 @@
  * direct path alive.
  */
 import { describe, expect, test } from 'vitest';
-import { BACK_FRAMES, BACK_RESPONSES, DEAD_MS, PathSwitch, type SwitchInput } from './path-switch';
+import { BACK_FRAMES, BACK_RESPONSES, DEAD_MS, MAX_DEAD_MS, PathSwitch, type SwitchInput } from './path-switch';
 
 const base: SwitchInput = { now: 0, mainPacketAt: 0, standbyReady: true, mainDirectConnected: true };
 
@@ -34,6 +34,17 @@ describe('PathSwitch', () => {
     expect(sw.next({ ...base, now: 1000 + DEAD_MS, mainPacketAt: 1000 })).toEqual({ leg: 'standby', reason: 'main-silent' });
     expect(sw.next({ ...base, now: 1000 + DEAD_MS + 20, mainPacketAt: 1000 })).toEqual({ leg: 'standby' });
     expect(sw.leg).toBe('standby');
+  });
+
+  test('a jittery main (long recent gaps between packets) waits twice the longest gap, up to MAX_DEAD_MS', () => {
+    const sw = new PathSwitch();
+    run(sw, 1000);
+    expect(sw.next({ ...base, now: 1000 + DEAD_MS, mainPacketAt: 1000, mainJitterMs: 120 }).leg).toBe('main');
+    expect(sw.next({ ...base, now: 1239, mainPacketAt: 1000, mainJitterMs: 120 }).leg).toBe('main');
+    expect(sw.next({ ...base, now: 1240, mainPacketAt: 1000, mainJitterMs: 120 }).reason).toBe('main-silent');
+    const sw2 = new PathSwitch();
+    run(sw2, 1000);
+    expect(sw2.next({ ...base, now: 1000 + MAX_DEAD_MS, mainPacketAt: 1000, mainJitterMs: 900 }).reason).toBe('main-silent');
   });
 
   test('without a ready standby, a silent main stays main (the stall watcher rebuilds the path)', () => {

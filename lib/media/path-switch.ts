@@ -12,8 +12,10 @@
  * SENDS from what it RECEIVES, so neither waits for a message from the other:
  *
  *   on 'main'     no packet from the peer on the main connection for DEAD_MS
- *                 (a voice call sends one every 20 ms), while the standby is
- *                 connected                                   → 'standby'
+ *                 (a voice call sends one every 20 ms), or for twice the
+ *                 longest recent gap between two packets if that is longer
+ *                 (a jittery path or a starved machine; at most MAX_DEAD_MS),
+ *                 while the standby is connected              → 'standby'
  *   on 'standby'  BACK_FRAMES packets arrive on the main connection again
  *                 (the peer is back there: that direction works; one
  *                 could be a straggler)                        → 'main'
@@ -35,6 +37,8 @@ export type Leg = 'main' | 'standby';
 
 /** No packet from the peer on the main connection for this long: its path is dead. */
 export const DEAD_MS = 150;
+/** However jittery the path, this much silence is a dead path. */
+export const MAX_DEAD_MS = 600;
 /** Consent responses on a direct pair, after we left it, that prove it alive again. */
 export const BACK_RESPONSES = 2;
 /** Frames on the main connection, after we left it, that prove the peer sends there again. */
@@ -46,6 +50,8 @@ export interface SwitchInput {
   mainPacketAt: number;
   /** Packets from the peer on the main connection so far (undefined: not counted; any new one then counts). */
   mainPackets?: number;
+  /** The longest recent gap between two packets on the main connection (ms; 0 or absent: unknown). */
+  mainJitterMs?: number;
   /** The standby connection is connected (ICE and DTLS). */
   standbyReady: boolean;
   /** The main connection's ICE: connected, on a direct (non-relayed) pair. */
@@ -80,7 +86,8 @@ export class PathSwitch {
 
   next(i: SwitchInput): SwitchDecision {
     if (this.current === 'main') {
-      const silent = i.mainPacketAt > 0 && i.now - i.mainPacketAt >= DEAD_MS;
+      const deadAfter = Math.min(MAX_DEAD_MS, Math.max(DEAD_MS, 2 * (i.mainJitterMs ?? 0)));
+      const silent = i.mainPacketAt > 0 && i.now - i.mainPacketAt >= deadAfter;
       if (silent && i.standbyReady) {
         this.current = 'standby';
         this.leftAtPacket = i.mainPacketAt;

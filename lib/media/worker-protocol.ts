@@ -99,6 +99,8 @@ export interface RecvTick {
   kind: 'recv';
   mainFrames: number;
   mainSilentMs: number;
+  /** The longest recent gap between two frames on the main connection (ms, decaying by half every 5 s; outages over 1 s left out). */
+  mainJitterMs: number;
 }
 
 export function isTransformOptions(v: unknown): v is TransformOptions {
