@@ -227,7 +227,7 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
             const x = await stats(s);
             return x.standby?.state === 'connected' && x.standby.leg === 'main' && x.standby;
           }, { timeout: 20_000, interval: 100, what: 'the standby connection to connect' });
-        const [sbA] = await Promise.all([ready(a), ready(b)]);
+        const [sbA, sbB] = await Promise.all([ready(a), ready(b)]);
         const sas = [await sasOf(a), await sasOf(b)];
         expect(sas[0]).toMatch(/^\d{3} \d{3}$/);
         expect(sas[1]).toBe(sas[0]);
@@ -240,8 +240,8 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         const bytes = (sbA2.bytesSent! + sbA2.bytesReceived!) - (sbA.bytesSent! + sbA.bytesReceived!);
         const checks = (sbA2.requestsSent! + sbA2.requestsReceived!) - (sbA.requestsSent! + sbA.requestsReceived!);
         // Only an idle span counts: a (false) switch in it put audio on the standby.
-        if (sbA2.switches === sbA.switches) costs.push(`${Math.round((bytes * 60_000) / span)} B/min on its transport, ${Math.round((checks * 60_000) / span)} ICE checks/min (A)`);
-        else costs.push(`not idle (${sbA2.switches - sbA.switches} switches), ${Math.round((checks * 60_000) / span)} ICE checks/min (A)`);
+        if (sbA2.switches === sbA.switches && sbB2.switches === sbB.switches) costs.push(`${Math.round((bytes * 60_000) / span)} B/min on its transport, ${Math.round((checks * 60_000) / span)} ICE checks/min (A)`);
+        else costs.push(`not idle (${sbA2.switches - sbA.switches + sbB2.switches - sbB.switches} switches), ${Math.round((checks * 60_000) / span)} ICE checks/min (A)`);
         const f0 = [(await stats(a)).frames, (await stats(b)).frames];
 
         await Promise.all([startLevelWatch(a), startLevelWatch(b)]);
