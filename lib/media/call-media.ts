@@ -37,10 +37,13 @@
  * candidate that arrives while a (re-)offer is being applied waits for it;
  * candidates that arrive before any remote description are queued.
  *
- * Why one ~400-line file: every method acts on the same RTCPeerConnection and
+ * Why one ~700-line file: every method acts on the same RTCPeerConnection and
  * transceiver, and the order across them is the point (transforms before the
- * first packet, one signalling step at a time); path, stats, playback, local
- * audio, errors and the frame worker already live in their own files.
+ * first packet, one signalling step at a time, which sender has the track);
+ * path, stats, playback, local audio, errors, the frame worker, the standby
+ * connection and the switch decision already live in their own files. The
+ * make-before-break wiring (the "make before break" section) is the next to
+ * move out if it grows.
  */
 import { MediaError, transformError, webrtcError } from './errors';
 import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
@@ -72,6 +75,12 @@ const STANDBY_SETUP_MS = 10_000;
 /** After a standby failed, the next try waits this long, doubled per failure up to the max (each try is a TURN allocation). */
 const STANDBY_RETRY_MS = 10_000;
 const STANDBY_RETRY_MAX_MS = 300_000;
+/**
+ * On the way back to a live main connection the standby keeps sending this long after the main one
+ * starts (the old leg still works; the receiver's main jitter buffer is starting from empty). On the
+ * way to the standby the old leg is dead: it stops at once.
+ */
+const BACK_OVERLAP_MS = 120;
 
 function checkSecret(s: unknown, name: string): asserts s is Uint8Array {
   if (!(s instanceof Uint8Array) || s.length !== FRAME_SECRET_LEN) {
@@ -232,7 +241,6 @@ export class CallMedia implements CallMediaApi {
     const d = this.switcher.next({
       now,
       mainPacketAt: this.mainPacketAt,
-      mainPackets: this.mainFrames,
       mainJitterMs: tick.mainJitterMs,
       standbyReady: !!this.standby?.ready,
       mainDirectConnected: this.mainDirect,
@@ -253,6 +261,8 @@ export class CallMedia implements CallMediaApi {
       const on = leg === 'standby' ? standby?.sender : main;
       const off = leg === 'standby' ? main : standby?.sender;
       await on?.replaceTrack(this.local.track).catch(() => {});
+      if (leg === 'main' && reason !== 'standby-lost') await new Promise((r) => setTimeout(r, BACK_OVERLAP_MS));
+      if (this.switcher.leg !== leg) return; // switched again meanwhile: that switch decides
       await off?.replaceTrack(null).catch(() => {});
       this.emitState();
     });

@@ -16,13 +16,16 @@
  *                 longest recent gap between two packets if that is longer
  *                 (a jittery path or a starved machine; at most MAX_DEAD_MS),
  *                 while the standby is connected              → 'standby'
- *   on 'standby'  BACK_FRAMES packets arrive on the main connection again
- *                 (the peer is back there: that direction works; one
- *                 could be a straggler)                        → 'main'
- *                 or the main connection's ICE proves it alive on a direct
+ *   on 'standby'  the main connection's ICE proves it alive on a direct
  *                 pair: connected, and at least BACK_RESPONSES consent
  *                 responses (RFC 7675) received since we left it → 'main'
  *                 the standby fails                           → 'main'
+ *
+ * Frames arriving on the main connection again are NOT a reason to go back:
+ * they prove only the peer's direction. Following them sent our audio into a
+ * main connection whose pair on our side was not up yet (seen in the lab:
+ * seconds of silence on the restore, then a ping-pong). Each direction moves
+ * on its own evidence; the receiver plays both connections anyway.
  *
  * The receiving side plays both connections' audio all the time (only one
  * carries packets), so a switch at the sender is all it takes.
@@ -41,15 +44,13 @@ export const DEAD_MS = 150;
 export const MAX_DEAD_MS = 600;
 /** Consent responses on a direct pair, after we left it, that prove it alive again. */
 export const BACK_RESPONSES = 2;
-/** Frames on the main connection, after we left it, that prove the peer sends there again. */
-export const BACK_FRAMES = 3;
+
 
 export interface SwitchInput {
   now: number;
   /** When a packet from the peer last arrived on the main connection (0: never). */
   mainPacketAt: number;
-  /** Packets from the peer on the main connection so far (undefined: not counted; any new one then counts). */
-  mainPackets?: number;
+
   /** The longest recent gap between two packets on the main connection (ms; 0 or absent: unknown). */
   mainJitterMs?: number;
   /** The standby connection is connected (ICE and DTLS). */
@@ -63,14 +64,11 @@ export interface SwitchInput {
 export interface SwitchDecision {
   leg: Leg;
   /** Why it changed (for the log and the stats); absent when it did not. */
-  reason?: 'main-silent' | 'main-packets' | 'main-consent' | 'standby-lost';
+  reason?: 'main-silent' | 'main-consent' | 'standby-lost';
 }
 
 export class PathSwitch {
   private current: Leg = 'main';
-  /** Packets seen on main when we left it: later ones mean the peer sends there again. */
-  private leftAtPacket = 0;
-  private leftAtCount = 0;
   /** Consent responses on main when we left it (read on the first input after the switch). */
   private leftAtResponses?: number;
 
@@ -90,16 +88,12 @@ export class PathSwitch {
       const silent = i.mainPacketAt > 0 && i.now - i.mainPacketAt >= deadAfter;
       if (silent && i.standbyReady) {
         this.current = 'standby';
-        this.leftAtPacket = i.mainPacketAt;
-        this.leftAtCount = i.mainPackets ?? 0;
         this.leftAtResponses = undefined;
         return { leg: 'standby', reason: 'main-silent' };
       }
       return { leg: 'main' };
     }
     if (!i.standbyReady) return this.back('standby-lost');
-    const fresh = i.mainPackets === undefined ? 1 : i.mainPackets - this.leftAtCount;
-    if (i.mainPacketAt > this.leftAtPacket && fresh >= (i.mainPackets === undefined ? 1 : BACK_FRAMES)) return this.back('main-packets');
     if (i.mainResponses !== undefined) {
       if (this.leftAtResponses === undefined || i.mainResponses < this.leftAtResponses) this.leftAtResponses = i.mainResponses;
       else if (i.mainDirectConnected && i.mainResponses - this.leftAtResponses >= BACK_RESPONSES) return this.back('main-consent');
