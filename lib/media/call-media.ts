@@ -241,6 +241,7 @@ export class CallMedia implements CallMediaApi {
     const d = this.switcher.next({
       now,
       mainPacketAt: this.mainPacketAt,
+      mainPackets: this.mainFrames,
       mainJitterMs: tick.mainJitterMs,
       standbyReady: !!this.standby?.ready,
       mainDirectConnected: this.mainDirect,

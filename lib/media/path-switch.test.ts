@@ -5,7 +5,7 @@
  * direct path alive.
  */
 import { describe, expect, test } from 'vitest';
-import { BACK_RESPONSES, DEAD_MS, MAX_DEAD_MS, PathSwitch, type SwitchInput } from './path-switch';
+import { BACK_FRAMES, BACK_RESPONSES, DEAD_MS, MAX_DEAD_MS, PathSwitch, type SwitchInput } from './path-switch';
 
 const base: SwitchInput = { now: 0, mainPacketAt: 0, standbyReady: true, mainDirectConnected: true };
 
@@ -53,11 +53,17 @@ describe('PathSwitch', () => {
     expect(sw.next({ ...base, standbyReady: false, now: 3000, mainPacketAt: 1000 })).toEqual({ leg: 'main' });
   });
 
-  test('frames on main again do not bring our sending back (they prove only the peer\'s direction)', () => {
+  test(`${BACK_FRAMES} frames on main again bring our sending back only while our side's ICE is up on a direct pair`, () => {
     const sw = new PathSwitch();
-    run(sw, 1000);
-    sw.next({ ...base, now: 1200, mainPacketAt: 1000 });
-    expect(sw.next({ ...base, now: 4000, mainPacketAt: 3990 })).toEqual({ leg: 'standby' });
+    sw.next({ ...base, now: 1000, mainPacketAt: 1000, mainPackets: 50 });
+    expect(sw.next({ ...base, now: 1200, mainPacketAt: 1000, mainPackets: 50 }).reason).toBe('main-silent');
+    // The peer's frames arrive, but our side's main ICE is not up on a direct pair: they prove only its direction.
+    expect(sw.next({ ...base, now: 3000, mainPacketAt: 2990, mainPackets: 80, mainDirectConnected: false }).leg).toBe('standby');
+    const sw2 = new PathSwitch();
+    sw2.next({ ...base, now: 1000, mainPacketAt: 1000, mainPackets: 50 });
+    sw2.next({ ...base, now: 1200, mainPacketAt: 1000, mainPackets: 50 });
+    expect(sw2.next({ ...base, now: 1300, mainPacketAt: 1290, mainPackets: 50 + BACK_FRAMES - 1 }).leg).toBe('standby');
+    expect(sw2.next({ ...base, now: 1320, mainPacketAt: 1310, mainPackets: 50 + BACK_FRAMES })).toEqual({ leg: 'main', reason: 'main-packets' });
   });
 
   test(`${BACK_RESPONSES} consent responses on a direct, connected main after leaving it: back`, () => {

@@ -16,16 +16,18 @@
  *                 longest recent gap between two packets if that is longer
  *                 (a jittery path or a starved machine; at most MAX_DEAD_MS),
  *                 while the standby is connected              → 'standby'
- *   on 'standby'  the main connection's ICE proves it alive on a direct
- *                 pair: connected, and at least BACK_RESPONSES consent
- *                 responses (RFC 7675) received since we left it → 'main'
+ *   on 'standby'  the main connection's ICE is connected on a direct pair,
+ *                 and either BACK_FRAMES frames from the peer arrived on it
+ *                 since we left it (the peer is back there) or at least
+ *                 BACK_RESPONSES consent responses (RFC 7675) did → 'main'
  *                 the standby fails                           → 'main'
  *
- * Frames arriving on the main connection again are NOT a reason to go back:
- * they prove only the peer's direction. Following them sent our audio into a
- * main connection whose pair on our side was not up yet (seen in the lab:
- * seconds of silence on the restore, then a ping-pong). Each direction moves
- * on its own evidence; the receiver plays both connections anyway.
+ * Frames on the main connection alone are not enough: they prove only the
+ * peer's direction. Following them while our side's ICE was not up on a
+ * direct pair sent our audio into nothing (seen in the lab: seconds of
+ * silence on the restore, then a ping-pong). Consent alone is slow (Chromium
+ * checks a stable pair every ~2.5 s, and the callee's count lagged past 10 s
+ * in the lab).
  *
  * The receiving side plays both connections' audio all the time (only one
  * carries packets), so a switch at the sender is all it takes.
@@ -44,12 +46,16 @@ export const DEAD_MS = 150;
 export const MAX_DEAD_MS = 600;
 /** Consent responses on a direct pair, after we left it, that prove it alive again. */
 export const BACK_RESPONSES = 2;
+/** Frames on the main connection, after we left it, that show the peer sends there again (one could be a straggler). */
+export const BACK_FRAMES = 3;
 
 
 export interface SwitchInput {
   now: number;
   /** When a packet from the peer last arrived on the main connection (0: never). */
   mainPacketAt: number;
+  /** Packets from the peer on the main connection so far. */
+  mainPackets?: number;
 
   /** The longest recent gap between two packets on the main connection (ms; 0 or absent: unknown). */
   mainJitterMs?: number;
@@ -64,11 +70,13 @@ export interface SwitchInput {
 export interface SwitchDecision {
   leg: Leg;
   /** Why it changed (for the log and the stats); absent when it did not. */
-  reason?: 'main-silent' | 'main-consent' | 'standby-lost';
+  reason?: 'main-silent' | 'main-packets' | 'main-consent' | 'standby-lost';
 }
 
 export class PathSwitch {
   private current: Leg = 'main';
+  /** Packets seen on main when we left it. */
+  private leftAtPackets = 0;
   /** Consent responses on main when we left it (read on the first input after the switch). */
   private leftAtResponses?: number;
 
@@ -88,12 +96,14 @@ export class PathSwitch {
       const silent = i.mainPacketAt > 0 && i.now - i.mainPacketAt >= deadAfter;
       if (silent && i.standbyReady) {
         this.current = 'standby';
+        this.leftAtPackets = i.mainPackets ?? 0;
         this.leftAtResponses = undefined;
         return { leg: 'standby', reason: 'main-silent' };
       }
       return { leg: 'main' };
     }
     if (!i.standbyReady) return this.back('standby-lost');
+    if (i.mainDirectConnected && i.mainPackets !== undefined && i.mainPackets - this.leftAtPackets >= BACK_FRAMES) return this.back('main-packets');
     if (i.mainResponses !== undefined) {
       if (this.leftAtResponses === undefined || i.mainResponses < this.leftAtResponses) this.leftAtResponses = i.mainResponses;
       else if (i.mainDirectConnected && i.mainResponses - this.leftAtResponses >= BACK_RESPONSES) return this.back('main-consent');

@@ -278,9 +278,10 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         const direct = await settle((s) => s.path === 'p2p' && s.standby?.leg === 'main', RETRY_DIRECT_MS + 15_000);
         if (direct.path === 'p2p') back.push(Date.now() - tRestore);
         expect(direct.path, 'moved back to P2P after the restore').toBe('p2p');
-        await waitFor(async () => (await stats(b)).standby?.leg === 'main', { timeout: 10_000, interval: 100, what: 'B back on the main connection' });
+        await waitFor(async () => (await stats(b)).standby?.leg === 'main', { timeout: 20_000, interval: 100, what: 'B back on the main connection' });
         await sleep(1000); // intent: audio sampled after the switch back
         const [resA, resB] = await Promise.all([stopLevelWatch(a), stopLevelWatch(b)]).then((w) => w.map((x) => longestSilence(x)));
+        if (process.env.HUSH_LAB_DEBUG) console.log('restore', JSON.stringify({ resA, resB, tRestore, a: (await stats(a)).standby, b: (await stats(b)).standby }));
         row.restoreGap!.a.push(resA!.gapMs);
         row.restoreGap!.b.push(resB!.gapMs);
         expect(resA!.audible, 'A heard B across the restore').toBeGreaterThan(0);
