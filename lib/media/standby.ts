@@ -20,7 +20,7 @@
  *   pair goes through the TURN relay(s) and shares nothing with the direct path.
  *
  * What it costs while idle (docs/media.md): one TURN allocation per side
- * (refreshed by the browser), ICE consent checks on its selected pair, and
+ * (UDP only: standbyIceServers; refreshed by the browser), ICE consent checks on its selected pair, and
  * RTCP; the lab measures the bytes per minute.
  *
  * Caveat: it uses the main connection's TURN credentials of the moment; when
@@ -30,6 +30,22 @@
  */
 import type { FrameWorkerClient } from './frame-worker-client';
 import { encodeStandby, type StandbyMessage } from './standby-wire';
+
+/**
+ * The standby's servers: TURN over UDP only, when the list has it. A standby exists only beside a
+ * P2P call, so UDP gets through; each TURN transport is an allocation on the relay (its per-user
+ * quota is 10 by default), and a standby that gathered on UDP, TCP and TLS held three for nothing.
+ * No STUN: relay candidates only.
+ */
+export function standbyIceServers(servers: RTCIceServer[] | undefined): RTCIceServer[] {
+  const out: RTCIceServer[] = [];
+  for (const s of servers ?? []) {
+    const urls = (Array.isArray(s.urls) ? s.urls : [s.urls]).filter((u) => u.startsWith('turn:'));
+    const udp = urls.filter((u) => !/[?&]transport=(tcp|tls)\b/i.test(u));
+    if (udp.length) out.push({ ...s, urls: udp });
+  }
+  return out.length ? out : (servers ?? []);
+}
 
 export interface StandbyPorts {
   /** Send on the main connection's data channel (dropped if it is closed). */
@@ -55,7 +71,7 @@ export class StandbyPath {
     generation: number,
     private readonly ports: StandbyPorts,
   ) {
-    this.pc = new RTCPeerConnection({ ...config, iceTransportPolicy: 'relay' });
+    this.pc = new RTCPeerConnection({ ...config, iceServers: standbyIceServers(config.iceServers), iceTransportPolicy: 'relay' });
     try {
       const sender = this.pc.addTrack(local.track, local.stream);
       const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
