@@ -25,14 +25,25 @@
  * the same sender with replaceTrack: same transform, same keys, no
  * renegotiation; the speaker moves with setSinkId.
  *
+ * Make before break: while the call runs P2P, a second, relay-only connection
+ * (standby.ts) stands by, connected and silent; path-switch.ts moves the
+ * sending to it when the main connection stops delivering and back when the
+ * direct path proves alive again. Both connections run through the one frame
+ * worker (same keys, one send counter, one replay window) and both remote
+ * tracks play all the time, so a switch is a replaceTrack on each sender.
+ * Privacy mode has no direct path to lose: no standby.
+ *
  * Signalling methods run one at a time in call order (`serial`), so a
  * candidate that arrives while a (re-)offer is being applied waits for it;
  * candidates that arrive before any remote description are queued.
  *
- * Why one ~400-line file: every method acts on the same RTCPeerConnection and
+ * Why one ~700-line file: every method acts on the same RTCPeerConnection and
  * transceiver, and the order across them is the point (transforms before the
- * first packet, one signalling step at a time); path, stats, playback, local
- * audio, errors and the frame worker already live in their own files.
+ * first packet, one signalling step at a time, which sender has the track);
+ * path, stats, playback, local audio, errors, the frame worker, the standby
+ * connection and the switch decision already live in their own files. The
+ * make-before-break wiring (the "make before break" section) is the next to
+ * move out if it grows.
  */
 import { MediaError, transformError, webrtcError } from './errors';
 import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
@@ -40,11 +51,15 @@ import { DeviceFollower } from './device-follower';
 import { opusForVoice } from './opus-sdp';
 import type { InputInUse } from './devices';
 import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
-import { selectedPath } from './path';
+import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
 import { frameTapStats, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
-import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind } from './types';
+import { PathSwitch, type Leg } from './path-switch';
+import { StandbyPath } from './standby';
+import { parseStandby, STANDBY_CHANNEL } from './standby-wire';
+import type { RecvTick } from './worker-protocol';
+import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind, Role, StandbyStats } from './types';
 
 const FRAME_SECRET_LEN = 32;
 /** When to re-read the path after a state change (ms after it); see followPath. */
@@ -52,6 +67,21 @@ const PATH_RECHECK_MS = [100, 250, 500, 1000, 2000, 4000];
 /** No frame played for this long on a connected call: the path died (a `stall` event). */
 export const STALL_MS = 700;
 const STALL_POLL_MS = 200;
+/** How often the main connection's packets are looked at for the switch (path-switch.ts DEAD_MS). */
+const SWITCH_POLL_MS = 20;
+/** How often the main connection's ICE (consent responses) is read while on the standby, and the standby kept. */
+const ICE_POLL_MS = 250;
+/** A standby not connected this long after its offer is given up. */
+const STANDBY_SETUP_MS = 10_000;
+/** After a standby failed, the next try waits this long, doubled per failure up to the max (each try is a TURN allocation). */
+const STANDBY_RETRY_MS = 10_000;
+const STANDBY_RETRY_MAX_MS = 300_000;
+/**
+ * On the way back to a live main connection the standby keeps sending this long after the main one
+ * starts (the old leg still works; the receiver's main jitter buffer is starting from empty). On the
+ * way to the standby the old leg is dead: it stops at once.
+ */
+const BACK_OVERLAP_MS = 120;
 
 function checkSecret(s: unknown, name: string): asserts s is Uint8Array {
   if (!(s instanceof Uint8Array) || s.length !== FRAME_SECRET_LEN) {
@@ -75,6 +105,24 @@ export class CallMedia implements CallMediaApi {
   private muted = false;
   /** Follows device changes; absent for a test tone (not a device). */
   private devices?: DeviceFollower;
+
+  /** Make before break (file header): the standby connection, and which one carries our audio. */
+  private channel?: RTCDataChannel;
+  private standby?: StandbyPath;
+  private standbyGen = 0;
+  private standbyNextAt = 0;
+  private standbyRetryMs = STANDBY_RETRY_MS;
+  private readonly switcher = new PathSwitch();
+  private switchChain: Promise<void> = Promise.resolve();
+  private switches = 0;
+  private lastSwitch?: string;
+  private lastSwitchAt?: number;
+  private mainPacketAt = 0;
+  private mainFrames = 0;
+  private mainResponses?: number;
+  private mainDirect = false;
+  private iceTimer?: ReturnType<typeof setInterval>;
+  private role: Role = 'caller';
 
   private constructor(
     private pc: RTCPeerConnection,
@@ -133,8 +181,11 @@ export class CallMedia implements CallMediaApi {
 
       const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message, false));
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
+      me.role = opts.role;
+      me.channel = built.channel;
       me.wire();
       me.watchStalls();
+      me.watchPaths();
       if (!toneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
       return me;
     } catch (e) {
@@ -164,6 +215,133 @@ export class CallMedia implements CallMediaApi {
     };
     pc.onconnectionstatechange = () => current() && this.emitState();
     pc.oniceconnectionstatechange = () => current() && this.emitState();
+    const channel = this.channel;
+    if (channel) channel.onmessage = (ev) => current() && this.onStandbyMessage(ev.data);
+  }
+
+  // ─── make before break ─────────────────────────────────────────────────────
+
+  /**
+   * The switch is clocked by the frame worker (worker-protocol.ts RecvTick): its timers run on time
+   * where this page's are throttled (a hidden document), and it sees each frame that arrives.
+   */
+  private watchPaths(): void {
+    this.frames.onRecv = (tick) => this.switchTick(tick);
+    this.frames.watchReceive(SWITCH_POLL_MS);
+    this.iceTimer = setInterval(() => void this.iceTick(), ICE_POLL_MS);
+  }
+
+  /** Did a frame arrive on the main connection since the last tick? Then decide the leg. */
+  private switchTick(tick: RecvTick): void {
+    if (this.closed) return;
+    const now = performance.now();
+    if (tick.mainFrames !== this.mainFrames) {
+      this.mainFrames = tick.mainFrames;
+      this.mainPacketAt = now - tick.mainSilentMs;
+    }
+    const d = this.switcher.next({
+      now,
+      mainPacketAt: this.mainPacketAt,
+      mainPackets: this.mainFrames,
+      mainJitterMs: tick.mainJitterMs,
+      standbyReady: !!this.standby?.ready,
+      mainDirectConnected: this.mainDirect,
+      mainResponses: this.mainResponses,
+    });
+    if (d.reason) this.useLeg(d.leg, d.reason);
+  }
+
+  /** Make before break: the microphone on the new leg's sender first, then off the old one's. */
+  private useLeg(leg: Leg, reason: string): void {
+    this.switches++;
+    this.lastSwitch = `${leg} (${reason})`;
+    this.lastSwitchAt = Date.now();
+    const standby = this.standby;
+    const main = this.transceiver.sender;
+    this.switchChain = this.switchChain.then(async () => {
+      if (this.closed) return;
+      const on = leg === 'standby' ? standby?.sender : main;
+      const off = leg === 'standby' ? main : standby?.sender;
+      await on?.replaceTrack(this.local.track).catch(() => {});
+      if (leg === 'main' && reason !== 'standby-lost') await new Promise((r) => setTimeout(r, BACK_OVERLAP_MS));
+      if (this.switcher.leg !== leg) return; // switched again meanwhile: that switch decides
+      await off?.replaceTrack(null).catch(() => {});
+      this.emitState();
+    });
+  }
+
+  /** The sender that carries our audio now. */
+  private get activeSender(): RTCRtpSender {
+    return this.switcher.leg === 'standby' && this.standby ? this.standby.sender : this.transceiver.sender;
+  }
+
+  /** Read the main connection's ICE (for the way back) and keep a standby while P2P. */
+  private async iceTick(): Promise<void> {
+    if (this.closed) return;
+    const pc = this.pc;
+    if (this.switcher.leg === 'standby') {
+      const report = await pc.getStats().catch(() => undefined);
+      if (!report || this.closed || pc !== this.pc) return;
+      const stats = statsById(report);
+      const pair = selectedCandidatePair(stats);
+      this.mainResponses = typeof pair?.responsesReceived === 'number' ? pair.responsesReceived : undefined;
+      const ice = pc.iceConnectionState;
+      this.mainDirect = (ice === 'connected' || ice === 'completed') && selectedPath(report).path === 'p2p';
+    }
+    if (this.standby?.ready) this.standbyRetryMs = STANDBY_RETRY_MS;
+    else if (this.standby && (this.standby.failed || Date.now() - this.standby.createdAt > STANDBY_SETUP_MS)) {
+      this.dropStandby();
+      this.standbyNextAt = Date.now() + this.standbyRetryMs;
+      this.standbyRetryMs = Math.min(2 * this.standbyRetryMs, STANDBY_RETRY_MAX_MS);
+    }
+    this.maybeStandby();
+  }
+
+  /** The caller builds a standby when the call runs P2P and has none (never in privacy mode). */
+  private maybeStandby(): void {
+    if (this.role !== 'caller' || this.standby || this.closed) return;
+    if (this.pc.getConfiguration().iceTransportPolicy === 'relay') return;
+    if (this.lastPath !== 'p2p' || this.pc.connectionState !== 'connected') return;
+    if (this.channel?.readyState !== 'open' || Date.now() < this.standbyNextAt) return;
+    this.standby = this.newStandby();
+    this.standby?.offer();
+  }
+
+  private newStandby(): StandbyPath | undefined {
+    const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
+    if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
+    try {
+      const standby: StandbyPath = new StandbyPath(config, this.local, this.frames, -1 - this.standbyGen++, {
+        send: (text) => {
+          if (this.channel?.readyState === 'open') this.channel.send(text);
+        },
+        onTrack: (track) => this.standby === standby && this.playback.attachStandby(track),
+        onState: () => {
+          if (this.standby === standby && this.switcher.leg === 'standby') this.emitState();
+        },
+      });
+      return standby;
+    } catch {
+      return undefined; // no standby: the call goes on as before (a dead path then means a fresh connection)
+    }
+  }
+
+  private dropStandby(): void {
+    this.standby?.close();
+    this.standby = undefined;
+    this.playback.detachStandby();
+  }
+
+  private onStandbyMessage(data: unknown): void {
+    const m = parseStandby(data);
+    if (m instanceof Error) return; // not a standby message of ours: dropped, nothing else changes
+    if (m.t === 'offer') {
+      if (this.role !== 'callee') return;
+      if (this.switcher.leg === 'standby') return; // the standby carries our audio: keep it
+      this.dropStandby();
+      this.standby = this.newStandby();
+    }
+    this.standby?.handle(m);
   }
 
   /**
@@ -184,6 +362,11 @@ export class CallMedia implements CallMediaApi {
     const built = connect(config, this.local, this.frames, this.generation);
     this.pc = built.pc;
     this.transceiver = built.transceiver;
+    this.channel = built.channel;
+    // Both paths died (or the ICE policy rebuilt the call): the new connection carries the audio.
+    if (this.switcher.leg === 'standby') void this.standby?.sender.replaceTrack(null).catch(() => {});
+    this.switcher.reset();
+    this.mainPacketAt = 0;
     this.iceWatched = false;
     this.pendingCandidates.length = 0;
     this.wire();
@@ -221,7 +404,7 @@ export class CallMedia implements CallMediaApi {
     if (this.closed) return next.stop();
     next.track.enabled = !this.muted;
     try {
-      await this.transceiver.sender.replaceTrack(next.track);
+      await this.activeSender.replaceTrack(next.track);
     } catch (e) {
       next.stop();
       throw webrtcError('switching the microphone', e);
@@ -284,15 +467,26 @@ export class CallMedia implements CallMediaApi {
   /** Emit the state as of now, with the path read from getStats; events leave in the order of the changes. */
   private emitState(): void {
     if (this.closed) return;
-    const connection = this.pc.connectionState;
-    const ice = this.pc.iceConnectionState;
+    const active = this.activePc;
+    const connection = active.connectionState;
+    const ice = active.iceConnectionState;
     this.stateChain = this.stateChain.then(async () => {
       const path = await this.currentPath();
       if (this.closed) return;
       this.lastPath = path;
-      this.onEvent({ type: 'state', connection, ice, path });
+      this.onEvent({ type: 'state', connection, ice, path: this.reportedPath(path) });
     });
     this.followPath();
+  }
+
+  /** The connection that carries our audio now: its state and path are the call's. */
+  private get activePc(): RTCPeerConnection {
+    return this.switcher.leg === 'standby' && this.standby ? this.standby.pc : this.pc;
+  }
+
+  /** `lastPath` is the main connection's; on the standby the call is relayed. */
+  private reportedPath(mainPath: PathKind): PathKind {
+    return this.switcher.leg === 'standby' && this.standby ? 'relay' : mainPath;
   }
 
   /**
@@ -315,7 +509,8 @@ export class CallMedia implements CallMediaApi {
           const path = await this.currentPath();
           if (this.closed || path === this.lastPath) return;
           this.lastPath = path;
-          this.onEvent({ type: 'state', connection: this.pc.connectionState, ice: this.pc.iceConnectionState, path });
+          const active = this.activePc;
+          this.onEvent({ type: 'state', connection: active.connectionState, ice: active.iceConnectionState, path: this.reportedPath(path) });
         });
         step();
       }, delay);
@@ -415,9 +610,10 @@ export class CallMedia implements CallMediaApi {
   }
 
   async stats(): Promise<CallStats> {
-    const [report, frames] = await Promise.all([
-      this.pc.getStats().catch(() => new Map<string, unknown>()),
+    const [report, frames, standby] = await Promise.all([
+      this.activePc.getStats().catch(() => new Map<string, unknown>()),
       this.frames.counters(),
+      this.standbyStats(),
     ]);
     const { roundTripMs, ...path } = selectedPath(report);
     const rtp = rtpAudioStats(report);
@@ -428,11 +624,46 @@ export class CallMedia implements CallMediaApi {
       heard: this.playback.analyse(),
     };
     if (roundTripMs !== undefined) out.roundTripMs = roundTripMs;
+    if (standby) out.standby = standby;
     return Object.assign(out, frameTapStats(this.frames.tap, hex));
+  }
+
+  /** The standby's state and its idle cost so far (docs/media.md); undefined when there is none. */
+  private async standbyStats(): Promise<StandbyStats | undefined> {
+    const sb = this.standby;
+    if (!sb && !this.switches) return undefined;
+    const out: StandbyStats = { leg: this.switcher.leg, state: sb?.pc.connectionState ?? 'closed', switches: this.switches };
+    if (this.lastSwitch) out.lastSwitch = this.lastSwitch;
+    if (this.lastSwitchAt) out.lastSwitchAt = this.lastSwitchAt;
+    if (!sb) return out;
+    out.upMs = Date.now() - sb.createdAt;
+    const report = await sb.pc.getStats().catch(() => undefined);
+    if (!report) return out;
+    const stats = statsById(report);
+    for (const x of stats.values()) {
+      if (x.type === 'transport') {
+        out.bytesSent = Number(x.bytesSent ?? 0);
+        out.bytesReceived = Number(x.bytesReceived ?? 0);
+      }
+    }
+    const pair = selectedCandidatePair(stats);
+    if (pair) {
+      out.requestsSent = Number(pair.requestsSent ?? 0);
+      out.responsesReceived = Number(pair.responsesReceived ?? 0);
+      out.requestsReceived = Number(pair.requestsReceived ?? 0);
+      out.responsesSent = Number(pair.responsesSent ?? 0);
+    }
+    out.path = selectedPath(report).path;
+    return out;
   }
 
   analyseRemote(): AudioAnalysis {
     return this.playback.analyse();
+  }
+
+  /** The remote audio's level over the last ~680 ms in 10 ms blocks (RemotePlayback.levelBlocks): where a gap shows. */
+  remoteLevelBlocks(): { endTime: number; blockMs: number; db: number[] } {
+    return this.playback.levelBlocks();
   }
 
   close(): void {
@@ -440,8 +671,10 @@ export class CallMedia implements CallMediaApi {
     this.closed = true;
     clearTimeout(this.pathTimer);
     clearInterval(this.stallTimer);
+    clearInterval(this.iceTimer);
     this.devices?.close();
     this.local.stop();
+    this.standby?.close();
     this.pc.close();
     this.frames.terminate();
     this.playback.close();
@@ -465,7 +698,7 @@ function connect(
   local: LocalAudio,
   frames: FrameWorkerClient,
   generation: number,
-): { pc: RTCPeerConnection; transceiver: RTCRtpTransceiver } {
+): { pc: RTCPeerConnection; transceiver: RTCRtpTransceiver; channel?: RTCDataChannel } {
   let pc: RTCPeerConnection;
   try {
     pc = new RTCPeerConnection(config);
@@ -477,7 +710,11 @@ function connect(
     const transceiver = pc.getTransceivers().find((t) => t.sender === sender);
     if (!transceiver) throw webrtcError('adding the microphone', new Error('no transceiver'));
     frames.attach(transceiver, generation);
-    return { pc, transceiver };
+    // The standby's signalling (standby-wire.ts): negotiated, so both sides make it before the first
+    // offer and no in-band open is needed. In privacy mode there is no standby and no channel.
+    if (config.iceTransportPolicy === 'relay') return { pc, transceiver };
+    const channel = pc.createDataChannel(STANDBY_CHANNEL.label, { negotiated: true, id: STANDBY_CHANNEL.id, ordered: true });
+    return { pc, transceiver, channel };
   } catch (e) {
     pc.close();
     throw e;

@@ -21,7 +21,7 @@ import { transformError } from './errors';
 // bundled under WXT 0.21, which defines import.meta.url as self.location.href
 // (wxt-dev/wxt#2032), so Vite never sees the pattern and the worker 404s.
 import FrameWorker from './frame-worker.ts?worker';
-import type { FrameCounters, FrameTap, PageToWorker, TransformOptions, TransformSide, WorkerToPage } from './worker-protocol';
+import type { FrameCounters, FrameTap, PageToWorker, RecvTick, TransformOptions, TransformSide, WorkerToPage } from './worker-protocol';
 import { ZERO_COUNTERS, unhandled } from './worker-protocol';
 import { tapInitField } from '../testing/hooks';
 
@@ -59,6 +59,8 @@ export class FrameWorkerClient {
   private generation = 0;
   /** Test hook: the worker's frame tap as of the last counters reply. */
   tap?: FrameTap;
+  /** The receive clock's ticks (watchReceive). */
+  onRecv?: (tick: RecvTick) => void;
 
   constructor(
     readonly api: TransformApi,
@@ -82,6 +84,9 @@ export class FrameWorkerClient {
         if (msg.tap) this.tap = msg.tap;
         this.pending.get(msg.id)?.(msg.counters);
         this.pending.delete(msg.id);
+        return;
+      case 'recv':
+        this.onRecv?.(msg);
         return;
       case 'error':
         // A pipeline of a replaced connection ending is expected, not a failure.
@@ -124,9 +129,13 @@ export class FrameWorkerClient {
     return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** Put the worker's pipelines on this transceiver's sender and receiver. Call before negotiating. */
-  attach(transceiver: RTCRtpTransceiver, generation = 0): void {
-    this.generation = generation;
+  /**
+   * Put the worker's pipelines on this transceiver's sender and receiver. Call before negotiating.
+   * A standby connection's (standby.ts) runs beside the current one: it gets a negative generation
+   * and does not replace the current one, so its pipelines ending (the standby closed) is no error.
+   */
+  attach(transceiver: RTCRtpTransceiver, generation = 0, opts: { standby?: boolean } = {}): void {
+    if (!opts.standby) this.generation = generation;
     this.attachSide('send', transceiver.sender, generation);
     this.attachSide('recv', transceiver.receiver, generation);
   }
@@ -143,6 +152,11 @@ export class FrameWorkerClient {
     } catch (e) {
       throw transformError(`the ${side} transform could not be attached: ${e instanceof Error ? e.name : typeof e}`);
     }
+  }
+
+  /** Start the worker's receive clock: `onRecv` gets a tick every `everyMs` (worker-protocol.ts RecvTick). */
+  watchReceive(everyMs: number): void {
+    if (!this.closed) this.post({ kind: 'watch', everyMs });
   }
 
   /** The worker's frame counters; the last ones it reported if it does not answer in time (or after close). */

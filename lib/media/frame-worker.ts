@@ -71,9 +71,32 @@ async function importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array): Pr
   }
 }
 
+/** Frames in on the main connection (any generation ≥ 0; a standby's are negative): the receive clock. */
+const mainRecv = { frames: 0, at: 0, jitter: 0 };
+/** Inter-frame gaps above this are outages (a cut path), not jitter. */
+const OUTAGE_MS = 1000;
+const JITTER_HALF_LIFE_MS = 5000;
+let recvClock: ReturnType<typeof setInterval> | undefined;
+
+function countMain(): TransformStream<EncodedFrameLike, EncodedFrameLike> {
+  return new TransformStream({
+    transform(frame, controller) {
+      // Padding-only packets (an idle sender's, e.g. with no track) are no audio: they do not count.
+      if (frame.data.byteLength > 0) {
+        const now = performance.now();
+        const gap = now - mainRecv.at;
+        if (mainRecv.frames && gap < OUTAGE_MS) mainRecv.jitter = Math.max(mainRecv.jitter, gap);
+        mainRecv.frames++;
+        mainRecv.at = now;
+      }
+      controller.enqueue(frame);
+    },
+  });
+}
+
 function run(side: TransformSide, readable: ReadableStream<EncodedFrameLike>, writable: WritableStream<EncodedFrameLike>, gen = 0): void {
   const transform = side === 'send' ? pipelines.encrypting() : pipelines.decrypting();
-  readable
+  (side === 'recv' && gen >= 0 ? readable.pipeThrough(countMain()) : readable)
     .pipeThrough(transform)
     .pipeTo(writable)
     .catch((e: unknown) => {
@@ -106,6 +129,21 @@ scope.onmessage = (ev) => {
     case 'counters':
       post({ kind: 'counters', id: msg.id, counters: pipelines.counters(), tap: pipelines.tap });
       return;
+    case 'watch': {
+      clearInterval(recvClock);
+      const every = Math.max(5, msg.everyMs);
+      let lastTick = performance.now();
+      recvClock = setInterval(() => {
+        const now = performance.now();
+        // This thread ran late (a starved machine): frames may wait in the queue behind this tick.
+        // Silence counts only from here, so a late thread is never taken for a dead path.
+        if (now - lastTick > 3 * every && mainRecv.frames) mainRecv.at = Math.max(mainRecv.at, now - every);
+        lastTick = now;
+        mainRecv.jitter *= Math.pow(0.5, every / JITTER_HALF_LIFE_MS);
+        post({ kind: 'recv', mainFrames: mainRecv.frames, mainSilentMs: mainRecv.frames ? now - mainRecv.at : 0, mainJitterMs: mainRecv.jitter });
+      }, every);
+      return;
+    }
     default:
       unhandled(msg);
   }

@@ -11,12 +11,19 @@
  * it flows. So both stay attached for the life of the call, even when nobody
  * reads the analyser. The analyser is not connected to the destination:
  * the element already plays the audio, and Chromium pulls analysers anyway.
+ *
+ * A call with a standby path (standby.ts) has a second remote track: it plays
+ * on an element of its own and feeds the same analyser, all the time. Only
+ * one of the two connections carries packets at a time (path-switch.ts), so
+ * what is heard is one voice, whichever path brings it.
  */
 import { analyse } from './spectrum';
 import type { AudioAnalysis } from './types';
 
 /** 8192 points at 48 kHz: 5.9 Hz bins, 171 ms of audio per analysis. */
 const FFT_SIZE = 8192;
+/** The largest analyser window, 683 ms at 48 kHz (levelBlocks). */
+const HISTORY_SIZE = 32768;
 
 type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void>; sinkId?: string };
 
@@ -28,6 +35,10 @@ export class RemotePlayback {
   private bins = new Float32Array(FFT_SIZE / 2);
   private samples = new Float32Array(FFT_SIZE);
   private stream?: MediaStream;
+  /** A long time-domain window for levelBlocks. */
+  private history?: AnalyserNode;
+  private historySamples = new Float32Array(HISTORY_SIZE);
+  private standby?: { element: SinkElement; source?: MediaStreamAudioSourceNode; track: MediaStreamTrack };
 
   constructor(
     private readonly outputDeviceId: string | undefined,
@@ -57,7 +68,57 @@ export class RemotePlayback {
     this.source?.disconnect();
     this.source = this.ctx.createMediaStreamSource(this.stream);
     this.analyser ??= Object.assign(this.ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
+    this.history ??= Object.assign(this.ctx.createAnalyser(), { fftSize: HISTORY_SIZE, smoothingTimeConstant: 0 });
     this.source.connect(this.analyser);
+    this.source.connect(this.history);
+  }
+
+  /** Also play the standby connection's remote track (replacing an earlier standby's). */
+  attachStandby(track: MediaStreamTrack): void {
+    if (this.standby?.track === track) return;
+    this.detachStandby();
+    const element = new Audio() as SinkElement;
+    element.autoplay = true;
+    const stream = new MediaStream([track]);
+    element.srcObject = stream;
+    const sink = this.element.sinkId;
+    if (sink && typeof element.setSinkId === 'function') element.setSinkId(sink).catch(() => {});
+    element.play().catch(() => {});
+    this.standby = { element, track };
+    this.ctx ??= new AudioContext();
+    this.analyser ??= Object.assign(this.ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
+    this.history ??= Object.assign(this.ctx.createAnalyser(), { fftSize: HISTORY_SIZE, smoothingTimeConstant: 0 });
+    this.standby.source = this.ctx.createMediaStreamSource(stream);
+    this.standby.source.connect(this.analyser);
+    this.standby.source.connect(this.history);
+  }
+
+  detachStandby(): void {
+    if (!this.standby) return;
+    this.standby.source?.disconnect();
+    this.standby.element.pause();
+    this.standby.element.srcObject = null;
+    this.standby = undefined;
+  }
+
+  /**
+   * The level of what played in the last ~680 ms, in 10 ms blocks (dBFS, oldest first), and the
+   * audio clock (s) at its end: enough to see a path switch's gap, which the 171 ms analysis window
+   * smooths over, even when this page's timers run late (a reader that looks at least every ~600 ms
+   * misses no block). An AnalyserNode keeps the most recent fftSize samples (Web Audio §1.8).
+   */
+  levelBlocks(blockMs = 10): { endTime: number; blockMs: number; db: number[] } {
+    if (!this.history || !this.ctx) return { endTime: 0, blockMs, db: [] };
+    const endTime = this.ctx.currentTime;
+    this.history.getFloatTimeDomainData(this.historySamples);
+    const n = Math.max(1, Math.round((this.ctx.sampleRate * blockMs) / 1000));
+    const db: number[] = [];
+    for (let start = this.historySamples.length % n; start + n <= this.historySamples.length; start += n) {
+      let sum = 0;
+      for (let i = start; i < start + n; i++) sum += this.historySamples[i]! * this.historySamples[i]!;
+      db.push(sum > 0 ? 10 * Math.log10(sum / n) : -Infinity);
+    }
+    return { endTime, blockMs: (n * 1000) / this.ctx.sampleRate, db };
   }
 
   /** The speaker in use ('' = the system default); '' where the browser cannot choose. */
@@ -73,6 +134,7 @@ export class RemotePlayback {
   async setSink(sinkId: string): Promise<void> {
     if (typeof this.element.setSinkId !== 'function' || this.sinkId === sinkId) return;
     await this.element.setSinkId(sinkId);
+    await this.standby?.element.setSinkId?.(sinkId).catch(() => {});
   }
 
   /** What is playing now: dominant frequency and RMS level. Silence before any track. */
@@ -84,11 +146,13 @@ export class RemotePlayback {
   }
 
   close(): void {
+    this.detachStandby();
     this.source?.disconnect();
     this.element.pause();
     this.element.srcObject = null;
     void this.ctx?.close().catch(() => {});
     this.ctx = undefined;
     this.analyser = undefined;
+    this.history = undefined;
   }
 }

@@ -115,6 +115,28 @@ export interface CallStats extends SelectedPath {
   heard?: AudioAnalysis;
   /** Test hook (testTapFrames): outgoing frames as encoded and as sent, hex. */
   testTap?: { plain: string[]; sealed: string[] };
+  /** Make before break (lib/media/standby.ts): the standby connection, absent when there is none. */
+  standby?: StandbyStats;
+}
+
+/** The standby connection and the switches so far; bytes and ICE counters are its idle cost. */
+export interface StandbyStats {
+  /** Which connection carries our audio now. */
+  leg: 'main' | 'standby';
+  state: RTCPeerConnectionState;
+  switches: number;
+  lastSwitch?: string;
+  /** When (ms since the epoch). */
+  lastSwitchAt?: number;
+  path?: PathKind;
+  /** Since the standby was made (ms). */
+  upMs?: number;
+  bytesSent?: number;
+  bytesReceived?: number;
+  requestsSent?: number;
+  responsesReceived?: number;
+  requestsReceived?: number;
+  responsesSent?: number;
 }
 
 /** Measured on the remote audio actually played (Web Audio analyser). */

@@ -9,6 +9,8 @@
  *   page ──counters{id}───▶ worker
  *   page ◀──counters{id}─── worker
  *   page ◀──error────────── worker        import or a frame pipeline failed
+ *   page ──watch{everyMs}─▶ worker        start the receive clock (make before break)
+ *   page ◀──recv{…}──────── worker        every `everyMs`: frames in on the main connection
  *
  * With RTCRtpScriptTransform the frames themselves never cross this channel:
  * the browser hands the worker an `rtctransform` event carrying
@@ -77,12 +79,29 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
 export type PageToWorker =
   | { kind: 'init'; sendSecret: Uint8Array; recvSecret: Uint8Array; tapFrames?: number }
   | { kind: 'streams'; side: TransformSide; gen?: number; readable: ReadableStream; writable: WritableStream }
-  | { kind: 'counters'; id: number };
+  | { kind: 'counters'; id: number }
+  | { kind: 'watch'; everyMs: number };
 
 export type WorkerToPage =
   | { kind: 'ready' }
   | { kind: 'counters'; id: number; counters: FrameCounters; tap?: FrameTap }
-  | { kind: 'error'; message: string; gen?: number };
+  | { kind: 'error'; message: string; gen?: number }
+  | RecvTick;
+
+/**
+ * The receive clock (path-switch.ts): frames that came in on the main connection (generation ≥ 0,
+ * any of them) so far, and how long ago the last one did. From the worker because its timers run on
+ * time while the page's (a hidden offscreen document) are throttled, and because a frame reaching the
+ * receive transform is a packet that arrived, where the receiver's synchronization sources also
+ * move while the decoder conceals.
+ */
+export interface RecvTick {
+  kind: 'recv';
+  mainFrames: number;
+  mainSilentMs: number;
+  /** The longest recent gap between two frames on the main connection (ms, decaying by half every 5 s; outages over 1 s left out). */
+  mainJitterMs: number;
+}
 
 export function isTransformOptions(v: unknown): v is TransformOptions {
   return typeof v === 'object' && v !== null && ((v as TransformOptions).side === 'send' || (v as TransformOptions).side === 'recv');

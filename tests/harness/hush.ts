@@ -8,6 +8,7 @@ import type { Page } from 'puppeteer-core';
 import { launchWithExtension, type HushBrowser } from './chromium';
 import { makeTone, normaliseReading, type AudioReading } from './audio';
 import { waitFor } from './wait';
+import type { StandbyStats } from '../../lib/media/types';
 
 export interface HushSide {
   hb: HushBrowser;
@@ -180,6 +181,8 @@ export interface StatsView {
   bytesReceived: number;
   packetsReceived: number;
   frames: { encrypted: number; decrypted: number; dropped: number; authFailed: number; longestGapMs?: number; firstDecryptedAt?: number };
+  /** Make before break (lib/media/types.ts StandbyStats). */
+  standby?: StandbyStats;
 }
 
 export async function stats(side: HushSide): Promise<StatsView> {
