@@ -113,7 +113,7 @@ function rssBytes(pid: number): number {
 async function startHush(threads: number, extraNode: string[] = []): Promise<Server> {
   const r: RelayProcess = await startRelayProcess(
     ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads)],
-    { nodeArgs: [...GC_BEFORE_MEMORY, ...extraNode], node: NODE },
+    { nodeArgs: [...GC_BEFORE_MEMORY, ...extraNode], node: NODE, timeoutMs: 120_000 },
   );
   const extra = [...r.output().matchAll(/^listening stun\+turn udp [^\s]+:(\d+) \(thread \d+\)$/gm)].map((m) => Number(m[1]));
   return {
