@@ -333,7 +333,13 @@ async function memoryPerAllocation(name: Name): Promise<{ rss: number; heap?: nu
 function summarizeProfile(): void {
   const files = readdirSync(OUT).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) return;
-  const prof = JSON.parse(readFileSync(join(OUT, files.sort().at(-1)!), 'utf8')) as {
+  // One profile per thread of the relay (its main thread, tsx's loader, TURN threads): the busiest one.
+  const busy = (f: string) =>
+    (JSON.parse(readFileSync(join(OUT, f), 'utf8')) as { nodes: Array<{ hitCount: number; callFrame: { functionName: string } }> }).nodes
+      .filter((n) => n.callFrame.functionName !== '(idle)')
+      .reduce((a, n) => a + n.hitCount, 0);
+  const file = files.map((f) => ({ f, n: busy(f) })).sort((a, b) => b.n - a.n)[0]!.f;
+  const prof = JSON.parse(readFileSync(join(OUT, file), 'utf8')) as {
     nodes: Array<{ id: number; hitCount: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
   };
   const self = new Map<string, number>();
@@ -344,7 +350,7 @@ function summarizeProfile(): void {
     self.set(k, (self.get(k) ?? 0) + n.hitCount);
     total += n.hitCount;
   }
-  console.log(`\nhush-relay CPU profile (self time, ${files.at(-1)}):`);
+  console.log(`\nhush-relay CPU profile (self time, ${file}):`);
   for (const [k, v] of [...self.entries()].sort((x, y) => y[1] - x[1]).slice(0, 18)) {
     console.log(`  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
   }
