@@ -101,7 +101,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const secret = shellOptions.core.authSecret;
   const threads = new TurnThreads();
   const threadCount = turnThreadCount(cfg.threads);
-  const sharing = await detectUdpSharing();
+  const sharing: UdpSharing = threadCount > 1 ? await detectUdpSharing(cfg.listen) : 'reuseaddr';
   if (threadCount > 1) {
     shellOptions.shareListenPort = sharing;
     // Authenticated UDP Allocates go to the thread that owns their username (turn-threads.ts).

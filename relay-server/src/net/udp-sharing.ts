@@ -16,8 +16,9 @@
  * quota on its own. The username decides the thread; reusePort only shares
  * the port.
  *
- * Detection binds two loopback sockets to one port with `reusePort`: Node
- * versions without the option ignore it and the second bind fails.
+ * Detection binds two sockets to one free port of the listen address with
+ * `reusePort`: Node versions without the option ignore it and the second
+ * bind fails (so does any bind there that fails: then SO_REUSEADDR).
  */
 import dgram from 'node:dgram';
 
@@ -28,9 +29,9 @@ export function sharingOptions(sharing: UdpSharing): { reuseAddr?: boolean; reus
   return sharing === 'reuseport' ? { reusePort: true } : { reuseAddr: true };
 }
 
-function bindOnce(port: number): Promise<dgram.Socket | undefined> {
+function bindOnce(address: string, port: number): Promise<dgram.Socket | undefined> {
   return new Promise((resolve) => {
-    const s = dgram.createSocket({ type: 'udp4', reusePort: true } as dgram.SocketOptions);
+    const s = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', reusePort: true });
     s.once('error', () => {
       try {
         s.close();
@@ -39,21 +40,16 @@ function bindOnce(port: number): Promise<dgram.Socket | undefined> {
       }
       resolve(undefined);
     });
-    s.bind({ port, address: '127.0.0.1', exclusive: true }, () => resolve(s));
+    s.bind({ port, address, exclusive: true }, () => resolve(s));
   });
 }
 
-let detected: Promise<UdpSharing> | undefined;
-
-/** 'reuseport' if this Node binds two UDP sockets to one port with `reusePort`. Memoised. */
-export function detectUdpSharing(): Promise<UdpSharing> {
-  detected ??= (async () => {
-    const a = await bindOnce(0);
-    if (!a) return 'reuseaddr';
-    const b = await bindOnce(a.address().port);
-    a.close();
-    b?.close();
-    return b ? 'reuseport' : 'reuseaddr';
-  })();
-  return detected;
+/** 'reuseport' if this Node binds two UDP sockets to one port of `listen` with `reusePort`. */
+export async function detectUdpSharing(listen: string): Promise<UdpSharing> {
+  const a = await bindOnce(listen, 0);
+  if (!a) return 'reuseaddr';
+  const b = await bindOnce(listen, a.address().port);
+  a.close();
+  b?.close();
+  return b ? 'reuseport' : 'reuseaddr';
 }
