@@ -16,7 +16,8 @@
  *    request, the buffer lists and the ChannelData header scratch are shared
  *    by every socket of the thread (a send is synchronous up to that
  *    return), not kept per socket: a relay has one socket per allocation,
- *    and per-socket copies cost ~0.7 KB of heap each (issue 16).
+ *    and per-socket copies cost ~0.8 KB of heap each (a heap-snapshot diff:
+ *    5.0 → 4.2 KB per allocation, issue 16).
  *  - errors (unroutable peer, EACCES) are counted and ignored: a failed send
  *    never touches the allocation.
  *
