@@ -9,10 +9,18 @@
  * address → B's allocation → client B), so "datagrams relayed" counts both
  * forwards: forwards/s = clients × 50 × 2.
  *
- * Printed per server, and as ratios hush/coturn:
+ * Servers: hush-relay with one TURN thread (`--threads 1`), hush-relay on
+ * every core (`--threads 0`: one thread per core), coturn; a column for a
+ * kernel-offloaded hush-relay is printed empty until the offload exists.
+ *
+ * Printed per server, and as ratios to coturn:
  *   - datagrams relayed per second at 0% loss (highest load level with no loss)
- *   - CPU µs per relayed datagram (server process user+sys time / forwards,
- *     at the highest level both servers passed)
+ *   - CPU µs per relayed datagram for the whole machine: busy time from
+ *     /proc/stat (every CPU, user+nice+system+irq+softirq+steal) during the
+ *     round divided by forwards, at the highest level all servers passed.
+ *     It includes the load client's own CPU (the same load for every server)
+ *     and any work the kernel does in softirq, which a process's own CPU time
+ *     misses; the server process's own time is printed beside it
  *   - p50/p99 added latency: a probe pair of TURN clients (this process)
  *     sends timestamped 160-byte packets (200/s for 4 s) through the server
  *     while every client of the lightest load level is active; added =
@@ -20,7 +28,8 @@
  *     same clock)
  *   - memory per allocation: RSS delta over N idle allocations (and V8 heap
  *     delta for hush-relay, after a GC)
- * HUSH_BENCH_QUICK=1 runs fewer levels; HUSH_BENCH_PROFILE=1 also writes a
+ * HUSH_BENCH_QUICK=1 runs fewer levels; HUSH_BENCH_NODE24=1 runs hush-relay on
+ * npm's Node 24 binary (tests/harness/node24.ts) instead of this Node; HUSH_BENCH_PROFILE=1 also writes a
  * --cpu-prof of hush-relay at the top level to bench/out/ and prints its
  * heaviest functions.
  */
@@ -35,6 +44,8 @@ import { TurnTestClient } from '../tests/harness/turn-client';
 import { scrapeMetrics } from '../tests/harness/metrics';
 import { GC_BEFORE_MEMORY } from './gc-before-memory';
 import { sleep } from '../tests/harness/wait';
+import { node24 } from '../tests/harness/node24';
+import { availableParallelism } from 'node:os';
 
 const SECRET = 'bench-shared-secret';
 const PPS = 50;
@@ -47,8 +58,10 @@ const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 700, 800, 900, 1000, 1200];
 const MEM_ALLOCATIONS = 400;
 const OUT = resolve(import.meta.dirname, 'out');
 
-type Name = 'hush' | 'hush-2t' | 'coturn';
-const NAMES: Name[] = ['hush', 'hush-2t', 'coturn'];
+type Name = 'hush' | 'hush-all' | 'coturn';
+const NAMES: Name[] = ['hush', 'hush-all', 'coturn'];
+const CORES = availableParallelism();
+const NODE = process.env.HUSH_BENCH_NODE24 === '1' ? node24() : undefined;
 
 interface Server {
   name: Name;
@@ -63,7 +76,10 @@ interface Server {
 interface Round {
   clients: number;
   result: UclientResult;
+  /** The server process's own CPU time. */
   cpuUs: number;
+  /** Busy time of the whole machine (every CPU) during the round. */
+  machineUs: number;
   forwards: number;
   probe?: Probe;
 }
@@ -81,6 +97,14 @@ function cpuTimeUs(pid: number): number {
   return (ticks * 1e6) / 100;
 }
 
+/** Busy time of every CPU since boot, µs: /proc/stat's first line minus idle and iowait. */
+function machineBusyUs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user)
+  const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0);
+  return (busy * 1e6) / 100;
+}
+
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -89,11 +113,11 @@ function rssBytes(pid: number): number {
 async function startHush(threads: number, extraNode: string[] = []): Promise<Server> {
   const r: RelayProcess = await startRelayProcess(
     ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--source-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads)],
-    { nodeArgs: [...GC_BEFORE_MEMORY, ...extraNode] },
+    { nodeArgs: [...GC_BEFORE_MEMORY, ...extraNode], node: NODE, timeoutMs: 120_000 },
   );
   const extra = [...r.output().matchAll(/^listening stun\+turn udp [^\s]+:(\d+) \(thread \d+\)$/gm)].map((m) => Number(m[1]));
   return {
-    name: threads > 1 ? 'hush-2t' : 'hush',
+    name: threads === 1 ? 'hush' : 'hush-all',
     pid: r.pid,
     port: r.turnPort,
     ports: [r.turnPort, ...extra],
@@ -148,7 +172,7 @@ async function startCoturn(): Promise<Server> {
 }
 
 const start = (name: Name, extra: string[] = []): Promise<Server> =>
-  name === 'coturn' ? startCoturn() : startHush(name === 'hush-2t' ? 2 : 1, extra);
+  name === 'coturn' ? startCoturn() : startHush(name === 'hush-all' ? 0 : 1, extra);
 
 /** A TURN client pair through `port` plus a direct UDP pair; 50 pps of timestamped packets each. */
 async function runProbe(port: number, seconds: number): Promise<Probe> {
@@ -256,6 +280,7 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
   const server = await start(name, profile ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : []);
   try {
     const cpu0 = cpuTimeUs(server.pid);
+    const machine0 = machineBusyUs();
     const l = load(server.ports, clients);
     let probe: Probe | undefined;
     if (withProbe) {
@@ -266,7 +291,8 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
     }
     const result = await l.done;
     const cpuUs = cpuTimeUs(server.pid) - cpu0;
-    return { clients, result, cpuUs, forwards: result.received * 2, probe };
+    const machineUs = machineBusyUs() - machine0;
+    return { clients, result, cpuUs, machineUs, forwards: result.received * 2, probe };
   } finally {
     await server.stop();
   }
@@ -307,7 +333,13 @@ async function memoryPerAllocation(name: Name): Promise<{ rss: number; heap?: nu
 function summarizeProfile(): void {
   const files = readdirSync(OUT).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) return;
-  const prof = JSON.parse(readFileSync(join(OUT, files.sort().at(-1)!), 'utf8')) as {
+  // One profile per thread of the relay (its main thread, tsx's loader, TURN threads): the busiest one.
+  const busy = (f: string) =>
+    (JSON.parse(readFileSync(join(OUT, f), 'utf8')) as { nodes: Array<{ hitCount: number; callFrame: { functionName: string } }> }).nodes
+      .filter((n) => n.callFrame.functionName !== '(idle)')
+      .reduce((a, n) => a + n.hitCount, 0);
+  const file = files.map((f) => ({ f, n: busy(f) })).sort((a, b) => b.n - a.n)[0]!.f;
+  const prof = JSON.parse(readFileSync(join(OUT, file), 'utf8')) as {
     nodes: Array<{ id: number; hitCount: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
   };
   const self = new Map<string, number>();
@@ -318,7 +350,7 @@ function summarizeProfile(): void {
     self.set(k, (self.get(k) ?? 0) + n.hitCount);
     total += n.hitCount;
   }
-  console.log(`\nhush-relay CPU profile (self time, ${files.at(-1)}):`);
+  console.log(`\nhush-relay CPU profile (self time, ${file}):`);
   for (const [k, v] of [...self.entries()].sort((x, y) => y[1] - x[1]).slice(0, 18)) {
     console.log(`  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
   }
@@ -339,19 +371,22 @@ export async function run(): Promise<void> {
     `load: turnutils_uclient -y -c, ${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; ` +
       `forwards/s = clients x ${PPS} x 2; servers restarted for every round, hush and coturn alternating`,
   );
-  console.log('clients  offered fwd/s | server  sent  lost  cpu-s  us/fwd');
-  const best: Record<Name, number> = { hush: 0, 'hush-2t': 0, coturn: 0 };
-  const failed: Record<Name, boolean> = { hush: false, 'hush-2t': false, coturn: false };
-  const rounds: Record<Name, Round[]> = { hush: [], 'hush-2t': [], coturn: [] };
+  console.log(`hush: ${NODE ? 'Node 24 (npm binary)' : `Node ${process.version}`}; hush-all: --threads 0 = ${CORES} TURN threads on this machine`);
+  console.log('clients  offered fwd/s | server    sent  lost  cpu-s  us/fwd  machine us/fwd');
+  const best: Record<Name, number> = { hush: 0, 'hush-all': 0, coturn: 0 };
+  const failed: Record<Name, boolean> = { hush: false, 'hush-all': false, coturn: false };
+  const rounds: Record<Name, Round[]> = { hush: [], 'hush-all': [], coturn: [] };
   for (const clients of LEVELS) {
-    for (const name of NAMES) {
+    // Alternate the order every level: on a shared, noisy machine no server always goes first.
+    const order = LEVELS.indexOf(clients) % 2 === 0 ? NAMES : [...NAMES].reverse();
+    for (const name of order) {
       if (failed[name]) continue;
       const r = await round(name, clients, false);
       rounds[name].push(r);
       const lost = r.result.sent > 0 ? r.result.sent - r.result.received : -1;
       console.log(
-        `${String(clients).padStart(7)}  ${String(clients * PPS * 2).padStart(13)} | ${name.padEnd(7)} ${String(r.result.sent).padStart(6)} ${String(lost).padStart(5)} ` +
-          `${(r.cpuUs / 1e6).toFixed(2).padStart(6)}  ${fmt(r.cpuUs / Math.max(1, r.forwards), 2).padStart(6)}`,
+        `${String(clients).padStart(7)}  ${String(clients * PPS * 2).padStart(13)} | ${name.padEnd(8)} ${String(r.result.sent).padStart(6)} ${String(lost).padStart(5)} ` +
+          `${(r.cpuUs / 1e6).toFixed(2).padStart(6)}  ${fmt(r.cpuUs / Math.max(1, r.forwards), 2).padStart(6)}  ${fmt(r.machineUs / Math.max(1, r.forwards), 2).padStart(14)}`,
       );
       if (lost === 0 && r.result.sent === clients * MSGS_PER_CLIENT) best[name] = clients;
       else failed[name] = true;
@@ -359,7 +394,7 @@ export async function run(): Promise<void> {
     if (NAMES.every((n) => failed[n])) break;
   }
 
-  // Latency and CPU at a common level both passed (or the lowest level).
+  // CPU at the highest level every server passed (or the lowest level).
   const common = Math.max(LEVELS[0]!, Math.min(...NAMES.map((n) => best[n] || LEVELS[0]!)));
   // Latency at the lightest level: at saturation this 2-core machine measures its scheduler, not the relay.
   const probeLevel = LEVELS[0]!;
@@ -369,33 +404,39 @@ export async function run(): Promise<void> {
     const p = r.probe!;
     lat[name] = { p50: pct(p.relay, 50), p99: pct(p.relay, 99), d50: pct(p.direct, 50), d99: pct(p.direct, 99) };
   }
-  const cpuAt = (name: Name) => {
+  const perForward = (name: Name, k: 'cpuUs' | 'machineUs') => {
     const r = rounds[name].find((x) => x.clients === common);
-    return r ? r.cpuUs / Math.max(1, r.forwards) : undefined;
+    return r ? r[k] / Math.max(1, r.forwards) : undefined;
   };
   const mem: Partial<Record<Name, { rss: number; heap?: number }>> = {};
-  for (const name of ['hush', 'coturn'] as Name[]) mem[name] = await memoryPerAllocation(name);
-  mem['hush-2t'] = mem.hush;
+  for (const name of NAMES) mem[name] = await memoryPerAllocation(name);
 
   const rate = (name: Name) => (best[name] ? best[name] * PPS * 2 : undefined);
   const added = (n: Name, k: 'p50' | 'p99') => (lat[n] ? lat[n]![k] - lat[n]![k === 'p50' ? 'd50' : 'd99'] : undefined);
   const row = (label: string, f: (n: Name) => number | undefined, d = 0) =>
     console.log(
-      `${label.padEnd(38)} ${fmt(f('hush'), d).padStart(10)} ${fmt(f('hush-2t'), d).padStart(10)} ${fmt(f('coturn'), d).padStart(10)}   ` +
-        `${ratio(f('hush'), f('coturn')).padStart(6)} ${ratio(f('hush-2t'), f('coturn')).padStart(8)}`,
+      `${label.padEnd(40)} ${fmt(f('hush'), d).padStart(9)} ${fmt(f('hush-all'), d).padStart(9)} ${'—'.padStart(9)} ${fmt(f('coturn'), d).padStart(9)}   ` +
+        `${ratio(f('hush'), f('coturn')).padStart(7)} ${ratio(f('hush-all'), f('coturn')).padStart(8)} ${'—'.padStart(8)}`,
     );
-  console.log(`\n${''.padEnd(38)} ${'hush'.padStart(10)} ${'hush -t2'.padStart(10)} ${'coturn'.padStart(10)}   hush/co  -t2/co`);
+  console.log(
+    `\n${''.padEnd(40)} ${'hush 1t'.padStart(9)} ${('hush ' + CORES + 't').padStart(9)} ${'offload'.padStart(9)} ${'coturn'.padStart(9)}   ` +
+      `${'1t/co'.padStart(7)} ${'all/co'.padStart(8)} ${'offl/co'.padStart(8)}`,
+  );
   row('datagrams relayed/s at 0% loss', rate);
-  row(`CPU us per relayed datagram (${common} cl.)`, cpuAt, 2);
+  row(`CPU us/datagram, whole machine (${common} cl.)`, (n) => perForward(n, 'machineUs'), 2);
+  row(`CPU us/datagram, server process (${common} cl.)`, (n) => perForward(n, 'cpuUs'), 2);
   row(`p50 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p50'));
   row(`p99 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p99'));
   row('memory per allocation, RSS bytes', (n) => mem[n]?.rss);
-  console.log(`${'memory per allocation, V8 heap bytes'.padEnd(38)} ${fmt(mem.hush?.heap).padStart(10)}`);
+  console.log(`${'memory per allocation, V8 heap bytes'.padEnd(40)} ${fmt(mem.hush?.heap).padStart(9)} ${fmt(mem['hush-all']?.heap).padStart(9)}`);
   for (const n of NAMES) if (!failed[n]) console.log(`  (${n} had no loss even at the highest level tried: its rate is a lower bound)`);
   console.log(
     `  (one-way through relay p50/p99 us: ${NAMES.map((n) => `${n} ${fmt(lat[n]?.p50)}/${fmt(lat[n]?.p99)}`).join(', ')}; direct loopback ${fmt(lat.hush?.d50)}/${fmt(lat.hush?.d99)})`,
   );
-  console.log('  (hush -t2: --threads 2, two TURN threads on the same port; memory per allocation measured once for both hush columns)');
+  console.log(
+    `  (whole-machine CPU includes the load client's; "offload": hush-relay --offload, filled in when the kernel fast path exists; ` +
+      `memory: RSS delta over ${MEM_ALLOCATIONS} allocations, each with a permission and a channel)`,
+  );
   if (process.env.HUSH_BENCH_PROFILE === '1') summarizeProfile();
   else rmSync(OUT, { recursive: true, force: true });
 }

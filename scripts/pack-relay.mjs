@@ -68,7 +68,7 @@ writeFileSync(
     "// The relay's own handlers (cli.ts) take over once it is; this one stays a no-op.\n" +
     "process.on('SIGHUP', () => {});\n",
 );
-writeFileSync(join(stage, 'lib/package.json'), JSON.stringify({ type: 'module', name: 'hush-relay', version, private: true }, null, 2) + '\n');
+writeFileSync(join(stage, 'lib/package.json'), JSON.stringify({ type: 'module', name: 'hush-relay', version, private: true, engines: { node: '^24 || ^22 || ^20' } }, null, 2) + '\n');
 
 const deploy = join(root, 'relay-server/deploy');
 copyFileSync(join(deploy, 'hush-relay'), join(stage, 'bin/hush-relay'));

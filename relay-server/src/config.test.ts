@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULTS, helpText, loadConfig } from './config';
+import { DEFAULTS, helpText, loadConfig, turnThreadCount } from './config';
 import { RelayError } from './errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'hush-config-'));
@@ -123,5 +123,16 @@ describe('checks across settings from a file name the file keys too', () => {
     const file = join(dir, 'range.json');
     writeFileSync(file, JSON.stringify({ minPort: 50000, maxPort: 50004 }));
     expect(() => loadConfig(['--config', file], {})).toThrow('--min-port ("minPort")/--max-port ("maxPort") range is too small');
+  });
+
+  test('--threads: default 0 is one TURN thread per core; 1-64 as given; beyond refused', () => {
+    expect(cfg([]).threads).toBe(0);
+    expect(turnThreadCount(0, 2)).toBe(2);
+    expect(turnThreadCount(0, 1)).toBe(1);
+    expect(turnThreadCount(0, 200)).toBe(64);
+    expect(turnThreadCount(3, 2)).toBe(3);
+    expect(cfg(['--threads', '4']).threads).toBe(4);
+    expect(() => cfg(['--threads', '65'])).toThrow(/--threads must be 0-64/);
+    expect(() => cfg(['--threads', '-1'])).toThrow(/--threads must be 0-64|threads/);
   });
 });

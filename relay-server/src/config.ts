@@ -12,6 +12,7 @@
  * and its check are kept in this one file (style.md §11).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { RelayError } from './errors';
 import { canonicalIp } from './ip';
@@ -63,6 +64,7 @@ export interface RelayConfig {
   maxSignalPerIp: number;
   verifyWorkers: number;
   verifyQueue: number;
+  /** TURN threads sharing the TURN port; 0: one per core (turnThreadCount). */
   threads: number;
   /** Relay ChannelData over UDP/IPv4 in the kernel (XDP), falling back to userspace (offload/start-offload.ts); default false. */
   offload: boolean;
@@ -118,7 +120,7 @@ export const DEFAULTS: RelayConfig = {
   maxSignalPerIp: 64,
   verifyWorkers: 1,
   verifyQueue: 64,
-  threads: 1,
+  threads: 0,
   offload: false,
   drainTimeout: 30,
   metricsPort: null,
@@ -175,8 +177,8 @@ const SPECS: Spec[] = [
   { key: 'maxSignalConnections', flag: 'max-signal-connections', kind: 'int', arg: 'N', help: 'signalling connections in total (default 10000)' },
   { key: 'maxSignalPerIp', flag: 'max-signal-per-ip', kind: 'int', arg: 'N', help: 'signalling connections per source IP (default 64)' },
   { key: 'verifyWorkers', flag: 'verify-workers', kind: 'int', arg: 'N', help: 'threads verifying mailbox proofs (default 1)' },
-  { key: 'offload', flag: 'offload', kind: 'bool', arg: 'on|off', help: 'Linux: relay ChannelData over UDP/IPv4 in the kernel (XDP; needs CAP_BPF, CAP_NET_ADMIN and make -C relay-server/bpf); falls back to userspace and says why (default off)' },
-  { key: 'threads', flag: 'threads', kind: 'int', arg: 'N', help: 'TURN threads sharing --port (default 1); UDP allocations are spread over them by username' },
+  { key: 'offload', flag: 'offload', kind: 'bool', arg: 'on|off', help: 'Linux: relay ChannelData over UDP/IPv4 in the kernel (XDP; needs CAP_BPF, CAP_NET_ADMIN and make -C relay-server/bpf; one TURN thread, the default with it); falls back to userspace and says why (default off)' },
+  { key: 'threads', flag: 'threads', kind: 'int', arg: 'N', help: 'TURN threads sharing --port (default 0: one per core); UDP allocations are spread over them by username' },
   { key: 'verifyQueue', flag: 'verify-queue', kind: 'int', arg: 'N', help: 'proofs waiting for a thread before new ones get ERR_BUSY (default 64)' },
   { key: 'drainTimeout', flag: 'drain-timeout', kind: 'int', arg: 'SEC', help: `on SIGTERM/SIGINT, refuse new allocations and connections and wait up to SEC for live ones to end (default 30, at most ${MAX_DRAIN_SEC})` },
   { key: 'metricsPort', flag: 'metrics-port', kind: 'optport', arg: 'N|off', help: 'plain-HTTP port serving only /healthz and /metrics, e.g. 9478 (default off; the signal port serves /healthz, and /metrics only with --metrics-token)' },
@@ -186,6 +188,14 @@ const SPECS: Spec[] = [
   { key: 'redis', flag: 'redis', kind: 'optstring', arg: 'URL', help: 'redis://HOST:PORT (or rediss://): route signalling between relay nodes through this Redis (default: one node)' },
   { key: 'nodeId', flag: 'node-id', kind: 'optstring', arg: 'NAME', help: 'this node\'s name in a cluster, letters, digits, ".", "_", "-" (default: random per start)' },
 ];
+
+/** Most TURN threads a relay runs (--threads). */
+export const MAX_TURN_THREADS = 64;
+
+/** TURN threads for `--threads n`: n, or with 0 one per core this process may use (os.availableParallelism, which counts the CPU affinity mask). */
+export function turnThreadCount(n: number, cores = availableParallelism()): number {
+  return n > 0 ? Math.min(n, MAX_TURN_THREADS) : Math.max(1, Math.min(cores, MAX_TURN_THREADS));
+}
 
 export function helpText(): string {
   const lines = [
@@ -401,7 +411,7 @@ function validate(c: RelayConfig, set: Set<string>): void {
   if (c.credentialTtl < 60) bad('--credential-ttl must be at least 60 seconds');
   if (c.userQuota < 1 || c.totalQuota < 1 || c.sourceQuota < 1) bad('--user-quota, --source-quota and --total-quota must be at least 1');
   if (c.credentialGrace > 3600) bad('--credential-grace must be at most 3600 seconds');
-  if (c.threads < 1 || c.threads > 64) bad('--threads must be 1-64');
+  if (c.threads < 0 || c.threads > 64) bad('--threads must be 0-64 (0: one per core)');
   if (c.verifyWorkers < 1 || c.verifyWorkers > 16) bad('--verify-workers must be 1-16');
   if (c.authSecret.length > 0 && c.authSecretsFile !== null) bad('give the TURN secrets either with --auth-secret or in --auth-secrets-file, not both');
   if (c.drainTimeout > MAX_DRAIN_SEC) bad(`--drain-timeout must be at most ${MAX_DRAIN_SEC} seconds`);

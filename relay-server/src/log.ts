@@ -63,7 +63,7 @@ export class Log {
   }
 
   started(version: string, sources: string[]): void {
-    this.write(`hush-relay ${version} starting (settings from ${sources.join(', ')})`);
+    this.write(`hush-relay ${version} starting on Node ${process.version} (settings from ${sources.join(', ')})`);
   }
 
   listening(service: string, transport: string, host: string, port: number, note = ''): void {

@@ -16,7 +16,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { RelayConfig } from './config';
+import { turnThreadCount, type RelayConfig } from './config';
 import type { Log } from './log';
 import { family, type Family } from './metrics';
 import { relaySocketFailures, watchRelaySocketFailures } from './net/relay-sockets';
@@ -127,7 +127,7 @@ export class OpsWatch {
       family('user_quota', 'gauge', 'Configured allocations per TURN credential, i.e. per signalling connection (userQuota).', this.cfg.userQuota),
       family('source_quota', 'gauge', 'Configured allocations per client address (sourceQuota).', this.cfg.sourceQuota),
       family('total_quota', 'gauge', 'Configured allocations in total per TURN thread (totalQuota).', this.cfg.totalQuota),
-      family('turn_threads', 'gauge', 'Configured TURN threads (threads).', this.cfg.threads),
+      family('turn_threads', 'gauge', 'Configured TURN threads (threads).', turnThreadCount(this.cfg.threads)),
       family('max_signal_connections', 'gauge', 'Configured signalling connections in total (maxSignalConnections).', this.cfg.maxSignalConnections),
       {
         name: 'hush_relay_relay_socket_failures_total',

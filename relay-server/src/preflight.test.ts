@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS, type RelayConfig } from './config';
 import { fdBudget, looksLikePlaceholder, preflight, type HostFacts } from './preflight';
@@ -38,8 +38,10 @@ describe('preflight', () => {
   });
 
   test('open-file limit below the quotas: a warning with the figures (Debian default 1024 < default quotas)', () => {
-    const t = texts({}, host({ openFileLimit: () => 1024 }));
-    expect(fdBudget(cfg())).toBe(2000 + 10000 + 256);
+    const t = texts({ threads: 1 }, host({ openFileLimit: () => 1024 }));
+    expect(fdBudget(cfg({ threads: 1 }))).toBe(2000 + 10000 + 256);
+    // The default, one TURN thread per core: each thread has the total quota.
+    expect(fdBudget(cfg())).toBe(2000 * availableParallelism() + 10000 + 256);
     expect(t).toContainEqual(expect.stringMatching(/^warn: open-file limit 1024 is below .* \(12256: totalQuota 2000 × threads 1 \+ maxSignalConnections 10000 \+ 256\).*LimitNOFILE/));
   });
 

@@ -22,7 +22,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
-import { fileErrorText, type RelayConfig } from './config';
+import { fileErrorText, turnThreadCount, type RelayConfig } from './config';
 import { parseIp } from './ip';
 import { cidrContains, parseCidr } from './turn/cidr';
 
@@ -113,7 +113,7 @@ function secretsIn(text: string): string[] {
 
 /** Descriptors the configured quotas can use: one UDP socket per allocation, one per connection, and a margin. */
 export function fdBudget(cfg: RelayConfig): number {
-  return cfg.totalQuota * cfg.threads + cfg.maxSignalConnections + 256;
+  return cfg.totalQuota * turnThreadCount(cfg.threads) + cfg.maxSignalConnections + 256;
 }
 
 export function preflight(cfg: RelayConfig, host: HostFacts = SYSTEM): Finding[] {
@@ -203,7 +203,7 @@ export function preflight(cfg: RelayConfig, host: HostFacts = SYSTEM): Finding[]
   const need = fdBudget(cfg);
   if (limit !== null && limit < need) {
     warn(
-      `open-file limit ${limit} is below what the configured quotas can use (${need}: totalQuota ${cfg.totalQuota} × threads ${cfg.threads} + maxSignalConnections ${cfg.maxSignalConnections} + 256); ` +
+      `open-file limit ${limit} is below what the configured quotas can use (${need}: totalQuota ${cfg.totalQuota} × threads ${turnThreadCount(cfg.threads)} + maxSignalConnections ${cfg.maxSignalConnections} + 256); ` +
         `past it new allocations get 508 and new connections fail. Raise it (systemd LimitNOFILE=65536, as hush-relay.service does; ulimit -n) or lower totalQuota and maxSignalConnections`,
     );
   }

@@ -16,7 +16,7 @@
  *  - close(): everything at once.
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULTS, MAX_DRAIN_SEC, type RelayConfig } from './config';
+import { DEFAULTS, MAX_DRAIN_SEC, turnThreadCount, type RelayConfig } from './config';
 import { RelayError } from './errors';
 import { Log, type Counts } from './log';
 import { metricFamilies, renderPrometheus, type Family, type RelayStats } from './metrics';
@@ -26,6 +26,7 @@ import { SendBudget } from './net/send-budget';
 import { SignalServer } from './net/signal-server';
 import { TurnShell, type BoundPorts } from './net/turn-shell';
 import { TurnThreads } from './net/turn-threads';
+import { detectUdpSharing, type UdpSharing } from './net/udp-sharing';
 import { describeCert, readSecrets, readTls, type TlsMaterial } from './relay-files';
 import { isWildcard, relayAddresses, turnShellOptions, type RelayAddresses } from './relay-options';
 import { countsOf, relayStats } from './relay-stats';
@@ -65,12 +66,14 @@ export interface StartOptions {
 function logReady(
   log: Log,
   cfg: RelayConfig,
-  p: { bound: BoundPorts; threads: number; signalPort: number | null; metricsPort: number | null; tls: TlsMaterial | null; addresses: RelayAddresses; secretsSource: string },
+  p: { bound: BoundPorts; threads: number; sharing: UdpSharing; signalPort: number | null; metricsPort: number | null; tls: TlsMaterial | null; addresses: RelayAddresses; secretsSource: string },
 ): void {
   const { bound, tls } = p;
   log.listening('stun+turn', 'udp', cfg.listen, bound.port);
   log.listening('stun+turn', 'tcp', cfg.listen, bound.port);
-  if (p.threads > 0) log.notice(`TURN threads: ${p.threads + 1} on port ${bound.port} (UDP allocations spread by username)`);
+  const shared = p.sharing === 'reuseport' ? 'SO_REUSEPORT' : 'SO_REUSEADDR: this Node has no reusePort';
+  if (p.threads > 0) log.notice(`TURN threads: ${p.threads + 1} on port ${bound.port} (UDP allocations spread by username; port shared with ${shared})`);
+  else if (cfg.threads === 0) log.notice('TURN threads: 1 (one per core, and this process may use one core)');
   if (bound.altPort !== null) {
     log.listening('stun', 'udp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
     log.listening('stun', 'tcp', cfg.listen, bound.altPort, '(alternate port, Binding only)');
@@ -102,8 +105,12 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const shellOptions = turnShellOptions(cfg, auth.secrets, tlsMaterial, addresses);
   const secret = shellOptions.core.authSecret;
   const threads = new TurnThreads();
-  if (cfg.threads > 1) {
-    shellOptions.shareListenPort = true;
+  // With --offload the kernel forwards the media, and the offload is filled from one thread:
+  // the default (0: one per core) means one thread then; an explicit --threads N > 1 is refused by startDatapath.
+  const threadCount = cfg.offload && cfg.threads === 0 ? 1 : turnThreadCount(cfg.threads);
+  const sharing: UdpSharing = threadCount > 1 ? await detectUdpSharing(cfg.listen) : 'reuseaddr';
+  if (threadCount > 1) {
+    shellOptions.shareListenPort = sharing;
     // Authenticated UDP Allocates go to the thread that owns their username (turn-threads.ts).
     shellOptions.handoff = (req) => {
       const t = threads.pick(credentialKey(req.username));
@@ -128,7 +135,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const bound = await turn.start();
   const datapath = await startDatapath(
     turn.core,
-    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: cfg.threads, mode: 'auto' },
+    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: threadCount, mode: 'auto' },
     (line) => log.notice(line),
   );
 
@@ -166,7 +173,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   let metricsServer: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   try {
     teardown.add(() => threads.close());
-    if (cfg.threads > 1) await threads.start(cfg.threads - 1, { ...shellOptions, self: turn.selfConfig }, bound.port);
+    if (threadCount > 1) await threads.start(threadCount - 1, { ...shellOptions, self: turn.selfConfig }, bound.port, sharing);
     if (cfg.signalPort !== null) {
       const server = new SignalServer({
         listen: cfg.signalListen ?? cfg.listen,
@@ -210,6 +217,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   logReady(log, cfg, {
     bound,
     threads: threads.size,
+    sharing,
     signalPort: signal ? signalPort : null,
     metricsPort: metricsServer?.port ?? null,
     tls: tlsMaterial,

@@ -43,6 +43,8 @@ export interface RelayProcessOptions {
   netns?: string;
   /** Another relay's cli.ts (a bench's baseline: an older commit's relay); default this repository's. */
   cli?: string;
+  /** Another node binary than the one running the tests (harness/node24.ts). */
+  node?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -61,20 +63,21 @@ export const METRICS_TOKEN = 'hush-test-metrics-token-0123456789';
 /**
  * The relay CLI's command line. `--drain-timeout 0` comes first (later flags win): a test's stop()
  * (SIGTERM) closes at once, as before the relay drained; relay-ops.test.ts tests the drain itself.
- * `--log-format plain` keeps lines bare for the tests' regexes (relay-day-two.test.ts checks the
+ * `--threads 1`: the relay's default is one TURN thread per core; tests of threading ask for
+ * threads (relay-threads.test.ts, relay-node24.test.ts). `--log-format plain` keeps lines bare for the tests' regexes (relay-day-two.test.ts checks the
  * default text and json formats); `--metrics-token` serves /metrics on the signal port to the tests.
  */
-export function relayCommand(args: string[], nodeArgs: string[] = [], cli = CLI_PATH): { cmd: string; argv: string[] } {
+export function relayCommand(args: string[], nodeArgs: string[] = [], cli = CLI_PATH, node = process.execPath): { cmd: string; argv: string[] } {
   return {
-    cmd: process.execPath,
-    argv: [...nodeArgs, '--import', TSX_LOADER, cli, '--drain-timeout', '0', '--log-format', 'plain', '--metrics-token', METRICS_TOKEN, ...args],
+    cmd: node,
+    argv: [...nodeArgs, '--import', TSX_LOADER, cli, '--drain-timeout', '0', '--log-format', 'plain', '--metrics-token', METRICS_TOKEN, '--threads', '1', ...args],
   };
 }
 
 export async function startRelayProcess(args: string[] = [], opts: RelayProcessOptions = {}): Promise<RelayProcess> {
   killAllOnExit();
   // Defaults first: later flags win, so callers may override any of them.
-  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args], opts.nodeArgs, opts.cli);
+  const { cmd, argv } = relayCommand(['--listen', '127.0.0.1', '--port', '0', '--signal-port', '0', ...args], opts.nodeArgs, opts.cli, opts.node);
   const child = spawn(opts.netns ? 'ip' : cmd, opts.netns ? ['netns', 'exec', opts.netns, cmd, ...argv] : argv, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },

@@ -147,7 +147,7 @@ describe('the release tarball', () => {
     expect(bad.stderr).toMatch(/^hush-relay: ERR_CONFIG: /m);
     const noNode = spawnSync(join(unpacked, 'bin/hush-relay'), ['--help'], { env: { PATH: '/usr/bin:/bin', NODE: '/nonexistent/node' }, encoding: 'utf8' });
     expect(noNode.status).toBe(2);
-    expect(noNode.stderr).toContain('install Node.js 22 or 24 (LTS)');
+    expect(noNode.stderr).toContain('install Node.js 24 (LTS)');
   });
 });
 
@@ -251,7 +251,7 @@ function dockerfile(text: string): Array<{ op: string; args: string }> {
 describe('Dockerfile (checked without a Docker engine)', () => {
   test('every COPY source is in the unpacked tarball; the entrypoint is its launcher; non-root; ports exposed', () => {
     const ins = dockerfile(readFileSync(join(unpacked, 'Dockerfile'), 'utf8'));
-    expect(ins[0]).toEqual({ op: 'FROM', args: 'node:22-bookworm-slim' });
+    expect(ins[0]).toEqual({ op: 'FROM', args: 'node:24-bookworm-slim' });
     const copies = ins.filter((i) => i.op === 'COPY');
     expect(copies.length).toBeGreaterThan(0);
     const dest = new Map<string, string>();

@@ -5,6 +5,7 @@
  * no loss, allocations land on both threads, and media flows between
  * allocations on different threads.
  */
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { TurnTestClient } from '../harness/turn-client';
@@ -29,7 +30,10 @@ async function metrics(): Promise<{ threadAllocations: number[]; relayedDatagram
 }
 
 test('allocations spread over both threads; media crosses between them', async () => {
-  expect(relay.output()).toMatch(/^TURN threads: 2 on port \d+/m);
+  // This machine's Node: 20 has no dgram reusePort (SO_REUSEADDR then); 22.12+ and 24 do (relay-node24.test.ts).
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  const reusePort = major > 22 || (major === 22 && minor >= 12);
+  expect(relay.output()).toMatch(new RegExp(`^TURN threads: 2 on port \\d+ .*port shared with ${reusePort ? 'SO_REUSEPORT' : 'SO_REUSEADDR'}`, 'm'));
   const clients: TurnTestClient[] = [];
   const relayed = [];
   for (let i = 0; i < 16; i++) {
@@ -67,6 +71,19 @@ test.concurrent.each([0, 1, 2, 3])('uclient user %i on the one port: no loss', a
   const r = await runUclient(['-c', '-y', '-W', SECRET, '-u', `threaded${i}`, '-m', '4', '-n', '30', '-z', '10', '-p', String(relay.turnPort), '127.0.0.1']);
   expect(r.sent).toBe(120);
   expect(r.lost, r.output).toBe(0);
+});
+
+test('by default, one TURN thread per core', async () => {
+  const cores = availableParallelism();
+  const r = await startRelayProcess(['--auth-secret', SECRET, '--threads', '0']);
+  try {
+    if (cores > 1) expect(r.output()).toMatch(new RegExp(`^TURN threads: ${cores} on port ${r.turnPort} `, 'm'));
+    else expect(r.output()).toMatch(/^TURN threads: 1 \(one per core/m);
+    const m = await scrapeMetrics(`http://127.0.0.1:${r.signalPort}`);
+    expect(m.hush_relay_turn_threads).toBe(cores);
+  } finally {
+    await r.stop();
+  }
 });
 
 test('stops cleanly with every thread', async () => {

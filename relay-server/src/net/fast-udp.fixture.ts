@@ -1,7 +1,8 @@
 /**
  * Run by fast-udp.test.ts under `node --test-udp-no-try-send`, which makes
  * every UDP send take libuv's queued path: checks that reused request
- * objects and header buffers never corrupt a queued datagram. Prints JSON.
+ * objects and header buffers never corrupt a queued datagram, also when two
+ * sockets share them (they are per thread, not per socket). Prints JSON.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -9,10 +10,13 @@ import { FastUdp } from './fast-udp';
 
 const rx = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
 const txSock = dgram.createSocket('udp4');
+const txSock2 = dgram.createSocket('udp4');
 rx.bind(0, '127.0.0.1');
 txSock.bind(0, '127.0.0.1');
-await Promise.all([once(rx, 'listening'), once(txSock, 'listening')]);
+txSock2.bind(0, '127.0.0.1');
+await Promise.all([once(rx, 'listening'), once(txSock, 'listening'), once(txSock2, 'listening')]);
 const tx = new FastUdp(txSock);
+const tx2 = new FastUdp(txSock2);
 let received = 0;
 let bad = 0;
 new FastUdp(rx).onMessage((m) => {
@@ -23,10 +27,11 @@ new FastUdp(rx).onMessage((m) => {
 });
 for (let i = 0; i < 2000; i++) {
   const len = (i % 300) + 1;
-  tx.sendChannelData(0x4002, Buffer.alloc(len, (len - 1) % 256), rx.address().port, '127.0.0.1');
+  (i % 2 === 0 ? tx : tx2).sendChannelData(0x4002, Buffer.alloc(len, (len - 1) % 256), rx.address().port, '127.0.0.1');
   if (i % 100 === 0) await new Promise((r) => setImmediate(r));
 }
 await new Promise((r) => setTimeout(r, 500));
-process.stdout.write(JSON.stringify({ fast: tx.fast, queued: tx.queued, received, bad }) + '\n');
+process.stdout.write(JSON.stringify({ fast: tx.fast && tx2.fast, queued: tx.queued + tx2.queued, received, bad }) + '\n');
 rx.close();
 txSock.close();
+txSock2.close();

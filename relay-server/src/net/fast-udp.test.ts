@@ -46,4 +46,4 @@ test('queued sends keep their own bytes (node --test-udp-no-try-send forces the 
   expect(out.queued).toBe(2000);
   expect(out.received).toBeGreaterThan(1000);
   expect(out.bad).toBe(0);
-});
+}, 30_000); // a child Node with tsx: over vitest's 5 s default on a loaded machine

@@ -11,6 +11,7 @@ import type net from 'node:net';
 import { RelayError } from '../errors';
 import { literalLookup } from './relay-sockets';
 import { MAX_STREAMS } from './stream-clients';
+import { sharingOptions, type UdpSharing } from './udp-sharing';
 
 /** Kernel buffers of the UDP listeners: a burst of media must not overflow them. */
 const UDP_BUFFER = 4 * 1024 * 1024;
@@ -19,14 +20,14 @@ function udpType(listen: string): 'udp4' | 'udp6' {
   return listen.includes(':') ? 'udp6' : 'udp4';
 }
 
-/** A UDP listener on `listen`:`port`; `reuseAddr` lets TURN threads connect sockets on the same port. */
-export async function bindUdp(listen: string, port: number, reuseAddr: boolean): Promise<dgram.Socket> {
+/** A UDP listener on `listen`:`port`; `share` lets TURN threads connect sockets on the same port (udp-sharing.ts). */
+export async function bindUdp(listen: string, port: number, share: UdpSharing | null): Promise<dgram.Socket> {
   const sock = dgram.createSocket({
     type: udpType(listen),
     lookup: literalLookup as never,
     recvBufferSize: UDP_BUFFER,
     sendBufferSize: UDP_BUFFER,
-    reuseAddr,
+    ...(share ? sharingOptions(share) : {}),
   });
   try {
     // Register first: with a synchronous lookup, bind emits at once.
@@ -62,12 +63,12 @@ export async function listenTcp(server: net.Server, listen: string, port: number
 export async function bindPair(
   listen: string,
   port: number,
-  reuseAddr: boolean,
+  share: UdpSharing | null,
   makeServer: () => net.Server,
   onError: () => void,
 ): Promise<{ sock: dgram.Socket; server: net.Server; port: number }> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const sock = await bindUdp(listen, port, reuseAddr);
+    const sock = await bindUdp(listen, port, share);
     const bound = sock.address().port;
     const server = makeServer();
     try {
@@ -87,8 +88,14 @@ export async function bindPair(
  * the kernel then delivers that client's datagrams to it, not to the
  * listener (turn-threads.ts). Undefined if it cannot be made.
  */
-export async function bindConnected(listen: string, port: number, client: { address: string; port: number }, onError: () => void): Promise<dgram.Socket | undefined> {
-  const sock = dgram.createSocket({ type: udpType(listen), lookup: literalLookup as never, reuseAddr: true });
+export async function bindConnected(
+  listen: string,
+  port: number,
+  client: { address: string; port: number },
+  share: UdpSharing,
+  onError: () => void,
+): Promise<dgram.Socket | undefined> {
+  const sock = dgram.createSocket({ type: udpType(listen), lookup: literalLookup as never, ...sharingOptions(share) });
   sock.on('error', onError);
   try {
     const listening = once(sock, 'listening');

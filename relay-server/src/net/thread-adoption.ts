@@ -14,6 +14,7 @@ import type { TurnCore } from '../turn/core';
 import { bindConnected } from './listeners';
 import type { RelayIO, RelaySockets } from './relay-sockets';
 import type { AdoptResult } from './turn-thread-messages';
+import type { UdpSharing } from './udp-sharing';
 
 /** Listener indexes of adopted sockets start here, clear of the main listeners'. */
 export const FIRST_ADOPTED_LISTENER = 1000;
@@ -40,6 +41,7 @@ export class ThreadAdoption {
     private readonly host: AdoptionHost,
     private readonly listen: string,
     private readonly port: number,
+    private readonly share: UdpSharing,
   ) {}
 
   async adopt(handed: RelayRequest): Promise<AdoptResult> {
@@ -47,7 +49,7 @@ export class ThreadAdoption {
     const listener = host.nextListener();
     const tuple: ClientTuple = { ...handed.tuple, listener };
     const req: RelayRequest = { ...handed, tuple, tupleKey: tupleKey(tuple) };
-    const sock = await bindConnected(this.listen, this.port, tuple, () => host.countDropped());
+    const sock = await bindConnected(this.listen, this.port, tuple, this.share, () => host.countDropped());
     if (!sock) return 'failed';
     host.addUdp(listener, sock, true);
     host.core.pending.set(req.tupleKey, req);

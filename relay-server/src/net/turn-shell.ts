@@ -29,6 +29,7 @@ import { StreamClients } from './stream-clients';
 import { FIRST_ADOPTED_LISTENER, ThreadAdoption, type AdoptionHost } from './thread-adoption';
 import type { AdoptResult } from './turn-thread-messages';
 import type { TurnStats } from './turn-stats';
+import type { UdpSharing } from './udp-sharing';
 
 /** A TLS client must finish its handshake within this (issue 22: idle handshakes held every TLS slot). */
 export const TLS_HANDSHAKE_MS = 5_000;
@@ -47,8 +48,8 @@ export interface TurnShellOptions {
   maxMessage: number;
   /** Key of the stateless nonces; shared by all TURN threads so a nonce from one is good in another. */
   nonceKey?: Uint8Array;
-  /** Set SO_REUSEADDR on the main UDP listener so TURN threads can connect sockets on its port. */
-  shareListenPort?: boolean;
+  /** Share the main UDP listener's port so TURN threads can connect sockets on it (udp-sharing.ts); unset: not shared. */
+  shareListenPort?: UdpSharing;
   /**
    * The relay's own addresses (self-peer.ts); the shell adds its UDP listener
    * ports once bound. In a TURN thread: the main shell's, with its ports.
@@ -60,6 +61,8 @@ export interface TurnShellOptions {
    * a UDP listener from the relay's own address and such a port is dropped.
    */
   ownRelayPorts?: SharedArrayBuffer;
+  /** In a TURN thread: how its connected sockets share the main listener's port. */
+  udpSharing?: UdpSharing;
   /** Main thread with TURN threads: offer an authenticated UDP Allocate to a thread; true if taken. */
   handoff?: (req: RelayRequest) => boolean;
 }
@@ -125,7 +128,7 @@ export class TurnShell implements AdoptionHost {
   /** In a TURN thread: housekeeping only; sockets come with adopted allocations. */
   startAdopter(): void {
     this.listenerCount = FIRST_ADOPTED_LISTENER;
-    this.adoption = new ThreadAdoption(this, this.o.listen, this.o.port);
+    this.adoption = new ThreadAdoption(this, this.o.listen, this.o.port, this.o.udpSharing ?? 'reuseaddr');
     if (this.o.self) this.core.setSelf(this.o.self);
     this.startTicks();
   }
@@ -156,7 +159,7 @@ export class TurnShell implements AdoptionHost {
       this.o.listen,
       port,
       // With TURN threads, connected per-client sockets share this port (turn-threads.ts).
-      this.o.shareListenPort === true,
+      this.o.shareListenPort ?? null,
       () => {
         const server = net.createServer({ noDelay: true });
         server.on('connection', (s) => {

@@ -20,6 +20,7 @@ import { spawnModuleWorker } from './ts-worker';
 import type { TurnShellOptions } from './turn-shell';
 import type { AdoptResult, FromTurnThread, ToTurnThread } from './turn-thread-messages';
 import { sumTurnStats, ZERO_TURN_STATS, type TurnStats } from './turn-stats';
+import type { UdpSharing } from './udp-sharing';
 
 interface Thread {
   worker: Worker;
@@ -48,9 +49,9 @@ export class TurnThreads {
   }
 
   /** Start `n` threads for a main shell listening on `port` (the port actually bound). */
-  async start(n: number, base: TurnShellOptions, port: number): Promise<void> {
+  async start(n: number, base: TurnShellOptions, port: number, sharing: UdpSharing): Promise<void> {
     for (let i = 0; i < n; i++) {
-      const opts: TurnShellOptions = { ...base, port, altPort: null, tlsPort: null, tls: null, handoff: undefined, shareListenPort: false };
+      const opts: TurnShellOptions = { ...base, port, altPort: null, tlsPort: null, tls: null, handoff: undefined, shareListenPort: undefined, udpSharing: sharing };
       const worker = spawnModuleWorker('turn-thread', opts);
       worker.unref();
       const t: Thread = { worker, alive: true, counts: { ...ZERO_TURN_STATS }, held: new Map() };

@@ -114,6 +114,7 @@ export class Allocation<IO = unknown> {
   /** Drop expired permissions and channels (RFC 8656 §9, §12: 300 s and 600 s). */
   expire(now: number): void {
     for (const [ip, exp] of this.permissions) if (exp <= now) this.permissions.delete(ip);
-    for (const ch of [...this.channels.values()]) if (ch.expiresAt <= now) this.unbindChannel(ch);
+    // Deleting the entry being visited is safe in a Map iteration: no copy per tick.
+    for (const ch of this.channels.values()) if (ch.expiresAt <= now) this.unbindChannel(ch);
   }
 }

@@ -359,17 +359,21 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
    */
   tick(now: number): TurnAction<IO>[] {
     const out: TurnAction<IO>[] = [];
-    const live = new Set<number>();
-    for (const a of [...this.table.all()]) {
-      if (a.expiresAt <= now) out.push(...this.release(a));
-      else if (this.draining && this.isQuiet(a, now)) out.push(...this.release(a));
+    // Runs every second over every allocation, beside the media: no set of
+    // live ids unless drain samples need pruning, released ones gathered apart.
+    const sampling = this.draining || this.quiet.size > 0;
+    const live = sampling ? new Set<number>() : undefined;
+    let ended: Allocation<IO>[] | undefined;
+    for (const a of this.table.all()) {
+      if (a.expiresAt <= now || (this.draining && this.isQuiet(a, now))) (ended ??= []).push(a);
       else {
-        live.add(a.id);
+        live?.add(a.id);
         a.expire(now);
         this.watcher?.changed(a, now);
       }
     }
-    for (const id of this.quiet.keys()) if (!live.has(id)) this.quiet.delete(id);
+    if (ended) for (const a of ended) out.push(...this.release(a));
+    if (live) for (const id of this.quiet.keys()) if (!live.has(id)) this.quiet.delete(id);
     this.reservations.expire(now);
     return out;
   }
