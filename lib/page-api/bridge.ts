@@ -16,7 +16,7 @@
  * the extension's UI, which a page cannot stop).
  */
 import type { Browser } from 'wxt/browser';
-import { addressFromLink } from '../contacts/link';
+import { formatCard, parseCard } from '../contacts/card';
 import type { CallControls } from '../background/call-controls';
 import { senderKind } from '../messaging/sender';
 import type { AppView } from '../messaging/view';
@@ -53,7 +53,7 @@ export class PageBridge {
     this.consents.delete(token);
     if (answer === 'deny') return send(c.port, { kind: 'dial-result', reqId: c.reqId, ok: false, message: '' });
     if (answer === 'always' && c.via === 'page' && isHttpsOrigin(c.origin)) await this.host.grants.grant(c.origin, c.address);
-    await this.dialFor(c.port, c.reqId, c.address);
+    await this.dialFor(c.port, c.reqId, c.dialled ?? c.address);
   }
 
   private async dialFor(port: Browser.runtime.Port, reqId: number, address: string): Promise<void> {
@@ -93,15 +93,19 @@ export class PageBridge {
     switch (req.kind) {
       case 'dial': {
         let address: string;
+        let dialled: string;
         try {
-          address = addressFromLink(String(req.address));
+          // A bare address or a card (`hush1…@relay.example`, from a web+hush: or contact link).
+          const card = parseCard(String(req.address));
+          address = card.address;
+          dialled = formatCard(card.address, card.relays);
         } catch (e) {
           return send(port, { kind: 'dial-result', reqId: req.reqId, ok: false, message: (e as Error).message });
         }
         if (!origin) return send(port, { kind: 'dial-result', reqId: req.reqId, ok: false, message: '' });
         const via = req.via === 'link' ? 'link' : 'page';
         // The content script's `always` is ignored: only the consent window grants.
-        if (via === 'page' && (await this.host.grants.allowed(origin, address))) return this.dialFor(port, req.reqId, address);
+        if (via === 'page' && (await this.host.grants.allowed(origin, address))) return this.dialFor(port, req.reqId, dialled);
         // One pending consent per tab: a new request replaces (denies) the old one.
         for (const [t, c] of this.consents) {
           if (c.port === port) {
@@ -110,7 +114,7 @@ export class PageBridge {
           }
         }
         const token = randomToken();
-        this.consents.set(token, { port, reqId: req.reqId, origin, address, via });
+        this.consents.set(token, { port, reqId: req.reqId, origin, address, dialled, via });
         port.onDisconnect.addListener(() => this.consents.delete(token));
         // Closing the window without an answer is a "no".
         await this.host.openWindow(`consent=${token}`, () => void this.answerConsent(token, 'deny')).catch(() => void this.answerConsent(token, 'deny'));
@@ -154,6 +158,8 @@ interface PendingConsent {
   reqId: number;
   origin: string;
   address: string;
+  /** What is dialled: the card (address and its relays) the link or page named. */
+  dialled?: string;
   via: 'link' | 'page';
 }
 

@@ -18,7 +18,7 @@
  */
 import { browser } from 'wxt/browser';
 import { PAGE_PORT, type PageEvent, type PageRequest, type PageView } from '../messaging/protocol';
-import { isHushHref } from '../contacts/link';
+import { cardFromContactHref, isHushHref } from '../contacts/link';
 import { isLive } from '../call/state';
 import type { PendingEvent } from './loader';
 import { parsePageRequest, statusMessage, type PageCallStatus } from './page-messages';
@@ -85,6 +85,11 @@ export class PageIntegration {
     if (this.closed) return;
     if (ev.kind === 'link') {
       if (isHushHref(ev.href)) void this.onLink(ev.href);
+      else {
+        // An https contact link (lib/contacts/link.ts): its card, dialled like a web+hush: link.
+        const card = cardFromContactHref(ev.href);
+        if (card) void this.onLink(card);
+      }
       return;
     }
     const req = parsePageRequest(ev.data);

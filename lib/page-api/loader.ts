@@ -36,6 +36,29 @@ export function isHushHrefLoose(href: string | null | undefined): boolean {
   return !!href && href.trim().toLowerCase().startsWith('web+hush:');
 }
 
+/**
+ * A contact link (`https://relay.example/c#hush1…@relay.example`,
+ * lib/contacts/link.ts cardFromContactHref) at a glance: path /c, a fragment
+ * naming an address and the link's own host among its relays. The checksum
+ * is checked after the load; this file stays without the address code.
+ */
+export function isContactHrefLoose(href: string | null | undefined): boolean {
+  const m = /^(https?):\/\/([^/?#]+)\/c#(?:web(?:\+|%2b)hush:(?:\/\/)?)?hush1[^@]*@(.+)$/i.exec(href?.trim() ?? '');
+  if (!m) return false;
+  const host = m[2]!.toLowerCase().replace(/^[^@]*@/, '');
+  const https = m[1]!.toLowerCase() === 'https';
+  // http only on loopback (a relay on this machine needs no TLS), as lib/contacts/link.ts.
+  if (!https && !/^(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])(?::\d+)?$/.test(host)) return false;
+  const port = https ? ':443' : ':80';
+  let hosts: string[];
+  try {
+    hosts = decodeURIComponent(m[3]!).toLowerCase().split(',').map((h) => h.trim());
+  } catch {
+    return false;
+  }
+  return hosts.some((h) => h === host || h + port === host || h === host + port);
+}
+
 /** The loader's hook on `win` (page-bar.js reads it; tests too). */
 export function pageHook(win: Window): PageHook {
   const g = win as unknown as Record<string, PageHook | undefined>;
@@ -64,10 +87,18 @@ export function installLoader(win: Window, load: () => Promise<unknown>): () => 
   };
   const onClick = (ev: MouseEvent) => {
     if (!ev.isTrusted || ev.button !== 0 || ev.defaultPrevented) return;
-    const href = (ev.target as Element | null)?.closest?.('a[href]')?.getAttribute('href');
-    if (!isHushHrefLoose(href)) return;
+    const a = (ev.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null | undefined;
+    const href = a?.getAttribute('href');
+    if (isHushHrefLoose(href)) {
+      ev.preventDefault();
+      pass({ kind: 'link', href: href! });
+      return;
+    }
+    // A contact link (https://relay/c#card): `a.href` is the absolute URL, a relative href resolved.
+    const abs = typeof a?.href === 'string' ? a.href : '';
+    if (!isContactHrefLoose(abs)) return;
     ev.preventDefault();
-    pass({ kind: 'link', href: href! });
+    pass({ kind: 'link', href: abs });
   };
   // Both on `window` (the click in its capture phase, the first one of a click's path): touching
   // `document` here would build its wrappers in the isolated world on every page (bench/page.bench.ts).
