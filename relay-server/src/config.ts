@@ -36,6 +36,8 @@ export interface RelayConfig {
   publicHost: string | null;
   /** The signalling URL clients dial, when not ws(s)://public-host:signal-port/signal (a TLS proxy in front). */
   signalUrl: string | null;
+  /** The contact page /c links here to install Hush (an https URL); null: it names the stores. */
+  contactInstallUrl: string | null;
   /** Who may deliver to this relay's mailboxes: `anyone` (members of other relays too, rate-limited) or `members`. */
   deliveries: 'anyone' | 'members';
   relayIp: string | null;
@@ -99,6 +101,7 @@ export const DEFAULTS: RelayConfig = {
   realm: 'hush',
   publicHost: null,
   signalUrl: null,
+  contactInstallUrl: null,
   deliveries: 'anyone',
   relayIp: null,
   externalIp: null,
@@ -157,6 +160,7 @@ const SPECS: Spec[] = [
   { key: 'realm', flag: 'realm', kind: 'string', arg: 'R', help: 'TURN realm (default "hush"); mailbox proofs sign the URL the client dialled, never the realm' },
   { key: 'publicHost', flag: 'public-host', kind: 'optstring', arg: 'HOST', help: 'host name or IP put in the TURN URLs handed out (default: --listen, or the Host the client used)' },
   { key: 'signalUrl', flag: 'signal-url', kind: 'optstring', arg: 'URL', help: 'the signalling URL clients dial, when a proxy changes scheme or port (default: ws[s]://--public-host:--signal-port/signal); mailbox proofs must sign it' },
+  { key: 'contactInstallUrl', flag: 'contact-install-url', kind: 'optstring', arg: 'URL', help: 'where the contact page /c tells people without Hush to install it (an https URL; default: a sentence naming the Chrome Web Store and Firefox Add-ons)' },
   { key: 'deliveries', flag: 'deliveries', kind: 'string', arg: 'WHO', help: 'who may deliver to mailboxes here: "anyone" (default: callers whose home is another relay too, without logging in, 10 deliveries/s per connection) or "members" (only connections logged in here)' },
   { key: 'relayIp', flag: 'relay-ip', kind: 'ip', arg: 'IP', help: 'address relay sockets bind to (default: --listen)' },
   { key: 'externalIp', flag: 'external-ip', kind: 'ip', arg: 'IP', help: 'relayed address announced to clients when behind 1:1 NAT (default: the relay address)' },
@@ -431,5 +435,6 @@ function validate(c: RelayConfig, set: Set<string>): void {
   }
   if (/[^\x21-\x7e]/.test(c.realm) || c.realm.length > 127) bad('--realm must be printable ASCII without spaces, under 128 characters');
   if (c.deliveries !== 'anyone' && c.deliveries !== 'members') bad('--deliveries must be "anyone" or "members"');
+  if (c.contactInstallUrl !== null && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(c.contactInstallUrl)) bad('--contact-install-url must be an https URL, like https://hush.example/install');
   if (c.signalUrl !== null && !/^wss?:\/\/[^\s/]+\/\S*$/.test(c.signalUrl)) bad('--signal-url must be the URL clients dial, like wss://relay.example/signal');
 }

@@ -81,7 +81,7 @@ function logReady(
   if (bound.tlsPort !== null) log.listening('turn', 'tls', cfg.listen, bound.tlsPort);
   else log.notice(tls ? 'TURN over TLS off (--tls-port off)' : 'TURN over TLS off: no --tls-cert/--tls-key given');
   if (p.signalPort !== null) {
-    log.listening('signal', tls ? 'wss' : 'ws', cfg.signalListen ?? cfg.listen, p.signalPort, cfg.metricsToken ? 'path /signal, /healthz, /metrics (bearer token)' : 'path /signal, /healthz');
+    log.listening('signal', tls ? 'wss' : 'ws', cfg.signalListen ?? cfg.listen, p.signalPort, cfg.metricsToken ? 'path /signal, /c, /healthz, /metrics (bearer token)' : 'path /signal, /c, /healthz');
   } else log.notice('signalling off');
   if (p.metricsPort !== null) log.listening('metrics', 'http', cfg.metricsListen, p.metricsPort, 'path /healthz, /metrics');
   if (tls) log.notice(describeCert(tls.cert));
@@ -184,6 +184,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
         credentials,
         publicHost: cfg.publicHost ?? (isWildcard(cfg.listen) ? null : cfg.listen),
         signalUrl: cfg.signalUrl,
+        contactInstallUrl: cfg.contactInstallUrl,
         deliveries: cfg.deliveries,
         turnPort: bound.port,
         altPort: bound.altPort,

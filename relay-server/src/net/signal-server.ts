@@ -3,7 +3,8 @@
  * total counts, deadlines, the send budget) sits next to the socket handling it guards.
  *
  * WebSocket shell around the signalling router: HTTP(S) server with
- * /signal (WebSocket, 64 KiB frames: bigger closes with 1009), /healthz and
+ * /signal (WebSocket, 64 KiB frames: bigger closes with 1009), /c (the contact
+ * page, contact-page.ts), /healthz and
  * /metrics (ops-http.ts, aggregate counts only). With a certificate it is
  * HTTPS and `wss:` on the same port; `setTls` swaps the certificate for new
  * handshakes without touching live connections (SIGHUP). Connection limits
@@ -36,6 +37,7 @@ import { ownSignalUrls } from '../signal/own-urls';
 import { VerifierPool } from './verifier-pool';
 import type { Cluster } from './cluster';
 import { serveOps, type OpsSource } from './ops-http';
+import { serveContactPage } from './contact-page';
 import { sourceKey } from '../source-key';
 import type { QueuedReader } from './send-budget';
 
@@ -74,6 +76,8 @@ export interface SignalServerOptions {
   verifyWorkers: number;
   verifyQueue: number;
   ops: OpsSource;
+  /** The contact page /c (contact-page.ts): where it says to install Hush; null: the stores named. */
+  contactInstallUrl?: string | null;
   /** Other relay nodes, through Redis (net/cluster.ts); undefined for one node. */
   cluster?: Cluster;
 }
@@ -206,6 +210,7 @@ export class SignalServer {
   }
 
   private http(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (serveContactPage(req, res, { installUrl: this.o.contactInstallUrl ?? null })) return;
     if (!serveOps(req, res, this.o.ops, 'signal')) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   }
 
