@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { t } from '@/lib/i18n/messages';
-import { HUSH_SCHEME, hushLink } from '@/lib/contacts/link';
+import { HUSH_SCHEME, contactLink, hushLink } from '@/lib/contacts/link';
 import { formatCard } from '@/lib/contacts/card';
 import { QrCode } from './QrCode';
 
@@ -11,10 +11,15 @@ import { QrCode } from './QrCode';
  */
 export function IdentityCard({ address, relay, bare = false, qrOpen = false }: { address: string; relay?: string; bare?: boolean; qrOpen?: boolean }) {
   const card = relay ? formatCard(address, [relay]) : address;
-  const [copied, setCopied] = useState<'' | 'address' | 'link'>('');
+  const schemeLink = card === address ? hushLink(address) : HUSH_SCHEME + card;
+  // On an https (wss) relay, "copy link" copies the contact link that works for everyone (issue 18):
+  // https://relay.example/c#card, a page on that relay; web+hush: stays one button away.
+  const httpsLink = card !== address && relay?.startsWith('wss:') ? contactLink(card) : null;
+  const [copied, setCopied] = useState<'' | 'address' | 'link' | 'scheme'>('');
   const [showQr, setShowQr] = useState(qrOpen);
-  const copy = async (what: 'address' | 'link') => {
-    await navigator.clipboard.writeText(what === 'link' ? (card === address ? hushLink(address) : HUSH_SCHEME + card) : address).catch(() => {});
+  const copy = async (what: 'address' | 'link' | 'scheme') => {
+    const text = what === 'address' ? address : what === 'scheme' ? schemeLink : (httpsLink ?? schemeLink);
+    await navigator.clipboard.writeText(text).catch(() => {});
     setCopied(what);
     setTimeout(() => setCopied(''), 1500);
   };
@@ -39,6 +44,11 @@ export function IdentityCard({ address, relay, bare = false, qrOpen = false }: {
         <button type="button" class="secondary" onClick={() => void copy('link')} data-testid="copy-link">
           {copied === 'link' ? t('ui.copied') : t('ui.copyLink')}
         </button>
+        {httpsLink && (
+          <button type="button" class="secondary" onClick={() => void copy('scheme')} data-testid="copy-scheme-link" title={schemeLink}>
+            {copied === 'scheme' ? t('ui.copied') : t('link18.copySchemeLink')}
+          </button>
+        )}
         {!qrOpen && (
           <button type="button" class="secondary" aria-expanded={showQr} data-testid="show-qr" onClick={() => setShowQr(!showQr)}>
             {showQr ? t('ui.qr.hide') : t('ui.qr.show')}
@@ -47,7 +57,7 @@ export function IdentityCard({ address, relay, bare = false, qrOpen = false }: {
       </div>
       {showQr && (
         <div class="qr-box">
-          <QrCode address={address} />
+          <QrCode address={address} card={card !== address ? card : undefined} relay={relay} />
         </div>
       )}
     </>

@@ -2,9 +2,12 @@ import { encode } from 'uqr';
 import { qrPayload } from '@/lib/contacts/link';
 import { tf } from '@/lib/i18n/messages';
 
-/** The QR code of a Hush address (the upper-case link, alphanumeric mode: lib/contacts/link.ts), as SVG. */
-export function QrCode({ address, size = 200 }: { address: string; size?: number }) {
-  const qr = encode(qrPayload(address), { ecc: 'M', border: 4 });
+/**
+ * The QR code of a Hush address (the upper-case link, alphanumeric mode: lib/contacts/link.ts), as SVG;
+ * with a card on an https relay, its contact link (https://relay/c#card).
+ */
+export function QrCode({ address, card, relay, size = 200 }: { address: string; card?: string; relay?: string; size?: number }) {
+  const qr = encode(qrPayload(address, card, relay), { ecc: 'M', border: 4 });
   let d = '';
   qr.data.forEach((row, y) =>
     row.forEach((on, x) => {

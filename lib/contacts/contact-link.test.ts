@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { identityFromSeed } from '../crypto/identity';
 import { addressFromBundle } from '../crypto/address';
-import { cardFromContactHref, contactLink } from './link';
+import { addressFromLink, cardFromContactHref, contactLink, qrPayload } from './link';
 import { isContactHrefLoose } from '../page-api/loader';
 
 const A = addressFromBundle(identityFromSeed(new Uint8Array(32).fill(1)).bundleBytes);
@@ -49,5 +49,12 @@ describe('contact links', () => {
     for (const href of bad.slice(0, 5)) expect(isContactHrefLoose(href), href).toBe(false);
     expect(cardFromContactHref(null)).toBeNull();
     expect(isContactHrefLoose(undefined)).toBe(false);
+  });
+
+  test('a scanned or pasted contact link gives its address; the QR code carries the contact link on an https relay', () => {
+    expect(addressFromLink(`https://relay.example/c#${A}@relay.example`)).toBe(A);
+    expect(qrPayload(A, `${A}@relay.example`, 'wss://relay.example:443/signal')).toBe(`https://relay.example/c#${A}@relay.example`);
+    expect(qrPayload(A, `${A}@127.0.0.1:9000`, 'ws://127.0.0.1:9000/signal')).toBe(`WEB+HUSH:${A.toUpperCase()}`);
+    expect(qrPayload(A)).toBe(`WEB+HUSH:${A.toUpperCase()}`);
   });
 });

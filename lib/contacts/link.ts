@@ -22,9 +22,14 @@ export function hushLink(address: string): string {
   return HUSH_SCHEME + parseAddress(address).address;
 }
 
-/** What a QR code of this address encodes (upper case: alphanumeric mode). */
-export function qrPayload(address: string): string {
-  return hushLink(address).toUpperCase();
+/**
+ * What a QR code of this address encodes (upper case: alphanumeric mode); with
+ * a typed card on an https relay, its contact link instead (as is: the path and
+ * fragment are case-sensitive), which a phone's camera opens for anyone.
+ */
+export function qrPayload(address: string, typedCard?: string, relayUrl?: string): string {
+  const link = typedCard && relayUrl?.startsWith('wss:') ? contactLink(typedCard) : null;
+  return link ?? hushLink(address).toUpperCase();
 }
 
 /**
@@ -35,6 +40,9 @@ export function qrPayload(address: string): string {
  */
 export function addressFromLink(text: string): string {
   let s = String(text ?? '').trim();
+  // A contact link (https://relay.example/c#hush1…@relay.example, a scanned QR code): its address.
+  const card = /^https?:/i.test(s) ? cardFromContactHref(s) : null;
+  if (card) s = card.slice(0, card.indexOf('@'));
   if (/%[0-9a-f]{2}/i.test(s)) {
     try {
       s = decodeURIComponent(s);

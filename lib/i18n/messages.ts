@@ -283,6 +283,8 @@ const en = {
   'q17.quality.good': 'Good',
   'q17.quality.weak': 'Weak',
   'q17.quality.bad': 'Bad',
+  // ── Issue 18, contact links (https://relay/c#card, lib/contacts/link.ts): keys of this block only.
+  'link18.copySchemeLink': 'Copy web+hush: link',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -560,6 +562,8 @@ const fr: Record<Key, string> = {
   'q17.quality.good': 'Bonne',
   'q17.quality.weak': 'Faible',
   'q17.quality.bad': 'Mauvaise',
+  // ── Issue 18, les liens de contact (https://relais/c#carte) : clés de ce bloc seulement.
+  'link18.copySchemeLink': 'Copier le lien web+hush:',
 };
 
 
