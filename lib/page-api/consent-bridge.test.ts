@@ -106,3 +106,17 @@ test('a page port cannot accept, and extension pages or tab-less senders get no 
   s.bridge.attach(noUrl.p as never);
   expect(noUrl.p.disconnect).toHaveBeenCalled();
 });
+
+test('a card (from a web+hush: or contact link): the window names its address, Call dials the card with its relay', async () => {
+  const s = setup();
+  const pt = port('https://blog.example/');
+  s.bridge.attach(pt.p as never);
+  await pt.send({ kind: 'dial', reqId: 1, address: `${BOB}@relay.example`, via: 'link' });
+  const token = tokenOf(s.windows[0]!.hash);
+  expect(s.bridge.consent(token)).toMatchObject({ address: BOB, name: 'Bob', via: 'link' });
+  await s.bridge.answerConsent(token, 'once');
+  expect(s.dialed).toEqual([`${BOB}@relay.example`]);
+  await pt.send({ kind: 'dial', reqId: 2, address: `${BOB}@bad host`, via: 'link' });
+  expect(results(pt.out).at(-1)).toMatchObject({ reqId: 2, ok: false });
+  expect(s.windows).toHaveLength(1);
+});

@@ -75,3 +75,19 @@ test('with the indicator off the bar stays hidden; a broken link shows its messa
   expect(said).toEqual([]);
   app.stop();
 });
+
+test('a contact link (https://relay/c#card) is dialled as its card; a /c link of another host is not', async () => {
+  const { win } = fakeWindow();
+  const app = new PageIntegration(win);
+  app.start();
+  const port = ports.at(-1)!;
+  port.emit(view());
+  const { addressFromBundle } = await import('../crypto/address');
+  const { identityFromSeed } = await import('../crypto/identity');
+  const bob = addressFromBundle(identityFromSeed(new Uint8Array(32).fill(5)).bundleBytes);
+  app.handle({ kind: 'link', href: `https://evil.example/c#${bob}@relay.example` });
+  app.handle({ kind: 'link', href: `https://relay.example/c#${bob}@relay.example` });
+  await tick();
+  expect(port.posted).toEqual([{ kind: 'dial', reqId: 1, address: `${bob}@relay.example`, via: 'link' }]);
+  app.stop();
+});
