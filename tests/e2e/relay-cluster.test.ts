@@ -11,6 +11,12 @@
  * be the same ones: the SAS unchanged, frame counters still rising, no frame
  * failing authentication.
  *
+ * The nodes stand behind one address, as a deployment does behind its load
+ * balancer or DNS name (tests/harness/tcp-proxy.ts): since signalling v2 a
+ * mailbox is per relay URL, so every node runs `--signal-url` with that one
+ * URL and the extensions list only it. Which node holds whom is read from
+ * each node's /metrics; the balancer's rotation is set as a health check would.
+ *
  * Then a planned restart: a third node is drained (SIGTERM) mid-call. It
  * tells its clients to move (close 1012): A goes to node 2 at once and
  * restarts ICE there while the old path still carries audio, so the call
@@ -24,6 +30,7 @@ import { scrapeMetrics } from '../harness/metrics';
 import { waitForReading } from '../harness/audio';
 import { click, dialByUi, dismiss, hears, launchSide, request, stats, waitCallState, waitText, type HushSide } from '../harness/hush';
 import { sleep, waitFor } from '../harness/wait';
+import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
 
 const A_HZ = 440;
 const B_HZ = 880;
@@ -34,31 +41,48 @@ let n2: RelayProcess;
 let n3: RelayProcess | undefined;
 let a: HushSide;
 let b: HushSide;
+let lb: TcpProxy;
+let url: string;
 
 const relayUrl = (s: HushSide) => s.popup.$eval('[data-testid="relay-status"]', (e) => e.getAttribute('data-url') ?? '');
+/** Signalling connections a node holds now (its /metrics). */
+const held = async (n: RelayProcess) => (await scrapeMetrics(`http://127.0.0.1:${n.signalPort}`)).hush_relay_signal_connections ?? 0;
+const connected = (s: HushSide, ms = 20_000) => waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', ms);
+const nodeArgs = (id: string) => ['--redis', redis.url, '--node-id', id, '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--signal-url', url];
 const sas = (s: HushSide) => s.popup.$eval('[data-testid="sas"]', (e) => e.textContent ?? '');
 
 beforeAll(async () => {
   redis = await startRedis();
-  const args = (id: string) => ['--redis', redis.url, '--node-id', id, '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8'];
-  [n1, n2] = await Promise.all([startRelayProcess(args('node-1')), startRelayProcess(args('node-2'))]);
-  [a, b] = await Promise.all([launchSide({ toneHz: A_HZ, signalUrl: n1.signalUrl }), launchSide({ toneHz: B_HZ, signalUrl: n2.signalUrl })]);
-  // Each lists both nodes, its own first; privacy mode: only relayed candidates, so TURN carries the call.
-  await request(a.popup, 'update-settings', { settings: { relays: [n1.signalUrl, n2.signalUrl], privacyMode: true } });
-  await request(b.popup, 'update-settings', { settings: { relays: [n2.signalUrl, n1.signalUrl], privacyMode: true } });
-  for (const s of [a, b]) await waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+  lb = await startTcpProxy([]);
+  url = `ws://127.0.0.1:${lb.port}/signal`;
+  n1 = await startRelayProcess(nodeArgs('node-1'));
+  n2 = await startRelayProcess(nodeArgs('node-2'));
+  // B signs in on node 2, then A on node 1, both through the one address; privacy mode: only
+  // relayed candidates, so each side's media goes through its own node's TURN.
+  lb.setBackends([n2.signalPort]);
+  b = await launchSide({ toneHz: B_HZ, signalUrl: url });
+  await request(b.popup, 'update-settings', { settings: { relays: [url], privacyMode: true } });
+  await connected(b);
+  await waitFor(async () => (await held(n2)) === 1, { timeout: 10_000, what: 'B on node 2' });
+  lb.setBackends([n1.signalPort, n2.signalPort]);
+  a = await launchSide({ toneHz: A_HZ, signalUrl: url });
+  await request(a.popup, 'update-settings', { settings: { relays: [url], privacyMode: true } });
+  await connected(a);
+  await waitFor(async () => (await held(n1)) === 1, { timeout: 10_000, what: 'A on node 1' });
 });
 
 afterAll(async () => {
   await Promise.allSettled([a?.close(), b?.close()]);
   await Promise.allSettled([n1?.stop(), n2?.stop(), n3?.stop()]);
+  await lb?.close();
   await redis?.dispose();
 });
 
 describe('a call across two relay nodes', () => {
   test('A on node 1 calls B on node 2; node 1 dies mid-call; signalling and TURN move to node 2; same keys', async () => {
-    expect(await relayUrl(a)).toBe(n1.signalUrl);
-    expect(await relayUrl(b)).toBe(n2.signalUrl);
+    expect(await relayUrl(a)).toBe(url);
+    expect(await held(n1)).toBe(1);
+    expect(await held(n2)).toBe(1);
 
     await dialByUi(a.popup, b.address);
     await waitCallState(b.popup, 'incoming');
@@ -91,9 +115,9 @@ describe('a call across two relay nodes', () => {
     process.kill(n1.pid, 'SIGKILL');
     await n1.exited;
 
-    // A's signalling fails over to node 2 (the next relay in its list).
-    await waitText(a.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
-    expect(await relayUrl(a)).toBe(n2.signalUrl);
+    // A's signalling comes back through the same address, now on node 2 (node 1 refuses: dead).
+    await waitFor(async () => (await held(n2)) === 2, { timeout: 30_000, what: "A's signalling to come back on node 2" });
+    await connected(a);
     const signalMs = Date.now() - t0;
 
     // Audio comes back both ways, with the same keys. Both sides are relay only and node 1 is
@@ -144,11 +168,13 @@ describe('a call across two relay nodes', () => {
   });
 
   test('a node drained mid-call (SIGTERM): A moves to node 2 at once, ICE restarts there, audio goes on; the node exits 0', async () => {
-    n3 = await startRelayProcess(['--redis', redis.url, '--node-id', 'node-3', '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--drain-timeout', '20']);
+    n3 = await startRelayProcess([...nodeArgs('node-3'), '--drain-timeout', '20']);
     await Promise.all([dismiss(a.popup), dismiss(b.popup)]);
-    await request(a.popup, 'update-settings', { settings: { relays: [n3.signalUrl, n2.signalUrl] } });
-    await waitText(a.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
-    expect(await relayUrl(a)).toBe(n3.signalUrl);
+    // A new node joins the rotation; A's next connection goes there.
+    lb.setBackends([n3.signalPort, n2.signalPort]);
+    await request(a.popup, 'reconnect-relay');
+    await waitFor(async () => (await held(n3!)) === 1 && (await held(n2)) === 1, { timeout: 20_000, what: 'A on node 3, B still on node 2' });
+    await connected(a);
 
     await dialByUi(a.popup, b.address);
     await waitCallState(b.popup, 'incoming');
@@ -163,10 +189,11 @@ describe('a call across two relay nodes', () => {
 
     const t0 = Date.now();
     const exited = n3.exited;
+    // The balancer's health check sees node 3 draining and takes it out of the rotation.
+    lb.setBackends([n2.signalPort]);
     process.kill(n3.pid, 'SIGTERM');
-    await waitText(a.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 10_000);
-    await waitFor(async () => (await relayUrl(a)) === n2.signalUrl, { timeout: 5_000, what: "A's signalling to move to node 2" });
-    expect(await relayUrl(a)).toBe(n2.signalUrl);
+    await waitFor(async () => (await held(n2)) === 2, { timeout: 10_000, what: "A's signalling to move to node 2" });
+    await connected(a, 10_000);
     const movedMs = Date.now() - t0;
     const code = await Promise.race([exited.then((e) => e.code), new Promise<string>((r) => setTimeout(() => r('still running'), 25_000))]);
     const exitMs = Date.now() - t0;
