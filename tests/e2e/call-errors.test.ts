@@ -6,6 +6,7 @@
  * a relay that cannot be reached is said so before dialling.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { permissionWindow, setMicPermission } from '../harness/permission';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { launchWithExtension } from '../harness/chromium';
 import { callState, click, dialByUi, dismiss, hangUpAll, launchSide, request, waitCallState, waitText, type HushSide } from '../harness/hush';
@@ -111,17 +112,21 @@ describe('endings and errors', () => {
   });
 
   test('a callee who denied the microphone: "mic-denied" with what to do', async () => {
-    // Chromium's fake permission UI answers "deny", as a person refusing the prompt would.
-    const d = await launchSide({ toneHz: 550, signalUrl: relay.signalUrl, args: ['--use-fake-ui-for-media-stream=deny'] });
+    // A person who blocked the microphone for Hush: the Block recorded as Chrome records it (no launch flag).
+    const d = await launchSide({ toneHz: 550, signalUrl: relay.signalUrl, micPermission: 'prompt' });
+    await setMicPermission(d.hb, 'denied');
     extra.push(d);
     try {
       await dialByUi(a.popup, d.address);
       await click(d.popup, 'accept');
+      // Hush's permission window says where to lift the block; the person closes it.
+      await (await permissionWindow(d.hb)).close();
       await waitCallState(d.popup, 'ended');
       expect(await reason(d)).toBe('mic-denied');
       expect(await d.popup.$eval('[data-testid="end-message"]', (e) => e.textContent)).toMatch(/allow/i);
       await waitCallState(a.popup, 'ended');
-      expect(await reason(a)).toBe('remote-hangup');
+      // A person's Block goes through Hush's permission window, and the caller is told why (issue 12).
+      expect(await reason(a)).toBe('remote-mic-denied');
     } finally {
       await reset(a, d);
     }

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'puppeteer-core';
+import { permissionWindow, setMicPermission } from '../harness/permission';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { callState, click, dialByUi, dismiss, hangUpAll, launchSide, request, waitCallState, type HushSide } from '../harness/hush';
 import { waitFor } from '../harness/wait';
@@ -157,11 +158,15 @@ describe('around the call', () => {
   });
 
   test('mic-denied on Chrome: the end screen opens Hush’s site settings', async () => {
-    const d = await launchSide({ toneHz: 550, signalUrl: relay.signalUrl, args: ['--use-fake-ui-for-media-stream=deny'] });
+    // A person who blocked the microphone for Hush: the Block recorded as Chrome records it (no launch flag).
+    const d = await launchSide({ toneHz: 550, signalUrl: relay.signalUrl, micPermission: 'prompt' });
+    await setMicPermission(d.hb, 'denied');
     extra.push(d);
     try {
       await dialByUi(a.popup, d.address);
       await click(d.popup, 'accept');
+      // Hush's permission window says where to lift the block; the person closes it.
+      await (await permissionWindow(d.hb)).close();
       await waitCallState(d.popup, 'ended');
       // Record the tab the button opens instead of opening it: puppeteer stalls on a chrome://settings
       // tab (it tries to attach to the WebUI page), so the test stops at the tabs.create call.

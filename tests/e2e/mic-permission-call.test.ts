@@ -18,7 +18,7 @@ import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { waitForReading } from '../harness/audio';
 import { callState, click, dialByUi, dismiss, hangUpAll, hears, launchSide, stats, waitCallState, waitText, type HushSide } from '../harness/hush';
 import type { HushBrowser } from '../harness/chromium';
-import { pressAllowAndAnswer, setMicPermission } from '../harness/permission';
+import { permissionWindow as openedPermissionWindow, pressAllowAndAnswer, setMicPermission } from '../harness/permission';
 import { waitFor } from '../harness/wait';
 
 const A_HZ = 440;
@@ -40,10 +40,9 @@ afterAll(async () => {
   await relay?.stop();
 });
 
-/** Hush's permission window, once the background opened it for the call. */
+/** Hush's permission window with its Allow button shown. */
 async function permissionWindow(hb: HushBrowser): Promise<Page> {
-  const t = await hb.browser.waitForTarget((t) => t.type() === 'page' && t.url() === `chrome-extension://${hb.extensionId}/permission.html`, { timeout: 15_000 });
-  const page = (await t.page())!;
+  const page = await openedPermissionWindow(hb);
   await page.waitForSelector('[data-testid="mic-allow"]', { visible: true, timeout: 15_000 });
   return page;
 }

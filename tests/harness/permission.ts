@@ -150,3 +150,12 @@ export async function micReports(hush: HushBrowser): Promise<string[]> {
   const w = await hush.worker();
   return w.evaluate(() => [...((globalThis as { __micReports?: string[] }).__micReports ?? [])]);
 }
+
+/** Hush's permission window (permission.html), once the background opened it for a call. */
+export async function permissionWindow(hush: HushBrowser, timeoutMs = 15_000): Promise<Page> {
+  const url = `chrome-extension://${hush.extensionId}/permission.html`;
+  const t = await hush.browser.waitForTarget((t) => t.type() === 'page' && t.url() === url, { timeout: timeoutMs });
+  const page = (await t.page())!;
+  await page.waitForSelector('[data-testid="mic-step"]', { visible: true, timeout: timeoutMs });
+  return page;
+}
