@@ -14,13 +14,14 @@ vi.mock('wxt/browser', () => ({
       id: 'hushid',
       connect: () => {
         let onMsg: Listener = () => {};
-        const p = { posted: [] as unknown[], emit: (m: unknown) => onMsg(m), disconnect: () => {} };
+        let onGone = () => {};
+        const p = { posted: [] as unknown[], emit: (m: unknown) => onMsg(m), disconnect: () => onGone() };
         ports.push(p);
         return {
           postMessage: (m: unknown) => p.posted.push(m),
           disconnect: () => {},
           onMessage: { addListener: (f: Listener) => (onMsg = f) },
-          onDisconnect: { addListener: () => {} },
+          onDisconnect: { addListener: (f: () => void) => (onGone = f) },
         };
       },
     },
@@ -89,5 +90,45 @@ test('a contact link (https://relay/c#card) is dialled as its card; a /c link of
   app.handle({ kind: 'link', href: `https://relay.example/c#${bob}@relay.example` });
   await tick();
   expect(port.posted).toEqual([{ kind: 'dial', reqId: 1, address: `${bob}@relay.example`, via: 'link' }]);
+  app.stop();
+});
+
+test('a click whose port drops before the answer (the service worker restarting) is sent again on the next port, not forgotten', async () => {
+  const { win } = fakeWindow();
+  const app = new PageIntegration(win);
+  app.start();
+  const first = ports.at(-1)!;
+  first.emit(view());
+  app.handle({ kind: 'link', href: 'web+hush:hush1broken' });
+  await tick();
+  expect(first.posted).toHaveLength(1);
+  first.disconnect(); // the service worker went away with the request
+  await vi.waitFor(() => expect(ports.at(-1)).not.toBe(first), { timeout: 2000 });
+  const second = ports.at(-1)!;
+  await tick();
+  expect(second.posted).toEqual([]); // the new port's background may not listen yet
+  second.emit(view());
+  await tick();
+  expect(second.posted).toEqual([{ kind: 'dial', reqId: 2, address: 'web+hush:hush1broken', via: 'link' }]);
+  second.emit({ kind: 'dial-result', reqId: 2, ok: false, message: 'This Hush link is broken.' });
+  await tick();
+  expect(app.state.error).toBe('This Hush link is broken.');
+  expect(app.visible).toBe(true);
+  app.stop();
+});
+
+test('a port that drops before its first page-view keeps the request waiting for the next one', async () => {
+  const { win } = fakeWindow();
+  const app = new PageIntegration(win);
+  app.start();
+  const first = ports.at(-1)!;
+  app.handle({ kind: 'link', href: 'web+hush:hush1x' });
+  first.disconnect();
+  await vi.waitFor(() => expect(ports.at(-1)).not.toBe(first), { timeout: 2000 });
+  const second = ports.at(-1)!;
+  second.emit(view());
+  await tick();
+  expect(first.posted).toEqual([]);
+  expect(second.posted).toEqual([{ kind: 'dial', reqId: 1, address: 'web+hush:hush1x', via: 'link' }]);
   app.stop();
 });

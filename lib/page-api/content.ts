@@ -35,6 +35,8 @@ export interface BarState {
 }
 
 type DialResult = Extract<PageEvent, { kind: 'dial-result' }>;
+/** What a request gets when its port dropped before the answer. */
+const DROPPED: DialResult = { kind: 'dial-result', reqId: -1, ok: false, message: '' };
 
 function isLiveCall(c: PageView['call']): boolean {
   return !!c && isLive(c.state);
@@ -117,23 +119,25 @@ export class PageIntegration {
 
   private connect(): void {
     if (this.closed) return;
-    this.listening = new Promise<void>((r) => (this.heard = r));
+    // A port that dropped before its first page-view leaves `listening` waiting for the next port's.
+    if (!this.heard) this.listening = new Promise<void>((r) => (this.heard = r));
     try {
       if (!browser.runtime?.id) throw new Error('orphaned');
       this.port = browser.runtime.connect({ name: PAGE_PORT });
     } catch {
       // The extension was reloaded or removed: this script is orphaned.
       this.stop();
+      this.heard?.();
       this.orphaned?.();
       return;
     }
     this.port.onMessage.addListener((m: unknown) => this.onEvent(m as PageEvent));
     this.port.onDisconnect.addListener(() => {
       this.port = undefined;
-      for (const [, f] of this.pending) f({ kind: 'dial-result', reqId: -1, ok: false, message: '' });
+      for (const [, f] of this.pending) f(DROPPED);
       this.pending.clear();
-      this.heard?.();
-      // The service worker may restart: reconnect.
+      // The service worker may restart: reconnect; requests wait for the new port's first page-view.
+      if (!this.heard) this.listening = new Promise<void>((r) => (this.heard = r));
       setTimeout(() => this.connect(), 500);
     });
   }
@@ -151,6 +155,7 @@ export class PageIntegration {
     switch (ev.kind) {
       case 'page-view':
         this.heard?.();
+        this.heard = undefined;
         this.onView(ev.view);
         return;
       case 'dial-result': {
@@ -202,14 +207,7 @@ export class PageIntegration {
   private async dial(address: string, via: 'link' | 'page', id?: string): Promise<void> {
     this.asking = true;
     if (this.state.error) this.set({ error: null });
-    const reqId = ++this.reqId;
-    const r = await this.listening
-      .then(() => new Promise<DialResult>((resolve) => {
-        if (!this.port) return resolve({ kind: 'dial-result', reqId, ok: false, message: '' });
-        this.pending.set(reqId, resolve);
-        this.send({ kind: 'dial', reqId, address, via });
-      }))
-      .finally(() => (this.asking = false));
+    const r = await this.request(address, via).finally(() => (this.asking = false));
     if (!r.ok) {
       if (via === 'page') this.postStatus('declined', id);
       if (r.message) this.set({ error: r.message });
@@ -221,6 +219,25 @@ export class PageIntegration {
       this.pageCalls.set(r.callId, id);
       this.postStatus('started', id);
     }
+  }
+
+  /**
+   * Send a dial and wait for its answer. A port that drops before the answer (the service worker
+   * stopping or restarting) loses the request with it: it is sent again on the next port, at most
+   * three times in all, so a person's click is not silently forgotten.
+   */
+  private async request(address: string, via: 'link' | 'page'): Promise<DialResult> {
+    for (let attempt = 0; attempt < 3 && !this.closed; attempt++) {
+      await this.listening;
+      if (!this.port) continue;
+      const reqId = ++this.reqId;
+      const r = await new Promise<DialResult>((resolve) => {
+        this.pending.set(reqId, resolve);
+        this.send({ kind: 'dial', reqId, address, via });
+      });
+      if (r !== DROPPED) return r;
+    }
+    return DROPPED;
   }
 
   private postStatus(status: PageCallStatus, id?: string): void {
