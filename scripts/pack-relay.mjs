@@ -6,6 +6,7 @@
 //   relay-server/dist/hush-relay-<version>.tar.gz (+ .sha256)
 //   hush-relay-<version>/
 //     bin/hush-relay              launcher: node lib/hush-relay.js "$@"
+//     bin/hush-relay-reload       the unit's ExecReload: SIGHUP once the relay handles it
 //     lib/hush-relay.js           the relay, one ES module (esbuild bundle, dependencies inside)
 //     lib/verifier-worker.js      worker threads the relay starts next to itself
 //     lib/turn-thread.js          (relay-server/src/net/ts-worker.ts loads ./<name>.js)
@@ -71,8 +72,10 @@ writeFileSync(
 writeFileSync(join(stage, 'lib/package.json'), JSON.stringify({ type: 'module', name: 'hush-relay', version, private: true, engines: { node: '^24 || ^22 || ^20' } }, null, 2) + '\n');
 
 const deploy = join(root, 'relay-server/deploy');
-copyFileSync(join(deploy, 'hush-relay'), join(stage, 'bin/hush-relay'));
-chmodSync(join(stage, 'bin/hush-relay'), 0o755);
+for (const f of ['hush-relay', 'hush-relay-reload']) {
+  copyFileSync(join(deploy, f), join(stage, 'bin', f));
+  chmodSync(join(stage, 'bin', f), 0o755);
+}
 for (const f of ['README.md', 'container.json', 'hush-relay.service', 'hush-relay.sysusers', 'relay.json.example', 'turn-secrets.example', 'hush-relay.nft', 'Dockerfile']) {
   copyFileSync(join(deploy, f), join(stage, f));
 }

@@ -76,7 +76,7 @@ const port = (out: string, re: RegExp) => Number(re.exec(out)![1]);
 
 describe('the release tarball', () => {
   test('holds the launcher, the bundle and its workers, the deploy files; nothing imports outside it', () => {
-    for (const f of ['bin/hush-relay', 'lib/early-signals.js', 'lib/hush-relay.js', 'lib/verifier-worker.js', 'lib/turn-thread.js', 'lib/package.json', 'README.md', 'OPERATORS.md', 'hush-relay.service', 'hush-relay.sysusers', 'relay.json.example', 'turn-secrets.example', 'container.json', 'hush-relay.nft', 'Dockerfile', 'LICENSE', 'THIRD-PARTY-NOTICES.txt', 'hush-relay.rules.yml', 'hush-relay.dashboard.json']) {
+    for (const f of ['bin/hush-relay', 'bin/hush-relay-reload', 'lib/early-signals.js', 'lib/hush-relay.js', 'lib/verifier-worker.js', 'lib/turn-thread.js', 'lib/package.json', 'README.md', 'OPERATORS.md', 'hush-relay.service', 'hush-relay.sysusers', 'relay.json.example', 'turn-secrets.example', 'container.json', 'hush-relay.nft', 'Dockerfile', 'LICENSE', 'THIRD-PARTY-NOTICES.txt', 'hush-relay.rules.yml', 'hush-relay.dashboard.json']) {
       expect(existsSync(join(unpacked, f)), f).toBe(true);
     }
     expect(statSync(join(unpacked, 'bin/hush-relay')).mode & 0o111).toBe(0o111);
@@ -203,7 +203,7 @@ describe('the tarball as an operator meets it (issue 20)', () => {
     expect(denied.stdout + denied.stderr).toContain(`TLS certificate ("tlsCert") ${key}: EACCES (permission denied: the relay's user cannot read it`);
   });
 
-  test('SIGHUPs during the start (from 0.1 s) and after it do not kill it (exit 129 would not be restarted by Restart=on-failure)', async () => {
+  test('reloads during the start (bin/hush-relay-reload, the unit\'s ExecReload, from the spawn on) and after it do not kill it (exit 129 would not be restarted by Restart=on-failure)', async () => {
     const child = spawn(join(unpacked, 'bin/hush-relay'), ['--port', '0', '--signal-port', '0', '--alt-port', 'off', '--log-format', 'plain'], {
       env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -212,25 +212,33 @@ describe('the tarball as an operator meets it (issue 20)', () => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const ended = new Promise<string>((res) => child.once('exit', (code, sig) => res(`${code}/${sig}`)));
-    // From 0.1 s after the spawn (the launcher's first line ignores SIGHUP), then every 50 ms until it is
-    // ready: every phase of the start gets one. On a quiet machine it can be ready within 0.3 s, so the
-    // count of signals sent during the start is printed, and one more SIGHUP follows once it is ready.
-    await new Promise((res) => setTimeout(res, 100));
-    let sent = 0;
+    // A reload every 50 ms from the spawn until ready, as `systemctl reload` runs one: every phase of the
+    // start gets one, Node's boot included (it resets SIGHUP to its default action, which ends the
+    // process: the script waits until the relay handles SIGHUP). Each reload must succeed (exit 0).
+    const reload = () =>
+      new Promise<string>((res) => {
+        const r = spawn(join(unpacked, 'bin/hush-relay-reload'), [String(child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        r.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+        r.once('exit', (code) => res(`${code}${err ? ' ' + err.trim() : ''}`));
+      });
+    const reloads: Promise<string>[] = [];
     const deadline = Date.now() + 15_000;
     while (!/^ready$/m.test(out) && child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
-      child.kill('SIGHUP');
-      sent++;
+      reloads.push(reload());
       await new Promise((res) => setTimeout(res, 50));
     }
-    console.log(`SIGHUP sent ${sent} times during the start`);
-    expect(sent).toBeGreaterThan(0);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGHUP');
-      await waitFor(() => /^reload: /m.test(out) || child.exitCode !== null || child.signalCode !== null, { timeout: 5000, what: 'the SIGHUP after ready to be handled' });
-    }
+    console.log(`reload sent ${reloads.length} times during the start`);
+    expect(reloads.length).toBeGreaterThan(0);
+    expect(await Promise.all(reloads)).toEqual(reloads.map(() => '0'));
+    expect(await reload()).toBe('0');
+    await waitFor(() => /^reload: /m.test(out) || child.exitCode !== null || child.signalCode !== null, { timeout: 5000, what: 'the reload after ready to be handled' });
     expect(child.signalCode, out).toBeNull();
     expect(out).toMatch(/^ready$/m);
+    // The script refuses what is not a live process, with its reason.
+    const gone = spawnSync(join(unpacked, 'bin/hush-relay-reload'), ['999999999'], { encoding: 'utf8' });
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toMatch(/no process 999999999/);
     child.kill('SIGTERM');
     expect(await ended).toBe('0/null');
   });
@@ -325,7 +333,7 @@ describe('systemd unit and firewall rules', () => {
     expect(set('CapabilityBoundingSet')).toEqual(['CAP_NET_BIND_SERVICE']);
     expect(set('AmbientCapabilities')).toEqual(['CAP_NET_BIND_SERVICE']);
     expect(set('RestrictAddressFamilies')[0]).toMatch(/AF_INET AF_INET6/);
-    expect(set('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
+    expect(set('ExecReload')).toEqual(['/opt/hush-relay/bin/hush-relay-reload $MAINPID']);
     expect(set('MemoryDenyWriteExecute')).toEqual([]);
     expect(unit).toMatch(/NOT MemoryDenyWriteExecute=yes: V8's JIT/);
   });
