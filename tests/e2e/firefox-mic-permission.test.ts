@@ -197,46 +197,9 @@ describe.skipIf(!built || !haveFirefox)('Firefox and the microphone', () => {
         const p = Services.scriptSecurityManager.createContentPrincipalFromOrigin(${JSON.stringify(origin)});
         Services.perms.removeFromPrincipal(p, 'microphone');`);
     };
-    const SLOW_MS = 25_000; // issue 21: people took 18-25 s; the handshake timer is 15 s, the ring 45 s, connect 20 s
-
-    test('a caller who clicks Allow after 25 s: nothing rang meanwhile, then the call rings at the callee (not "not online")', async () => {
-      await forget();
-      await dialByUi(a.popup, b.address);
-      await waitFor(async () => (await a.fb.chrome<{ found: boolean }>(FIND_PROMPT(a.url('call.html')))).found, { timeout: 15_000, interval: 200, what: 'the microphone prompt' });
-      const host = await a.mediaHost(5_000);
-      await new Promise((r) => setTimeout(r, SLOW_MS));
-      expect(await callState(host)).toBe('dial-waiting-mic');
-      expect(await callState(b.popup)).toBe('');
-      expect(await a.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
-      await waitCallState(b.popup, 'incoming');
-      await waitCallState(host, 'ringing');
-      await request(b.popup, 'hangup');
-      await waitCallState(host, 'ended');
-      await dismiss(host).catch(() => {});
-      await dismiss(b.popup);
-    }, 90_000);
-
-    test('a callee who accepts, then clicks Allow after 25 s: the caller keeps ringing, told why; then both go on to connect', async () => {
-      await forget();
-      await dialByUi(b.popup, a.address);
-      await waitCallState(a.popup, 'incoming');
-      await click(a.popup, 'accept');
-      await waitFor(async () => (await a.fb.chrome<{ found: boolean }>(FIND_PROMPT(a.url('call.html')))).found, { timeout: 15_000, interval: 200, what: 'the microphone prompt' });
-      await waitCallState(b.popup, 'peer-waiting-mic');
-      await new Promise((r) => setTimeout(r, SLOW_MS));
-      expect(await callState(b.popup)).toBe('peer-waiting-mic'); // no ring timer, no network timer
-      const host = await a.mediaHost(5_000);
-      expect(await callState(host)).toBe('answer-waiting-mic');
-      expect(await a.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
-      // This host gives Firefox no ICE candidates (loopback only: media-firefox.test.ts), so the
-      // connection itself is the lab's; here both sides leave the wait for Connecting together.
-      await waitFor(async () => ['connecting', 'connected'].includes(await callState(b.popup)), { timeout: 10_000, what: 'the caller to connect' });
-      await waitFor(async () => ['connecting', 'connected'].includes(await callState(host)), { timeout: 10_000, what: 'the callee to connect' });
-      await request(b.popup, 'hangup');
-      await waitCallState(b.popup, 'ended');
-      await dismiss(b.popup);
-      await dismiss(host).catch(() => {});
-    }, 90_000);
+    // A person who clicks Allow after 25 s (caller, then callee): tests/lab/firefox-slow-allow.test.ts,
+    // where the same two waits also end in a connected call heard both ways (this host gives Firefox
+    // no ICE candidates), with each second of the wait checked: nothing rings, nobody gives up.
 
     test('a callee who blocks after Accept: the caller is told the microphone was refused; the callee stops ringing', async () => {
       await forget();
