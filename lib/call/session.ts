@@ -562,8 +562,10 @@ export class CallSession {
   private async trySend(envelope: Uint8Array): Promise<'sent' | 'unreachable' | 'offline'> {
     try {
       return await this.ports.send(this.peerMailbox, envelope);
-    } catch {
-      if (isLive(this.state)) this.fire({ type: 'relay-down' });
+    } catch (e) {
+      // ERR_PEER_RELAYS (lib/signal/client.ts): our relay is fine, none of the callee's took the HELLO.
+      const theirs = (e as { code?: unknown } | null)?.code === 'ERR_PEER_RELAYS';
+      if (isLive(this.state)) this.fire({ type: theirs ? 'peer-relays-down' : 'relay-down' });
       return 'offline';
     }
   }
