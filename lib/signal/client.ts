@@ -223,7 +223,8 @@ export class SignalClient {
     // Her relay: the one this call already uses (a HELLO's route, or where we sent it), her card's
     // (the first that takes the HELLO), else ours.
     const known = this.routes.get(callId);
-    const urls = known?.tag === to ? [known.url] : (this.hints.get(to) ?? [home]);
+    const theirs = known?.tag === to ? undefined : this.hints.get(to);
+    const urls = known?.tag === to ? [known.url] : (theirs ?? [home]);
     const wrapped = await wrapDelivery(data, hello ? { route: { tag: this.myTag, url: home }, recipientTag: to } : {});
     const failed: string[] = [];
     for (const url of urls) {
@@ -234,8 +235,8 @@ export class SignalClient {
         await this.post.send(url, relayMailboxId(to, url), wrapped);
         return 'sent';
       } catch (e) {
-        // Only a card's relays (a HELLO to a hinted person) have a next one to try.
-        if (urls.length === 1) throw e instanceof SignalError ? e : new SignalError('ERR_OFFLINE', e instanceof Error ? e.message : String(e));
+        // Only a card's relays (a HELLO to a hinted person) have a next one to try, and are hers to blame.
+        if (!theirs) throw e instanceof SignalError ? e : new SignalError('ERR_OFFLINE', e instanceof Error ? e.message : String(e));
         failed.push(`${url} (${e instanceof Error ? e.message : String(e)})`);
       }
     }

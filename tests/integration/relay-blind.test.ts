@@ -232,6 +232,11 @@ describe('a blind relay (protocol v2)', () => {
     expect(err?.code).toBe('ERR_PEER_RELAYS');
     expect(err?.message).toMatch(/^None of this person's relays could be reached/);
     for (const u of dead) expect(err?.message).toContain(canonicalForm(u));
+    // A card with one relay, down: hers to blame too (not "our relay could not be reached").
+    a.hint(mailboxIdOfBundle(bob.bundleBytes), dead.slice(0, 1));
+    const hello2 = new CallerHandshake(alice, addressHash(bob.bundleBytes)).start();
+    const err2 = await a.send(mailboxIdOfBundle(bob.bundleBytes), hello2).then(() => null, (e: unknown) => e as { code: string });
+    expect(err2?.code).toBe('ERR_PEER_RELAYS');
     a.stop();
   });
 
