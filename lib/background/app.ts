@@ -15,6 +15,9 @@ import { PageBridge } from '../page-api/bridge';
 import { isHttpsOrigin, openHushWindow } from '../page-api/consent';
 import { addressFromBundle, mailboxIdOf } from '../crypto/address';
 import { parseCard } from '../contacts/card';
+import { acceptSignedRelays, ContactRelaysError, savedRelays } from '../contacts/contact-relays';
+import { canonicalRelayUrl } from '../signal/relay-url';
+import { RELAY_LIST_MAX } from '../crypto/relay-list';
 import { CallManager, CallError, type AdmissionPorts } from '../call/manager';
 import type { CallSession } from '../call/session';
 import type { HostPort } from '../platform/media-port';
@@ -70,6 +73,8 @@ export class BackgroundApp {
   private readonly viewPorts = new Set<Browser.runtime.Port>();
   private backupNeeded = false;
   private keysCheckedFor?: string;
+  /** Issue 15: the relays each recent call was dialled on (call id → canonical URLs), for its history entry. */
+  private readonly dialledRelays = new Map<string, string[]>();
   private ui!: UiHost;
   /** Chrome: the permission window a call waits on (mic-gate.ts). Firefox: its call window asks. */
   private mic?: MicGate;
@@ -103,7 +108,7 @@ export class BackgroundApp {
     app.settings = await SettingsStore.load();
     // A policy changed by the organisation while Hush runs applies at once (managed-settings.ts).
     watchManaged((m) => app.settingsChanged(app.settings.setManaged(m).relaysChanged));
-    app.contacts = await ContactsStore.load(() => app.push());
+    app.contacts = await ContactsStore.load(() => app.push(), (address) => app.lastRelaysOf(address));
     app.history = await HistoryStore.load(() => app.syncBadge());
     app.admission = await AdmissionStore.load();
     app.testHooks = await watchSessionHooks();
@@ -124,6 +129,7 @@ export class BackgroundApp {
   private wireIdentity(): void {
     this.calls = new CallManager({
       identity: this.identity,
+      relays: () => this.ownRelays(),
       send: (to, env) => this.signal.send(to, env),
       media: this.media,
       iceConfig: () => this.iceConfig(),
@@ -272,10 +278,66 @@ export class BackgroundApp {
         throw new CallError('ERR_NO_CALL', endMessage('relay-unreachable'));
       });
     }
-    // What was dialled decides: her card's relay, or (a bare address, an old contact) our own.
-    this.signal.hint(mailboxIdOf(card.address), card.relays);
+    // What was dialled decides: her card's relays; else the ones saved with her (contact, history:
+    // issue 15); else (a bare address, an old contact) our own.
+    let relays = card.relays;
+    if (relays.length === 0) {
+      try {
+        relays = this.savedRelaysOf(card.address);
+      } catch (e) {
+        if (e instanceof ContactRelaysError) throw new CallError('ERR_NO_CALL', e.message);
+        throw e;
+      }
+    }
+    this.signal.hint(mailboxIdOf(card.address), relays);
     const s = this.calls.dial(card.address);
+    this.dialledRelays.set(s.callId, relays);
+    while (this.dialledRelays.size > 16) this.dialledRelays.delete(this.dialledRelays.keys().next().value!);
+    if (card.relays.length) await this.contacts.noteRelays(card.address, card.relays);
     return { callId: s.callId };
+  }
+
+  /** Where a saved contact (else the newest history entry with this address) is rung; [] = our own relay. Throws ContactRelaysError. */
+  private savedRelaysOf(address: string): string[] {
+    const opts = { insecureAllowed: testInsecureRelayHost };
+    const contact = this.contacts.find(address);
+    if (contact?.relays !== undefined) return savedRelays(contact.relays, contact.name, opts);
+    const entry = this.history.entries.find((h) => h.address === address && h.relays !== undefined);
+    return entry ? savedRelays(entry.relays, address, opts) : [];
+  }
+
+  /** The relays a call with this address last showed (signed, else dialled), for a contact added without a card. */
+  private lastRelaysOf(address: string): string[] {
+    const s = this.calls?.current;
+    if (s?.peerAddress === address) {
+      const r = this.relaysOfCall(s);
+      if (r.length) return r;
+    }
+    try {
+      return this.savedRelaysOf(address);
+    } catch {
+      return [];
+    }
+  }
+
+  /** A call's peer relays: what it signed in the handshake, else what we dialled. */
+  private relaysOfCall(s: CallSession): string[] {
+    const signed = acceptSignedRelays(s.peerRelays ?? [], { insecureAllowed: testInsecureRelayHost });
+    return signed.length ? signed : (this.dialledRelays.get(s.callId) ?? []);
+  }
+
+  /** Our relays as the handshake carries them (canonical, usable, at most 4): where our contacts ring us. */
+  private ownRelays(): string[] {
+    const out: string[] = [];
+    for (const url of this.settings.current.relays) {
+      try {
+        const c = canonicalRelayUrl(url, { insecureAllowed: testInsecureRelayHost });
+        if (!out.includes(c)) out.push(c);
+      } catch {
+        /* the options page refuses these; a managed list may still carry one: not announced */
+      }
+    }
+    return out.slice(0, RELAY_LIST_MAX);
   }
 
   private async updateSettings(patch: Partial<Settings>): Promise<Settings> {
@@ -305,6 +367,9 @@ export class BackgroundApp {
     if (!s?.peerBundle || !s.peerAddress || this.keysCheckedFor === s.callId) return;
     this.keysCheckedFor = s.callId;
     this.contacts.noteKeysSeen(s.peerAddress, s.peerBundle);
+    // Issue 15: a contact follows a move. The list is signed by the keys just checked against her address.
+    const signed = acceptSignedRelays(s.peerRelays ?? [], { insecureAllowed: testInsecureRelayHost });
+    if (signed.length) void this.contacts.noteRelays(s.peerAddress, signed);
   }
 
   /**
@@ -338,7 +403,7 @@ export class BackgroundApp {
     // Call waiting: the person in the current call learns who was turned away.
     const live = this.calls.current;
     if (busy && live && live.state !== CallState.Ended) this.waiting = { callId: live.callId, address: s.peerAddress, at: Date.now() };
-    await this.history.record(s, busy, this.viewPorts.size > 0);
+    await this.history.record(s, busy, this.viewPorts.size > 0, this.relaysOfCall(s));
     this.push();
   }
 

@@ -9,15 +9,20 @@ import { toHex } from '../crypto/bytes';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Contact } from '../messaging/view';
 import { contactsItem } from './storage';
+import { parseCard } from '../contacts/card';
+import { cardFromContactHref } from '../contacts/link';
+import { testInsecureRelayHost } from '../testing/hooks';
 
 export class ContactsStore {
   private constructor(
     private contacts: Contact[],
     private readonly changed: () => void,
+    private readonly knownRelays: (address: string) => string[],
   ) {}
 
-  static async load(changed: () => void): Promise<ContactsStore> {
-    return new ContactsStore(await contactsItem.getValue(), changed);
+  /** `knownRelays`: where an address was last reached (a call, history), for a contact added without a card. */
+  static async load(changed: () => void, knownRelays: (address: string) => string[] = () => []): Promise<ContactsStore> {
+    return new ContactsStore(await contactsItem.getValue(), changed, knownRelays);
   }
 
   get list(): Contact[] {
@@ -28,11 +33,26 @@ export class ContactsStore {
     return address ? this.contacts.find((c) => c.address === address) : undefined;
   }
 
-  /** Add a contact; `own` is this device's address (one cannot add oneself). */
+  /**
+   * Add a contact from an address, link or card (`hush1…@relay`: its relays are saved with it);
+   * `own` is this device's address (one cannot add oneself). Without a card: where that address
+   * was last reached (the call just made, history), through `knownRelays`.
+   */
   async add(address: string, name: string, own: string): Promise<Contact> {
-    const r = book.addContact(this.contacts, address, name, own);
+    const text = String(address ?? '').trim();
+    const cardText = /^https?:/i.test(text) ? cardFromContactHref(text) : text.includes('@') ? text : null;
+    const card = cardText ? parseCard(cardText, { insecureAllowed: testInsecureRelayHost }) : null;
+    const canonical = card?.address ?? book.addressOf(text);
+    const relays = card?.relays.length ? card.relays : this.find(canonical) ? [] : this.knownRelays(canonical);
+    const r = book.addContact(this.contacts, canonical, name, own, Date.now(), relays);
     if (r.list !== this.contacts) await this.save(r.list);
     return r.contact;
+  }
+
+  /** Where this contact is rung from now on (a card dialled, the list it signed in a call); no-op for a stranger. */
+  async noteRelays(address: string, relays: readonly string[]): Promise<void> {
+    const next = book.setRelays(this.contacts, address, relays);
+    if (next) await this.save(next);
   }
 
   async rename(address: string, name: string): Promise<void> {

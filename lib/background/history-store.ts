@@ -35,7 +35,7 @@ export class HistoryStore {
    * A call ended: one entry (none for a call that never learnt its peer). A
    * missed call counts on the badge when no Hush page was open to show it.
    */
-  async record(s: CallSession, busy: boolean, seenNow: boolean): Promise<void> {
+  async record(s: CallSession, busy: boolean, seenNow: boolean, relays: readonly string[] = []): Promise<void> {
     if (!s.peerAddress) return;
     const outcome: EndReason = busy ? 'missed' : (s.reason ?? 'hangup');
     const entry: HistoryEntry = {
@@ -46,6 +46,7 @@ export class HistoryStore {
       outcome,
       busy: busy || undefined,
     };
+    if (relays.length) entry.relays = [...relays];
     this.history = [entry, ...this.history].slice(0, HISTORY_MAX);
     await historyItem.setValue(this.history);
     if (outcome === 'missed' && !seenNow) {

@@ -105,3 +105,18 @@ test('the items read the migrated values through the stores\' API', async () => 
   expect(await blockedItem.getValue()).toEqual(OLD.blocked);
   expect(await fakeBrowser.storage.local.get(null)).toEqual({ unrelated: 'stays' });
 });
+
+test('issue 15: contacts and history from before relays were saved move unchanged and are rung on our own relay', async () => {
+  const { savedRelays } = await import('../contacts/contact-relays');
+  const old = {
+    contacts: [{ address: 'hush1old', name: 'Ada', verified: true, addedAt: 1 }],
+    history: [{ direction: 'outgoing', address: 'hush1old', at: 5, outcome: 'hangup' }],
+  };
+  const { area } = fakeLocal(old);
+  await migrateLegacyLocal(area);
+  const contacts = (await idbKv.get<Array<{ relays?: unknown; name: string }>>('contacts'))!;
+  const history = (await idbKv.get<Array<{ relays?: unknown }>>('history'))!;
+  expect(contacts).toEqual(old.contacts); // no field invented, nothing rewritten
+  expect(savedRelays(contacts[0]!.relays, contacts[0]!.name)).toEqual([]);
+  expect(savedRelays(history[0]!.relays, 'hush1old')).toEqual([]);
+});

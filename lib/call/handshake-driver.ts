@@ -26,6 +26,8 @@ export interface CallSecrets {
   peerAddress: string;
   /** The peer's keys belong to the mailbox the relay says sent them (false: not our peer). */
   fromPeerMailbox: boolean;
+  /** The relays the peer signed into the handshake (canonical; lib/crypto/relay-list.ts). */
+  peerRelays: string[];
 }
 
 /** Keep what the call needs from the handshake's keys, and wipe the raw secrets. */
@@ -40,6 +42,7 @@ async function install(keys: CallKeys, peerMailbox: string): Promise<CallSecrets
     peerBundle: keys.peerBundleBytes,
     peerAddress: addressFromBundle(keys.peerBundleBytes),
     fromPeerMailbox: mailboxIdOfBundle(keys.peerBundleBytes) === peerMailbox,
+    peerRelays: keys.peerRelays,
   };
 }
 
@@ -60,10 +63,11 @@ export class CallerDriver {
   /**
    * Throws ERR_BAD_ADDRESS for a typo. `admitToken`: the send token stored for
    * this contact (docs/protocol.md §5.4), so its HELLO is recognised before any signature.
+   * `relays`: our current relays, signed into CONFIRM (docs/protocol.md §5).
    */
-  constructor(identity: Identity, address: string, admitToken?: Uint8Array) {
+  constructor(identity: Identity, address: string, admitToken?: Uint8Array, relays: readonly string[] = []) {
     const { address: canonical, hash } = parseAddress(address);
-    this.hs = new CallerHandshake(identity, hash, admitToken ? { admitToken } : {});
+    this.hs = new CallerHandshake(identity, hash, admitToken ? { admitToken, relays } : { relays });
     this.callId = toHex(this.hs.callId);
     this.peerMailbox = mailboxIdFromHash(hash);
     this.peerAddress = canonical;
@@ -108,9 +112,11 @@ export class CalleeDriver {
     identity: Identity,
     private readonly peerMailbox: string,
     private readonly helloBytes: Uint8Array,
+    /** Our current relays, signed into RESPONSE (docs/protocol.md §5). */
+    relays: readonly string[] = [],
   ) {
     this.callId = toHex(parseEnvelope(helloBytes).callId);
-    this.hs = new CalleeHandshake(identity);
+    this.hs = new CalleeHandshake(identity, { relays });
   }
 
   /** Message 2, or the error code the HELLO was refused with. */

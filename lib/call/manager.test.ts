@@ -86,9 +86,9 @@ beforeAll(() => {
 /** The relay and peers of the running test, for flush(). */
 let world: { relay: FakeRelay; peers: Peer[] } | undefined;
 
-function setup(n = 2) {
+function setup(n = 2, more: (i: number) => Partial<ManagerPorts> = () => ({})) {
   const relay = new FakeRelay();
-  const peers = ids.slice(0, n).map((id) => {
+  const peers = ids.slice(0, n).map((id, i) => {
     const mailbox = mailboxIdOfBundle(id.bundleBytes);
     const media = new ScriptedMedia();
     const p = { id, address: addressFromBundle(id.bundleBytes), mailbox, media, incoming: [], ended: [] } as unknown as Peer;
@@ -100,6 +100,7 @@ function setup(n = 2) {
       onChange: () => {},
       onIncoming: (s) => p.incoming.push(s),
       onEnded: (s, busy) => p.ended.push({ s, busy }),
+      ...more(i),
     };
     p.manager = new CallManager(ports);
     relay.boxes.set(mailbox, p);
@@ -309,5 +310,31 @@ describe('call flow', () => {
     await flush();
     expect(a!.media.log).toContain('mute:true');
     expect(a!.manager.current!.muted).toBe(true);
+  });
+});
+
+describe('relays in the handshake (issue 15)', () => {
+  const R = ['wss://r1.example:443/signal', 'wss://r2.example:443/signal'];
+  test("each side learns the relays the other signed: the caller's from CONFIRM, the callee's from RESPONSE", async () => {
+    const { peers: [a, b] } = setup(2, (i) => ({ relays: () => [R[i]!] }));
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    expect(call.peerRelays).toEqual([R[1]]);
+    expect(b!.manager.current!.peerRelays).toEqual([R[0]]);
+    a!.manager.hangup();
+    await flush();
+  });
+
+  test("none of the callee's relays takes the HELLO (ERR_PEER_RELAYS): the call ends peer-relays-unreachable, with a sentence", async () => {
+    const { endMessage } = await import('../i18n/messages');
+    const { peers: [a, b] } = setup(2, (i) =>
+      i === 0 ? { send: async () => Promise.reject(Object.assign(new Error("None of this person's relays could be reached"), { code: 'ERR_PEER_RELAYS' })) } : {},
+    );
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    expect(call.state).toBe('ended');
+    expect(call.reason).toBe('peer-relays-unreachable');
+    expect(endMessage('peer-relays-unreachable', 'en')).toMatch(/^None of their relays could be reached\. Their card may be out of date/);
+    expect(b!.incoming).toHaveLength(0);
   });
 });

@@ -61,6 +61,8 @@ export const TIMEOUTS = {
 
 export interface SessionPorts {
   identity: Identity;
+  /** Our current relays (canonical), signed into the handshake so the peer's contact follows a move. */
+  relays?(): readonly string[];
   send(toMailbox: string, envelope: Uint8Array): Promise<'sent' | 'unreachable'>;
   media: MediaPort;
   /** ICE servers (the relay's STUN/TURN with fresh credentials) and privacy mode. */
@@ -116,6 +118,8 @@ export class CallSession {
   readonly peerMailbox: string;
   peerAddress?: string;
   peerBundle?: Uint8Array;
+  /** The relays the peer signed into the handshake (set once its keys checked out). */
+  peerRelays?: string[];
   sas?: string;
   muted = false;
   /** The port is asking the person for the microphone right now (the UI says so). */
@@ -176,7 +180,7 @@ export class CallSession {
    * token, when there is one); ERR_BAD_ADDRESS is thrown synchronously for a typo.
    */
   static dial(ports: SessionPorts, address: string, admitToken?: Uint8Array): CallSession {
-    const driver = new CallerDriver(ports.identity, address, admitToken);
+    const driver = new CallerDriver(ports.identity, address, admitToken, ports.relays?.() ?? []);
     const s = new CallSession('caller', ports, driver.callId, driver.peerMailbox);
     s.caller = driver;
     s.peerAddress = driver.peerAddress;
@@ -191,7 +195,7 @@ export class CallSession {
 
   /** Callee: a HELLO arrived from `fromMailbox`. Answers it; the call becomes visible at CONFIRM. */
   static answerHello(ports: SessionPorts, fromMailbox: string, hello: Uint8Array): CallSession {
-    const driver = new CalleeDriver(ports.identity, fromMailbox, hello);
+    const driver = new CalleeDriver(ports.identity, fromMailbox, hello, ports.relays?.() ?? []);
     const s = new CallSession('callee', ports, driver.callId, fromMailbox);
     s.callee = driver;
     s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'handshake-failed' });
@@ -510,6 +514,7 @@ export class CallSession {
       this.fire({ type: 'handshake-failed' });
       return false;
     }
+    this.peerRelays = secrets.peerRelays;
     return true;
   }
 
@@ -557,8 +562,10 @@ export class CallSession {
   private async trySend(envelope: Uint8Array): Promise<'sent' | 'unreachable' | 'offline'> {
     try {
       return await this.ports.send(this.peerMailbox, envelope);
-    } catch {
-      if (isLive(this.state)) this.fire({ type: 'relay-down' });
+    } catch (e) {
+      // ERR_PEER_RELAYS (lib/signal/client.ts): our relay is fine, none of the callee's took the HELLO.
+      const theirs = (e as { code?: unknown } | null)?.code === 'ERR_PEER_RELAYS';
+      if (isLive(this.state)) this.fire({ type: theirs ? 'peer-relays-down' : 'relay-down' });
       return 'offline';
     }
   }

@@ -62,6 +62,8 @@ const TABLE: Record<CallEvent['type'], string[]> = {
   // prettier-ignore
   'relay-down':       ['·', '·', 'ended:relay-unreachable', 'ended:relay-unreachable', 'ended:relay-unreachable', 'ended:relay-unreachable', 'ended:relay-unreachable', '·', '·', '·', '·'],
   // prettier-ignore
+  'peer-relays-down': ['·', '·', 'ended:peer-relays-unreachable', '·', '·', '·', '·', '·', '·', '·', '·'],
+  // prettier-ignore
   'mic-granted':      ['·', 'dialing', '·', '·', '·', 'connecting', '·', '·', '·', '·', '·'],
   // prettier-ignore
   'mic-refused':      ['·', H, '·', '·', '·', H, '·', '·', '·', '·', '·'],
@@ -92,6 +94,7 @@ const EVENTS: { [K in CallEvent['type']]: Extract<CallEvent, { type: K }> } = {
   'media-failed': { type: 'media-failed' },
   'media-error': { type: 'media-error', reason: 'mic-denied' },
   'relay-down': { type: 'relay-down' },
+  'peer-relays-down': { type: 'peer-relays-down' },
   'mic-granted': { type: 'mic-granted' },
   'mic-refused': { type: 'mic-refused' },
   'mic-wait-timeout': { type: 'mic-wait-timeout' },

@@ -34,6 +34,7 @@
  *    mic-wait-timeout → mic-denied (ours) / remote-mic-denied (the peer's wait)
  *    remote-mic-denied→ remote-mic-denied (the callee could not use its microphone)
  *    relay-down       → relay-unreachable (only before Connected: a live call survives a signalling drop)
+ *    peer-relays-down → peer-relays-unreachable (Dialing: no relay of the callee's took the HELLO)
  *    silent-end       → no reason (only before the call is visible)
  *
  * An event that does not apply in the current state is ignored (returns
@@ -73,6 +74,7 @@ export type EndReason =
   | 'no-answer' // they did not answer in time
   | 'unreachable' // their mailbox is offline
   | 'relay-unreachable' // our relay could not be reached
+  | 'peer-relays-unreachable' // none of the relays on their card (or saved with them) took our HELLO (issue 15)
   | 'handshake-failed' // keys did not check out: possible interception
   | 'mic-denied'
   | 'remote-mic-denied' // they could not use their microphone (refused it, or closed the prompt)
@@ -100,6 +102,8 @@ export type CallEvent =
   | { type: 'media-failed' }
   | { type: 'media-error'; reason: 'mic-denied' | 'no-microphone' | 'media-failed' }
   | { type: 'relay-down' }
+  /** Caller: the HELLO could be posted to none of the callee's relays (her card's, in order). */
+  | { type: 'peer-relays-down' }
   /** The person let Hush use the microphone (or it was already allowed). */
   | { type: 'mic-granted' }
   /** The person refused the microphone, or closed the window that asks for it. */
@@ -198,6 +202,8 @@ export function next(state: SessionState, ev: CallEvent): Transition | null {
       return from(...live) ? end(ev.reason) : null;
     case 'relay-down':
       return from(S.Dialing, S.Ringing, S.Incoming, S.AnswerWaitingMic, S.PeerWaitingMic) ? end('relay-unreachable') : null;
+    case 'peer-relays-down':
+      return from(S.Dialing) ? end('peer-relays-unreachable') : null;
     default: {
       const never: never = ev;
       return never;

@@ -10,6 +10,7 @@
  */
 import type { Contact } from '../messaging/view';
 import { addressFromLink } from './link';
+import { relaysChanged } from './contact-relays';
 import { t, tf } from '../i18n/messages';
 
 export type ContactErrorCode = 'ERR_SELF' | 'ERR_CONTACT_EXISTS' | 'ERR_NO_CONTACT';
@@ -34,14 +35,43 @@ export function cleanName(name: string | undefined, address: string): string {
   return n || address.slice(0, 12) + '…';
 }
 
-/** Add a contact from an address or link. An existing address is returned unchanged. */
-export function addContact(list: Contact[], input: string, name: string, self: string, now = Date.now()): { list: Contact[]; contact: Contact } {
+/**
+ * Add a contact from an address or link, with the relays its card named (none: our own relay).
+ * An existing address is returned unchanged, but for new `relays`, which replace its saved ones.
+ */
+export function addContact(
+  list: Contact[],
+  input: string,
+  name: string,
+  self: string,
+  now = Date.now(),
+  relays: readonly string[] = [],
+): { list: Contact[]; contact: Contact } {
   const address = addressFromLink(input);
   if (address === self) throw new ContactError('ERR_SELF', t('err.contact.self'));
   const existing = list.find((c) => c.address === address);
-  if (existing) return { list, contact: existing };
+  if (existing) {
+    const next = setRelays(list, address, relays);
+    return next ? { list: next, contact: next.find((c) => c.address === address)! } : { list, contact: existing };
+  }
   const contact: Contact = { address, name: cleanName(name, address), verified: false, addedAt: now };
+  if (relays.length) contact.relays = [...relays];
   return { list: [...list, contact], contact };
+}
+
+/**
+ * Where this contact is rung from now on (a card dialled, or the list it signed in a call:
+ * lib/contacts/contact-relays.ts). Empty `relays` never clears a saved list. Null when nothing changes.
+ */
+export function setRelays(list: Contact[], address: string, relays: readonly string[]): Contact[] | null {
+  const c = list.find((x) => x.address === address);
+  if (!c || relays.length === 0 || !relaysChanged(c.relays, relays)) return null;
+  return list.map((x) => (x.address === address ? { ...x, relays: [...relays] } : x));
+}
+
+/** The canonical address in an address or link (ERR_BAD_ADDRESS otherwise). */
+export function addressOf(input: string): string {
+  return addressFromLink(input);
 }
 
 export function renameContact(list: Contact[], address: string, name: string): Contact[] {

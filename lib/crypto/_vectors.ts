@@ -22,6 +22,9 @@ export interface HandshakeVector {
   calleeRng: string;
   /** Caller's stored admission token for the callee ('' for a first call: HELLO's tag is then random). */
   admitToken: string;
+  /** The relays each side signs into the handshake (envelope version 3): none in case 0, some in case 1. */
+  callerRelays: string[];
+  calleeRelays: string[];
   callerAddress: string;
   calleeAddress: string;
   calleeMailbox: string;
@@ -46,14 +49,17 @@ export async function handshakeVector(i: number): Promise<HandshakeVector> {
   const callerRng = `kat/handshake/caller/${i}`;
   const calleeRng = `kat/handshake/callee/${i}`;
   const admitToken = i === 0 ? '' : toHex(drbg(`kat/admit-token/${i}`)(32));
+  const callerRelays = i === 0 ? [] : ['wss://r1.example:443/signal'];
+  const calleeRelays = i === 0 ? [] : ['wss://r2.example:443/signal', 'wss://backup.example:8443/hush/signal'];
   const A = identityFromSeed(fromHex(callerSeed));
   const B = identityFromSeed(fromHex(calleeSeed));
   const caller = new CallerHandshake(A, addressHash(B.bundleBytes), {
     rng: drbg(callerRng),
     deterministic: true,
     admitToken: admitToken ? fromHex(admitToken) : undefined,
+    relays: callerRelays,
   });
-  const callee = new CalleeHandshake(B, { rng: drbg(calleeRng), deterministic: true });
+  const callee = new CalleeHandshake(B, { rng: drbg(calleeRng), deterministic: true, relays: calleeRelays });
   const hello = caller.start();
   const response = await callee.onHello(hello);
   if (!response.ok) throw response.error;
@@ -66,12 +72,17 @@ export async function handshakeVector(i: number): Promise<HandshakeVector> {
   const revealed = await caller.onReveal(reveal.value.reveal);
   if (!revealed.ok) throw revealed.error;
   const k = confirm.value.keys;
+  if (JSON.stringify(k.peerRelays) !== JSON.stringify(calleeRelays) || JSON.stringify(done.value.keys.peerRelays) !== JSON.stringify(callerRelays)) {
+    throw new Error('relay lists did not arrive as sent');
+  }
   return {
     callerSeed,
     calleeSeed,
     callerRng,
     calleeRng,
     admitToken,
+    callerRelays,
+    calleeRelays,
     callerAddress: addressFromBundle(A.bundleBytes),
     calleeAddress: addressFromBundle(B.bundleBytes),
     calleeMailbox: mailboxIdOfBundle(B.bundleBytes),

@@ -9,17 +9,20 @@
  *   +---------------+---------------+-------------------------------+--------
  *
  *   type 0x01 HELLO     body = ek_A (1568) ‖ x_A (32) ‖ admit tag (32)      clear: ephemeral keys, a MAC or random bytes
- *   type 0x02 RESPONSE  body = ct_B (1568) ‖ y_B (32) ‖ AEAD(bundle_B ‖ commit_B ‖ sig_B)
- *   type 0x03 CONFIRM   body = AEAD(bundle_A ‖ ct_S (1568) ‖ sig_A ‖ intent (1))
+ *   type 0x02 RESPONSE  body = ct_B (1568) ‖ y_B (32) ‖ AEAD(bundle_B ‖ commit_B ‖ relays_B ‖ sig_B)
+ *   type 0x03 CONFIRM   body = AEAD(bundle_A ‖ ct_S (1568) ‖ relays_A ‖ sig_A ‖ intent (1))
  *   type 0x04 REVEAL    body = AEAD(nonce_B (32))                            the callee's SAS nonce, after CONFIRM
  *   type 0x10 SEALED    body = seq (u32) ‖ AEAD(message)                     call control, SDP, candidates
  *
  * Version 2 (issue 14): SAS commitment (commit_B, REVEAL), strict CONFIRM,
- * HELLO admission tag. A version-1 envelope is refused (ERR_UNSUPPORTED_VERSION).
+ * HELLO admission tag.
+ * Version 3 (issue 15): each side's current relays, signed, in RESPONSE and
+ * CONFIRM (relay-list.ts), so a contact follows a move. An envelope of any
+ * other version is refused (ERR_UNSUPPORTED_VERSION): a v2 peer fails at once.
  */
 import { fail } from './errors';
 
-export const ENVELOPE_VERSION = 2;
+export const ENVELOPE_VERSION = 3;
 export const CALL_ID_LEN = 16;
 export const PREFIX_LEN = 2 + CALL_ID_LEN;
 /** Largest envelope either side accepts (the relay caps its frames at 64 KiB too). */

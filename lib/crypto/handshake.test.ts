@@ -330,3 +330,64 @@ describe('SAS commitment (issue 14: nobody can steer the SAS)', () => {
     expect(sasCode(secret, n1)).not.toBe(sasCode(new Uint8Array(32).fill(6), n1));
   });
 });
+
+describe('relay lists (envelope version 3: contacts follow a move)', () => {
+  const R1 = 'wss://r1.example:443/signal';
+  const R2 = ['wss://r2.example:443/signal', 'wss://backup.example:8443/signal'];
+  async function withRelays(callerRelays: string[], calleeRelays: string[], seed = 'relays') {
+    const caller = new CallerHandshake(alice, bobHash, { rng: drbg(`${seed}/a`), deterministic: true, relays: callerRelays });
+    const callee = new CalleeHandshake(bob, { rng: drbg(`${seed}/b`), deterministic: true, relays: calleeRelays });
+    const m1 = caller.start();
+    const m2 = await callee.onHello(m1);
+    if (!m2.ok) throw m2.error;
+    const m3 = await caller.onResponse(m2.value);
+    if (!m3.ok) throw m3.error;
+    const done = await callee.onConfirm(m3.value.confirm);
+    if (!done.ok) throw done.error;
+    const m4 = await callee.reveal();
+    if (!m4.ok) throw m4.error;
+    return { m2: m2.value, m3: m3.value.confirm, callerSees: m3.value.keys.peerRelays, calleeSees: done.value.keys.peerRelays, th: toHex(m3.value.keys.transcriptHash), sas: m4.value.sas };
+  }
+
+  test('each side learns the relays the other signed, in order; none is none', async () => {
+    const r = await withRelays([R1], R2);
+    expect(r.callerSees).toEqual(R2);
+    expect(r.calleeSees).toEqual([R1]);
+    const none = await withRelays([], []);
+    expect(none.callerSees).toEqual([]);
+    expect(none.calleeSees).toEqual([]);
+  });
+
+  test('the lists are in the signed transcript: another list, same keys and randomness → another transcript and SAS', async () => {
+    const a = await withRelays([R1], R2);
+    const b = await withRelays([R1], [R2[1]!, R2[0]!]);
+    const c = await withRelays(['wss://r3.example:443/signal'], R2);
+    expect(new Set([a.th, b.th, c.th]).size).toBe(3);
+    expect(new Set([a.sas, b.sas, c.sas]).size).toBe(3);
+  });
+
+  test('the lists travel sealed: no URL in the clear, and a byte changed in RESPONSE or CONFIRM fails the call', async () => {
+    const r = await withRelays([R1], R2);
+    const text = (b: Uint8Array) => new TextDecoder('latin1').decode(b);
+    expect(text(r.m2)).not.toContain('r2.example');
+    expect(text(r.m3)).not.toContain('r1.example');
+    // The last bytes before each AEAD tag hold signature bytes; the list sits before them: flip across the sealed part.
+    for (const at of [PREFIX_LEN + MLKEM1024_CT_LEN + 32 + BUNDLE_LEN + 33, 200]) {
+      const out = await run({ tamper: { m2: flip(at) } });
+      expect(out.stage).toBe('caller-response');
+    }
+    const out3 = await run({ tamper: { m3: flip(PREFIX_LEN + BUNDLE_LEN + MLKEM1024_CT_LEN + 2) } });
+    expect(out3.stage).toBe('callee-confirm');
+  });
+
+  test('a list this format cannot carry is refused when the handshake is built', async () => {
+    const five = [1, 2, 3, 4, 5].map((i) => `wss://r${i}.example:443/signal`);
+    const callee = new CalleeHandshake(bob, { relays: five });
+    const caller = new CallerHandshake(alice, bobHash);
+    expect(await callee.onHello(caller.start())).toMatchObject({ ok: false, error: { code: 'ERR_BAD_INPUT' } });
+    const caller2 = new CallerHandshake(alice, bobHash, { relays: ['wss://R1.example/signal'] }); // not canonical
+    const m2 = await new CalleeHandshake(bob).onHello(caller2.start());
+    if (!m2.ok) throw m2.error;
+    expect(await caller2.onResponse(m2.value)).toMatchObject({ ok: false, error: { code: 'ERR_BAD_INPUT' } });
+  });
+});

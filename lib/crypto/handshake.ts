@@ -2,22 +2,23 @@
  * Over 300 lines because both sides of one protocol and its transcript hashes belong together:
  * splitting caller and callee would split each message's writer from its reader.
  *
- * The call handshake, protocol v2 (docs/protocol.md §5): three messages and
- * a reveal, a fresh ML-KEM-1024 + X25519 key per call, both identities
- * signing the transcript, the callee committed to its SAS nonce.
+ * The call handshake, protocol v2, envelope version 3 (docs/protocol.md §5):
+ * three messages and a reveal, a fresh ML-KEM-1024 + X25519 key per call, both
+ * identities signing the transcript, the callee committed to its SAS nonce,
+ * each side's current relays (relay-list.ts) under its own signature.
  *
  *   Caller A                                   Callee B
  *   HELLO    ek_A, x_A, admit tag  ───────▶    (ephemeral keys and a MAC or random bytes: no identity)
  *                                  ◀───────    RESPONSE ct_B = Encaps(ek_A), y_B,
- *                                              AEAD_hs_b2a(bundle_B ‖ commit_B ‖ Sig_B(TH2))
- *   CONFIRM  AEAD_hs_a2b(bundle_A ‖ ct_S = Encaps(B's static ek) ‖ Sig_A(TH3) ‖ intent)
+ *                                              AEAD_hs_b2a(bundle_B ‖ commit_B ‖ relays_B ‖ Sig_B(TH2))
+ *   CONFIRM  AEAD_hs_a2b(bundle_A ‖ ct_S = Encaps(B's static ek) ‖ relays_A ‖ Sig_A(TH3) ‖ intent)
  *                                  ───────▶
  *                                  ◀───────    REVEAL AEAD_reveal(nonce_B)     (after B verified CONFIRM)
  *
  *   commit_B = H("hush/v2/sas/commit" ‖ nonce_B)
  *   TH1 = H("hush/v2/th1" ‖ HELLO ‖ RESPONSE prefix ‖ ct_B ‖ y_B)
- *   TH2 = H("hush/v2/th2" ‖ TH1 ‖ bundle_B ‖ commit_B)                    signed by B
- *   TH3 = H("hush/v2/th3" ‖ TH2 ‖ sig_B ‖ bundle_A ‖ ct_S ‖ intent)       signed by A
+ *   TH2 = H("hush/v2/th2" ‖ TH1 ‖ bundle_B ‖ commit_B ‖ relays_B)         signed by B
+ *   TH3 = H("hush/v2/th3" ‖ TH2 ‖ sig_B ‖ bundle_A ‖ ct_S ‖ relays_A ‖ intent)  signed by A
  *   THf = H("hush/v2/thf" ‖ TH3 ‖ sig_A)                                   salts the master secret
  *   SAS = sas.ts(sas_secret from MS, nonce_B)
  *
@@ -75,6 +76,7 @@ import {
   type SessionSecrets,
 } from './key-schedule';
 import { sasCode, sasCommitment } from './sas';
+import { decodeRelayList, encodeRelayList, RELAY_LIST_MAX_BYTES } from './relay-list';
 import { CALL_ID_LEN, EnvelopeType, encodePrefix, parseEnvelope } from './envelope-format';
 
 const ZERO_NONCE = new Uint8Array(12); // each handshake key seals exactly one message
@@ -85,8 +87,10 @@ const DS = {
   thf: utf8('hush/v2/thf'),
 };
 const HELLO_BODY_LEN = MLKEM1024_EK_LEN + X25519_PK_LEN + ADMIT_TAG_LEN;
-const RESPONSE_BODY_LEN = MLKEM1024_CT_LEN + X25519_PK_LEN + BUNDLE_LEN + SAS_COMMIT_LEN + HYBRID_SIG_LEN + 16;
-const CONFIRM_INNER_LEN = BUNDLE_LEN + MLKEM1024_CT_LEN + HYBRID_SIG_LEN + 1;
+/** RESPONSE and CONFIRM grow by their relay list: 1 byte (no relay) up to RELAY_LIST_MAX_BYTES. */
+const RESPONSE_BODY_MIN = MLKEM1024_CT_LEN + X25519_PK_LEN + BUNDLE_LEN + SAS_COMMIT_LEN + 1 + HYBRID_SIG_LEN + 16;
+const CONFIRM_INNER_MIN = BUNDLE_LEN + MLKEM1024_CT_LEN + 1 + HYBRID_SIG_LEN + 1;
+const LIST_EXTRA_MAX = RELAY_LIST_MAX_BYTES - 1;
 const REVEAL_BODY_LEN = SAS_NONCE_LEN + 16;
 
 export interface HandshakeOptions {
@@ -99,6 +103,11 @@ export interface HandshakeOptions {
    * `send` token, §5.4). Without one, HELLO's tag is 32 random bytes.
    */
   admitToken?: Uint8Array;
+  /**
+   * This side's current relays (canonical signalling URLs, at most 4), sent
+   * signed to the peer so its contact entry follows a move. Default: none.
+   */
+  relays?: readonly string[];
 }
 
 /** Why the caller calls: CONFIRM's one-byte intent, decoded. */
@@ -114,6 +123,8 @@ export interface CallKeys {
   secrets: SessionSecrets;
   /** THf, for known-answer tests and diagnostics (not secret). */
   transcriptHash: Uint8Array;
+  /** The relays the peer signed into this handshake (canonical form; the wss rule is the caller's to apply). */
+  peerRelays: string[];
 }
 
 /**
@@ -203,7 +214,9 @@ export class CallerHandshake {
     if (env.type !== EnvelopeType.Response) fail('ERR_HANDSHAKE_STATE', 'expected a RESPONSE');
     if (!equalBytes(env.callId, this.callId)) fail('ERR_HANDSHAKE_STATE', 'RESPONSE for another call');
     const b = env.body;
-    if (b.length !== RESPONSE_BODY_LEN) fail('ERR_HANDSHAKE_FORMAT', `RESPONSE body must be ${RESPONSE_BODY_LEN} bytes, got ${b.length}`);
+    if (b.length < RESPONSE_BODY_MIN || b.length > RESPONSE_BODY_MIN + LIST_EXTRA_MAX) {
+      fail('ERR_HANDSHAKE_FORMAT', `RESPONSE body must be ${RESPONSE_BODY_MIN} to ${RESPONSE_BODY_MIN + LIST_EXTRA_MAX} bytes, got ${b.length}`);
+    }
     const ctB = b.subarray(0, MLKEM1024_CT_LEN);
     const yB = b.subarray(MLKEM1024_CT_LEN, MLKEM1024_CT_LEN + X25519_PK_LEN);
     const sealedB = b.subarray(MLKEM1024_CT_LEN + X25519_PK_LEN);
@@ -220,12 +233,15 @@ export class CallerHandshake {
       const inner = await open(kB2a, ZERO_NONCE, concat(env.prefix, ctB, yB), sealedB);
       const bundleBBytes = inner.subarray(0, BUNDLE_LEN);
       const commitB = inner.slice(BUNDLE_LEN, BUNDLE_LEN + SAS_COMMIT_LEN);
-      const sigB = inner.subarray(BUNDLE_LEN + SAS_COMMIT_LEN);
+      const list = decodeRelayList(inner, BUNDLE_LEN + SAS_COMMIT_LEN);
+      const relaysB = inner.subarray(BUNDLE_LEN + SAS_COMMIT_LEN, list.end);
+      const sigB = inner.subarray(list.end);
+      if (sigB.length !== HYBRID_SIG_LEN) fail('ERR_HANDSHAKE_FORMAT', 'RESPONSE signature has the wrong length');
       const bundleB = decodeBundle(bundleBBytes);
       if (!equalBytes(addressHash(bundleBBytes), this.peerAddressHash)) {
         fail('ERR_ADDRESS_MISMATCH', 'the answering keys do not belong to the address called');
       }
-      const th2 = h(DS.th2, th1, bundleBBytes, commitB);
+      const th2 = h(DS.th2, th1, bundleBBytes, commitB, relaysB);
       if (!verifyHybrid(bundleB, SIG_CTX.handshakeCallee, th2, sigB)) {
         fail('ERR_BAD_SIGNATURE', "the callee's transcript signature does not verify");
       }
@@ -235,14 +251,15 @@ export class CallerHandshake {
       ssS = ss;
       ssXs = x25519Shared(this.dh.sk, bundleB.x25519Pk);
       const intentField = Uint8Array.of(intentByte);
-      const th3 = h(DS.th3, th2, sigB, this.me.bundleBytes, ctS, intentField);
+      const relaysA = encodeRelayList(this.opts.relays ?? []);
+      const th3 = h(DS.th3, th2, sigB, this.me.bundleBytes, ctS, relaysA, intentField);
       const sigA = signHybrid(this.me, SIG_CTX.handshakeCaller, th3, { deterministic: this.opts.deterministic });
       const thf = h(DS.thf, th3, sigA);
       const { session, confirmation } = sessionSecrets(thf, hs.hs, ssS, ssXs);
 
       const prefix = encodePrefix(EnvelopeType.Confirm, this.callId);
       const kA2b = await importAesKey(hs.a2b);
-      const sealedA = await seal(kA2b, ZERO_NONCE, prefix, concat(this.me.bundleBytes, ctS, sigA, intentField));
+      const sealedA = await seal(kA2b, ZERO_NONCE, prefix, concat(this.me.bundleBytes, ctS, relaysA, sigA, intentField));
       this.awaiting = { commit: commitB, confirmation };
       const keys: CallKeys = {
         callId: this.callId,
@@ -251,6 +268,7 @@ export class CallerHandshake {
         peerBundleBytes: bundleBBytes.slice(),
         secrets: session,
         transcriptHash: thf,
+        peerRelays: list.relays,
       };
       return { confirm: concat(prefix, sealedA), keys };
     } finally {
@@ -349,11 +367,12 @@ export class CalleeHandshake {
     const hs = handshakeSecrets(th1, ssE, ssX);
     wipe(ssE, ssX);
 
-    const th2 = h(DS.th2, th1, this.me.bundleBytes, commit);
+    const relaysB = encodeRelayList(this.opts.relays ?? []);
+    const th2 = h(DS.th2, th1, this.me.bundleBytes, commit, relaysB);
     const sigB = signHybrid(this.me, SIG_CTX.handshakeCallee, th2, { deterministic: this.opts.deterministic });
     const kB2a = await importAesKey(hs.b2a);
     wipe(hs.b2a);
-    const sealed = await seal(kB2a, ZERO_NONCE, concat(prefix, ctB, dh.pk), concat(this.me.bundleBytes, commit, sigB));
+    const sealed = await seal(kB2a, ZERO_NONCE, concat(prefix, ctB, dh.pk), concat(this.me.bundleBytes, commit, relaysB, sigB));
     this.pending = { th2, sigB, hs: hs.hs, a2b: hs.a2b, xA, nonce };
     this.state = 'await-confirm';
     return concat(prefix, ctB, dh.pk, sealed);
@@ -379,16 +398,21 @@ export class CalleeHandshake {
     if (!equalBytes(env.callId, this.callId)) fail('ERR_HANDSHAKE_STATE', 'CONFIRM for another call');
     const kA2b = await importAesKey(p.a2b);
     const inner = await open(kA2b, ZERO_NONCE, env.prefix, env.body);
-    // Exact and canonical: one length, one intent byte from a closed list, nothing else.
-    if (inner.length !== CONFIRM_INNER_LEN) fail('ERR_HANDSHAKE_FORMAT', `CONFIRM must hold exactly ${CONFIRM_INNER_LEN} bytes`);
+    // Exact and canonical: fixed parts, one relay list, one intent byte from a closed list, nothing else.
+    if (inner.length < CONFIRM_INNER_MIN || inner.length > CONFIRM_INNER_MIN + LIST_EXTRA_MAX) {
+      fail('ERR_HANDSHAKE_FORMAT', `CONFIRM must hold ${CONFIRM_INNER_MIN} to ${CONFIRM_INNER_MIN + LIST_EXTRA_MAX} bytes`);
+    }
     const bundleABytes = inner.slice(0, BUNDLE_LEN);
     const ctS = inner.subarray(BUNDLE_LEN, BUNDLE_LEN + MLKEM1024_CT_LEN);
-    const sigA = inner.subarray(BUNDLE_LEN + MLKEM1024_CT_LEN, CONFIRM_INNER_LEN - 1);
-    const intentField = inner.subarray(CONFIRM_INNER_LEN - 1);
+    const list = decodeRelayList(inner, BUNDLE_LEN + MLKEM1024_CT_LEN);
+    const relaysA = inner.subarray(BUNDLE_LEN + MLKEM1024_CT_LEN, list.end);
+    if (inner.length - list.end !== HYBRID_SIG_LEN + 1) fail('ERR_HANDSHAKE_FORMAT', 'CONFIRM signature and intent have the wrong length');
+    const sigA = inner.subarray(list.end, inner.length - 1);
+    const intentField = inner.subarray(inner.length - 1);
     const intent = intentOf(intentField[0]!);
     const bundleA = decodeBundle(bundleABytes);
 
-    const th3 = h(DS.th3, p.th2, p.sigB, bundleABytes, ctS, intentField);
+    const th3 = h(DS.th3, p.th2, p.sigB, bundleABytes, ctS, relaysA, intentField);
     if (!verifyHybrid(bundleA, SIG_CTX.handshakeCaller, th3, sigA)) {
       fail('ERR_BAD_SIGNATURE', "the caller's transcript signature does not verify");
     }
@@ -405,6 +429,7 @@ export class CalleeHandshake {
       peerBundleBytes: bundleABytes,
       secrets: session,
       transcriptHash: thf,
+      peerRelays: list.relays,
     };
     const admission: AdmissionTokens = { send: confirmation.admitB2a.slice(), recv: confirmation.admitA2b.slice() };
     return { keys, intent, admission };

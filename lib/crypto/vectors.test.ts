@@ -35,13 +35,14 @@ describe('handshake transcript vectors', () => {
 
   test.each(hs.map((v, i) => [i, v] as const))('case %i: the callee accepts the committed messages', async (_i, v) => {
     const B = identityFromSeed(fromHex(v.calleeSeed));
-    const callee = new CalleeHandshake(B, { rng: drbg(v.calleeRng), deterministic: true });
+    const callee = new CalleeHandshake(B, { rng: drbg(v.calleeRng), deterministic: true, relays: v.calleeRelays });
     const r2 = await callee.onHello(fromHex(v.hello));
     expect(r2.ok && toHex(r2.value)).toBe(v.response);
     const r3 = await callee.onConfirm(fromHex(v.confirm));
     if (!r3.ok) throw r3.error;
     expect(toHex(r3.value.keys.secrets.frameA2b)).toBe(v.frameA2b);
     expect(r3.value.intent).toBe('invite');
+    expect(r3.value.keys.peerRelays).toEqual(v.callerRelays);
     expect(toHex(r3.value.admission.recv)).toBe(v.admitA2b);
     expect(toHex(r3.value.admission.send)).toBe(v.admitB2a);
     const r4 = await callee.reveal();

@@ -282,6 +282,8 @@ const en = {
   'q17.quality.bad': 'Bad',
   // ── Issue 18, contact links (https://relay/c#card, lib/contacts/link.ts): keys of this block only.
   'link18.copySchemeLink': 'Copy web+hush: link',
+  // ── Issue 15, reach: a card's relays (lib/signal/client.ts): keys of this block only.
+  'end.peer-relays-unreachable': 'None of their relays could be reached. Their card may be out of date: ask them for their current card (hush1…@relay).',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -558,6 +560,8 @@ const fr: Record<Key, string> = {
   'q17.quality.bad': 'Mauvaise',
   // ── Issue 18, les liens de contact (https://relais/c#carte) : clés de ce bloc seulement.
   'link18.copySchemeLink': 'Copier le lien web+hush:',
+  // ── Issue 15, la portée : les relais d’une carte : clés de ce bloc seulement.
+  'end.peer-relays-unreachable': 'Aucun de ses relais n’a pu être joint. Sa carte est peut-être périmée : demandez-lui sa carte actuelle (hush1…@relais).',
 };
 
 

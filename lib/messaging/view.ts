@@ -16,6 +16,11 @@ export interface Contact {
   /** The keys changed since they were verified (or last seen): warn. */
   keyChanged?: boolean;
   addedAt: number;
+  /**
+   * Where this contact is rung: canonical relay URLs from the card it was added or dialled
+   * with, or signed by the contact in the last call (issue 15). Absent: our own relay.
+   */
+  relays?: string[];
 }
 
 export interface Settings {
@@ -78,6 +83,8 @@ export interface HistoryEntry {
   outcome: EndReason;
   /** An incoming call turned away because we were busy. */
   busy?: boolean;
+  /** The peer's relays: signed in this call's handshake, else the ones dialled (issue 15). Absent: our own. */
+  relays?: string[];
 }
 
 export interface RelayStatus {

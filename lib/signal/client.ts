@@ -47,7 +47,7 @@ export interface SignalStatus {
 export class SignalError extends Error {
   override readonly name = 'SignalError';
   constructor(
-    readonly code: 'ERR_OFFLINE' | 'ERR_TIMEOUT' | 'ERR_REFUSED',
+    readonly code: 'ERR_OFFLINE' | 'ERR_TIMEOUT' | 'ERR_REFUSED' | 'ERR_PEER_RELAYS',
     message: string,
   ) {
     super(message);
@@ -108,8 +108,8 @@ export class SignalClient {
   /** Our address tag: seals HELLO routes and opens those sent to us. Never sent to a relay. */
   private readonly myTag: string;
   private readonly routes = new CallRoutes();
-  /** Where to find people whose card named a relay (address tag → canonical relay URL). */
-  private readonly hints = new Map<string, string>();
+  /** Where to find people whose card named relays (address tag → canonical relay URLs, in the card's order). */
+  private readonly hints = new Map<string, string[]>();
   /** Deliveries to relays that are not ours (their members' mailboxes). */
   private readonly post: PostOffice;
   /** Deliveries are handled one at a time, in order (opening a HELLO's route is async). */
@@ -122,17 +122,20 @@ export class SignalClient {
   }
 
   /**
-   * The relays a contact card named for the person with address tag `tag`
-   * (lib/contacts/card.ts): calls to her go to her mailbox on the first one.
-   * No hint: her mailbox on our own relay. Throws RelayUrlError for a URL
-   * the wss rule refuses.
+   * The relays a contact card (or the contact's saved list) named for the
+   * person with address tag `tag` (lib/contacts/card.ts): a call's HELLO goes
+   * to her mailbox on the first that takes it, in order (issue 15: a relay
+   * that refuses the connection, closes it or answers with an error is
+   * skipped); the rest of the call stays on that one. No hint: her mailbox on
+   * our own relay. Throws RelayUrlError for a URL the wss rule refuses.
    */
   hint(tag: string, relays: readonly string[]): void {
     if (relays.length === 0) {
       this.hints.delete(tag);
       return;
     }
-    this.hints.set(tag, canonicalRelayUrl(relays[0]!, { insecureAllowed: testInsecureRelayHost }));
+    const urls = relays.map((r) => canonicalRelayUrl(r, { insecureAllowed: testInsecureRelayHost }));
+    this.hints.set(tag, [...new Set(urls)]);
   }
 
   start(): void {
@@ -217,18 +220,27 @@ export class SignalClient {
     const env = parseEnvelope(data);
     const callId = toHex(env.callId);
     const hello = env.type === EnvelopeType.Hello;
-    // Her relay: the one this call already uses (a HELLO's route, or where we sent it), her card's, else ours.
+    // Her relay: the one this call already uses (a HELLO's route, or where we sent it), her card's
+    // (the first that takes the HELLO), else ours.
     const known = this.routes.get(callId);
-    const url = known?.tag === to ? known.url : (this.hints.get(to) ?? home);
+    const theirs = known?.tag === to ? undefined : this.hints.get(to);
+    const urls = known?.tag === to ? [known.url] : (theirs ?? [home]);
     const wrapped = await wrapDelivery(data, hello ? { route: { tag: this.myTag, url: home }, recipientTag: to } : {});
-    this.routes.note(callId, { tag: to, url });
-    if (url === home) return this.sendNow(relayMailboxId(to, url), wrapped);
-    try {
-      await this.post.send(url, relayMailboxId(to, url), wrapped);
-    } catch (e) {
-      throw new SignalError('ERR_OFFLINE', e instanceof Error ? e.message : String(e));
+    const failed: string[] = [];
+    for (const url of urls) {
+      // Noted before sending: her answer may arrive before the relay's `sent`.
+      this.routes.note(callId, { tag: to, url });
+      try {
+        if (url === home) return await this.sendNow(relayMailboxId(to, url), wrapped);
+        await this.post.send(url, relayMailboxId(to, url), wrapped);
+        return 'sent';
+      } catch (e) {
+        // Only a card's relays (a HELLO to a hinted person) have a next one to try, and are hers to blame.
+        if (!theirs) throw e instanceof SignalError ? e : new SignalError('ERR_OFFLINE', e instanceof Error ? e.message : String(e));
+        failed.push(`${url} (${e instanceof Error ? e.message : String(e)})`);
+      }
     }
-    return 'sent';
+    throw new SignalError('ERR_PEER_RELAYS', `None of this person's relays could be reached: ${failed.join('; ')}.`);
   }
 
   private sendNow(to: string, data: Uint8Array): Promise<'sent' | 'unreachable'> {

@@ -74,6 +74,7 @@ export function historyKind(e: Pick<HistoryEntry, 'direction' | 'outcome' | 'dur
       return 'declined-by-you';
     case 'unreachable':
     case 'relay-unreachable':
+    case 'peer-relays-unreachable':
       return 'unreachable';
     case 'no-answer':
       return e.direction === 'incoming' ? 'missed' : 'no-answer';

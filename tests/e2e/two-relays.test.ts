@@ -6,8 +6,12 @@
  * popup's UI: the HELLO goes to B's mailbox on R2 without an
  * account there, B answers on R1, each side takes TURN from its own relay,
  * and both hear each other. Then with privacy mode on both sides the media
- * crosses both relays (relay candidates at both ends of the selected pair).
- * Last, B moves to R1 and A calls the bare address (an old contact, no relay
+ * crosses both relays (relay candidates at both ends of the selected pair);
+ * with privacy mode on A's side only, A's end of the pair is a relay
+ * candidate. Then contacts follow a move: A saves B from B's card (R2), B
+ * moves to R1 and calls A once, A learns B's relays from the signed
+ * handshake, and A's call from Contacts rings B on R1. Last, with no contact
+ * and no history of B, A calls the bare address (as an old contact, no relay
  * hint): it rings on the shared relay.
  *
  * Measured (printed, never asserted: speed belongs to benchmarks): dial to
@@ -59,6 +63,12 @@ async function callAndTime(text: string): Promise<number> {
   return Math.round(first - t0);
 }
 
+/** A's saved contact for B, as the view shows it. */
+async function contactOfB(): Promise<{ relays?: string[] } | undefined> {
+  const view = (await request(a.popup, 'get-view')) as { contacts: Array<{ address: string; relays?: string[] }> };
+  return view.contacts.find((c) => c.address === b.address);
+}
+
 describe('calls between two relays', () => {
   test('A on R1 dials B on R2 from the typed card B\'s popup shows: connected, each hears the other', async () => {
     // B's card, as B's popup shows it to share: hush1…@127.0.0.1:PORT (loopback: ws://, lib/contacts/card.ts).
@@ -97,7 +107,64 @@ describe('calls between two relays', () => {
     }
   });
 
-  test('an old contact (bare address, no relay hint) rings on the shared relay', async () => {
+  test('privacy mode on one side only (A): A\'s end of the selected pair is its relay candidate; both hear', async () => {
+    await request(a.popup, 'update-settings', { settings: { privacyMode: true } });
+    try {
+      await waitText(a.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+      await callAndTime(`${b.address}@127.0.0.1:${r2.signalPort}`);
+      await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
+      await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
+      const [sa, sb] = await Promise.all([stats(a), stats(b)]);
+      expect(sa.localType).toBe('relay');
+      expect(sb.remoteType).toBe('relay');
+      expect(sa.path).toBe('relay');
+    } finally {
+      await request(a.popup, 'update-settings', { settings: { privacyMode: false } });
+      await endBoth();
+    }
+  });
+
+  test('contacts follow a move: B moves R2 → R1 and calls A once; A learns it from the signed handshake; A\'s call from Contacts rings on R1', async () => {
+    // A saves B from B's card (B on R2), through the popup's Add contact form.
+    const row = `[data-testid="contact"][data-address="${b.address}"]`;
+    if (!(await a.popup.$eval('details.add-contact', (d) => (d as HTMLDetailsElement).open))) await a.popup.click('details.add-contact > summary');
+    await typeInto(a.popup, '[data-testid="contact-name"]', 'Bea');
+    await typeInto(a.popup, '[data-testid="contact-address"]', `${b.address}@127.0.0.1:${r2.signalPort}`);
+    await a.popup.click('[data-testid="contact-add"]');
+    await a.popup.waitForSelector(row, { timeout: 10_000 });
+    expect((await contactOfB())?.relays).toEqual([r2.signalUrl]);
+
+    // B moves to R1 and calls A once (A's bare address: A signed R1 into their last handshake).
+    await request(b.popup, 'update-settings', { settings: { relays: [r1.signalUrl] } });
+    await waitText(b.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
+    try {
+      await typeInto(b.popup, 'dial-address', a.address);
+      await b.popup.click('[data-testid="dial-button"]');
+      await waitCallState(a.popup, 'incoming', 30_000);
+      await click(a.popup, 'accept');
+      await waitCallState(a.popup, 'connected');
+    } finally {
+      await endBoth();
+    }
+    // B's CONFIRM carried B's relays, signed: A's contact follows the move.
+    await waitFor(async () => JSON.stringify((await contactOfB())?.relays) === JSON.stringify([r1.signalUrl]), { timeout: 10_000, what: "A's contact for B on R1" });
+
+    // A calls B from Contacts: a HELLO to R2 would ring nobody (B left it); it rings on R1.
+    try {
+      await a.popup.click(`${row} [data-testid="contact-call"]`);
+      await waitCallState(b.popup, 'incoming', 30_000);
+      await click(b.popup, 'accept');
+      await waitCallState(a.popup, 'connected');
+      await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
+    } finally {
+      await endBoth();
+    }
+  });
+
+  test('nothing saved for B (no contact, no history: as an old contact, no relay hint): the bare address rings on the shared relay', async () => {
+    await request(a.popup, 'delete-contact', { address: b.address });
+    await request(a.popup, 'clear-history');
+    expect(await contactOfB()).toBeUndefined();
     await request(b.popup, 'update-settings', { settings: { relays: [r1.signalUrl] } });
     await waitText(b.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
     try {

@@ -13,6 +13,9 @@
  *   malicious relay's URL. A second challenge on one connection (the other
  *   way to make a client sign a forwarded challenge) drops the connection.
  * - `ws://` to a remote host is refused before any socket opens.
+ * - A card with several relays: the HELLO goes to the first that takes it
+ *   (a refused connection and a relay that answers `error` instead of `sent`
+ *   are skipped, in order); when none does, ERR_PEER_RELAYS with a sentence.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -28,6 +31,7 @@ import { relayMailboxId } from '../../lib/crypto/mailbox-auth';
 import { canonicalForm } from '../../lib/signal/relay-url';
 import { startRelayProcess, type RelayProcess } from '../harness/relay';
 import { waitFor } from '../harness/wait';
+import { freePort } from '../harness/ports';
 
 let relay: RelayProcess;
 const alice = identityFromSeed(new Uint8Array(32).fill(11));
@@ -179,10 +183,23 @@ describe('a blind relay (protocol v2)', () => {
       const b = client(bob, r2.signalUrl, { delivered: atB });
       await Promise.all([a.whenReady(20_000), b.whenReady(20_000)]);
       const bobTag = mailboxIdOfBundle(bob.bundleBytes);
-      a.hint(bobTag, [r2.signalUrl]);
+      // Bob's card names three relays: a port nobody listens on, a relay that refuses the
+      // delivery (`error`, not `sent`), then R2. The HELLO skips the first two, in order.
+      const refusing = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      servers.push(refusing);
+      const refusedFrames: string[] = [];
+      refusing.on('connection', (ws) => ws.on('message', (d) => {
+        const f = JSON.parse(d.toString()) as { t: string; id?: number };
+        refusedFrames.push(f.t);
+        if (f.t === 'send') ws.send(JSON.stringify({ t: 'error', id: f.id, code: 'ERR_NOT_MEMBER', message: 'deliveries from members only' }));
+      }));
+      const deadUrl = `ws://127.0.0.1:${await freePort()}/signal`;
+      const refusingUrl = `ws://127.0.0.1:${(refusing.address() as AddressInfo).port}/signal`;
+      a.hint(bobTag, [deadUrl, refusingUrl, r2.signalUrl]);
 
       const hello = new CallerHandshake(alice, addressHash(bob.bundleBytes)).start();
       expect(await a.send(bobTag, hello)).toBe('sent');
+      expect(refusedFrames).toEqual(['send']);
       await waitFor(() => atB.length === 1, { timeout: 10_000, what: 'the HELLO at Bob, on R2' });
       expect(atB[0]!.from).toBe(mailboxIdOfBundle(alice.bundleBytes));
 
@@ -203,6 +220,24 @@ describe('a blind relay (protocol v2)', () => {
     } finally {
       await r2.stop();
     }
+  });
+
+  test('a card none of whose relays takes the HELLO: ERR_PEER_RELAYS, a sentence naming each relay', async () => {
+    const a = client(alice, relay.signalUrl);
+    await a.whenReady(20_000);
+    const dead = [`ws://127.0.0.1:${await freePort()}/signal`, `ws://127.0.0.1:${await freePort()}/signal`];
+    a.hint(mailboxIdOfBundle(bob.bundleBytes), dead);
+    const hello = new CallerHandshake(alice, addressHash(bob.bundleBytes)).start();
+    const err = await a.send(mailboxIdOfBundle(bob.bundleBytes), hello).then(() => null, (e: unknown) => e as { code: string; message: string });
+    expect(err?.code).toBe('ERR_PEER_RELAYS');
+    expect(err?.message).toMatch(/^None of this person's relays could be reached/);
+    for (const u of dead) expect(err?.message).toContain(canonicalForm(u));
+    // A card with one relay, down: hers to blame too (not "our relay could not be reached").
+    a.hint(mailboxIdOfBundle(bob.bundleBytes), dead.slice(0, 1));
+    const hello2 = new CallerHandshake(alice, addressHash(bob.bundleBytes)).start();
+    const err2 = await a.send(mailboxIdOfBundle(bob.bundleBytes), hello2).then(() => null, (e: unknown) => e as { code: string });
+    expect(err2?.code).toBe('ERR_PEER_RELAYS');
+    a.stop();
   });
 
   test('ws:// to a remote host: refused before connecting, with a sentence naming wss://', () => {

@@ -43,9 +43,12 @@ export function parseClientMessage(text: string): Parsed {
   switch (o.t) {
     case 'auth': {
       if (typeof o.mailbox !== 'string' || !MAILBOX_RE.test(o.mailbox)) return bad('auth needs "mailbox": a mailbox id, 32 lower-case hex characters');
-      if (!isBase64(o.key) || o.key.length !== 44) return bad('auth needs "key": 32 bytes, standard base64');
-      if (!isBase64(o.sig) || o.sig.length !== 88) return bad('auth needs "sig": 64 bytes, standard base64');
-      return ok({ t: 'auth', mailbox: o.mailbox, key: Buffer.from(o.key, 'base64'), sig: Buffer.from(o.sig, 'base64') });
+      // The decoded length, not the text's: 44 characters are 32 bytes only with one "=", 88 are 64 only with "==".
+      const key = isBase64(o.key) && o.key.length === 44 ? Buffer.from(o.key, 'base64') : undefined;
+      if (key?.length !== 32) return bad('auth needs "key": 32 bytes, standard base64');
+      const sig = isBase64(o.sig) && o.sig.length === 88 ? Buffer.from(o.sig, 'base64') : undefined;
+      if (sig?.length !== 64) return bad('auth needs "sig": 64 bytes, standard base64');
+      return ok({ t: 'auth', mailbox: o.mailbox, key, sig });
     }
     case 'send': {
       if (typeof o.to !== 'string' || !MAILBOX_RE.test(o.to)) return bad('send needs "to": a mailbox id, 32 lower-case hex characters');

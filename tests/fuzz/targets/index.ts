@@ -7,6 +7,7 @@ import { clusterMessageTarget } from './cluster-message';
 import { envelopeTarget, controlTarget, sealedOpenTarget } from './envelope';
 import { frameDecryptTarget, frameHeaderTarget, replayWindowTarget } from './frame';
 import { signalClientTarget, signalServerTarget } from './signal';
+import { relayListTarget } from './relay-list';
 import { streamFramerTarget } from './stream-framer';
 import { stunDecodeTarget } from './stun';
 import { channelDataTarget, turnClientRawTarget, turnClientSignedTarget, turnPeerTarget } from './turn-core';
@@ -24,6 +25,7 @@ export const TARGETS: Record<string, TargetFactory> = {
   envelope: envelopeTarget,
   'sealed-open': sealedOpenTarget,
   control: controlTarget,
+  'relay-list': relayListTarget,
   'frame-header': frameHeaderTarget,
   'replay-window': replayWindowTarget,
   'frame-decrypt': frameDecryptTarget,
