@@ -5,7 +5,12 @@
  * webrtc-peer page, no frame transform), host A to host B, both fed the same
  * 880 Hz tone file. Router B drops a share of the UDP packets it forwards,
  * both directions (nftables `numgen random`: this kernel has no netem,
- * docs/media.md), for 0 %, 3 % and 10 %.
+ * docs/media.md), for 0 %, 3 % and 10 %; with the loss, router B also delays
+ * every UDP packet it forwards by 40 ± 30 ms, both directions (`jitter.ts`: a tc
+ * BPF delay line, as netem's "delay 40ms 30ms" would), so the 3 % and 10 %
+ * rounds are the issue's "loss and 30 ms jitter on one side". Before the calls,
+ * a UDP echo through router B checks the jitter is real (RTT mean and spread,
+ * printed, without and with it).
  *
  * For each loss and each receiving side it reads inbound-rtp over a window of
  * WINDOW_PACKETS packets (counted: received + lost, so the window is a
@@ -35,6 +40,7 @@ import { waitFor } from '../harness/wait';
 import { launchInNamespace, type NsBrowser } from './chromium-in-ns';
 import { createLab, requireRoot, type Lab } from './netns';
 import { startLabRelay, type LabRelay } from './relay-in-ns';
+import { addJitter, measureRtt, showRtt, type Jitter, type RttFigures } from './jitter';
 import { LabPeer, negotiate, type InboundAudio } from './webrtc-peer';
 
 const support = requireRoot();
@@ -43,7 +49,15 @@ if (!support.skip && !built) console.warn('lab loss test skipped: no build (`npm
 
 const TONE_HZ = 880;
 const RUNS = Math.max(1, Number(process.env.HUSH_LAB_RUNS ?? 1));
-const LOSSES = [0, 3, 10];
+/**
+ * The rounds: loss %, and whether router B adds JITTER too. Default: 0 % (clean), then 3 % and
+ * 10 % each with jitter. HUSH_LAB_LEVELS="0,3,10,3j,10j" (a `j` adds the jitter) for ad-hoc runs.
+ */
+const LEVELS = (process.env.HUSH_LAB_LEVELS ?? '0,3j,10j').split(',').map((l) => ({ loss: Number.parseFloat(l), jitter: l.trim().endsWith('j'), name: l.trim() }));
+/** netem's "delay 40ms 30ms" on router B: each UDP packet 10..70 ms later, uniform, both directions. */
+const JITTER = { delayMs: 40, jitterMs: 30 };
+/** The echo for the jitter check sits in the lab's internet, beside the relay (a free port). */
+const ECHO = { ns: 'inet' as const, ip: '203.0.113.10', port: 7009 };
 /** 15 s of 20 ms packets per window: ±0.6 % (one sigma) on a 3 % loss rate. */
 const WINDOW_PACKETS = 750;
 /**
@@ -68,7 +82,7 @@ interface Counters {
 
 interface Row {
   run: number;
-  loss: number;
+  loss: string;
   side: string;
   hush: number;
   plain: number;
@@ -104,18 +118,45 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
   let plainA: LabPeer;
   let plainB: LabPeer;
   const rows: Row[] = [];
-  const intervals: Array<{ loss: number; diff: number; packets: number }> = [];
+  const intervals: Array<{ loss: string; diff: number; packets: number }> = [];
+  let jitter: Jitter | undefined;
+  let rtt: { without: RttFigures; with: RttFigures; lines: string[] } | undefined;
+
+  /** Loss (nftables) and jitter (the delay line) on router B for one round. */
+  async function setLevel(level: { loss: number; jitter: boolean }): Promise<void> {
+    await setLoss(lab, level.loss);
+    if (level.jitter && !jitter) jitter = await addJitter(lab, 'rtrB', JITTER);
+    if (!level.jitter && jitter) {
+      await jitter.remove();
+      jitter = undefined;
+    }
+  }
 
   beforeAll(async () => {
     lab = await createLab();
     relay = await startLabRelay(lab, { kind: 'hush' });
     const tone = [`--use-file-for-fake-audio-capture=${makeTone(TONE_HZ)}`, '--autoplay-policy=no-user-gesture-required'];
-    [hushA, hushB, ...plainBrowsers] = await Promise.all([
+    // The jitter, checked by UDP round trips host B → router B → the internet and back, while the browsers start.
+    const checkJitter = async () => {
+      const without = await measureRtt(lab, 'hostB', ECHO);
+      const line = await addJitter(lab, 'rtrB', JITTER);
+      let withJitter: RttFigures;
+      try {
+        withJitter = await measureRtt(lab, 'hostB', ECHO);
+      } finally {
+        rtt = { without, with: undefined!, lines: await line.remove() };
+      }
+      rtt.with = withJitter;
+      console.log(`jitter check, UDP echo host B -> ${ECHO.ip} every 20 ms:\n  without: ${showRtt(without)}\n  with ${JITTER.delayMs} ± ${JITTER.jitterMs} ms on router B: ${showRtt(withJitter)}\n  lines: ${rtt.lines.join('; ')}`);
+    };
+    const [, ...launched] = await Promise.all([
+      checkJitter(),
       launchChromiumSideInLab(lab, 'hostA', { toneHz: TONE_HZ, signalUrl: relay.signalUrl! }),
       launchChromiumSideInLab(lab, 'hostB', { toneHz: TONE_HZ, signalUrl: relay.signalUrl! }),
       launchInNamespace(lab, 'hostA', { args: tone }),
       launchInNamespace(lab, 'hostB', { args: tone }),
-    ]) as [CallSide, CallSide, NsBrowser, NsBrowser];
+    ]);
+    [hushA, hushB, ...plainBrowsers] = launched as [CallSide, CallSide, NsBrowser, NsBrowser];
     [plainA, plainB] = await Promise.all([LabPeer.open(plainBrowsers[0]!, 'plainA'), LabPeer.open(plainBrowsers[1]!, 'plainB')]);
   }, 120_000);
 
@@ -124,11 +165,11 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       const line = (r: Row) =>
         `${String(r.run).padStart(3)} ${String(r.loss).padStart(5)} % ${r.side.padEnd(8)} ${r.hushLost.toFixed(1).padStart(8)} ${r.plainLost.toFixed(1).padStart(8)} ${r.hush.toFixed(2).padStart(9)} ${r.plain.toFixed(2).padStart(9)} ${(r.hush - r.plain).toFixed(2).padStart(8)}`;
       console.log(
-        `\nconcealed / total samples received, % (window ${WINDOW_PACKETS} packets; loss on router B, both directions)\n` +
+        `\nconcealed / total samples received, % (window ${WINDOW_PACKETS} packets; loss on router B, both directions; j: and ${JITTER.delayMs} ± ${JITTER.jitterMs} ms)\n` +
           `run  loss   hears     lost%H   lost%P   Hush      plain     H−P\n${rows.map(line).join('\n')}\n`,
       );
     }
-    if (lab) await setLoss(lab, 0).catch(() => {});
+    if (lab) await setLevel({ loss: 0, jitter: false }).catch(() => {});
     await Promise.allSettled([hushA?.close(), hushB?.close(), ...plainBrowsers.map((b) => b.close())]);
     await relay?.stop().catch(() => {});
     await lab?.destroy();
@@ -148,7 +189,13 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
 
   const quality = (side: CallSide) => side.popup.$eval('[data-testid="call-quality"]', (e) => e.getAttribute('data-quality'));
 
-  test('concealment under 0 / 3 / 10 % loss: Hush within the noise of plain WebRTC; the indicator turns weak/bad and back to good', async () => {
+  test('concealment under 0 %, then 3 / 10 % loss with 40 ± 30 ms jitter: Hush within the noise of plain WebRTC; the indicator turns weak/bad and back to good', async () => {
+    // The delay line works: the echo's round trip grew by about twice the delay (it crosses router B
+    // both ways) and spread out (two uniform ±30 ms: σ ≈ 24.5 ms). Lower bounds only: a loaded machine adds.
+    expect(rtt?.with, 'the jitter check ran').toBeDefined();
+    expect(rtt!.with.received, 'echoes through the delay line').toBe(rtt!.with.sent);
+    expect(rtt!.with.meanMs - rtt!.without.meanMs).toBeGreaterThan(0.75 * 2 * JITTER.delayMs);
+    expect(rtt!.with.sdMs).toBeGreaterThan(0.5 * Math.SQRT2 * (JITTER.jitterMs / Math.sqrt(3)));
     // A retry starts from no call (the first attempt may have left one up).
     await hangUpAll(...([hushA, hushB] as unknown as HushSide[]));
     for (const side of [hushA, hushB]) await request(side.popup, 'dismiss-call').catch(() => {});
@@ -194,8 +241,9 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       what: `${WINDOW_PACKETS} packets at every receiver before measuring`,
     });
     for (let run = 1; run <= RUNS; run++) {
-      for (const loss of LOSSES) {
-        await setLoss(lab, loss);
+      for (const level of LEVELS) {
+        const loss = level.name;
+        await setLevel(level);
         const before = await counters();
         // The window: every receiver has seen WINDOW_PACKETS more packets (received or lost). Polled
         // every 3 s: a Hush `call-stats` also runs the media host's analyser, a cost the plain call has not.
@@ -207,7 +255,7 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
             const done = now.every((n, i) => seen(n.h) - seen(before[i]!.h) >= WINDOW_PACKETS && seen(n.p) - seen(before[i]!.p) >= WINDOW_PACKETS);
             return done ? now : undefined;
           },
-          { timeout: 90_000, interval: 3000, what: `${WINDOW_PACKETS} packets at every receiver under ${loss} % loss` },
+          { timeout: 90_000, interval: 3000, what: `${WINDOW_PACKETS} packets at every receiver under ${loss} % loss (j: with jitter)` },
         );
         // Each poll-to-poll interval (about 3 s) of each receiver: Hush's concealment minus plain's, same moments.
         for (let k = 1; k < polls.length; k++) {
@@ -239,14 +287,14 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
           expect(a.h.frames.decrypted).toBeGreaterThan(b.h.frames.decrypted);
           expect(a.h.frames.authFailed).toBe(0);
         });
-        if (loss === 10) {
+        if (level.loss === 10) {
           // The indicator of both popups says the network is hurting the call.
           for (const side of [hushA, hushB]) {
             await waitFor(async () => ['weak', 'bad'].includes((await quality(side)) ?? ''), { timeout: 30_000, interval: 1000, what: 'the quality indicator to say weak or bad at 10 % loss' });
           }
         }
       }
-      await setLoss(lab, 0);
+      await setLevel({ loss: 0, jitter: false });
       for (const side of [hushA, hushB]) {
         await waitFor(async () => (await quality(side)) === 'good', { timeout: 30_000, interval: 1000, what: 'the quality indicator back to good once the loss is gone' });
       }
@@ -258,8 +306,12 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
     expect(await plainA.iceState()).toMatch(/connected|completed/);
 
     // The measured loss is the loss we set (the rule works), and Hush conceals no worse than plain WebRTC.
-    for (const r of rows) if (r.loss > 0) expect(r.hushLost, `run ${r.run}, ${r.loss} %, side ${r.side}: measured loss`).toBeGreaterThan(r.loss / 3);
-    for (const loss of LOSSES) {
+    for (const r of rows) {
+      const set = Number.parseFloat(r.loss);
+      if (set > 0) expect(r.hushLost, `run ${r.run}, ${r.loss} %, side ${r.side}: measured loss`).toBeGreaterThan(set / 3);
+    }
+    for (const level of LEVELS) {
+      const loss = level.name;
       const at = rows.filter((r) => r.loss === loss);
       const sum = (k: keyof Row) => at.reduce((n, r) => n + (r[k] as number), 0);
       const hush = (100 * sum('hushConcealed')) / sum('hushSamples');
@@ -267,7 +319,7 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       // The median interval: a stall that hits one browser for a few seconds moves a mean, not a median.
       const diffs = intervals.filter((x) => x.loss === loss);
       const mid = median(diffs.map((x) => x.diff));
-      const p = Math.max(loss / 100, plain / 100);
+      const p = Math.max(level.loss / 100, plain / 100);
       const perInterval = diffs.reduce((n, x) => n + x.packets, 0) / diffs.length;
       const bound = MEDIAN_EFFICIENCY * 300 * Math.sqrt((2 * p * (1 - p)) / perInterval) / Math.sqrt(diffs.length) + STALL_POINTS;
       console.log(
