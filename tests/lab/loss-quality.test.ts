@@ -40,6 +40,7 @@ import { waitFor } from '../harness/wait';
 import { launchInNamespace, type NsBrowser } from './chromium-in-ns';
 import { createLab, requireRoot, type Lab } from './netns';
 import { startLabRelay, type LabRelay } from './relay-in-ns';
+import { opusForVoice } from '../../lib/media/opus-sdp';
 import { addJitter, measureRtt, showRtt, type Jitter, type RttFigures } from './jitter';
 import { LabPeer, negotiate, type InboundAudio } from './webrtc-peer';
 
@@ -72,6 +73,134 @@ const WINDOW_PACKETS = 750;
 const MEDIAN_EFFICIENCY = 1.2533;
 const STALL_POINTS = 1;
 const LOSS_TABLE = 'hush_loss';
+
+/**
+ * HUSH_LAB_OPUS_VARIANTS=1 (ad hoc, never in CI): instead of the comparison, one plain WebRTC call
+ * per Opus setting between the same two lab browsers, at 10 % loss and the jitter, concealment per
+ * receiver (docs/media.md "Opus settings, measured"). The settings go into the description each side
+ * *receives* (its fmtp and ptime steer that side's encoder, RFC 7587 §7), munged in the test process;
+ * the send codec each side then uses is read back from getStats and printed. `e2ee` variants put an
+ * AES-GCM frame transform (legacy createEncodedStreams, a stand-in for Hush's frame worker: 4-byte
+ * counter header, 16-byte tag) on both ends, so RED can be seen through frame encryption.
+ */
+const OPUS_VARIANTS = process.env.HUSH_LAB_OPUS_VARIANTS === '1';
+const VARIANT_SAMPLES = 48_000 * Number(process.env.HUSH_LAB_VARIANT_SECONDS ?? 15);
+
+/** Sets `key=value` on every Opus fmtp line (adds the line if missing is not needed: Chromium always writes one). */
+function fmtp(sdp: string, key: string, value: string): string {
+  const opus = [...sdp.matchAll(/a=rtpmap:(\d+) opus\/48000/gi)].map((m) => m[1]);
+  return sdp.replace(/^a=fmtp:(\d+) (.*)$/gm, (line, pt: string, params: string) => {
+    if (!opus.includes(pt)) return line;
+    const kept = params.split(';').filter((p) => p && !p.toLowerCase().startsWith(`${key}=`));
+    return `a=fmtp:${pt} ${[...kept, `${key}=${value}`].join(';')}`;
+  });
+}
+/** One `a=ptime:MS` line, right after the Opus rtpmap (opusForVoice put its own 20 elsewhere). */
+const ptime = (sdp: string, ms: number) => sdp.replace(/^a=ptime:\d+\r?\n/gm, '').replace(/^(a=rtpmap:\d+ opus\/48000\/2\r?\n)/im, `$1a=ptime:${ms}\r\n`);
+/** RED first in the audio m-line: the first codec is the one each encoder sends. */
+function redFirst(sdp: string): string {
+  const red = /a=rtpmap:(\d+) red\/48000/i.exec(sdp)?.[1];
+  if (!red) throw new Error('this Chromium offers no audio/red');
+  return sdp.replace(/^(m=audio \d+ \S+) (.*)$/m, (_l, head: string, pts: string) => `${head} ${[red, ...pts.split(' ').filter((p) => p !== red)].join(' ')}`);
+}
+interface OpusVariant {
+  name: string;
+  munge: (sdp: string) => string;
+  e2ee?: boolean;
+}
+const VARIANTS: OpusVariant[] = [
+  { name: 'Chromium default', munge: (s) => s },
+  { name: 'Hush (FEC 1, DTX 0, 20 ms)', munge: opusForVoice },
+  { name: 'FEC off', munge: (s) => fmtp(opusForVoice(s), 'useinbandfec', '0') },
+  { name: 'ptime 40', munge: (s) => ptime(opusForVoice(s), 40) },
+  { name: 'ptime 60', munge: (s) => ptime(opusForVoice(s), 60) },
+  { name: 'DTX on', munge: (s) => fmtp(opusForVoice(s), 'usedtx', '1') },
+  { name: 'RED', munge: (s) => redFirst(opusForVoice(s)) },
+  { name: 'Hush + E2EE', munge: opusForVoice, e2ee: true },
+  { name: 'RED + E2EE', munge: (s) => redFirst(opusForVoice(s)), e2ee: true },
+];
+
+/**
+ * Runs in the plain peer's page before `create`: every RTCPeerConnection made afterwards is kept in
+ * `__pcs`, and with `e2ee` gets AES-GCM on every encoded audio frame both ways, attached right after
+ * addTrack (the trap in docs/media.md). What the sender transform sees is recorded: frame sizes and
+ * payload types, so a RED frame (primary + redundancy in one) shows as one larger frame.
+ */
+function installPageHooks(e2ee: boolean): Promise<void> {
+  type W = typeof globalThis & { __pcs?: RTCPeerConnection[]; __frames?: { sent: number; bytes: number; pts: Record<string, number>; failed: number }; __origPC?: typeof RTCPeerConnection };
+  const w = globalThis as W;
+  w.__origPC ??= w.RTCPeerConnection;
+  const Orig = w.__origPC;
+  w.__pcs = [];
+  w.__frames = { sent: 0, bytes: 0, pts: {}, failed: 0 };
+  const keyP = crypto.subtle.importKey('raw', new Uint8Array(32).fill(7), 'AES-GCM', false, ['encrypt', 'decrypt']);
+  const nonce = (n: number) => {
+    const iv = new Uint8Array(12);
+    new DataView(iv.buffer).setUint32(8, n);
+    return iv;
+  };
+  type Encoded = { data: ArrayBuffer; getMetadata(): { payloadType?: number } };
+  type Streams = { readable: ReadableStream<Encoded>; writable: WritableStream<Encoded> };
+  const pipe = (st: Streams, fn: (f: Encoded) => Promise<boolean>) =>
+    void st.readable.pipeThrough(new TransformStream<Encoded, Encoded>({ async transform(f, c) { if (await fn(f)) c.enqueue(f); } })).pipeTo(st.writable);
+  let counter = 0;
+  class HookedPC extends Orig {
+    constructor(cfg?: RTCConfiguration) {
+      super(e2ee ? ({ ...cfg, encodedInsertableStreams: true } as RTCConfiguration) : cfg);
+      w.__pcs!.push(this);
+    }
+    override addTrack(track: MediaStreamTrack, ...streams: MediaStream[]): RTCRtpSender {
+      const sender = super.addTrack(track, ...streams);
+      if (!e2ee) return sender;
+      const t = this.getTransceivers().find((x) => x.sender === sender)!;
+      pipe((sender as unknown as { createEncodedStreams(): Streams }).createEncodedStreams(), async (f) => {
+        const stats = w.__frames!;
+        stats.sent++;
+        stats.bytes += f.data.byteLength;
+        const pt = String(f.getMetadata().payloadType ?? '?');
+        stats.pts[pt] = (stats.pts[pt] ?? 0) + 1;
+        const n = counter++;
+        const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce(n) }, await keyP, f.data));
+        const out = new Uint8Array(4 + ct.length);
+        new DataView(out.buffer).setUint32(0, n);
+        out.set(ct, 4);
+        f.data = out.buffer;
+        return true;
+      });
+      pipe((t.receiver as unknown as { createEncodedStreams(): Streams }).createEncodedStreams(), async (f) => {
+        if (f.data.byteLength < 20) return false;
+        const n = new DataView(f.data).getUint32(0);
+        try {
+          f.data = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce(n) }, await keyP, f.data.slice(4));
+          return true;
+        } catch {
+          w.__frames!.failed++;
+          return false;
+        }
+      });
+      return sender;
+    }
+  }
+  w.RTCPeerConnection = HookedPC as typeof RTCPeerConnection;
+  return Promise.resolve();
+}
+
+/** The send codec and frame figures of the page's newest connection. */
+function readSendSide(): Promise<{ codec: string; fmtp: string; packetsSent: number; frames: unknown }> {
+  type W = typeof globalThis & { __pcs?: RTCPeerConnection[]; __frames?: unknown };
+  const w = globalThis as W;
+  const pc = w.__pcs!.at(-1)!;
+  return pc.getStats().then((stats) => {
+    let out = { codec: '?', fmtp: '', packetsSent: 0, frames: w.__frames };
+    stats.forEach((s: { type: string; kind?: string; codecId?: string; packetsSent?: number }) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'audio') {
+        const c = s.codecId ? (stats.get(s.codecId) as { mimeType: string; sdpFmtpLine?: string } | undefined) : undefined;
+        out = { codec: c?.mimeType ?? '?', fmtp: c?.sdpFmtpLine ?? '', packetsSent: s.packetsSent ?? 0, frames: w.__frames };
+      }
+    });
+    return out;
+  });
+}
 
 interface Counters {
   packetsReceived: number;
@@ -189,7 +318,7 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
 
   const quality = (side: CallSide) => side.popup.$eval('[data-testid="call-quality"]', (e) => e.getAttribute('data-quality'));
 
-  test('concealment under 0 %, then 3 / 10 % loss with 40 ± 30 ms jitter: Hush within the noise of plain WebRTC; the indicator turns weak/bad and back to good', async () => {
+  if (!OPUS_VARIANTS) test('concealment under 0 %, then 3 / 10 % loss with 40 ± 30 ms jitter: Hush within the noise of plain WebRTC; the indicator turns weak/bad and back to good', async () => {
     // The delay line works: the echo's round trip grew by about twice the delay (it crosses router B
     // both ways) and spread out (two uniform ±30 ms: σ ≈ 24.5 ms). Lower bounds only: a loaded machine adds.
     expect(rtt?.with, 'the jitter check ran').toBeDefined();
@@ -328,4 +457,56 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       expect(mid, `${loss} % loss: median interval difference Hush − plain ${mid.toFixed(2)} points (bound ${bound.toFixed(2)})`).toBeLessThanOrEqual(bound);
     }
   }, 900_000);
+
+  if (OPUS_VARIANTS)
+    test('Opus settings at 10 % loss with the jitter: concealment per variant (ad hoc, HUSH_LAB_OPUS_VARIANTS=1)', async () => {
+      const table: string[] = [];
+      await setLevel({ loss: 0, jitter: true });
+      for (let run = 1; run <= RUNS; run++) {
+        for (const v of VARIANTS) {
+          await setLoss(lab, 0);
+          await Promise.all([plainA, plainB].map((p) => p.page.evaluate(installPageHooks, !!v.e2ee)));
+          await Promise.all([
+            plainA.create({ iceServers: relay.iceServers({ id: 'caller' }) }),
+            plainB.create({ iceServers: relay.iceServers({ id: 'callee' }) }),
+          ]);
+          // negotiate() with the variant's settings in each description as the other side receives it.
+          const offer = await plainA.offer();
+          const answer = await plainB.answer({ type: 'offer', sdp: v.munge(offer.sdp) });
+          await plainA.accept({ type: 'answer', sdp: v.munge(answer.sdp) });
+          const [ga, gb] = await Promise.all([plainA.gathered(10_000), plainB.gathered(10_000)]);
+          await Promise.all([plainB.addCandidates(ga.candidates), plainA.addCandidates(gb.candidates)]);
+          await waitFor(async () => (await Promise.all([plainA.iceState(), plainB.iceState()])).every((s) => /connected|completed/.test(s)), { timeout: 30_000, what: `${v.name}: both connected` });
+          await Promise.all([plainA.play(), plainB.play()]);
+          await waitFor(async () => (await Promise.all([plainA.inboundAudio(), plainB.inboundAudio()])).every((c) => (c?.totalSamplesReceived ?? 0) > 48_000), {
+            timeout: 30_000,
+            what: `${v.name}: a second of samples played at both ends`,
+          });
+          await setLoss(lab, 10);
+          const t0 = Date.now();
+          const before = await Promise.all([plainA.inboundAudio(), plainB.inboundAudio()]);
+          const after = await waitFor(
+            async () => {
+              const now = await Promise.all([plainA.inboundAudio(), plainB.inboundAudio()]);
+              return now.every((n, i) => n!.totalSamplesReceived - before[i]!.totalSamplesReceived >= VARIANT_SAMPLES) ? now : undefined;
+            },
+            { timeout: 120_000, interval: 1000, what: `${v.name}: ${VARIANT_SAMPLES} samples at both ends` },
+          );
+          const secs = (Date.now() - t0) / 1000;
+          const send = await Promise.all([plainA, plainB].map((p) => p.page.evaluate(readSendSide)));
+          ['A', 'B'].forEach((side, i) => {
+            const [b, a] = [before[i]!, after[i]!];
+            const peerSend = send[1 - i]!;
+            const f = peerSend.frames as { sent: number; bytes: number; pts: Record<string, number>; failed: number };
+            table.push(
+              `${run} | ${v.name} | ${side} | ${lostPct(b, a).toFixed(1)} | ${pct(b, a).toFixed(2)} | ${((a.packetsReceived - b.packetsReceived) / secs).toFixed(1)} | ${peerSend.codec} ${peerSend.fmtp} | ${v.e2ee ? `${f.sent} frames, ${(f.bytes / Math.max(1, f.sent)).toFixed(0)} B avg, pt ${JSON.stringify(f.pts)}, auth failed here ${(send[i]!.frames as { failed: number }).failed}` : '-'} |`,
+            );
+          });
+          await Promise.all([plainA.close(), plainB.close()]);
+        }
+      }
+      await setLevel({ loss: 0, jitter: false });
+      console.log(`\nOpus variants at 10 % loss + ${JITTER.delayMs} ± ${JITTER.jitterMs} ms on router B, ${VARIANT_SAMPLES / 48_000} s per receiver\n| run | variant | hears | lost % | concealed % | packets/s | peer sends | frames seen by the sender transform |\n|---|---|---|---|---|---|---|---|\n${table.join('\n')}\n`);
+      expect(table.length).toBe(RUNS * VARIANTS.length * 2);
+    }, 1_800_000);
 });
