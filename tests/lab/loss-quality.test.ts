@@ -363,6 +363,7 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       { side: 'A', hush: hushA, plain: plainA },
       { side: 'B', hush: hushB, plain: plainB },
     ];
+    const pathsSeen: string[] = [];
     const counters = () => Promise.all(pairs.map(async (p) => ({ h: await hushCounters(p.hush), p: await plainCounters(p.plain) })));
     // One window at 0 %, not counted: we compare steady calls. (Once, the first window of the Hush call
     // concealed 10 % on both receivers at 0 % loss while the plain call's did not; not explained.)
@@ -384,6 +385,9 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
           async () => {
             const now = await counters();
             polls.push(now);
+            // Which path the Hush call's media host says it uses: a make-before-break switch to the
+            // standby under loss or jitter alone would show as "relay" (path-switch.ts; printed, not asserted).
+            now.forEach((n, i) => pathsSeen.push(`${loss}:${pairs[i]!.side}:${(n.h as { path?: string }).path ?? '?'}`));
             const done = now.every((n, i) => seen(n.h) - seen(before[i]!.h) >= WINDOW_PACKETS && seen(n.p) - seen(before[i]!.p) >= WINDOW_PACKETS);
             return done ? now : undefined;
           },
@@ -432,6 +436,9 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
       }
     }
 
+    const tally = new Map<string, number>();
+    for (const p of pathsSeen) tally.set(p, (tally.get(p) ?? 0) + 1);
+    console.log(`Hush path at each poll (level:receiver:path × polls): ${[...tally].map(([k, n]) => `${k}×${n}`).join(', ')}`);
     // Both calls survived everything and still sound.
     for (const side of [hushA, hushB]) expect(await callState(side.popup)).toBe('connected');
     await Promise.all([heard(hushA), heard(hushB)]);
