@@ -324,9 +324,11 @@ describe.skipIf(support.skip || !built)('sound on a lossy path: Hush against pla
   if (!OPUS_VARIANTS) test('concealment under 0 %, then 3 / 10 % loss with 40 ± 30 ms jitter: Hush within the noise of plain WebRTC; the indicator turns weak/bad and back to good', async () => {
     // The delay line works: the echo's round trip grew by about twice the delay (it crosses router B
     // both ways) and spread out (two uniform ±30 ms: σ ≈ 24.5 ms). Lower bounds only: a loaded machine adds.
+    // Medians, not means: the browsers start beside the "without" probe, and their load spikes moved
+    // its mean by up to 58 ms (its median by under 6).
     expect(rtt?.with, 'the jitter check ran').toBeDefined();
     expect(rtt!.with.received, 'echoes through the delay line').toBe(rtt!.with.sent);
-    expect(rtt!.with.meanMs - rtt!.without.meanMs).toBeGreaterThan(0.75 * 2 * JITTER.delayMs);
+    expect(rtt!.with.p50Ms - rtt!.without.p50Ms).toBeGreaterThan(0.75 * 2 * JITTER.delayMs);
     expect(rtt!.with.sdMs).toBeGreaterThan(0.5 * Math.SQRT2 * (JITTER.jitterMs / Math.sqrt(3)));
     // A retry starts from no call (the first attempt may have left one up).
     await hangUpAll(...([hushA, hushB] as unknown as HushSide[]));
