@@ -57,10 +57,15 @@ function compile(cmd: string, args: string[]): void {
   }
 }
 
-function build(): { dir: string; line: string } {
+/** Builds into a temp dir that goes with the lab (vitest's workers end without a process 'exit'). */
+function build(lab: Lab): { dir: string; line: string } {
   if (built) return built;
   const dir = mkdtempSync(join(tmpdir(), 'hush-jitter-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  lab.onDestroy(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (built?.dir === dir) built = undefined;
+    objects.clear();
+  });
   const line = join(dir, 'jitter-line');
   compile('cc', ['-O2', '-Wall', '-Werror', '-o', line, join(FIXTURES, 'jitter-line.c')]);
   built = { dir, line };
@@ -68,8 +73,8 @@ function build(): { dir: string; line: string } {
 }
 
 /** The tc object for one interface/TAP pair (the indexes are compiled in). */
-function bpfObject(outIndex: number, tapIndex: number): string {
-  const { dir } = build();
+function bpfObject(lab: Lab, outIndex: number, tapIndex: number): string {
+  const { dir } = build(lab);
   const key = `${outIndex}-${tapIndex}`;
   const have = objects.get(key);
   if (have) return have;
@@ -93,7 +98,7 @@ async function ifindex(lab: Lab, ns: string, dev: string): Promise<number> {
 }
 
 function startLine(lab: Lab, router: NsRole, tap: string, opts: JitterOptions): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = lab.spawnIn(router, build().line, [tap, String(Math.round(opts.delayMs * 1000)), String(Math.round(opts.jitterMs * 1000))]);
+  const child = lab.spawnIn(router, build(lab).line, [tap, String(Math.round(opts.delayMs * 1000)), String(Math.round(opts.jitterMs * 1000))]);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -138,7 +143,7 @@ export async function addJitter(lab: Lab, router: 'rtrA' | 'rtrB', opts: JitterO
       const line = await startLine(lab, router, tap, opts);
       lines.push({ dev, ...line });
       await lab.exec(ns, 'ip', ['link', 'set', tap, 'up']);
-      const obj = bpfObject(await ifindex(lab, ns, dev), await ifindex(lab, ns, tap));
+      const obj = bpfObject(lab, await ifindex(lab, ns, dev), await ifindex(lab, ns, tap));
       await lab.exec(ns, 'tc', ['qdisc', 'add', 'dev', tap, 'clsact']);
       await lab.exec(ns, 'tc', ['filter', 'add', 'dev', tap, 'ingress', 'bpf', 'direct-action', 'obj', obj, 'sec', 'tc/back']);
       await lab.exec(ns, 'tc', ['qdisc', 'add', 'dev', dev, 'clsact']);
