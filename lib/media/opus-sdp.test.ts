@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { OPUS_PTIME_MS, opusForVoice, opusParams } from './opus-sdp';
+import { OPUS_PTIME_MS, OPUS_RED_FIRST, opusForVoice, opusParams } from './opus-sdp';
 
 // The audio section of a Chromium 156 offer (recorded here: createOffer with one audio transceiver).
 const CHROMIUM = [
@@ -38,7 +38,7 @@ const FIREFOX = [
   '',
 ].join('\r\n');
 
-test('Chromium offer: FEC on, DTX off, ptime 20, the other lines untouched and in order', () => {
+test('Chromium offer: RED first, FEC on, DTX off, ptime 20, the other lines untouched and in order', () => {
   const out = opusForVoice(CHROMIUM);
   expect(Object.fromEntries(opusParams(out)!)).toEqual({ minptime: '10', useinbandfec: '1', usedtx: '0' });
   expect(out.match(/^a=ptime:\d+$/gm)).toEqual([`a=ptime:${OPUS_PTIME_MS}`]);
@@ -46,7 +46,11 @@ test('Chromium offer: FEC on, DTX off, ptime 20, the other lines untouched and i
   const before = CHROMIUM.split('\r\n');
   const after = out.split('\r\n');
   expect(after.length).toBe(before.length + 1);
-  expect(after.filter((l) => !before.includes(l)).sort()).toEqual(['a=fmtp:111 minptime=10;useinbandfec=1;usedtx=0', 'a=ptime:20']);
+  expect(after.filter((l) => !before.includes(l)).sort()).toEqual([
+    'a=fmtp:111 minptime=10;useinbandfec=1;usedtx=0',
+    'a=ptime:20',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 63 111 9 0 8 13 110 126',
+  ]);
   expect(after).toContain('a=fmtp:63 111/111'); // RED's fmtp is not Opus's
   expect(out.endsWith('\r\n')).toBe(true);
 });
@@ -72,4 +76,17 @@ test('sections that are not audio, and audio without Opus, come back unchanged',
   const pcmu = 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:30\r\n';
   expect(opusForVoice(pcmu)).toBe(pcmu);
   expect(opusParams(pcmu)).toBeNull();
+});
+
+test('RED: only a RED over Opus moves, only to the front; { red: false } keeps the browser\'s order', () => {
+  expect(OPUS_RED_FIRST).toBe(true);
+  expect(opusForVoice(CHROMIUM, { red: false })).toContain('m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126');
+  // A RED that carries something else than Opus (here G722) stays where it is.
+  const notOpus = CHROMIUM.replace('a=fmtp:63 111/111', 'a=fmtp:63 9/9');
+  expect(opusForVoice(notOpus)).toContain('m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126');
+  // Firefox 153 offers no RED: its m= line is left alone.
+  expect(opusForVoice(FIREFOX)).toContain('m=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101');
+  // Already first: unchanged, and applying twice changes nothing more.
+  const once = opusForVoice(CHROMIUM);
+  expect(opusForVoice(once)).toBe(once);
 });

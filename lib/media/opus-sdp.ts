@@ -21,12 +21,20 @@
  *   packet as 40 ms, and the 18–21 bytes of frame header and tag per frame
  *   cost 7–8 kbps at 20 ms (docs/media.md has the arithmetic).
  *
- * RED (audio/red, RFC 2198) is left as the browser offers it: listed after
- * Opus, so never chosen. See docs/media.md for why (the transform sees the
- * whole RED payload; the redundancy doubles the bitrate for what FEC gives).
+ * - RED first (audio/red, RFC 2198, whose fmtp names an Opus payload type):
+ *   moved to the front of the m= line, so it is the codec each encoder sends.
+ *   Chromium builds RED in its audio encoder: the encoded transform sees one
+ *   frame per packet, the primary and the previous frame together (about
+ *   twice the bytes), encrypts it whole, and the receiver's transform
+ *   decrypts it whole before the jitter buffer splits it; the redundancy
+ *   survives frame encryption. Measured in the NAT lab at 10 % loss with
+ *   40 ± 30 ms jitter: concealment 11 % without RED, 1.5–4 % with it, with or
+ *   without frame encryption; in-band FEC, ptime 40/60 made no measurable
+ *   difference (docs/media.md "Opus settings, measured"). A peer without RED
+ *   (Firefox 153 does not offer it) negotiates plain Opus: nothing to move.
  *
- * Caveat: only fmtp and ptime lines change; the codec order is the browser's.
- * A description without Opus comes back unchanged.
+ * Caveat: only fmtp and ptime lines and the RED payload type's place in the
+ * m= line change. A description without Opus comes back unchanged.
  */
 
 /** The fmtp parameters Hush sets on every Opus payload type, in this order. */
@@ -37,6 +45,14 @@ export const OPUS_VOICE_PARAMS: ReadonlyArray<readonly [string, string]> = [
 
 /** Packet time in ms (a=ptime, RFC 4566 §6). */
 export const OPUS_PTIME_MS = 20;
+
+/** Send RED (RFC 2198) over Opus when both browsers offer it (docs/media.md has the measurements). */
+export const OPUS_RED_FIRST = true;
+
+export interface OpusShape {
+  /** RED first in the m= line (default OPUS_RED_FIRST); false leaves the browser's order (Opus first). */
+  red?: boolean;
+}
 
 /** The Opus payload types of each audio m-section (rtpmap "opus/48000/2", case-insensitive). */
 function opusPayloadTypes(section: string[]): Set<string> {
@@ -57,9 +73,35 @@ function withVoiceParams(params: string): string {
   return [...kept, ...OPUS_VOICE_PARAMS.map(([k, v]) => `${k}=${v}`)].join(';');
 }
 
-function shapeAudioSection(section: string[]): string[] {
+/** The RED payload types of a section whose fmtp carries Opus ("a=fmtp:63 111/111"). */
+function redOverOpus(section: string[], opus: Set<string>): string[] {
+  const red = new Set<string>();
+  for (const line of section) {
+    const m = /^a=rtpmap:(\d+) red\/48000(\/2)?\s*$/i.exec(line);
+    if (m) red.add(m[1]!);
+  }
+  return [...red].filter((pt) =>
+    section.some((l) => {
+      const f = /^a=fmtp:(\d+) ([\d/]+)\s*$/.exec(l);
+      return f && f[1] === pt && f[2]!.split('/').every((x) => opus.has(x));
+    }),
+  );
+}
+
+/** `m=audio PORT PROTO PT...` with `first` moved to the front of the payload types, the rest in order. */
+function withFirst(mline: string, first: string[]): string {
+  const [kind, port, proto, ...pts] = mline.split(' ');
+  if (!first.length || pts[0] === first[0]) return mline;
+  return [kind, port, proto, ...first, ...pts.filter((p) => !first.includes(p))].join(' ');
+}
+
+function shapeAudioSection(section: string[], shape: OpusShape): string[] {
   const pts = opusPayloadTypes(section);
   if (pts.size === 0) return section;
+  if (shape.red ?? OPUS_RED_FIRST) {
+    const red = redOverOpus(section, pts);
+    section = section.map((l) => (l.startsWith('m=audio ') ? withFirst(l, red) : l));
+  }
   const out: string[] = [];
   const withFmtp = new Set<string>();
   for (const line of section) {
@@ -89,7 +131,7 @@ function shapeAudioSection(section: string[]): string[] {
 }
 
 /** The session description with Hush's Opus voice settings on every audio section. */
-export function opusForVoice(sdp: string): string {
+export function opusForVoice(sdp: string, shape: OpusShape = {}): string {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   const lines = sdp.split(eol);
   const trailing = lines.at(-1) === '' ? lines.pop() : undefined;
@@ -97,7 +139,7 @@ export function opusForVoice(sdp: string): string {
   let section: string[] = [];
   let audio = false;
   const flush = () => {
-    out.push(...(audio ? shapeAudioSection(section) : section));
+    out.push(...(audio ? shapeAudioSection(section, shape) : section));
     section = [];
   };
   for (const line of lines) {

@@ -47,6 +47,24 @@ describe('PathSwitch', () => {
     expect(sw2.next({ ...base, now: 1000 + MAX_DEAD_MS, mainPacketAt: 1000, mainJitterMs: 900 }).reason).toBe('main-silent');
   });
 
+  test("the worker's own silence figure wins over the page's clock: a late page is not a dead path", () => {
+    const sw = new PathSwitch();
+    run(sw, 1000, { mainSilentMs: 0 });
+    // The page handled nothing for 400 ms; the tick it now handles says the last frame was 20 ms before it was made.
+    expect(sw.next({ ...base, now: 1400, mainPacketAt: 1000, mainSilentMs: 20 })).toEqual({ leg: 'main' });
+    // The same late page, but the worker saw the silence too: that is a dead path.
+    expect(sw.next({ ...base, now: 1420, mainPacketAt: 1000, mainSilentMs: DEAD_MS })).toEqual({ leg: 'standby', reason: 'main-silent' });
+    // Without the worker's figure the page's clock decides (the older behaviour): the same late page switches.
+    const sw2 = new PathSwitch();
+    run(sw2, 1000);
+    expect(sw2.next({ ...base, now: 1400, mainPacketAt: 1000 }).reason).toBe('main-silent');
+    // Jitter still stretches the wait when the worker's figure is used.
+    const sw3 = new PathSwitch();
+    run(sw3, 1000, { mainSilentMs: 0 });
+    expect(sw3.next({ ...base, now: 1300, mainPacketAt: 1000, mainSilentMs: 200, mainJitterMs: 120 }).leg).toBe('main');
+    expect(sw3.next({ ...base, now: 1340, mainPacketAt: 1000, mainSilentMs: 240, mainJitterMs: 120 }).reason).toBe('main-silent');
+  });
+
   test('without a ready standby, a silent main stays main (the stall watcher rebuilds the path)', () => {
     const sw = new PathSwitch();
     run(sw, 1000);

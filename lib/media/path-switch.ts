@@ -57,6 +57,16 @@ export interface SwitchInput {
   /** Packets from the peer on the main connection so far. */
   mainPackets?: number;
 
+  /**
+   * The silence on main as the clock that saw the frames measured it (the frame worker's RecvTick
+   * `mainSilentMs`, taken when the tick was made). Preferred over `now − mainPacketAt` when given:
+   * the page that calls `next` is a hidden document whose timers and message handling run late
+   * under load (up to 655 ms seen in the lab). When it handles a tick late, `now` has moved on
+   * while the worker saw frames arrive on time: measured with the page's clock, a stall of the
+   * page reads as a silent path, a false switch.
+   */
+  mainSilentMs?: number;
+
   /** The longest recent gap between two packets on the main connection (ms; 0 or absent: unknown). */
   mainJitterMs?: number;
   /** The standby connection is connected (ICE and DTLS). */
@@ -93,7 +103,8 @@ export class PathSwitch {
   next(i: SwitchInput): SwitchDecision {
     if (this.current === 'main') {
       const deadAfter = Math.min(MAX_DEAD_MS, Math.max(DEAD_MS, 2 * (i.mainJitterMs ?? 0)));
-      const silent = i.mainPacketAt > 0 && i.now - i.mainPacketAt >= deadAfter;
+      const silentFor = i.mainSilentMs ?? i.now - i.mainPacketAt;
+      const silent = i.mainPacketAt > 0 && silentFor >= deadAfter;
       if (silent && i.standbyReady) {
         this.current = 'standby';
         this.leftAtPackets = i.mainPackets ?? 0;
