@@ -244,6 +244,8 @@ export class CallMedia implements CallMediaApi {
       mainPacketAt: this.mainPacketAt,
       mainPackets: this.mainFrames,
       mainJitterMs: tick.mainJitterMs,
+      // The worker's own silence figure: a page that reads the tick late must not take its own delay for a silent path.
+      mainSilentMs: tick.mainFrames ? tick.mainSilentMs : undefined,
       standbyReady: !!this.standby?.ready,
       mainDirectConnected: this.mainDirect,
       mainResponses: this.mainResponses,
