@@ -464,6 +464,14 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         const sb = await stats(b);
         expect([sb.localType, sb.remoteType]).toEqual(['relay', 'relay']);
         expect(sb.frames.authFailed).toBe(0);
+        // Across the two relays: A's candidates (all relayed) are on R1, B's on R2 (trickled: wait for them).
+        const remote = async (s: HushSide, ip: string) =>
+          waitFor(async () => (await stats(s)).ice?.remoteAddresses.includes(ip) ?? false, { timeout: 10_000, interval: 100, what: async () => `${ip} among the remote candidates (${(await stats(s)).ice?.remoteAddresses})` });
+        await remote(b, lab.addresses.relay);
+        await remote(a, lab.addresses.relay2);
+        const [ra, rb] = [(await stats(a)).ice?.remoteAddresses ?? [], (await stats(b)).ice?.remoteAddresses ?? []];
+        for (const x of [lab.addresses.relay, lab.addresses.wanB, lab.addresses.hostB]) expect(ra, 'A saw no address of B but R2').not.toContain(x);
+        for (const x of [lab.addresses.relay2, lab.addresses.wanA, lab.addresses.hostA]) expect(rb, 'B saw no address of A but R1').not.toContain(x);
       } });
       // Each side took TURN from its own relay: both hold an allocation during the call, both made new ones.
       expect(during[0]['hush_relay_allocations'] ?? 0, 'R1 allocations during the call').toBeGreaterThan(0);
