@@ -154,6 +154,8 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  // The output may still be in the pipes when 'exit' fires: a start failure waits for them to close.
+  const drained = Promise.all([child.stdout!, child.stderr!].map((st) => new Promise<void>((r) => (st.closed ? r() : st.once('close', () => r())))));
   let ended: string | null = null;
   const exited = new Promise<void>((r) => {
     child.once('exit', (code, signal) => {
@@ -176,6 +178,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     await waitFor(
       async () => {
         if (child.exitCode !== null || child.signalCode !== null) {
+          await Promise.race([drained, new Promise((r) => setTimeout(r, 2000).unref())]);
           throw new Error(`${kind} relay exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
         }
         return kind === 'hush' ? /^ready$/m.test(out) : await listening(lab, ip, RELAY_PORT);
