@@ -185,13 +185,19 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
     const counter = want === 'kernel' ? KERNEL : USERSPACE;
     const covered = () => (want === 'measured' ? d(KERNEL) + d(USERSPACE) : d(counter));
     // The kernel's counters are read once a second (relay-server/src/offload/kernel-offload.ts).
+    let frames: StatsView['frames'][] = [];
     await waitFor(async () => {
       const [sa, sb] = await Promise.all([stats(a), stats(b)]);
+      frames = [sa.frames, sb.frames];
       received = sa.packetsReceived + sb.packetsReceived;
       m = await relay.metrics();
       return received > 0 && covered() >= 0.8 * received;
     }, { timeout: 10_000, interval: 250, what: () => `the relay's ${want === 'measured' ? 'counters' : counter} to cover 80 % of the ${received} RTP packets received (kernel ${d(KERNEL)}, userspace ${d(USERSPACE)})` });
     expect(m['hush_relay_offload_kernel'], 'the kernel path is on').toBe(1);
+    for (const f of frames) {
+      expect(f.decrypted, 'frames decrypted').toBeGreaterThan(0);
+      expect(f.authFailed, 'no frame failed authentication').toBe(0);
+    }
     if (want === 'kernel') expect(d(KERNEL), 'the kernel relayed more datagrams than userspace').toBeGreaterThan(d(USERSPACE));
     else if (want === 'userspace') expect(d(KERNEL), 'userspace: no kernel packet for this call').toBe(0);
     return `kernel ${d(KERNEL)} / userspace ${d(USERSPACE)} / received ${received}`;
