@@ -163,6 +163,19 @@ describe('negotiation: callee', () => {
     expect(media.log.at(-1)).toBe(`cand:${cand(2).candidate}`);
   });
 
+  test('candidates trickled while ringing reach the ICE policy at Accept (its report names them)', async () => {
+    const { n, start } = setup('callee');
+    await n.onOffer({ k: 'offer', sdp: 'v=0 offer', n: 1 });
+    await n.remoteCandidate(cand(1));
+    await n.remoteCandidate({ candidate: 'candidate:9 1 udp 1 203.0.113.10 50000 typ relay raddr 0.0.0.0 rport 0', sdpMid: '0' });
+    expect(n.report).toBeUndefined();
+    await start();
+    expect(n.report?.remoteTypes).toEqual({ host: 1, relay: 1 });
+    expect(n.report?.remoteAddresses).toContain('203.0.113.10');
+    await n.remoteCandidate(cand(2));
+    expect(n.report?.remoteTypes).toEqual({ host: 2, relay: 1 });
+  });
+
   test('the candidate buffer is bounded', async () => {
     const { n, media, start } = setup('callee');
     for (let i = 0; i < MAX_PENDING_CANDIDATES + 10; i++) await n.remoteCandidate(cand(i));

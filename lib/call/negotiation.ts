@@ -91,6 +91,10 @@ export class Negotiation {
       this.isStarted = true;
       await this.ports.media.start(opts);
       this.ice = new IcePolicy({ relayOnly: opts.relayOnly, ...extra.ice }, (a) => this.onIceAction(a));
+      // The callee's policy starts at Accept: what the caller trickled while it rang is buffered
+      // (applied after the answer) and must show in the policy's report too, or it names no remote
+      // candidate (the NAT lab's scenarios 6 and 8 read them). Report only: no timer changes.
+      for (const c of this.pendingCandidates) this.ice.noteRemote(c);
       if (extra.muted) await this.ports.media.setMuted(this.ports.callId, true);
     } catch (e) {
       this.isStarted = false;

@@ -153,6 +153,19 @@ export class IcePolicy {
     this.emit({ type: 'send', candidate: c });
   }
 
+  /**
+   * A candidate the peer sent before this policy existed (the callee's starts at Accept; what the
+   * caller trickled while it rang was buffered): into the report only, no timer starts (the
+   * window is timed from the candidates that arrive once the policy runs, as before).
+   */
+  noteRemote(c: IceCandidateInit | null): void {
+    const parsed = c ? parseCandidate(c.candidate) : undefined;
+    if (!parsed) return;
+    this.remoteTypes[parsed.type] = (this.remoteTypes[parsed.type] ?? 0) + 1;
+    this.remoteAddresses.add(parsed.address);
+    if (parsed.raddr) this.remoteAddresses.add(parsed.raddr);
+  }
+
   /** A candidate from the peer (null: the peer's end of candidates). */
   remoteCandidate(c: IceCandidateInit | null): void {
     if (c === null) {
@@ -160,12 +173,7 @@ export class IcePolicy {
       this.maybeExchanged();
       return;
     }
-    const parsed = parseCandidate(c.candidate);
-    if (parsed) {
-      this.remoteTypes[parsed.type] = (this.remoteTypes[parsed.type] ?? 0) + 1;
-      this.remoteAddresses.add(parsed.address);
-      if (parsed.raddr) this.remoteAddresses.add(parsed.raddr);
-    }
+    this.noteRemote(c);
     if (this.firstRemoteAt === undefined) {
       this.firstRemoteAt = this.now();
       this.cancelFallback = this.setTimer(EXCHANGE_FALLBACK_MS, () => this.markExchanged());

@@ -20,6 +20,9 @@
  * Checksums: the IPv4 header checksum and the UDP checksum are recomputed
  * in full (udp_checksum says why not incrementally); payloads over 1476
  * bytes are left to userspace.
+ * Two allocations of this relay talking to each other (both clients
+ * relay-only) are relayed in one pass: c2p of the first, then p2c of the
+ * second (the hairpin in hush_relay).
  * Routing: on loopback the packet goes back in (XDP_TX); elsewhere
  * bpf_fib_lookup gives the egress device and MAC addresses (XDP_TX on the
  * same device, bpf_redirect to another); no route or neighbour yet: the
@@ -167,7 +170,37 @@ int hush_relay(struct xdp_md *ctx)
 			struct hush_c2p_key k = { .client_ip = o.ip.saddr, .listen_ip = o.ip.daddr,
 				.client_port = o.udp.source, .listen_port = o.udp.dest, .channel = chan };
 			struct hush_c2p_val *v = bpf_map_lookup_elem(&hush_c2p, &k);
-			if (v && v->expires_ns > bpf_ktime_get_ns()) {
+			__u64 now = bpf_ktime_get_ns();
+			if (v && v->expires_ns > now) {
+				/*
+				 * Hairpin: the peer is another allocation of this relay (two clients in
+				 * relay-only mode, relay candidates at both ends). The userspace relay sends
+				 * from one relay socket to the other through the host's own stack, and the
+				 * second allocation wraps it for its client on a bound channel. When that
+				 * channel is in hush_p2c, both hops happen here: the datagram keeps its size
+				 * (the other channel's number replaces ours, the length stays) and goes from
+				 * the listener to the second client; each entry counts its hop.
+				 */
+				struct hush_p2c_key hk = { .peer_ip = v->relay_ip, .relay_ip = v->peer_ip,
+					.peer_port = v->relay_port, .relay_port = v->peer_port };
+				struct hush_p2c_val *hv = bpf_map_lookup_elem(&hush_p2c, &hk);
+				if (hv && hv->expires_ns > now) {
+					n.ip.saddr = hv->listen_ip; n.ip.daddr = hv->client_ip;
+					n.udp.source = hv->listen_port; n.udp.dest = hv->client_port;
+					n.ip.ttl = 64;
+					int hr = route(ctx, &n, bpf_ntohs(n.ip.tot_len));
+					if (hr == -1) return XDP_PASS;
+					n.udp.check = 0;
+					ip_checksum(&n);
+					*h = n;
+					cd[0] = hv->channel;
+					h->udp.check = udp_checksum(h, end);
+					__sync_fetch_and_add(&v->packets, 1);
+					__sync_fetch_and_add(&v->bytes, plen - 4);
+					__sync_fetch_and_add(&hv->packets, 1);
+					__sync_fetch_and_add(&hv->bytes, plen - 4);
+					return send(hr);
+				}
 				n.ip.saddr = v->relay_ip; n.ip.daddr = v->peer_ip;
 				n.udp.source = v->relay_port; n.udp.dest = v->peer_port;
 				n.udp.len = bpf_htons(ulen - 4);

@@ -61,7 +61,7 @@ async function wrapperFor(ns: string, dir: string): Promise<string> {
 
 /** The flags every lab Chromium gets on top of the e2e harness's. */
 export function labFlags(lab: Lab, opts: NsLaunchOptions = {}): string[] {
-  const exclude = opts.resolverExclude ?? [lab.addresses.relay];
+  const exclude = opts.resolverExclude ?? [lab.addresses.relay, lab.addresses.relay2];
   return [
     ...BASE_FLAGS,
     // No permission flag: the plain WebRTC page (webrtc-peer.ts) gets its microphone through CDP's grant,

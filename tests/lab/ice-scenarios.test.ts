@@ -15,6 +15,19 @@
  *                                                         back to P2P; same SAS, frames keep decrypting
  *   6. privacy mode                                    → relay although P2P works; the peer receives no
  *                                                         address of ours in any candidate
+ *   7. privacy mode on both sides                      → relay-only both ways, through the relay's kernel
+ *                                                         fast path; no RTP lost over a measured window
+ *   8. two relays (issue 15): A on R1, B on R2,        → (a) P2P; (b) privacy on both sides: relay ↔ relay
+ *      A dials B's card hush1…@R2                        across R1 and R2, both relays allocate for it
+ *
+ * The relay runs with `--offload on` (issue 16): the kernel (XDP, generic
+ * mode on the internet bridge br0) relays ChannelData over UDP. In the
+ * relayed UDP scenarios 2, 3 and 7 the relay's /metrics must show the
+ * kernel path on, its packet counter grown by 80 % of the RTP packets both
+ * browsers received and by more than userspace's (6: printed only); TURN over TCP (4) stays in userspace by design
+ * (no kernel packet for that call). R2 in 8 runs without offload, so 8b's
+ * media takes the userspace relay on both relays (as do e2e two-relays,
+ * relay-view and the integration layer's relay tests).
  *
  * Timings (medians over the runs of a scenario) are printed as a table, with
  * dial → first decrypted frame at the callee and the longest audio gap heard
@@ -30,7 +43,7 @@ import { waitForReading } from '../harness/audio';
 import { callState, click, dialByUi, hears, launchSide, request, stats, waitCallState, waitText, type HushSide, type StatsView } from '../harness/hush';
 import { launchExtensionInNamespace } from './chromium-in-ns';
 import { createLab, requireRoot, type Lab, type NatMode, type NatOptions } from './netns';
-import { startLabRelay, type LabRelay } from './relay-in-ns';
+import { SIGNAL_PORT, startLabRelay, type LabRelay } from './relay-in-ns';
 import { median } from './report';
 import { waitFor, sleep } from '../harness/wait';
 import { longestSilence, startLevelWatch, stopLevelWatch } from '../harness/level-watch';
@@ -57,6 +70,11 @@ interface Row {
   note: string;
 }
 
+/** Which relay path a call's media must take (the relay's /metrics say which it took); 'measured': printed, not asserted. */
+type Datapath = 'kernel' | 'userspace' | 'measured';
+const KERNEL = 'hush_relay_offload_packets_total';
+const USERSPACE = 'hush_relay_relayed_packets_total';
+
 describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
   let lab: Lab;
   let relay: LabRelay;
@@ -66,7 +84,9 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
 
   beforeAll(async () => {
     lab = await createLab();
-    relay = await startLabRelay(lab, { kind: 'hush' });
+    relay = await startLabRelay(lab, { kind: 'hush', offload: true });
+    // A bridge has no native XDP: generic (skb) mode on br0, where the relay's address is.
+    expect(relay.output()).toMatch(/^datapath: kernel XDP \(skb mode\) on br0 for ChannelData over UDP\/IPv4/m);
     const side = (role: 'hostA' | 'hostB', toneHz: number) =>
       launchSide({ toneHz, signalUrl: relay.signalUrl!, launch: (args) => launchExtensionInNamespace(lab, role, EXTENSION_DIR, { args }) });
     [a, b] = await Promise.all([side('hostA', A_HZ), side('hostB', B_HZ)]);
@@ -103,10 +123,10 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
     }
   }
 
-  /** Dial A → B through the UI, B answers; resolves when both hear each other. */
-  async function call(): Promise<{ dialToConnected: number; dialToFirstFrame?: number }> {
+  /** Dial A → B through the UI (`dial`: what A types, B's address by default), B answers; resolves when both hear each other. */
+  async function call(dial = b.address): Promise<{ dialToConnected: number; dialToFirstFrame?: number }> {
     const t0 = Date.now();
-    await dialByUi(a.popup, b.address);
+    await dialByUi(a.popup, dial);
     await waitCallState(b.popup, 'incoming', 30_000);
     await click(b.popup, 'accept');
     await waitFor(async () => (await callState(a.popup)) === 'connected', {
@@ -115,7 +135,8 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
       what: async () => {
         const why = await a.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason')).catch(() => '');
         const whyB = await b.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason')).catch(() => '');
-        return `A to connect (state ${await callState(a.popup)}, A's reason ${why}, B's ${whyB})`;
+        const relayOf = async (s: HushSide) => ((await request(s.popup, 'get-view').catch(() => ({}))) as { relay?: { state?: string } }).relay?.state;
+        return `A to connect (A ${await callState(a.popup)}, B ${await callState(b.popup)}; reasons A ${why} B ${whyB}; relay A ${await relayOf(a)} B ${await relayOf(b)})`;
       },
     });
     const dialToConnected = Date.now() - t0;
@@ -129,8 +150,9 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
   }
 
   async function hangup() {
-    if (['connected', 'connecting', 'reconnecting', 'ringing', 'dialing'].includes(await callState(a.popup))) {
-      await request(a.popup, 'hangup').catch(() => {});
+    // Any state of a live call, the waiting ones too: a call left in one would keep the next dial from the popup.
+    for (const s of [a, b]) {
+      if (!['', 'idle', 'ended'].includes(await callState(s.popup).catch(() => ''))) await request(s.popup, 'hangup').catch(() => {});
     }
     await waitCallState(a.popup, 'ended').catch(() => {});
     await waitCallState(b.popup, 'ended').catch(() => {});
@@ -148,12 +170,59 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
   const pairOf = (s: StatsView) => `${s.localType}${s.relayProtocol ? `(${s.relayProtocol})` : ''} -> ${s.remoteType}`;
   const engaged = (s: StatsView) => (s.ice?.relayEngagedAt !== undefined && s.ice.exchangedAt !== undefined ? s.ice.relayEngagedAt - s.ice.exchangedAt : undefined);
 
-  async function scenario(name: string, expectPath: 'p2p' | 'relay', check: (s: StatsView) => void, note = '') {
+  /**
+   * After a call's audio was heard both ways: the relay's counters since `m0` account for the
+   * media. 'kernel': the XDP path is on and its packet counter grew by at least 80 % of the RTP
+   * packets both sides received (every one crossed the relay once; RTCP and ICE checks on the
+   * channel count too; the counters are read once a second, so a moment lags), more than the userspace counter (the first packets of a call, Send indications
+   * before ChannelBind, go through userspace: ~20 per call here, printed). 'userspace': the userspace counter
+   * covers 80 % of them and the kernel relayed nothing. Returns "kernel K / userspace U / received R".
+   */
+  async function relayedBy(want: Datapath, m0: Record<string, number>): Promise<string> {
+    let m = m0;
+    let received = 0;
+    const d = (k: string) => (m[k] ?? 0) - (m0[k] ?? 0);
+    const counter = want === 'kernel' ? KERNEL : USERSPACE;
+    const covered = () => (want === 'measured' ? d(KERNEL) + d(USERSPACE) : d(counter));
+    // The kernel's counters are read once a second (relay-server/src/offload/kernel-offload.ts).
+    let frames: StatsView['frames'][] = [];
+    await waitFor(async () => {
+      const [sa, sb] = await Promise.all([stats(a), stats(b)]);
+      frames = [sa.frames, sb.frames];
+      received = sa.packetsReceived + sb.packetsReceived;
+      m = await relay.metrics();
+      return received > 0 && covered() >= 0.8 * received;
+    }, { timeout: 10_000, interval: 250, what: () => `the relay's ${want === 'measured' ? 'counters' : counter} to cover 80 % of the ${received} RTP packets received (kernel ${d(KERNEL)}, userspace ${d(USERSPACE)})` });
+    expect(m['hush_relay_offload_kernel'], 'the kernel path is on').toBe(1);
+    for (const f of frames) {
+      expect(f.decrypted, 'frames decrypted').toBeGreaterThan(0);
+      expect(f.authFailed, 'no frame failed authentication').toBe(0);
+    }
+    if (want === 'kernel') expect(d(KERNEL), 'the kernel relayed more datagrams than userspace').toBeGreaterThan(d(USERSPACE));
+    else if (want === 'userspace') expect(d(KERNEL), 'userspace: no kernel packet for this call').toBe(0);
+    return `kernel ${d(KERNEL)} / userspace ${d(USERSPACE)} / received ${received}`;
+  }
+
+  interface ScenarioOptions {
+    /** The relay path the media must take (relayedBy). */
+    datapath?: Datapath;
+    /** What A dials (B's address by default). */
+    dial?: string;
+    /** Checks while the call is up, after `check`. */
+    during?: () => Promise<void>;
+    /** Calls (default RUNS). */
+    runs?: number;
+  }
+
+  async function scenario(name: string, expectPath: 'p2p' | 'relay', check: (s: StatsView) => void, note = '', opts: ScenarioOptions = {}) {
+    const { datapath, dial, during, runs = RUNS } = opts;
     const row: Row = { scenario: name, path: '', pair: '', dialToConnected: [], dialToFirstFrame: [], exchangedToRelay: [], gap: [], note };
     rows.push(row);
-    for (let i = 0; i < RUNS; i++) {
+    const counted: string[] = [];
+    for (let i = 0; i < runs; i++) {
       try {
-        const { dialToConnected, dialToFirstFrame } = await call();
+        const m0 = await relay.metrics();
+        const { dialToConnected, dialToFirstFrame } = await call(dial);
         if (dialToFirstFrame !== undefined) row.dialToFirstFrame.push(dialToFirstFrame);
         const s = await settle((x) => x.path === expectPath);
         expect(s.path, `${name}: path`).toBe(expectPath);
@@ -163,10 +232,13 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         if (expectPath === 'relay' && e !== undefined) row.exchangedToRelay.push(Math.max(0, e));
         row.path = s.path;
         row.pair = pairOf(s);
+        if (datapath) counted.push(await relayedBy(datapath, m0));
+        if (during) await during();
       } finally {
         await hangup();
       }
     }
+    if (datapath) row.note = [row.note, `relay ${datapath}: ${counted.join('; ')}`].filter(Boolean).join('; ');
   }
 
   test('1. both routers endpoint-independent with a firewall: P2P over server-reflexive candidates', async () => {
@@ -185,7 +257,7 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
       const e = engaged(s);
       expect(e, 'relay engaged').toBeDefined();
       expect(e!).toBeLessThanOrEqual(800);
-    });
+    }, '', { datapath: 'kernel' });
   });
 
   test('3. both symmetric: relay', async () => {
@@ -193,7 +265,7 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
     await scenario('3 symmetric + symmetric', 'relay', (s) => {
       const e = engaged(s);
       expect(e!).toBeLessThanOrEqual(800);
-    });
+    }, '', { datapath: 'kernel' });
   });
 
   test('4. UDP to the relay blocked: TURN over TCP carries the call', async () => {
@@ -202,7 +274,7 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
     await scenario('4 UDP to relay blocked (A)', 'relay', (s) => {
       expect(s.localType).toBe('relay');
       expect(s.relayProtocol).toBe('tcp');
-    }, 'A symmetric, no UDP to the relay');
+    }, 'A symmetric, no UDP to the relay', { datapath: 'userspace' });
   });
 
   test('5. mid-call: the direct path is cut, the standby relay connection takes the audio; restored, back to P2P; same keys throughout', async () => {
@@ -315,7 +387,9 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
     await nat('eim', 'eim');
     await request(a.popup, 'update-settings', { settings: { privacyMode: true } });
     try {
-      await scenario('6 privacy mode (A)', 'relay', () => {}, 'A relay-only');
+      // Measured, not asserted: in this scenario userspace carried a large share in some calls
+      // (up to 1559 of 2328 datagrams in one), cause not found yet (docs/lab.md).
+      await scenario('6 privacy mode (A)', 'relay', () => {}, 'A relay-only', { datapath: 'measured' });
       const sb = await (async () => {
         await call();
         try {
@@ -333,6 +407,90 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
       for (const addr of [lab.addresses.hostA, lab.addresses.wanA]) expect(sb.ice?.remoteAddresses ?? []).not.toContain(addr);
     } finally {
       await request(a.popup, 'update-settings', { settings: { privacyMode: false } });
+    }
+  });
+
+  test('7. privacy mode on both sides: relay-only both ways through the kernel fast path, no RTP lost', async () => {
+    await nat('eim', 'eim');
+    for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: true } });
+    const row: Row = { scenario: '7 privacy mode (A and B)', path: '', pair: '', dialToConnected: [], dialToFirstFrame: [], exchangedToRelay: [], gap: [], note: '' };
+    rows.push(row);
+    try {
+      const m0 = await relay.metrics();
+      const { dialToConnected, dialToFirstFrame } = await call();
+      row.dialToConnected.push(dialToConnected);
+      if (dialToFirstFrame !== undefined) row.dialToFirstFrame.push(dialToFirstFrame);
+      const [sa, sb] = await Promise.all([stats(a), stats(b)]);
+      expect([sa.localType, sa.remoteType, sb.localType, sb.remoteType], 'relay candidates at both ends').toEqual(['relay', 'relay', 'relay', 'relay']);
+      row.path = sa.path;
+      row.pair = pairOf(sa);
+      // The measured window: from now until each side received 150 more RTP packets (3 s of 20 ms frames).
+      const lost = (s: StatsView) => (s as StatsView & { packetsLost?: number }).packetsLost ?? 0;
+      const w0 = [sa, sb];
+      let w1 = w0;
+      await waitFor(async () => {
+        w1 = await Promise.all([stats(a), stats(b)]);
+        return w1.every((x, k) => x.packetsReceived - w0[k]!.packetsReceived >= 150);
+      }, { timeout: 20_000, interval: 250, what: () => `150 RTP packets at each side (A ${w1[0]!.packetsReceived - w0[0]!.packetsReceived}, B ${w1[1]!.packetsReceived - w0[1]!.packetsReceived})` });
+      for (const k of [0, 1]) {
+        const side = k === 0 ? 'A' : 'B';
+        expect(lost(w1[k]!) - lost(w0[k]!), `RTP packets lost at ${side} over the window`).toBe(0);
+        expect(w1[k]!.frames.decrypted, `${side} kept decrypting`).toBeGreaterThan(w0[k]!.frames.decrypted);
+        expect(w1[k]!.frames.authFailed, `no frame failed authentication at ${side}`).toBe(0);
+      }
+      // Two allocations of one relay, each the other's peer: the kernel relays both hops in one pass.
+      row.note = `window ${w1[0]!.packetsReceived - w0[0]!.packetsReceived}/${w1[1]!.packetsReceived - w0[1]!.packetsReceived} packets at A/B, 0 lost; relay kernel: ${await relayedBy('kernel', m0)}`;
+    } finally {
+      for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: false } });
+      await hangup();
+    }
+  });
+
+  test('8. two relays (issue 15): A on R1 dials B on R2 by its card; P2P, then privacy on both sides across R1 and R2', async () => {
+    const r2 = await startLabRelay(lab, { kind: 'hush', ip: lab.addresses.relay2, realm: 'r2.lab' });
+    try {
+      expect(r2.secret).not.toBe(relay.secret);
+      await request(b.popup, 'update-settings', { settings: { relays: [r2.signalUrl] } });
+      await nat('eim', 'eim');
+      // B's card in the typed form (lib/contacts/card.ts): its address @ R2's host. B's popup shows no card
+      // for a ws:// relay off loopback (hostOfRelayUrl), which only the lab's test builds accept.
+      const card = `${b.address}@${lab.addresses.relay2}:${SIGNAL_PORT}`;
+      // One call each (lab time): its dial → first frame sits in the table next to one relay's (1, 7).
+      await scenario('8a two relays, eim + eim', 'p2p', (s) => {
+        expect(['srflx', 'prflx']).toContain(s.localType);
+      }, 'A on R1 dials hush1…@R2', { dial: card, runs: 1 });
+
+      for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: true } });
+      const created = (m: Record<string, number>) => m['hush_relay_allocations_created_total'] ?? 0;
+      const c1 = created(await relay.metrics());
+      const c2 = created(await r2.metrics());
+      let during: [Record<string, number>, Record<string, number>] = [{}, {}];
+      await scenario('8b two relays, privacy A and B', 'relay', (s) => {
+        expect([s.localType, s.remoteType]).toEqual(['relay', 'relay']);
+        // R1 and R2 share the internet namespace: R1's next hop to R2 is local, so R1 relays this call in userspace.
+      }, 'relay ↔ relay across R1 and R2', { dial: card, runs: 1, datapath: 'userspace', during: async () => {
+        during = [await relay.metrics(), await r2.metrics()];
+        const sb = await stats(b);
+        expect([sb.localType, sb.remoteType]).toEqual(['relay', 'relay']);
+        expect(sb.frames.authFailed).toBe(0);
+        // Across the two relays: A's candidates (all relayed) are on R1, B's on R2 (trickled: wait for them).
+        const remote = async (s: HushSide, ip: string) =>
+          waitFor(async () => (await stats(s)).ice?.remoteAddresses.includes(ip) ?? false, { timeout: 10_000, interval: 100, what: async () => `${ip} among the remote candidates (${(await stats(s)).ice?.remoteAddresses})` });
+        await remote(b, lab.addresses.relay);
+        await remote(a, lab.addresses.relay2);
+        const [ra, rb] = [(await stats(a)).ice?.remoteAddresses ?? [], (await stats(b)).ice?.remoteAddresses ?? []];
+        for (const x of [lab.addresses.relay, lab.addresses.wanB, lab.addresses.hostB]) expect(ra, 'A saw no address of B but R2').not.toContain(x);
+        for (const x of [lab.addresses.relay2, lab.addresses.wanA, lab.addresses.hostA]) expect(rb, 'B saw no address of A but R1').not.toContain(x);
+      } });
+      // Each side took TURN from its own relay: both hold an allocation during the call, both made new ones.
+      expect(during[0]['hush_relay_allocations'] ?? 0, 'R1 allocations during the call').toBeGreaterThan(0);
+      expect(during[1]['hush_relay_allocations'] ?? 0, 'R2 allocations during the call').toBeGreaterThan(0);
+      expect(created(await relay.metrics())).toBeGreaterThan(c1);
+      expect(created(await r2.metrics())).toBeGreaterThan(c2);
+    } finally {
+      for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: false } }).catch(() => {});
+      await request(b.popup, 'update-settings', { settings: { relays: [relay.signalUrl] } }).catch(() => {});
+      await r2.stop();
     }
   });
 });

@@ -67,6 +67,8 @@ export interface LabOptions {
 /** The lab's addresses. The same in every lab: namespaces keep concurrent labs apart. */
 export const LAB_ADDRESSES = {
   relay: '203.0.113.10',
+  /** A second relay on the internet bridge (issue 15: two relays, startLabRelay's `ip`). */
+  relay2: '203.0.113.11',
   inetGateway: '203.0.113.254',
   inetPrefix: '203.0.113.0/24',
   wanA: '203.0.113.1',

@@ -11,7 +11,10 @@
  *     kernel's counters (the fast path) against the userspace relay's;
  *   - the permission expires: the kernel entries go; 20 more datagrams from
  *     the client; then a CreatePermission refresh re-installs the channel
- *     and one marker datagram follows: the peer must see the marker only.
+ *     and one marker datagram follows: the peer must see the marker only;
+ *   - hairpin: a second client and the first bind channels to each other's
+ *     relayed address (two relay-only clients of one relay); 20 datagrams
+ *     each way arrive, each counted by the kernel for both of its hops.
  */
 import dgram from 'node:dgram';
 import { DEFAULTS, type RelayConfig } from '../../relay-server/src/config';
@@ -69,6 +72,25 @@ const entriesRefreshed = await off.kernelEntries();
 client.sendChannel(0x4000, Buffer.from('marker'));
 await waitFor(() => atPeer.includes('marker'), { timeout: 10_000, what: 'the marker after the refresh' });
 await off.poll();
+const kernelPacketsEnd = off.totals.packets;
+const installsEnd = off.totals.installs;
+
+// Hairpin: a second client whose peer is the first one's relayed address, and back (two relay-only
+// clients of one relay): each datagram crosses both allocations in the kernel. On loopback a second
+// pass would do it too (XDP_TX puts the first hop back in); on an interface the first hop's address
+// is local (no next hop), so the program does both hops in one pass (ice-scenarios.test.ts, scenario 7).
+const client2 = TurnTestClient.withSecret({ host: '127.0.0.1', port: bound.port }, SECRET);
+await client2.open();
+const relayed2 = await client2.allocate();
+await client.channelBind(relayed2, 0x4002);
+await client2.channelBind(relayed, 0x4001);
+await off.kernelEntries(); // the helper answers in order: both entries are in the maps once this returns
+const hairpinUserspaceBytes = turn.relayedBytes;
+for (let i = 0; i < 20; i++) client.sendChannel(0x4002, Buffer.from(`to2-${i}`));
+for (let i = 0; i < 20; i++) client2.sendChannel(0x4001, Buffer.from(`to1-${i}`));
+const at = (c: TurnTestClient, ch: number, prefix: string) => c.received.filter((r) => r.channel === ch && r.data.toString().startsWith(prefix)).length;
+await waitFor(() => at(client2, 0x4001, 'to2-') >= 20 && at(client, 0x4002, 'to1-') >= 20, { timeout: 10_000, what: () => `20 datagrams each way between two allocations: ${at(client2, 0x4001, 'to2-')} and ${at(client, 0x4002, 'to1-')}` });
+await off.poll();
 
 console.log(JSON.stringify({
   datapath: dp.path,
@@ -78,10 +100,12 @@ console.log(JSON.stringify({
   expired,
   refresh: { code: refresh?.code ?? null, entries: entriesRefreshed },
   late: atPeer.filter((m) => m.startsWith('late-')).length,
-  kernelPacketsEnd: off.totals.packets,
-  installsEnd: off.totals.installs,
+  kernelPacketsEnd,
+  installsEnd,
+  hairpin: { at2: at(client2, 0x4001, 'to2-'), at1: at(client, 0x4002, 'to1-'), kernelPackets: off.totals.packets - kernelPacketsEnd, userspaceBytes: turn.relayedBytes - hairpinUserspaceBytes },
 }));
 client.close();
+client2.close();
 peer.close();
 await dp.close();
 await turn.close();

@@ -15,10 +15,12 @@
  * coturn allows private peers by default; it gets the same deny for
  * 10.0.0.0/8 unless `allowLanPeers`, so both relays see the same policy.
  */
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { METRICS_AUTH, parsePrometheus } from '../harness/metrics';
 import { REPO_ROOT, relayCommand } from '../harness/relay';
 import type { Lab } from './netns';
 import { waitFor } from '../harness/wait';
@@ -36,6 +38,18 @@ export interface LabRelayOptions {
   args?: string[];
   /** How long to wait for the server to listen (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Its address on the internet bridge (default the lab's relay, 203.0.113.10). Another address
+   * (the lab's relay2, 203.0.113.11) is added to br0 first: a second relay "machine" (issue 15).
+   */
+  ip?: string;
+  /** TURN realm (default "hush"). */
+  realm?: string;
+  /**
+   * hush-relay only: `--offload on` (issue 16), the kernel fast path on br0 (generic XDP: a bridge
+   * has no native mode). Builds relay-server/bpf first (make, a no-op when built).
+   */
+  offload?: boolean;
 }
 
 export interface TurnCredentials {
@@ -74,6 +88,8 @@ export interface LabRelay {
   /** For diagnosing a hung relay: "pid 123, state R, cpu 12.3 s" (a spinning loop shows as state R and growing cpu). */
   cpu(): string;
   stop(): Promise<void>;
+  /** hush-relay's /metrics, read from inside the internet namespace (harness/metrics.ts's form: sample -> value). */
+  metrics(): Promise<Record<string, number>>;
 }
 
 export const RELAY_PORT = 3478;
@@ -97,7 +113,13 @@ export function defaultRelayKind(): RelayKind {
 export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promise<LabRelay> {
   const kind = opts.kind ?? defaultRelayKind();
   const secret = opts.secret ?? randomBytes(18).toString('base64url');
-  const ip = lab.addresses.relay;
+  const ip = opts.ip ?? lab.addresses.relay;
+  const realm = opts.realm ?? REALM;
+  if (ip !== lab.addresses.relay) {
+    const { stdout } = await lab.exec('inet', 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'br0']);
+    if (!stdout.includes(` ${ip}/`)) await lab.exec('inet', 'ip', ['addr', 'add', `${ip}/24`, 'dev', 'br0']);
+  }
+  if (opts.offload && kind === 'hush') execFileSync('make', ['-s', '-C', resolve(REPO_ROOT, 'relay-server/bpf')], { stdio: 'pipe' });
   let scratch: string | null = null;
   let cmd: string;
   let argv: string[];
@@ -108,7 +130,8 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
       '--alt-port', String(ALT_PORT),
       '--signal-port', String(SIGNAL_PORT),
       '--auth-secret', secret,
-      '--realm', REALM,
+      '--realm', realm,
+      ...(opts.offload ? ['--offload', 'on'] : []),
       ...(opts.allowLanPeers ? ['--allow-peer', lab.addresses.lans] : []),
       ...(opts.args ?? []),
     ]));
@@ -120,7 +143,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     argv = [
       '-n', '--no-cli', '--no-tls', '--no-dtls',
       '-L', ip, '-E', ip, '--listening-port', String(RELAY_PORT),
-      '--use-auth-secret', `--static-auth-secret=${secret}`, '--realm', REALM,
+      '--use-auth-secret', `--static-auth-secret=${secret}`, '--realm', realm,
       '--pidfile', join(scratch, 'turnserver.pid'), '--db', join(scratch, 'turndb'),
       '--log-file', 'stdout', '--simple-log',
       ...(opts.allowLanPeers ? [] : ['--denied-peer-ip=10.0.0.0-10.255.255.255']),
@@ -131,6 +154,8 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  // The output may still be in the pipes when 'exit' fires: a start failure waits for them to close.
+  const drained = Promise.all([child.stdout!, child.stderr!].map((st) => new Promise<void>((r) => (st.closed ? r() : st.once('close', () => r())))));
   let ended: string | null = null;
   const exited = new Promise<void>((r) => {
     child.once('exit', (code, signal) => {
@@ -153,6 +178,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     await waitFor(
       async () => {
         if (child.exitCode !== null || child.signalCode !== null) {
+          await Promise.race([drained, new Promise((r) => setTimeout(r, 2000).unref())]);
           throw new Error(`${kind} relay exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
         }
         return kind === 'hush' ? /^ready$/m.test(out) : await listening(lab, ip, RELAY_PORT);
@@ -172,7 +198,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     altPort: kind === 'hush' ? ALT_PORT : null,
     signalUrl: kind === 'hush' ? `ws://${ip}:${SIGNAL_PORT}/signal` : null,
     secret,
-    realm: REALM,
+    realm,
     credentials,
     iceServers(choice = {}) {
       const servers: Array<{ urls: string | string[]; username?: string; credential?: string }> = [];
@@ -187,6 +213,12 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     exited: () => ended,
     cpu: () => processCpu(child.pid),
     stop,
+    async metrics() {
+      if (kind !== 'hush') throw new Error('metrics(): coturn serves none here');
+      const script = `fetch('http://${ip}:${SIGNAL_PORT}/metrics',{headers:${JSON.stringify(METRICS_AUTH)}}).then(r=>r.text()).then(t=>process.stdout.write(t))`;
+      const { stdout } = await lab.exec('inet', process.execPath, ['-e', script]);
+      return parsePrometheus(stdout);
+    },
   };
 }
 

@@ -11,7 +11,8 @@
  *  - a denied peer is never installed; a permission that expires takes its
  *    channel out of the kernel, late datagrams are not forwarded, and a
  *    CreatePermission refresh puts it back (offload-relay.fixture.ts, which
- *    needs the core's permission lifetime shortened);
+ *    needs the core's permission lifetime shortened); two allocations that
+ *    are each other's peer (two relay-only clients) are relayed in one pass;
  *  - SIGTERM and SIGKILL of the relay leave no program attached and no map;
  *  - if the helper dies, the kernel has dropped the program: the relay says
  *    so and relays in userspace;
@@ -148,6 +149,8 @@ describe('relay --offload on (XDP)', () => {
     // The 20 late datagrams went nowhere (not through the kernel either); the marker did.
     expect(r.kernelPacketsEnd).toBe(41);
     expect(r.installsEnd).toBe(2);
+    // Two allocations of the relay talking to each other: both hops in the kernel, none in userspace.
+    expect(r.hairpin).toEqual({ at2: 20, at1: 20, kernelPackets: 80, userspaceBytes: 0 });
   });
 
   test.each([['SIGTERM'], ['SIGKILL']] as const)('%s of the relay leaves no program attached and no map', async (signal) => {
