@@ -8,14 +8,12 @@
  * microphones go through the permission prompt (`media.navigator.permission.fake`),
  * read and clicked in each browser's chrome scope (tests/harness/firefox-prompt.ts).
  *
- * 1. Caller: A dials, Firefox asks in A's call window, A clicks Allow after
- *    25 s; meanwhile A waits for the microphone and nothing rings at B. Then B
- *    rings, accepts (B's own prompt, Allow at once), both connect, each hears
- *    the other's tone.
- * 2. Callee: B dials A (A's grant forgotten), A accepts, Firefox asks in A's
- *    call window, A clicks Allow after 25 s; meanwhile B is told A is waiting
- *    for the microphone. Then both connect and hear each other.
- * In both, the call is watched every second while the person takes their time
+ * One call, both people slow: A dials, Firefox asks in A's call window, A
+ * clicks Allow after 25 s; meanwhile A waits for the microphone and nothing
+ * rings at B. Then B rings and accepts, Firefox asks in B's call window, B
+ * clicks Allow after 25 s; meanwhile A is told B is waiting for the
+ * microphone. Then both connect and hear each other.
+ * The call is watched every second while the person takes their time
  * and for 22 s after the last Allow (longer than the 20 s connect timer armed
  * then): no timer of an earlier state may end it (lib/call/timers.ts).
  *
@@ -28,7 +26,7 @@ import type { Page } from 'puppeteer-core';
 import { waitForReading } from '../harness/audio';
 import { FIREFOX_EXTENSION_DIR, firefoxAvailable } from '../harness/firefox';
 import { launchFirefoxSide, type FirefoxSide } from '../harness/firefox-hush';
-import { ANSWER_PROMPT, ASKING, PERMISSION_OF, forgetMicrophone, promptShown } from '../harness/firefox-prompt';
+import { ANSWER_PROMPT, ASKING, PERMISSION_OF, promptShown } from '../harness/firefox-prompt';
 import { callState, click, dialByUi, LIVE_STATES, request, waitCallState } from '../harness/hush';
 import { createLab, requireRoot, type Lab } from './netns';
 import { startLabRelay, type LabRelay } from './relay-in-ns';
@@ -125,13 +123,16 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
     expect(await b.popup.$eval('[data-testid="end-message"]', (e) => e.getAttribute('data-reason'))).toBe('remote-hangup');
   }
 
-  test('a caller who clicks Allow after 25 s: nothing rings meanwhile; then B rings, accepts, both connect and hear each other', async () => {
+  // One call, both people slow (a test per side cost a second call and a second 22-s watch: ~35 s of CI):
+  // the caller clicks Allow after 25 s, then the callee accepts and clicks Allow after 25 s.
+  test('a caller who clicks Allow after 25 s: nothing rings meanwhile; then a callee who accepts and clicks Allow after 25 s: the caller is told why and keeps waiting; then both connect and hear each other', async () => {
     expect(await a.fb.chrome<number>(PERMISSION_OF(originOf(a)))).toBe(0); // a first call: Firefox will ask
+    expect(await b.fb.chrome<number>(PERMISSION_OF(originOf(b)))).toBe(0);
     await dialByUi(a.popup, b.address);
     await waitPrompt(a);
-    const host = await a.mediaHost(10_000);
+    const hostA = await a.mediaHost(10_000);
     await holdStates(SLOW_MS, [
-      [host, 'dial-waiting-mic'],
+      [hostA, 'dial-waiting-mic'],
       [a.popup, 'dial-waiting-mic'],
       [b.popup, ''],
     ]);
@@ -140,30 +141,17 @@ describe.skipIf(support.skip || !built || !haveFirefox)('Firefox ↔ Firefox thr
     await waitCallState(b.popup, 'incoming', 20_000);
     await waitCallState(a.popup, 'ringing', 10_000);
     const tRinging = Date.now();
+    console.info(`firefox slow Allow (caller): A's Allow→B rings ${tRinging - tAllowA} ms`);
     await click(b.popup, 'accept');
     await waitPrompt(b);
-    expect(await b.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
-    console.info(`firefox slow Allow (caller): A's Allow→B rings ${tRinging - tAllowA} ms`);
-    await connectedAndHeard(Date.now(), 'caller; from B\'s Allow');
-    await hangUp();
-  }, 150_000);
-
-  test('a callee who accepts, then clicks Allow after 25 s: the caller is told why and keeps waiting; then both connect and hear each other', async () => {
-    await forgetMicrophone(a.fb, originOf(a));
-    expect(await a.fb.chrome<number>(PERMISSION_OF(originOf(a)))).toBe(0);
-    expect(await b.fb.chrome<number>(PERMISSION_OF(originOf(b)))).toBe(1); // B's Allow of the first test was remembered
-    await dialByUi(b.popup, a.address);
-    await waitCallState(a.popup, 'incoming', 20_000);
-    await click(a.popup, 'accept');
-    await waitPrompt(a);
-    await waitCallState(b.popup, 'peer-waiting-mic', 10_000);
-    const host = await a.mediaHost(10_000);
+    await waitCallState(a.popup, 'peer-waiting-mic', 10_000);
+    const hostB = await b.mediaHost(10_000);
     await holdStates(SLOW_MS, [
-      [host, 'answer-waiting-mic'],
-      [b.popup, 'peer-waiting-mic'],
+      [hostB, 'answer-waiting-mic'],
+      [a.popup, 'peer-waiting-mic'],
     ]);
-    expect(await a.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
-    await connectedAndHeard(Date.now(), 'callee; from A\'s Allow');
+    expect(await b.fb.chrome<string>(ANSWER_PROMPT(true))).toBe('Allow');
+    await connectedAndHeard(Date.now(), 'caller, then callee; from B\'s Allow');
     await hangUp();
-  }, 150_000);
+  }, 180_000);
 });
