@@ -158,7 +158,10 @@ export class CallManager {
       { callId, from, contact: contactId === null ? null : { id: contactId, mailbox: from } },
       { blocked: adm?.blocked() ?? NOBODY, contactsOnly: adm?.contactsOnly() ?? false },
     );
-    if (!d.admit) return;
+    if (!d.admit) {
+      this.ports.log?.(`HELLO not admitted: ${d.reason}`); // the reason only: no mailbox, no identity
+      return;
+    }
     for (const id of d.evict) {
       const old = this.handshaking.get(id);
       this.handshaking.delete(id);

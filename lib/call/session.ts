@@ -40,7 +40,7 @@ import {
   type SessionState,
 } from './state';
 import { StateTimers, type TimerSlot } from './timers';
-import { iceHooks, mediaStartHooks } from '../testing/hooks';
+import { iceHooks, markCall, mediaStartHooks } from '../testing/hooks';
 
 /** The interface moved to lib/media/port.ts; re-exported for the callers that import it from here. */
 export type { MediaPort } from '../media/port';
@@ -180,10 +180,14 @@ export class CallSession {
     const s = new CallSession('caller', ports, driver.callId, driver.peerMailbox);
     s.caller = driver;
     s.peerAddress = driver.peerAddress;
+    s.mark('dial');
     // HELLO only once this person can speak: nothing rings at the callee before (issue 21, point 4).
     s.waitForMicrophone(async () => {
       s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'unreachable' });
-      const r = await s.trySend(driver.hello());
+      const hello = driver.hello();
+      s.mark('hello-sealed');
+      const r = await s.trySend(hello);
+      s.mark('hello-sent');
       if (r === 'unreachable') s.fire({ type: 'unreachable' });
     });
     return s;
@@ -194,6 +198,7 @@ export class CallSession {
     const driver = new CalleeDriver(ports.identity, fromMailbox, hello);
     const s = new CallSession('callee', ports, driver.callId, fromMailbox);
     s.callee = driver;
+    s.mark('hello-received');
     s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'handshake-failed' });
     s.enqueue(async () => {
       if (s.state === CallState.Ended) return; // evicted before its turn: no signature
@@ -205,6 +210,7 @@ export class CallSession {
       }
       if ((s.state as SessionState) === CallState.Ended) return; // evicted while signing
       await s.trySend(r.response);
+      s.mark('response-sent');
     });
     return s;
   }
@@ -226,12 +232,15 @@ export class CallSession {
   accept(): void {
     this.enqueue(async () => {
       if (!this.fire({ type: 'local-accept' })) return;
+      this.mark('accept');
       // `accept` only once this person can speak; the caller keeps ringing, told `answering`.
       this.waitForMicrophone(async () => {
+        this.mark('accept-mic-ok');
         this.armPhase(TIMEOUTS.connectMs, 'connect', { type: 'media-failed' });
         await this.sendControl({ k: 'accept' });
         if (!(await this.startMedia())) return;
         await this.negotiation.answerHeldOffer();
+        this.mark('answer-sent');
       });
     });
   }
@@ -330,6 +339,7 @@ export class CallSession {
 
   private async onResponse(bytes: Uint8Array): Promise<void> {
     if (!this.caller) return;
+    this.mark('response-received');
     const step = await this.caller.onResponse(bytes);
     if (step.kind === 'stray') return this.log('stray RESPONSE ignored');
     if (step.kind === 'failed') {
@@ -340,13 +350,16 @@ export class CallSession {
     if (!this.install(step.secrets)) return;
     this.ports.onChange(this);
     await this.trySend(step.confirm);
+    this.mark('confirm-sent');
     // Gather at once: start media and send the offer while the callee's device rings.
     if (!(await this.startMedia())) return;
     await this.negotiation.firstOffer();
+    this.mark('offer-sent');
   }
 
   private async onConfirm(bytes: Uint8Array): Promise<void> {
     if (!this.callee || this.state !== CallState.Handshaking) return;
+    this.mark('confirm-received');
     const step = await this.callee.onConfirm(bytes);
     if (step.kind === 'refused') {
       if (step.code) this.log(`handshake failed: ${step.code}`);
@@ -373,6 +386,7 @@ export class CallSession {
     this.sas = rv.sas;
     await this.trySend(rv.reveal);
     if (!this.fire({ type: 'ring' })) return;
+    this.mark('ring');
     this.armPhase(TIMEOUTS.ringMs, 'ring', { type: 'ring-timeout' });
     await this.sendControl({ k: 'ringing' });
   }
@@ -410,9 +424,11 @@ export class CallSession {
   private async handleControl(c: Control): Promise<void> {
     switch (c.k) {
       case 'ringing':
+        this.mark('ringing-heard');
         if (this.fire({ type: 'remote-ringing' })) this.armPhase(TIMEOUTS.ringMs, 'ring', { type: 'ring-timeout' });
         return;
       case 'accept':
+        this.mark('accept-heard');
         if (this.fire({ type: 'remote-accept' })) this.armPhase(TIMEOUTS.connectMs, 'connect', { type: 'media-failed' });
         return;
       case 'answering':
@@ -429,12 +445,14 @@ export class CallSession {
         this.fire({ type: 'remote-hangup' });
         return;
       case 'offer':
+        this.mark('offer-received');
         return this.negotiation.onOffer(c);
       case 'restart':
         // The callee's policy or network asks: only the caller offers, so glare never happens.
         if (this.role === 'caller') await this.negotiation.restart(c.relay, c.fresh);
         return;
       case 'answer':
+        this.mark('answer-received');
         return this.negotiation.onAnswer(c);
       case 'cand':
         return this.negotiation.remoteCandidate(c.c);
@@ -456,6 +474,7 @@ export class CallSession {
         if (ev.path !== 'unknown') this.path = ev.path;
         this.negotiation.pathChanged(ev.connection, ev.path);
         if (ev.connection === 'connected') {
+          if (!this.connectedAt) this.mark('connected');
           this.timers.disarm('restart');
           if (this.fire({ type: 'media-connected' })) this.timers.disarm('phase');
         } else if (ev.connection === 'disconnected') {
@@ -520,6 +539,7 @@ export class CallSession {
     const { iceServers, relayOnly } = this.ports.iceConfig();
     const secrets = this.frameSecrets;
     this.frameSecrets = undefined;
+    this.mark('media-start');
     try {
       await this.negotiation.startMedia(
         {
@@ -533,6 +553,7 @@ export class CallSession {
         },
         { muted: this.muted, ice: iceHooks(this.ports.testHooks) },
       );
+      this.mark('media-started');
       return true;
     } catch (e) {
       this.mediaFailure(e);
@@ -607,6 +628,11 @@ export class CallSession {
       this.log(`internal error: ${e instanceof Error ? e.name : typeof e}`);
       if (isLive(this.state)) this.fire({ type: 'media-error', reason: 'media-failed' });
     });
+  }
+
+  /** Test builds: this call reached `step` now (the call bench's timeline, lib/testing/hooks.ts). */
+  private mark(step: string): void {
+    markCall(this.callId, step);
   }
 
   private log(msg: string): void {

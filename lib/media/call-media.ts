@@ -53,7 +53,7 @@ import type { InputInUse } from './devices';
 import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
-import { frameTapStats, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
+import { frameTapStats, markCall, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
 import { StandbyPath } from './standby';
@@ -123,6 +123,9 @@ export class CallMedia implements CallMediaApi {
   private mainDirect = false;
   private iceTimer?: ReturnType<typeof setInterval>;
   private role: Role = 'caller';
+  /** The call's id (the start timeline's marks, lib/testing/hooks.ts markCall). */
+  private callId = '';
+  private candidatesSeen = 0;
 
   private constructor(
     private pc: RTCPeerConnection,
@@ -151,6 +154,7 @@ export class CallMedia implements CallMediaApi {
       checkSecret(sendCopy, 'the send frame secret');
       checkSecret(recvCopy, 'the receive frame secret');
       spoilRecvSecretForTest(opts, recvCopy);
+      markCall(opts.callId, 'host-start');
 
       if (typeof RTCPeerConnection !== 'function') {
         throw new MediaError('ERR_WEBRTC', 'This browser context has no WebRTC. Update the browser, then call again.');
@@ -163,11 +167,13 @@ export class CallMedia implements CallMediaApi {
         opened?.stop();
         local = openTestTone(toneHz);
       } else local = opened ?? (await openMicrophone(opts.inputDeviceId));
+      markCall(opts.callId, 'host-mic-open');
 
       frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true));
       await frames.importSecrets(sendCopy, recvCopy, tapFramesOf(opts));
       opts.sendFrameSecret.fill(0);
       opts.recvFrameSecret.fill(0);
+      markCall(opts.callId, 'host-worker-ready');
 
       const config: RTCConfiguration & { encodedInsertableStreams?: boolean } = {
         iceServers: opts.iceServers,
@@ -182,6 +188,8 @@ export class CallMedia implements CallMediaApi {
       const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message, false));
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
       me.role = opts.role;
+      me.callId = opts.callId;
+      markCall(opts.callId, 'host-pc-created');
       me.channel = built.channel;
       me.wire();
       me.watchStalls();
@@ -207,14 +215,23 @@ export class CallMedia implements CallMediaApi {
     const current = () => !this.closed && pc === this.pc;
     pc.onicecandidate = (ev) => {
       if (!current()) return;
+      if (this.candidatesSeen++ === 0) markCall(this.callId, 'host-first-candidate');
       this.onEvent({ type: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
     };
     pc.ontrack = (ev) => {
       // Playback only: the receiver transform is already on this transceiver.
       if (current() && ev.track.kind === 'audio') this.playback.attach(ev.track);
     };
-    pc.onconnectionstatechange = () => current() && this.emitState();
-    pc.oniceconnectionstatechange = () => current() && this.emitState();
+    pc.onconnectionstatechange = () => {
+      if (!current()) return;
+      markCall(this.callId, `host-pc-${pc.connectionState}`);
+      this.emitState();
+    };
+    pc.oniceconnectionstatechange = () => {
+      if (!current()) return;
+      markCall(this.callId, `host-ice-${pc.iceConnectionState}`);
+      this.emitState();
+    };
     const channel = this.channel;
     if (channel) channel.onmessage = (ev) => current() && this.onStandbyMessage(ev.data);
   }

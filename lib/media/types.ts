@@ -107,6 +107,8 @@ export interface CallStats extends SelectedPath {
     empty?: number;
     /** When the first frame was decrypted and played (ms since the epoch; 0 before): dial-to-audio timing. */
     firstDecryptedAt?: number;
+    /** When the first frame was encrypted and handed to the sender (ms since the epoch; 0 before). */
+    firstEncryptedAt?: number;
     /** The longest silence between two played frames so far (ms): a path switch's audio gap. */
     longestGapMs?: number;
   };
