@@ -22,7 +22,7 @@
  */
 import { startRelayProcess } from '../tests/harness/relay';
 import { launchWithExtension } from '../tests/harness/chromium';
-import { click, dialByUi, launchSide, request, stats, waitCallState, type HushSide } from '../tests/harness/hush';
+import { click, launchSide, request, stats, waitCallState, type HushSide } from '../tests/harness/hush';
 import { median } from '../tests/harness/median';
 import { waitFor } from '../tests/harness/wait';
 import type { TimelineMark } from '../lib/testing/hooks';
@@ -55,8 +55,11 @@ async function timeline(side: HushSide): Promise<TimelineMark[]> {
 
 async function oneCall(a: HushSide, b: HushSide): Promise<CallResult> {
   await Promise.all([timeline(a), timeline(b)]).catch(() => undefined); // start empty
+  // The address is typed first; the clock starts at the click on Call (typing is the person's time).
+  await a.popup.click('[data-testid="dial-address"]');
+  await a.popup.type('[data-testid="dial-address"]', b.address);
   const t0 = Date.now();
-  await dialByUi(a.popup, b.address);
+  await a.popup.click('[data-testid="dial-button"]');
   await waitCallState(b.popup, 'incoming', 20_000);
   const tRing = Date.now();
   await click(b.popup, 'accept');
@@ -116,8 +119,8 @@ function printRows(label: string, rows: [string, CallResult[]][]): void {
   console.log('  mode         path    dial→ring   dial→connected   accept→audio   dial→audio');
   for (const [mode, rs] of rows) {
     const m = (k: 'ring' | 'connected' | 'answer' | 'total') => {
-      const v = median(rs.map((r) => r[k]).filter(Number.isFinite));
-      return Number.isFinite(v) ? v.toFixed(0) : '–';
+      const vs = rs.map((r) => r[k]).filter(Number.isFinite);
+      return vs.length ? median(vs).toFixed(0) : '–';
     };
     console.log(`  ${mode.padEnd(11)}  ${rs[0]!.path.padEnd(6)}  ${m('ring').padStart(9)}   ${m('connected').padStart(14)}   ${m('answer').padStart(12)}   ${m('total').padStart(10)}`);
   }
@@ -146,8 +149,8 @@ export async function run(): Promise<void> {
   const relay = await startRelayProcess(['--allow-peer', '127.0.0.0/8']);
   try {
     const before = BEFORE ? await series(relay.signalUrl, BEFORE) : undefined;
-    const after = await series(relay.signalUrl);
     if (before) printRows(`before (${BEFORE})`, before);
+    const after = await series(relay.signalUrl);
     printRows(before ? 'after (this build)' : 'this build', after);
     if (before) {
       for (const [i, [mode, rs]] of after.entries()) {

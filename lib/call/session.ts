@@ -238,8 +238,11 @@ export class CallSession {
         this.mark('accept-mic-ok');
         this.armPhase(TIMEOUTS.connectMs, 'connect', { type: 'media-failed' });
         await this.sendControl({ k: 'accept' });
-        if (!(await this.startMedia())) return;
-        await this.negotiation.answerHeldOffer();
+        if (this.negotiation.holding) await this.negotiation.release(); // prepared while it rang
+        else {
+          if (!(await this.startMedia())) return;
+          await this.negotiation.answerHeldOffer();
+        }
         this.mark('answer-sent');
       });
     });
@@ -389,6 +392,20 @@ export class CallSession {
     this.mark('ring');
     this.armPhase(TIMEOUTS.ringMs, 'ring', { type: 'ring-timeout' });
     await this.sendControl({ k: 'ringing' });
+    await this.prepareWhileRinging();
+  }
+
+  /**
+   * Callee, issue 17: once it rings and the caller's offer is here, build the connection before
+   * the person decides (negotiation.ts `prepare`: no microphone, nothing sent to the caller), so
+   * Accept only opens the microphone and sends the answer. Only where the media host can do it
+   * unseen (MediaPort.useMicrophone: Chrome's offscreen document, not Firefox's call window).
+   * A failure ends the call as it would have at Accept.
+   */
+  private async prepareWhileRinging(): Promise<void> {
+    if (this.role !== 'callee' || this.state !== CallState.Incoming || !this.ports.media.useMicrophone) return;
+    if (this.negotiation.started || !this.negotiation.hasHeldOffer) return;
+    await this.startMedia(true);
   }
 
   /** Caller: the callee's SAS nonce (protocol v2); the SAS exists from here on. */
@@ -446,7 +463,8 @@ export class CallSession {
         return;
       case 'offer':
         this.mark('offer-received');
-        return this.negotiation.onOffer(c);
+        await this.negotiation.onOffer(c);
+        return this.prepareWhileRinging();
       case 'restart':
         // The callee's policy or network asks: only the caller offers, so glare never happens.
         if (this.role === 'caller') await this.negotiation.restart(c.relay, c.fresh);
@@ -532,28 +550,31 @@ export class CallSession {
     return true;
   }
 
-  /** Start the media engine with this call's frame secrets; false if it failed (call ended). */
-  private async startMedia(): Promise<boolean> {
+  /**
+   * Start the media engine with this call's frame secrets; false if it failed (call ended).
+   * `prepare`: the callee's connection before Accept (prepareWhileRinging).
+   */
+  private async startMedia(prepare = false): Promise<boolean> {
     if (this.negotiation.started) return true;
     if (!this.frameSecrets || this.state === CallState.Ended) return false;
     const { iceServers, relayOnly } = this.ports.iceConfig();
     const secrets = this.frameSecrets;
     this.frameSecrets = undefined;
-    this.mark('media-start');
+    this.mark(prepare ? 'prepare-start' : 'media-start');
     try {
-      await this.negotiation.startMedia(
-        {
-          callId: this.callId,
-          role: this.role,
-          iceServers,
-          relayOnly,
-          sendFrameSecret: secrets.send,
-          recvFrameSecret: secrets.recv,
-          ...mediaStartHooks(this.ports.testHooks),
-        },
-        { muted: this.muted, ice: iceHooks(this.ports.testHooks) },
-      );
-      this.mark('media-started');
+      const opts = {
+        callId: this.callId,
+        role: this.role,
+        iceServers,
+        relayOnly,
+        sendFrameSecret: secrets.send,
+        recvFrameSecret: secrets.recv,
+        ...mediaStartHooks(this.ports.testHooks),
+      };
+      const extra = { muted: this.muted, ice: iceHooks(this.ports.testHooks) };
+      if (prepare) await this.negotiation.prepare(opts, extra);
+      else await this.negotiation.startMedia(opts, extra);
+      this.mark(prepare ? 'prepared' : 'media-started');
       return true;
     } catch (e) {
       this.mediaFailure(e);

@@ -50,7 +50,7 @@ import { FrameWorkerClient, availableTransformApi } from './frame-worker-client'
 import { DeviceFollower } from './device-follower';
 import { opusForVoice } from './opus-sdp';
 import type { InputInUse } from './devices';
-import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
+import { openMicrophone, openSilence, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
 import { frameTapStats, markCall, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
@@ -125,6 +125,8 @@ export class CallMedia implements CallMediaApi {
   private role: Role = 'caller';
   /** The call's id (the start timeline's marks, lib/testing/hooks.ts markCall). */
   private callId = '';
+  /** Prepared before Accept (MediaStartOptions.deferMicrophone): silence on the sender until `useMicrophone`. */
+  private micLater?: { inputDeviceId?: string; outputDeviceId?: string };
   private candidatesSeen = 0;
 
   private constructor(
@@ -166,6 +168,9 @@ export class CallMedia implements CallMediaApi {
       if (toneHz) {
         opened?.stop();
         local = openTestTone(toneHz);
+      } else if (opts.deferMicrophone) {
+        opened?.stop();
+        local = openSilence(); // no microphone before the person accepts (useMicrophone)
       } else local = opened ?? (await openMicrophone(opts.inputDeviceId));
       markCall(opts.callId, 'host-mic-open');
 
@@ -194,7 +199,8 @@ export class CallMedia implements CallMediaApi {
       me.wire();
       me.watchStalls();
       me.watchPaths();
-      if (!toneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
+      if (opts.deferMicrophone && !toneHz) me.micLater = { inputDeviceId: opts.inputDeviceId, outputDeviceId: opts.outputDeviceId };
+      else if (!toneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
       return me;
     } catch (e) {
       local?.stop();
@@ -429,6 +435,26 @@ export class CallMedia implements CallMediaApi {
     const old = this.local;
     this.local = next;
     old.stop();
+  }
+
+  /**
+   * A call prepared before Accept (deferMicrophone): the person accepted, open the microphone (or
+   * take the one the media host opened meanwhile) and put it on the sender in place of the
+   * silence; devices are followed from here on. Nothing else changes: same connection, keys,
+   * transform. A call that has its microphone already: nothing (an `opened` one is released).
+   */
+  async useMicrophone(opened?: LocalAudio): Promise<null> {
+    const later = this.micLater;
+    if (!later || this.closed) {
+      opened?.stop();
+      return null;
+    }
+    this.micLater = undefined;
+    const mic = opened ?? (await openMicrophone(later.inputDeviceId));
+    markCall(this.callId, 'host-mic-open');
+    await this.useInput(mic);
+    if (!this.closed) this.followDevices(later.inputDeviceId, later.outputDeviceId);
+    return null;
   }
 
   /** The microphone the call sends now (for the in-call picker); null while it sends silence. */
