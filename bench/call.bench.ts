@@ -53,7 +53,10 @@ async function timeline(side: HushSide): Promise<TimelineMark[]> {
   return [...bg, ...host];
 }
 
-async function oneCall(a: HushSide, b: HushSide): Promise<CallResult> {
+/** A person's time between the ring and Accept, for the "answers after" rows (ms). */
+const HUMAN_MS = Number(process.env.HUSH_BENCH_ANSWER_AFTER_MS ?? 1500);
+
+async function oneCall(a: HushSide, b: HushSide, answerAfterMs = 0): Promise<CallResult> {
   await Promise.all([timeline(a), timeline(b)]).catch(() => undefined); // start empty
   // The address is typed first; the clock starts at the click on Call (typing is the person's time).
   await a.popup.click('[data-testid="dial-address"]');
@@ -62,6 +65,8 @@ async function oneCall(a: HushSide, b: HushSide): Promise<CallResult> {
   await a.popup.click('[data-testid="dial-button"]');
   await waitCallState(b.popup, 'incoming', 20_000);
   const tRing = Date.now();
+  // A person reads who calls before pressing Accept (waitFor, not a sleep: the condition is the clock).
+  if (answerAfterMs) await waitFor(async () => Date.now() - tRing >= answerAfterMs, { timeout: answerAfterMs + 5_000, interval: 20, what: 'the person to decide' });
   await click(b.popup, 'accept');
   const tAccept = Date.now();
   const first = await waitFor(
@@ -101,11 +106,12 @@ async function series(relaySignalUrl: string, extensionDir?: string): Promise<[s
     await request(a.popup, 'add-contact', { address: b.address, name: 'B' });
     await request(b.popup, 'add-contact', { address: a.address, name: 'A' });
     const rows: [string, CallResult[]][] = [];
-    for (const mode of ['p2p', 'relay-only'] as const) {
+    for (const mode of ['p2p', 'relay-only', `p2p, Accept after ${HUMAN_MS} ms`] as const) {
       for (const s of sides) await request(s.popup, 'update-settings', { settings: { privacyMode: mode === 'relay-only' } });
-      await oneCall(a, b); // warm-up (JIT; the first call also gives the contacts their admission tokens)
+      const after = mode.startsWith('p2p,') ? HUMAN_MS : 0;
+      if (!after) await oneCall(a, b); // warm-up (JIT; the first call also gives the contacts their admission tokens)
       const results: CallResult[] = [];
-      for (let i = 0; i < CALLS; i++) results.push(await oneCall(a, b));
+      for (let i = 0; i < CALLS; i++) results.push(await oneCall(a, b, after));
       rows.push([mode, results]);
     }
     return rows;
@@ -116,13 +122,13 @@ async function series(relaySignalUrl: string, extensionDir?: string): Promise<[s
 
 function printRows(label: string, rows: [string, CallResult[]][]): void {
   console.log(`${label}: dial → …, ms (median of ${CALLS} calls; callee answers at once):`);
-  console.log('  mode         path    dial→ring   dial→connected   accept→audio   dial→audio');
+  console.log('  mode                         path    dial→ring   dial→connected   accept→audio   dial→audio');
   for (const [mode, rs] of rows) {
     const m = (k: 'ring' | 'connected' | 'answer' | 'total') => {
       const vs = rs.map((r) => r[k]).filter(Number.isFinite);
       return vs.length ? median(vs).toFixed(0) : '–';
     };
-    console.log(`  ${mode.padEnd(11)}  ${rs[0]!.path.padEnd(6)}  ${m('ring').padStart(9)}   ${m('connected').padStart(14)}   ${m('answer').padStart(12)}   ${m('total').padStart(10)}`);
+    console.log(`  ${mode.padEnd(27)}  ${rs[0]!.path.padEnd(6)}  ${m('ring').padStart(9)}   ${m('connected').padStart(14)}   ${m('answer').padStart(12)}   ${m('total').padStart(10)}`);
   }
   const base = median(rows[0]![1].map((r) => r.total));
   const relayTotal = median(rows[1]![1].map((r) => r.total));

@@ -181,15 +181,20 @@ export class CallSession {
     s.caller = driver;
     s.peerAddress = driver.peerAddress;
     s.mark('dial');
+    let hello: Uint8Array | undefined;
     // HELLO only once this person can speak: nothing rings at the callee before (issue 21, point 4).
     s.waitForMicrophone(async () => {
       s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'unreachable' });
-      const hello = driver.hello();
-      s.mark('hello-sealed');
-      const r = await s.trySend(hello);
+      s.mark('mic-ok');
+      const r = await s.trySend(hello!);
       s.mark('hello-sent');
       if (r === 'unreachable') s.fire({ type: 'unreachable' });
     });
+    // This call's fresh ephemeral keys and HELLO are made now, while the microphone check (a round
+    // trip to the media host, which may have to be created) runs (issue 17); used once, for this call.
+    // The check's answer joins the queue, so HELLO is always made before it is sent.
+    hello = driver.hello();
+    s.mark('hello-sealed');
     return s;
   }
 
