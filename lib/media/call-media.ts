@@ -172,7 +172,7 @@ export class CallMedia implements CallMediaApi {
         opened?.stop();
         local = openSilence(); // no microphone before the person accepts (useMicrophone)
       } else local = opened ?? (await openMicrophone(opts.inputDeviceId));
-      markCall(opts.callId, 'host-mic-open');
+      markCall(opts.callId, opts.deferMicrophone ? 'host-silence' : 'host-mic-open');
 
       frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true));
       await frames.importSecrets(sendCopy, recvCopy, tapFramesOf(opts));
