@@ -181,6 +181,7 @@ export class CallSession {
     s.caller = driver;
     s.peerAddress = driver.peerAddress;
     s.mark('dial');
+    ports.media.prewarm?.(); // the media host starts while the handshake runs (issue 17)
     let hello: Uint8Array | undefined;
     // HELLO only once this person can speak: nothing rings at the callee before (issue 21, point 4).
     s.waitForMicrophone(async () => {

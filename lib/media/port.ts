@@ -29,6 +29,12 @@ export interface MediaPort {
    * the session then starts media at Accept as before.
    */
   useMicrophone?(callId: string): Promise<void>;
+  /**
+   * Issue 17: a call is being dialled; make the media host ready (Chrome: create the offscreen
+   * document) while the handshake runs, so the media start after it does not wait for it.
+   * Opens no microphone and no connection. Never fails (a failure shows at the media start).
+   */
+  prewarm?(): void;
 }
 
 /** The background's handle on the media host: the call's MediaPort, stats, and the ringtone. */

@@ -85,6 +85,9 @@ export function offscreenMediaPort(): HostPort {
   const port = portOver(request, { mark: offscreenUses, release: closeOffscreen });
   return {
     ...port,
+    prewarm() {
+      void ensureOffscreen().catch(() => undefined);
+    },
     async useMicrophone(callId: string) {
       const r = await request({ target: 'offscreen', kind: 'media-use-mic', callId });
       if (!r) throw new MediaPortError('ERR_WEBRTC', 'the media host did not answer');
