@@ -340,8 +340,8 @@ describe('prepared before Accept (issue 17)', () => {
 
     b!.manager.accept();
     await flush();
-    // Accept: the microphone, then the answer; A's buffered candidate applied; B's sent after the answer.
-    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer', 'mic', 'cand']);
+    // Accept: the answer; A's buffered candidate applied; B's sent after the answer; then the microphone.
+    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer', 'cand', 'mic']);
     expect(a!.media.log).toEqual(['start', 'offer', 'answer:v=0 answer', 'cand']);
     expect(call.state).toBe('connecting');
     connect(a!);

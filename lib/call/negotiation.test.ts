@@ -276,7 +276,7 @@ describe('negotiation: callee prepared before Accept (issue 17)', () => {
     await n.release();
     await runJobs();
     expect(n.holding).toBe(false);
-    expect(media.log).toEqual(['start:callee', 'accept:v=0 offer', 'mic', `cand:${cand(1).candidate}`]);
+    expect(media.log).toEqual(['start:callee', 'accept:v=0 offer', `cand:${cand(1).candidate}`, 'mic']);
     expect(sent.map((c) => c.k)).toEqual(['answer', 'cand']);
     expect(sent[0]).toMatchObject({ k: 'answer', sdp: 'v=0 answer', n: 1 });
   });
@@ -287,7 +287,7 @@ describe('negotiation: callee prepared before Accept (issue 17)', () => {
     await prepare();
     expect(media.log).toEqual(['start:callee']);
     await n.release();
-    expect(media.log).toEqual(['start:callee', 'mic', 'accept:v=0 offer\r\na=candidate:1 1 udp 1 10.0.0.1 5000 typ host\r\n']);
+    expect(media.log).toEqual(['start:callee', 'accept:v=0 offer\r\na=candidate:1 1 udp 1 10.0.0.1 5000 typ host\r\n', 'mic']);
     expect(sent.map((c) => c.k)).toEqual(['answer']);
   });
 });

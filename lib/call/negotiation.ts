@@ -145,17 +145,15 @@ export class Negotiation {
   }
 
   /**
-   * Callee, Accept on a prepared call: the microphone, then the ICE policy, the answer, the
-   * caller's buffered candidates and ours, in that order. A failure ends the call (`failed`).
+   * Callee, Accept on a prepared call: the ICE policy, the answer, the caller's buffered
+   * candidates and ours, then the microphone: the caller's audio (what the callee hears first)
+   * needs no microphone here, so opening it (~100 ms) overlaps the answer's trip, ICE and DTLS;
+   * until it is open the sender sends encrypted silence. A microphone that fails ends the call
+   * (`failed`): the caller may have connected for a moment and then hears the hang-up.
    */
   async release(): Promise<void> {
     const p = this.prepared;
     if (!p) return;
-    try {
-      await this.ports.media.useMicrophone?.(this.ports.callId);
-    } catch (e) {
-      return this.ports.failed(e);
-    }
     this.prepared = undefined;
     const ice = (this.ice = new IcePolicy({ relayOnly: p.relayOnly, ...p.ice }, (a) => this.onIceAction(a)));
     for (const c of this.pendingCandidates) ice.remoteCandidate(c);
@@ -165,6 +163,11 @@ export class Negotiation {
       for (const c of this.pendingCandidates.splice(0)) await this.ports.media.addCandidate(this.ports.callId, c).catch(() => {});
     } else await this.answerHeldOffer();
     for (const c of p.local) ice.localCandidate(c);
+    try {
+      await this.ports.media.useMicrophone?.(this.ports.callId);
+    } catch (e) {
+      this.ports.failed(e);
+    }
   }
 
   /** Caller: the first offer, sent while the callee rings. Throws when the engine fails. */
