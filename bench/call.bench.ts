@@ -11,8 +11,9 @@
  * Issue 17: the timeline of one call, step by step (median ms after the dial
  * click, per side: the background's and the media host's `markCall` steps,
  * lib/testing/hooks.ts), says where the time goes. HUSH_BENCH_CALL_BEFORE=<dir>
- * (an older .output/chrome-mv3) runs the same calls with that build first, in
- * the same run, for a before/after ratio (an older build may have no timeline).
+ * (an older .output/chrome-mv3) runs the same calls with that build too, two more
+ * browsers, its calls alternating with this build's (same load), for a
+ * before/after ratio (an older build may have no timeline).
  *
  * The two sides save each other as contacts first, as people who call each
  * other often do: a stranger's HELLOs are bounded to 6, then one per 5 s, for
@@ -91,36 +92,46 @@ async function oneCall(a: HushSide, b: HushSide, answerAfterMs = 0): Promise<Cal
   return { ring: tRing - t0, answer: first - tAccept, connected, total: first - t0, path: sa.path, steps };
 }
 
-/** Warm-up and CALLS calls per mode with one build; the rows of results. */
-async function series(relaySignalUrl: string, extensionDir?: string): Promise<[string, CallResult[]][]> {
+type Rows = [string, CallResult[]][];
+
+/** Two sides with one build, contacts of each other. */
+async function pair(relaySignalUrl: string, extensionDir?: string): Promise<[HushSide, HushSide]> {
   const launch = extensionDir
     ? (args: string[]) => launchWithExtension({ extensionDir, args: ['--allow-loopback-in-peer-connection', ...args] })
     : undefined;
-  const sides: HushSide[] = [];
-  try {
-    const [a, b] = await Promise.all([
-      launchSide({ toneHz: 440, signalUrl: relaySignalUrl, launch }),
-      launchSide({ toneHz: 880, signalUrl: relaySignalUrl, launch }),
-    ]);
-    sides.push(a, b);
-    await request(a.popup, 'add-contact', { address: b.address, name: 'B' });
-    await request(b.popup, 'add-contact', { address: a.address, name: 'A' });
-    const rows: [string, CallResult[]][] = [];
-    for (const mode of ['p2p', 'relay-only', `p2p, Accept after ${HUMAN_MS} ms`] as const) {
-      for (const s of sides) await request(s.popup, 'update-settings', { settings: { privacyMode: mode === 'relay-only' } });
-      const after = mode.startsWith('p2p,') ? HUMAN_MS : 0;
-      if (!after) await oneCall(a, b); // warm-up (JIT; the first call also gives the contacts their admission tokens)
-      const results: CallResult[] = [];
-      for (let i = 0; i < CALLS; i++) results.push(await oneCall(a, b, after));
-      rows.push([mode, results]);
-    }
-    return rows;
-  } finally {
-    await Promise.allSettled(sides.map((s) => s.close()));
+  const [a, b] = await Promise.allSettled([
+    launchSide({ toneHz: 440, signalUrl: relaySignalUrl, launch }),
+    launchSide({ toneHz: 880, signalUrl: relaySignalUrl, launch }),
+  ]);
+  if (a.status === 'rejected' || b.status === 'rejected') {
+    for (const x of [a, b]) if (x.status === 'fulfilled') await x.value.close();
+    throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
   }
+  await request(a.value.popup, 'add-contact', { address: b.value.address, name: 'B' });
+  await request(b.value.popup, 'add-contact', { address: a.value.address, name: 'A' });
+  return [a.value, b.value];
 }
 
-function printRows(label: string, rows: [string, CallResult[]][]): void {
+/**
+ * Warm-up and CALLS calls per mode, for each build; with two builds their calls alternate (one
+ * before, one after, …) so both see the same load on this shared machine.
+ */
+async function series(pairs: [HushSide, HushSide][]): Promise<Rows[]> {
+  const out: Rows[] = pairs.map(() => []);
+  for (const mode of ['p2p', 'relay-only', `p2p, Accept after ${HUMAN_MS} ms`] as const) {
+    const after = mode.startsWith('p2p,') ? HUMAN_MS : 0;
+    const results: CallResult[][] = pairs.map(() => []);
+    for (const [a, b] of pairs) {
+      for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: mode === 'relay-only' } });
+      if (!after) await oneCall(a, b); // warm-up (JIT; the first call also gives the contacts their admission tokens)
+    }
+    for (let i = 0; i < CALLS; i++) for (const [k, [a, b]] of pairs.entries()) results[k]!.push(await oneCall(a, b, after));
+    for (const [k, r] of results.entries()) out[k]!.push([mode, r]);
+  }
+  return out;
+}
+
+function printRows(label: string, rows: Rows): void {
   console.log(`${label}: dial → …, ms (median of ${CALLS} calls; callee answers at once):`);
   console.log('  mode                         path    dial→ring   dial→connected   accept→audio   dial→audio');
   for (const [mode, rs] of rows) {
@@ -135,7 +146,7 @@ function printRows(label: string, rows: [string, CallResult[]][]): void {
   console.log(`  ratio relay-only / p2p (dial→audio): ${(relayTotal / base).toFixed(2)}`);
 }
 
-function printTimeline(rows: [string, CallResult[]][]): void {
+function printTimeline(rows: Rows): void {
   for (const [mode, rs] of rows) {
     const names = new Set<string>();
     for (const r of rs) for (const k of r.steps.keys()) names.add(k);
@@ -154,9 +165,18 @@ function printTimeline(rows: [string, CallResult[]][]): void {
 export async function run(): Promise<void> {
   const relay = await startRelayProcess(['--allow-peer', '127.0.0.0/8']);
   try {
-    const before = BEFORE ? await series(relay.signalUrl, BEFORE) : undefined;
-    if (before) printRows(`before (${BEFORE})`, before);
-    const after = await series(relay.signalUrl);
+    const pairs: [HushSide, HushSide][] = [];
+    let rows: Rows[];
+    try {
+      if (BEFORE) pairs.push(await pair(relay.signalUrl, BEFORE));
+      pairs.push(await pair(relay.signalUrl));
+      rows = await series(pairs);
+    } finally {
+      await Promise.allSettled(pairs.flat().map((s) => s.close()));
+    }
+    const before = BEFORE ? rows[0] : undefined;
+    const after = rows.at(-1)!;
+    if (before) printRows(`before (${BEFORE}; its calls alternate with this build's)`, before);
     printRows(before ? 'after (this build)' : 'this build', after);
     if (before) {
       for (const [i, [mode, rs]] of after.entries()) {
