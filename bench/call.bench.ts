@@ -23,7 +23,7 @@
  */
 import { startRelayProcess } from '../tests/harness/relay';
 import { launchWithExtension } from '../tests/harness/chromium';
-import { click, launchSide, request, stats, waitCallState, type HushSide } from '../tests/harness/hush';
+import { callState, click, launchSide, request, stats, waitCallState, type HushSide } from '../tests/harness/hush';
 import { median } from '../tests/harness/median';
 import { waitFor } from '../tests/harness/wait';
 import type { TimelineMark } from '../lib/testing/hooks';
@@ -73,7 +73,15 @@ async function oneCall(a: HushSide, b: HushSide, answerAfterMs = 0): Promise<Cal
   const first = await waitFor(
     async () => ((await stats(b).catch(() => null))?.frames as { firstDecryptedAt?: number } | undefined)?.firstDecryptedAt ?? 0,
     { timeout: 20_000, interval: 20, what: 'an audio frame to reach the callee' },
-  );
+  ).catch(async (e: Error) => {
+    // Say what each side saw, to tell where the call stopped.
+    for (const [name, side] of [['A', a], ['B', b]] as const) {
+      const st = await stats(side).catch((x: Error) => x.message);
+      console.log(`${name}: state ${await callState(side.popup)}; stats ${JSON.stringify(st)}`);
+      console.log(`${name}: ${(await timeline(side)).map((m) => `${m.step}@${m.at - t0}`).join(' ')}`);
+    }
+    throw e;
+  });
   const sa = await stats(a);
   const steps = new Map<string, number>();
   for (const [name, side] of [['A', a], ['B', b]] as const) {
