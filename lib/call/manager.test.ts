@@ -68,6 +68,13 @@ class ScriptedMedia implements MediaPort {
   }
 }
 
+/** A media host that can prepare a call before Accept (Chrome's offscreen document; issue 17). */
+class PreparingMedia extends ScriptedMedia {
+  async useMicrophone() {
+    this.log.push('mic');
+  }
+}
+
 interface Peer {
   id: Identity;
   address: string;
@@ -86,11 +93,13 @@ beforeAll(() => {
 /** The relay and peers of the running test, for flush(). */
 let world: { relay: FakeRelay; peers: Peer[] } | undefined;
 
-function setup(n = 2, more: (i: number) => Partial<ManagerPorts> = () => ({})) {
+function setup(n = 2, more: ((i: number) => Partial<ManagerPorts>) | { prepare?: boolean } = () => ({})) {
+  const opts = typeof more === 'function' ? {} : more;
+  const extra = typeof more === 'function' ? more : () => ({});
   const relay = new FakeRelay();
   const peers = ids.slice(0, n).map((id, i) => {
     const mailbox = mailboxIdOfBundle(id.bundleBytes);
-    const media = new ScriptedMedia();
+    const media = opts.prepare ? new PreparingMedia() : new ScriptedMedia();
     const p = { id, address: addressFromBundle(id.bundleBytes), mailbox, media, incoming: [], ended: [] } as unknown as Peer;
     const ports: ManagerPorts = {
       identity: id,
@@ -100,7 +109,7 @@ function setup(n = 2, more: (i: number) => Partial<ManagerPorts> = () => ({})) {
       onChange: () => {},
       onIncoming: (s) => p.incoming.push(s),
       onEnded: (s, busy) => p.ended.push({ s, busy }),
-      ...more(i),
+      ...extra(i),
     };
     p.manager = new CallManager(ports);
     relay.boxes.set(mailbox, p);
@@ -336,5 +345,65 @@ describe('relays in the handshake (issue 15)', () => {
     expect(call.reason).toBe('peer-relays-unreachable');
     expect(endMessage('peer-relays-unreachable', 'en')).toMatch(/^None of their relays could be reached\. Their card may be out of date/);
     expect(b!.incoming).toHaveLength(0);
+  });
+});
+
+describe('prepared before Accept (issue 17)', () => {
+  const hostCand = (ip: string) => ({ type: 'candidate' as const, candidate: { candidate: `candidate:1 1 udp 1 ${ip} 5000 typ host`, sdpMid: '0' } });
+
+  test('B builds the connection while it rings, without the microphone, and sends A nothing until Accept', async () => {
+    const { peers: [a, b] } = setup(2, { prepare: true });
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    const inc = b!.manager.current!;
+    expect(inc.state).toBe('incoming');
+    // Prepared: media started without a microphone, the offer applied; no microphone opened.
+    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer']);
+    expect(b!.media.started!.deferMicrophone).toBe(true);
+    // Candidates both ways while it rings: B keeps its own and buffers A's; A gets nothing from B.
+    b!.manager.onMediaEvent(call.callId, hostCand('192.0.2.2'));
+    a!.manager.onMediaEvent(call.callId, hostCand('192.0.2.1'));
+    await flush();
+    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer']);
+    expect(a!.media.log).toEqual(['start', 'offer']);
+
+    b!.manager.accept();
+    await flush();
+    // Accept: the answer; A's buffered candidate applied; B's sent after the answer; then the microphone.
+    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer', 'cand', 'mic']);
+    expect(a!.media.log).toEqual(['start', 'offer', 'answer:v=0 answer', 'cand']);
+    expect(call.state).toBe('connecting');
+    connect(a!);
+    connect(b!);
+    await flush();
+    expect(inc.state).toBe('connected');
+    expect(Buffer.from(a!.media.started!.sendFrameSecret).toString('hex')).toBe(Buffer.from(b!.media.started!.recvFrameSecret).toString('hex'));
+  });
+
+  test('a declined prepared call tears its connection down: no microphone, no answer', async () => {
+    const { peers: [a, b] } = setup(2, { prepare: true });
+    const call = a!.manager.dial(b!.address);
+    await flush();
+    b!.manager.onMediaEvent(call.callId, hostCand('192.0.2.2'));
+    await flush();
+    b!.manager.hangup();
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'declined' });
+    expect(b!.manager.current).toMatchObject({ state: 'ended', reason: 'declined-local' });
+    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer', 'stop']);
+    expect(a!.media.log).toEqual(['start', 'offer', 'stop']);
+  });
+
+  test('a prepared call that rings out is torn down too (missed)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+    const { peers: [a, b] } = setup(2, { prepare: true });
+    a!.manager.dial(b!.address);
+    await flush();
+    expect(b!.media.log).toEqual(['start', 'accept:v=0 offer']);
+    await vi.advanceTimersByTimeAsync(TIMEOUTS.ringMs + 1_000);
+    await flush();
+    expect(b!.manager.current!.state).toBe('ended');
+    expect(b!.media.log.at(-1)).toBe('stop');
+    expect(b!.media.log).not.toContain('mic');
   });
 });

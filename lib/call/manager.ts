@@ -7,8 +7,9 @@
  * checked against the tokens of the contacts at its sending mailbox
  * (lib/crypto/admit-tag.ts), then the admission policy (lib/call/admission.ts)
  * admits it on a contact's or a stranger's slot, or refuses it. A refused
- * HELLO is dropped silently: no session, no reply, nothing logged, so the
- * caller's own handshake timer ends its call "unreachable".
+ * HELLO is dropped silently: no session, no reply (the debug log names the
+ * reason only, never the sender), so the caller's own handshake timer ends
+ * its call "unreachable".
  */
 import { addressFromBundle, parseAddress } from '../crypto/address';
 import { toHex, wipe } from '../crypto/bytes';
@@ -158,7 +159,10 @@ export class CallManager {
       { callId, from, contact: contactId === null ? null : { id: contactId, mailbox: from } },
       { blocked: adm?.blocked() ?? NOBODY, contactsOnly: adm?.contactsOnly() ?? false },
     );
-    if (!d.admit) return;
+    if (!d.admit) {
+      this.ports.log?.(`HELLO not admitted: ${d.reason}`); // the reason only: no mailbox, no identity
+      return;
+    }
     for (const id of d.evict) {
       const old = this.handshaking.get(id);
       this.handshaking.delete(id);

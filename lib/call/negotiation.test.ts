@@ -235,3 +235,72 @@ describe('negotiation: local candidates', () => {
     expect(n.started).toBe(false);
   });
 });
+
+describe('negotiation: callee prepared before Accept (issue 17)', () => {
+  class PreparingMedia extends ScriptedMedia {
+    deferred?: boolean;
+    override async start(o: MediaStartOptions) {
+      this.deferred = o.deferMicrophone;
+      await super.start(o);
+    }
+    async useMicrophone() {
+      this.log.push('mic');
+    }
+  }
+  function preparedSetup() {
+    const s = setup('callee');
+    const media = new PreparingMedia();
+    const sent: Control[] = [];
+    const jobs: (() => Promise<void>)[] = [];
+    const n = new Negotiation({
+      callId: 'c0ffee',
+      role: 'callee',
+      media,
+      send: async (c) => void sent.push(c),
+      iceConfig: () => ({ iceServers: [], relayOnly: false }),
+      live: () => true,
+      failed: (e) => s.failures.push(e),
+      enqueue: (job) => jobs.push(job),
+      log: () => {},
+    });
+    const runJobs = async () => {
+      while (jobs.length) await jobs.shift()!();
+    };
+    const prepare = () =>
+      n.prepare(
+        { callId: 'c0ffee', role: 'callee', iceServers: [], relayOnly: false, sendFrameSecret: new Uint8Array(32), recvFrameSecret: new Uint8Array(32) },
+        { muted: false },
+      );
+    return { n, media, sent, prepare, runJobs };
+  }
+
+  test('the held offer is answered early; answer, candidates and restarts wait for release', async () => {
+    const { n, media, sent, prepare, runJobs } = preparedSetup();
+    await n.onOffer({ k: 'offer', sdp: 'v=0 offer', n: 1 });
+    await n.remoteCandidate(cand(1));
+    await prepare();
+    expect(media.deferred).toBe(true);
+    expect(n.holding).toBe(true);
+    await n.localCandidate(cand(2));
+    await n.restart(true);
+    await runJobs();
+    expect(sent).toEqual([]); // nothing leaves before Accept
+    expect(media.log).toEqual(['start:callee', 'accept:v=0 offer']);
+    await n.release();
+    await runJobs();
+    expect(n.holding).toBe(false);
+    expect(media.log).toEqual(['start:callee', 'accept:v=0 offer', `cand:${cand(1).candidate}`, 'mic']);
+    expect(sent.map((c) => c.k)).toEqual(['answer', 'cand']);
+    expect(sent[0]).toMatchObject({ k: 'answer', sdp: 'v=0 answer', n: 1 });
+  });
+
+  test('an offer with candidates in its SDP is not applied before Accept', async () => {
+    const { n, media, sent, prepare } = preparedSetup();
+    await n.onOffer({ k: 'offer', sdp: 'v=0 offer\r\na=candidate:1 1 udp 1 10.0.0.1 5000 typ host\r\n', n: 1 });
+    await prepare();
+    expect(media.log).toEqual(['start:callee']);
+    await n.release();
+    expect(media.log).toEqual(['start:callee', 'accept:v=0 offer\r\na=candidate:1 1 udp 1 10.0.0.1 5000 typ host\r\n', 'mic']);
+    expect(sent.map((c) => c.k)).toEqual(['answer']);
+  });
+});

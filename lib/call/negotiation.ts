@@ -5,6 +5,14 @@
  * ICE policy (lib/ice/policy.ts) and the one buffer of remote candidates that
  * arrive before they can be applied.
  *
+ * Prepared before Accept (issue 17, callee): while the phone rings, `prepare`
+ * starts the media engine without a microphone (silence on the sender) and
+ * applies the held offer, so the connection exists and gathers; the answer and
+ * every local candidate stay here, and the caller's candidates stay buffered,
+ * so nothing reaches the caller and no ICE check leaves before the person
+ * accepts. `release` (Accept) opens the microphone, starts the ICE policy and
+ * sends the answer and the candidates. A decline closes it like any call.
+ *
  * Only the caller offers (the callee asks it to restart), so offers never
  * cross (no glare). `n` numbers the caller's offers and the answer echoes it,
  * so an answer to an older offer is ignored (control.ts).
@@ -58,8 +66,10 @@ export class Negotiation {
   private lastFreshAt = 0;
   /** Remote candidates that came before they could be applied: the only candidate buffer. */
   private readonly pendingCandidates: (CandidateInit | null)[] = [];
-  /** P2P first, relay within the window (lib/ice/policy.ts); exists once media started. */
+  /** P2P first, relay within the window (lib/ice/policy.ts); exists once media started (prepared: once released). */
   private ice?: IcePolicy;
+  /** Callee, prepared before Accept: what waits for `release` (the answer, our candidates, the policy's options). */
+  private prepared?: { answer?: { sdp: string; n: number }; local: (CandidateInit | null)[]; relayOnly: boolean; ice?: Partial<IcePolicyOptions> };
 
   constructor(private readonly ports: NegotiationPorts) {}
 
@@ -102,6 +112,68 @@ export class Negotiation {
     }
   }
 
+  /** Callee: prepared before Accept and not released yet. */
+  get holding(): boolean {
+    return !!this.prepared;
+  }
+
+  /** Callee: an offer is held (the caller's first offer came while the phone rings). */
+  get hasHeldOffer(): boolean {
+    return !!this.heldOffer;
+  }
+
+  /**
+   * Callee, while the phone rings (file header): start the engine without a microphone and answer
+   * the held offer into `prepared`, sending nothing. An offer that carries candidates in its SDP
+   * is not applied early (ICE would check them before Accept): it is answered at `release`.
+   * Throws what the engine throws (nothing started).
+   */
+  async prepare(opts: MediaStartOptions, extra: { muted: boolean; ice?: Partial<IcePolicyOptions> }): Promise<void> {
+    this.isStarted = true;
+    this.prepared = { local: [], relayOnly: opts.relayOnly, ice: extra.ice };
+    try {
+      await this.ports.media.start({ ...opts, deferMicrophone: true });
+      if (extra.muted) await this.ports.media.setMuted(this.ports.callId, true);
+    } catch (e) {
+      this.isStarted = false;
+      this.prepared = undefined;
+      throw e;
+    }
+    const held = this.heldOffer;
+    if (!held || /^a=candidate:/m.test(held.sdp)) return;
+    const sdp = await this.ports.media.acceptOffer(this.ports.callId, held.sdp);
+    if (this.prepared && this.heldOffer === held) {
+      this.heldOffer = undefined;
+      this.prepared.answer = { sdp, n: held.n };
+    }
+  }
+
+  /**
+   * Callee, Accept on a prepared call: the ICE policy, the answer, the caller's buffered
+   * candidates and ours, then the microphone: the caller's audio (what the callee hears first)
+   * needs no microphone here, so opening it (~100 ms) overlaps the answer's trip, ICE and DTLS;
+   * until it is open the sender sends encrypted silence. A microphone that fails ends the call
+   * (`failed`): the caller may have connected for a moment and then hears the hang-up.
+   */
+  async release(): Promise<void> {
+    const p = this.prepared;
+    if (!p) return;
+    this.prepared = undefined;
+    const ice = (this.ice = new IcePolicy({ relayOnly: p.relayOnly, ...p.ice }, (a) => this.onIceAction(a)));
+    for (const c of this.pendingCandidates) ice.remoteCandidate(c);
+    if (p.answer) {
+      this.awaitingOffer = false;
+      await this.ports.send({ k: 'answer', sdp: p.answer.sdp, n: p.answer.n });
+      for (const c of this.pendingCandidates.splice(0)) await this.ports.media.addCandidate(this.ports.callId, c).catch(() => {});
+    } else await this.answerHeldOffer();
+    for (const c of p.local) ice.localCandidate(c);
+    try {
+      await this.ports.media.useMicrophone?.(this.ports.callId);
+    } catch (e) {
+      this.ports.failed(e);
+    }
+  }
+
   /** Caller: the first offer, sent while the callee rings. Throws when the engine fails. */
   async firstOffer(): Promise<void> {
     const sdp = await this.ports.media.createOffer(this.ports.callId);
@@ -112,8 +184,11 @@ export class Negotiation {
   async onOffer(c: Extract<Control, { k: 'offer' }>): Promise<void> {
     if (this.ports.role !== 'callee') return;
     if (c.restart) this.ice?.restarted(!!c.relay || this.ports.iceConfig().relayOnly);
-    if (this.isStarted) await this.answer(c.sdp, c.n, c.fresh);
-    else this.heldOffer = { sdp: c.sdp, n: c.n }; // keep until the person accepts
+    if (this.isStarted && !this.prepared) await this.answer(c.sdp, c.n, c.fresh);
+    else {
+      this.heldOffer = { sdp: c.sdp, n: c.n }; // keep until the person accepts
+      if (this.prepared) this.prepared.answer = undefined; // a newer offer: answered at release
+    }
   }
 
   /** Callee, after Accept and media start: answer the offer held meanwhile, if any. */
@@ -153,7 +228,8 @@ export class Negotiation {
 
   /** A candidate our engine gathered: the policy decides what leaves (it may withhold direct ones). */
   async localCandidate(c: CandidateInit | null): Promise<void> {
-    if (this.ice) this.ice.localCandidate(c);
+    if (this.prepared) this.prepared.local.push(c); // nothing leaves before Accept
+    else if (this.ice) this.ice.localCandidate(c);
     else await this.ports.send({ k: 'cand', c });
   }
 
@@ -166,7 +242,7 @@ export class Negotiation {
    * fresh connection); the callee asks the caller to. Same keys, same call.
    */
   async restart(relayOnly: boolean, fresh = false): Promise<void> {
-    if (!this.isStarted || !this.ports.live()) return;
+    if (!this.isStarted || !this.ports.live() || this.prepared) return; // prepared: nothing leaves before Accept
     if (this.ports.role === 'callee') {
       await this.ports.send({ k: 'restart', relay: relayOnly, fresh });
       return;

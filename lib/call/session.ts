@@ -40,7 +40,7 @@ import {
   type SessionState,
 } from './state';
 import { StateTimers, type TimerSlot } from './timers';
-import { iceHooks, mediaStartHooks } from '../testing/hooks';
+import { iceHooks, markCall, mediaStartHooks } from '../testing/hooks';
 
 /** The interface moved to lib/media/port.ts; re-exported for the callers that import it from here. */
 export type { MediaPort } from '../media/port';
@@ -184,12 +184,22 @@ export class CallSession {
     const s = new CallSession('caller', ports, driver.callId, driver.peerMailbox);
     s.caller = driver;
     s.peerAddress = driver.peerAddress;
+    s.mark('dial');
+    ports.media.prewarm?.(); // the media host starts while the handshake runs (issue 17)
+    let hello: Uint8Array | undefined;
     // HELLO only once this person can speak: nothing rings at the callee before (issue 21, point 4).
     s.waitForMicrophone(async () => {
       s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'unreachable' });
-      const r = await s.trySend(driver.hello());
+      s.mark('mic-ok');
+      const r = await s.trySend(hello!);
+      s.mark('hello-sent');
       if (r === 'unreachable') s.fire({ type: 'unreachable' });
     });
+    // This call's fresh ephemeral keys and HELLO are made now, while the microphone check (a round
+    // trip to the media host, which may have to be created) runs (issue 17); used once, for this call.
+    // The check's answer joins the queue, so HELLO is always made before it is sent.
+    hello = driver.hello();
+    s.mark('hello-sealed');
     return s;
   }
 
@@ -198,6 +208,7 @@ export class CallSession {
     const driver = new CalleeDriver(ports.identity, fromMailbox, hello, ports.relays?.() ?? []);
     const s = new CallSession('callee', ports, driver.callId, fromMailbox);
     s.callee = driver;
+    s.mark('hello-received');
     s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'handshake-failed' });
     s.enqueue(async () => {
       if (s.state === CallState.Ended) return; // evicted before its turn: no signature
@@ -209,6 +220,7 @@ export class CallSession {
       }
       if ((s.state as SessionState) === CallState.Ended) return; // evicted while signing
       await s.trySend(r.response);
+      s.mark('response-sent');
     });
     return s;
   }
@@ -230,12 +242,18 @@ export class CallSession {
   accept(): void {
     this.enqueue(async () => {
       if (!this.fire({ type: 'local-accept' })) return;
+      this.mark('accept');
       // `accept` only once this person can speak; the caller keeps ringing, told `answering`.
       this.waitForMicrophone(async () => {
+        this.mark('accept-mic-ok');
         this.armPhase(TIMEOUTS.connectMs, 'connect', { type: 'media-failed' });
         await this.sendControl({ k: 'accept' });
-        if (!(await this.startMedia())) return;
-        await this.negotiation.answerHeldOffer();
+        if (this.negotiation.holding) await this.negotiation.release(); // prepared while it rang
+        else {
+          if (!(await this.startMedia())) return;
+          await this.negotiation.answerHeldOffer();
+        }
+        this.mark('answer-sent');
       });
     });
   }
@@ -334,6 +352,7 @@ export class CallSession {
 
   private async onResponse(bytes: Uint8Array): Promise<void> {
     if (!this.caller) return;
+    this.mark('response-received');
     const step = await this.caller.onResponse(bytes);
     if (step.kind === 'stray') return this.log('stray RESPONSE ignored');
     if (step.kind === 'failed') {
@@ -344,13 +363,16 @@ export class CallSession {
     if (!this.install(step.secrets)) return;
     this.ports.onChange(this);
     await this.trySend(step.confirm);
+    this.mark('confirm-sent');
     // Gather at once: start media and send the offer while the callee's device rings.
     if (!(await this.startMedia())) return;
     await this.negotiation.firstOffer();
+    this.mark('offer-sent');
   }
 
   private async onConfirm(bytes: Uint8Array): Promise<void> {
     if (!this.callee || this.state !== CallState.Handshaking) return;
+    this.mark('confirm-received');
     const step = await this.callee.onConfirm(bytes);
     if (step.kind === 'refused') {
       if (step.code) this.log(`handshake failed: ${step.code}`);
@@ -377,8 +399,23 @@ export class CallSession {
     this.sas = rv.sas;
     await this.trySend(rv.reveal);
     if (!this.fire({ type: 'ring' })) return;
+    this.mark('ring');
     this.armPhase(TIMEOUTS.ringMs, 'ring', { type: 'ring-timeout' });
     await this.sendControl({ k: 'ringing' });
+    await this.prepareWhileRinging();
+  }
+
+  /**
+   * Callee, issue 17: once it rings and the caller's offer is here, build the connection before
+   * the person decides (negotiation.ts `prepare`: no microphone, nothing sent to the caller), so
+   * Accept only opens the microphone and sends the answer. Only where the media host can do it
+   * unseen (MediaPort.useMicrophone: Chrome's offscreen document, not Firefox's call window).
+   * A failure ends the call as it would have at Accept.
+   */
+  private async prepareWhileRinging(): Promise<void> {
+    if (this.role !== 'callee' || this.state !== CallState.Incoming || !this.ports.media.useMicrophone) return;
+    if (this.negotiation.started || !this.negotiation.hasHeldOffer) return;
+    await this.startMedia(true);
   }
 
   /** Caller: the callee's SAS nonce (protocol v2); the SAS exists from here on. */
@@ -414,9 +451,11 @@ export class CallSession {
   private async handleControl(c: Control): Promise<void> {
     switch (c.k) {
       case 'ringing':
+        this.mark('ringing-heard');
         if (this.fire({ type: 'remote-ringing' })) this.armPhase(TIMEOUTS.ringMs, 'ring', { type: 'ring-timeout' });
         return;
       case 'accept':
+        this.mark('accept-heard');
         if (this.fire({ type: 'remote-accept' })) this.armPhase(TIMEOUTS.connectMs, 'connect', { type: 'media-failed' });
         return;
       case 'answering':
@@ -433,12 +472,15 @@ export class CallSession {
         this.fire({ type: 'remote-hangup' });
         return;
       case 'offer':
-        return this.negotiation.onOffer(c);
+        this.mark('offer-received');
+        await this.negotiation.onOffer(c);
+        return this.prepareWhileRinging();
       case 'restart':
         // The callee's policy or network asks: only the caller offers, so glare never happens.
         if (this.role === 'caller') await this.negotiation.restart(c.relay, c.fresh);
         return;
       case 'answer':
+        this.mark('answer-received');
         return this.negotiation.onAnswer(c);
       case 'cand':
         return this.negotiation.remoteCandidate(c.c);
@@ -460,6 +502,7 @@ export class CallSession {
         if (ev.path !== 'unknown') this.path = ev.path;
         this.negotiation.pathChanged(ev.connection, ev.path);
         if (ev.connection === 'connected') {
+          if (!this.connectedAt) this.mark('connected');
           this.timers.disarm('restart');
           if (this.fire({ type: 'media-connected' })) this.timers.disarm('phase');
         } else if (ev.connection === 'disconnected') {
@@ -518,26 +561,31 @@ export class CallSession {
     return true;
   }
 
-  /** Start the media engine with this call's frame secrets; false if it failed (call ended). */
-  private async startMedia(): Promise<boolean> {
+  /**
+   * Start the media engine with this call's frame secrets; false if it failed (call ended).
+   * `prepare`: the callee's connection before Accept (prepareWhileRinging).
+   */
+  private async startMedia(prepare = false): Promise<boolean> {
     if (this.negotiation.started) return true;
     if (!this.frameSecrets || this.state === CallState.Ended) return false;
     const { iceServers, relayOnly } = this.ports.iceConfig();
     const secrets = this.frameSecrets;
     this.frameSecrets = undefined;
+    this.mark(prepare ? 'prepare-start' : 'media-start');
     try {
-      await this.negotiation.startMedia(
-        {
-          callId: this.callId,
-          role: this.role,
-          iceServers,
-          relayOnly,
-          sendFrameSecret: secrets.send,
-          recvFrameSecret: secrets.recv,
-          ...mediaStartHooks(this.ports.testHooks),
-        },
-        { muted: this.muted, ice: iceHooks(this.ports.testHooks) },
-      );
+      const opts = {
+        callId: this.callId,
+        role: this.role,
+        iceServers,
+        relayOnly,
+        sendFrameSecret: secrets.send,
+        recvFrameSecret: secrets.recv,
+        ...mediaStartHooks(this.ports.testHooks),
+      };
+      const extra = { muted: this.muted, ice: iceHooks(this.ports.testHooks) };
+      if (prepare) await this.negotiation.prepare(opts, extra);
+      else await this.negotiation.startMedia(opts, extra);
+      this.mark(prepare ? 'prepared' : 'media-started');
       return true;
     } catch (e) {
       this.mediaFailure(e);
@@ -614,6 +662,11 @@ export class CallSession {
       this.log(`internal error: ${e instanceof Error ? e.name : typeof e}`);
       if (isLive(this.state)) this.fire({ type: 'media-error', reason: 'media-failed' });
     });
+  }
+
+  /** Test builds: this call reached `step` now (the call bench's timeline, lib/testing/hooks.ts). */
+  private mark(step: string): void {
+    markCall(this.callId, step);
   }
 
   private log(msg: string): void {

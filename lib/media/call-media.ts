@@ -50,10 +50,10 @@ import { FrameWorkerClient, availableTransformApi } from './frame-worker-client'
 import { DeviceFollower } from './device-follower';
 import { opusForVoice } from './opus-sdp';
 import type { InputInUse } from './devices';
-import { openMicrophone, openTestTone, type LocalAudio } from './local-audio';
+import { openMicrophone, openSilence, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
-import { frameTapStats, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
+import { frameTapStats, markCall, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
 import { StandbyPath } from './standby';
@@ -123,6 +123,11 @@ export class CallMedia implements CallMediaApi {
   private mainDirect = false;
   private iceTimer?: ReturnType<typeof setInterval>;
   private role: Role = 'caller';
+  /** The call's id (the start timeline's marks, lib/testing/hooks.ts markCall). */
+  private callId = '';
+  /** Prepared before Accept (MediaStartOptions.deferMicrophone): silence on the sender until `useMicrophone`. */
+  private micLater?: { inputDeviceId?: string; outputDeviceId?: string };
+  private candidatesSeen = 0;
 
   private constructor(
     private pc: RTCPeerConnection,
@@ -151,6 +156,7 @@ export class CallMedia implements CallMediaApi {
       checkSecret(sendCopy, 'the send frame secret');
       checkSecret(recvCopy, 'the receive frame secret');
       spoilRecvSecretForTest(opts, recvCopy);
+      markCall(opts.callId, 'host-start');
 
       if (typeof RTCPeerConnection !== 'function') {
         throw new MediaError('ERR_WEBRTC', 'This browser context has no WebRTC. Update the browser, then call again.');
@@ -162,12 +168,17 @@ export class CallMedia implements CallMediaApi {
       if (toneHz) {
         opened?.stop();
         local = openTestTone(toneHz);
+      } else if (opts.deferMicrophone) {
+        opened?.stop();
+        local = openSilence(); // no microphone before the person accepts (useMicrophone)
       } else local = opened ?? (await openMicrophone(opts.inputDeviceId));
+      markCall(opts.callId, opts.deferMicrophone ? 'host-silence' : 'host-mic-open');
 
       frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true));
       await frames.importSecrets(sendCopy, recvCopy, tapFramesOf(opts));
       opts.sendFrameSecret.fill(0);
       opts.recvFrameSecret.fill(0);
+      markCall(opts.callId, 'host-worker-ready');
 
       const config: RTCConfiguration & { encodedInsertableStreams?: boolean } = {
         iceServers: opts.iceServers,
@@ -182,11 +193,14 @@ export class CallMedia implements CallMediaApi {
       const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message, false));
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
       me.role = opts.role;
+      me.callId = opts.callId;
+      markCall(opts.callId, 'host-pc-created');
       me.channel = built.channel;
       me.wire();
       me.watchStalls();
       me.watchPaths();
-      if (!toneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
+      if (opts.deferMicrophone && !toneHz) me.micLater = { inputDeviceId: opts.inputDeviceId, outputDeviceId: opts.outputDeviceId };
+      else if (!toneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
       return me;
     } catch (e) {
       local?.stop();
@@ -207,14 +221,23 @@ export class CallMedia implements CallMediaApi {
     const current = () => !this.closed && pc === this.pc;
     pc.onicecandidate = (ev) => {
       if (!current()) return;
+      if (this.candidatesSeen++ === 0) markCall(this.callId, 'host-first-candidate');
       this.onEvent({ type: 'candidate', candidate: ev.candidate ? ev.candidate.toJSON() : null });
     };
     pc.ontrack = (ev) => {
       // Playback only: the receiver transform is already on this transceiver.
       if (current() && ev.track.kind === 'audio') this.playback.attach(ev.track);
     };
-    pc.onconnectionstatechange = () => current() && this.emitState();
-    pc.oniceconnectionstatechange = () => current() && this.emitState();
+    pc.onconnectionstatechange = () => {
+      if (!current()) return;
+      markCall(this.callId, `host-pc-${pc.connectionState}`);
+      this.emitState();
+    };
+    pc.oniceconnectionstatechange = () => {
+      if (!current()) return;
+      markCall(this.callId, `host-ice-${pc.iceConnectionState}`);
+      this.emitState();
+    };
     const channel = this.channel;
     if (channel) channel.onmessage = (ev) => current() && this.onStandbyMessage(ev.data);
   }
@@ -414,6 +437,26 @@ export class CallMedia implements CallMediaApi {
     const old = this.local;
     this.local = next;
     old.stop();
+  }
+
+  /**
+   * A call prepared before Accept (deferMicrophone): the person accepted, open the microphone (or
+   * take the one the media host opened meanwhile) and put it on the sender in place of the
+   * silence; devices are followed from here on. Nothing else changes: same connection, keys,
+   * transform. A call that has its microphone already: nothing (an `opened` one is released).
+   */
+  async useMicrophone(opened?: LocalAudio): Promise<null> {
+    const later = this.micLater;
+    if (!later || this.closed) {
+      opened?.stop();
+      return null;
+    }
+    this.micLater = undefined;
+    const mic = opened ?? (await openMicrophone(later.inputDeviceId));
+    markCall(this.callId, 'host-mic-open');
+    await this.useInput(mic);
+    if (!this.closed) this.followDevices(later.inputDeviceId, later.outputDeviceId);
+    return null;
   }
 
   /** The microphone the call sends now (for the in-call picker); null while it sends silence. */

@@ -45,6 +45,7 @@ export class FramePipelines {
   private encryptFailed = 0;
   private empty = 0;
   private firstDecryptedAt = 0;
+  private firstEncryptedAt = 0;
   private lastDecryptedAt = 0;
   private longestGapMs = 0;
   private ciphers?: FrameCiphers;
@@ -73,6 +74,7 @@ export class FramePipelines {
             this.tap.sealed.push(out.slice());
           }
           frame.data = exactBuffer(out);
+          if (this.firstEncryptedAt === 0) this.firstEncryptedAt = performance.timeOrigin + performance.now();
         } catch {
           this.encryptFailed++;
           return; // dropped: never sent in clear
@@ -105,7 +107,7 @@ export class FramePipelines {
 
   /** The counters so far; zeros before the keys are imported. */
   counters(): FrameCounters {
-    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, firstDecryptedAt: this.firstDecryptedAt, longestGapMs: 0 };
+    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, firstDecryptedAt: this.firstDecryptedAt, firstEncryptedAt: this.firstEncryptedAt, longestGapMs: 0 };
     const { encryptor, decryptor } = this.ciphers;
     const d = decryptor.stats;
     return {
@@ -120,6 +122,7 @@ export class FramePipelines {
       encryptFailed: this.encryptFailed,
       empty: this.empty,
       firstDecryptedAt: this.firstDecryptedAt,
+      firstEncryptedAt: this.firstEncryptedAt,
       longestGapMs: Math.round(this.longestGapMs),
     };
   }

@@ -23,6 +23,18 @@ export interface MediaPort {
   /** Switch the call's microphone ('input') or speaker ('output') mid-call; '' = the system default. */
   setDevice?(callId: string, device: 'input' | 'output', deviceId: string): Promise<void>;
   stop(callId: string): Promise<void>;
+  /**
+   * Issue 17: a call started with `deferMicrophone` (prepared before Accept) opens its microphone
+   * now. Absent where a host cannot prepare a call without showing it (Firefox's call window):
+   * the session then starts media at Accept as before.
+   */
+  useMicrophone?(callId: string): Promise<void>;
+  /**
+   * Issue 17: a call is being dialled; make the media host ready (Chrome: create the offscreen
+   * document) while the handshake runs, so the media start after it does not wait for it.
+   * Opens no microphone and no connection. Never fails (a failure shows at the media start).
+   */
+  prewarm?(): void;
 }
 
 /** The background's handle on the media host: the call's MediaPort, stats, and the ringtone. */

@@ -24,6 +24,13 @@ export interface MediaStartOptions {
   /** Preferred microphone / speaker (options page); default devices otherwise. */
   inputDeviceId?: string;
   outputDeviceId?: string;
+  /**
+   * Issue 17, prepared before Accept: no microphone yet. The connection, its transforms and the
+   * frame worker are made with silence on the sender; `useMicrophone` opens the microphone later
+   * (the person accepted). Nothing reaches the peer meanwhile: the session sends no answer or
+   * candidate before Accept.
+   */
+  deferMicrophone?: boolean;
   /** Test hook: decrypt with a wrong key (read only through lib/testing/hooks.ts, absent from store builds). */
   corruptRecvKey?: boolean;
   /** Test hook: keep the first N outgoing frames for CallStats.testTap (lib/testing/hooks.ts). */
@@ -107,6 +114,8 @@ export interface CallStats extends SelectedPath {
     empty?: number;
     /** When the first frame was decrypted and played (ms since the epoch; 0 before): dial-to-audio timing. */
     firstDecryptedAt?: number;
+    /** When the first frame was encrypted and handed to the sender (ms since the epoch; 0 before). */
+    firstEncryptedAt?: number;
     /** The longest silence between two played frames so far (ms): a path switch's audio gap. */
     longestGapMs?: number;
   };

@@ -47,6 +47,8 @@ export interface FrameCounters {
   empty: number;
   /** Wall-clock time (ms since the epoch) the first frame was decrypted and played; 0 before. */
   firstDecryptedAt: number;
+  /** Wall-clock time (ms since the epoch) the first frame was encrypted and sent on; 0 before. */
+  firstEncryptedAt: number;
   /** The longest time between two played frames so far (ms): the audio gap of a path switch. */
   longestGapMs: number;
 }
@@ -73,6 +75,7 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
   encryptFailed: 0,
   empty: 0,
   firstDecryptedAt: 0,
+  firstEncryptedAt: 0,
   longestGapMs: 0,
 });
 

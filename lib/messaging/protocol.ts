@@ -151,6 +151,8 @@ export interface WireStartOptions {
   outputDeviceId?: string;
   corruptRecvKey?: boolean;
   testTapFrames?: number;
+  /** Issue 17: prepared before Accept, microphone later (MediaStartOptions.deferMicrophone). */
+  deferMicrophone?: boolean;
 }
 
 export type OffscreenRequest =
@@ -176,7 +178,9 @@ export type OffscreenRequest =
   /** Firefox's call window: open the microphone now (its prompt shows there) and keep it for the call's media-start. */
   | { target: 'offscreen'; kind: 'mic-acquire'; inputDeviceId?: string }
   /** Release a microphone opened by mic-acquire that no call took (the call ended during the wait). */
-  | { target: 'offscreen'; kind: 'mic-release' };
+  | { target: 'offscreen'; kind: 'mic-release' }
+  /** Issue 17: a call prepared before Accept (deferMicrophone) opens its microphone now (CallMedia.useMicrophone). */
+  | { target: 'offscreen'; kind: 'media-use-mic'; callId: string };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 

@@ -14,7 +14,7 @@ import type { MediaHostPort, MediaPort } from '../media/port';
 import type { CandidateInit } from '../call/control';
 import type { MediaStartOptions } from '../media/types';
 import type { OffscreenRequest, OffscreenResponse } from '../messaging/protocol';
-import { closeOffscreen, ensureOffscreen, hasOffscreen } from './offscreen';
+import { closeOffscreen, ensureOffscreen, hasOffscreen, offscreenUses } from './offscreen';
 import { startTone, type ToneName } from '../ui/ringtone';
 import { closeCallWindow, ensureCallWindow, hasCallWindow } from './call-window';
 
@@ -29,7 +29,13 @@ class MediaPortError extends Error {
   }
 }
 
-function portOver(request: Requester, onStop?: () => Promise<void>): MediaPort {
+/** What a stopped call releases: `mark()` when the stop begins, `release(mark)` once it is done. */
+interface HostRelease {
+  mark(): number;
+  release(mark: number): Promise<void>;
+}
+
+function portOver(request: Requester, host?: HostRelease): MediaPort {
   const call = async <T>(req: OffscreenRequest): Promise<T> => {
     const r = await request(req);
     if (!r) throw new MediaPortError('ERR_WEBRTC', 'the media host did not answer');
@@ -59,8 +65,9 @@ function portOver(request: Requester, onStop?: () => Promise<void>): MediaPort {
     setDevice: (callId, device, deviceId) =>
       call({ target: 'offscreen', kind: device === 'input' ? 'media-set-input' : 'media-set-output', callId, deviceId }),
     async stop(callId) {
+      const mark = host?.mark() ?? 0;
       await call({ target: 'offscreen', kind: 'media-stop', callId });
-      await onStop?.();
+      await host?.release(mark);
     },
   };
 }
@@ -71,20 +78,30 @@ export type HostPort = MediaHostPort;
 /** Chrome: requests travel to the offscreen document. */
 export function offscreenMediaPort(): HostPort {
   const request: Requester = async (req) => {
-    await ensureOffscreen();
+    // A clean-up's request (a stop, a tone off) or a stats read is no use of the document: it does not keep it open.
+    await ensureOffscreen(req.kind !== 'media-stop' && req.kind !== 'media-stats' && !(req.kind === 'ring' && !req.on));
     return (await browser.runtime.sendMessage(req)) as OffscreenResponse;
   };
-  const port = portOver(request, closeOffscreen);
+  const port = portOver(request, { mark: offscreenUses, release: closeOffscreen });
   return {
     ...port,
+    prewarm() {
+      void ensureOffscreen().catch(() => undefined);
+    },
+    async useMicrophone(callId: string) {
+      const r = await request({ target: 'offscreen', kind: 'media-use-mic', callId });
+      if (!r) throw new MediaPortError('ERR_WEBRTC', 'the media host did not answer');
+      if (!r.ok) throw new MediaPortError(r.code, r.message);
+    },
     async stats(callId: string) {
       const r = await request({ target: 'offscreen', kind: 'media-stats', callId });
       return r.ok ? r.value : null;
     },
     async ring(on, release = false, tone = 'ringtone') {
+      const mark = offscreenUses();
       if (!on && !(await hasOffscreen())) return;
       await request({ target: 'offscreen', kind: 'ring', on, tone }).catch(() => undefined);
-      if (release) await closeOffscreen();
+      if (release) await closeOffscreen(mark);
     },
   };
 }
@@ -100,7 +117,7 @@ export function callWindowMediaPort(): HostPort {
     else if (req.kind === 'media-stop' && !hasCallWindow()) return { ok: true, value: null };
     return (await browser.runtime.sendMessage(req)) as OffscreenResponse;
   };
-  const port = portOver(request, closeCallWindow);
+  const port = portOver(request, { mark: () => 0, release: () => closeCallWindow() });
   return {
     ...port,
     async stats(callId: string) {

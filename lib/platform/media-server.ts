@@ -63,6 +63,8 @@ export class MediaServer {
         return this.call(req.callId).setOutputDevice(req.deviceId || undefined);
       case 'media-stats':
         return this.calls.get(req.callId)?.stats() ?? null;
+      case 'media-use-mic':
+        return this.call(req.callId).useMicrophone(this.takeHeld());
       case 'ring':
         this.play(req.on ? (req.tone ?? 'ringtone') : null);
         return null;
@@ -110,10 +112,11 @@ export class MediaServer {
           recvFrameSecret: recv,
           inputDeviceId: o.inputDeviceId,
           outputDeviceId: o.outputDeviceId,
+          deferMicrophone: o.deferMicrophone,
           ...forwardMediaHooks(o),
         },
         (ev) => this.emit(o.callId, ev),
-        this.takeHeld(),
+        o.deferMicrophone ? undefined : this.takeHeld(),
       );
       this.calls.set(o.callId, media);
       return null;

@@ -4,14 +4,31 @@
  * Chrome MV3's service worker has no DOM and no WebRTC, so media runs in an
  * offscreen document (reasons USER_MEDIA + WEB_RTC, and AUDIO_PLAYBACK for
  * the ringtone of an incoming call). Only one offscreen
- * document may exist per extension; `ensureOffscreen` creates it once and
- * serialises concurrent callers on the same promise.
+ * document may exist per extension. Creating and closing it run one at a
+ * time, in call order (`lifecycle`): a close requested by the end of one call
+ * and the creation for the next never interleave (a creation that checked
+ * "exists" just before the close landed sent the next call's requests to a
+ * document being closed: issue 17, "no audio on the next call"). Whether a
+ * close is still wanted when its turn comes is the caller's `stillWanted`.
  */
 import { browser } from 'wxt/browser';
 
 const OFFSCREEN_PATH = '/offscreen.html';
 
-let creating: Promise<void> | undefined;
+let lifecycle: Promise<unknown> = Promise.resolve();
+/** Counts the uses of the document (every `ensureOffscreen` that is not a clean-up's): a close wants none since it was asked. */
+let uses = 0;
+
+/** How many uses so far: read when a clean-up begins, handed to `closeOffscreen`. */
+export function offscreenUses(): number {
+  return uses;
+}
+
+function inTurn<T>(job: () => Promise<T>): Promise<T> {
+  const r = lifecycle.then(job);
+  lifecycle = r.catch(() => undefined);
+  return r;
+}
 
 export async function hasOffscreen(): Promise<boolean> {
   const url = browser.runtime.getURL(OFFSCREEN_PATH);
@@ -22,21 +39,25 @@ export async function hasOffscreen(): Promise<boolean> {
   return contexts.length > 0;
 }
 
-export async function ensureOffscreen(): Promise<void> {
-  if (await hasOffscreen()) return;
-  creating ??= browser.offscreen
-    .createDocument({
+export function ensureOffscreen(use = true): Promise<void> {
+  if (use) uses++;
+  return inTurn(async () => {
+    if (await hasOffscreen()) return;
+    await browser.offscreen.createDocument({
       url: OFFSCREEN_PATH,
       reasons: ['USER_MEDIA', 'WEB_RTC', 'AUDIO_PLAYBACK'] as Browser.offscreen.Reason[],
       justification: 'Hush runs the encrypted voice call (microphone, WebRTC, playback) here.',
-    })
-    .finally(() => {
-      creating = undefined;
     });
-  await creating;
+  });
 }
 
-/** Close the offscreen document after a call: releases the microphone. */
-export async function closeOffscreen(): Promise<void> {
-  if (await hasOffscreen()) await browser.offscreen.closeDocument().catch(() => {});
+/**
+ * Close the offscreen document after a call: releases the microphone. `since` (offscreenUses()
+ * read when the clean-up began): if the document was used since (a next call began meanwhile:
+ * its ringtone, its microphone check, its media), it stays.
+ */
+export function closeOffscreen(since = uses): Promise<void> {
+  return inTurn(async () => {
+    if (uses === since && (await hasOffscreen())) await browser.offscreen.closeDocument().catch(() => {});
+  });
 }

@@ -2,6 +2,10 @@
  * Chrome's side of the microphone gate (lib/background/mic-gate.ts): the permission state read
  * in the offscreen document (where the call's getUserMedia will run), and Hush's permission
  * window (permission.html), a small popup window that can show Chrome's prompt.
+ *
+ * Issue 17: the service worker reads the same origin's permission first (the Permissions API
+ * exists in workers); `granted` there is the answer at once, with no offscreen document to create
+ * on the dial's path. Anything else is asked in the offscreen document, as before.
  */
 import { browser } from 'wxt/browser';
 import type { MicGateHost } from '../background/mic-gate';
@@ -12,6 +16,7 @@ import { ensureOffscreen } from './offscreen';
 export function chromeMicGateHost(log?: (m: string) => void): MicGateHost {
   return {
     async query() {
+      if ((await workerMicState()) === 'granted') return 'granted';
       await ensureOffscreen();
       const r = (await browser.runtime.sendMessage({ target: 'offscreen', kind: 'mic-state' } satisfies OffscreenRequest)) as OffscreenResponse<string>;
       const v = r?.ok ? r.value : 'unknown';
@@ -36,4 +41,13 @@ export function chromeMicGateHost(log?: (m: string) => void): MicGateHost {
     },
     log,
   };
+}
+
+/** The microphone permission as this (service worker) context reads it; 'unknown' where it cannot. */
+async function workerMicState(): Promise<string> {
+  try {
+    return (await navigator.permissions.query({ name: 'microphone' as PermissionName })).state;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -27,6 +27,8 @@
  * - `globalThis.hushMediaServer`: the media host's MediaServer (Chrome's
  *   offscreen document, Firefox's call window), read by the browser tests.
  * - `globalThis.hushSelfTest`: the selftest page's driver (entrypoints/selftest).
+ * - `globalThis.hushCallTimeline` (markCall): the steps of a call's start with their
+ *   times, in the background and in the media host, read by `npm run bench -- call`.
  * - testInsecureRelayHost (the NAT lab, tests/lab): `ws://` to a host in the
  *   documentation ranges (RFC 5737: 192.0.2.0/24, 198.51.100.0/24,
  *   203.0.113.0/24), which exist only inside the lab's namespaces; store
@@ -155,4 +157,29 @@ export function tapFramesOf(opts: MediaHookOptions): number | undefined {
 export function testInsecureRelayHost(host: string): boolean {
   if (!TEST_HOOKS) return false;
   return /^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}$/.test(host);
+}
+
+/** One step of a call's start as the timeline records it (issue 17, `npm run bench -- call`). */
+export interface TimelineMark {
+  /** The call's id, first 6 hex digits ('' before the call has one). */
+  call: string;
+  step: string;
+  /** Wall clock, ms (Date.now): the background, the media host and the bench share it. */
+  at: number;
+}
+
+const TIMELINE_MAX = 400;
+
+/**
+ * Test builds only: note that a call reached `step` now, in this context's
+ * `globalThis.hushCallTimeline` (the background's and the media host's each
+ * have one; the call bench reads both). Steps are names, never keys, SDP or
+ * addresses. Store builds: nothing.
+ */
+export function markCall(callId: string, step: string): void {
+  if (!TEST_HOOKS) return;
+  const g = globalThis as { hushCallTimeline?: TimelineMark[] };
+  const list = (g.hushCallTimeline ??= []);
+  list.push({ call: callId.slice(0, 6), step, at: Date.now() });
+  if (list.length > TIMELINE_MAX) list.splice(0, list.length - TIMELINE_MAX);
 }
