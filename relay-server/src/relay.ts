@@ -132,6 +132,8 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   turn.core.setLiveness(credentials);
   // Allocations held by the other TURN threads count against the main thread's per-credential and per-source quotas.
   threads.onHeld = (username, address, d) => turn.core.table.countElsewhere(username, address, d);
+  // A thread's deleted allocation: its connected socket is closed, so retransmitted deletes reach the main listener.
+  threads.onDeleted = (address, port, request, response) => turn.core.recent.remember(address, port, request, response, Date.now());
   const bound = await turn.start();
   const datapath = await startDatapath(
     turn.core,

@@ -26,7 +26,7 @@ interface Thread {
   worker: Worker;
   counts: TurnStats;
   alive: boolean;
-  /** Allocations it holds, by username and client address ("<username>\n<address>"): what the main thread counts for the quotas. */
+  /** Allocations and EVEN-PORT reservations it holds, by username and client address ("<username>\n<address>"): what the main thread counts for the quotas (per credential, per source and in total). */
   held: Map<string, number>;
 }
 
@@ -43,6 +43,8 @@ export class TurnThreads {
   private nextId = 1;
   /** Set by the relay: the main core's per-credential and per-source counts (turn/allocation-table.ts countElsewhere). */
   onHeld: HeldCounter | undefined;
+  /** Set by the relay: a thread's Refresh deleted an allocation (the main core remembers the answer: turn/recent-answers.ts). */
+  onDeleted: ((address: string, port: number, request: Uint8Array, response: Uint8Array) => void) | undefined;
 
   get size(): number {
     return this.threads.length;
@@ -73,6 +75,12 @@ export class TurnThreads {
             }
             case 'released':
               this.held(t, m.username, m.address, -1);
+              break;
+            case 'deleted':
+              this.onDeleted?.(m.address, m.port, m.request, m.response);
+              break;
+            case 'reservation':
+              this.held(t, m.username, m.address, m.d);
               break;
             case 'closed':
               break; // awaited by close()
