@@ -37,6 +37,13 @@ function post(t: Thread, m: ToTurnThread): void {
   t.worker.postMessage(m);
 }
 
+/** Which of `threads` TURN threads (0: the main one) owns credential `key`: an FNV-1a hash, so a credential's allocations stay together. */
+export function threadSlot(key: string, threads: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % threads;
+}
+
 export class TurnThreads {
   private readonly threads: Thread[] = [];
   private readonly waiting = new Map<number, { thread: number; done: (r: AdoptResult) => void }>();
@@ -116,9 +123,7 @@ export class TurnThreads {
 
   /** Which thread owns allocations of credential `key` (turn/credentials.ts credentialKey): -1 for the main thread. */
   pick(key: string): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    const slot = (h >>> 0) % (this.threads.length + 1);
+    const slot = threadSlot(key, this.threads.length + 1);
     return slot > 0 && this.threads[slot - 1]?.alive === true ? slot - 1 : -1;
   }
 

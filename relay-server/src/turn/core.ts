@@ -265,10 +265,10 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
         return handleAllocate(this, tuple, msg, auth.username, auth.key, existing, now);
       case Method.Refresh: {
         const out = handleRefresh(this, tuple, msg, auth.key, existing, now);
-        const last = out[out.length - 1];
-        if (existing && !this.table.find(tuple) && last?.kind === 'send') {
-          this.recent.remember(tuple.address, tuple.port, bytes, last.bytes, now);
-          this.onDeleted?.(tuple.address, tuple.port, bytes, last.bytes);
+        const answer = out[0];
+        if (existing && !this.table.find(tuple) && answer?.kind === 'send') {
+          this.recent.remember(tuple.address, tuple.port, bytes, answer.bytes, now);
+          this.onDeleted?.(tuple.address, tuple.port, bytes, answer.bytes);
         }
         return out;
       }
