@@ -137,7 +137,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const bound = await turn.start();
   const datapath = await startDatapath(
     turn.core,
-    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: threadCount, mode: 'auto' },
+    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: threadCount, mode: 'auto', maxMessage: cfg.maxMessage },
     (line) => log.notice(line),
   );
 
