@@ -59,7 +59,7 @@ const PROBE_PPS = 200;
 const PAYLOAD = 160;
 const MSGS_PER_CLIENT = Number(process.env.HUSH_BENCH_MSGS ?? 500); // 10 s of speech per client
 const QUICK = process.env.HUSH_BENCH_QUICK === '1';
-const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 800, 1000, 1200, 1600, 2000];
+const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000];
 const MEM_ALLOCATIONS = 400;
 const OUT = resolve(import.meta.dirname, 'out');
 
@@ -87,10 +87,14 @@ interface Round {
   cpuUs: number;
   /** Busy time of the whole machine (every CPU) during the round. */
   machineUs: number;
+  /** The round's wall time, from the load's start to its end (connect phase included). */
+  wallUs: number;
   forwards: number;
   probe?: Probe;
   /** With offload: the datagrams the kernel relayed (its counters in /metrics). */
   kernel?: number;
+  /** hush-relay's main-thread event-loop delay (/metrics, the 5 s window that ended last) right after the probe, µs. */
+  loop?: { p99: number; max: number };
 }
 
 interface Probe {
@@ -143,7 +147,7 @@ async function startHush(threads: number, extraNode: string[] = [], offload = fa
     stop: () => r.stop(),
     metrics: async () => {
       const m = await scrapeMetrics(`http://127.0.0.1:${r.signalPort}`);
-      return { heapUsedBytes: m.hush_relay_heap_used_bytes!, allocations: m.hush_relay_allocations!, kernelPackets: m.hush_relay_offload_packets_total ?? 0 };
+      return { heapUsedBytes: m.hush_relay_heap_used_bytes!, allocations: m.hush_relay_allocations!, kernelPackets: m.hush_relay_offload_packets_total ?? 0, loopP99: m.hush_relay_event_loop_delay_p99_seconds ?? NaN, loopMax: m.hush_relay_event_loop_delay_max_seconds ?? NaN };
     },
   };
 }
@@ -300,6 +304,7 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
   try {
     const cpu0 = cpuTimeUs(server.pid);
     const machine0 = machineBusyUs();
+    const t0 = performance.now();
     const l = load(server.ports, clients);
     let probe: Probe | undefined;
     if (withProbe) {
@@ -308,12 +313,15 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
       await sleep(6200); // intent: the probe runs inside the window in which every client sends
       probe = await runProbe(server.port, 4);
     }
+    const m = withProbe && server.metrics ? await server.metrics() : undefined;
+    const loop = m ? { p99: m.loopP99! * 1e6, max: m.loopMax! * 1e6 } : undefined;
     const result = await l.done;
     const cpuUs = cpuTimeUs(server.pid) - cpu0;
     const machineUs = machineBusyUs() - machine0;
+    const wallUs = (performance.now() - t0) * 1000;
     // The kernel's counters are read by the relay every second: wait for the last read.
     const kernel = name === 'hush-offload' ? (await sleep(1500), (await server.metrics!()).kernelPackets) : undefined;
-    return { clients, result, cpuUs, machineUs, forwards: result.received * 2, probe, kernel };
+    return { clients, result, cpuUs, machineUs, forwards: result.received * 2, probe, kernel, loop, wallUs };
   } finally {
     await server.stop();
   }
@@ -379,11 +387,6 @@ function summarizeProfile(): void {
 
 const fmt = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(d));
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2));
-
-/** A round's rough length: the load's send time (the connect phase is not counted). */
-function secondsOf(_r: Round): number {
-  return MSGS_PER_CLIENT / PPS;
-}
 
 /** Run this bench again inside a network namespace of its own (loopback only), so the offload column can attach XDP there. */
 async function inNamespace(): Promise<boolean> {
@@ -453,11 +456,11 @@ export async function run(): Promise<void> {
   const common = Math.max(LEVELS[0]!, Math.min(...NAMES.filter((n) => rounds[n].length > 0).map((n) => best[n] || LEVELS[0]!)));
   // Latency at the lightest level: at saturation this 2-core machine measures its scheduler, not the relay.
   const probeLevel = LEVELS[0]!;
-  const lat: Partial<Record<Name, { p50: number; p99: number; d50: number; d99: number }>> = {};
+  const lat: Partial<Record<Name, { p50: number; p99: number; d50: number; d99: number; loopP99?: number; loopMax?: number }>> = {};
   for (const name of NAMES) {
     const r = await round(name, probeLevel, true, name === 'hush' && process.env.HUSH_BENCH_PROFILE === '1');
     const p = r.probe!;
-    lat[name] = { p50: pct(p.relay, 50), p99: pct(p.relay, 99), d50: pct(p.direct, 50), d99: pct(p.direct, 99) };
+    lat[name] = { p50: pct(p.relay, 50), p99: pct(p.relay, 99), d50: pct(p.direct, 50), d99: pct(p.direct, 99), loopP99: r.loop?.p99, loopMax: r.loop?.max };
   }
   const perForward = (name: Name, k: 'cpuUs' | 'machineUs') => {
     const r = rounds[name].find((x) => x.clients === common);
@@ -482,6 +485,8 @@ export async function run(): Promise<void> {
   row(`CPU us/datagram, server process (${common} cl.)`, (n) => perForward(n, 'cpuUs'), 2);
   row(`p50 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p50'));
   row(`p99 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p99'));
+  row(`event-loop delay p99 us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopP99);
+  row(`event-loop delay max us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopMax);
   row('memory per allocation, RSS bytes', (n) => mem[n]?.rss);
   console.log(`${'memory per allocation, V8 heap bytes'.padEnd(40)} ${fmt(mem.hush?.heap).padStart(9)} ${fmt(mem['hush-all']?.heap).padStart(9)} ${fmt(mem['hush-offload']?.heap).padStart(9)}`);
   for (const n of NAMES) if (!failed[n]) console.log(`  (${n} had no loss even at the highest level tried: its rate is a lower bound)`);
@@ -490,7 +495,7 @@ export async function run(): Promise<void> {
     const next = rounds[n].find((r) => r.clients > best[n]);
     if (next) {
       console.log(
-        `  (${n}: first loss at ${next.clients} clients: ${next.result.sent - next.result.received} of ${next.result.sent} lost; there its process used ${fmt((100 * next.cpuUs) / 1e6 / Math.max(1, secondsOf(next)), 0)} % of a core, the machine ${fmt((100 * next.machineUs) / 1e6 / Math.max(1, secondsOf(next)) / CORES, 0)} % of all ${CORES})`,
+        `  (${n}: first loss at ${next.clients} clients: ${next.result.sent - next.result.received} of ${next.result.sent} lost; over the round (connect phase included) its process used ${fmt((100 * next.cpuUs) / next.wallUs, 0)} % of a core, the machine ${fmt((100 * next.machineUs) / next.wallUs / CORES, 0)} % of all ${CORES})`,
       );
     } else if (passed) console.log(`  (${n}: passed the highest level, ${passed.clients} clients: the load client bounds it)`);
   }
