@@ -128,7 +128,7 @@ function scrape(): string {
 
 async function round(path: Path, clients: number): Promise<Round> {
   const relay = await startRelayProcess(
-    ['--port', '3478', '--signal-port', '8080', '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--offload', path === 'offload' ? 'on' : 'off'],
+    ['--port', '3478', '--signal-port', '8080', '--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--source-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--offload', path === 'offload' ? 'on' : 'off'],
     { netns: NS, timeoutMs: 60_000 },
   );
   try {

@@ -10,8 +10,13 @@
  * forwards: forwards/s = clients × 50 × 2.
  *
  * Servers: hush-relay with one TURN thread (`--threads 1`), hush-relay on
- * every core (`--threads 0`: one thread per core), coturn; a column for a
- * kernel-offloaded hush-relay is printed empty until the offload exists.
+ * every core (`--threads 0`: one thread per core), hush-relay with the kernel
+ * fast path (`--offload on`, XDP), coturn. The bench runs itself again inside
+ * a network namespace it creates (loopback only; XDP attaches to that
+ * namespace's loopback in generic mode, the only mode loopback has), so every
+ * server, the load client and the latency probe share the one loopback and
+ * the offload never touches the host's. Without root (no `ip netns`) it runs
+ * on the host's loopback and the offload column stays empty.
  *
  * Printed per server, and as ratios to coturn:
  *   - datagrams relayed per second at 0% loss (highest load level with no loss)
@@ -33,12 +38,12 @@
  * --cpu-prof of hush-relay at the top level to bench/out/ and prints its
  * heaviest functions.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { freeTcpUdpPort } from '../tests/harness/ports';
 import { join, resolve } from 'node:path';
 import dgram from 'node:dgram';
-import { startRelayProcess, type RelayProcess } from '../tests/harness/relay';
+import { REPO_ROOT, startRelayProcess, TSX_LOADER, type RelayProcess } from '../tests/harness/relay';
 import type { UclientResult } from '../tests/harness/uclient';
 import { TurnTestClient } from '../tests/harness/turn-client';
 import { scrapeMetrics } from '../tests/harness/metrics';
@@ -54,12 +59,14 @@ const PROBE_PPS = 200;
 const PAYLOAD = 160;
 const MSGS_PER_CLIENT = Number(process.env.HUSH_BENCH_MSGS ?? 500); // 10 s of speech per client
 const QUICK = process.env.HUSH_BENCH_QUICK === '1';
-const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 700, 800, 900, 1000, 1200];
+const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000];
 const MEM_ALLOCATIONS = 400;
 const OUT = resolve(import.meta.dirname, 'out');
 
-type Name = 'hush' | 'hush-all' | 'coturn';
-const NAMES: Name[] = ['hush', 'hush-all', 'coturn'];
+type Name = 'hush' | 'hush-all' | 'hush-offload' | 'coturn';
+/** Inside the bench's own namespace (set when it re-ran itself there): the offload column runs. */
+const NETNS = process.env.HUSH_BENCH_NETNS;
+const NAMES: Name[] = NETNS ? ['hush', 'hush-all', 'hush-offload', 'coturn'] : ['hush', 'hush-all', 'coturn'];
 const CORES = availableParallelism();
 const NODE = process.env.HUSH_BENCH_NODE24 === '1' ? node24() : undefined;
 
@@ -80,8 +87,14 @@ interface Round {
   cpuUs: number;
   /** Busy time of the whole machine (every CPU) during the round. */
   machineUs: number;
+  /** The round's wall time, from the load's start to its end (connect phase included). */
+  wallUs: number;
   forwards: number;
   probe?: Probe;
+  /** With offload: the datagrams the kernel relayed (its counters in /metrics). */
+  kernel?: number;
+  /** hush-relay's main-thread event-loop delay (/metrics, the 5 s window that ended last) right after the probe, µs. */
+  loop?: { p99: number; max: number };
 }
 
 interface Probe {
@@ -90,11 +103,17 @@ interface Probe {
 }
 
 function cpuTimeUs(pid: number): number {
-  // utime + stime in clock ticks (fields 14, 15), all threads included.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]);
-  return (ticks * 1e6) / 100;
+  // utime + stime in clock ticks (fields 14, 15), all threads included; and its children's (the offload helper).
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    let kids = 0;
+    for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) kids += cpuTimeUs(Number(c));
+    return (ticks * 1e6) / 100 + kids;
+  } catch {
+    return 0;
+  }
 }
 
 /** Busy time of every CPU since boot, µs: /proc/stat's first line minus idle and iowait. */
@@ -110,21 +129,25 @@ function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-async function startHush(threads: number, extraNode: string[] = []): Promise<Server> {
+async function startHush(threads: number, extraNode: string[] = [], offload = false): Promise<Server> {
   const r: RelayProcess = await startRelayProcess(
-    ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--source-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads)],
+    ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--source-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads), ...(offload ? ['--offload', 'on'] : [])],
     { nodeArgs: [...GC_BEFORE_MEMORY, ...extraNode], node: NODE, timeoutMs: 120_000 },
   );
+  if (offload && !/^datapath: kernel XDP/m.test(r.output())) {
+    await r.stop();
+    throw new Error(`hush-relay --offload on did not get the kernel path:\n${r.output()}`);
+  }
   const extra = [...r.output().matchAll(/^listening stun\+turn udp [^\s]+:(\d+) \(thread \d+\)$/gm)].map((m) => Number(m[1]));
   return {
-    name: threads === 1 ? 'hush' : 'hush-all',
+    name: offload ? 'hush-offload' : threads === 1 ? 'hush' : 'hush-all',
     pid: r.pid,
     port: r.turnPort,
     ports: [r.turnPort, ...extra],
     stop: () => r.stop(),
     metrics: async () => {
       const m = await scrapeMetrics(`http://127.0.0.1:${r.signalPort}`);
-      return { heapUsedBytes: m.hush_relay_heap_used_bytes!, allocations: m.hush_relay_allocations! };
+      return { heapUsedBytes: m.hush_relay_heap_used_bytes!, allocations: m.hush_relay_allocations!, kernelPackets: m.hush_relay_offload_packets_total ?? 0, loopP99: m.hush_relay_event_loop_delay_p99_seconds ?? NaN, loopMax: m.hush_relay_event_loop_delay_max_seconds ?? NaN };
     },
   };
 }
@@ -172,7 +195,7 @@ async function startCoturn(): Promise<Server> {
 }
 
 const start = (name: Name, extra: string[] = []): Promise<Server> =>
-  name === 'coturn' ? startCoturn() : startHush(name === 'hush-all' ? 0 : 1, extra);
+  name === 'coturn' ? startCoturn() : startHush(name === 'hush-all' ? 0 : 1, extra, name === 'hush-offload');
 
 /** A TURN client pair through `port` plus a direct UDP pair; 50 pps of timestamped packets each. */
 async function runProbe(port: number, seconds: number): Promise<Probe> {
@@ -281,6 +304,7 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
   try {
     const cpu0 = cpuTimeUs(server.pid);
     const machine0 = machineBusyUs();
+    const t0 = performance.now();
     const l = load(server.ports, clients);
     let probe: Probe | undefined;
     if (withProbe) {
@@ -289,10 +313,15 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
       await sleep(6200); // intent: the probe runs inside the window in which every client sends
       probe = await runProbe(server.port, 4);
     }
+    const m = withProbe && server.metrics ? await server.metrics() : undefined;
+    const loop = m ? { p99: m.loopP99! * 1e6, max: m.loopMax! * 1e6 } : undefined;
     const result = await l.done;
     const cpuUs = cpuTimeUs(server.pid) - cpu0;
     const machineUs = machineBusyUs() - machine0;
-    return { clients, result, cpuUs, machineUs, forwards: result.received * 2, probe };
+    const wallUs = (performance.now() - t0) * 1000;
+    // The kernel's counters are read by the relay every second: wait for the last read.
+    const kernel = name === 'hush-offload' ? (await sleep(1500), (await server.metrics!()).kernelPackets) : undefined;
+    return { clients, result, cpuUs, machineUs, forwards: result.received * 2, probe, kernel, loop, wallUs };
   } finally {
     await server.stop();
   }
@@ -359,6 +388,32 @@ function summarizeProfile(): void {
 const fmt = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(d));
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2));
 
+/** Run this bench again inside a network namespace of its own (loopback only), so the offload column can attach XDP there. */
+async function inNamespace(): Promise<boolean> {
+  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v ip && command -v make && command -v clang']).status !== 0) return false;
+  execFileSync('make', ['-s', '-C', resolve(REPO_ROOT, 'relay-server/bpf')], { stdio: 'inherit' });
+  const ns = `hush-relay-bench-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', TSX_LOADER, resolve(REPO_ROOT, 'bench/run.ts'), 'relay'], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, HUSH_BENCH_NETNS: ns },
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    if (code !== 0) throw new Error(`the bench in namespace ${ns} exited with ${code}`);
+  } finally {
+    try {
+      for (const p of execFileSync('ip', ['netns', 'pids', ns]).toString().trim().split(/\s+/).filter(Boolean)) process.kill(Number(p), 'SIGKILL');
+    } catch {
+      // gone
+    }
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+  return true;
+}
+
 export async function run(): Promise<void> {
   for (const tool of ['turnserver', 'turnutils_uclient']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -366,16 +421,18 @@ export async function run(): Promise<void> {
       return;
     }
   }
+  if (!NETNS && process.env.HUSH_BENCH_HOST !== '1' && (await inNamespace())) return;
   mkdirSync(OUT, { recursive: true });
   console.log(
     `load: turnutils_uclient -y -c, ${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; ` +
       `forwards/s = clients x ${PPS} x 2; servers restarted for every round, hush and coturn alternating`,
   );
   console.log(`hush: ${NODE ? 'Node 24 (npm binary)' : `Node ${process.version}`}; hush-all: --threads 0 = ${CORES} TURN threads on this machine`);
-  console.log('clients  offered fwd/s | server    sent  lost  cpu-s  us/fwd  machine us/fwd');
-  const best: Record<Name, number> = { hush: 0, 'hush-all': 0, coturn: 0 };
-  const failed: Record<Name, boolean> = { hush: false, 'hush-all': false, coturn: false };
-  const rounds: Record<Name, Round[]> = { hush: [], 'hush-all': [], coturn: [] };
+  console.log(NETNS ? `every server, the load and the probe in network namespace ${NETNS} (its loopback; hush-offload: XDP generic mode there)` : 'on the host loopback (no namespace: not root?): no offload column');
+  console.log('clients  offered fwd/s | server          sent  lost  cpu-s  us/fwd  machine us/fwd  kernel %');
+  const best: Record<Name, number> = { hush: 0, 'hush-all': 0, 'hush-offload': 0, coturn: 0 };
+  const failed: Record<Name, boolean> = { hush: false, 'hush-all': false, 'hush-offload': !NETNS, coturn: false };
+  const rounds: Record<Name, Round[]> = { hush: [], 'hush-all': [], 'hush-offload': [], coturn: [] };
   for (const clients of LEVELS) {
     // Alternate the order every level: on a shared, noisy machine no server always goes first.
     const order = LEVELS.indexOf(clients) % 2 === 0 ? NAMES : [...NAMES].reverse();
@@ -385,8 +442,9 @@ export async function run(): Promise<void> {
       rounds[name].push(r);
       const lost = r.result.sent > 0 ? r.result.sent - r.result.received : -1;
       console.log(
-        `${String(clients).padStart(7)}  ${String(clients * PPS * 2).padStart(13)} | ${name.padEnd(8)} ${String(r.result.sent).padStart(6)} ${String(lost).padStart(5)} ` +
-          `${(r.cpuUs / 1e6).toFixed(2).padStart(6)}  ${fmt(r.cpuUs / Math.max(1, r.forwards), 2).padStart(6)}  ${fmt(r.machineUs / Math.max(1, r.forwards), 2).padStart(14)}`,
+        `${String(clients).padStart(7)}  ${String(clients * PPS * 2).padStart(13)} | ${name.padEnd(12)} ${String(r.result.sent).padStart(8)} ${String(lost).padStart(5)} ` +
+          `${(r.cpuUs / 1e6).toFixed(2).padStart(6)}  ${fmt(r.cpuUs / Math.max(1, r.forwards), 2).padStart(6)}  ${fmt(r.machineUs / Math.max(1, r.forwards), 2).padStart(14)}  ` +
+          `${r.kernel === undefined ? '' : fmt((100 * r.kernel) / Math.max(1, r.forwards), 1).padStart(8)}`,
       );
       if (lost === 0 && r.result.sent === clients * MSGS_PER_CLIENT) best[name] = clients;
       else failed[name] = true;
@@ -395,14 +453,14 @@ export async function run(): Promise<void> {
   }
 
   // CPU at the highest level every server passed (or the lowest level).
-  const common = Math.max(LEVELS[0]!, Math.min(...NAMES.map((n) => best[n] || LEVELS[0]!)));
+  const common = Math.max(LEVELS[0]!, Math.min(...NAMES.filter((n) => rounds[n].length > 0).map((n) => best[n] || LEVELS[0]!)));
   // Latency at the lightest level: at saturation this 2-core machine measures its scheduler, not the relay.
   const probeLevel = LEVELS[0]!;
-  const lat: Partial<Record<Name, { p50: number; p99: number; d50: number; d99: number }>> = {};
+  const lat: Partial<Record<Name, { p50: number; p99: number; d50: number; d99: number; loopP99?: number; loopMax?: number }>> = {};
   for (const name of NAMES) {
     const r = await round(name, probeLevel, true, name === 'hush' && process.env.HUSH_BENCH_PROFILE === '1');
     const p = r.probe!;
-    lat[name] = { p50: pct(p.relay, 50), p99: pct(p.relay, 99), d50: pct(p.direct, 50), d99: pct(p.direct, 99) };
+    lat[name] = { p50: pct(p.relay, 50), p99: pct(p.relay, 99), d50: pct(p.direct, 50), d99: pct(p.direct, 99), loopP99: r.loop?.p99, loopMax: r.loop?.max };
   }
   const perForward = (name: Name, k: 'cpuUs' | 'machineUs') => {
     const r = rounds[name].find((x) => x.clients === common);
@@ -415,8 +473,8 @@ export async function run(): Promise<void> {
   const added = (n: Name, k: 'p50' | 'p99') => (lat[n] ? lat[n]![k] - lat[n]![k === 'p50' ? 'd50' : 'd99'] : undefined);
   const row = (label: string, f: (n: Name) => number | undefined, d = 0) =>
     console.log(
-      `${label.padEnd(40)} ${fmt(f('hush'), d).padStart(9)} ${fmt(f('hush-all'), d).padStart(9)} ${'—'.padStart(9)} ${fmt(f('coturn'), d).padStart(9)}   ` +
-        `${ratio(f('hush'), f('coturn')).padStart(7)} ${ratio(f('hush-all'), f('coturn')).padStart(8)} ${'—'.padStart(8)}`,
+      `${label.padEnd(40)} ${fmt(f('hush'), d).padStart(9)} ${fmt(f('hush-all'), d).padStart(9)} ${fmt(f('hush-offload'), d).padStart(9)} ${fmt(f('coturn'), d).padStart(9)}   ` +
+        `${ratio(f('hush'), f('coturn')).padStart(7)} ${ratio(f('hush-all'), f('coturn')).padStart(8)} ${ratio(f('hush-offload'), f('coturn')).padStart(8)}`,
     );
   console.log(
     `\n${''.padEnd(40)} ${'hush 1t'.padStart(9)} ${('hush ' + CORES + 't').padStart(9)} ${'offload'.padStart(9)} ${'coturn'.padStart(9)}   ` +
@@ -427,14 +485,25 @@ export async function run(): Promise<void> {
   row(`CPU us/datagram, server process (${common} cl.)`, (n) => perForward(n, 'cpuUs'), 2);
   row(`p50 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p50'));
   row(`p99 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p99'));
+  row(`event-loop delay p99 us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopP99);
+  row(`event-loop delay max us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopMax);
   row('memory per allocation, RSS bytes', (n) => mem[n]?.rss);
-  console.log(`${'memory per allocation, V8 heap bytes'.padEnd(40)} ${fmt(mem.hush?.heap).padStart(9)} ${fmt(mem['hush-all']?.heap).padStart(9)}`);
+  console.log(`${'memory per allocation, V8 heap bytes'.padEnd(40)} ${fmt(mem.hush?.heap).padStart(9)} ${fmt(mem['hush-all']?.heap).padStart(9)} ${fmt(mem['hush-offload']?.heap).padStart(9)}`);
   for (const n of NAMES) if (!failed[n]) console.log(`  (${n} had no loss even at the highest level tried: its rate is a lower bound)`);
+  for (const n of NAMES) {
+    const passed = rounds[n].find((r) => r.clients === best[n]);
+    const next = rounds[n].find((r) => r.clients > best[n]);
+    if (next) {
+      console.log(
+        `  (${n}: first loss at ${next.clients} clients: ${next.result.sent - next.result.received} of ${next.result.sent} lost; over the round (connect phase included) its process used ${fmt((100 * next.cpuUs) / next.wallUs, 0)} % of a core, the machine ${fmt((100 * next.machineUs) / next.wallUs / CORES, 0)} % of all ${CORES})`,
+      );
+    } else if (passed) console.log(`  (${n}: passed the highest level, ${passed.clients} clients: the load client bounds it)`);
+  }
   console.log(
     `  (one-way through relay p50/p99 us: ${NAMES.map((n) => `${n} ${fmt(lat[n]?.p50)}/${fmt(lat[n]?.p99)}`).join(', ')}; direct loopback ${fmt(lat.hush?.d50)}/${fmt(lat.hush?.d99)})`,
   );
   console.log(
-    `  (whole-machine CPU includes the load client's; "offload": hush-relay --offload, filled in when the kernel fast path exists; ` +
+    `  (whole-machine CPU includes the load client's; "offload": hush-relay --threads 1 --offload on, its process CPU includes its helper; ` +
       `memory: RSS delta over ${MEM_ALLOCATIONS} allocations, each with a permission and a channel)`,
   );
   if (process.env.HUSH_BENCH_PROFILE === '1') summarizeProfile();

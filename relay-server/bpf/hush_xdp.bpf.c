@@ -19,7 +19,9 @@
  *
  * Checksums: the IPv4 header checksum and the UDP checksum are recomputed
  * in full (udp_checksum says why not incrementally); payloads over 1476
- * bytes are left to userspace.
+ * bytes are left to userspace. ChannelData from a client over the relay's
+ * --max-message (hush_cfg) is left to userspace too, which drops it: the
+ * kernel forwards nothing the userspace relay would not.
  * Two allocations of this relay talking to each other (both clients
  * relay-only) are relayed in one pass: c2p of the first, then p2c of the
  * second (the hairpin in hush_relay).
@@ -56,6 +58,13 @@ struct {
 	__type(key, struct hush_p2c_key);
 	__type(value, struct hush_p2c_val);
 } hush_p2c SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hush_cfg);
+} hush_cfg SEC(".maps");
 
 struct __attribute__((packed)) hdrs {
 	struct ethhdr eth;
@@ -166,7 +175,10 @@ int hush_relay(struct xdp_md *ctx)
 	if (plen >= 4 && (void *)(cd + 2) <= end) {
 		__u16 chan = cd[0], clen = cd[1];
 		__u16 hc = bpf_ntohs(chan);
-		if (hc >= 0x4000 && hc <= 0x7fff && bpf_ntohs(clen) + 4 == plen) {
+		__u32 zero = 0;
+		struct hush_cfg *cfg = bpf_map_lookup_elem(&hush_cfg, &zero);
+		/* Over --max-message (or no settings written): userspace decides, and drops it. */
+		if (hc >= 0x4000 && hc <= 0x7fff && bpf_ntohs(clen) + 4 == plen && cfg && plen <= cfg->max_message) {
 			struct hush_c2p_key k = { .client_ip = o.ip.saddr, .listen_ip = o.ip.daddr,
 				.client_port = o.udp.source, .listen_port = o.udp.dest, .channel = chan };
 			struct hush_c2p_val *v = bpf_map_lookup_elem(&hush_c2p, &k);

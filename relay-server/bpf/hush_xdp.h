@@ -52,5 +52,13 @@ struct hush_p2c_val {
 	__u64 bytes;
 };
 
+/* The relay's settings the program applies (hush_cfg, one entry, written by the helper before attaching). */
+struct hush_cfg {
+	/* --max-message: ChannelData from a client longer than this (UDP payload, header included) is not
+	 * forwarded by the kernel; it passes to userspace, which drops it as it drops any message over the bound. */
+	__u32 max_message;
+	__u32 pad;
+};
+
 #define HUSH_MAX_ENTRIES 65536
 #endif

@@ -11,7 +11,8 @@
  * the pipe closes (relay gone, even by SIGKILL) or when its parent dies
  * (PR_SET_PDEATHSIG). Nothing is pinned in bpffs.
  *
- *   hush-xdp-helper OBJECT IFNAME auto|native|skb
+ *   hush-xdp-helper OBJECT IFNAME auto|native|skb MAX_MESSAGE
+ *   (MAX_MESSAGE: --max-message; longer ChannelData from clients is left to userspace)
  *   -> "ready <native|skb> <ifindex>" or "error <reason>" and exit 1
  * then one command per stdin line, one answer line each (in order):
  *   add CIP CPORT LIP LPORT CHAN RIP RPORT PIP PPORT TTL_MS  -> ok | err <reason>
@@ -125,7 +126,10 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (argc != 4) { printf("error usage: hush-xdp-helper OBJECT IFNAME auto|native|skb\n"); return 2; }
+	if (argc != 5) { printf("error usage: hush-xdp-helper OBJECT IFNAME auto|native|skb MAX_MESSAGE\n"); return 2; }
+	char *end;
+	long max_message = strtol(argv[4], &end, 10);
+	if (*argv[4] == 0 || *end != 0 || max_message < 4 || max_message > 65535) { printf("error bad MAX_MESSAGE %s\n", argv[4]); return 2; }
 	libbpf_set_print(quiet_print);
 	unsigned ifindex = if_nametoindex(argv[2]);
 	if (!ifindex) { printf("error no interface %s\n", argv[2]); return 1; }
@@ -135,7 +139,11 @@ int main(int argc, char **argv)
 	struct bpf_program *prog = bpf_object__find_program_by_name(obj, "hush_relay");
 	int c2p = bpf_object__find_map_fd_by_name(obj, "hush_c2p");
 	int p2c = bpf_object__find_map_fd_by_name(obj, "hush_p2c");
-	if (!prog || c2p < 0 || p2c < 0) { printf("error %s is not the hush XDP object\n", argv[1]); return 1; }
+	int cfg = bpf_object__find_map_fd_by_name(obj, "hush_cfg");
+	if (!prog || c2p < 0 || p2c < 0 || cfg < 0) { printf("error %s is not the hush XDP object\n", argv[1]); return 1; }
+	__u32 zero = 0;
+	struct hush_cfg settings = { .max_message = (__u32)max_message };
+	if (bpf_map_update_elem(cfg, &zero, &settings, BPF_ANY)) { printf("error cannot write the settings map (%s)\n", strerror(errno)); return 1; }
 	int link = -1;
 	const char *mode = "native";
 	if (strcmp(argv[3], "skb") != 0) {

@@ -5,6 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { metricFamilies, renderPrometheus, type RelayStats } from './metrics';
+import { EventLoopDelay } from './event-loop-delay';
+import { waitFor } from '../../tests/harness/wait';
 
 const stats: RelayStats = {
   allocations: 2, allocationsPeak: 3, allocationsCreated: 5, relayedDatagrams: 100, relayedBytes: 16000, signalConnections: 2,
@@ -43,6 +45,21 @@ describe('metrics', () => {
 
   test('no cluster families for one node', () => {
     expect(renderPrometheus(metricFamilies({ ...stats, cluster: null }, '0.1.0'))).not.toContain('cluster');
+  });
+
+  test('event-loop delay gauges once a window was measured (event-loop-delay.ts), none before', async () => {
+    expect(renderPrometheus(metricFamilies(stats, '0.1.0'))).not.toContain('event_loop');
+    const loop = new EventLoopDelay(50, 1);
+    await new Promise((r) => setTimeout(r, 5)); // the histogram samples from the loop's next turn
+    const until = Date.now() + 30;
+    while (Date.now() < until) {
+      // a 30 ms stall of this thread's loop
+    }
+    await waitFor(() => loop.last.max >= 0.025, { timeout: 5_000, what: () => `a window with the 30 ms stall (last: ${JSON.stringify(loop.last)})` });
+    loop.stop();
+    const text = renderPrometheus(metricFamilies({ ...stats, loopDelayP99: loop.last.p99, loopDelayMax: loop.last.max }, '0.1.0'));
+    expect(text).toMatch(/^hush_relay_event_loop_delay_max_seconds 0\.0[2-9]\d*|^hush_relay_event_loop_delay_max_seconds 0\.[1-9]/m);
+    expect(text).toMatch(/^hush_relay_event_loop_delay_p99_seconds \d/m);
   });
 });
 

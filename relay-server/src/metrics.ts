@@ -41,6 +41,9 @@ export interface RelayStats extends Counts {
   cluster: { up: boolean; published: number; received: number; publishFailed: number; reconnects: number } | null;
   rssBytes: number;
   heapUsedBytes: number;
+  /** The main thread's event-loop delay over the last 5 s window (event-loop-delay.ts), seconds. */
+  loopDelayP99?: number;
+  loopDelayMax?: number;
 }
 
 type Type = 'counter' | 'gauge';
@@ -111,6 +114,12 @@ export function metricFamilies(s: RelayStats, version: string, node: string | nu
     family('resident_memory_bytes', 'gauge', 'Resident set size of the process.', s.rssBytes),
     family('heap_used_bytes', 'gauge', 'V8 heap in use.', s.heapUsedBytes),
   ];
+  if (s.loopDelayP99 !== undefined && !Number.isNaN(s.loopDelayP99)) {
+    f.push(
+      family('event_loop_delay_p99_seconds', 'gauge', "99th percentile of the main thread's event-loop delay over the last 5 s: how long datagrams waited behind a stall.", s.loopDelayP99),
+      family('event_loop_delay_max_seconds', 'gauge', "Longest event-loop delay of the main thread over the last 5 s.", s.loopDelayMax ?? NaN),
+    );
+  }
   if (s.cluster) {
     f.push(
       family('cluster_redis_up', 'gauge', '1 while both Redis connections are up.', s.cluster.up),

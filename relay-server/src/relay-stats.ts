@@ -4,6 +4,7 @@
  * signalling router, the cluster link, reloads, process memory. Aggregate
  * counts only (metrics.ts says why).
  */
+import type { EventLoopDelay } from './event-loop-delay';
 import type { Counts } from './log';
 import { safeMemory, type RelayStats } from './metrics';
 import type { Cluster } from './net/cluster';
@@ -20,6 +21,7 @@ export interface StatsSources {
   draining: boolean;
   reloads: number;
   reloadFailures: number;
+  loop?: EventLoopDelay;
 }
 
 export function relayStats(p: StatsSources): RelayStats {
@@ -59,6 +61,8 @@ export function relayStats(p: StatsSources): RelayStats {
     cluster: p.cluster ? { up: p.cluster.up, ...p.cluster.counters } : null,
     rssBytes: mem.rss,
     heapUsedBytes: mem.heapUsed,
+    loopDelayP99: p.loop?.last.p99,
+    loopDelayMax: p.loop?.last.max,
   };
 }
 

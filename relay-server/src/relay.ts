@@ -26,6 +26,7 @@ import { SendBudget } from './net/send-budget';
 import { SignalServer } from './net/signal-server';
 import { TurnShell, type BoundPorts } from './net/turn-shell';
 import { TurnThreads } from './net/turn-threads';
+import { EventLoopDelay } from './event-loop-delay';
 import { detectUdpSharing, type UdpSharing } from './net/udp-sharing';
 import { describeCert, readSecrets, readTls, type TlsMaterial } from './relay-files';
 import { isWildcard, relayAddresses, turnShellOptions, type RelayAddresses } from './relay-options';
@@ -132,10 +133,12 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   turn.core.setLiveness(credentials);
   // Allocations held by the other TURN threads count against the main thread's per-credential and per-source quotas.
   threads.onHeld = (username, address, d) => turn.core.table.countElsewhere(username, address, d);
+  // A thread's deleted allocation: its connected socket is closed, so retransmitted deletes reach the main listener.
+  threads.onDeleted = (address, port, request, response) => turn.core.recent.remember(address, port, request, response, Date.now());
   const bound = await turn.start();
   const datapath = await startDatapath(
     turn.core,
-    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: threadCount, mode: 'auto' },
+    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: threadCount, mode: 'auto', maxMessage: cfg.maxMessage },
     (line) => log.notice(line),
   );
 
@@ -157,7 +160,9 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
           error: (line) => log.error(line),
         })
       : undefined;
-  const stats = (): RelayStats => relayStats({ turn, threads, signal, cluster, draining, reloads, reloadFailures });
+  // Event-loop stalls of the main thread, for /metrics (event-loop-delay.ts).
+  const loop = new EventLoopDelay();
+  const stats = (): RelayStats => relayStats({ turn, threads, signal, cluster, draining, reloads, reloadFailures, loop });
   const counts = (): Counts => countsOf(stats());
   const ops: OpsSource = {
     draining: () => draining,
@@ -168,6 +173,7 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
 
   // Everything started after the TURN shell closes through here, newest first; the shell closes last.
   const teardown = new Teardown();
+  teardown.add(() => loop.stop());
   teardown.add(() => datapath.close());
   let signalPort: number | null = null;
   let metricsServer: Awaited<ReturnType<typeof startOpsServer>> | undefined;

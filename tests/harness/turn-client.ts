@@ -203,6 +203,23 @@ export class TurnTestClient {
     return p;
   }
 
+  /** An authenticated request (after a challenge was seen), then the very same bytes again once answered: a retransmission. */
+  async requestTwice(method: number, attrs: Array<[number, Uint8Array]>): Promise<[Answer | undefined, Answer | undefined]> {
+    const tid = randomBytes(12);
+    const w = new StunWriter(method, Class.Request, tid);
+    for (const [t, v] of attrs) w.add(t, v);
+    w.add(Attr.Username, utf8(this.username));
+    w.add(Attr.Realm, utf8(this.realm ?? ''));
+    w.add(Attr.Nonce, utf8(this.nonce ?? ''));
+    const bytes = w.finish({ integrity: this.key ? integrityWith(this.key) : undefined, fingerprint: fingerprintOf });
+    const first = this.answerTo(tid, 4000);
+    this.raw(bytes);
+    const a = await first;
+    const second = this.answerTo(tid, 4000);
+    this.raw(bytes);
+    return [a, await second];
+  }
+
   sendChannel(channel: number, data: Uint8Array): void {
     this.raw(encodeChannelData(channel, data));
   }

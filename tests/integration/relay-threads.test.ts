@@ -12,6 +12,8 @@ import { TurnTestClient } from '../harness/turn-client';
 import { runUclient } from '../harness/uclient';
 import { scrapeMetrics } from '../harness/metrics';
 import { waitFor } from '../harness/wait';
+import { threadSlot } from '../../relay-server/src/net/turn-threads';
+import { Attr, Class, Method } from '../../relay-server/src/stun/constants';
 
 const SECRET = 'threads-test-secret';
 let relay: RelayProcess;
@@ -71,6 +73,60 @@ test.concurrent.each([0, 1, 2, 3])('uclient user %i on the one port: no loss', a
   const r = await runUclient(['-c', '-y', '-W', SECRET, '-u', `threaded${i}`, '-m', '4', '-n', '30', '-z', '10', '-p', String(relay.turnPort), '127.0.0.1']);
   expect(r.sent).toBe(120);
   expect(r.lost, r.output).toBe(0);
+});
+
+/** A credential id that `--threads 2` hands to the worker thread (slot 1), not the main one. */
+function workerId(prefix: string): string {
+  for (let i = 0; ; i++) if (threadSlot(`${prefix}${i}`, 2) === 1) return `${prefix}${i}`;
+}
+
+test('the total quota holds for the relay, across threads (reservations made in a thread count too); a retransmitted delete in a thread gets its success again', async () => {
+  const r = await startRelayProcess(['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--threads', '2', '--total-quota', '4']);
+  const clients: TurnTestClient[] = [];
+  const client = async (id: string) => {
+    const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: r.turnPort }, SECRET, id);
+    await c.open();
+    clients.push(c);
+    return c;
+  };
+  try {
+    // A reserving Allocate (EVEN-PORT R=1) in the worker thread: two places of four.
+    const reserver = await client(workerId('reserve'));
+    const res = await reserver.authed(Method.Allocate, [[Attr.RequestedTransport, new Uint8Array([17, 0, 0, 0])], [Attr.EvenPort, new Uint8Array([0x80])]]);
+    expect(res?.cls).toBe(Class.Success);
+    // Eight more users on both threads: exactly two more fit.
+    const codes: Array<number | 'ok'> = [];
+    for (let i = 0; i < 8; i++) {
+      const c = await client(`quota${i}`);
+      const a = await c.authed(Method.Allocate, [[Attr.RequestedTransport, new Uint8Array([17, 0, 0, 0])]]);
+      codes.push(a?.cls === Class.Success ? 'ok' : (a?.code ?? -1));
+    }
+    expect(codes.filter((c) => c === 'ok').length, codes.join(' ')).toBe(2);
+    expect(codes.filter((c) => c !== 'ok').every((c) => c === 508), codes.join(' ')).toBe(true);
+    // Both threads made some (else this would not test the cross-thread count).
+    const m = await waitFor(
+      async () => {
+        const x = await scrapeMetrics(`http://127.0.0.1:${r.signalPort}`);
+        const per = Object.keys(x).filter((k) => k.startsWith('hush_relay_thread_allocations_created_total{')).map((k) => x[k]!);
+        return per.length === 2 && per.every((n) => n > 0) && per;
+      },
+      { timeout: 5_000, interval: 100, what: 'allocations made on both threads' },
+    );
+    expect(m.length).toBe(2);
+    // Deleting the worker's allocation frees its two places; the delete's retransmission
+    // (the thread's connected socket is closed by then: the main thread gets it) is answered
+    // with the same success, not 437.
+    const [first, again] = await reserver.requestTwice(Method.Refresh, [[Attr.Lifetime, new Uint8Array(4)]]);
+    expect(first?.cls).toBe(Class.Success);
+    expect(again?.cls, `retransmitted delete answered ${again?.code}`).toBe(Class.Success);
+    const fresh = await reserver.refresh(0);
+    expect(fresh?.code).toBe(437); // a new transaction after the delete: the RFC's 437
+    const after = await client('after0');
+    expect((await after.authed(Method.Allocate, [[Attr.RequestedTransport, new Uint8Array([17, 0, 0, 0])]]))?.cls).toBe(Class.Success);
+  } finally {
+    for (const c of clients) c.close();
+    await r.stop();
+  }
 });
 
 test('by default, one TURN thread per core', async () => {

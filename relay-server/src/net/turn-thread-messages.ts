@@ -33,4 +33,8 @@ export type FromTurnThread =
   | { type: 'adopted'; id: number; result: AdoptResult }
   /** An allocation this thread held was released: the main thread stops counting it for the quotas. */
   | { type: 'released'; username: string; address: string }
+  /** An EVEN-PORT reservation this thread holds was made (+1) or ended (-1): counted for the quotas as an allocation. */
+  /** A Refresh deleted an allocation here: the main thread answers its retransmissions the same (turn/recent-answers.ts). */
+  | { type: 'deleted'; address: string; port: number; request: Uint8Array; response: Uint8Array }
+  | { type: 'reservation'; username: string; address: string; d: 1 | -1 }
   | { type: 'closed' };

@@ -26,6 +26,8 @@ const graceMs = (options.core.credentialGraceSec ?? DEFAULT_TURN_CONFIG.credenti
 const ended = new EndedCredentials(graceMs, graceMs + (options.core.maxLifetimeSec ?? DEFAULT_TURN_CONFIG.maxLifetimeSec) * 1000);
 shell.core.setLiveness(ended);
 shell.core.onReleased = (a) => post({ type: 'released', username: a.username, address: a.tuple.address });
+shell.core.onDeleted = (address, port, request, response) => post({ type: 'deleted', address, port, request: request.slice(), response: response.slice() });
+shell.core.reservations.onChange = (username, address, d) => post({ type: 'reservation', username, address, d });
 
 const postCounts = (): void => post({ type: 'counts', counts: shell.stats() });
 

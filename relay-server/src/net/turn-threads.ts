@@ -26,7 +26,7 @@ interface Thread {
   worker: Worker;
   counts: TurnStats;
   alive: boolean;
-  /** Allocations it holds, by username and client address ("<username>\n<address>"): what the main thread counts for the quotas. */
+  /** Allocations and EVEN-PORT reservations it holds, by username and client address ("<username>\n<address>"): what the main thread counts for the quotas (per credential, per source and in total). */
   held: Map<string, number>;
 }
 
@@ -37,12 +37,21 @@ function post(t: Thread, m: ToTurnThread): void {
   t.worker.postMessage(m);
 }
 
+/** Which of `threads` TURN threads (0: the main one) owns credential `key`: an FNV-1a hash, so a credential's allocations stay together. */
+export function threadSlot(key: string, threads: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % threads;
+}
+
 export class TurnThreads {
   private readonly threads: Thread[] = [];
   private readonly waiting = new Map<number, { thread: number; done: (r: AdoptResult) => void }>();
   private nextId = 1;
   /** Set by the relay: the main core's per-credential and per-source counts (turn/allocation-table.ts countElsewhere). */
   onHeld: HeldCounter | undefined;
+  /** Set by the relay: a thread's Refresh deleted an allocation (the main core remembers the answer: turn/recent-answers.ts). */
+  onDeleted: ((address: string, port: number, request: Uint8Array, response: Uint8Array) => void) | undefined;
 
   get size(): number {
     return this.threads.length;
@@ -73,6 +82,12 @@ export class TurnThreads {
             }
             case 'released':
               this.held(t, m.username, m.address, -1);
+              break;
+            case 'deleted':
+              this.onDeleted?.(m.address, m.port, m.request, m.response);
+              break;
+            case 'reservation':
+              this.held(t, m.username, m.address, m.d);
               break;
             case 'closed':
               break; // awaited by close()
@@ -108,9 +123,7 @@ export class TurnThreads {
 
   /** Which thread owns allocations of credential `key` (turn/credentials.ts credentialKey): -1 for the main thread. */
   pick(key: string): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    const slot = (h >>> 0) % (this.threads.length + 1);
+    const slot = threadSlot(key, this.threads.length + 1);
     return slot > 0 && this.threads[slot - 1]?.alive === true ? slot - 1 : -1;
   }
 

@@ -39,8 +39,8 @@ export class HelperProcess {
   }
 
   /** Starts the helper on `ifname`; rejects with the helper's own reason if it cannot load or attach. */
-  static async start(helper: string, object: string, ifname: string, mode: 'auto' | XdpMode): Promise<HelperProcess> {
-    const child = spawn(helper, [object, ifname, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+  static async start(helper: string, object: string, ifname: string, mode: 'auto' | XdpMode, maxMessage: number): Promise<HelperProcess> {
+    const child = spawn(helper, [object, ifname, mode, String(maxMessage)], { stdio: ['pipe', 'pipe', 'pipe'] });
     // A helper that died leaves a closed pipe: writes then fail (EPIPE), which must not end the relay.
     child.stdin!.on('error', () => undefined);
     let stderr = '';

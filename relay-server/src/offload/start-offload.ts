@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { Family } from '../metrics';
+import { DEFAULTS } from '../config';
 import { HelperProcess, type XdpMode } from './helper-process';
 import { KernelOffload } from './kernel-offload';
 import type { OffloadAddresses } from './entries';
@@ -38,6 +39,8 @@ export interface OffloadRequest {
   threads: number;
   /** XDP attach mode: auto tries native (driver) mode first, then generic (skb). */
   mode: 'auto' | XdpMode;
+  /** --max-message (default: the CLI's): ChannelData from a client longer than this is left to userspace, which drops it. */
+  maxMessage?: number;
 }
 
 export interface Datapath {
@@ -106,7 +109,7 @@ export async function startDatapath<IO>(core: TurnCore<IO>, r: OffloadRequest, o
     ifname = interfaceOf(r.listenIp)!;
     const dir = offloadDir();
     try {
-      const helper = await HelperProcess.start(resolve(dir, HELPER_NAME), resolve(dir, OBJECT_NAME), ifname, r.mode);
+      const helper = await HelperProcess.start(resolve(dir, HELPER_NAME), resolve(dir, OBJECT_NAME), ifname, r.mode, r.maxMessage ?? DEFAULTS.maxMessage);
       const at: OffloadAddresses = { listenIp: r.listenIp, listenPort: r.listenPort, relayIp: r.relayIp };
       offload = new KernelOffload(helper, at, (address, port) => core.policy.check(address).allowed && !core.selfPeer(address, port), (why) => {
         lost = why;

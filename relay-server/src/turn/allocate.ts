@@ -18,7 +18,8 @@
  *     Reached; a credential is one signalling connection's, its refreshes
  *     included: credential-ledger.ts), the client source's count, all its
  *     credentials together (486 too), and the server total (508 Insufficient
- *     Capacity). EVEN-PORT reservations count as allocations (each holds a
+ *     Capacity), which counts every TURN thread's allocations and reservations
+ *     (the main thread decides; table.relayTotal). EVEN-PORT reservations count as allocations (each holds a
  *     socket: reservations.ts), and so do Allocates still waiting for their
  *     relay socket (else a burst of them would all pass); an Allocate with
  *     R=1 needs room for two. A draining server (shutting
@@ -103,7 +104,7 @@ export function handleAllocate<IO>(
     ctx.counters.sourceQuotaRejected++;
     return reply(ErrorCode.AllocationQuotaReached, 'Allocation Quota Reached: this address has its share');
   }
-  if (ctx.table.size + ctx.pending.size + ctx.reservations.size + places > ctx.config.totalQuota) {
+  if (ctx.table.relayTotal + ctx.pending.size + ctx.reservations.size + places > ctx.config.totalQuota) {
     ctx.counters.quotaRejected++;
     return reply(ErrorCode.InsufficientCapacity);
   }

@@ -15,12 +15,19 @@ export class AllocationTable<IO = unknown> {
   private readonly perUser = new Map<string, number>();
   private readonly perSource = new Map<string, number>();
   private count = 0;
+  /** Allocations and EVEN-PORT reservations other TURN threads hold (countElsewhere): in the total quota, not in `size`. */
+  private elsewhere = 0;
 
   /** `sourcePrefix6`: IPv6 client addresses are counted by this prefix (as every per-source limit). */
   constructor(private readonly sourcePrefix6 = 64) {}
 
   get size(): number {
     return this.count;
+  }
+
+  /** This table's allocations plus what other TURN threads hold (countElsewhere): what the total quota counts. */
+  get relayTotal(): number {
+    return this.count + this.elsewhere;
   }
 
   /** Allocations made with the credential of `username` (any expiry of its id). */
@@ -94,11 +101,13 @@ export class AllocationTable<IO = unknown> {
   }
 
   /**
-   * An allocation of `username` from client `address` that another TURN thread holds
-   * (net/turn-threads.ts) was made (+1) or released (-1): counted against the same
-   * per-credential and per-source quotas as this table's own, not in `size`.
+   * An allocation (or EVEN-PORT reservation) of `username` from client `address` that
+   * another TURN thread holds (net/turn-threads.ts) was made (+1) or released (-1):
+   * counted against the same per-credential, per-source and total quotas as this
+   * table's own (relayTotal), not in `size`.
    */
   countElsewhere(username: string, address: string, d: 1 | -1): void {
+    this.elsewhere = Math.max(0, this.elsewhere + d);
     bump(this.perUser, credentialKey(username), d);
     bump(this.perSource, sourceKey(address, this.sourcePrefix6), d);
   }

@@ -254,6 +254,18 @@ describe('Allocate', () => {
     expect(small.table.size).toBe(3);
   });
 
+  test('the total quota counts what other TURN threads hold (allocations and reservations)', () => {
+    const main = makeCore({ totalQuota: 3 });
+    main.table.countElsewhere('1:t1', '198.51.100.9', 1); // an allocation in a thread
+    main.table.countElsewhere('1:t1', '198.51.100.9', 1); // its EVEN-PORT reservation
+    expect(allocate(main, tuple(1), creds(3600, 'dave')).cls).toBe(Class.Success);
+    expect(allocate(main, tuple(2), creds(3600, 'erin')).code).toBe(508);
+    expect(main.table.size).toBe(1);
+    expect(main.table.relayTotal).toBe(3);
+    main.table.countElsewhere('1:t1', '198.51.100.9', -1); // the thread's reservation ended
+    expect(allocate(main, tuple(3), creds(3600, 'erin')).cls).toBe(Class.Success);
+  });
+
   test('a failed relay bind answers 508 and keeps nothing', () => {
     const c = creds();
     answer(core.handleMessage(tuple(), request(Method.Allocate, [[Attr.RequestedTransport, UDP]]), NOW));
@@ -277,6 +289,30 @@ describe('Allocate', () => {
     expect(core.tick(NOW + 599_000)).toEqual([]);
     expect(core.tick(NOW + 601_000).map((a) => a.kind)).toEqual(['release-relay']);
     expect(core.table.size).toBe(0);
+  });
+
+  test('a retransmitted Refresh LIFETIME 0 gets the same success again; a new transaction after the delete gets 437', () => {
+    const c = creds();
+    allocate(core, tuple(), c);
+    const del = request(Method.Refresh, [[Attr.Lifetime, new Uint8Array(4)]], c);
+    const first = core.handleMessage(tuple(), del, NOW + 1000);
+    expect(first.some((a) => a.kind === 'release-relay')).toBe(true);
+    const firstAnswer = answer(first);
+    expect(firstAnswer.cls).toBe(Class.Success);
+    const again = answer(core.handleMessage(tuple(), del.slice(), NOW + 1500));
+    expect(again.cls).toBe(Class.Success);
+    expect(Buffer.from(again.msg.raw).equals(Buffer.from(firstAnswer.msg.raw))).toBe(true);
+    expect(integrityOk(again.msg, longTermKey(c.username, 'hush', c.password))).toBe(true);
+    // The same transaction from another client port, or altered bytes, is not a retransmission.
+    expect(answer(core.handleMessage(tuple(40001), del.slice(), NOW + 1500)).code).toBe(437);
+    const altered = del.slice();
+    altered[altered.length - 1]! ^= 1;
+    expect(core.handleMessage(tuple(), altered, NOW + 1500)).toEqual([]); // bad FINGERPRINT: dropped
+    expect(answer(core.handleMessage(tuple(), request(Method.Refresh, [[Attr.Lifetime, new Uint8Array(4)]], c), NOW + 2000)).code).toBe(437);
+    // Remembered for 40 s (RFC 8489's Ti), then forgotten by the sweep.
+    core.tick(NOW + 42_000);
+    expect(core.recent.size).toBe(0);
+    expect(answer(core.handleMessage(tuple(), del.slice(), NOW + 42_000)).code).toBe(437);
   });
 });
 

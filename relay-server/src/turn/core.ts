@@ -44,6 +44,7 @@ import { NonceIssuer } from './nonce';
 import { PeerPolicy } from './peer-policy';
 import { SelfPeers, type SelfPeerConfig } from './self-peer';
 import { handleRefresh } from './refresh';
+import { RecentAnswers } from './recent-answers';
 import { Reservations } from './reservations';
 import { failure, success, type AttrList } from './responses';
 import { handleSend } from './send-indication';
@@ -95,6 +96,14 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   readonly nonces: NonceIssuer;
   readonly policy: PeerPolicy;
   readonly pending = new Map<string, RelayRequest>();
+  /** Answers to deleting Refreshes, for their retransmissions (recent-answers.ts). */
+  readonly recent = new RecentAnswers();
+  /**
+   * Told when a Refresh deleted an allocation, with the request and its answer: a TURN
+   * thread tells the main thread, whose listener gets the retransmission once the
+   * thread's connected socket is closed (net/turn-threads.ts).
+   */
+  onDeleted: ((address: string, port: number, request: Uint8Array, response: Uint8Array) => void) | undefined;
   /** EVEN-PORT reservations: counted against the quotas like allocations (reservations.ts). */
   readonly reservations = new Reservations();
   readonly counters: TurnCounters = {
@@ -207,6 +216,11 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       msg.method === Method.ChannelBind;
     if (!isTurn) return this.unauthenticated(tuple, now, () => failure(msg, ErrorCode.BadRequest, { reason: 'Bad Request: unknown method' }));
 
+    // A retransmitted deleting Refresh gets the answer its first copy got (recent-answers.ts).
+    if (msg.method === Method.Refresh) {
+      const again = this.recent.find(tuple.address, tuple.port, bytes, now);
+      if (again) return send(again);
+    }
     const existing = this.table.find(tuple);
     // A source whose integrity checks keep failing is dropped before the next costs anything.
     const source = sourceKey(tuple.address, this.config.sourcePrefix6);
@@ -249,8 +263,15 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     switch (msg.method) {
       case Method.Allocate:
         return handleAllocate(this, tuple, msg, auth.username, auth.key, existing, now);
-      case Method.Refresh:
-        return handleRefresh(this, tuple, msg, auth.key, existing, now);
+      case Method.Refresh: {
+        const out = handleRefresh(this, tuple, msg, auth.key, existing, now);
+        const answer = out[0];
+        if (existing && !this.table.find(tuple) && answer?.kind === 'send') {
+          this.recent.remember(tuple.address, tuple.port, bytes, answer.bytes, now);
+          this.onDeleted?.(tuple.address, tuple.port, bytes, answer.bytes);
+        }
+        return out;
+      }
       case Method.CreatePermission:
         return this.watched(existing, now, handleCreatePermission(this, tuple, msg, auth.key, existing, now));
       default:
@@ -319,7 +340,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     );
     a.io = result.io;
     if (result.reservationToken) {
-      this.reservations.add(hex(result.reservationToken), req.username, sourceKey(req.tuple.address, this.config.sourcePrefix6), a.id, now);
+      this.reservations.add(hex(result.reservationToken), req.username, req.tuple.address, sourceKey(req.tuple.address, this.config.sourcePrefix6), a.id, now);
     }
     this.table.add(a);
     this.counters.allocationsCreated++;
@@ -375,6 +396,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     if (ended) for (const a of ended) out.push(...this.release(a));
     if (live) for (const id of this.quiet.keys()) if (!live.has(id)) this.quiet.delete(id);
     this.reservations.expire(now);
+    this.recent.sweep(now);
     return out;
   }
 

@@ -2,7 +2,9 @@
  * Refresh (RFC 8656 §7.3):
  *  - no allocation on this 5-tuple: 437 (Allocation Mismatch);
  *  - REQUESTED-ADDRESS-FAMILY that differs from the allocation's: 443;
- *  - LIFETIME 0 deletes the allocation (answered with LIFETIME 0);
+ *  - LIFETIME 0 deletes the allocation (answered with LIFETIME 0, the answer
+ *    sent before the release: a TURN thread's socket to the client closes with it;
+ *    retransmissions get the same answer: recent-answers.ts);
  *  - otherwise lifetime = min(requested or default, maximum).
  */
 import { Attr, ErrorCode } from '../stun/constants';
@@ -30,7 +32,9 @@ export function handleRefresh<IO>(
   const requested = readLifetime(msg);
   if (requested === null) return [send(failure(msg, ErrorCode.BadRequest, { key }))];
   if (requested === 0) {
-    return [...ctx.release(a), send(success(msg, [[Attr.Lifetime, u32(0)]], key))];
+    // The answer first: in a TURN thread, releasing closes the socket connected to the client.
+    const answer = send(success(msg, [[Attr.Lifetime, u32(0)]], key));
+    return [answer, ...ctx.release(a)];
   }
   const lifetimeSec = Math.min(requested ?? ctx.config.defaultLifetimeSec, ctx.config.maxLifetimeSec);
   a.expiresAt = now + lifetimeSec * 1000;

@@ -18,8 +18,11 @@ import { bump } from './allocation-table';
 import { credentialKey } from './credentials';
 
 interface Reservation {
-  /** credentialKey of the username that made it. */
+  /** The username that made it, and its credentialKey. */
+  username: string;
   user: string;
+  /** Client address (told to onChange). */
+  address: string;
   /** Client source key (../source-key.ts). */
   source: string;
   /** Id of the allocation whose Allocate made it. */
@@ -31,6 +34,11 @@ export class Reservations {
   private readonly byToken = new Map<string, Reservation>();
   private readonly perUser = new Map<string, number>();
   private readonly perSource = new Map<string, number>();
+  /**
+   * Told when a reservation is made (+1) or ends (-1): a TURN thread tells the
+   * main thread, which counts it against the quotas (net/turn-threads.ts).
+   */
+  onChange: ((username: string, address: string, d: 1 | -1) => void) | undefined;
 
   get size(): number {
     return this.byToken.size;
@@ -44,11 +52,12 @@ export class Reservations {
     return this.perSource.get(source) ?? 0;
   }
 
-  add(token: string, username: string, source: string, owner: number, now: number): void {
+  add(token: string, username: string, address: string, source: string, owner: number, now: number): void {
     const user = credentialKey(username);
-    this.byToken.set(token, { user, source, owner, expiresAt: now + RESERVATION_MS });
+    this.byToken.set(token, { username, user, address, source, owner, expiresAt: now + RESERVATION_MS });
     bump(this.perUser, user, 1);
     bump(this.perSource, source, 1);
+    this.onChange?.(username, address, 1);
   }
 
   /** The reservation is used (or its token turned out unknown): no longer counted. */
@@ -58,6 +67,7 @@ export class Reservations {
     this.byToken.delete(token);
     bump(this.perUser, r.user, -1);
     bump(this.perSource, r.source, -1);
+    this.onChange?.(r.username, r.address, -1);
   }
 
   /** The allocation `owner` is gone: its unused reservations go with it. */
