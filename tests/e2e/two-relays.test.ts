@@ -23,6 +23,12 @@ import { waitForReading } from '../harness/audio';
 import { click, dismiss, hangUpAll, hears, launchSide, request, stats, typeInto, waitCallState, waitText, type HushSide } from '../harness/hush';
 import { waitFor } from '../harness/wait';
 import { scrapeMetrics } from '../harness/metrics';
+import { canCapture, contains, startCapture, websocketMessages, type Packet } from '../harness/capture';
+import { mailboxIdOf } from '../../lib/crypto/address';
+import { PAD_BUCKETS, unwrapDelivery } from '../../lib/signal/delivery';
+
+const CAPTURE = canCapture();
+const TAP = 40;
 
 const A_HZ = 440;
 const B_HZ = 880;
@@ -69,6 +75,56 @@ async function contactOfB(): Promise<{ relays?: string[] } | undefined> {
   return view.contacts.find((c) => c.address === b.address);
 }
 
+/** Ask A's media engine to keep its first `n` plaintext frames for the test (0: stop). */
+async function tapFrames(side: HushSide, n: number): Promise<void> {
+  const w = await side.hb.worker();
+  await w.evaluate((k) => (globalThis as unknown as { chrome: { storage: { session: { set(v: object): Promise<void> } } } }).chrome.storage.session.set({ testTapFrames: k }), n);
+}
+
+/**
+ * What R1 and R2 saw of a relay-only call across them (issue 15's capture, on each relay): no
+ * identity bundle, address or tag in any signalling message either relay could read, no sender
+ * in a `deliver`, every delivery of a padded size, and none of A's plaintext frames in any
+ * datagram either relay carried (the callee authenticated every frame it played).
+ */
+function checkRelaysView(packets: Packet[], sa: Awaited<ReturnType<typeof stats>>, sb: Awaited<ReturnType<typeof stats>>): void {
+  const tags = [mailboxIdOf(a.address), mailboxIdOf(b.address)];
+  const identifying = [a.address, b.address, ...tags];
+  const forbidden = ['v=0', 'a=ice-ufrag', 'a=fingerprint', 'candidate:', 'm=audio'];
+  const seen: string[] = [];
+  for (const relay of [r1, r2]) {
+    const ws = websocketMessages(packets, relay.signalPort);
+    const all = [...ws.toServer, ...ws.toClient];
+    let deliveries = 0;
+    for (const m of all) {
+      for (const f of [...identifying, ...forbidden]) expect(m.includes(f), `"${f}" in a message on ${relay.signalUrl}`).toBe(false);
+      const j = JSON.parse(m) as { t: string; data?: string };
+      if (j.t === 'deliver') expect(Object.keys(j).sort()).toEqual(['data', 't']);
+      if (j.t === 'auth') expect(m.length).toBeLessThan(300); // a mailbox, a key and a signature: no bundle (4,225 bytes)
+      if ((j.t === 'send' || j.t === 'deliver') && j.data) {
+        const d = Buffer.from(j.data, 'base64');
+        deliveries++;
+        expect(PAD_BUCKETS as readonly number[], `a delivery of ${d.length} bytes on ${relay.signalUrl}`).toContain(d.length);
+        for (const t of tags) expect(contains(d, Buffer.from(t, 'hex')), `an address tag inside a delivery on ${relay.signalUrl}`).toBe(false);
+        const env = Buffer.from(unwrapDelivery(d).envelope);
+        for (const f of forbidden) expect(contains(env, Buffer.from(f)), `"${f}" inside an envelope`).toBe(false);
+      }
+    }
+    seen.push(`${relay.signalUrl}: ${all.length} messages, ${deliveries} deliveries`);
+    // Both relays carried signalling of this call: A's HELLO went to R2, B's answers to R1.
+    expect(deliveries, `deliveries seen by ${relay.signalUrl}`).toBeGreaterThan(0);
+  }
+  const udp = packets.filter((p) => p.proto === 'udp');
+  for (const relay of [r1, r2]) expect(udp.filter((p) => p.srcPort === relay.turnPort || p.dstPort === relay.turnPort).length, `datagrams via ${relay.signalUrl}'s TURN`).toBeGreaterThan(50);
+  const tap = (sa as unknown as { testTap?: { plain: string[] } }).testTap;
+  const frames = (tap?.plain ?? []).map((h) => Buffer.from(h, 'hex')).filter((f) => f.length >= 8);
+  expect(frames.length).toBeGreaterThan(TAP / 2);
+  for (const f of frames) for (const p of udp) expect(contains(p.payload, f)).toBe(false);
+  expect(sb.frames.decrypted).toBeGreaterThan(50);
+  expect(sb.frames.authFailed).toBe(0);
+  console.log(`two relays, what each saw: ${seen.join('; ')}; ${udp.length} datagrams, ${frames.length} of A's plaintext frames looked for, none found`);
+}
+
 describe('calls between two relays', () => {
   test('A on R1 dials B on R2 from the typed card B\'s popup shows: connected, each hears the other', async () => {
     // B's card, as B's popup shows it to share: hush1…@127.0.0.1:PORT (loopback: ws://, lib/contacts/card.ts).
@@ -87,14 +143,23 @@ describe('calls between two relays', () => {
     }
   });
 
-  test('privacy mode on both sides: the media crosses R1 and R2 (relay candidates at both ends)', async () => {
+  test('privacy mode on both sides: the media crosses R1 and R2 (relay candidates at both ends); what each relay saw holds no identity, no sender, only padded sizes and ciphertext', async () => {
     for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: true } });
+    // Root only (tcpdump; CI runs as root): everything that crosses loopback to and from both relays.
+    let capture = CAPTURE ? await startCapture(`tcp port ${r1.signalPort} or tcp port ${r2.signalPort} or udp port ${r1.turnPort} or udp port ${r2.turnPort}`) : undefined;
+    if (!capture) console.warn('two-relays: not root, the relays\' view is not captured (tests/e2e/relay-view.test.ts has the one-relay capture)');
+    let packets: Packet[] = [];
     try {
+      await tapFrames(a, TAP);
       for (const s of [a, b]) await waitText(s.popup, '[data-testid="relay-status"]', (t) => t === 'Connected to relay', 20_000);
       await callAndTime(`web+hush:${b.address}@127.0.0.1:${r2.signalPort}`); // the link form this time
       await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -40);
       await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -40);
+      const stopping = capture?.stop();
+      capture = undefined;
+      packets = (await stopping) ?? [];
       const [sa, sb] = await Promise.all([stats(a), stats(b)]);
+      if (capture) checkRelaysView(packets, sa, sb);
       expect([sa.localType, sa.remoteType, sb.localType, sb.remoteType]).toEqual(['relay', 'relay', 'relay', 'relay']);
       expect(sa.path).toBe('relay');
       // Each side took TURN from its own relay: both relays hold an allocation for this call.
@@ -102,6 +167,8 @@ describe('calls between two relays', () => {
       expect(m1.hush_relay_allocations).toBeGreaterThan(0);
       expect(m2.hush_relay_allocations).toBeGreaterThan(0);
     } finally {
+      await capture?.stop().catch(() => {});
+      await tapFrames(a, 0);
       for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: false } });
       await endBoth();
     }
