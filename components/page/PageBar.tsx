@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { PageIntegration } from '@/lib/page-api/content';
 import type { PageCallView } from '@/lib/messaging/protocol';
 import { formatDuration, useTick } from '@/lib/ui/client';
@@ -23,7 +23,14 @@ function Tx({ s, ...rest }: { s: string } & Record<string, unknown>) {
 
 export function PageBar({ app }: { app: PageIntegration }) {
   const [, setN] = useState(0);
-  useEffect(() => app.subscribe(() => setN((n) => n + 1)), [app]);
+  // Subscribed in a layout effect (run as the render commits, before page-bar.js starts the app), and
+  // rendered once more after: a plain effect runs a frame later, and a change in between (a broken
+  // link's message arrives ~3 ms after the click) was never rendered — the bar stayed empty.
+  useLayoutEffect(() => {
+    const off = app.subscribe(() => setN((n) => n + 1));
+    setN((n) => n + 1);
+    return off;
+  }, [app]);
   const { error, view } = app.state;
   if (!app.visible) return null;
   return (
