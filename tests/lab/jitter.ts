@@ -26,6 +26,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Lab, NsRole } from './netns';
+import { childReady } from './probes';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
 const RTT_SCRIPT = join(FIXTURES, 'udp-rtt.mjs');
@@ -97,26 +98,9 @@ async function ifindex(lab: Lab, ns: string, dev: string): Promise<number> {
   return index;
 }
 
-function startLine(lab: Lab, router: NsRole, tap: string, opts: JitterOptions): Promise<{ child: ChildProcess; output: () => string }> {
+async function startLine(lab: Lab, router: NsRole, tap: string, opts: JitterOptions): Promise<{ child: ChildProcess; output: () => string }> {
   const child = lab.spawnIn(router, build(lab).line, [tap, String(Math.round(opts.delayMs * 1000)), String(Math.round(opts.jitterMs * 1000))]);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`jitter-line ${tap} in ${router} not ready after 10 s: ${out}`)), 10_000);
-    const poll = setInterval(() => {
-      if (/^ready$/m.test(out)) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        ok({ child, output: () => out });
-      }
-    }, 20);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      fail(new Error(`jitter-line ${tap} in ${router} exited (${code}): ${out}`));
-    });
-  });
+  return { child, output: await childReady(child, `jitter-line ${tap} in ${router}`) };
 }
 
 /** Adds delay ± jitter to the egress of `router`'s interfaces (default `lan` and `wan`: both directions through it). */
@@ -188,22 +172,7 @@ export const showRtt = (f: RttFigures) =>
 export async function measureRtt(lab: Lab, from: NsRole, echo: { ns: NsRole; ip: string; port: number }, count = 150, intervalMs = 20): Promise<RttFigures> {
   const child = lab.spawnIn(echo.ns, process.execPath, [RTT_SCRIPT, 'echo', echo.ip, String(echo.port)]);
   try {
-    let out = '';
-    await new Promise<void>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`UDP echo in ${echo.ns} not ready after 10 s: ${out}`)), 10_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/^ready$/m.test(out)) {
-          clearTimeout(timer);
-          ok();
-        }
-      });
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        fail(new Error(`UDP echo in ${echo.ns} exited (${code}): ${out}`));
-      });
-    });
+    await childReady(child, `UDP echo in ${echo.ns}`);
     const { stdout } = await lab.exec(from, process.execPath, [RTT_SCRIPT, 'ping', `${echo.ip}:${echo.port}`, String(count), String(intervalMs)]);
     const r = JSON.parse(stdout.trim().split('\n').pop()!) as { sent: number; rtts: number[]; reordered: number };
     return rttFigures(r.sent, r.rtts, r.reordered);

@@ -8,6 +8,7 @@
  * Both run udp-probe.mjs with this Node binary inside a lab namespace.
  */
 import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Lab, NsRole } from './netns';
 
 const PROBE_SCRIPT = resolve(import.meta.dirname, 'udp-probe.mjs');
@@ -19,22 +20,7 @@ export interface Reflector {
 /** Reflectors on ip:port for each port, inside `ns`; resolves once all are bound. */
 export async function startReflector(lab: Lab, ns: NsRole, ip: string, ports: number[]): Promise<Reflector> {
   const child = lab.spawnIn(ns, process.execPath, [PROBE_SCRIPT, 'reflect', ip, ...ports.map(String)]);
-  let out = '';
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`UDP reflector in ${ns} not ready after 10 s: ${out}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/^ready$/m.test(out)) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`UDP reflector in ${ns} exited (${code}): ${out}`));
-    });
-  });
+  await childReady(child, `UDP reflector in ${ns}`);
   return { stop: () => void child.kill('SIGKILL') };
 }
 
@@ -61,4 +47,29 @@ export async function probe(
   if (opts.stun) args.push('--stun');
   const { stdout } = await lab.exec(ns, process.execPath, [...args, ...targets]);
   return JSON.parse(stdout.trim().split('\n').pop()!) as ProbeResult;
+}
+
+/**
+ * Resolves once `child` (a lab helper started in a namespace) prints a line `ready`, with a getter
+ * of everything it printed (stdout and stderr); fails with that output if it exits first or stays
+ * silent for `timeoutMs`.
+ */
+export function childReady(child: ChildProcess, what: string, timeoutMs = 10_000): Promise<() => string> {
+  let out = '';
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${what} not ready after ${timeoutMs / 1000} s: ${out}`)), timeoutMs);
+    const take = (d: Buffer) => {
+      out += d.toString();
+      if (/^ready$/m.test(out)) {
+        clearTimeout(timer);
+        ok(() => out);
+      }
+    };
+    child.stdout!.on('data', take);
+    child.stderr!.on('data', take);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${what} exited (${code}): ${out}`));
+    });
+  });
 }
