@@ -71,5 +71,7 @@ function summarise(samples: SoakSample[], phaseMs: number): void {
     console.log(
       `  ${phase.padEnd(10)} counters at the end: A sent ${last.a.sent} / B decrypted ${last.b.decrypted} (Δ ${last.a.sent - last.b.decrypted}), B sent ${last.b.sent} / A decrypted ${last.a.decrypted} (Δ ${last.b.sent - last.a.decrypted}), dropped ${last.a.dropped} + ${last.b.dropped}; longest gap ${gap} ms`,
     );
+    const gaps = (x: SideSample) => x.longGaps.map((g) => `${g.ms} ms at ${(g.afterFirstMs / 1000).toFixed(1)} s`).join(', ') || 'none';
+    console.log(`  ${phase.padEnd(10)} gaps above 60 ms: A ${last.a.gapsOver60} (longest: ${gaps(last.a)}), B ${last.b.gapsOver60} (longest: ${gaps(last.b)})`);
   }
 }

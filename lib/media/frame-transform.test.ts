@@ -4,7 +4,7 @@
  * real WHATWG TransformStreams, frames shaped like RTCEncodedAudioFrame.
  * The rule under test: what fails to decrypt is never enqueued.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { FrameDecryptor, FrameEncryptor } from '../crypto/frame-cipher';
 import { FRAME_TAG_LEN } from '../crypto/constants';
 import { FramePipelines, type EncodedFrameLike } from './frame-transform';
@@ -55,6 +55,37 @@ describe('FramePipelines', () => {
     expect(back.map(bytes)).toEqual(plain);
     expect(a.counters()).toMatchObject({ encrypted: 100, encryptFailed: 0 });
     expect(b.counters()).toMatchObject({ decrypted: 100, dropped: 0, authFailed: 0 });
+  });
+
+  test('gaps between played frames: the longest, how many above 60 ms, and the longest few with when they began', async () => {
+    const { a, b } = await pipeline(secret(1), secret(1));
+    const wire = await run(a.encrypting(), frames(8));
+    // Played at these times (ms): gaps of 20, 100, 20, 240, 20, 60 (not above 60), 20.
+    const at = [0, 20, 120, 140, 380, 400, 460, 480];
+    const now = vi.spyOn(performance, 'now');
+    try {
+      const ts = b.decrypting();
+      const out: EncodedFrameLike[] = [];
+      const done = ts.readable.pipeTo(new WritableStream({ write: (f) => void out.push(f) }));
+      const w = ts.writable.getWriter();
+      for (let i = 0; i < wire.length; i++) {
+        now.mockReturnValue(at[i]!);
+        await w.write(wire[i]!);
+        await vi.waitFor(() => expect(out).toHaveLength(i + 1));
+      }
+      await w.close();
+      await done;
+    } finally {
+      now.mockRestore();
+    }
+    const c = b.counters();
+    expect(c.decrypted).toBe(8);
+    expect(c.longestGapMs).toBe(240);
+    expect(c.gapsOver60).toBe(2);
+    expect(c.longGaps).toEqual([
+      { ms: 240, afterFirstMs: 140 },
+      { ms: 100, afterFirstMs: 20 },
+    ]);
   });
 
   test('wrong receive key: nothing reaches the decoder, every frame counted as an auth failure', async () => {

@@ -23,7 +23,7 @@
  * before they are imported waits for them rather than passing through.
  */
 import type { FrameDecryptor, FrameEncryptor } from '../crypto/frame-cipher';
-import { ZERO_COUNTERS, type FrameCounters, type FrameTap } from './worker-protocol';
+import { ZERO_COUNTERS, type FrameCounters, type FrameGap, type FrameTap } from './worker-protocol';
 
 /** The part of RTCEncodedAudioFrame we touch. */
 export interface EncodedFrameLike {
@@ -41,6 +41,11 @@ function exactBuffer(u: Uint8Array): ArrayBuffer {
   return u.slice().buffer as ArrayBuffer;
 }
 
+/** A gap between played frames longer than this is counted (issue 17: no audible gap above 60 ms). */
+const GAP_NOTED_MS = 60;
+/** How many of the longest gaps the counters carry, with their times. */
+const LONG_GAPS_KEPT = 5;
+
 export class FramePipelines {
   private encryptFailed = 0;
   private empty = 0;
@@ -48,6 +53,8 @@ export class FramePipelines {
   private firstEncryptedAt = 0;
   private lastDecryptedAt = 0;
   private longestGapMs = 0;
+  private gapsOver = 0;
+  private readonly longGaps: FrameGap[] = [];
   private ciphers?: FrameCiphers;
 
   /** Test hook only: see FrameTap. */
@@ -98,16 +105,31 @@ export class FramePipelines {
         frame.data = exactBuffer(r.value);
         const now = performance.timeOrigin + performance.now();
         if (this.firstDecryptedAt === 0) this.firstDecryptedAt = now;
-        else this.longestGapMs = Math.max(this.longestGapMs, now - this.lastDecryptedAt);
+        else this.noteGap(now - this.lastDecryptedAt, now);
         this.lastDecryptedAt = now;
         controller.enqueue(frame);
       },
     });
   }
 
+  /**
+   * A gap between two played frames: the longest, how many were above GAP_NOTED_MS (the issue's
+   * "no gap above 60 ms"), and the LONG_GAPS_KEPT longest with when they happened, so a long
+   * call's report can tell a start-up gap from a stall in the middle.
+   */
+  private noteGap(ms: number, now: number): void {
+    this.longestGapMs = Math.max(this.longestGapMs, ms);
+    if (ms <= GAP_NOTED_MS) return;
+    this.gapsOver++;
+    const gap = { ms: Math.round(ms), afterFirstMs: Math.round(now - ms - this.firstDecryptedAt) };
+    this.longGaps.push(gap);
+    this.longGaps.sort((a, b) => b.ms - a.ms);
+    this.longGaps.length = Math.min(this.longGaps.length, LONG_GAPS_KEPT);
+  }
+
   /** The counters so far; zeros before the keys are imported. */
   counters(): FrameCounters {
-    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, firstDecryptedAt: this.firstDecryptedAt, firstEncryptedAt: this.firstEncryptedAt, longestGapMs: 0 };
+    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, firstDecryptedAt: this.firstDecryptedAt, firstEncryptedAt: this.firstEncryptedAt, longestGapMs: 0, gapsOver60: 0, longGaps: [] };
     const { encryptor, decryptor } = this.ciphers;
     const d = decryptor.stats;
     return {
@@ -124,6 +146,8 @@ export class FramePipelines {
       firstDecryptedAt: this.firstDecryptedAt,
       firstEncryptedAt: this.firstEncryptedAt,
       longestGapMs: Math.round(this.longestGapMs),
+      gapsOver60: this.gapsOver,
+      longGaps: this.longGaps.map((g) => ({ ...g })),
     };
   }
 }

@@ -118,6 +118,10 @@ export interface CallStats extends SelectedPath {
     firstEncryptedAt?: number;
     /** The longest silence between two played frames so far (ms): a path switch's audio gap. */
     longestGapMs?: number;
+    /** Gaps between two played frames above 60 ms so far. */
+    gapsOver60?: number;
+    /** The few longest of those (ms) and when each began (ms after the first played frame), longest first. */
+    longGaps?: readonly { ms: number; afterFirstMs: number }[];
   };
   roundTripMs?: number;
   /** What the playout sounds like now: dominant frequency and level of the remote audio (the call screen's "Hearing" line). */

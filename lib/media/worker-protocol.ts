@@ -51,6 +51,16 @@ export interface FrameCounters {
   firstEncryptedAt: number;
   /** The longest time between two played frames so far (ms): the audio gap of a path switch. */
   longestGapMs: number;
+  /** Gaps between two played frames above 60 ms so far (frame-transform.ts GAP_NOTED_MS). */
+  gapsOver60: number;
+  /** The few longest of those, longest first. */
+  longGaps: readonly FrameGap[];
+}
+
+/** A gap between two played frames: its length and when it began, in ms after the first played frame. */
+export interface FrameGap {
+  ms: number;
+  afterFirstMs: number;
 }
 
 /**
@@ -77,6 +87,8 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
   firstDecryptedAt: 0,
   firstEncryptedAt: 0,
   longestGapMs: 0,
+  gapsOver60: 0,
+  longGaps: Object.freeze([]),
 });
 
 export type PageToWorker =

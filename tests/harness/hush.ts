@@ -180,7 +180,7 @@ export interface StatsView {
   relayProtocol?: string;
   bytesReceived: number;
   packetsReceived: number;
-  frames: { encrypted: number; decrypted: number; dropped: number; authFailed: number; longestGapMs?: number; firstDecryptedAt?: number };
+  frames: { encrypted: number; decrypted: number; dropped: number; authFailed: number; longestGapMs?: number; gapsOver60?: number; longGaps?: readonly { ms: number; afterFirstMs: number }[]; firstDecryptedAt?: number };
   /** Make before break (lib/media/types.ts StandbyStats). */
   standby?: StandbyStats;
 }

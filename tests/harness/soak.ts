@@ -38,6 +38,9 @@ export interface SideSample {
   /** Audio packets received here (inbound-rtp packetsReceived): each should become a decrypted or dropped frame. */
   packetsReceived: number;
   longestGapMs: number;
+  /** Gaps between played frames above 60 ms since the call started, and the longest few with when they began (ms after the first frame). */
+  gapsOver60: number;
+  longGaps: readonly { ms: number; afterFirstMs: number }[];
   path: string;
   /** The negotiated send codec, "mimeType fmtp" (CallStats.sendCodec). */
   sendCodec?: string;
@@ -115,6 +118,8 @@ class SideProbe {
       packetsLost: s.packetsLost ?? 0,
       packetsReceived: s.packetsReceived,
       longestGapMs: f.longestGapMs ?? 0,
+      gapsOver60: f.gapsOver60 ?? 0,
+      longGaps: f.longGaps ?? [],
       path: s.path,
       sendCodec: s.sendCodec,
     };
@@ -192,10 +197,10 @@ export function slopePerMinute(points: Array<{ t: number; y: number }>): number 
 const mb = (n: number) => (n / MB).toFixed(2).padStart(7);
 
 export const SOAK_HEADER =
-  ' phase       min side  bg heap  media heap  worker heap  ext RSS  browser RSS      sent  decrypted  dropped  lost  received  longest gap  path';
+  ' phase       min side  bg heap  media heap  worker heap  ext RSS  browser RSS      sent  decrypted  dropped  lost  received  longest gap  >60 ms  path';
 
 export function soakLine(s: SoakSample): string {
   const one = (name: string, x: SideSample) =>
-    `${s.phase.padEnd(11)} ${(s.t / 60_000).toFixed(1).padStart(4)} ${name.padEnd(4)} ${mb(x.backgroundHeap)}   ${mb(x.mediaHostHeap)}      ${mb(x.frameWorkerHeap)}  ${mb(x.extensionRss)}      ${mb(x.browserRss)}  ${String(x.sent).padStart(8)}  ${String(x.decrypted).padStart(9)}  ${String(x.dropped).padStart(7)}  ${String(x.packetsLost).padStart(4)}  ${String(x.packetsReceived).padStart(8)}  ${String(x.longestGapMs).padStart(8)} ms  ${x.path}`;
+    `${s.phase.padEnd(11)} ${(s.t / 60_000).toFixed(1).padStart(4)} ${name.padEnd(4)} ${mb(x.backgroundHeap)}   ${mb(x.mediaHostHeap)}      ${mb(x.frameWorkerHeap)}  ${mb(x.extensionRss)}      ${mb(x.browserRss)}  ${String(x.sent).padStart(8)}  ${String(x.decrypted).padStart(9)}  ${String(x.dropped).padStart(7)}  ${String(x.packetsLost).padStart(4)}  ${String(x.packetsReceived).padStart(8)}  ${String(x.longestGapMs).padStart(8)} ms  ${String(x.gapsOver60).padStart(6)}  ${x.path}`;
   return ` ${one('A', s.a)}\n ${one('B', s.b)}`;
 }
