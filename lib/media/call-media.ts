@@ -128,6 +128,12 @@ export class CallMedia implements CallMediaApi {
   /** Prepared before Accept (MediaStartOptions.deferMicrophone): silence on the sender until `useMicrophone`. */
   private micLater?: { inputDeviceId?: string; outputDeviceId?: string };
   private candidatesSeen = 0;
+  /**
+   * The ICE servers with the newest TURN credentials this engine was given (at the start, with a
+   * restart's offer, or renewed: setIceServers). Every new allocation uses these: the relay
+   * refuses an expired username for a new allocation (its existing ones keep refreshing).
+   */
+  private iceServers: RTCIceServer[] = [];
 
   private constructor(
     private pc: RTCPeerConnection,
@@ -194,6 +200,7 @@ export class CallMedia implements CallMediaApi {
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
       me.role = opts.role;
       me.callId = opts.callId;
+      me.iceServers = opts.iceServers;
       markCall(opts.callId, 'host-pc-created');
       me.channel = built.channel;
       me.wire();
@@ -334,6 +341,8 @@ export class CallMedia implements CallMediaApi {
 
   private newStandby(): StandbyPath | undefined {
     const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
+    // A standby built an hour into the call needs the credentials of now, not the call's first ones.
+    config.iceServers = this.iceServers;
     if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
     try {
       const standby: StandbyPath = new StandbyPath(config, this.local, this.frames, -1 - this.standbyGen++, {
@@ -380,7 +389,8 @@ export class CallMedia implements CallMediaApi {
   private freshConnection(update: { relayOnly?: boolean; iceServers?: RTCIceServer[] }): void {
     const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
     if (update.relayOnly !== undefined) config.iceTransportPolicy = update.relayOnly ? 'relay' : 'all';
-    if (update.iceServers) config.iceServers = update.iceServers;
+    if (update.iceServers) this.iceServers = update.iceServers;
+    config.iceServers = this.iceServers;
     if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
     const old = this.pc;
     this.generation++;
@@ -596,7 +606,7 @@ export class CallMedia implements CallMediaApi {
         // Takes effect for the gathering of this restart (W3C webrtc-pc §4.4.1.6 setConfiguration).
         const config = this.pc.getConfiguration();
         if (opts.relayOnly !== undefined) config.iceTransportPolicy = opts.relayOnly ? 'relay' : 'all';
-        if (opts.iceServers) config.iceServers = opts.iceServers;
+        if (opts.iceServers) config.iceServers = this.iceServers = opts.iceServers;
         this.pc.setConfiguration(config);
       }
       const offer = await this.pc.createOffer({ iceRestart: !!opts.iceRestart });
@@ -647,6 +657,26 @@ export class CallMedia implements CallMediaApi {
       return;
     }
     await this.pc.addIceCandidate(candidate);
+  }
+
+  /**
+   * Renewed TURN credentials (the background pushes them, lib/signal/client.ts onTurn): kept for
+   * the next standby and fresh connection, and set on the main connection, where they take effect
+   * at its next gathering (an ICE restart, the caller's or the callee's: webrtc-pc §4.4.1.6
+   * setConfiguration). The allocations already made keep their username: the relay goes on
+   * serving their refreshes after it expired (relay-server/src/turn/core.ts enforceExpiry).
+   */
+  setIceServers(iceServers: RTCIceServer[]): void {
+    if (this.closed) return;
+    this.iceServers = iceServers;
+    const config = this.pc.getConfiguration();
+    config.iceServers = iceServers;
+    try {
+      this.pc.setConfiguration(config);
+    } catch {
+      // A browser that refuses new servers on a live connection: its next restart's offer (caller)
+      // brings them again; the standby and a fresh connection take them from `iceServers`.
+    }
   }
 
   setMuted(muted: boolean): void {

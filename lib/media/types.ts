@@ -175,6 +175,8 @@ export interface CallMediaApi {
   setAnswer(sdp: string): Promise<void>;
   addRemoteCandidate(candidate: RTCIceCandidateInit | null): Promise<void>;
   setMuted(muted: boolean): void;
+  /** Renewed TURN credentials: the call's next allocation (standby, ICE restart, fresh connection) uses these. */
+  setIceServers(iceServers: RTCIceServer[]): void;
   /** Mid-call device choice (in-call picker): the microphone, '' or undefined for the system default. */
   setInputDevice(deviceId: string | undefined): Promise<void>;
   /** Mid-call device choice: the speaker, '' or undefined for the system default. */
