@@ -110,7 +110,7 @@ describe('renewed TURN credentials during a call', () => {
     a.manager.current!.turnRenewed();
     await flush();
     expect(a.media.pushed.length).toBe(1); // an ended call's media host gets nothing
-  });
+  }, 30_000); // two hybrid handshakes' worth of signatures: seconds on a loaded machine
 
   test('a call whose media has not started (the caller still at the microphone prompt) pushes nothing', async () => {
     const [a, b] = setup();
@@ -123,5 +123,5 @@ describe('renewed TURN credentials during a call', () => {
     await flush();
     expect(a.media.log).not.toContain('start');
     expect(a.media.pushed).toEqual([]);
-  });
+  }, 30_000);
 });
