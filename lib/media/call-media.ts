@@ -48,12 +48,12 @@
 import { MediaError, transformError, webrtcError } from './errors';
 import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
 import { DeviceFollower } from './device-follower';
-import { opusForVoice } from './opus-sdp';
+import { opusForVoice, type OpusShape } from './opus-sdp';
 import type { InputInUse } from './devices';
 import { openMicrophone, openSilence, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
-import { frameTapStats, markCall, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
+import { frameTapStats, markCall, opusDtxOf, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
 import { StandbyPath } from './standby';
@@ -134,6 +134,8 @@ export class CallMedia implements CallMediaApi {
    * refuses an expired username for a new allocation (its existing ones keep refreshing).
    */
   private iceServers: RTCIceServer[] = [];
+  /** Hush's Opus settings for our descriptions (opus-sdp.ts); a test may ask for DTX (hooks.ts opusDtxOf). */
+  private opusShape: OpusShape = {};
 
   private constructor(
     private pc: RTCPeerConnection,
@@ -201,6 +203,7 @@ export class CallMedia implements CallMediaApi {
       me.role = opts.role;
       me.callId = opts.callId;
       me.iceServers = opts.iceServers;
+      if (opusDtxOf(opts)) me.opusShape = { dtx: true };
       markCall(opts.callId, 'host-pc-created');
       me.channel = built.channel;
       me.wire();
@@ -610,7 +613,7 @@ export class CallMedia implements CallMediaApi {
         this.pc.setConfiguration(config);
       }
       const offer = await this.pc.createOffer({ iceRestart: !!opts.iceRestart });
-      await this.pc.setLocalDescription({ type: 'offer', sdp: opusForVoice(offer.sdp ?? '') });
+      await this.pc.setLocalDescription({ type: 'offer', sdp: opusForVoice(offer.sdp ?? '', this.opusShape) });
       this.watchIceTransport();
       return this.pc.localDescription!.sdp;
     });
@@ -622,7 +625,7 @@ export class CallMedia implements CallMediaApi {
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
       await this.flushCandidates();
       const answer = await this.pc.createAnswer();
-      await this.pc.setLocalDescription({ type: 'answer', sdp: opusForVoice(answer.sdp ?? '') });
+      await this.pc.setLocalDescription({ type: 'answer', sdp: opusForVoice(answer.sdp ?? '', this.opusShape) });
       this.watchIceTransport();
       return this.pc.localDescription!.sdp;
     });

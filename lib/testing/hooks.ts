@@ -22,6 +22,9 @@
  *   frames, plain and sealed, in the call stats (MediaStartOptions.testTapFrames).
  * - session storage `testRetryDirectMs` (lab ICE scenarios): try a direct path
  *   again after this many ms on the relay (IcePolicyOptions.retryDirectMs).
+ * - session storage `testOpusDtx` (tests/e2e/dtx-speech.test.ts): the next call
+ *   asks the peer's encoder for Opus DTX (usedtx=1, MediaStartOptions.testOpusDtx),
+ *   which Hush keeps off (opus-sdp.ts), so DTX with speech can be measured.
  * - MediaStartOptions.testToneHz: a generated sine instead of the microphone
  *   (the selftest page's loopback call only).
  * - `globalThis.hushMediaServer`: the media host's MediaServer (Chrome's
@@ -48,6 +51,7 @@ export interface SessionTestHooks {
   corruptRecvKey?: boolean;
   tapFrames?: number;
   retryDirectMs?: number;
+  opusDtx?: boolean;
 }
 
 /**
@@ -57,7 +61,7 @@ export interface SessionTestHooks {
 export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | undefined> {
   if (!TEST_HOOKS) return undefined;
   const area = browser.storage.session;
-  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs'] as const;
+  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs', 'testOpusDtx'] as const;
   const values: Record<string, unknown> = (await area?.get([...keys]).catch(() => ({}))) ?? {};
   browser.storage.onChanged.addListener((changes, areaName) => {
     if (areaName !== 'session') return;
@@ -67,6 +71,7 @@ export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | un
     corruptRecvKey: !!values.testWrongKey,
     tapFrames: Number(values.testTapFrames) || 0,
     retryDirectMs: Number(values.testRetryDirectMs) || 0,
+    opusDtx: !!values.testOpusDtx,
   });
 }
 
@@ -90,12 +95,15 @@ export interface MediaHookOptions {
   testTapFrames?: number;
   /** Send a generated sine of this frequency instead of the microphone (no getUserMedia). */
   testToneHz?: number;
+  /** Ask the peer's Opus encoder for DTX (usedtx=1), which Hush keeps off: the DTX measurement only. */
+  testOpusDtx?: boolean;
 }
 
 /** What a call session adds to its media start (lib/call/session.ts): the session-storage hooks. */
 export function mediaStartHooks(hooks?: () => SessionTestHooks): MediaHookOptions {
   if (!TEST_HOOKS) return {};
-  return { corruptRecvKey: hooks?.().corruptRecvKey ?? false, testTapFrames: hooks?.().tapFrames };
+  const h = hooks?.();
+  return { corruptRecvKey: h?.corruptRecvKey ?? false, testTapFrames: h?.tapFrames, ...(h?.opusDtx ? { testOpusDtx: true } : {}) };
 }
 
 /** What a call session adds to its ICE policy's options (IcePolicyOptions). */
@@ -112,7 +120,12 @@ export function retryDirectMsOf(opts: { retryDirectMs?: number }): number | unde
 /** The hook options the media host passes on from the wire to the engine (lib/platform/media-server.ts). */
 export function forwardMediaHooks(o: MediaHookOptions): MediaHookOptions {
   if (!TEST_HOOKS) return {};
-  return { corruptRecvKey: o.corruptRecvKey, testTapFrames: o.testTapFrames };
+  return { corruptRecvKey: o.corruptRecvKey, testTapFrames: o.testTapFrames, ...(o.testOpusDtx ? { testOpusDtx: true } : {}) };
+}
+
+/** Whether a test asked for Opus DTX on this call's descriptions (lib/media/call-media.ts → opus-sdp.ts). */
+export function opusDtxOf(opts: MediaHookOptions): boolean {
+  return TEST_HOOKS && !!opts.testOpusDtx;
 }
 
 /** The engine's receive secret, spoiled if a test asked for a wrong key (lib/media/call-media.ts). */
