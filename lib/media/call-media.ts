@@ -53,7 +53,7 @@ import type { InputInUse } from './devices';
 import { openMicrophone, openSilence, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
-import { frameTapStats, markCall, opusDtxOf, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
+import { frameTapStats, markCall, opusShapeOf, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
 import { StandbyPath } from './standby';
@@ -134,7 +134,7 @@ export class CallMedia implements CallMediaApi {
    * refuses an expired username for a new allocation (its existing ones keep refreshing).
    */
   private iceServers: RTCIceServer[] = [];
-  /** Hush's Opus settings for our descriptions (opus-sdp.ts); a test may ask for DTX (hooks.ts opusDtxOf). */
+  /** Hush's Opus settings for our descriptions (opus-sdp.ts); the DTX measurement may change them (hooks.ts opusShapeOf). */
   private opusShape: OpusShape = {};
 
   private constructor(
@@ -203,7 +203,7 @@ export class CallMedia implements CallMediaApi {
       me.role = opts.role;
       me.callId = opts.callId;
       me.iceServers = opts.iceServers;
-      if (opusDtxOf(opts)) me.opusShape = { dtx: true };
+      me.opusShape = opusShapeOf(opts);
       markCall(opts.callId, 'host-pc-created');
       me.channel = built.channel;
       me.wire();

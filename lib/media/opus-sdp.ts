@@ -52,7 +52,7 @@ export const OPUS_RED_FIRST = true;
 export interface OpusShape {
   /** RED first in the m= line (default OPUS_RED_FIRST); false leaves the browser's order (Opus first). */
   red?: boolean;
-  /** usedtx=1 instead of Hush's 0: only the DTX measurement asks for it (lib/testing/hooks.ts opusDtxOf). */
+  /** usedtx=1 instead of Hush's 0: only the DTX measurement asks for it (lib/testing/hooks.ts opusShapeOf). */
   dtx?: boolean;
 }
 

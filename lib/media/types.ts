@@ -35,8 +35,8 @@ export interface MediaStartOptions {
   corruptRecvKey?: boolean;
   /** Test hook: keep the first N outgoing frames for CallStats.testTap (lib/testing/hooks.ts). */
   testTapFrames?: number;
-  /** Test hook (testOpusDtx): ask the peer's encoder for Opus DTX, which Hush keeps off (lib/testing/hooks.ts). */
-  testOpusDtx?: boolean;
+  /** Test hook (testOpusShape): 'dtx' or 'dtx-no-red', for the DTX measurement (lib/testing/hooks.ts opusShapeOf). */
+  testOpusShape?: string;
   /** Test hook: a generated sine instead of the microphone (lib/testing/hooks.ts). */
   testToneHz?: number;
   /** Test hook: force one encoded-transform API where both exist ('legacy' = createEncodedStreams). */

@@ -151,7 +151,7 @@ export interface WireStartOptions {
   outputDeviceId?: string;
   corruptRecvKey?: boolean;
   testTapFrames?: number;
-  testOpusDtx?: boolean;
+  testOpusShape?: string;
   /** Issue 17: prepared before Accept, microphone later (MediaStartOptions.deferMicrophone). */
   deferMicrophone?: boolean;
 }

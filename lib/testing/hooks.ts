@@ -22,9 +22,10 @@
  *   frames, plain and sealed, in the call stats (MediaStartOptions.testTapFrames).
  * - session storage `testRetryDirectMs` (lab ICE scenarios): try a direct path
  *   again after this many ms on the relay (IcePolicyOptions.retryDirectMs).
- * - session storage `testOpusDtx` (tests/e2e/dtx-speech.test.ts): the next call
- *   asks the peer's encoder for Opus DTX (usedtx=1, MediaStartOptions.testOpusDtx),
- *   which Hush keeps off (opus-sdp.ts), so DTX with speech can be measured.
+ * - session storage `testOpusShape` (tests/e2e/dtx-speech.test.ts): 'dtx' — the next
+ *   call asks the peer's encoder for Opus DTX (usedtx=1), which Hush keeps off
+ *   (opus-sdp.ts); 'dtx-no-red' — DTX, and RED left where the browser put it
+ *   (MediaStartOptions.testOpusShape), so DTX with speech can be measured.
  * - MediaStartOptions.testToneHz: a generated sine instead of the microphone
  *   (the selftest page's loopback call only).
  * - `globalThis.hushMediaServer`: the media host's MediaServer (Chrome's
@@ -39,6 +40,7 @@
  * Session storage is gone at browser restart, and only extension pages can write it.
  */
 import { browser } from 'wxt/browser';
+import type { OpusShape } from '../media/opus-sdp';
 
 /** Replaced by wxt.config.ts at build time: true in the store builds (`npm run zip`); undeclared under Vitest. */
 declare const __HUSH_STORE_BUILD__: boolean | undefined;
@@ -51,7 +53,7 @@ export interface SessionTestHooks {
   corruptRecvKey?: boolean;
   tapFrames?: number;
   retryDirectMs?: number;
-  opusDtx?: boolean;
+  opusShape?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface SessionTestHooks {
 export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | undefined> {
   if (!TEST_HOOKS) return undefined;
   const area = browser.storage.session;
-  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs', 'testOpusDtx'] as const;
+  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs', 'testOpusShape'] as const;
   const values: Record<string, unknown> = (await area?.get([...keys]).catch(() => ({}))) ?? {};
   browser.storage.onChanged.addListener((changes, areaName) => {
     if (areaName !== 'session') return;
@@ -71,7 +73,7 @@ export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | un
     corruptRecvKey: !!values.testWrongKey,
     tapFrames: Number(values.testTapFrames) || 0,
     retryDirectMs: Number(values.testRetryDirectMs) || 0,
-    opusDtx: !!values.testOpusDtx,
+    opusShape: typeof values.testOpusShape === 'string' ? values.testOpusShape : undefined,
   });
 }
 
@@ -95,15 +97,15 @@ export interface MediaHookOptions {
   testTapFrames?: number;
   /** Send a generated sine of this frequency instead of the microphone (no getUserMedia). */
   testToneHz?: number;
-  /** Ask the peer's Opus encoder for DTX (usedtx=1), which Hush keeps off: the DTX measurement only. */
-  testOpusDtx?: boolean;
+  /** The DTX measurement's Opus settings: 'dtx' (usedtx=1, which Hush keeps off) or 'dtx-no-red' (and no RED first). */
+  testOpusShape?: string;
 }
 
 /** What a call session adds to its media start (lib/call/session.ts): the session-storage hooks. */
 export function mediaStartHooks(hooks?: () => SessionTestHooks): MediaHookOptions {
   if (!TEST_HOOKS) return {};
   const h = hooks?.();
-  return { corruptRecvKey: h?.corruptRecvKey ?? false, testTapFrames: h?.tapFrames, ...(h?.opusDtx ? { testOpusDtx: true } : {}) };
+  return { corruptRecvKey: h?.corruptRecvKey ?? false, testTapFrames: h?.tapFrames, ...(h?.opusShape ? { testOpusShape: h.opusShape } : {}) };
 }
 
 /** What a call session adds to its ICE policy's options (IcePolicyOptions). */
@@ -120,12 +122,15 @@ export function retryDirectMsOf(opts: { retryDirectMs?: number }): number | unde
 /** The hook options the media host passes on from the wire to the engine (lib/platform/media-server.ts). */
 export function forwardMediaHooks(o: MediaHookOptions): MediaHookOptions {
   if (!TEST_HOOKS) return {};
-  return { corruptRecvKey: o.corruptRecvKey, testTapFrames: o.testTapFrames, ...(o.testOpusDtx ? { testOpusDtx: true } : {}) };
+  return { corruptRecvKey: o.corruptRecvKey, testTapFrames: o.testTapFrames, ...(o.testOpusShape ? { testOpusShape: o.testOpusShape } : {}) };
 }
 
-/** Whether a test asked for Opus DTX on this call's descriptions (lib/media/call-media.ts → opus-sdp.ts). */
-export function opusDtxOf(opts: MediaHookOptions): boolean {
-  return TEST_HOOKS && !!opts.testOpusDtx;
+/** The Opus settings a test asked for on this call's descriptions (lib/media/call-media.ts → opus-sdp.ts); {} = Hush's. */
+export function opusShapeOf(opts: MediaHookOptions): OpusShape {
+  if (!TEST_HOOKS) return {};
+  if (opts.testOpusShape === 'dtx') return { dtx: true };
+  if (opts.testOpusShape === 'dtx-no-red') return { dtx: true, red: false };
+  return {};
 }
 
 /** The engine's receive secret, spoiled if a test asked for a wrong key (lib/media/call-media.ts). */
