@@ -53,7 +53,11 @@ let allExpiredAt = 0;
 const metric = async (name: string): Promise<number> => (await scrapeMetrics(`http://127.0.0.1:${relay.signalPort}`))[name] ?? 0;
 
 function nft(...args: string[]): void {
-  execFileSync('nft', args, { stdio: 'pipe' });
+  try {
+    execFileSync('nft', args, { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`nft ${args.join(' ')} failed (needs root and apt-get install -y nftables): ${(e as Error).message}`);
+  }
 }
 
 function cutTurnUdp(): void {
