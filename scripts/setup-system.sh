@@ -2,11 +2,13 @@
 # Installs the system parts Hush's tests use, from Debian's packages, when run
 # as root; otherwise prints exactly what is missing and how to install it.
 set -euo pipefail
-PKGS=(chromium coturn sox iproute2 nftables iptables conntrack firefox-esr firefox-esr-l10n-fr unzip redis-server tcpdump clang llvm libbpf-dev bpftool make gcc libc6-dev)
+PKGS=(chromium coturn sox espeak-ng iproute2 nftables iptables conntrack firefox-esr firefox-esr-l10n-fr unzip redis-server tcpdump clang llvm libbpf-dev bpftool make gcc libc6-dev)
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v turnutils_uclient >/dev/null || need+=(coturn)
 command -v sox >/dev/null || need+=(sox)
+# Speech for the DTX measurement's fake microphone (tests/e2e/dtx-speech.test.ts).
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v ip >/dev/null || need+=(iproute2)
 command -v nft >/dev/null || need+=(nftables)
 command -v iptables >/dev/null || need+=(iptables)

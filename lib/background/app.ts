@@ -171,6 +171,8 @@ export class BackgroundApp {
       },
       // Our relay node is shutting down and we are on another one now: move the call's media there too.
       onMoved: () => this.calls.current?.restartIce(),
+      // Renewed TURN credentials: a live call's next allocation (standby, ICE restart) uses them.
+      onTurn: () => this.calls?.current?.turnRenewed(),
     });
     this.signal.start();
     // online/offline and a new connection type reconnect at once (signal/network-watch.ts).

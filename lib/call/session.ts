@@ -321,6 +321,23 @@ export class CallSession {
     this.enqueue(() => this.negotiation.restart(relayOnly, fresh));
   }
 
+  /**
+   * The signalling client renewed its TURN credentials (lib/signal/client.ts onTurn): the media
+   * host's next allocation for this call (a standby path, an ICE restart on either side, a fresh
+   * connection) uses them. The relay refuses an expired username for a new allocation, while the
+   * allocations the call already has go on being refreshed with theirs (docs/media.md, "Long
+   * calls"). Queued, so it reaches the media host after the media start it follows.
+   */
+  turnRenewed(): void {
+    this.enqueue(async () => {
+      const media = this.ports.media;
+      if (!isLive(this.state) || !this.negotiation.started || !media.setIceServers) return;
+      await media.setIceServers(this.callId, this.ports.iceConfig().iceServers).catch((e: unknown) => {
+        this.log(`the renewed TURN credentials did not reach the media host (${e instanceof Error ? e.message : typeof e})`);
+      });
+    });
+  }
+
   /** Resolves when every queued input so far has been processed (tests). */
   settled(): Promise<void> {
     return this.queue;

@@ -48,12 +48,12 @@
 import { MediaError, transformError, webrtcError } from './errors';
 import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
 import { DeviceFollower } from './device-follower';
-import { opusForVoice } from './opus-sdp';
+import { opusForVoice, type OpusShape } from './opus-sdp';
 import type { InputInUse } from './devices';
 import { openMicrophone, openSilence, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
-import { frameTapStats, markCall, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
+import { frameTapStats, markCall, opusShapeOf, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
 import { StandbyPath } from './standby';
@@ -128,6 +128,14 @@ export class CallMedia implements CallMediaApi {
   /** Prepared before Accept (MediaStartOptions.deferMicrophone): silence on the sender until `useMicrophone`. */
   private micLater?: { inputDeviceId?: string; outputDeviceId?: string };
   private candidatesSeen = 0;
+  /**
+   * The ICE servers with the newest TURN credentials this engine was given (at the start, with a
+   * restart's offer, or renewed: setIceServers). Every new allocation uses these: the relay
+   * refuses an expired username for a new allocation (its existing ones keep refreshing).
+   */
+  private iceServers: RTCIceServer[] = [];
+  /** Hush's Opus settings for our descriptions (opus-sdp.ts); the DTX measurement may change them (hooks.ts opusShapeOf). */
+  private opusShape: OpusShape = {};
 
   private constructor(
     private pc: RTCPeerConnection,
@@ -194,6 +202,8 @@ export class CallMedia implements CallMediaApi {
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
       me.role = opts.role;
       me.callId = opts.callId;
+      me.iceServers = opts.iceServers;
+      me.opusShape = opusShapeOf(opts);
       markCall(opts.callId, 'host-pc-created');
       me.channel = built.channel;
       me.wire();
@@ -334,6 +344,8 @@ export class CallMedia implements CallMediaApi {
 
   private newStandby(): StandbyPath | undefined {
     const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
+    // A standby built an hour into the call needs the credentials of now, not the call's first ones.
+    config.iceServers = this.iceServers;
     if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
     try {
       const standby: StandbyPath = new StandbyPath(config, this.local, this.frames, -1 - this.standbyGen++, {
@@ -380,7 +392,8 @@ export class CallMedia implements CallMediaApi {
   private freshConnection(update: { relayOnly?: boolean; iceServers?: RTCIceServer[] }): void {
     const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
     if (update.relayOnly !== undefined) config.iceTransportPolicy = update.relayOnly ? 'relay' : 'all';
-    if (update.iceServers) config.iceServers = update.iceServers;
+    if (update.iceServers) this.iceServers = update.iceServers;
+    config.iceServers = this.iceServers;
     if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
     const old = this.pc;
     this.generation++;
@@ -596,11 +609,11 @@ export class CallMedia implements CallMediaApi {
         // Takes effect for the gathering of this restart (W3C webrtc-pc §4.4.1.6 setConfiguration).
         const config = this.pc.getConfiguration();
         if (opts.relayOnly !== undefined) config.iceTransportPolicy = opts.relayOnly ? 'relay' : 'all';
-        if (opts.iceServers) config.iceServers = opts.iceServers;
+        if (opts.iceServers) config.iceServers = this.iceServers = opts.iceServers;
         this.pc.setConfiguration(config);
       }
       const offer = await this.pc.createOffer({ iceRestart: !!opts.iceRestart });
-      await this.pc.setLocalDescription({ type: 'offer', sdp: opusForVoice(offer.sdp ?? '') });
+      await this.pc.setLocalDescription({ type: 'offer', sdp: opusForVoice(offer.sdp ?? '', this.opusShape) });
       this.watchIceTransport();
       return this.pc.localDescription!.sdp;
     });
@@ -612,7 +625,7 @@ export class CallMedia implements CallMediaApi {
       await this.pc.setRemoteDescription({ type: 'offer', sdp });
       await this.flushCandidates();
       const answer = await this.pc.createAnswer();
-      await this.pc.setLocalDescription({ type: 'answer', sdp: opusForVoice(answer.sdp ?? '') });
+      await this.pc.setLocalDescription({ type: 'answer', sdp: opusForVoice(answer.sdp ?? '', this.opusShape) });
       this.watchIceTransport();
       return this.pc.localDescription!.sdp;
     });
@@ -647,6 +660,26 @@ export class CallMedia implements CallMediaApi {
       return;
     }
     await this.pc.addIceCandidate(candidate);
+  }
+
+  /**
+   * Renewed TURN credentials (the background pushes them, lib/signal/client.ts onTurn): kept for
+   * the next standby and fresh connection, and set on the main connection, where they take effect
+   * at its next gathering (an ICE restart, the caller's or the callee's: webrtc-pc §4.4.1.6
+   * setConfiguration). The allocations already made keep their username: the relay goes on
+   * serving their refreshes after it expired (relay-server/src/turn/core.ts enforceExpiry).
+   */
+  setIceServers(iceServers: RTCIceServer[]): void {
+    if (this.closed) return;
+    this.iceServers = iceServers;
+    const config = this.pc.getConfiguration();
+    config.iceServers = iceServers;
+    try {
+      this.pc.setConfiguration(config);
+    } catch {
+      // A browser that refuses new servers on a live connection: its next restart's offer (caller)
+      // brings them again; the standby and a fresh connection take them from `iceServers`.
+    }
   }
 
   setMuted(muted: boolean): void {

@@ -122,6 +122,18 @@ describe('FramePipelines', () => {
     expect(b.counters()).toMatchObject({ decrypted: 3, dropped: 0, empty: 2 });
   });
 
+  test('empty outgoing frames (Opus DTX: nothing to send) pass on empty, use no nonce, and the next frames still decrypt', async () => {
+    const { a, b } = await pipeline(secret(6), secret(6));
+    const input = [...frames(1), { data: new ArrayBuffer(0) }, { data: new ArrayBuffer(0) }, ...frames(2)];
+    const plain = input.map((f) => bytes(f).slice());
+    const wire = await run(a.encrypting(), input);
+    expect(wire.map((f) => f.data.byteLength)).toEqual([expect.any(Number), 0, 0, expect.any(Number), expect.any(Number)]);
+    expect(a.counters()).toMatchObject({ encrypted: 3, emptyOut: 2, encryptFailed: 0 });
+    const back = await run(b.decrypting(), wire);
+    expect(back.map(bytes)).toEqual([plain[0], plain[3], plain[4]]);
+    expect(b.counters()).toMatchObject({ decrypted: 3, dropped: 0, replayed: 0, empty: 2 });
+  });
+
   test('frames that arrive before the keys wait for them instead of passing in clear', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -19,6 +19,14 @@
  * are not an attack: counting them as drops would make a healthy call look
  * broken.
  *
+ * Empty outgoing frames are passed on as they are (counted `emptyOut`): the
+ * encoder's "nothing to send", which Opus DTX hands the sender transform for
+ * every 20 ms of a pause (docs/media.md "DTX with speech"). There is nothing
+ * to hide in 0 bytes, and left empty the browser sends no packet for them;
+ * sealed, each became an 18-21 B packet and DTX sent 50 packets a second in
+ * pauses, as without it (measured: 51/s, against 5.5/s passed on). No nonce
+ * counter is used for them.
+ *
  * The `ready` promise gates both pipelines on the keys: a frame that arrives
  * before they are imported waits for them rather than passing through.
  */
@@ -49,6 +57,7 @@ const LONG_GAPS_KEPT = 5;
 export class FramePipelines {
   private encryptFailed = 0;
   private empty = 0;
+  private emptyOut = 0;
   private firstDecryptedAt = 0;
   private firstEncryptedAt = 0;
   private lastDecryptedAt = 0;
@@ -73,6 +82,11 @@ export class FramePipelines {
     return new TransformStream<F, F>({
       transform: async (frame, controller) => {
         const { encryptor } = await this.ready;
+        if (frame.data.byteLength === 0) {
+          this.emptyOut++;
+          controller.enqueue(frame); // nothing to encrypt, and the browser sends nothing for it (file header)
+          return;
+        }
         try {
           const plain = new Uint8Array(frame.data);
           const out = await encryptor.encrypt(plain);
@@ -129,7 +143,7 @@ export class FramePipelines {
 
   /** The counters so far; zeros before the keys are imported. */
   counters(): FrameCounters {
-    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, firstDecryptedAt: this.firstDecryptedAt, firstEncryptedAt: this.firstEncryptedAt, longestGapMs: 0, gapsOver60: 0, longGaps: [] };
+    if (!this.ciphers) return { ...ZERO_COUNTERS, encryptFailed: this.encryptFailed, empty: this.empty, emptyOut: this.emptyOut, firstDecryptedAt: this.firstDecryptedAt, firstEncryptedAt: this.firstEncryptedAt, longestGapMs: 0, gapsOver60: 0, longGaps: [] };
     const { encryptor, decryptor } = this.ciphers;
     const d = decryptor.stats;
     return {
@@ -143,6 +157,7 @@ export class FramePipelines {
       unknownKey: d.unknownKey,
       encryptFailed: this.encryptFailed,
       empty: this.empty,
+      emptyOut: this.emptyOut,
       firstDecryptedAt: this.firstDecryptedAt,
       firstEncryptedAt: this.firstEncryptedAt,
       longestGapMs: Math.round(this.longestGapMs),

@@ -90,3 +90,10 @@ test('RED: only a RED over Opus moves, only to the front; { red: false } keeps t
   const once = opusForVoice(CHROMIUM);
   expect(opusForVoice(once)).toBe(once);
 });
+
+test('dtx (the DTX measurement only) sets usedtx=1 and leaves the other settings as Hush has them', () => {
+  const out = opusForVoice(CHROMIUM, { dtx: true });
+  expect(Object.fromEntries(opusParams(out)!)).toMatchObject({ useinbandfec: '1', usedtx: '1' });
+  expect(opusParams(opusForVoice(out))!.get('usedtx')).toBe('0'); // Hush's own shape turns it off again
+  expect(out).toContain('a=ptime:20');
+});

@@ -52,6 +52,8 @@ export const OPUS_RED_FIRST = true;
 export interface OpusShape {
   /** RED first in the m= line (default OPUS_RED_FIRST); false leaves the browser's order (Opus first). */
   red?: boolean;
+  /** usedtx=1 instead of Hush's 0: only the DTX measurement asks for it (lib/testing/hooks.ts opusShapeOf). */
+  dtx?: boolean;
 }
 
 /** The Opus payload types of each audio m-section (rtpmap "opus/48000/2", case-insensitive). */
@@ -65,12 +67,12 @@ function opusPayloadTypes(section: string[]): Set<string> {
 }
 
 /** `a=fmtp:PT k=v;k=v` with Hush's parameters set (replacing any value the browser put there). */
-function withVoiceParams(params: string): string {
+function withVoiceParams(params: string, shape: OpusShape): string {
   const kept = params
     .split(';')
     .map((p) => p.trim())
     .filter((p) => p && !OPUS_VOICE_PARAMS.some(([k]) => p.toLowerCase().startsWith(`${k}=`)));
-  return [...kept, ...OPUS_VOICE_PARAMS.map(([k, v]) => `${k}=${v}`)].join(';');
+  return [...kept, ...OPUS_VOICE_PARAMS.map(([k, v]) => `${k}=${k === 'usedtx' && shape.dtx ? '1' : v}`)].join(';');
 }
 
 /** The RED payload types of a section whose fmtp carries Opus ("a=fmtp:63 111/111"). */
@@ -107,7 +109,7 @@ function shapeAudioSection(section: string[], shape: OpusShape): string[] {
   for (const line of section) {
     const f = /^a=fmtp:(\d+) (.*)$/.exec(line);
     if (f && pts.has(f[1]!)) {
-      out.push(`a=fmtp:${f[1]} ${withVoiceParams(f[2]!)}`);
+      out.push(`a=fmtp:${f[1]} ${withVoiceParams(f[2]!, shape)}`);
       withFmtp.add(f[1]!);
     } else if (/^a=ptime:/.test(line)) {
       continue; // one ptime line, ours, below
@@ -119,7 +121,7 @@ function shapeAudioSection(section: string[], shape: OpusShape): string[] {
   for (const pt of pts) {
     if (withFmtp.has(pt)) continue;
     const i = out.findIndex((l) => l.toLowerCase().startsWith(`a=rtpmap:${pt} opus/`));
-    out.splice(i + 1, 0, `a=fmtp:${pt} ${withVoiceParams('')}`);
+    out.splice(i + 1, 0, `a=fmtp:${pt} ${withVoiceParams('', shape)}`);
   }
   // ptime is a media-level attribute: after the last rtpmap/fmtp line of the section.
   let last = 0;

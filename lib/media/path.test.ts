@@ -173,6 +173,16 @@ describe('rtpAudioStats on recorded reports', () => {
     expect(got.bytesSent).toBeGreaterThan(0);
   });
 
+  test('the audio energy sent (media-source, as recorded) and played (inbound-rtp)', () => {
+    const got = rtpAudioStats(report(load('chromium-host').callee));
+    expect(got.sourceEnergy).toBeCloseTo(1.42, 6);
+    expect(got.sourceSeconds).toBeCloseTo(1.52, 6);
+    // The recordings were taken before anything was played (0 and 0): a report a second later.
+    const played = rtpAudioStats(new Map([['IT1', { id: 'IT1', type: 'inbound-rtp', kind: 'audio', totalAudioEnergy: 0.25, totalSamplesDuration: 10 }]]));
+    expect(played).toMatchObject({ playedEnergy: 0.25, playedSeconds: 10 });
+    expect(rtpAudioStats(new Map()).sourceEnergy).toBeUndefined();
+  });
+
   test('Firefox report too', () => {
     const got = rtpAudioStats(report(load('firefox-relay-udp').caller));
     expect(got.packetsReceived).toBeGreaterThan(0);

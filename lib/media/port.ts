@@ -35,6 +35,12 @@ export interface MediaPort {
    * Opens no microphone and no connection. Never fails (a failure shows at the media start).
    */
   prewarm?(): void;
+  /**
+   * Issue 17, long calls: the TURN credentials were renewed; the running call's next allocation
+   * (a standby path, an ICE restart, a fresh connection) uses these servers. Never creates the
+   * media host; a call without media there is left alone.
+   */
+  setIceServers?(callId: string, iceServers: RTCIceServer[]): Promise<void>;
 }
 
 /** The background's handle on the media host: the call's MediaPort, stats, and the ringtone. */

@@ -16,6 +16,12 @@
  * remote-inbound-rtp roundTripTime (from our RTCP sender reports the peer
  * answered, seconds, current). The classifier works on their differences
  * between two samples.
+ *
+ * Audio energy (webrtc-stats totalAudioEnergy / totalSamplesDuration, cumulative):
+ * of the microphone we send (media-source) and of the audio played
+ * (inbound-rtp). Between two samples, sqrt(Δenergy / Δseconds) is the RMS level
+ * (0..1) over that interval: how the DTX measurement tells speech from pauses
+ * at the sender and reads the envelope the receiver heard.
  */
 import { statsById, type StatsReportLike } from './path';
 
@@ -37,6 +43,12 @@ export interface RtpAudioStats {
    * peer's, from its description: where opus-sdp.ts's settings show up). No address, no key.
    */
   sendCodec?: string;
+  /** Microphone (media-source) totalAudioEnergy and totalSamplesDuration (s), when the report has them. */
+  sourceEnergy?: number;
+  sourceSeconds?: number;
+  /** Played audio (inbound-rtp) totalAudioEnergy and totalSamplesDuration (s), when the report has them. */
+  playedEnergy?: number;
+  playedSeconds?: number;
 }
 
 function num(v: unknown): number {
@@ -73,6 +85,13 @@ export function rtpAudioStats(report: StatsReportLike): RtpAudioStats {
       out.concealedSamples += num(s.concealedSamples);
       out.silentConcealedSamples += num(s.silentConcealedSamples);
       out.totalSamplesReceived += num(s.totalSamplesReceived);
+      if (typeof s.totalAudioEnergy === 'number') {
+        out.playedEnergy = (out.playedEnergy ?? 0) + num(s.totalAudioEnergy);
+        out.playedSeconds = (out.playedSeconds ?? 0) + num(s.totalSamplesDuration);
+      }
+    } else if (s.type === 'media-source' && typeof s.totalAudioEnergy === 'number') {
+      out.sourceEnergy = (out.sourceEnergy ?? 0) + num(s.totalAudioEnergy);
+      out.sourceSeconds = (out.sourceSeconds ?? 0) + num(s.totalSamplesDuration);
     } else if (s.type === 'remote-inbound-rtp' && typeof s.roundTripTime === 'number' && Number.isFinite(s.roundTripTime)) {
       out.rtcpRoundTripMs = Math.max(out.rtcpRoundTripMs ?? 0, s.roundTripTime * 1000);
     }

@@ -23,10 +23,18 @@
  * (UDP only: standbyIceServers; refreshed by the browser), ICE consent checks on its selected pair, and
  * RTCP; the lab measures the bytes per minute.
  *
- * Caveat: it uses the main connection's TURN credentials of the moment; when
- * they expire (the relay's --credential-ttl, 1 h by default) its allocation
- * refresh fails, the standby fails, and CallMedia builds a new one on the next
- * P2P moment with the credentials the last ICE restart brought.
+ * TURN credentials: it is built with the newest the media host was given
+ * (CallMedia.setIceServers: the background pushes each renewal of the
+ * signalling client's, lib/signal/client.ts onTurn). Their expiry (the relay's
+ * --credential-ttl, 1 h by default) does not end it: the relay refuses an
+ * expired username only for a new allocation and goes on serving the
+ * refreshes, permissions and channels of the allocation it made
+ * (relay-server/src/turn/core.ts enforceExpiry), so a standby lives as long
+ * as its path and the signalling connection its credentials came from (plus
+ * the relay's --credential-grace). A standby rebuilt after it failed gets the
+ * credentials of that moment; before the renewals were pushed it got the
+ * call's first ones, and past their expiry its Allocate was refused (401) on
+ * every retry: tests/e2e/long-call.test.ts.
  */
 import type { FrameWorkerClient } from './frame-worker-client';
 import { encodeStandby, type StandbyMessage } from './standby-wire';

@@ -35,6 +35,8 @@ export interface MediaStartOptions {
   corruptRecvKey?: boolean;
   /** Test hook: keep the first N outgoing frames for CallStats.testTap (lib/testing/hooks.ts). */
   testTapFrames?: number;
+  /** Test hook (testOpusShape): 'dtx' or 'dtx-no-red', for the DTX measurement (lib/testing/hooks.ts opusShapeOf). */
+  testOpusShape?: string;
   /** Test hook: a generated sine instead of the microphone (lib/testing/hooks.ts). */
   testToneHz?: number;
   /** Test hook: force one encoded-transform API where both exist ('legacy' = createEncodedStreams). */
@@ -179,6 +181,8 @@ export interface CallMediaApi {
   setAnswer(sdp: string): Promise<void>;
   addRemoteCandidate(candidate: RTCIceCandidateInit | null): Promise<void>;
   setMuted(muted: boolean): void;
+  /** Renewed TURN credentials: the call's next allocation (standby, ICE restart, fresh connection) uses these. */
+  setIceServers(iceServers: RTCIceServer[]): void;
   /** Mid-call device choice (in-call picker): the microphone, '' or undefined for the system default. */
   setInputDevice(deviceId: string | undefined): Promise<void>;
   /** Mid-call device choice: the speaker, '' or undefined for the system default. */

@@ -45,6 +45,8 @@ export interface FrameCounters {
   encryptFailed: number;
   /** Incoming 0-byte frames (RTP padding): not audio, not counted in `dropped` (frame-transform.ts). */
   empty: number;
+  /** Outgoing 0-byte frames (the encoder had nothing to send: Opus DTX): passed on as they are (frame-transform.ts). */
+  emptyOut: number;
   /** Wall-clock time (ms since the epoch) the first frame was decrypted and played; 0 before. */
   firstDecryptedAt: number;
   /** Wall-clock time (ms since the epoch) the first frame was encrypted and sent on; 0 before. */
@@ -84,6 +86,7 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
   unknownKey: 0,
   encryptFailed: 0,
   empty: 0,
+  emptyOut: 0,
   firstDecryptedAt: 0,
   firstEncryptedAt: 0,
   longestGapMs: 0,

@@ -151,6 +151,7 @@ export interface WireStartOptions {
   outputDeviceId?: string;
   corruptRecvKey?: boolean;
   testTapFrames?: number;
+  testOpusShape?: string;
   /** Issue 17: prepared before Accept, microphone later (MediaStartOptions.deferMicrophone). */
   deferMicrophone?: boolean;
 }
@@ -180,7 +181,12 @@ export type OffscreenRequest =
   /** Release a microphone opened by mic-acquire that no call took (the call ended during the wait). */
   | { target: 'offscreen'; kind: 'mic-release' }
   /** Issue 17: a call prepared before Accept (deferMicrophone) opens its microphone now (CallMedia.useMicrophone). */
-  | { target: 'offscreen'; kind: 'media-use-mic'; callId: string };
+  | { target: 'offscreen'; kind: 'media-use-mic'; callId: string }
+  /**
+   * Issue 17, long calls: the signalling client renewed its TURN credentials; the call's next
+   * allocation (a standby, an ICE restart, a fresh connection) uses these (CallMedia.setIceServers).
+   */
+  | { target: 'offscreen'; kind: 'media-ice-servers'; callId: string; iceServers: RTCIceServer[] };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 

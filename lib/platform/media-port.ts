@@ -62,6 +62,7 @@ function portOver(request: Requester, host?: HostRelease): MediaPort {
     addCandidate: (callId, candidate: CandidateInit | null) =>
       call({ target: 'offscreen', kind: 'media-candidate', callId, candidate: candidate as RTCIceCandidateInit | null }),
     setMuted: (callId, muted) => call({ target: 'offscreen', kind: 'media-mute', callId, muted }),
+    setIceServers: (callId, iceServers) => call({ target: 'offscreen', kind: 'media-ice-servers', callId, iceServers }),
     setDevice: (callId, device, deviceId) =>
       call({ target: 'offscreen', kind: device === 'input' ? 'media-set-input' : 'media-set-output', callId, deviceId }),
     async stop(callId) {
@@ -79,7 +80,9 @@ export type HostPort = MediaHostPort;
 export function offscreenMediaPort(): HostPort {
   const request: Requester = async (req) => {
     // A clean-up's request (a stop, a tone off) or a stats read is no use of the document: it does not keep it open.
-    await ensureOffscreen(req.kind !== 'media-stop' && req.kind !== 'media-stats' && !(req.kind === 'ring' && !req.on));
+    // A credentials update is for a call that has media there already: it never opens the document.
+    if (req.kind === 'media-ice-servers' && !(await hasOffscreen())) return { ok: true, value: null };
+    await ensureOffscreen(req.kind !== 'media-stop' && req.kind !== 'media-stats' && req.kind !== 'media-ice-servers' && !(req.kind === 'ring' && !req.on));
     return (await browser.runtime.sendMessage(req)) as OffscreenResponse;
   };
   const port = portOver(request, { mark: offscreenUses, release: closeOffscreen });
@@ -114,7 +117,7 @@ export function offscreenMediaPort(): HostPort {
 export function callWindowMediaPort(): HostPort {
   const request: Requester = async (req) => {
     if (req.kind === 'media-start') await ensureCallWindow();
-    else if (req.kind === 'media-stop' && !hasCallWindow()) return { ok: true, value: null };
+    else if ((req.kind === 'media-stop' || req.kind === 'media-ice-servers') && !hasCallWindow()) return { ok: true, value: null };
     return (await browser.runtime.sendMessage(req)) as OffscreenResponse;
   };
   const port = portOver(request, { mark: () => 0, release: () => closeCallWindow() });

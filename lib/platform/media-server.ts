@@ -65,6 +65,10 @@ export class MediaServer {
         return this.calls.get(req.callId)?.stats() ?? null;
       case 'media-use-mic':
         return this.call(req.callId).useMicrophone(this.takeHeld());
+      case 'media-ice-servers':
+        // A renewal that crosses the call's end finds no call: nothing to update.
+        this.calls.get(req.callId)?.setIceServers(req.iceServers);
+        return null;
       case 'ring':
         this.play(req.on ? (req.tone ?? 'ringtone') : null);
         return null;

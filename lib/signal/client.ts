@@ -19,6 +19,13 @@
  * wait for a ping to go unanswered: going offline drops the socket at once,
  * and coming back (or onto another network) reconnects at once, with onMoved
  * once online so a live call restarts ICE on the new network.
+ *
+ * TURN credentials (the relay's REST username, valid `ttl` seconds) come with
+ * `ready` and are renewed at four fifths of their life (a `turn` request on a
+ * timer of their own: with the shortest TTL a relay allows, 60 s, a check at
+ * each 20 s ping would ask only when they had already expired). Each new set
+ * is told to `onTurn`, so a call in progress builds its next allocation (a
+ * standby path, an ICE restart) with credentials that are still valid.
  */
 import { mailboxIdOfBundle } from '../crypto/address';
 import { toHex } from '../crypto/bytes';
@@ -78,7 +85,17 @@ export interface SignalClientOptions {
    * (networkChanged). A call in progress should move its media too (ICE restart).
    */
   onMoved?: () => void;
+  /**
+   * New TURN credentials (at login, and each renewal). A call in progress hands them to its media
+   * host: a relay refuses an expired username for a new allocation (docs/relay.md).
+   */
+  onTurn?: (creds: TurnCredentials) => void;
 }
+
+/** Renew TURN credentials when this fraction of their life has passed (the relay renews them once less than half is left). */
+const TURN_RENEW_AT = 0.8;
+/** Never ask again sooner than this after a set arrived (a relay answering with a TTL of 0 must not make a loop). */
+const TURN_RENEW_MIN_MS = 1000;
 
 interface Pending {
   resolve: (r: 'sent' | 'unreachable') => void;
@@ -95,8 +112,9 @@ export class SignalClient {
   private readonly pending = new Map<number, Pending>();
   private keepalive?: ReturnType<typeof setInterval>;
   private reconnectTimer?: ReturnType<typeof setTimeout>;
+  private turnTimer?: ReturnType<typeof setTimeout>;
   private readyWaiters: (() => void)[] = [];
-  private turnCreds?: { creds: TurnCredentials; expiresAt: number };
+  private turnCreds?: TurnCredentials;
   status: SignalStatus = { state: 'offline' };
   private lastHeardAt = 0;
   /** The relay we were online with closed with 1012 (draining): tell onMoved once we are back. */
@@ -201,7 +219,7 @@ export class SignalClient {
 
   /** Current TURN credentials (fresh ones are requested before these expire). */
   get turn(): TurnCredentials | undefined {
-    return this.turnCreds?.creds;
+    return this.turnCreds;
   }
 
   /**
@@ -394,7 +412,10 @@ export class SignalClient {
   }
 
   private setTurn(creds: TurnCredentials): void {
-    this.turnCreds = { creds, expiresAt: Date.now() + creds.ttl * 1000 };
+    this.turnCreds = creds;
+    clearTimeout(this.turnTimer);
+    this.turnTimer = setTimeout(() => this.write({ t: 'turn' }), Math.max(TURN_RENEW_MIN_MS, creds.ttl * 1000 * TURN_RENEW_AT));
+    this.opts.onTurn?.(creds);
   }
 
   private startKeepalive(): void {
@@ -409,9 +430,6 @@ export class SignalClient {
       }
       pingedAt = Date.now();
       this.write({ t: 'ping' });
-      // Renew TURN credentials in their last fifth of life.
-      const t = this.turnCreds;
-      if (t && t.expiresAt - Date.now() < (t.creds.ttl * 1000) / 5) this.write({ t: 'turn' });
     }, this.opts.keepaliveMs ?? 20_000);
   }
 
@@ -421,6 +439,7 @@ export class SignalClient {
 
   private teardown(why: string): void {
     clearInterval(this.keepalive);
+    clearTimeout(this.turnTimer);
     const ws = this.ws;
     this.ws = undefined;
     if (ws) {

@@ -22,6 +22,10 @@
  *   frames, plain and sealed, in the call stats (MediaStartOptions.testTapFrames).
  * - session storage `testRetryDirectMs` (lab ICE scenarios): try a direct path
  *   again after this many ms on the relay (IcePolicyOptions.retryDirectMs).
+ * - session storage `testOpusShape` (tests/e2e/dtx-speech.test.ts): 'dtx' — the next
+ *   call asks the peer's encoder for Opus DTX (usedtx=1), which Hush keeps off
+ *   (opus-sdp.ts); 'dtx-no-red' — DTX, and RED left where the browser put it
+ *   (MediaStartOptions.testOpusShape), so DTX with speech can be measured.
  * - MediaStartOptions.testToneHz: a generated sine instead of the microphone
  *   (the selftest page's loopback call only).
  * - `globalThis.hushMediaServer`: the media host's MediaServer (Chrome's
@@ -36,6 +40,7 @@
  * Session storage is gone at browser restart, and only extension pages can write it.
  */
 import { browser } from 'wxt/browser';
+import type { OpusShape } from '../media/opus-sdp';
 
 /** Replaced by wxt.config.ts at build time: true in the store builds (`npm run zip`); undeclared under Vitest. */
 declare const __HUSH_STORE_BUILD__: boolean | undefined;
@@ -48,6 +53,7 @@ export interface SessionTestHooks {
   corruptRecvKey?: boolean;
   tapFrames?: number;
   retryDirectMs?: number;
+  opusShape?: string;
 }
 
 /**
@@ -57,7 +63,7 @@ export interface SessionTestHooks {
 export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | undefined> {
   if (!TEST_HOOKS) return undefined;
   const area = browser.storage.session;
-  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs'] as const;
+  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs', 'testOpusShape'] as const;
   const values: Record<string, unknown> = (await area?.get([...keys]).catch(() => ({}))) ?? {};
   browser.storage.onChanged.addListener((changes, areaName) => {
     if (areaName !== 'session') return;
@@ -67,6 +73,7 @@ export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | un
     corruptRecvKey: !!values.testWrongKey,
     tapFrames: Number(values.testTapFrames) || 0,
     retryDirectMs: Number(values.testRetryDirectMs) || 0,
+    opusShape: typeof values.testOpusShape === 'string' ? values.testOpusShape : undefined,
   });
 }
 
@@ -90,12 +97,15 @@ export interface MediaHookOptions {
   testTapFrames?: number;
   /** Send a generated sine of this frequency instead of the microphone (no getUserMedia). */
   testToneHz?: number;
+  /** The DTX measurement's Opus settings: 'dtx' (usedtx=1, which Hush keeps off) or 'dtx-no-red' (and no RED first). */
+  testOpusShape?: string;
 }
 
 /** What a call session adds to its media start (lib/call/session.ts): the session-storage hooks. */
 export function mediaStartHooks(hooks?: () => SessionTestHooks): MediaHookOptions {
   if (!TEST_HOOKS) return {};
-  return { corruptRecvKey: hooks?.().corruptRecvKey ?? false, testTapFrames: hooks?.().tapFrames };
+  const h = hooks?.();
+  return { corruptRecvKey: h?.corruptRecvKey ?? false, testTapFrames: h?.tapFrames, ...(h?.opusShape ? { testOpusShape: h.opusShape } : {}) };
 }
 
 /** What a call session adds to its ICE policy's options (IcePolicyOptions). */
@@ -112,7 +122,15 @@ export function retryDirectMsOf(opts: { retryDirectMs?: number }): number | unde
 /** The hook options the media host passes on from the wire to the engine (lib/platform/media-server.ts). */
 export function forwardMediaHooks(o: MediaHookOptions): MediaHookOptions {
   if (!TEST_HOOKS) return {};
-  return { corruptRecvKey: o.corruptRecvKey, testTapFrames: o.testTapFrames };
+  return { corruptRecvKey: o.corruptRecvKey, testTapFrames: o.testTapFrames, ...(o.testOpusShape ? { testOpusShape: o.testOpusShape } : {}) };
+}
+
+/** The Opus settings a test asked for on this call's descriptions (lib/media/call-media.ts → opus-sdp.ts); {} = Hush's. */
+export function opusShapeOf(opts: MediaHookOptions): OpusShape {
+  if (!TEST_HOOKS) return {};
+  if (opts.testOpusShape === 'dtx') return { dtx: true };
+  if (opts.testOpusShape === 'dtx-no-red') return { dtx: true, red: false };
+  return {};
 }
 
 /** The engine's receive secret, spoiled if a test asked for a wrong key (lib/media/call-media.ts). */

@@ -5,7 +5,8 @@
  * not decide a test).
  *
  * Tones are made by sox (Debian package `sox`): 48 kHz, mono, 16-bit, −6 dBFS
- * peak, as lab-notes.md describes. Chromium loops the file.
+ * peak, as lab-notes.md describes; speech with pauses by espeak-ng and sox
+ * (makeSpeech). Chromium loops the file.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -38,6 +39,30 @@ export function makeTone(freqHz: number, seconds = 30): string {
   return path;
 }
 
+/**
+ * A WAV of speech with pauses of digital silence between the sentences, for the fake microphone
+ * (cached per process): each sentence spoken by espeak-ng (Debian package `espeak-ng`), resampled
+ * by sox to 48 kHz mono 16-bit and peak-normalised to −3 dBFS, then `pauseSec` of zeros. Chromium
+ * loops the file, so the pattern repeats for the whole call.
+ */
+export function makeSpeech(sentences: string[], pauseSec: number): string {
+  toneDir ??= mkdtempSync(join(tmpdir(), 'hush-tones-'));
+  const path = join(toneDir, `speech-${sentences.length}-${pauseSec}s.wav`);
+  if (existsSync(path)) return path;
+  const parts = sentences.map((text, i) => {
+    const raw = join(toneDir!, `sentence-${i}-raw.wav`);
+    const part = join(toneDir!, `sentence-${i}.wav`);
+    try {
+      execFileSync('espeak-ng', ['-v', 'en', '-s', '150', '-w', raw, text], { stdio: 'pipe' });
+    } catch (e) {
+      throw new Error(`espeak-ng failed (apt-get install -y espeak-ng): ${(e as Error).message}`);
+    }
+    execFileSync('sox', [raw, '-r', '48000', '-c', '1', '-b', '16', part, 'norm', '-3', 'pad', '0', String(pauseSec)], { stdio: 'pipe' });
+    return part;
+  });
+  execFileSync('sox', [...parts, path], { stdio: 'pipe' });
+  return path;
+}
 
 /** JSON turns −Infinity into null on its way out of the page; turn it back. */
 export function normaliseReading(r: { frequency: number | null; rmsDb: number | null }): AudioReading {

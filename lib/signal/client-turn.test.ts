@@ -1,0 +1,85 @@
+/**
+ * TURN credentials over signalling (issue 17, long calls): the client asks for fresh ones at four
+ * fifths of their life, on a timer of its own (with a 60 s TTL, the shortest a relay allows, a
+ * check at each 20 s ping asked only once they had expired), tells `onTurn` of every set, and
+ * stops asking once the connection is gone.
+ */
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { identityFromSeed } from '../crypto/identity';
+import { SignalClient } from './client';
+import type { TurnCredentials } from './wire';
+
+class FakeWs {
+  static all: FakeWs[] = [];
+  readyState = 1;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number }) => void) | null = null;
+  onerror: (() => void) | null = null;
+  sent: Array<{ t: string }> = [];
+  constructor(readonly url: string) {
+    FakeWs.all.push(this);
+    queueMicrotask(() => this.onmessage?.({ data: JSON.stringify({ t: 'challenge', v: 2, challenge: Buffer.alloc(32, 1).toString('base64') }) }));
+  }
+  send(s: string) {
+    const m = JSON.parse(s) as { t: string };
+    this.sent.push(m);
+    if (m.t === 'ping') queueMicrotask(() => this.deliver({ t: 'pong' })); // a live relay
+  }
+  close() {
+    this.readyState = 3;
+  }
+  deliver(m: object) {
+    this.onmessage?.({ data: JSON.stringify(m) });
+  }
+  asked(): number {
+    return this.sent.filter((m) => m.t === 'turn').length;
+  }
+}
+
+const creds = (username: string, ttl: number): TurnCredentials => ({ username, credential: 'c', ttl, urls: ['turn:127.0.0.1:3478'] });
+
+beforeEach(() => {
+  FakeWs.all = [];
+  vi.useFakeTimers();
+});
+afterEach(() => vi.useRealTimers());
+
+test('renewal at 4/5 of the TTL, each set told to onTurn; none asked after the connection ended', async () => {
+  const told: string[] = [];
+  const c = new SignalClient({
+    urls: ['wss://r/signal'],
+    identity: identityFromSeed(new Uint8Array(32).fill(5)),
+    onDeliver: () => {},
+    onTurn: (t) => told.push(t.username),
+    WebSocketImpl: FakeWs as never,
+  });
+  c.start();
+  await vi.advanceTimersByTimeAsync(0);
+  const ws = FakeWs.all[0]!;
+  ws.deliver({ t: 'ready', mailbox: 'a'.repeat(32), turn: creds('60:first', 60) });
+  expect(told).toEqual(['60:first']);
+  expect(c.turn?.username).toBe('60:first');
+
+  await vi.advanceTimersByTimeAsync(47_900);
+  expect(ws.asked()).toBe(0);
+  await vi.advanceTimersByTimeAsync(200); // 48 s: four fifths of 60 s, 12 s before they expire
+  expect(ws.asked()).toBe(1);
+
+  ws.deliver({ t: 'turn', turn: creds('108:second', 60) });
+  expect(told).toEqual(['60:first', '108:second']);
+  expect(c.turn?.username).toBe('108:second');
+  await vi.advanceTimersByTimeAsync(48_000);
+  expect(ws.asked()).toBe(2);
+
+  // A relay answering with no life left must not make the client ask in a loop.
+  ws.deliver({ t: 'turn', turn: creds('0:spent', 0) });
+  await vi.advanceTimersByTimeAsync(900);
+  expect(ws.asked()).toBe(2);
+  await vi.advanceTimersByTimeAsync(100);
+  expect(ws.asked()).toBe(3);
+
+  ws.deliver({ t: 'turn', turn: creds('200:third', 60) });
+  c.stop();
+  await vi.advanceTimersByTimeAsync(120_000);
+  expect(ws.asked()).toBe(3);
+});
