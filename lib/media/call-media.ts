@@ -356,6 +356,7 @@ export class CallMedia implements CallMediaApi {
         onState: () => {
           if (this.standby === standby && this.switcher.leg === 'standby') this.emitState();
         },
+        shapeSdp: (sdp) => opusForVoice(sdp, this.opusShape),
       });
       return standby;
     } catch {

@@ -62,6 +62,8 @@ export interface StandbyPorts {
   onTrack(track: MediaStreamTrack): void;
   /** Its connection state changed. */
   onState(): void;
+  /** Our descriptions with the call's Opus settings (opus-sdp.ts opusForVoice), as the main connection's: a switch keeps RED and FEC. */
+  shapeSdp(sdp: string): string;
 }
 
 export class StandbyPath {
@@ -115,7 +117,8 @@ export class StandbyPath {
   /** Caller: start the negotiation. */
   offer(): void {
     this.step(async () => {
-      await this.pc.setLocalDescription(await this.pc.createOffer());
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription({ type: 'offer', sdp: this.ports.shapeSdp(offer.sdp ?? '') });
       this.ports.send(encodeStandby({ t: 'offer', sdp: this.pc.localDescription!.sdp }));
     });
   }
@@ -127,7 +130,8 @@ export class StandbyPath {
         case 'offer':
           await this.pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
           await this.flush();
-          await this.pc.setLocalDescription(await this.pc.createAnswer());
+          const answer = await this.pc.createAnswer();
+          await this.pc.setLocalDescription({ type: 'answer', sdp: this.ports.shapeSdp(answer.sdp ?? '') });
           this.ports.send(encodeStandby({ t: 'answer', sdp: this.pc.localDescription!.sdp }));
           return;
         case 'answer':

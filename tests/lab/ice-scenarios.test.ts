@@ -342,6 +342,8 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         // Audio resumes both ways.
         await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
         await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
+        // The standby's descriptions carry the call's Opus settings: RED first, as on the direct path (opus-sdp.ts).
+        for (const side of [a, b]) expect((await stats(side)).sendCodec, 'the standby sends RED over Opus, as the main connection').toMatch(/^audio\/red\b/);
         await sleep(1000); // intent: audio sampled after the switch
         const [cutA, cutB] = await Promise.all([stopLevelWatch(a), stopLevelWatch(b)]).then((w) => w.map((x) => longestSilence(x)));
         row.cutGap!.a.push(cutA!.gapMs);
