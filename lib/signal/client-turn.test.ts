@@ -2,7 +2,8 @@
  * TURN credentials over signalling (issue 17, long calls): the client asks for fresh ones at four
  * fifths of their life, on a timer of its own (with a 60 s TTL, the shortest a relay allows, a
  * check at each 20 s ping asked only once they had expired), tells `onTurn` of every set, and
- * stops asking once the connection is gone.
+ * stops asking once the connection is gone; a renewal with no usable answer is asked again every
+ * 10 s, a TTL that is missing or not positive is not believed, and the same set twice is told once.
  */
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { identityFromSeed } from '../crypto/identity';
@@ -71,15 +72,23 @@ test('renewal at 4/5 of the TTL, each set told to onTurn; none asked after the c
   await vi.advanceTimersByTimeAsync(48_000);
   expect(ws.asked()).toBe(2);
 
-  // A relay answering with no life left must not make the client ask in a loop.
+  // A relay answering with no life left, or no TTL at all, is not believed: nothing told, no loop.
   ws.deliver({ t: 'turn', turn: creds('0:spent', 0) });
-  await vi.advanceTimersByTimeAsync(900);
+  ws.deliver({ t: 'turn', turn: { username: 'x:nottl', credential: 'c', urls: [] } });
+  expect(told).toEqual(['60:first', '108:second']);
+  await vi.advanceTimersByTimeAsync(9_900);
   expect(ws.asked()).toBe(2);
+  // The renewal got no usable answer: asked again every 10 s until one comes.
   await vi.advanceTimersByTimeAsync(100);
   expect(ws.asked()).toBe(3);
+  await vi.advanceTimersByTimeAsync(10_000);
+  expect(ws.asked()).toBe(4);
+  // The same set twice (a relay answering twice) is told once.
+  ws.deliver({ t: 'turn', turn: creds('156:third', 60) });
+  ws.deliver({ t: 'turn', turn: creds('156:third', 60) });
+  expect(told).toEqual(['60:first', '108:second', '156:third']);
 
-  ws.deliver({ t: 'turn', turn: creds('200:third', 60) });
   c.stop();
   await vi.advanceTimersByTimeAsync(120_000);
-  expect(ws.asked()).toBe(3);
+  expect(ws.asked()).toBe(4);
 });

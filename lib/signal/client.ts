@@ -96,6 +96,14 @@ export interface SignalClientOptions {
 const TURN_RENEW_AT = 0.8;
 /** Never ask again sooner than this after a set arrived (a relay answering with a TTL of 0 must not make a loop). */
 const TURN_RENEW_MIN_MS = 1000;
+/** The latest a renewal is scheduled (setTimeout's limit is ~24.8 days; a relay's TTL of years must not overflow it). */
+const TURN_RENEW_MAX_MS = 24 * 3600_000;
+/** A renewal with no answer is asked again this often. */
+const TURN_RETRY_MS = 10_000;
+
+function sameTurn(a: TurnCredentials | undefined, b: TurnCredentials): boolean {
+  return !!a && a.username === b.username && a.credential === b.credential && a.urls.length === b.urls.length && a.urls.every((u, i) => u === b.urls[i]);
+}
 
 interface Pending {
   resolve: (r: 'sent' | 'unreachable') => void;
@@ -412,10 +420,19 @@ export class SignalClient {
   }
 
   private setTurn(creds: TurnCredentials): void {
+    const same = sameTurn(this.turnCreds, creds);
     this.turnCreds = creds;
     clearTimeout(this.turnTimer);
-    this.turnTimer = setTimeout(() => this.write({ t: 'turn' }), Math.max(TURN_RENEW_MIN_MS, creds.ttl * 1000 * TURN_RENEW_AT));
-    this.opts.onTurn?.(creds);
+    // Renew at 4/5 of the TTL (at least TURN_RENEW_MIN_MS, at most a day away); a renewal that gets no
+    // answer (an error, a lost reply) is asked again every TURN_RETRY_MS until new credentials arrive.
+    const renewIn = Math.min(TURN_RENEW_MAX_MS, Math.max(TURN_RENEW_MIN_MS, creds.ttl * 1000 * TURN_RENEW_AT));
+    const renew = (): void => {
+      this.write({ t: 'turn' });
+      this.turnTimer = setTimeout(renew, TURN_RETRY_MS);
+    };
+    this.turnTimer = setTimeout(renew, renewIn);
+    // The same credentials again (an unasked `turn`, a relay answering twice) change nothing downstream.
+    if (!same) this.opts.onTurn?.(creds);
   }
 
   private startKeepalive(): void {

@@ -42,5 +42,14 @@ export function parseServerMessage(text: unknown): ServerMessage | null {
 function isTurn(v: unknown): v is TurnCredentials {
   if (typeof v !== 'object' || v === null) return false;
   const t = v as Record<string, unknown>;
-  return typeof t.username === 'string' && typeof t.credential === 'string' && Array.isArray(t.urls) && t.urls.every((u) => typeof u === 'string');
+  // ttl bounds the renewal timer: a missing, non-finite or non-positive one would renew at once, in a loop.
+  return (
+    typeof t.username === 'string' &&
+    typeof t.credential === 'string' &&
+    typeof t.ttl === 'number' &&
+    Number.isFinite(t.ttl) &&
+    t.ttl > 0 &&
+    Array.isArray(t.urls) &&
+    t.urls.every((u) => typeof u === 'string')
+  );
 }
