@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { OPUS_PTIME_MS, OPUS_RED_FIRST, opusForVoice, opusParams } from './opus-sdp';
+import { OPUS_PTIME_MS, OPUS_RED_FIRST, opusForVoice, opusParams, peerOpusForUs } from './opus-sdp';
 
 // The audio section of a Chromium 156 offer (recorded here: createOffer with one audio transceiver).
 const CHROMIUM = [
@@ -96,4 +96,18 @@ test('dtx (the DTX measurement only) sets usedtx=1 and leaves the other settings
   expect(Object.fromEntries(opusParams(out)!)).toMatchObject({ useinbandfec: '1', usedtx: '1' });
   expect(opusParams(opusForVoice(out))!.get('usedtx')).toBe('0'); // Hush's own shape turns it off again
   expect(out).toContain('a=ptime:20');
+});
+
+test("the peer's description: a usedtx=1 it asks for does not turn our DTX on; nothing else changes", () => {
+  // A modified peer asking our encoder for DTX (Firefox's own default is usedtx=1 too).
+  const asked = FIREFOX;
+  const read = peerOpusForUs(asked);
+  expect(opusParams(read)!.get('usedtx')).toBe('0');
+  expect(read.replace('usedtx=0', 'usedtx=1')).toBe(asked); // only that value moved
+  // Without usedtx at all, ours is added; other payload types and sections are left alone.
+  const chromium = peerOpusForUs(CHROMIUM);
+  expect(Object.fromEntries(opusParams(chromium)!)).toEqual({ minptime: '10', useinbandfec: '1', usedtx: '0' });
+  expect(chromium.split('\r\n').filter((l) => !l.startsWith('a=fmtp:111 '))).toEqual(CHROMIUM.split('\r\n').filter((l) => !l.startsWith('a=fmtp:111 ')));
+  // Only when this call asked for DTX itself (the measurement) does the peer's usedtx=1 stand.
+  expect(opusParams(peerOpusForUs(asked, { dtx: true }))!.get('usedtx')).toBe('1');
 });

@@ -134,6 +134,34 @@ function shapeAudioSection(section: string[], shape: OpusShape): string[] {
 
 /** The session description with Hush's Opus voice settings on every audio section. */
 export function opusForVoice(sdp: string, shape: OpusShape = {}): string {
+  return mapAudioSections(sdp, (section) => shapeAudioSection(section, shape));
+}
+
+/**
+ * The peer's description as our encoder should read it: only `usedtx` changes, to Hush's value
+ * (0; 1 only when this call asked for DTX itself). The fmtp of the peer's description drives our
+ * encoder (RFC 7587 §7), so without this a modified peer could turn our DTX on, and our pauses
+ * would then send nothing: packet timing would show when this side speaks (RFC 6562 §3), which
+ * usedtx=0 is there to prevent. Apply to a remote description before setRemoteDescription.
+ */
+export function peerOpusForUs(sdp: string, shape: OpusShape = {}): string {
+  const dtx = shape.dtx ? '1' : '0';
+  return mapAudioSections(sdp, (section) => {
+    const pts = opusPayloadTypes(section);
+    return section.map((line) => {
+      const f = /^a=fmtp:(\d+) (.*)$/.exec(line);
+      if (!f || !pts.has(f[1]!)) return line;
+      const kept = f[2]!
+        .split(';')
+        .map((p) => p.trim())
+        .filter((p) => p && !p.toLowerCase().startsWith('usedtx='));
+      return `a=fmtp:${f[1]} ${[...kept, `usedtx=${dtx}`].join(';')}`;
+    });
+  });
+}
+
+/** The description with `fn` applied to each audio section (m=audio up to the next m=), the rest as it was. */
+function mapAudioSections(sdp: string, fn: (section: string[]) => string[]): string {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   const lines = sdp.split(eol);
   const trailing = lines.at(-1) === '' ? lines.pop() : undefined;
@@ -141,7 +169,7 @@ export function opusForVoice(sdp: string, shape: OpusShape = {}): string {
   let section: string[] = [];
   let audio = false;
   const flush = () => {
-    out.push(...(audio ? shapeAudioSection(section, shape) : section));
+    out.push(...(audio ? fn(section) : section));
     section = [];
   };
   for (const line of lines) {
