@@ -60,9 +60,9 @@
  * --cpu-prof of hush-relay at the top level to bench/out/ and prints its
  * heaviest functions.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { freeTcpUdpPort } from '../tests/harness/ports';
+import { startCoturn } from '../tests/harness/coturn';
 import { join, resolve } from 'node:path';
 import dgram from 'node:dgram';
 import { REPO_ROOT, startRelayProcess, TSX_LOADER, type RelayProcess } from '../tests/harness/relay';
@@ -190,50 +190,13 @@ async function startHush(threads: number, extraNode: string[] = [], offload = fa
   };
 }
 
-async function startCoturn(): Promise<Server> {
-  const port = await freeTcpUdpPort(49152);
-  const child: ChildProcess = spawn(
-    'turnserver',
-    [
-      '-n', '-L', '127.0.0.1', '-E', '127.0.0.1', '--listening-port', String(port), '--no-cli', '--no-tls', '--no-dtls',
-      '--allow-loopback-peers', '--use-auth-secret', `--static-auth-secret=${SECRET}`, '--realm', 'hush', '--log-file', 'stdout',
-      '--no-rfc5780', '--no-stun-backward-compatibility', '--simple-log',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  // Ready when it answers a STUN Binding.
-  const probe = new TurnTestClient({ host: '127.0.0.1', port }, 'x', 'y');
-  await probe.open();
-  const t0 = Date.now();
-  while (!(await probe.binding().catch(() => undefined))) {
-    if (Date.now() - t0 > 10_000 || child.exitCode !== null) {
-      probe.close();
-      child.kill('SIGKILL');
-      throw new Error(`coturn did not start:\n${out}`);
-    }
-  }
-  probe.close();
-  return {
-    name: 'coturn',
-    pid: child.pid!,
-    port,
-    ports: [port],
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+async function startCoturnServer(): Promise<Server> {
+  const c = await startCoturn(SECRET);
+  return { name: 'coturn', pid: c.pid, port: c.port, ports: [c.port], stop: c.stop };
 }
 
 const start = (name: Name, extra: string[] = []): Promise<Server> =>
-  name === 'coturn' ? startCoturn() : startHush(name === 'hush-all' ? 0 : 1, extra, name === 'hush-offload');
+  name === 'coturn' ? startCoturnServer() : startHush(name === 'hush-all' ? 0 : 1, extra, name === 'hush-offload');
 
 /** A TURN client pair through `port` plus a direct UDP pair; 50 pps of timestamped packets each. */
 async function runProbe(port: number, seconds: number): Promise<Probe> {
