@@ -117,6 +117,8 @@ interface Round {
   received: number;
   /** hush-loadgen only: why it could not keep the offered rate (then the round says nothing about the server). */
   generatorBound?: string;
+  /** hush-loadgen only: it sent over 1 % of messages a period late, in bursts (the machine did not schedule it). */
+  late?: string;
   /** hush-loadgen only: its own CPU time over the round, µs. */
   loadUs?: number;
   /** hush-loadgen only: one-way latency through the server and direct (its own control flows), µs. */
@@ -281,6 +283,7 @@ async function loadgenRound(server: Server, clients: number, withLoop: boolean):
     sent: s.sent,
     received: s.received,
     generatorBound: res.generatorBound,
+    late: res.late,
     loadUs: (s.cpu_user_s + s.cpu_sys_s) * 1e6,
     latency: { p50: s.p50_us, p99: s.p99_us, d50: s.direct_p50_us, d99: s.direct_p99_us },
     cpuUs,
@@ -289,6 +292,24 @@ async function loadgenRound(server: Server, clients: number, withLoop: boolean):
     forwards: s.received * 2,
     loop: m ? { p99: m.loopP99! * 1e6, max: m.loopMax! * 1e6 } : undefined,
   };
+}
+
+/**
+ * hush-loadgen alone at the rate of `clients` clients: as many direct flows (loopback, no server),
+ * the same messages; its CPU and the machine's per message, counted as two forwards (a relayed message is).
+ */
+async function loadAloneRound(clients: number): Promise<Round> {
+  loadgenBin ??= buildLoadgen(OUT);
+  const run = await startLoadgen({ bin: loadgenBin, host: '127.0.0.1', ports: [], secret: SECRET, clients: 0, direct: clients, msgs: MSGS_PER_CLIENT, pps: PPS, payload: PAYLOAD });
+  await run.sending;
+  const machine0 = machineBusyUs();
+  const t0 = performance.now();
+  await run.drained;
+  const machineUs = machineBusyUs() - machine0;
+  const wallUs = (performance.now() - t0) * 1000;
+  const res = await run.done;
+  const s = res.summary;
+  return { clients, load: 'loadgen', sent: s.direct_sent, received: s.direct_received, generatorBound: res.generatorBound, late: res.late, loadUs: (s.cpu_user_s + s.cpu_sys_s) * 1e6, cpuUs: 0, machineUs, wallUs, forwards: s.direct_received * 2 };
 }
 
 /** One round under turnutils_uclient, CPU counted over the whole round (its connect phase included); `withProbe`: the Node latency probe runs inside it. */
@@ -407,7 +428,7 @@ const line = (name: string, r: Round) =>
   `${fmt(r.loadUs === undefined ? undefined : r.loadUs / Math.max(1, r.forwards), 2).padStart(11)}  ` +
   `${r.latency ? `${fmt(r.latency.p50)}/${fmt(r.latency.p99)}`.padStart(13) : ''.padStart(13)}  ` +
   `${r.kernel === undefined ? ''.padStart(8) : fmt((100 * r.kernel) / Math.max(1, r.forwards), 1).padStart(8)}` +
-  `${r.generatorBound ? `  GENERATOR-BOUND: ${r.generatorBound}` : ''}`;
+  `${r.generatorBound ? `  GENERATOR-BOUND: ${r.generatorBound}` : ''}${r.late ? `  late: ${r.late}` : ''}`;
 
 export async function run(): Promise<void> {
   for (const tool of ['turnserver', ...(LOAD === 'uclient' ? ['turnutils_uclient'] : [])]) {
@@ -471,6 +492,8 @@ export async function run(): Promise<void> {
     return r && v !== undefined ? v / Math.max(1, r.forwards) : undefined;
   };
 
+  const alone = LOAD === 'loadgen' ? await loadAloneRound(common) : undefined;
+
   // Cross-check: the same server at one level under both load clients (outside truth for hush-loadgen).
   const cross: Array<{ name: Name; uclient: Round; loadgen: Round }> = [];
   if (LOAD === 'loadgen' && process.env.HUSH_BENCH_CROSSCHECK !== '0' && spawnSync('sh', ['-c', 'command -v turnutils_uclient']).status === 0) {
@@ -499,7 +522,11 @@ export async function run(): Promise<void> {
   row('datagrams relayed/s at 0% loss', rate);
   row(`CPU us/datagram, whole machine (${common} cl.)`, (n) => perForward(n, 'machineUs'), 2);
   row(`CPU us/datagram, server process (${common} cl.)`, (n) => perForward(n, 'cpuUs'), 2);
-  if (LOAD === 'loadgen') row(`CPU us/datagram, load generator (${common} cl.)`, (n) => perForward(n, 'loadUs'), 2);
+  if (LOAD === 'loadgen') {
+    row(`CPU us/datagram, load generator (${common} cl.)`, (n) => perForward(n, 'loadUs'), 2);
+    row(`CPU us/datagram, server + load generator`, (n) => (perForward(n, 'cpuUs') ?? NaN) + (perForward(n, 'loadUs') ?? NaN), 2);
+    if (alone) row(`CPU us/datagram, whole machine minus load alone`, (n) => (perForward(n, 'machineUs') ?? NaN) - alone.machineUs / Math.max(1, alone.forwards), 2);
+  }
   row(`p50 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p50'));
   row(`p99 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p99'));
   row(`event-loop delay p99 us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopP99);
@@ -516,8 +543,17 @@ export async function run(): Promise<void> {
     }
     const busy = `over the load its process used ${fmt((100 * stop.cpuUs) / stop.wallUs, 0)} % of a core, the machine ${fmt((100 * stop.machineUs) / stop.wallUs / CORES, 0)} % of all ${CORES}` +
       (stop.loadUs !== undefined ? `, the load generator ${fmt((100 * stop.loadUs) / stop.wallUs, 0)} % of a core` : '');
+    const lateLevels = rs.filter((r) => r !== stop && r.late).map((r) => r.clients);
+    if (lateLevels.length) console.log(`  ${n}: passed ${lateLevels.join(', ')} clients while the load generator ran late in bursts (not scheduled on time): those loads were burstier than offered`);
     if (stop.generatorBound) console.log(`  ${n}: GENERATOR-BOUND at ${stop.clients} clients (${stop.generatorBound}; ${lostOf(stop)} of ${stop.sent} lost): the load generator could not keep the offered rate, so the rate is a lower bound; ${busy}`);
+    else if (stop.late) console.log(`  ${n}: first loss at ${stop.clients} clients: ${lostOf(stop)} of ${stop.sent} lost, while the load generator itself ran late (${stop.late}): the machine's CPU bounded both; ${busy}`);
     else console.log(`  ${n}: first loss at ${stop.clients} clients: ${lostOf(stop)} of ${stop.sent} lost; ${busy}`);
+  }
+  if (alone) {
+    console.log(
+      `  (load alone: hush-loadgen with ${alone.clients} direct flows and no server, the same messages: the machine ${fmt(alone.machineUs / Math.max(1, alone.forwards), 2)} us, ` +
+        `the generator ${fmt(alone.loadUs! / Math.max(1, alone.forwards), 2)} us per message-half (a relayed message is two forwards); ${lostOf(alone)} of ${alone.sent} lost${alone.generatorBound ? `; ${alone.generatorBound}` : ''}${alone.late ? `; ${alone.late}` : ''})`,
+    );
   }
   if (LOAD === 'loadgen') {
     console.log(`  (latency: hush-loadgen's one-way p50/p99 over all relayed messages minus the same of its direct flows (loopback, not relayed), in the ${probeLevel}-client round)`);

@@ -42,7 +42,9 @@
  * §12.4: channel number, length; no padding over UDP). `--direct K` adds K
  * flows (paired among themselves) that go straight from one generator
  * address to another, never through the server: the loopback baseline for
- * "added latency", measured with the same batching and clock.
+ * "added latency", measured with the same batching and clock. With no
+ * client lines and many direct flows it measures the generator alone (the
+ * bench's "load alone" calibration).
  *
  * Input (stdin), one line per relayed client, index = line number from 0:
  *   <client-ip> <server-ip> <server-port> <send-channel> <bound-channel> <partner-index>
@@ -168,17 +170,17 @@ static void read_flows(void) {
     nflows++;
   }
   nrelayed = nflows;
-  if (nrelayed % 2 != 0 || nrelayed == 0) {
-    fprintf(stderr, "hush-loadgen: need an even, non-zero number of clients (pairs), got %u\n", nrelayed);
+  ndirect &= ~1u;
+  if (nrelayed % 2 != 0 || nrelayed + ndirect == 0) {
+    fprintf(stderr, "hush-loadgen: need an even number of clients (pairs) and some flows, got %u clients and %u direct flows\n", nrelayed, ndirect);
     exit(2);
   }
-  /* Direct flows: 127.21.0.1.. paired (0,1), (2,3)... */
-  ndirect &= ~1u;
+  /* Direct flows: 127.21.0.1, …, 127.21.0.250, 127.21.1.1, … paired (0,1), (2,3)... */
   flows = realloc(flows, (nflows + ndirect) * sizeof *flows);
   for (uint32_t d = 0; d < ndirect; d++) {
     struct flow *f = &flows[nflows + d];
     memset(f, 0, sizeof *f);
-    f->ip = htonl(0x7f150000u + 1 + d);
+    f->ip = htonl(0x7f150000u + ((d / 250) << 8) + 1 + d % 250);
     f->direct = 1;
     f->partner = nflows + (d ^ 1);
   }
@@ -400,7 +402,7 @@ static void report(void) {
   uint32_t *all = malloc((relayed_n + 1) * sizeof *all), *dall = malloc((direct_n + 1) * sizeof *dall);
   uint32_t *pair = malloc((2 * (size_t)msgs + 1) * sizeof *pair);
   size_t na = 0, nd = 0;
-  uint64_t sent = 0, received = 0, dup = 0;
+  uint64_t sent = 0, received = 0, dup = 0, dsent = 0, dreceived = 0;
   for (uint32_t i = 0; i < nflows; i++) {
     struct flow *a = &flows[i], *b = &flows[a->partner];
     if (a->partner < i) continue;
@@ -417,6 +419,7 @@ static void report(void) {
            a->direct ? "true" : "false", (unsigned long long)s, (unsigned long long)r, (unsigned long long)(s - r), (unsigned long long)(a->dup + b->dup),
            pct_us(pair, np, 50), pct_us(pair, np, 99));
     if (!a->direct) { sent += s; received += r; dup += a->dup + b->dup; }
+    else { dsent += s; dreceived += r; }
   }
   qsort(all, na, sizeof *all, cmp_u32);
   qsort(dall, nd, sizeof *dall, cmp_u32);
@@ -424,10 +427,10 @@ static void report(void) {
   getrusage(RUSAGE_SELF, &ru);
   printf("{\"summary\":true,\"clients\":%u,\"direct_flows\":%u,\"msgs\":%u,\"pps\":%u,\"payload\":%u,\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"duplicates\":%llu,"
          "\"misdelivered\":%llu,\"foreign\":%llu,\"unsent\":%llu,\"send_errors\":%llu,\"rx_overflow\":%llu,\"behind\":%llu,\"max_lag_us\":%.1f,"
-         "\"planned_s\":%.3f,\"send_s\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"direct_p50_us\":%.1f,\"direct_p99_us\":%.1f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f}\n",
+         "\"direct_sent\":%llu,\"direct_received\":%llu,\"planned_s\":%.3f,\"send_s\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"direct_p50_us\":%.1f,\"direct_p99_us\":%.1f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f}\n",
          nrelayed, ndirect, msgs, pps, payload, (unsigned long long)sent, (unsigned long long)received, (unsigned long long)(sent - received), (unsigned long long)dup,
          (unsigned long long)misdelivered, (unsigned long long)foreign, (unsigned long long)unsent, (unsigned long long)send_errors, (unsigned long long)rx_overflow,
-         (unsigned long long)behind, max_lag_ns / 1000.0, (double)msgs / pps, (send_end_ns - t0) / 1e9, pct_us(all, na, 50), pct_us(all, na, 99), pct_us(dall, nd, 50),
+         (unsigned long long)behind, max_lag_ns / 1000.0, (unsigned long long)dsent, (unsigned long long)dreceived, (double)msgs / pps, (send_end_ns - t0) / 1e9, pct_us(all, na, 50), pct_us(all, na, 99), pct_us(dall, nd, 50),
          pct_us(dall, nd, 99), ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
   fflush(stdout);
 }
