@@ -55,7 +55,7 @@
  *     is active, minus a direct loopback pair
  *   - memory per allocation: RSS delta over N idle allocations (and V8 heap
  *     delta for hush-relay, after a GC)
- * HUSH_BENCH_QUICK=1 runs fewer levels; HUSH_BENCH_NODE24=1 runs hush-relay on
+ * HUSH_BENCH_QUICK=1 runs fewer levels, HUSH_BENCH_LEVELS=200,4000 those levels (clients); HUSH_BENCH_NODE24=1 runs hush-relay on
  * npm's Node 24 binary (tests/harness/node24.ts) instead of this Node; HUSH_BENCH_PROFILE=1 also writes a
  * --cpu-prof of hush-relay at the top level to bench/out/ and prints its
  * heaviest functions.
@@ -87,7 +87,7 @@ const QUICK = process.env.HUSH_BENCH_QUICK === '1';
 type Load = 'loadgen' | 'uclient';
 const LOAD: Load = process.env.HUSH_BENCH_LOAD === 'uclient' ? 'uclient' : 'loadgen';
 /** hush-loadgen can offer more than uclient could on these 2 cores: levels go on to 600 000 forwards/s. */
-const LEVELS = QUICK ? [200, 600] : LOAD === 'loadgen' ? [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000, 4000, 5000, 6000] : [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000];
+const LEVELS = process.env.HUSH_BENCH_LEVELS ? process.env.HUSH_BENCH_LEVELS.split(',').map(Number) : QUICK ? [200, 600] : LOAD === 'loadgen' ? [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000, 4000, 5000, 6000] : [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000];
 /** The cross-check level: the same server under both load clients (HUSH_BENCH_CROSSCHECK=0 skips it). */
 const CROSS_LEVEL = 400;
 const MEM_ALLOCATIONS = 400;
@@ -265,7 +265,7 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
 /** One round under hush-loadgen; CPU counted from its first datagram sent to its last received. `withLoop`: read the relay's event-loop delay after. */
 async function loadgenRound(server: Server, clients: number, withLoop: boolean): Promise<Omit<Round, 'kernel'>> {
   loadgenBin ??= buildLoadgen(OUT);
-  const run = await startLoadgen({ bin: loadgenBin, host: '127.0.0.1', ports: server.ports, secret: SECRET, clients, msgs: MSGS_PER_CLIENT, pps: PPS, payload: PAYLOAD });
+  const run = await startLoadgen({ bin: loadgenBin, host: '127.0.0.1', ports: server.ports, secret: SECRET, clients, msgs: MSGS_PER_CLIENT, pps: PPS, payload: PAYLOAD, senders: CORES });
   await run.sending;
   const cpu0 = cpuTimeUs(server.pid);
   const machine0 = machineBusyUs();
@@ -300,7 +300,7 @@ async function loadgenRound(server: Server, clients: number, withLoop: boolean):
  */
 async function loadAloneRound(clients: number): Promise<Round> {
   loadgenBin ??= buildLoadgen(OUT);
-  const run = await startLoadgen({ bin: loadgenBin, host: '127.0.0.1', ports: [], secret: SECRET, clients: 0, direct: clients, msgs: MSGS_PER_CLIENT, pps: PPS, payload: PAYLOAD });
+  const run = await startLoadgen({ bin: loadgenBin, host: '127.0.0.1', ports: [], secret: SECRET, clients: 0, direct: clients, msgs: MSGS_PER_CLIENT, pps: PPS, payload: PAYLOAD, senders: CORES });
   await run.sending;
   const machine0 = machineBusyUs();
   const t0 = performance.now();
@@ -441,7 +441,7 @@ export async function run(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   console.log(
     LOAD === 'loadgen'
-      ? `load: hush-loadgen (bench/loadgen/, the default): TURN pairs set up in Node, then ChannelData from one C process with sendmmsg/recvmmsg, ` +
+      ? `load: hush-loadgen (bench/loadgen/, the default): TURN pairs set up in Node, then ChannelData from one C process with sendmmsg/recvmmsg (${CORES} sending threads), ` +
           `${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; CPU counted from its first datagram sent to its last received ` +
           `(HUSH_BENCH_LOAD=uclient: coturn's turnutils_uclient instead, which costs more CPU per datagram than the servers it loads)`
       : `load: turnutils_uclient -y -c (HUSH_BENCH_LOAD=uclient), ${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; CPU counted over the whole round, connect phase included`,

@@ -16,15 +16,19 @@
  *     1024 datagrams of many clients leave in one sendmmsg(2) call. (With one
  *     socket per client, as one port per client would need, a batch could
  *     only hold one client's datagrams: one system call per datagram again.)
+ *   - `--senders T` sending threads (default 1), each owning every T-th
+ *     flow: on loopback the kernel delivers a datagram, and runs an XDP
+ *     program, in the sender's context, so one thread per core is what it
+ *     takes to offer a kernel fast path enough load.
  *   - one receiving thread: recvmmsg(2) in batches; the destination address
  *     (IP_PKTINFO) says which client a datagram reached, SO_RXQ_OVFL counts
  *     the datagrams this socket itself dropped (then the loss is ours, not
  *     the relay's, and the summary says so).
  *
  * Load: every flow sends `--msgs` messages at `--pps` each, flows evenly
- * phased over the period (flow f's k-th message is due at
- * t0 + (k + f/F) / pps), so the offered rate is smooth, not bursty. The
- * sender wakes every millisecond and sends what is due. A message sent more
+ * phased over the period (a sender's i-th of its F flows sends its k-th
+ * message at t0 + (k + i/F) / pps), so the offered rate is smooth, not
+ * bursty. Each sender wakes every millisecond and sends what is due. A message sent more
  * than one period after it was due counts as "behind": the generator, not
  * the relay, could not keep the offered rate.
  *
@@ -143,7 +147,7 @@ static int64_t ipmap_get(uint32_t ip) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: hush-loadgen --port P [--msgs N] [--pps R] [--payload B] [--direct K] [--quiet-ms Q] < clients\n");
+  fprintf(stderr, "usage: hush-loadgen --port P [--msgs N] [--pps R] [--payload B] [--direct K] [--senders T] [--quiet-ms Q] < clients\n");
   exit(2);
 }
 
@@ -291,22 +295,29 @@ static void *receiver(void *arg) {
   return NULL;
 }
 
-/* ---- sending (main thread) ---- */
+/* ---- sending threads ---- */
 
-static void send_all(void) {
-  static struct mmsghdr mm[BATCH];
-  static struct iovec iov[BATCH];
-  static uint8_t bufs[BATCH][HDR + MAX_DG];
-  static uint8_t ctl[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
-  uint64_t total = (uint64_t)msgs * nflows, next = 0;
-  /* message m is flow m % F's (m / F)-th, due at t0 + m * period / F */
-  double step_ns = 1e9 / pps / nflows;
+/* Sender t owns flows t, t+T, t+2T, … (T = --senders) and their `sent` counters. */
+struct sender {
+  pthread_t th;
+  uint32_t t;
+  uint64_t unsent, send_errors, behind, max_lag_ns;
+  struct mmsghdr mm[BATCH];
+  struct iovec iov[BATCH];
+  uint8_t bufs[BATCH][HDR + MAX_DG];
+  uint8_t ctl[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
+};
+static uint32_t nsenders = 1;
+
+static void *sender(void *arg) {
+  struct sender *S = arg;
+  uint32_t own = (nflows - S->t + nsenders - 1) / nsenders; /* flows t, t+T, … */
+  if (own == 0) return NULL;
+  uint64_t total = (uint64_t)msgs * own, next = 0;
+  /* local message j is own flow (j % own)'s (j / own)-th, due at t0 + j * period / own */
+  double step_ns = 1e9 / pps / own;
   uint64_t period_ns = 1000000000u / pps;
-  struct timespec tick;
-  clock_gettime(CLOCK_MONOTONIC, &tick);
-  t0 = (uint64_t)tick.tv_sec * 1000000000u + (uint64_t)tick.tv_nsec;
-  printf("{\"event\":\"sending\"}\n");
-  fflush(stdout);
+  struct timespec tick = {(time_t)(t0 / 1000000000u), (long)(t0 % 1000000000u)};
   while (next < total) {
     uint64_t now = now_ns();
     uint64_t due = (uint64_t)((double)(now - t0) / step_ns) + 1;
@@ -314,18 +325,18 @@ static void send_all(void) {
     if (next < due) {
       uint64_t sched = t0 + (uint64_t)((double)next * step_ns);
       uint64_t lag = now > sched ? now - sched : 0;
-      if (lag > max_lag_ns) max_lag_ns = lag;
+      if (lag > S->max_lag_ns) S->max_lag_ns = lag;
     }
     while (next < due) {
       uint32_t n = (uint32_t)(due - next > BATCH ? BATCH : due - next);
       uint64_t ts = now_ns();
       for (uint32_t i = 0; i < n; i++) {
         uint64_t m = next + i;
-        uint32_t fi = (uint32_t)(m % nflows), seq = (uint32_t)(m / nflows);
+        uint32_t fi = S->t + (uint32_t)(m % own) * nsenders, seq = (uint32_t)(m / own);
         struct flow *f = &flows[fi];
         uint64_t sched = t0 + (uint64_t)((double)m * step_ns);
-        if (ts > sched + period_ns) behind++;
-        uint8_t *b = bufs[i];
+        if (ts > sched + period_ns) S->behind++;
+        uint8_t *b = S->bufs[i];
         size_t off = 0;
         if (!f->direct) {
           b[0] = (uint8_t)(f->channel >> 8);
@@ -340,27 +351,27 @@ static void send_all(void) {
         memcpy(b + off + 8, &seq, 4);
         memcpy(b + off + 12, &zero, 4);
         memcpy(b + off + 16, &ts, 8);
-        iov[i] = (struct iovec){b, off + payload};
-        struct cmsghdr *c = (struct cmsghdr *)ctl[i];
+        S->iov[i] = (struct iovec){b, off + payload};
+        struct cmsghdr *c = (struct cmsghdr *)S->ctl[i];
         c->cmsg_level = IPPROTO_IP;
         c->cmsg_type = IP_PKTINFO;
         c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
         struct in_pktinfo pi = {.ipi_ifindex = 0, .ipi_spec_dst.s_addr = f->ip};
         memcpy(CMSG_DATA(c), &pi, sizeof pi);
-        mm[i].msg_hdr = (struct msghdr){.msg_name = &f->server, .msg_namelen = sizeof f->server, .msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = ctl[i], .msg_controllen = sizeof ctl[i]};
+        S->mm[i].msg_hdr = (struct msghdr){.msg_name = &f->server, .msg_namelen = sizeof f->server, .msg_iov = &S->iov[i], .msg_iovlen = 1, .msg_control = S->ctl[i], .msg_controllen = sizeof S->ctl[i]};
       }
       uint32_t done = 0;
       while (done < n) {
-        int r = sendmmsg(sock, mm + done, n - done, 0);
+        int r = sendmmsg(sock, S->mm + done, n - done, 0);
         if (r < 0) {
           if (errno == EINTR) continue;
           /* ENOBUFS, EAGAIN, ECONNREFUSED...: that datagram is not sent; count it and go on. */
-          send_errors++;
-          unsent++;
+          S->send_errors++;
+          S->unsent++;
           done++;
           continue;
         }
-        for (int i = 0; i < r; i++) flows[(next + done + (uint32_t)i) % nflows].sent++;
+        for (int i = 0; i < r; i++) flows[S->t + (uint32_t)((next + done + (uint32_t)i) % own) * nsenders].sent++;
         done += (uint32_t)r;
         __atomic_add_fetch(&total_sent, (uint64_t)r, __ATOMIC_RELEASE);
       }
@@ -377,6 +388,27 @@ static void send_all(void) {
     }
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &tick, NULL) == EINTR) {}
   }
+  return NULL;
+}
+
+static void send_all(void) {
+  struct sender *ss = calloc(nsenders, sizeof *ss);
+  if (!ss) die("calloc");
+  t0 = now_ns();
+  printf("{\"event\":\"sending\"}\n");
+  fflush(stdout);
+  for (uint32_t t = 0; t < nsenders; t++) {
+    ss[t].t = t;
+    if (pthread_create(&ss[t].th, NULL, sender, &ss[t]) != 0) die("pthread_create");
+  }
+  for (uint32_t t = 0; t < nsenders; t++) {
+    pthread_join(ss[t].th, NULL);
+    unsent += ss[t].unsent;
+    send_errors += ss[t].send_errors;
+    behind += ss[t].behind;
+    if (ss[t].max_lag_ns > max_lag_ns) max_lag_ns = ss[t].max_lag_ns;
+  }
+  free(ss);
   __atomic_store_n(&send_end_ns, now_ns(), __ATOMIC_RELEASE);
   sending_done = 1;
 }
@@ -445,10 +477,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--payload")) payload = (uint32_t)v;
     else if (!strcmp(argv[i], "--direct")) ndirect = (uint32_t)v;
     else if (!strcmp(argv[i], "--quiet-ms")) quiet_ms = (uint32_t)v;
+    else if (!strcmp(argv[i], "--senders")) nsenders = (uint32_t)v;
     else usage();
     i++;
   }
-  if (port == 0 || msgs == 0 || pps == 0 || payload < MIN_PAYLOAD || payload > MAX_DG - HDR) usage();
+  if (port == 0 || msgs == 0 || pps == 0 || payload < MIN_PAYLOAD || payload > MAX_DG - HDR || nsenders == 0 || nsenders > 16) usage();
   read_flows();
   open_socket();
   pthread_t rx;

@@ -36,6 +36,8 @@ export interface LoadgenOptions {
   payload: number;
   /** Direct (not relayed) flows for the loopback baseline; default 2. */
   direct?: number;
+  /** Sending threads (default 1): on loopback each also does the kernel's delivery work of what it sends. */
+  senders?: number;
   /** For tests: the channel client i sends on instead of the one it bound. */
   sendChannel?: (client: number, bound: number) => number;
 }
@@ -126,7 +128,7 @@ export async function startLoadgen(o: LoadgenOptions): Promise<LoadgenRun> {
       `A round of ${o.msgs} messages at ${o.pps}/s after ${setupS.toFixed(0)} s of set-up would outlast the ${PERMISSION_LIFETIME_S} s TURN permissions, which the generator does not refresh: send fewer messages per client.`,
     );
   }
-  const args = ['--port', String(localPort), '--msgs', String(o.msgs), '--pps', String(o.pps), '--payload', String(o.payload), '--direct', String(o.direct ?? 2)];
+  const args = ['--port', String(localPort), '--msgs', String(o.msgs), '--pps', String(o.pps), '--payload', String(o.payload), '--direct', String(o.direct ?? 2), '--senders', String(o.senders ?? 1)];
   const child = spawn(o.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const input = clients.map((c, i) => `${c.address} ${c.serverHost} ${c.serverPort} ${o.sendChannel ? o.sendChannel(i, c.channel) : c.channel} ${c.channel} ${c.partner}\n`).join('');
   child.stdin.end(input);
