@@ -6,7 +6,8 @@
  *     (turnutils_uclient -y -c) and hush-loadgen both see every message
  *     relayed (0 lost) and the same number of forwards;
  *   - through hush-relay, the relay's own counter of relayed datagrams
- *     equals the generator's forwards (received × 2);
+ *     equals the generator's forwards (received × 2), with two sending
+ *     threads;
  *   - a datagram the relay drops (ChannelData on a channel the client never
  *     bound) shows as lost, exactly those and no others.
  * Runs on the host's loopback (no root needed); needs coturn and a C compiler.
@@ -73,7 +74,7 @@ describe('hush-loadgen against outside truth', () => {
     const relay = await startRelayProcess(['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--threads', '1']);
     try {
       const before = (await scrapeMetrics(`http://127.0.0.1:${relay.signalPort}`)).hush_relay_relayed_packets_total ?? 0;
-      const r = await generate(relay.turnPort);
+      const r = await generate(relay.turnPort, { senders: 2 }); // two sending threads, as the bench on 2 cores
       expect(r.summary.lost, r.stderr).toBe(0);
       expect(r.summary.received).toBe(CLIENTS * MSGS);
       const after = (await scrapeMetrics(`http://127.0.0.1:${relay.signalPort}`)).hush_relay_relayed_packets_total;
