@@ -34,7 +34,10 @@
  * on the host's loopback and the offload column stays empty.
  *
  * Printed per server, and as ratios to coturn:
- *   - datagrams relayed per second at 0% loss (highest load level with no loss)
+ *   - datagrams relayed per second at 0% loss (highest load level with no
+ *     loss, and with hush-loadgen not GENERATOR-BOUND), and what bounded
+ *     each column: its first loss (and whether the generator ran late in
+ *     that round), the generator, or the highest level
  *   - CPU µs per relayed datagram for the whole machine: busy time from
  *     /proc/stat (every CPU, user+nice+system+irq+softirq+steal) during the
  *     load (hush-loadgen: its first datagram sent to its last received;
@@ -46,7 +49,10 @@
  *     it. Caveat: on loopback the kernel delivers a sent datagram in the
  *     sender's context, so part of the receive work of the server (and, with
  *     offload, the XDP program's whole forward) counts as the load
- *     generator's system time
+ *     generator's system time. Also printed: server + generator, and the
+ *     whole machine minus a "load alone" round (hush-loadgen with as many
+ *     direct flows and no server, at the CPU level's rate), which on a
+ *     machine shared with other work can come out negative
  *   - p50/p99 added latency at the lightest level: hush-loadgen's one-way
  *     time over every relayed message minus that of its own direct flows
  *     (loopback, same batching and clock). With HUSH_BENCH_LOAD=uclient: a
