@@ -20,7 +20,11 @@
  *     flow: on loopback the kernel delivers a datagram, and runs an XDP
  *     program, in the sender's context, so one thread per core is what it
  *     takes to offer a kernel fast path enough load.
- *   - one receiving thread: recvmmsg(2) in batches; the destination address
+ *   - one receiving thread: recvmmsg(2) in batches of up to 256, pausing
+ *     `--rx-poll-us` (500) after a short batch so that datagrams gather
+ *     instead of waking it one by one; the kernel's receive time of each
+ *     (SO_TIMESTAMPNS) is what latency is measured to, so the pause does
+ *     not count. The destination address
  *     (IP_PKTINFO) says which client a datagram reached, SO_RXQ_OVFL counts
  *     the datagrams this socket itself dropped (then the loss is ours, not
  *     the relay's, and the summary says so).
@@ -60,9 +64,13 @@
  * counters at both), one {"pair":...} line per client pair (and per direct
  * pair), then one {"summary":...} line.
  *
- * Caveats: latency is one-way, send timestamp (taken per batch, just
- * before sendmmsg) to the receiving thread's clock read after recvmmsg
- * returns, so it includes this program's batching; compare relayed against
+ * Caveats: latency is one-way, from the send timestamp (taken per batch,
+ * just before sendmmsg, CLOCK_MONOTONIC) to the kernel's receive stamp of
+ * the last hop on loopback (SO_TIMESTAMPNS, CLOCK_REALTIME, mapped to
+ * CLOCK_MONOTONIC by the offset read with each batch; loopback clears and
+ * re-stamps every datagram it carries, an XDP_TX'd one too). It includes
+ * the sending batch (up to the rest of one 1 ms tick), not the time the
+ * datagram then waits in this program's socket; compare relayed against
  * the direct flows of the same run. IPv4 and UDP only.
  */
 #define _GNU_SOURCE
@@ -102,7 +110,7 @@ struct flow {
 
 static struct flow *flows;
 static uint32_t nflows, nrelayed;
-static uint32_t msgs = 500, pps = 50, payload = 160, ndirect = 2, quiet_ms = 500;
+static uint32_t msgs = 500, pps = 50, payload = 160, ndirect = 2, quiet_ms = 500, rx_poll_us = 500;
 static uint16_t port;
 static int sock;
 static uint64_t t0;
@@ -147,7 +155,7 @@ static int64_t ipmap_get(uint32_t ip) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: hush-loadgen --port P [--msgs N] [--pps R] [--payload B] [--direct K] [--senders T] [--quiet-ms Q] < clients\n");
+  fprintf(stderr, "usage: hush-loadgen --port P [--msgs N] [--pps R] [--payload B] [--direct K] [--senders T] [--rx-poll-us U] [--quiet-ms Q] < clients\n");
   exit(2);
 }
 
@@ -221,6 +229,7 @@ static void open_socket(void) {
   if (setsockopt(sock, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) < 0) setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
   if (setsockopt(sock, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0) die("IP_PKTINFO");
   if (setsockopt(sock, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) < 0) die("SO_RXQ_OVFL");
+  if (setsockopt(sock, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) die("SO_TIMESTAMPNS");
   struct timeval tv = {0, 50000}; /* the receiver checks for the end every 50 ms */
   setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY)};
@@ -244,6 +253,10 @@ static void *receiver(void *arg) {
     }
     int n = recvmmsg(sock, mm, RX_BATCH, MSG_WAITFORONE, NULL);
     uint64_t now = now_ns();
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    /* Kernel receive stamps are CLOCK_REALTIME: this batch's offset maps them to CLOCK_MONOTONIC. */
+    int64_t rt_minus_mono = (int64_t)((uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec) - (int64_t)now;
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) die("recvmmsg");
       n = 0;
@@ -252,8 +265,15 @@ static void *receiver(void *arg) {
     for (int i = 0; i < n; i++) {
       struct msghdr *h = &mm[i].msg_hdr;
       uint32_t dst = 0;
+      uint64_t arrived = now;
       for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) dst = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr.s_addr;
+        else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          struct timespec k;
+          memcpy(&k, CMSG_DATA(c), sizeof k);
+          int64_t m = (int64_t)((uint64_t)k.tv_sec * 1000000000u + (uint64_t)k.tv_nsec) - rt_minus_mono;
+          if (m > 0 && (uint64_t)m < now) arrived = (uint64_t)m;
+        }
         else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) memcpy(&rx_overflow, CMSG_DATA(c), sizeof(uint32_t));
       }
       uint8_t *b = bufs[i];
@@ -280,8 +300,13 @@ static void *receiver(void *arg) {
       struct flow *f = &flows[sender];
       if (f->seen[seq >> 3] & (1u << (seq & 7))) { f->dup++; continue; }
       f->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
-      uint64_t lat = now > ts ? now - ts : 0;
+      uint64_t lat = arrived > ts ? arrived - ts : 0;
       f->lat[f->received++] = lat > LAT_CAP_NS ? LAT_CAP_NS : (uint32_t)lat;
+    }
+    /* A short batch: let datagrams gather before the next call instead of waking for each one. */
+    if (n < RX_BATCH && rx_poll_us > 0) {
+      struct timespec d = {0, (long)rx_poll_us * 1000};
+      nanosleep(&d, NULL);
     }
     if (sending_done) {
       uint64_t got = 0;
@@ -478,6 +503,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--direct")) ndirect = (uint32_t)v;
     else if (!strcmp(argv[i], "--quiet-ms")) quiet_ms = (uint32_t)v;
     else if (!strcmp(argv[i], "--senders")) nsenders = (uint32_t)v;
+    else if (!strcmp(argv[i], "--rx-poll-us")) rx_poll_us = (uint32_t)v;
     else usage();
     i++;
   }
