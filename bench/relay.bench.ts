@@ -1,13 +1,28 @@
 /**
  * `npm run bench -- relay`: hush-relay against coturn on this machine, same
- * load client (coturn's turnutils_uclient), alternating rounds, each server
- * started fresh by the bench for every round and stopped after it.
+ * load client for every server, alternating rounds, each server started
+ * fresh by the bench for every round and stopped after it.
  *
- * Load is voice-like: client-to-client mode (-y), channels (-c), 50 messages
- * per second per client (-z 20), 160-byte payloads (-l 160). Each message is
+ * Load is voice-like: client pairs, each client's channel bound to its
+ * partner's relayed address (client-to-client, as turnutils_uclient -y -c),
+ * 50 messages per second per client, 160-byte payloads. Each message is
  * forwarded twice by the server (client A → A's allocation → B's relayed
  * address → B's allocation → client B), so "datagrams relayed" counts both
  * forwards: forwards/s = clients × 50 × 2.
+ *
+ * The load client, by default, is hush-loadgen (bench/loadgen/): the TURN
+ * set-up in Node with the test TURN client, then one C process (compiled
+ * here with `cc -O2`) sends every client's ChannelData with sendmmsg and
+ * receives with recvmmsg, and reports loss, duplicates and one-way latency
+ * per pair, and when it could not keep the offered rate itself (then the
+ * round is GENERATOR-BOUND and says nothing about the server). It is the
+ * default because coturn's turnutils_uclient, with a system call per
+ * datagram and one process per 50 clients, cost more CPU per datagram than
+ * the servers it loaded: it bounded the offload column and made most of the
+ * whole-machine CPU per datagram. HUSH_BENCH_LOAD=uclient runs every round
+ * with turnutils_uclient instead (and the Node latency probe below); by
+ * default a cross-check runs coturn (and the offload) at one level under
+ * both load clients (HUSH_BENCH_CROSSCHECK=0 skips it).
  *
  * Servers: hush-relay with one TURN thread (`--threads 1`), hush-relay on
  * every core (`--threads 0`: one thread per core), hush-relay with the kernel
@@ -19,32 +34,48 @@
  * on the host's loopback and the offload column stays empty.
  *
  * Printed per server, and as ratios to coturn:
- *   - datagrams relayed per second at 0% loss (highest load level with no loss)
+ *   - datagrams relayed per second at 0% loss (highest load level with no
+ *     loss, and with hush-loadgen not GENERATOR-BOUND: such a round runs
+ *     once more before it stops the column), and what bounded
+ *     each column: its first loss (and whether the generator ran late in
+ *     that round), the generator, or the highest level
  *   - CPU µs per relayed datagram for the whole machine: busy time from
  *     /proc/stat (every CPU, user+nice+system+irq+softirq+steal) during the
- *     round divided by forwards, at the highest level all servers passed.
- *     It includes the load client's own CPU (the same load for every server)
- *     and any work the kernel does in softirq, which a process's own CPU time
- *     misses; the server process's own time is printed beside it
- *   - p50/p99 added latency: a probe pair of TURN clients (this process)
- *     sends timestamped 160-byte packets (200/s for 4 s) through the server
- *     while every client of the lightest load level is active; added =
- *     through-relay one-way time minus direct loopback time (same process,
- *     same clock)
+ *     load (hush-loadgen: its first datagram sent to its last received;
+ *     uclient: the whole round) divided by forwards, at the highest level all
+ *     servers passed. It includes the load client's own CPU (the same load
+ *     for every server), any work the kernel does in softirq, which a
+ *     process's own CPU time misses, and every other process on the machine;
+ *     the server process's and hush-loadgen's own times are printed beside
+ *     it. Caveat: on loopback the kernel delivers a sent datagram in the
+ *     sender's context, so part of the receive work of the server (and, with
+ *     offload, the XDP program's whole forward) counts as the load
+ *     generator's system time. Also printed: server + generator, and the
+ *     whole machine minus a "load alone" round (hush-loadgen with as many
+ *     direct flows and no server, at the CPU level's rate), which on a
+ *     machine shared with other work can come out negative
+ *   - p50/p99 added latency at the lightest level: hush-loadgen's one-way
+ *     time over every relayed message minus that of its own direct flows
+ *     (loopback, same batching and clock). With HUSH_BENCH_LOAD=uclient: a
+ *     probe pair of TURN clients (this process) sends timestamped 160-byte
+ *     packets (200/s for 4 s) through the server while every uclient client
+ *     is active, minus a direct loopback pair
  *   - memory per allocation: RSS delta over N idle allocations (and V8 heap
  *     delta for hush-relay, after a GC)
- * HUSH_BENCH_QUICK=1 runs fewer levels; HUSH_BENCH_NODE24=1 runs hush-relay on
+ * HUSH_BENCH_QUICK=1 runs fewer levels, HUSH_BENCH_LEVELS=200,4000 those levels (clients); HUSH_BENCH_NODE24=1 runs hush-relay on
  * npm's Node 24 binary (tests/harness/node24.ts) instead of this Node; HUSH_BENCH_PROFILE=1 also writes a
  * --cpu-prof of hush-relay at the top level to bench/out/ and prints its
  * heaviest functions.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { freeTcpUdpPort } from '../tests/harness/ports';
+import { startCoturn } from '../tests/harness/coturn';
 import { join, resolve } from 'node:path';
 import dgram from 'node:dgram';
 import { REPO_ROOT, startRelayProcess, TSX_LOADER, type RelayProcess } from '../tests/harness/relay';
-import type { UclientResult } from '../tests/harness/uclient';
+import { buildLoadgen } from './loadgen/build';
+import { startLoadgen, type LoadgenResult } from './loadgen/loadgen';
+import { uclientLoad } from './loadgen/uclient-load';
 import { TurnTestClient } from '../tests/harness/turn-client';
 import { scrapeMetrics } from '../tests/harness/metrics';
 import { GC_BEFORE_MEMORY } from './gc-before-memory';
@@ -59,7 +90,13 @@ const PROBE_PPS = 200;
 const PAYLOAD = 160;
 const MSGS_PER_CLIENT = Number(process.env.HUSH_BENCH_MSGS ?? 500); // 10 s of speech per client
 const QUICK = process.env.HUSH_BENCH_QUICK === '1';
-const LEVELS = QUICK ? [200, 600] : [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000];
+/** The load client: hush-loadgen (default) or coturn's turnutils_uclient; see the header. */
+type Load = 'loadgen' | 'uclient';
+const LOAD: Load = process.env.HUSH_BENCH_LOAD === 'uclient' ? 'uclient' : 'loadgen';
+/** hush-loadgen can offer more than uclient could on these 2 cores: levels go on to 600 000 forwards/s. */
+const LEVELS = process.env.HUSH_BENCH_LEVELS ? process.env.HUSH_BENCH_LEVELS.split(',').map(Number) : QUICK ? [200, 600] : LOAD === 'loadgen' ? [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000, 4000, 5000, 6000] : [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000];
+/** The cross-check level: the same server under both load clients (HUSH_BENCH_CROSSCHECK=0 skips it). */
+const CROSS_LEVEL = 400;
 const MEM_ALLOCATIONS = 400;
 const OUT = resolve(import.meta.dirname, 'out');
 
@@ -82,12 +119,22 @@ interface Server {
 
 interface Round {
   clients: number;
-  result: UclientResult;
+  load: Load;
+  sent: number;
+  received: number;
+  /** hush-loadgen only: why it could not keep the offered rate (then the round says nothing about the server). */
+  generatorBound?: string;
+  /** hush-loadgen only: it sent over 1 % of messages a period late, in bursts (the machine did not schedule it). */
+  late?: string;
+  /** hush-loadgen only: its own CPU time over the round, µs. */
+  loadUs?: number;
+  /** hush-loadgen only: one-way latency through the server and direct (its own control flows), µs. */
+  latency?: { p50: number; p99: number; d50: number; d99: number };
   /** The server process's own CPU time. */
   cpuUs: number;
   /** Busy time of the whole machine (every CPU) during the round. */
   machineUs: number;
-  /** The round's wall time, from the load's start to its end (connect phase included). */
+  /** The round's wall time: uclient from the load's start to its end (connect phase included); hush-loadgen from its first datagram sent to its last received. */
   wallUs: number;
   forwards: number;
   probe?: Probe;
@@ -152,50 +199,13 @@ async function startHush(threads: number, extraNode: string[] = [], offload = fa
   };
 }
 
-async function startCoturn(): Promise<Server> {
-  const port = await freeTcpUdpPort(49152);
-  const child: ChildProcess = spawn(
-    'turnserver',
-    [
-      '-n', '-L', '127.0.0.1', '-E', '127.0.0.1', '--listening-port', String(port), '--no-cli', '--no-tls', '--no-dtls',
-      '--allow-loopback-peers', '--use-auth-secret', `--static-auth-secret=${SECRET}`, '--realm', 'hush', '--log-file', 'stdout',
-      '--no-rfc5780', '--no-stun-backward-compatibility', '--simple-log',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  // Ready when it answers a STUN Binding.
-  const probe = new TurnTestClient({ host: '127.0.0.1', port }, 'x', 'y');
-  await probe.open();
-  const t0 = Date.now();
-  while (!(await probe.binding().catch(() => undefined))) {
-    if (Date.now() - t0 > 10_000 || child.exitCode !== null) {
-      probe.close();
-      child.kill('SIGKILL');
-      throw new Error(`coturn did not start:\n${out}`);
-    }
-  }
-  probe.close();
-  return {
-    name: 'coturn',
-    pid: child.pid!,
-    port,
-    ports: [port],
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+async function startCoturnServer(): Promise<Server> {
+  const c = await startCoturn(SECRET);
+  return { name: 'coturn', pid: c.pid, port: c.port, ports: [c.port], stop: c.stop };
 }
 
 const start = (name: Name, extra: string[] = []): Promise<Server> =>
-  name === 'coturn' ? startCoturn() : startHush(name === 'hush-all' ? 0 : 1, extra, name === 'hush-offload');
+  name === 'coturn' ? startCoturnServer() : startHush(name === 'hush-all' ? 0 : 1, extra, name === 'hush-offload');
 
 /** A TURN client pair through `port` plus a direct UDP pair; 50 pps of timestamped packets each. */
 async function runProbe(port: number, seconds: number): Promise<Probe> {
@@ -243,88 +253,92 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-/** Clients per uclient process: its connect phase costs ~0.1-0.2 s per client, so big loads are split. */
-const CLIENTS_PER_PROCESS = 50;
+let loadgenBin: string | undefined;
 
-interface Load {
-  connected: Promise<void>;
-  done: Promise<UclientResult>;
-}
-
-/** Runs `clients` uclient clients as parallel processes; sums their results. */
-function load(ports: number[], clients: number): Load {
-  const runs: Array<{ connected: Promise<void>; done: Promise<UclientResult> }> = [];
-  for (let i = 0, left = clients; left > 0; i++, left -= CLIENTS_PER_PROCESS) {
-    const m = Math.min(CLIENTS_PER_PROCESS, left);
-    const port = ports[i % ports.length]!;
-    const args = ['-y', '-c', '-W', SECRET, '-u', `bench${i}`, '-m', String(m), '-n', String(MSGS_PER_CLIENT), '-z', String(1000 / PPS), '-l', String(PAYLOAD), '-p', String(port), '127.0.0.1'];
-    let onConnected: () => void = () => undefined;
-    const connected = new Promise<void>((r) => (onConnected = r));
-    const done = new Promise<UclientResult>((resolve) => {
-      const child = spawn('turnutils_uclient', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Total connect time')) onConnected();
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        onConnected();
-        const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? -1);
-        resolve({
-          code,
-          sent: num(/start_mclient: tot_send_msgs=(\d+)/),
-          received: num(/start_mclient: tot_send_msgs=\d+, tot_recv_msgs=(\d+)/),
-          lost: num(/Total lost packets (\d+)/),
-          errors: [],
-          output: out,
-        });
-      });
-    });
-    runs.push({ connected, done });
-  }
-  return {
-    connected: Promise.all(runs.map((r) => r.connected)).then(() => undefined),
-    done: Promise.all(runs.map((r) => r.done)).then((rs) => ({
-      code: rs.every((r) => r.code === 0) ? 0 : 1,
-      sent: rs.reduce((a, r) => a + Math.max(0, r.sent), 0),
-      received: rs.reduce((a, r) => a + Math.max(0, r.received), 0),
-      lost: rs.reduce((a, r) => a + Math.max(0, r.lost), 0),
-      errors: [],
-      output: rs.map((r) => r.output).join('\n'),
-    })),
-  };
-}
-
-async function round(name: Name, clients: number, withProbe: boolean, profile = false): Promise<Round> {
+async function round(name: Name, clients: number, withProbe: boolean, profile = false, load: Load = LOAD): Promise<Round> {
   const server = await start(name, profile ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : []);
   try {
-    const cpu0 = cpuTimeUs(server.pid);
-    const machine0 = machineBusyUs();
-    const t0 = performance.now();
-    const l = load(server.ports, clients);
-    let probe: Probe | undefined;
-    if (withProbe) {
-      // Every client sends from connect + 1..6 s until connect + 1 + MSGS/PPS s: probe inside that window.
-      await l.connected;
-      await sleep(6200); // intent: the probe runs inside the window in which every client sends
-      probe = await runProbe(server.port, 4);
-    }
-    const m = withProbe && server.metrics ? await server.metrics() : undefined;
-    const loop = m ? { p99: m.loopP99! * 1e6, max: m.loopMax! * 1e6 } : undefined;
-    const result = await l.done;
-    const cpuUs = cpuTimeUs(server.pid) - cpu0;
-    const machineUs = machineBusyUs() - machine0;
-    const wallUs = (performance.now() - t0) * 1000;
+    let r: Omit<Round, 'kernel'>;
+    if (load === 'loadgen') r = await loadgenRound(server, clients, withProbe);
+    else r = await uclientRound(server, clients, withProbe);
     // The kernel's counters are read by the relay every second: wait for the last read.
     const kernel = name === 'hush-offload' ? (await sleep(1500), (await server.metrics!()).kernelPackets) : undefined;
-    return { clients, result, cpuUs, machineUs, forwards: result.received * 2, probe, kernel, loop, wallUs };
+    return { ...r, kernel };
   } finally {
     await server.stop();
   }
+}
+
+/** One round under hush-loadgen; CPU counted from its first datagram sent to its last received. `withLoop`: read the relay's event-loop delay after. */
+async function loadgenRound(server: Server, clients: number, withLoop: boolean): Promise<Omit<Round, 'kernel'>> {
+  loadgenBin ??= buildLoadgen(OUT);
+  const run = await startLoadgen({ bin: loadgenBin, host: '127.0.0.1', ports: server.ports, secret: SECRET, clients, msgs: MSGS_PER_CLIENT, pps: PPS, payload: PAYLOAD, senders: CORES });
+  await run.sending;
+  const cpu0 = cpuTimeUs(server.pid);
+  const machine0 = machineBusyUs();
+  const t0 = performance.now();
+  await run.drained;
+  const cpuUs = cpuTimeUs(server.pid) - cpu0;
+  const machineUs = machineBusyUs() - machine0;
+  const wallUs = (performance.now() - t0) * 1000;
+  const m = withLoop && server.metrics ? await server.metrics() : undefined;
+  const res: LoadgenResult = await run.done;
+  const s = res.summary;
+  return {
+    clients,
+    load: 'loadgen',
+    sent: s.sent,
+    received: s.received,
+    generatorBound: res.generatorBound,
+    late: res.late,
+    loadUs: (s.cpu_user_s + s.cpu_sys_s) * 1e6,
+    latency: { p50: s.p50_us, p99: s.p99_us, d50: s.direct_p50_us, d99: s.direct_p99_us },
+    cpuUs,
+    machineUs,
+    wallUs,
+    forwards: s.received * 2,
+    loop: m ? { p99: m.loopP99! * 1e6, max: m.loopMax! * 1e6 } : undefined,
+  };
+}
+
+/**
+ * hush-loadgen alone at the rate of `clients` clients: as many direct flows (loopback, no server),
+ * the same messages; its CPU and the machine's per message, counted as two forwards (a relayed message is).
+ */
+async function loadAloneRound(clients: number): Promise<Round> {
+  loadgenBin ??= buildLoadgen(OUT);
+  const run = await startLoadgen({ bin: loadgenBin, host: '127.0.0.1', ports: [], secret: SECRET, clients: 0, direct: clients, msgs: MSGS_PER_CLIENT, pps: PPS, payload: PAYLOAD, senders: CORES });
+  await run.sending;
+  const machine0 = machineBusyUs();
+  const t0 = performance.now();
+  await run.drained;
+  const machineUs = machineBusyUs() - machine0;
+  const wallUs = (performance.now() - t0) * 1000;
+  const res = await run.done;
+  const s = res.summary;
+  return { clients, load: 'loadgen', sent: s.direct_sent, received: s.direct_received, generatorBound: res.generatorBound, late: res.late, loadUs: (s.cpu_user_s + s.cpu_sys_s) * 1e6, cpuUs: 0, machineUs, wallUs, forwards: s.direct_received * 2 };
+}
+
+/** One round under turnutils_uclient, CPU counted over the whole round (its connect phase included); `withProbe`: the Node latency probe runs inside it. */
+async function uclientRound(server: Server, clients: number, withProbe: boolean): Promise<Omit<Round, 'kernel'>> {
+  const cpu0 = cpuTimeUs(server.pid);
+  const machine0 = machineBusyUs();
+  const t0 = performance.now();
+  const l = uclientLoad({ ports: server.ports, secret: SECRET, clients, msgs: MSGS_PER_CLIENT, pps: PPS, payload: PAYLOAD });
+  let probe: Probe | undefined;
+  if (withProbe) {
+    // Every client sends from connect + 1..6 s until connect + 1 + MSGS/PPS s: probe inside that window.
+    await l.connected;
+    await sleep(6200); // intent: the probe runs inside the window in which every client sends
+    probe = await runProbe(server.port, 4);
+  }
+  const m = withProbe && server.metrics ? await server.metrics() : undefined;
+  const loop = m ? { p99: m.loopP99! * 1e6, max: m.loopMax! * 1e6 } : undefined;
+  const result = await l.done;
+  const cpuUs = cpuTimeUs(server.pid) - cpu0;
+  const machineUs = machineBusyUs() - machine0;
+  const wallUs = (performance.now() - t0) * 1000;
+  return { clients, load: 'uclient', sent: result.sent, received: result.received, cpuUs, machineUs, forwards: result.received * 2, probe, loop, wallUs };
 }
 
 async function memoryPerAllocation(name: Name): Promise<{ rss: number; heap?: number }> {
@@ -414,8 +428,17 @@ async function inNamespace(): Promise<boolean> {
   return true;
 }
 
+const lostOf = (r: Round) => (r.sent > 0 ? r.sent - r.received : -1);
+const line = (name: string, r: Round) =>
+  `${String(r.clients).padStart(7)}  ${String(r.clients * PPS * 2).padStart(13)} | ${name.padEnd(20)} ${String(r.sent).padStart(8)} ${String(lostOf(r)).padStart(6)} ` +
+  `${(r.cpuUs / 1e6).toFixed(2).padStart(6)}  ${fmt(r.cpuUs / Math.max(1, r.forwards), 2).padStart(6)}  ${fmt(r.machineUs / Math.max(1, r.forwards), 2).padStart(14)}  ` +
+  `${fmt(r.loadUs === undefined ? undefined : r.loadUs / Math.max(1, r.forwards), 2).padStart(11)}  ` +
+  `${r.latency ? `${fmt(r.latency.p50)}/${fmt(r.latency.p99)}`.padStart(13) : ''.padStart(13)}  ` +
+  `${r.kernel === undefined ? ''.padStart(8) : fmt((100 * r.kernel) / Math.max(1, r.forwards), 1).padStart(8)}` +
+  `${r.generatorBound ? `  GENERATOR-BOUND: ${r.generatorBound}` : ''}${r.late ? `  late: ${r.late}` : ''}`;
+
 export async function run(): Promise<void> {
-  for (const tool of ['turnserver', 'turnutils_uclient']) {
+  for (const tool of ['turnserver', ...(LOAD === 'uclient' ? ['turnutils_uclient'] : [])]) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
       console.log(`skipped: ${tool} not installed (apt-get install coturn)`);
       return;
@@ -424,29 +447,36 @@ export async function run(): Promise<void> {
   if (!NETNS && process.env.HUSH_BENCH_HOST !== '1' && (await inNamespace())) return;
   mkdirSync(OUT, { recursive: true });
   console.log(
-    `load: turnutils_uclient -y -c, ${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; ` +
-      `forwards/s = clients x ${PPS} x 2; servers restarted for every round, hush and coturn alternating`,
+    LOAD === 'loadgen'
+      ? `load: hush-loadgen (bench/loadgen/, the default): TURN pairs set up in Node, then ChannelData from one C process with sendmmsg/recvmmsg (${CORES} sending threads), ` +
+          `${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; CPU counted from its first datagram sent to its last received ` +
+          `(HUSH_BENCH_LOAD=uclient: coturn's turnutils_uclient instead, which costs more CPU per datagram than the servers it loads)`
+      : `load: turnutils_uclient -y -c (HUSH_BENCH_LOAD=uclient), ${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; CPU counted over the whole round, connect phase included`,
   );
+  console.log(`forwards/s = clients x ${PPS} x 2; servers restarted for every round, hush and coturn alternating`);
   console.log(`hush: ${NODE ? 'Node 24 (npm binary)' : `Node ${process.version}`}; hush-all: --threads 0 = ${CORES} TURN threads on this machine`);
-  console.log(NETNS ? `every server, the load and the probe in network namespace ${NETNS} (its loopback; hush-offload: XDP generic mode there)` : 'on the host loopback (no namespace: not root?): no offload column');
-  console.log('clients  offered fwd/s | server          sent  lost  cpu-s  us/fwd  machine us/fwd  kernel %');
+  console.log(NETNS ? `every server and the load in network namespace ${NETNS} (its loopback; hush-offload: XDP generic mode there)` : 'on the host loopback (no namespace: not root?): no offload column');
+  console.log(`load average at the start: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  console.log('clients  offered fwd/s | server                   sent   lost  cpu-s  us/fwd  machine us/fwd  load us/fwd  p50/p99 us  kernel %');
   const best: Record<Name, number> = { hush: 0, 'hush-all': 0, 'hush-offload': 0, coturn: 0 };
   const failed: Record<Name, boolean> = { hush: false, 'hush-all': false, 'hush-offload': !NETNS, coturn: false };
   const rounds: Record<Name, Round[]> = { hush: [], 'hush-all': [], 'hush-offload': [], coturn: [] };
+  const probeLevel = LEVELS[0]!;
   for (const clients of LEVELS) {
     // Alternate the order every level: on a shared, noisy machine no server always goes first.
     const order = LEVELS.indexOf(clients) % 2 === 0 ? NAMES : [...NAMES].reverse();
     for (const name of order) {
       if (failed[name]) continue;
-      const r = await round(name, clients, false);
+      // With hush-loadgen the latency and event-loop figures come from the lightest level's own round.
+      let r = await round(name, clients, LOAD === 'loadgen' && clients === probeLevel);
+      if (r.generatorBound) {
+        // The generator, not the server, missed the rate (on a shared machine, often a moment it was not scheduled): once more.
+        console.log(line(name, r) + '  (once more)');
+        r = await round(name, clients, LOAD === 'loadgen' && clients === probeLevel);
+      }
       rounds[name].push(r);
-      const lost = r.result.sent > 0 ? r.result.sent - r.result.received : -1;
-      console.log(
-        `${String(clients).padStart(7)}  ${String(clients * PPS * 2).padStart(13)} | ${name.padEnd(12)} ${String(r.result.sent).padStart(8)} ${String(lost).padStart(5)} ` +
-          `${(r.cpuUs / 1e6).toFixed(2).padStart(6)}  ${fmt(r.cpuUs / Math.max(1, r.forwards), 2).padStart(6)}  ${fmt(r.machineUs / Math.max(1, r.forwards), 2).padStart(14)}  ` +
-          `${r.kernel === undefined ? '' : fmt((100 * r.kernel) / Math.max(1, r.forwards), 1).padStart(8)}`,
-      );
-      if (lost === 0 && r.result.sent === clients * MSGS_PER_CLIENT) best[name] = clients;
+      console.log(line(name, r));
+      if (lostOf(r) === 0 && r.sent === clients * MSGS_PER_CLIENT && !r.generatorBound) best[name] = clients;
       else failed[name] = true;
     }
     if (NAMES.every((n) => failed[n])) break;
@@ -455,17 +485,38 @@ export async function run(): Promise<void> {
   // CPU at the highest level every server passed (or the lowest level).
   const common = Math.max(LEVELS[0]!, Math.min(...NAMES.filter((n) => rounds[n].length > 0).map((n) => best[n] || LEVELS[0]!)));
   // Latency at the lightest level: at saturation this 2-core machine measures its scheduler, not the relay.
-  const probeLevel = LEVELS[0]!;
   const lat: Partial<Record<Name, { p50: number; p99: number; d50: number; d99: number; loopP99?: number; loopMax?: number }>> = {};
   for (const name of NAMES) {
+    if (LOAD === 'loadgen') {
+      const r = rounds[name].find((x) => x.clients === probeLevel);
+      if (r?.latency) lat[name] = { ...r.latency, loopP99: r.loop?.p99, loopMax: r.loop?.max };
+      continue;
+    }
     const r = await round(name, probeLevel, true, name === 'hush' && process.env.HUSH_BENCH_PROFILE === '1');
     const p = r.probe!;
     lat[name] = { p50: pct(p.relay, 50), p99: pct(p.relay, 99), d50: pct(p.direct, 50), d99: pct(p.direct, 99), loopP99: r.loop?.p99, loopMax: r.loop?.max };
   }
-  const perForward = (name: Name, k: 'cpuUs' | 'machineUs') => {
-    const r = rounds[name].find((x) => x.clients === common);
-    return r ? r[k] / Math.max(1, r.forwards) : undefined;
+  if (LOAD === 'loadgen' && process.env.HUSH_BENCH_PROFILE === '1') await round('hush', common, false, true);
+  const atCommon = (name: Name) => rounds[name].find((x) => x.clients === common);
+  const perForward = (name: Name, k: 'cpuUs' | 'machineUs' | 'loadUs') => {
+    const r = atCommon(name);
+    const v = r?.[k];
+    return r && v !== undefined ? v / Math.max(1, r.forwards) : undefined;
   };
+
+  const alone = LOAD === 'loadgen' ? await loadAloneRound(common) : undefined;
+
+  // Cross-check: the same server at one level under both load clients (outside truth for hush-loadgen).
+  const cross: Array<{ name: Name; uclient: Round; loadgen: Round }> = [];
+  if (LOAD === 'loadgen' && process.env.HUSH_BENCH_CROSSCHECK !== '0' && spawnSync('sh', ['-c', 'command -v turnutils_uclient']).status === 0) {
+    const level = QUICK ? LEVELS[0]! : CROSS_LEVEL;
+    for (const name of ['coturn', ...(NETNS ? ['hush-offload'] : [])] as Name[]) {
+      const uclient = await round(name, level, false, false, 'uclient');
+      const loadgen = rounds[name].find((x) => x.clients === level) ?? (await round(name, level, false));
+      cross.push({ name, uclient, loadgen });
+    }
+  }
+
   const mem: Partial<Record<Name, { rss: number; heap?: number }>> = {};
   for (const name of NAMES) mem[name] = await memoryPerAllocation(name);
 
@@ -473,39 +524,72 @@ export async function run(): Promise<void> {
   const added = (n: Name, k: 'p50' | 'p99') => (lat[n] ? lat[n]![k] - lat[n]![k === 'p50' ? 'd50' : 'd99'] : undefined);
   const row = (label: string, f: (n: Name) => number | undefined, d = 0) =>
     console.log(
-      `${label.padEnd(40)} ${fmt(f('hush'), d).padStart(9)} ${fmt(f('hush-all'), d).padStart(9)} ${fmt(f('hush-offload'), d).padStart(9)} ${fmt(f('coturn'), d).padStart(9)}   ` +
+      `${label.padEnd(44)} ${fmt(f('hush'), d).padStart(9)} ${fmt(f('hush-all'), d).padStart(9)} ${fmt(f('hush-offload'), d).padStart(9)} ${fmt(f('coturn'), d).padStart(9)}   ` +
         `${ratio(f('hush'), f('coturn')).padStart(7)} ${ratio(f('hush-all'), f('coturn')).padStart(8)} ${ratio(f('hush-offload'), f('coturn')).padStart(8)}`,
     );
   console.log(
-    `\n${''.padEnd(40)} ${'hush 1t'.padStart(9)} ${('hush ' + CORES + 't').padStart(9)} ${'offload'.padStart(9)} ${'coturn'.padStart(9)}   ` +
+    `\n${''.padEnd(44)} ${'hush 1t'.padStart(9)} ${('hush ' + CORES + 't').padStart(9)} ${'offload'.padStart(9)} ${'coturn'.padStart(9)}   ` +
       `${'1t/co'.padStart(7)} ${'all/co'.padStart(8)} ${'offl/co'.padStart(8)}`,
   );
   row('datagrams relayed/s at 0% loss', rate);
   row(`CPU us/datagram, whole machine (${common} cl.)`, (n) => perForward(n, 'machineUs'), 2);
   row(`CPU us/datagram, server process (${common} cl.)`, (n) => perForward(n, 'cpuUs'), 2);
+  if (LOAD === 'loadgen') {
+    row(`CPU us/datagram, load generator (${common} cl.)`, (n) => perForward(n, 'loadUs'), 2);
+    row(`CPU us/datagram, server + load generator`, (n) => (perForward(n, 'cpuUs') ?? NaN) + (perForward(n, 'loadUs') ?? NaN), 2);
+    if (alone) row(`CPU us/datagram, whole machine minus load alone`, (n) => (perForward(n, 'machineUs') ?? NaN) - alone.machineUs / Math.max(1, alone.forwards), 2);
+  }
   row(`p50 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p50'));
   row(`p99 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p99'));
   row(`event-loop delay p99 us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopP99);
   row(`event-loop delay max us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopMax);
   row('memory per allocation, RSS bytes', (n) => mem[n]?.rss);
-  console.log(`${'memory per allocation, V8 heap bytes'.padEnd(40)} ${fmt(mem.hush?.heap).padStart(9)} ${fmt(mem['hush-all']?.heap).padStart(9)} ${fmt(mem['hush-offload']?.heap).padStart(9)}`);
-  for (const n of NAMES) if (!failed[n]) console.log(`  (${n} had no loss even at the highest level tried: its rate is a lower bound)`);
+  console.log(`${'memory per allocation, V8 heap bytes'.padEnd(44)} ${fmt(mem.hush?.heap).padStart(9)} ${fmt(mem['hush-all']?.heap).padStart(9)} ${fmt(mem['hush-offload']?.heap).padStart(9)}`);
+  console.log('what bounded each column:');
   for (const n of NAMES) {
-    const passed = rounds[n].find((r) => r.clients === best[n]);
-    const next = rounds[n].find((r) => r.clients > best[n]);
-    if (next) {
-      console.log(
-        `  (${n}: first loss at ${next.clients} clients: ${next.result.sent - next.result.received} of ${next.result.sent} lost; over the round (connect phase included) its process used ${fmt((100 * next.cpuUs) / next.wallUs, 0)} % of a core, the machine ${fmt((100 * next.machineUs) / next.wallUs / CORES, 0)} % of all ${CORES})`,
-      );
-    } else if (passed) console.log(`  (${n}: passed the highest level, ${passed.clients} clients: the load client bounds it)`);
+    const rs = rounds[n];
+    const stop = rs.find((r) => r.clients > best[n] || lostOf(r) !== 0 || r.generatorBound);
+    if (!stop) {
+      if (rs.length > 0) console.log(`  ${n}: no loss up to the highest level, ${rs[rs.length - 1]!.clients} clients: the levels offered bound it (a lower bound)`);
+      continue;
+    }
+    const busy = `over the load its process used ${fmt((100 * stop.cpuUs) / stop.wallUs, 0)} % of a core, the machine ${fmt((100 * stop.machineUs) / stop.wallUs / CORES, 0)} % of all ${CORES}` +
+      (stop.loadUs !== undefined ? `, the load generator ${fmt((100 * stop.loadUs) / stop.wallUs, 0)} % of a core` : '');
+    const lateLevels = rs.filter((r) => r !== stop && r.late).map((r) => r.clients);
+    if (lateLevels.length) console.log(`  ${n}: passed ${lateLevels.join(', ')} clients while the load generator ran late in bursts (not scheduled on time): those loads were burstier than offered`);
+    if (stop.generatorBound) console.log(`  ${n}: GENERATOR-BOUND at ${stop.clients} clients (${stop.generatorBound}; ${lostOf(stop)} of ${stop.sent} lost): the load generator could not keep the offered rate, so the rate is a lower bound; ${busy}`);
+    else if (stop.late) console.log(`  ${n}: first loss at ${stop.clients} clients: ${lostOf(stop)} of ${stop.sent} lost, while the load generator itself ran late (${stop.late}): the machine's CPU bounded both; ${busy}`);
+    else console.log(`  ${n}: first loss at ${stop.clients} clients: ${lostOf(stop)} of ${stop.sent} lost; ${busy}`);
+  }
+  if (alone) {
+    console.log(
+      `  (load alone: hush-loadgen with ${alone.clients} direct flows and no server, the same messages: the machine ${fmt(alone.machineUs / Math.max(1, alone.forwards), 2)} us, ` +
+        `the generator ${fmt(alone.loadUs! / Math.max(1, alone.forwards), 2)} us per message-half (a relayed message is two forwards); ${lostOf(alone)} of ${alone.sent} lost${alone.generatorBound ? `; ${alone.generatorBound}` : ''}${alone.late ? `; ${alone.late}` : ''})`,
+    );
+  }
+  if (LOAD === 'loadgen') {
+    console.log(`  (latency: hush-loadgen's one-way p50/p99 over all relayed messages minus the same of its direct flows (loopback, not relayed), in the ${probeLevel}-client round)`);
   }
   console.log(
-    `  (one-way through relay p50/p99 us: ${NAMES.map((n) => `${n} ${fmt(lat[n]?.p50)}/${fmt(lat[n]?.p99)}`).join(', ')}; direct loopback ${fmt(lat.hush?.d50)}/${fmt(lat.hush?.d99)})`,
+    `  (one-way through relay p50/p99 us: ${NAMES.map((n) => `${n} ${fmt(lat[n]?.p50)}/${fmt(lat[n]?.p99)}`).join(', ')}; direct loopback ${NAMES.map((n) => `${fmt(lat[n]?.d50)}/${fmt(lat[n]?.d99)}`).join(', ')})`,
   );
   console.log(
     `  (whole-machine CPU includes the load client's; "offload": hush-relay --threads 1 --offload on, its process CPU includes its helper; ` +
       `memory: RSS delta over ${MEM_ALLOCATIONS} allocations, each with a permission and a channel)`,
   );
+  if (cross.length > 0) {
+    console.log(`\ncross-check, the same server under both load clients (${cross[0]!.loadgen.clients} clients, ${cross[0]!.loadgen.clients * PPS * 2} forwards/s offered; uclient's CPU over its whole round, connect phase included):`);
+    for (const c of cross) {
+      for (const [label, r] of [['turnutils_uclient', c.uclient], ['hush-loadgen', c.loadgen]] as Array<[string, Round]>) {
+        console.log(
+          `  ${c.name.padEnd(12)} ${label.padEnd(17)} sent ${String(r.sent).padStart(7)}, lost ${String(lostOf(r)).padStart(5)}, forwards ${String(r.forwards).padStart(7)}, ` +
+            `machine ${fmt(r.machineUs / Math.max(1, r.forwards), 2)} us/fwd, server ${fmt(r.cpuUs / Math.max(1, r.forwards), 2)} us/fwd` +
+            (r.kernel !== undefined ? `, kernel ${fmt((100 * r.kernel) / Math.max(1, r.forwards), 1)} %` : ''),
+        );
+      }
+    }
+  }
+  console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   if (process.env.HUSH_BENCH_PROFILE === '1') summarizeProfile();
   else rmSync(OUT, { recursive: true, force: true });
 }

@@ -44,9 +44,15 @@ export class TurnTestClient {
     return new TurnTestClient(server, username, turnPassword(secret, username));
   }
 
-  /** Bind the client's socket; `address` another loopback address (127.0.0.2) makes another source. */
-  async open(address = '127.0.0.1'): Promise<number> {
-    await new Promise<void>((r) => this.socket.bind(0, address, () => r()));
+  /** Bind the client's socket; `address` another loopback address (127.0.0.2) makes another source; `port` 0 is any free one. */
+  async open(address = '127.0.0.1', port = 0): Promise<number> {
+    await new Promise<void>((r, reject) => {
+      this.socket.once('error', reject);
+      this.socket.bind(port, address, () => {
+        this.socket.off('error', reject);
+        r();
+      });
+    });
     return this.socket.address().port;
   }
 
