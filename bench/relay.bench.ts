@@ -97,7 +97,12 @@ const LOAD: Load = process.env.HUSH_BENCH_LOAD === 'uclient' ? 'uclient' : 'load
 const LEVELS = process.env.HUSH_BENCH_LEVELS ? process.env.HUSH_BENCH_LEVELS.split(',').map(Number) : QUICK ? [200, 600] : LOAD === 'loadgen' ? [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000, 4000, 5000, 6000] : [200, 400, 600, 800, 1000, 1200, 1600, 2000, 3000];
 /** The cross-check level: the same server under both load clients (HUSH_BENCH_CROSSCHECK=0 skips it). */
 const CROSS_LEVEL = 400;
-const MEM_ALLOCATIONS = 400;
+/**
+ * Allocations for the memory row. Per-allocation RSS falls as N grows (the heap's and malloc's
+ * fixed slack spread thinner: a bare Node dgram socket measured 8.7 KB at 1 000, 4.5 KB at 3 000,
+ * 2.6 KB at 10 000 here), so N is large enough to be per-allocation, not per-process.
+ */
+const MEM_ALLOCATIONS = Number(process.env.HUSH_BENCH_MEM_ALLOCATIONS ?? 2000);
 const OUT = resolve(import.meta.dirname, 'out');
 
 type Name = 'hush' | 'hush-all' | 'hush-offload' | 'coturn';
@@ -352,20 +357,22 @@ async function memoryPerAllocation(name: Name): Promise<{ rss: number; heap?: nu
       await c.allocate();
       clients.push(c);
     }
+    // hush-relay: the metrics scrape runs a full GC first (gc-before-memory.ts), so both readings
+    // count live memory, not the garbage of the Allocates just served; then RSS.
+    const heap0 = (await server.metrics?.())?.heapUsedBytes;
     await sleep(500); // intent: memory settles before it is read
     const rss0 = rssBytes(server.pid);
-    const heap0 = (await server.metrics?.())?.heapUsedBytes;
     for (let i = 0; i < MEM_ALLOCATIONS; i++) {
       const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: server.port }, SECRET);
       await c.open();
       await c.allocate();
       // Each with a permission and a channel, as in a call.
-      await c.channelBind({ family: 4, address: '127.0.0.1', port: 40000 + i }, 0x4000);
+      await c.channelBind({ family: 4, address: '127.0.0.1', port: 40000 + (i % 20000) }, 0x4000);
       clients.push(c);
     }
+    const heap1 = (await server.metrics?.())?.heapUsedBytes;
     await sleep(500); // intent: memory settles before it is read
     const rss = (rssBytes(server.pid) - rss0) / MEM_ALLOCATIONS;
-    const heap1 = (await server.metrics?.())?.heapUsedBytes;
     return { rss, heap: heap0 !== undefined && heap1 !== undefined ? (heap1 - heap0) / MEM_ALLOCATIONS : undefined };
   } finally {
     for (const c of clients) c.close();
