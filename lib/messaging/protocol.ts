@@ -155,6 +155,9 @@ export interface WireStartOptions {
   deferMicrophone?: boolean;
 }
 
+/** Issue 17: the caller's media host started at dial, keys later (MediaPrestartOptions). */
+export type WirePrestartOptions = Omit<WireStartOptions, 'sendFrameSecret' | 'recvFrameSecret' | 'deferMicrophone'>;
+
 export type OffscreenRequest =
   | { target: 'offscreen'; kind: 'ping'; nonce: string }
   | { target: 'offscreen'; kind: 'media-start'; opts: WireStartOptions }
@@ -180,7 +183,11 @@ export type OffscreenRequest =
   /** Release a microphone opened by mic-acquire that no call took (the call ended during the wait). */
   | { target: 'offscreen'; kind: 'mic-release' }
   /** Issue 17: a call prepared before Accept (deferMicrophone) opens its microphone now (CallMedia.useMicrophone). */
-  | { target: 'offscreen'; kind: 'media-use-mic'; callId: string };
+  | { target: 'offscreen'; kind: 'media-use-mic'; callId: string }
+  /** Issue 17, the caller: start the call's media at dial, without keys and microphone (CallMedia.prestart). */
+  | { target: 'offscreen'; kind: 'media-prestart'; opts: WirePrestartOptions }
+  /** Issue 17, the caller: the handshake's frame secrets for a call started at dial (CallMedia.importKeys); wiped after. */
+  | { target: 'offscreen'; kind: 'media-keys'; callId: string; sendFrameSecret: number[]; recvFrameSecret: number[] };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
