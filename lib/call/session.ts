@@ -465,6 +465,8 @@ export class CallSession {
     }
     this.mark('offer-sent');
     await this.negotiation.useMicrophone();
+    // Muted during the dial, while the engine was still being made: the microphone starts muted.
+    if (this.muted && isLive(this.state)) await this.ports.media.setMuted(this.callId, true).catch(() => {});
     this.mark('media-started');
   }
 

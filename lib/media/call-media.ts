@@ -13,7 +13,9 @@
  *      transform → no call: Hush never sends clear audio);
  *   2. open the microphone (typed ERR_MIC_DENIED / ERR_NO_MICROPHONE);
  *   3. start the frame worker and import both frame secrets into it, then wipe
- *      every copy on this side (the options' arrays included);
+ *      every copy on this side (the options' arrays included); the import runs
+ *      while 4 is done (frames wait in the worker for the keys), and `create`
+ *      resolves only once it succeeded;
  *   4. create the RTCPeerConnection (relay-only in privacy mode, max-bundle),
  *      addTrack, and attach both transforms to that transceiver at once:
  *      never later in `ontrack` (lab-notes TRAP, frame-worker-client.ts).
@@ -235,10 +237,10 @@ export class CallMedia implements CallMediaApi {
       markCall(opts.callId, deferMicrophone ? 'host-silence' : 'host-mic-open');
 
       frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true), tapFramesOf(opts));
-      if (keys) {
-        await frames.importSecrets(keys.send, keys.recv);
-        markCall(opts.callId, 'host-worker-ready');
-      }
+      // The keys' import runs while the connection is made (issue 17): frames wait in the worker
+      // until it is done, and the start fails with it.
+      const imported = keys ? frames.importSecrets(keys.send, keys.recv) : undefined;
+      imported?.catch(() => {}); // awaited below; a connection failure first must not leave it unhandled
 
       const config: RTCConfiguration & { encodedInsertableStreams?: boolean } = {
         iceServers: opts.iceServers,
@@ -249,6 +251,11 @@ export class CallMedia implements CallMediaApi {
       if (api === 'legacy') config.encodedInsertableStreams = true;
       const built = connect(config, local, frames, 0);
       pc = built.pc;
+
+      if (imported) {
+        await imported;
+        markCall(opts.callId, 'host-worker-ready');
+      }
 
       const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message, false));
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
