@@ -217,9 +217,11 @@ export class Negotiation {
   /**
    * Caller, CONFIRM sent (the callee's keys and identity checked out): the keys into the frame
    * worker, then the ICE policy, the held offer and our held candidates. `keys` are wiped here.
+   * `confirmSent`: CONFIRM's send, still waiting for the relay's receipt: the keys' import
+   * overlaps that round trip, the offer leaves only after it (the callee must read CONFIRM first).
    * The session opens the microphone next (`useMicrophone`).
    */
-  async releaseOffer(keys: { send: Uint8Array; recv: Uint8Array }): Promise<void> {
+  async releaseOffer(keys: { send: Uint8Array; recv: Uint8Array }, confirmSent?: Promise<unknown>): Promise<void> {
     const p = this.prepared;
     try {
       if (!p?.offer || this.closed) throw new Error('no offer was made at dial');
@@ -228,6 +230,8 @@ export class Negotiation {
       keys.send.fill(0);
       keys.recv.fill(0);
     }
+    await confirmSent;
+    if (this.closed || this.prepared !== p) return; // ended meanwhile (CONFIRM could not be sent)
     this.prepared = undefined;
     const ice = (this.ice = new IcePolicy({ relayOnly: p.relayOnly, ...p.ice }, (a) => this.onIceAction(a)));
     await this.ports.send({ k: 'offer', sdp: p.offer, n: ++this.offerSeq });

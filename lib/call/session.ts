@@ -365,9 +365,9 @@ export class CallSession {
     }
     if (!this.install(step.secrets)) return;
     this.ports.onChange(this);
-    await this.trySend(step.confirm);
-    this.mark('confirm-sent');
-    if (this.early) return this.releaseEarly(this.early);
+    const confirmSent = this.trySend(step.confirm).then((r) => (this.mark('confirm-sent'), r));
+    if (this.early) return this.releaseEarly(this.early, confirmSent);
+    await confirmSent;
     // Gather at once: start media and send the offer while the callee's device rings.
     if (!(await this.startMedia())) return;
     await this.negotiation.firstOffer();
@@ -405,8 +405,10 @@ export class CallSession {
     if (!this.fire({ type: 'ring' })) return;
     this.mark('ring');
     this.armPhase(TIMEOUTS.ringMs, 'ring', { type: 'ring-timeout' });
-    await this.sendControl({ k: 'ringing' });
+    // `ringing` travels while the media host starts: its relay round trip is not waited for first.
+    const ringing = this.sendControl({ k: 'ringing' });
     await this.prepareWhileRinging();
+    await ringing;
   }
 
   /**
@@ -444,25 +446,31 @@ export class CallSession {
   }
 
   /**
-   * Caller, CONFIRM sent: the media started at dial gets this call's keys, the held offer and
-   * candidates leave, then the microphone opens. A failure of the early start ends the call as a
-   * media start after CONFIRM would have.
+   * Caller, CONFIRM on its way (`confirmSent`: the relay's receipt): the media started at dial
+   * gets this call's keys meanwhile; after CONFIRM the held offer and candidates leave, then the
+   * microphone opens. A failure of the early start ends the call as a media start after CONFIRM
+   * would have.
    */
-  private async releaseEarly(early: Promise<unknown>): Promise<void> {
+  private async releaseEarly(early: Promise<unknown>, confirmSent: Promise<unknown>): Promise<void> {
     this.mark('media-start');
     const failure = await early;
     this.early = undefined;
     const secrets = this.frameSecrets;
     this.frameSecrets = undefined;
+    let error: unknown;
     try {
-      if (this.state === CallState.Ended || !secrets) return;
-      if (failure) return this.mediaFailure(failure);
-      await this.negotiation.releaseOffer(secrets);
+      if (failure) error = failure;
+      else if (secrets && this.state !== CallState.Ended) await this.negotiation.releaseOffer(secrets, confirmSent);
     } catch (e) {
-      return this.mediaFailure(e);
+      error = e;
     } finally {
       if (secrets) wipe(secrets.send, secrets.recv);
     }
+    // A hang-up for a failure must not overtake CONFIRM (the callee could not open it), nor may the
+    // queue's next job: both come after CONFIRM's send.
+    await confirmSent;
+    if (!isLive(this.state) || !secrets) return;
+    if (error) return this.mediaFailure(error);
     this.mark('offer-sent');
     await this.negotiation.useMicrophone();
     // Muted during the dial, while the engine was still being made: the microphone starts muted.
