@@ -59,7 +59,7 @@ import type { InputInUse } from './devices';
 import { openMicrophone, openSilence, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
-import { frameTapStats, markCall, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
+import { forwardMediaHooks, frameTapStats, markCall, spoilRecvSecretForTest, tapFramesOf, testToneOf, type MediaHookOptions } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
 import { StandbyPath } from './standby';
@@ -132,7 +132,7 @@ export class CallMedia implements CallMediaApi {
   /** The call's id (the start timeline's marks, lib/testing/hooks.ts markCall). */
   private callId = '';
   /** Started at dial (prestart): the keys come later (importKeys), with the test hook that applies to them. */
-  private keysLater?: { corruptRecvKey?: boolean };
+  private keysLater?: MediaHookOptions;
   /** Prepared before Accept (MediaStartOptions.deferMicrophone): silence on the sender until `useMicrophone`. */
   private micLater?: { inputDeviceId?: string; outputDeviceId?: string };
   private candidatesSeen = 0;
@@ -181,7 +181,7 @@ export class CallMedia implements CallMediaApi {
    */
   static async prestart(opts: MediaPrestartOptions, onEvent: (e: MediaEvent) => void): Promise<CallMedia> {
     const me = await CallMedia.build(opts, onEvent, undefined, undefined, true);
-    me.keysLater = { corruptRecvKey: opts.corruptRecvKey };
+    me.keysLater = forwardMediaHooks(opts); // the test hooks for the keys' import; {} in store builds
     return me;
   }
 
