@@ -472,10 +472,15 @@ export class CallSession {
     if (!isLive(this.state) || !secrets) return;
     if (error) return this.mediaFailure(error);
     this.mark('offer-sent');
-    await this.negotiation.useMicrophone();
-    // Muted during the dial, while the engine was still being made: the microphone starts muted.
-    if (this.muted && isLive(this.state)) await this.ports.media.setMuted(this.callId, true).catch(() => {});
-    this.mark('media-started');
+    // The microphone after the candidates the ICE policy just queued (in privacy mode the relay
+    // candidate is the callee's only way to us: it must not wait for the device to open).
+    this.enqueue(async () => {
+      if (!isLive(this.state)) return;
+      await this.negotiation.useMicrophone();
+      // Muted during the dial, while the engine was still being made: the microphone starts muted.
+      if (this.muted && isLive(this.state)) await this.ports.media.setMuted(this.callId, true).catch(() => {});
+      this.mark('media-started');
+    });
   }
 
   /** Caller: the callee's SAS nonce (protocol v2); the SAS exists from here on. */
