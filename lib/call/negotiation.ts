@@ -13,6 +13,17 @@
  * accepts. `release` (Accept) opens the microphone, starts the ICE policy and
  * sends the answer and the candidates. A decline closes it like any call.
  *
+ * Started at dial (issue 17, caller): `prestart` starts the media engine without
+ * keys and without a microphone and makes the first offer, so the worker, the
+ * connection and the gathering run while the handshake does; the offer and every
+ * local candidate stay here (`prepared`) until `releaseOffer` (CONFIRM sent: the
+ * callee checked out). It imports the keys first, then sends the offer and the
+ * candidates, then opens the microphone. A call that ends before closes it.
+ *
+ * Ringing before the offer (issue 17, callee): `prepare` may run before the
+ * caller's offer is here; the offer is then answered into `prepared` when it
+ * comes (`onOffer`), under the same rules.
+ *
  * Only the caller offers (the callee asks it to restart), so offers never
  * cross (no glare). `n` numbers the caller's offers and the answer echoes it,
  * so an answer to an older offer is ignored (control.ts).
@@ -24,7 +35,7 @@
  */
 import { IcePolicy, type IceAction, type IcePolicyOptions, type IceReport } from '../ice/policy';
 import type { MediaPort } from '../media/port';
-import type { MediaStartOptions, PathKind, Role } from '../media/types';
+import type { MediaPrestartOptions, MediaStartOptions, PathKind, Role } from '../media/types';
 import type { CandidateInit, Control } from './control';
 
 /** Callee and caller both notice a dead path; the caller replaces the connection once per this long. */
@@ -68,8 +79,21 @@ export class Negotiation {
   private readonly pendingCandidates: (CandidateInit | null)[] = [];
   /** P2P first, relay within the window (lib/ice/policy.ts); exists once media started (prepared: once released). */
   private ice?: IcePolicy;
-  /** Callee, prepared before Accept: what waits for `release` (the answer, our candidates, the policy's options). */
-  private prepared?: { answer?: { sdp: string; n: number }; local: (CandidateInit | null)[]; relayOnly: boolean; ice?: Partial<IcePolicyOptions> };
+  /**
+   * What waits for `release` (callee, Accept) or `releaseOffer` (caller, CONFIRM): the callee's
+   * answer or the caller's first offer, our candidates, the ICE policy's options.
+   */
+  private prepared?: {
+    answer?: { sdp: string; n: number };
+    offer?: string;
+    local: (CandidateInit | null)[];
+    relayOnly: boolean;
+    ice?: Partial<IcePolicyOptions>;
+  };
+  /** Callee: an offer was applied while it rang (later offers wait for `release`). */
+  private preparedAnswered = false;
+  /** The call ended (close): a start still in flight stops the engine it made. */
+  private closed = false;
 
   constructor(private readonly ports: NegotiationPorts) {}
 
@@ -139,12 +163,87 @@ export class Negotiation {
       this.prepared = undefined;
       throw e;
     }
+    await this.answerPrepared();
+  }
+
+  /**
+   * Callee, prepared: answer the held offer into `prepared` (nothing sent). Not an offer with
+   * candidates in its SDP (ICE would check them before Accept), and only the first offer: a
+   * newer one while it rings is answered at `release`.
+   */
+  private async answerPrepared(): Promise<void> {
     const held = this.heldOffer;
-    if (!held || /^a=candidate:/m.test(held.sdp)) return;
+    const p = this.prepared;
+    if (!held || !p || p.answer || this.preparedAnswered || /^a=candidate:/m.test(held.sdp)) return;
+    this.preparedAnswered = true;
     const sdp = await this.ports.media.acceptOffer(this.ports.callId, held.sdp);
-    if (this.prepared && this.heldOffer === held) {
+    if (this.prepared === p && this.heldOffer === held) {
       this.heldOffer = undefined;
-      this.prepared.answer = { sdp, n: held.n };
+      p.answer = { sdp, n: held.n };
+    }
+  }
+
+  /**
+   * Caller, at dial (file header): start the engine without keys or microphone and make the
+   * first offer, holding it and every candidate. Throws what the engine throws (nothing started,
+   * or what started is stopped). Runs beside the session's queue, not on it: the handshake goes on.
+   */
+  async prestart(opts: MediaPrestartOptions, extra: { muted: boolean; ice?: Partial<IcePolicyOptions> }): Promise<void> {
+    const p = { local: [] as (CandidateInit | null)[], relayOnly: opts.relayOnly, ice: extra.ice, offer: undefined as string | undefined };
+    this.isStarted = true;
+    this.prepared = p;
+    try {
+      await this.ports.media.prestart!(opts);
+      if (this.closed) throw new Error('the call ended while its media started');
+      if (extra.muted) await this.ports.media.setMuted(this.ports.callId, true);
+      p.offer = await this.ports.media.createOffer(this.ports.callId);
+      if (this.closed) throw new Error('the call ended while its media started');
+    } catch (e) {
+      // Closed meanwhile: close() asked the host to stop, maybe before the engine existed: ask again.
+      if (this.closed) void this.ports.media.stop(this.ports.callId).catch(() => {});
+      else {
+        this.isStarted = false;
+        this.prepared = undefined;
+      }
+      throw e;
+    }
+  }
+
+  /** Caller: started at dial and not released yet. */
+  get early(): boolean {
+    return this.ports.role === 'caller' && !!this.prepared;
+  }
+
+  /**
+   * Caller, CONFIRM sent (the callee's keys and identity checked out): the keys into the frame
+   * worker, then the ICE policy, the held offer and our held candidates. `keys` are wiped here.
+   * `confirmSent`: CONFIRM's send, still waiting for the relay's receipt: the keys' import
+   * overlaps that round trip, the offer leaves only after it (the callee must read CONFIRM first).
+   * The session opens the microphone next (`useMicrophone`).
+   */
+  async releaseOffer(keys: { send: Uint8Array; recv: Uint8Array }, confirmSent?: Promise<unknown>): Promise<void> {
+    const p = this.prepared;
+    try {
+      if (!p?.offer || this.closed) throw new Error('no offer was made at dial');
+      await this.ports.media.setKeys!(this.ports.callId, keys.send, keys.recv);
+    } finally {
+      keys.send.fill(0);
+      keys.recv.fill(0);
+    }
+    await confirmSent;
+    if (this.closed || this.prepared !== p) return; // ended meanwhile (CONFIRM could not be sent)
+    this.prepared = undefined;
+    const ice = (this.ice = new IcePolicy({ relayOnly: p.relayOnly, ...p.ice }, (a) => this.onIceAction(a)));
+    await this.ports.send({ k: 'offer', sdp: p.offer, n: ++this.offerSeq });
+    for (const c of p.local) ice.localCandidate(c);
+  }
+
+  /** The microphone in place of the silence (caller after `releaseOffer`, callee in `release`); a failure ends the call. */
+  async useMicrophone(): Promise<void> {
+    try {
+      await this.ports.media.useMicrophone?.(this.ports.callId);
+    } catch (e) {
+      this.ports.failed(e);
     }
   }
 
@@ -167,11 +266,7 @@ export class Negotiation {
       for (const c of this.pendingCandidates.splice(0)) await this.ports.media.addCandidate(this.ports.callId, c).catch(() => {});
     } else await this.answerHeldOffer();
     for (const c of p.local) ice.localCandidate(c);
-    try {
-      await this.ports.media.useMicrophone?.(this.ports.callId);
-    } catch (e) {
-      this.ports.failed(e);
-    }
+    await this.useMicrophone();
   }
 
   /** Caller: the first offer, sent while the callee rings. Throws when the engine fails. */
@@ -187,7 +282,10 @@ export class Negotiation {
     if (this.isStarted && !this.prepared) await this.answer(c.sdp, c.n, c.fresh);
     else {
       this.heldOffer = { sdp: c.sdp, n: c.n }; // keep until the person accepts
-      if (this.prepared) this.prepared.answer = undefined; // a newer offer: answered at release
+      if (this.prepared) {
+        this.prepared.answer = undefined; // a newer offer: answered at release
+        await this.answerPrepared().catch((e) => this.ports.failed(e)); // prepared before it came: answer now
+      }
     }
   }
 
@@ -297,6 +395,7 @@ export class Negotiation {
 
   /** The call ended: stop the policy's timers and the media engine. */
   close(): void {
+    this.closed = true;
     this.ice?.dispose();
     if (this.isStarted) {
       this.isStarted = false;

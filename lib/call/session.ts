@@ -132,6 +132,8 @@ export class CallSession {
   private caller?: CallerDriver;
   private callee?: CalleeDriver;
   private channel?: SealedChannel;
+  /** Caller, issue 17: the media start begun at dial (startEarly), until CONFIRM; resolves with its failure, if any. */
+  private early?: Promise<unknown>;
   /** From the handshake until handed to the media engine (or wiped at the end). */
   private frameSecrets?: { send: Uint8Array; recv: Uint8Array };
   private readonly negotiation: Negotiation;
@@ -186,6 +188,7 @@ export class CallSession {
     s.peerAddress = driver.peerAddress;
     s.mark('dial');
     ports.media.prewarm?.(); // the media host starts while the handshake runs (issue 17)
+    s.startEarly();
     let hello: Uint8Array | undefined;
     // HELLO only once this person can speak: nothing rings at the callee before (issue 21, point 4).
     s.waitForMicrophone(async () => {
@@ -379,8 +382,9 @@ export class CallSession {
     }
     if (!this.install(step.secrets)) return;
     this.ports.onChange(this);
-    await this.trySend(step.confirm);
-    this.mark('confirm-sent');
+    const confirmSent = this.trySend(step.confirm).then((r) => (this.mark('confirm-sent'), r));
+    if (this.early) return this.releaseEarly(this.early, confirmSent);
+    await confirmSent;
     // Gather at once: start media and send the offer while the callee's device rings.
     if (!(await this.startMedia())) return;
     await this.negotiation.firstOffer();
@@ -418,21 +422,82 @@ export class CallSession {
     if (!this.fire({ type: 'ring' })) return;
     this.mark('ring');
     this.armPhase(TIMEOUTS.ringMs, 'ring', { type: 'ring-timeout' });
-    await this.sendControl({ k: 'ringing' });
+    // `ringing` travels while the media host starts: its relay round trip is not waited for first.
+    const ringing = this.sendControl({ k: 'ringing' });
     await this.prepareWhileRinging();
+    await ringing;
   }
 
   /**
-   * Callee, issue 17: once it rings and the caller's offer is here, build the connection before
-   * the person decides (negotiation.ts `prepare`: no microphone, nothing sent to the caller), so
-   * Accept only opens the microphone and sends the answer. Only where the media host can do it
-   * unseen (MediaPort.useMicrophone: Chrome's offscreen document, not Firefox's call window).
-   * A failure ends the call as it would have at Accept.
+   * Callee, issue 17: once it rings (CONFIRM checked: never for an unauthenticated HELLO), build
+   * the connection before the person decides (negotiation.ts `prepare`: no microphone, nothing
+   * sent to the caller), whether the caller's offer is here yet or not (it is answered into the
+   * preparation when it comes), so Accept only opens the microphone and sends the answer. Only
+   * where the media host can do it unseen (MediaPort.useMicrophone: Chrome's offscreen
+   * document, not Firefox's call window). A failure ends the call as it would have at Accept.
    */
   private async prepareWhileRinging(): Promise<void> {
     if (this.role !== 'callee' || this.state !== CallState.Incoming || !this.ports.media.useMicrophone) return;
-    if (this.negotiation.started || !this.negotiation.hasHeldOffer) return;
+    if (this.negotiation.started) return;
     await this.startMedia(true);
+  }
+
+  /**
+   * Caller, issue 17: at dial, where the media host can do it unseen (Chrome's offscreen document:
+   * MediaPort.prestart), start the call's media beside the handshake: worker without keys,
+   * connection, silence on the sender, the first offer made and gathering (relay only in
+   * privacy mode). Nothing of it leaves (negotiation.ts holds the offer and every candidate), no
+   * microphone opens and no frame is encrypted until the callee checked out (releaseEarly).
+   * Not on the queue: RESPONSE and CONFIRM go on meanwhile. Resolves with the failure, if any.
+   */
+  private startEarly(): void {
+    const m = this.ports.media;
+    if (!m.prestart || !m.setKeys || !m.useMicrophone) return;
+    const { iceServers, relayOnly } = this.ports.iceConfig();
+    this.mark('early-start');
+    const opts = { callId: this.callId, role: this.role, iceServers, relayOnly, ...mediaStartHooks(this.ports.testHooks) };
+    this.early = this.negotiation.prestart(opts, { muted: this.muted, ice: iceHooks(this.ports.testHooks) }).then(
+      () => this.mark('early-offer'),
+      (e: unknown) => e ?? new Error('the media host failed'),
+    );
+  }
+
+  /**
+   * Caller, CONFIRM on its way (`confirmSent`: the relay's receipt): the media started at dial
+   * gets this call's keys meanwhile; after CONFIRM the held offer and candidates leave, then the
+   * microphone opens. A failure of the early start ends the call as a media start after CONFIRM
+   * would have.
+   */
+  private async releaseEarly(early: Promise<unknown>, confirmSent: Promise<unknown>): Promise<void> {
+    this.mark('media-start');
+    const failure = await early;
+    this.early = undefined;
+    const secrets = this.frameSecrets;
+    this.frameSecrets = undefined;
+    let error: unknown;
+    try {
+      if (failure) error = failure;
+      else if (secrets && this.state !== CallState.Ended) await this.negotiation.releaseOffer(secrets, confirmSent);
+    } catch (e) {
+      error = e;
+    } finally {
+      if (secrets) wipe(secrets.send, secrets.recv);
+    }
+    // A hang-up for a failure must not overtake CONFIRM (the callee could not open it), nor may the
+    // queue's next job: both come after CONFIRM's send.
+    await confirmSent;
+    if (!isLive(this.state) || !secrets) return;
+    if (error) return this.mediaFailure(error);
+    this.mark('offer-sent');
+    // The microphone after the candidates the ICE policy just queued (in privacy mode the relay
+    // candidate is the callee's only way to us: it must not wait for the device to open).
+    this.enqueue(async () => {
+      if (!isLive(this.state)) return;
+      await this.negotiation.useMicrophone();
+      // Muted during the dial, while the engine was still being made: the microphone starts muted.
+      if (this.muted && isLive(this.state)) await this.ports.media.setMuted(this.callId, true).catch(() => {});
+      this.mark('media-started');
+    });
   }
 
   /** Caller: the callee's SAS nonce (protocol v2); the SAS exists from here on. */

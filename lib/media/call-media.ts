@@ -13,10 +13,16 @@
  *      transform → no call: Hush never sends clear audio);
  *   2. open the microphone (typed ERR_MIC_DENIED / ERR_NO_MICROPHONE);
  *   3. start the frame worker and import both frame secrets into it, then wipe
- *      every copy on this side (the options' arrays included);
+ *      every copy on this side (the options' arrays included); the import runs
+ *      while 4 is done (frames wait in the worker for the keys), and `create`
+ *      resolves only once it succeeded;
  *   4. create the RTCPeerConnection (relay-only in privacy mode, max-bundle),
  *      addTrack, and attach both transforms to that transceiver at once:
  *      never later in `ontrack` (lab-notes TRAP, frame-worker-client.ts).
+ * `prestart` (issue 17, the caller at dial) does 1 and 4 with silence on the
+ * sender and a worker without keys; `importKeys` (3) and `useMicrophone` (2)
+ * follow once the callee checked out. Until the keys exist, every frame waits
+ * in the worker: none is encrypted, none leaves in clear.
  * The callee's offer reuses this transceiver (JSEP §5.10: an m= section is
  * matched to an unassociated transceiver that addTrack created), so its
  * receiver transform is in place before the first packet too.
@@ -53,13 +59,13 @@ import type { InputInUse } from './devices';
 import { openMicrophone, openSilence, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
 import { RemotePlayback } from './remote-playback';
-import { frameTapStats, markCall, opusShapeOf, spoilRecvSecretForTest, tapFramesOf, testToneOf } from '../testing/hooks';
+import { forwardMediaHooks, frameTapStats, markCall, opusShapeOf, spoilRecvSecretForTest, tapFramesOf, testToneOf, type MediaHookOptions } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
 import { StandbyPath } from './standby';
 import { parseStandby, STANDBY_CHANNEL } from './standby-wire';
 import type { RecvTick } from './worker-protocol';
-import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaStartOptions, OfferOptions, PathKind, Role, StandbyStats } from './types';
+import type { AudioAnalysis, CallMediaApi, CallStats, MediaEvent, MediaPrestartOptions, MediaStartOptions, OfferOptions, PathKind, Role, StandbyStats } from './types';
 
 const FRAME_SECRET_LEN = 32;
 /** When to re-read the path after a state change (ms after it); see followPath. */
@@ -125,6 +131,8 @@ export class CallMedia implements CallMediaApi {
   private role: Role = 'caller';
   /** The call's id (the start timeline's marks, lib/testing/hooks.ts markCall). */
   private callId = '';
+  /** Started at dial (prestart): the keys come later (importKeys), with the test hook that applies to them. */
+  private keysLater?: MediaHookOptions;
   /** Prepared before Accept (MediaStartOptions.deferMicrophone): silence on the sender until `useMicrophone`. */
   private micLater?: { inputDeviceId?: string; outputDeviceId?: string };
   private candidatesSeen = 0;
@@ -153,17 +161,71 @@ export class CallMedia implements CallMediaApi {
    * prompt). The call owns it from here on (stops it on close or failure).
    */
   static async create(opts: MediaStartOptions, onEvent: (e: MediaEvent) => void, opened?: LocalAudio): Promise<CallMedia> {
-    let local: LocalAudio | undefined = opened;
-    let frames: FrameWorkerClient | undefined;
-    let pc: RTCPeerConnection | undefined;
     // The worker gets its own copies; these are wiped in `finally` whatever happens.
     const sendCopy = opts.sendFrameSecret instanceof Uint8Array ? opts.sendFrameSecret.slice() : undefined;
     const recvCopy = opts.recvFrameSecret instanceof Uint8Array ? opts.recvFrameSecret.slice() : undefined;
-    let me: CallMedia | undefined;
     try {
       checkSecret(sendCopy, 'the send frame secret');
       checkSecret(recvCopy, 'the receive frame secret');
       spoilRecvSecretForTest(opts, recvCopy);
+      return await CallMedia.build(opts, onEvent, opened, { send: sendCopy, recv: recvCopy }, !!opts.deferMicrophone);
+    } catch (e) {
+      opened?.stop();
+      throw e;
+    } finally {
+      sendCopy?.fill(0);
+      recvCopy?.fill(0);
+      if (opts.sendFrameSecret instanceof Uint8Array) opts.sendFrameSecret.fill(0);
+      if (opts.recvFrameSecret instanceof Uint8Array) opts.recvFrameSecret.fill(0);
+    }
+  }
+
+  /**
+   * Issue 17, the caller at dial: everything `create` makes except the keys and the microphone.
+   * Silence on the sender (the test tone where a test asks for one), the frame worker without
+   * keys (every frame waits in it for `importKeys`, none leaves in clear), the connection with
+   * both transforms attached (lab-notes TRAP: before negotiation). `createOffer` may run at once:
+   * gathering starts (relay-only in privacy mode: the policy is set from the start).
+   */
+  static async prestart(opts: MediaPrestartOptions, onEvent: (e: MediaEvent) => void): Promise<CallMedia> {
+    const me = await CallMedia.build(opts, onEvent, undefined, undefined, true);
+    me.keysLater = forwardMediaHooks(opts); // the test hooks for the keys' import; {} in store builds
+    return me;
+  }
+
+  /**
+   * Issue 17: the frame secrets of a call made by `prestart` (the handshake is done); copies are
+   * handed to the worker and every copy here is wiped, whatever happens. Once only.
+   */
+  async importKeys(send: Uint8Array, recv: Uint8Array): Promise<void> {
+    const later = this.keysLater;
+    try {
+      if (!later || this.closed) throw transformError('this call has its keys already, or has ended');
+      this.keysLater = undefined;
+      checkSecret(send, 'the send frame secret');
+      checkSecret(recv, 'the receive frame secret');
+      spoilRecvSecretForTest(later, recv);
+      await this.frames.importSecrets(send, recv);
+      markCall(this.callId, 'host-keys');
+    } finally {
+      send.fill(0);
+      recv.fill(0);
+    }
+  }
+
+  /** What `create` and `prestart` share: `keys` are imported before the connection exists when given. */
+  private static async build(
+    opts: MediaPrestartOptions,
+    onEvent: (e: MediaEvent) => void,
+    opened: LocalAudio | undefined,
+    keys: { send: Uint8Array; recv: Uint8Array } | undefined,
+    deferMicrophone: boolean,
+  ): Promise<CallMedia> {
+    let local: LocalAudio | undefined = opened;
+    let frames: FrameWorkerClient | undefined;
+    let pc: RTCPeerConnection | undefined;
+    let me: CallMedia | undefined;
+    try {
       markCall(opts.callId, 'host-start');
 
       if (typeof RTCPeerConnection !== 'function') {
@@ -176,17 +238,17 @@ export class CallMedia implements CallMediaApi {
       if (toneHz) {
         opened?.stop();
         local = openTestTone(toneHz);
-      } else if (opts.deferMicrophone) {
+      } else if (deferMicrophone) {
         opened?.stop();
-        local = openSilence(); // no microphone before the person accepts (useMicrophone)
+        local = openSilence(); // no microphone before the person accepts / the callee checked out (useMicrophone)
       } else local = opened ?? (await openMicrophone(opts.inputDeviceId));
-      markCall(opts.callId, opts.deferMicrophone ? 'host-silence' : 'host-mic-open');
+      markCall(opts.callId, deferMicrophone ? 'host-silence' : 'host-mic-open');
 
-      frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true));
-      await frames.importSecrets(sendCopy, recvCopy, tapFramesOf(opts));
-      opts.sendFrameSecret.fill(0);
-      opts.recvFrameSecret.fill(0);
-      markCall(opts.callId, 'host-worker-ready');
+      frames = new FrameWorkerClient(api, (message) => me?.emitError('ERR_TRANSFORM', transformError(message).message, true), tapFramesOf(opts));
+      // The keys' import runs while the connection is made (issue 17): frames wait in the worker
+      // until it is done, and the start fails with it.
+      const imported = keys ? frames.importSecrets(keys.send, keys.recv) : undefined;
+      imported?.catch(() => {}); // awaited below; a connection failure first must not leave it unhandled
 
       const config: RTCConfiguration & { encodedInsertableStreams?: boolean } = {
         iceServers: opts.iceServers,
@@ -197,6 +259,11 @@ export class CallMedia implements CallMediaApi {
       if (api === 'legacy') config.encodedInsertableStreams = true;
       const built = connect(config, local, frames, 0);
       pc = built.pc;
+
+      if (imported) {
+        await imported;
+        markCall(opts.callId, 'host-worker-ready');
+      }
 
       const playback = new RemotePlayback(opts.outputDeviceId, (message) => me?.emitError('ERR_WEBRTC', message, false));
       me = new CallMedia(pc, built.transceiver, local, frames, playback, onEvent);
@@ -209,19 +276,14 @@ export class CallMedia implements CallMediaApi {
       me.wire();
       me.watchStalls();
       me.watchPaths();
-      if (opts.deferMicrophone && !toneHz) me.micLater = { inputDeviceId: opts.inputDeviceId, outputDeviceId: opts.outputDeviceId };
+      if (deferMicrophone && !toneHz) me.micLater = { inputDeviceId: opts.inputDeviceId, outputDeviceId: opts.outputDeviceId };
       else if (!toneHz) me.followDevices(opts.inputDeviceId, opts.outputDeviceId);
       return me;
     } catch (e) {
       local?.stop();
       frames?.terminate();
       pc?.close();
-      if (opts.sendFrameSecret instanceof Uint8Array) opts.sendFrameSecret.fill(0);
-      if (opts.recvFrameSecret instanceof Uint8Array) opts.recvFrameSecret.fill(0);
       throw e instanceof MediaError ? e : webrtcError('starting the call', e);
-    } finally {
-      sendCopy?.fill(0);
-      recvCopy?.fill(0);
     }
   }
 

@@ -62,9 +62,11 @@ export class FrameWorkerClient {
   /** The receive clock's ticks (watchReceive). */
   onRecv?: (tick: RecvTick) => void;
 
+  /** `tapFrames`: a test hook (FrameTap), told to the worker before any transform is attached. */
   constructor(
     readonly api: TransformApi,
     private readonly onError: (message: string) => void,
+    tapFrames?: number,
   ) {
     this.worker = new FrameWorker({ name: 'hush-frames' });
     this.worker.onmessage = (ev: MessageEvent<WorkerToPage>) => this.handle(ev.data);
@@ -72,6 +74,8 @@ export class FrameWorkerClient {
       ev.preventDefault();
       this.fail(`the frame worker crashed (${ev.message || 'no detail'})`);
     };
+    const tap = tapInitField(tapFrames);
+    if (tap.tapFrames) this.post({ kind: 'tap', ...tap });
   }
 
   private handle(msg: WorkerToPage): void {
@@ -117,11 +121,12 @@ export class FrameWorkerClient {
    * copy and wipes it after import). Resolves once the worker imported them;
    * the caller then wipes its own copies.
    */
-  importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array, tapFrames?: number): Promise<void> {
+  importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(transformError('the call was closed'));
     const done = new Promise<void>((resolve, reject) => {
       this.readyWaiter = { resolve, reject };
     });
-    this.post({ kind: 'init', sendSecret, recvSecret, ...tapInitField(tapFrames) });
+    this.post({ kind: 'init', sendSecret, recvSecret });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(transformError('the frame worker did not start')), READY_TIMEOUT_MS);

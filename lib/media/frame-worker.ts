@@ -11,7 +11,10 @@
  *
  * Secrets arrive once in `init`; they are imported as non-extractable keys,
  * the received bytes are wiped in `finally`, and only then does the worker
- * answer `ready` (the page then wipes its own copies).
+ * answer `ready` (the page then wipes its own copies). `init` may come after
+ * the transforms are attached (a caller's connection made at dial, issue 17):
+ * until the keys exist every frame waits for them (FramePipelines' `ready`),
+ * none is passed on in clear.
  *
  * Caveat: the DOM lib the project compiles against has no worker-scope
  * encoded-transform types, so the few used here are declared locally.
@@ -117,12 +120,14 @@ scope.onrtctransform = (ev) => {
 scope.onmessage = (ev) => {
   const msg = ev.data;
   switch (msg.kind) {
-    case 'init': {
+    case 'tap': {
       const tapFrames = workerTapFrames(msg); // a test hook: 0 in store builds
-      if (tapFrames) pipelines = new FramePipelines(ready, tapFrames); // before any frame flows
-      void importSecrets(msg.sendSecret, msg.recvSecret);
+      if (tapFrames) pipelines = new FramePipelines(ready, tapFrames); // before any pipeline exists
       return;
     }
+    case 'init':
+      void importSecrets(msg.sendSecret, msg.recvSecret);
+      return;
     case 'streams':
       run(msg.side, msg.readable as ReadableStream<EncodedFrameLike>, msg.writable as WritableStream<EncodedFrameLike>, msg.gen);
       return;

@@ -10,7 +10,7 @@
  * `{ code }` from the engine (ERR_MIC_DENIED, ERR_NO_MICROPHONE, ERR_WEBRTC…).
  */
 import type { CandidateInit } from '../call/control';
-import type { MediaStartOptions, OfferOptions } from './types';
+import type { MediaPrestartOptions, MediaStartOptions, OfferOptions } from './types';
 
 /** What one call needs from the media engine. */
 export interface MediaPort {
@@ -41,6 +41,14 @@ export interface MediaPort {
    * media host; a call without media there is left alone.
    */
   setIceServers?(callId: string, iceServers: RTCIceServer[]): Promise<void>;
+  /**
+   * Issue 17, the caller: at dial, start the call's media without keys and without the
+   * microphone (MediaPrestartOptions); `createOffer` then works as after `start`. Absent where
+   * the host is a visible window (Firefox's call window): media then starts after CONFIRM.
+   */
+  prestart?(opts: MediaPrestartOptions): Promise<void>;
+  /** Issue 17: the frame secrets of a call started with `prestart`; the port wipes its copies. */
+  setKeys?(callId: string, sendFrameSecret: Uint8Array, recvFrameSecret: Uint8Array): Promise<void>;
 }
 
 /** The background's handle on the media host: the call's MediaPort, stats, and the ringtone. */

@@ -43,6 +43,15 @@ export interface MediaStartOptions {
   transformApi?: 'script' | 'legacy';
 }
 
+/**
+ * Issue 17, the caller: what the media host needs to start at dial, before the handshake gave
+ * keys. The connection, its transforms and the frame worker are made with silence on the sender
+ * and no keys (frames wait in the worker, none leaves in clear); the keys come with `setKeys`
+ * and the microphone with `useMicrophone`, both once the callee checked out (CONFIRM). The
+ * test hooks apply as in MediaStartOptions (corruptRecvKey at the keys' import).
+ */
+export type MediaPrestartOptions = Omit<MediaStartOptions, 'sendFrameSecret' | 'recvFrameSecret' | 'deferMicrophone'>;
+
 export type PathKind = 'p2p' | 'relay' | 'unknown';
 
 export type MediaEvent =

@@ -3,7 +3,9 @@
  * worker (frame-worker.ts), discriminated on `kind` (style.md §6). Each side
  * handles what it receives in one exhaustive `switch`.
  *
- *   page ──init{secrets}──▶ worker        import both frame secrets, wipe them
+ *   page ──tap{n}─────────▶ worker        test builds: keep the first n frames (before any attach)
+ *   page ──init{secrets}──▶ worker        import both frame secrets, wipe them (at once, or
+ *                                         later: frames wait for them, never pass in clear)
  *   page ◀──ready────────── worker        now the page wipes its copies too
  *   page ──streams{side}──▶ worker        legacy createEncodedStreams only
  *   page ──counters{id}───▶ worker
@@ -95,7 +97,9 @@ export const ZERO_COUNTERS: Readonly<FrameCounters> = Object.freeze({
 });
 
 export type PageToWorker =
-  | { kind: 'init'; sendSecret: Uint8Array; recvSecret: Uint8Array; tapFrames?: number }
+  | { kind: 'init'; sendSecret: Uint8Array; recvSecret: Uint8Array }
+  /** Test hook (FrameTap): sent first, before any transform is attached, so every pipeline keeps the frames. */
+  | { kind: 'tap'; tapFrames?: number }
   | { kind: 'streams'; side: TransformSide; gen?: number; readable: ReadableStream; writable: WritableStream }
   | { kind: 'counters'; id: number }
   | { kind: 'watch'; everyMs: number };

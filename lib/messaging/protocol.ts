@@ -156,6 +156,9 @@ export interface WireStartOptions {
   deferMicrophone?: boolean;
 }
 
+/** Issue 17: the caller's media host started at dial, keys later (MediaPrestartOptions). */
+export type WirePrestartOptions = Omit<WireStartOptions, 'sendFrameSecret' | 'recvFrameSecret' | 'deferMicrophone'>;
+
 export type OffscreenRequest =
   | { target: 'offscreen'; kind: 'ping'; nonce: string }
   | { target: 'offscreen'; kind: 'media-start'; opts: WireStartOptions }
@@ -186,7 +189,11 @@ export type OffscreenRequest =
    * Issue 17, long calls: the signalling client renewed its TURN credentials; the call's next
    * allocation (a standby, an ICE restart, a fresh connection) uses these (CallMedia.setIceServers).
    */
-  | { target: 'offscreen'; kind: 'media-ice-servers'; callId: string; iceServers: RTCIceServer[] };
+  | { target: 'offscreen'; kind: 'media-ice-servers'; callId: string; iceServers: RTCIceServer[] }
+  /** Issue 17, the caller: start the call's media at dial, without keys and microphone (CallMedia.prestart). */
+  | { target: 'offscreen'; kind: 'media-prestart'; opts: WirePrestartOptions }
+  /** Issue 17, the caller: the handshake's frame secrets for a call started at dial (CallMedia.importKeys); wiped after. */
+  | { target: 'offscreen'; kind: 'media-keys'; callId: string; sendFrameSecret: number[]; recvFrameSecret: number[] };
 
 export type OffscreenResponse<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
 

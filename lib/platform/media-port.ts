@@ -29,6 +29,12 @@ class MediaPortError extends Error {
   }
 }
 
+/** A media host's answer that must be ok, or the typed error it carries. */
+function checked(r: OffscreenResponse | undefined): void {
+  if (!r) throw new MediaPortError('ERR_WEBRTC', 'the media host did not answer');
+  if (!r.ok) throw new MediaPortError(r.code, r.message);
+}
+
 /** What a stopped call releases: `mark()` when the stop begins, `release(mark)` once it is done. */
 interface HostRelease {
   mark(): number;
@@ -92,9 +98,20 @@ export function offscreenMediaPort(): HostPort {
       void ensureOffscreen().catch(() => undefined);
     },
     async useMicrophone(callId: string) {
-      const r = await request({ target: 'offscreen', kind: 'media-use-mic', callId });
-      if (!r) throw new MediaPortError('ERR_WEBRTC', 'the media host did not answer');
-      if (!r.ok) throw new MediaPortError(r.code, r.message);
+      checked(await request({ target: 'offscreen', kind: 'media-use-mic', callId }));
+    },
+    async prestart(opts) {
+      checked(await request({ target: 'offscreen', kind: 'media-prestart', opts: { ...opts } }));
+    },
+    async setKeys(callId, send, recv) {
+      const sendFrameSecret = Array.from(send);
+      const recvFrameSecret = Array.from(recv);
+      try {
+        checked(await request({ target: 'offscreen', kind: 'media-keys', callId, sendFrameSecret, recvFrameSecret }));
+      } finally {
+        sendFrameSecret.fill(0);
+        recvFrameSecret.fill(0);
+      }
     },
     async stats(callId: string) {
       const r = await request({ target: 'offscreen', kind: 'media-stats', callId });

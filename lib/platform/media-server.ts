@@ -12,7 +12,7 @@ import { CallMedia } from '../media/call-media';
 import { openMicrophone, type LocalAudio } from '../media/local-audio';
 import type { MediaEvent } from '../media/types';
 import { mediaCapabilities } from '../media/capabilities';
-import type { OffscreenRequest, OffscreenResponse, WireStartOptions } from '../messaging/protocol';
+import type { OffscreenRequest, OffscreenResponse, WirePrestartOptions, WireStartOptions } from '../messaging/protocol';
 import { unreachable } from '../messaging/protocol';
 import { startTone, type ToneName } from '../ui/ringtone';
 import { TEST_HOOKS, forwardMediaHooks } from '../testing/hooks';
@@ -25,6 +25,8 @@ export class MediaServer {
   toneAnalyser?: AnalyserNode;
   /** The microphone `mic-acquire` opened, kept for the next media-start (Firefox's call window). */
   private held?: LocalAudio;
+  /** Calls stopped before their engine existed (a prestart in progress); kept to the last few. */
+  private readonly stopped = new BoundedSet(8);
 
   constructor(private readonly emit: (callId: string, event: MediaEvent) => void) {}
 
@@ -69,6 +71,21 @@ export class MediaServer {
         // A renewal that crosses the call's end finds no call: nothing to update.
         this.calls.get(req.callId)?.setIceServers(req.iceServers);
         return null;
+      case 'media-prestart':
+        return this.prestart(req.opts);
+      case 'media-keys': {
+        const send = Uint8Array.from(req.sendFrameSecret);
+        const recv = Uint8Array.from(req.recvFrameSecret);
+        req.sendFrameSecret.fill(0);
+        req.recvFrameSecret.fill(0);
+        try {
+          await this.call(req.callId).importKeys(send, recv);
+          return null;
+        } finally {
+          send.fill(0);
+          recv.fill(0);
+        }
+      }
       case 'ring':
         this.play(req.on ? (req.tone ?? 'ringtone') : null);
         return null;
@@ -86,8 +103,11 @@ export class MediaServer {
       case 'media-stop': {
         this.held?.stop();
         this.held = undefined;
-        this.calls.get(req.callId)?.close();
+        const media = this.calls.get(req.callId);
+        media?.close();
         this.calls.delete(req.callId);
+        // A stop that overtook the prestart still being made (cancelled right after dial): it closes when made.
+        if (!media) this.stopped.add(req.callId);
         return null;
       }
       default:
@@ -95,16 +115,47 @@ export class MediaServer {
     }
   }
 
+  /** One call at a time on a device: a stale engine (e.g. after a crash) goes first. */
+  private closeAll(): void {
+    for (const [id, c] of this.calls) {
+      c.close();
+      this.calls.delete(id);
+    }
+  }
+
+  /**
+   * Issue 17, the caller at dial: the call's engine without keys or microphone (CallMedia.prestart).
+   * A stop for this call that came while it was being made wins: the engine is closed at once.
+   */
+  private async prestart(o: WirePrestartOptions): Promise<null> {
+    this.closeAll();
+    this.stopped.delete(o.callId);
+    const media = await CallMedia.prestart(
+      {
+        callId: o.callId,
+        role: o.role,
+        iceServers: o.iceServers,
+        relayOnly: o.relayOnly,
+        inputDeviceId: o.inputDeviceId,
+        outputDeviceId: o.outputDeviceId,
+        ...forwardMediaHooks(o),
+      },
+      (ev) => this.emit(o.callId, ev),
+    );
+    if (this.stopped.delete(o.callId)) {
+      media.close();
+      throw Object.assign(new Error('The call has already ended. Call again to talk.'), { code: 'ERR_WEBRTC' });
+    }
+    this.calls.set(o.callId, media);
+    return null;
+  }
+
   private async start(o: WireStartOptions): Promise<null> {
     const send = Uint8Array.from(o.sendFrameSecret);
     const recv = Uint8Array.from(o.recvFrameSecret);
     o.sendFrameSecret.fill(0);
     o.recvFrameSecret.fill(0);
-    // One call at a time on a device: a stale engine (e.g. after a crash) goes first.
-    for (const [id, c] of this.calls) {
-      c.close();
-      this.calls.delete(id);
-    }
+    this.closeAll();
     try {
       const media = await CallMedia.create(
         {
@@ -184,5 +235,22 @@ async function micState(): Promise<string> {
     return st.state;
   } catch {
     return 'unknown';
+  }
+}
+
+/** A set that keeps only its last `max` entries (ids of calls stopped early: never grows). */
+class BoundedSet {
+  private readonly items: string[] = [];
+  constructor(private readonly max: number) {}
+  add(x: string): void {
+    if (this.items.includes(x)) return;
+    this.items.push(x);
+    if (this.items.length > this.max) this.items.shift();
+  }
+  delete(x: string): boolean {
+    const i = this.items.indexOf(x);
+    if (i < 0) return false;
+    this.items.splice(i, 1);
+    return true;
   }
 }

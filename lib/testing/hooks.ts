@@ -143,12 +143,12 @@ export function testToneOf(opts: MediaHookOptions): number | undefined {
   return TEST_HOOKS ? opts.testToneHz : undefined;
 }
 
-/** The frame tap's part of the worker's `init` message (lib/media/frame-worker-client.ts). */
+/** The frame tap's `tap` message to the worker, sent before any transform is attached (lib/media/frame-worker-client.ts). */
 export function tapInitField(tapFrames?: number): { tapFrames?: number } {
   return TEST_HOOKS && tapFrames ? { tapFrames } : {};
 }
 
-/** How many outgoing frames the frame worker keeps, from its `init` message (lib/media/frame-worker.ts): 0, none. */
+/** How many outgoing frames the frame worker keeps, from its `tap` message (lib/media/frame-worker.ts): 0, none. */
 export function workerTapFrames(init: { tapFrames?: number }): number {
   return TEST_HOOKS ? (init.tapFrames ?? 0) : 0;
 }

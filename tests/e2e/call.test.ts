@@ -141,6 +141,28 @@ describe('a call between two browsers', () => {
     }
   });
 
+  test('a wrong-key caller (media made at dial, keys imported at CONFIRM) hears silence; B still hears A', async () => {
+    // Issue 17: A's frame keys reach its worker only after CONFIRM (CallMedia.importKeys); the
+    // test hook spoils A's receive key there, so this fails if A's frames used other keys.
+    const w = await a.hb.worker();
+    await w.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { set(v: object): Promise<void> } } } }).chrome.storage.session.set({ testWrongKey: true }));
+    try {
+      await dialByUi(a.popup, b.address);
+      await click(b.popup, 'accept');
+      await waitCallState(a.popup, 'connected');
+      await waitFor(async () => (await stats(a)).frames.authFailed > 10, { timeout: 10_000, what: 'more than 10 frames to fail authentication at A' });
+      const sa = await stats(a);
+      expect(sa.frames.decrypted).toBe(0);
+      expect(sa.frames.encrypted).toBeGreaterThan(0);
+      const atB = await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10);
+      expect(Math.abs(atB.frequency - A_HZ)).toBeLessThan(10);
+      expect((await stats(b)).frames.authFailed).toBe(0);
+    } finally {
+      await w.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { set(v: object): Promise<void> } } } }).chrome.storage.session.set({ testWrongKey: false }));
+      await endBoth();
+    }
+  });
+
   test('B declines: both sides end with the right reason', async () => {
     await dialByUi(a.popup, b.address);
     await click(b.popup, 'decline');
