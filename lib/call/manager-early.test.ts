@@ -41,6 +41,7 @@ class EarlyMedia implements MediaPort {
   /** Set: prestart / start wait for it (a slow media host). */
   slowStart?: Promise<void>;
   failPrestart?: { code: string };
+  failOffer?: { code: string };
   failMic?: { code: string };
   private note(x: string) {
     this.timeline.push(`${this.who} ${x}`);
@@ -64,6 +65,7 @@ class EarlyMedia implements MediaPort {
     this.note('start');
   }
   async createOffer() {
+    if (this.failOffer) throw Object.assign(new Error('offer'), this.failOffer);
     this.note('offer');
     return 'v=0 offer';
   }
@@ -78,6 +80,8 @@ class EarlyMedia implements MediaPort {
     this.note('cand');
   }
   async setMuted(_id: string, m: boolean) {
+    // As the real host: no engine yet (a prestart still being made), no call to mute.
+    if (!this.prestarted && !this.started) throw Object.assign(new Error('no call'), { code: 'ERR_NO_CALL' });
     this.note(`mute:${m}`);
   }
   async useMicrophone() {
@@ -115,12 +119,14 @@ interface World {
   inFlight: number;
   /** Drop (return false) or pass an envelope on its way. */
   filter?: (from: 'A' | 'B', type: string) => boolean;
+  /** Privacy mode as the settings say now (a person may switch it during the dial). */
+  relayOnly: boolean;
 }
 let world: World | undefined;
 
 function setup(opts: { relayOnly?: boolean; callee?: 'preparing' } = {}): World {
   const timeline: string[] = [];
-  const w = { timeline, inFlight: 0 } as World;
+  const w = { timeline, inFlight: 0, relayOnly: !!opts.relayOnly } as World;
   const boxes = new Map<string, Peer>();
   const peers = ids.map((id, i) => {
     const who = i === 0 ? 'A' : 'B';
@@ -143,7 +149,7 @@ function setup(opts: { relayOnly?: boolean; callee?: 'preparing' } = {}): World 
         return 'sent';
       },
       media,
-      iceConfig: () => ({ iceServers: [{ urls: 'turn:relay.example:3478', username: 'u', credential: 'c' }], relayOnly: !!opts.relayOnly }),
+      iceConfig: () => ({ iceServers: [{ urls: 'turn:relay.example:3478', username: 'u', credential: 'c' }], relayOnly: w.relayOnly }),
       onChange: () => {},
       onIncoming: () => {},
       onEnded: () => {},
@@ -277,6 +283,57 @@ describe('the caller starts its media at dial (issue 17)', () => {
     expect(call).toMatchObject({ state: 'ended', reason: 'media-failed' });
     expect(w.a.media.log).not.toContain('keys');
     expect(w.a.media.log).not.toContain('mic');
+  });
+
+  test('an early start that fails after its engine exists (the offer throws): the engine is stopped, the call ends at CONFIRM', async () => {
+    const w = setup();
+    w.a.media.failOffer = { code: 'ERR_WEBRTC' };
+    const call = w.a.manager.dial(w.b.address);
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'media-failed' });
+    // The engine made at dial (its connection, worker, document use) is stopped, not left to the next call.
+    expect(w.a.media.log[0]).toBe('prestart');
+    expect(w.a.media.log).toContain('stop');
+    expect(w.a.media.log).not.toContain('keys');
+    expect(w.a.media.log).not.toContain('mic');
+  });
+
+  test('privacy mode switched on between the dial and CONFIRM: what the dial gathered is dropped, the media starts relay-only', async () => {
+    const w = setup();
+    const call = w.a.manager.dial(w.b.address);
+    // Gathered at dial with privacy mode off: a host candidate (A's address), held.
+    w.a.manager.onMediaEvent(call.callId, hostCand('192.0.2.1'));
+    w.relayOnly = true; // the person turns privacy mode on while the handshake runs
+    await flush();
+    expect(call.state).toBe('ringing');
+    expect(w.a.media.prestarted).toMatchObject({ relayOnly: false });
+    // The early engine stopped before the new start; the new one is relay-only and gets the keys in its start.
+    const log = w.a.media.log;
+    expect(log.slice(0, 4)).toEqual(['prestart', 'offer', 'stop', 'start']);
+    expect(w.a.media.started).toMatchObject({ relayOnly: true });
+    expect(log).not.toContain('keys');
+    // A late candidate of the dropped engine, after CONFIRM, goes through the relay-only policy: withheld.
+    w.a.manager.onMediaEvent(call.callId, hostCand('192.0.2.2'));
+    await flush();
+    // B got the offer, and no candidate at all: the held host candidate never left, nor the late one.
+    w.b.manager.accept();
+    await flush();
+    expect(w.b.media.log).toContain('accept:v=0 offer');
+    expect(w.b.media.log).not.toContain('cand');
+  });
+
+  test('muted while the dial is still making the engine: the engine hears of it before the microphone replaces the silence', async () => {
+    const w = setup();
+    const slow = gate();
+    w.a.media.slowStart = slow.wait;
+    w.a.manager.dial(w.b.address);
+    w.a.manager.setMuted(true); // the host has no call yet: this mute reaches nobody
+    slow.open();
+    await flush();
+    const log = w.a.media.log;
+    expect(log).toContain('mic');
+    expect(log.indexOf('mute:true')).toBeGreaterThanOrEqual(0);
+    expect(log.indexOf('mute:true')).toBeLessThan(log.indexOf('mic'));
   });
 
   test("a microphone that fails after CONFIRM ends the call ('no-microphone')", async () => {

@@ -226,6 +226,15 @@ describe('negotiation: local candidates', () => {
     ]);
   });
 
+  test('privacy mode: with no ICE policy to withhold it, a candidate is dropped (it could be our address)', async () => {
+    const { n, sent, start, runJobs } = setup('caller', { relayOnly: true });
+    await n.localCandidate(cand(1));
+    expect(sent).toEqual([]);
+    await start();
+    await runJobs();
+    expect(sent).toEqual([]);
+  });
+
   test('close stops the engine once', async () => {
     const { n, media, start } = setup('caller');
     await start();

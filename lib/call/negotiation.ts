@@ -199,14 +199,29 @@ export class Negotiation {
       p.offer = await this.ports.media.createOffer(this.ports.callId);
       if (this.closed) throw new Error('the call ended while its media started');
     } catch (e) {
-      // Closed meanwhile: close() asked the host to stop, maybe before the engine existed: ask again.
-      if (this.closed) void this.ports.media.stop(this.ports.callId).catch(() => {});
-      else {
+      // Whatever was made stops: the engine, its connection (a TURN allocation once the offer was
+      // set) and the worker, whether the failure came after the engine existed (a setMuted or
+      // createOffer that threw) or the call closed meanwhile (close() asked before the engine
+      // existed: ask again). A stop for an engine never made costs nothing.
+      void this.ports.media.stop(this.ports.callId).catch(() => {});
+      if (!this.closed) {
         this.isStarted = false;
         this.prepared = undefined;
       }
       throw e;
     }
+  }
+
+  /**
+   * Caller: drop what the dial started, unused (privacy mode changed between the dial and CONFIRM:
+   * what it gathered is not what the person asks for now). Resolves once the host was asked to
+   * stop it, so a media start after this reaches the host after the stop.
+   */
+  async abandonEarly(): Promise<void> {
+    if (!this.early) return;
+    this.prepared = undefined;
+    this.isStarted = false;
+    await this.ports.media.stop(this.ports.callId).catch(() => {});
   }
 
   /** Caller: started at dial and not released yet. */
@@ -328,6 +343,9 @@ export class Negotiation {
   async localCandidate(c: CandidateInit | null): Promise<void> {
     if (this.prepared) this.prepared.local.push(c); // nothing leaves before Accept
     else if (this.ice) this.ice.localCandidate(c);
+    // No policy yet (or an engine dropped at CONFIRM, negotiation.abandonEarly): in privacy mode
+    // this could be our address, so it is dropped; otherwise it goes out as it is.
+    else if (this.ports.iceConfig().relayOnly) this.ports.log('a candidate with no ICE policy dropped (privacy mode)');
     else await this.ports.send({ k: 'cand', c });
   }
 

@@ -134,6 +134,8 @@ export class CallSession {
   private channel?: SealedChannel;
   /** Caller, issue 17: the media start begun at dial (startEarly), until CONFIRM; resolves with its failure, if any. */
   private early?: Promise<unknown>;
+  /** The privacy mode the early start gathered with: another at CONFIRM drops it (onResponse). */
+  private earlyRelayOnly = false;
   /** From the handshake until handed to the media engine (or wiped at the end). */
   private frameSecrets?: { send: Uint8Array; recv: Uint8Array };
   private readonly negotiation: Negotiation;
@@ -383,7 +385,15 @@ export class CallSession {
     if (!this.install(step.secrets)) return;
     this.ports.onChange(this);
     const confirmSent = this.trySend(step.confirm).then((r) => (this.mark('confirm-sent'), r));
-    if (this.early) return this.releaseEarly(this.early, confirmSent);
+    if (this.early) {
+      if (this.ports.iceConfig().relayOnly === this.earlyRelayOnly) return this.releaseEarly(this.early, confirmSent);
+      // Privacy mode changed since the dial (the person, or a policy): what the dial gathered is
+      // not used; the media starts after CONFIRM as without the early start, with today's setting.
+      const early = this.early;
+      this.early = undefined;
+      await early;
+      await this.negotiation.abandonEarly();
+    }
     await confirmSent;
     // Gather at once: start media and send the offer while the callee's device rings.
     if (!(await this.startMedia())) return;
@@ -454,6 +464,7 @@ export class CallSession {
     const m = this.ports.media;
     if (!m.prestart || !m.setKeys || !m.useMicrophone) return;
     const { iceServers, relayOnly } = this.ports.iceConfig();
+    this.earlyRelayOnly = relayOnly;
     this.mark('early-start');
     const opts = { callId: this.callId, role: this.role, iceServers, relayOnly, ...mediaStartHooks(this.ports.testHooks) };
     this.early = this.negotiation.prestart(opts, { muted: this.muted, ice: iceHooks(this.ports.testHooks) }).then(
@@ -493,8 +504,11 @@ export class CallSession {
     // candidate is the callee's only way to us: it must not wait for the device to open).
     this.enqueue(async () => {
       if (!isLive(this.state)) return;
+      // Muted during the dial, while the engine was still being made (that mute found no call in the
+      // host): the engine learns it before the microphone replaces the silence, so the device's
+      // track starts disabled (CallMedia.useInput) and no sample of it leaves.
+      if (this.muted) await this.ports.media.setMuted(this.callId, true).catch(() => {});
       await this.negotiation.useMicrophone();
-      // Muted during the dial, while the engine was still being made: the microphone starts muted.
       if (this.muted && isLive(this.state)) await this.ports.media.setMuted(this.callId, true).catch(() => {});
       this.mark('media-started');
     });
