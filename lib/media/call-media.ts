@@ -54,7 +54,7 @@
 import { MediaError, transformError, webrtcError } from './errors';
 import { FrameWorkerClient, availableTransformApi } from './frame-worker-client';
 import { DeviceFollower } from './device-follower';
-import { opusForVoice, type OpusShape } from './opus-sdp';
+import { opusForVoice, peerOpusForUs, type OpusShape } from './opus-sdp';
 import type { InputInUse } from './devices';
 import { openMicrophone, openSilence, openTestTone, type LocalAudio } from './local-audio';
 import { selectedCandidatePair, selectedPath, statsById } from './path';
@@ -419,6 +419,7 @@ export class CallMedia implements CallMediaApi {
           if (this.standby === standby && this.switcher.leg === 'standby') this.emitState();
         },
         shapeSdp: (sdp) => opusForVoice(sdp, this.opusShape),
+        shapePeerSdp: (sdp) => peerOpusForUs(sdp, this.opusShape),
       });
       return standby;
     } catch {
@@ -685,7 +686,7 @@ export class CallMedia implements CallMediaApi {
   acceptOffer(sdp: string, opts: { fresh?: boolean } = {}): Promise<string> {
     return this.run('accepting the offer', async () => {
       if (opts.fresh) this.freshConnection({});
-      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: peerOpusForUs(sdp, this.opusShape) });
       await this.flushCandidates();
       const answer = await this.pc.createAnswer();
       await this.pc.setLocalDescription({ type: 'answer', sdp: opusForVoice(answer.sdp ?? '', this.opusShape) });
@@ -696,7 +697,7 @@ export class CallMedia implements CallMediaApi {
 
   setAnswer(sdp: string): Promise<void> {
     return this.run('applying the answer', async () => {
-      await this.pc.setRemoteDescription({ type: 'answer', sdp });
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: peerOpusForUs(sdp, this.opusShape) });
       this.watchIceTransport();
       await this.flushCandidates();
     });

@@ -33,6 +33,10 @@
  *   difference (docs/media.md "Opus settings, measured"). A peer without RED
  *   (Firefox 153 does not offer it) negotiates plain Opus: nothing to move.
  *
+ * The peer's description gets one change (peerOpusForUs): its usedtx is
+ * set to ours before setRemoteDescription, since that fmtp drives *our*
+ * encoder; a modified peer could otherwise turn our DTX on.
+ *
  * Caveat: only fmtp and ptime lines and the RED payload type's place in the
  * m= line change. A description without Opus comes back unchanged.
  */

@@ -64,6 +64,8 @@ export interface StandbyPorts {
   onState(): void;
   /** Our descriptions with the call's Opus settings (opus-sdp.ts opusForVoice), as the main connection's: a switch keeps RED and FEC. */
   shapeSdp(sdp: string): string;
+  /** The peer's descriptions as our encoder should read them (opus-sdp.ts peerOpusForUs: our usedtx). */
+  shapePeerSdp(sdp: string): string;
 }
 
 export class StandbyPath {
@@ -128,7 +130,7 @@ export class StandbyPath {
     this.step(async () => {
       switch (m.t) {
         case 'offer':
-          await this.pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+          await this.pc.setRemoteDescription({ type: 'offer', sdp: this.ports.shapePeerSdp(m.sdp) });
           await this.flush();
           const answer = await this.pc.createAnswer();
           await this.pc.setLocalDescription({ type: 'answer', sdp: this.ports.shapeSdp(answer.sdp ?? '') });
@@ -136,7 +138,7 @@ export class StandbyPath {
           return;
         case 'answer':
           if (this.pc.signalingState !== 'have-local-offer') return;
-          await this.pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+          await this.pc.setRemoteDescription({ type: 'answer', sdp: this.ports.shapePeerSdp(m.sdp) });
           await this.flush();
           return;
         case 'cand':
