@@ -87,8 +87,10 @@ export function offscreenMediaPort(): HostPort {
   const request: Requester = async (req) => {
     // A clean-up's request (a stop, a tone off) or a stats read is no use of the document: it does not keep it open.
     // A credentials update is for a call that has media there already: it never opens the document.
-    if (req.kind === 'media-ice-servers' && !(await hasOffscreen())) return { ok: true, value: null };
-    await ensureOffscreen(req.kind !== 'media-stop' && req.kind !== 'media-stats' && req.kind !== 'media-ice-servers' && !(req.kind === 'ring' && !req.on));
+    // (Not even in the moment between the check and the send: no ensureOffscreen for it at all.)
+    if (req.kind === 'media-ice-servers') {
+      if (!(await hasOffscreen())) return { ok: true, value: null };
+    } else await ensureOffscreen(req.kind !== 'media-stop' && req.kind !== 'media-stats' && !(req.kind === 'ring' && !req.on));
     return (await browser.runtime.sendMessage(req)) as OffscreenResponse;
   };
   const port = portOver(request, { mark: offscreenUses, release: closeOffscreen });
