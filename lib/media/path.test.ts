@@ -192,6 +192,7 @@ describe('rtpAudioStats on recorded reports', () => {
   test('an empty report is all zeros', () => {
     expect(rtpAudioStats(new Map())).toEqual({
       bytesSent: 0,
+      packetsSent: 0,
       bytesReceived: 0,
       packetsReceived: 0,
       audioLevel: 0,

@@ -27,6 +27,8 @@ import { statsById, type StatsReportLike } from './path';
 
 export interface RtpAudioStats {
   bytesSent: number;
+  /** Audio packets sent (outbound-rtp): with bytesSent, the size of what leaves (RED about doubles it). */
+  packetsSent: number;
   bytesReceived: number;
   packetsReceived: number;
   audioLevel: number;
@@ -58,6 +60,7 @@ function num(v: unknown): number {
 export function rtpAudioStats(report: StatsReportLike): RtpAudioStats {
   const out: RtpAudioStats = {
     bytesSent: 0,
+    packetsSent: 0,
     bytesReceived: 0,
     packetsReceived: 0,
     audioLevel: 0,
@@ -74,6 +77,7 @@ export function rtpAudioStats(report: StatsReportLike): RtpAudioStats {
     if (!audio) continue;
     if (s.type === 'outbound-rtp') {
       out.bytesSent += num(s.bytesSent);
+      out.packetsSent += num(s.packetsSent);
       const codec = typeof s.codecId === 'string' ? stats.get(s.codecId) : undefined;
       if (codec && typeof codec.mimeType === 'string') out.sendCodec = `${codec.mimeType} ${typeof codec.sdpFmtpLine === 'string' ? codec.sdpFmtpLine : ''}`.trim();
     } else if (s.type === 'inbound-rtp') {

@@ -94,6 +94,8 @@ export interface SelectedPath {
 
 export interface CallStats extends SelectedPath {
   bytesSent: number;
+  /** Audio packets sent on the connection carrying our audio now (outbound-rtp). */
+  packetsSent?: number;
   bytesReceived: number;
   packetsReceived: number;
   /** Remote audio level at the playout, 0..1 (inbound-rtp audioLevel). */

@@ -183,8 +183,9 @@ export interface StatsView {
   frames: { encrypted: number; decrypted: number; dropped: number; authFailed: number; longestGapMs?: number; gapsOver60?: number; longGaps?: readonly { ms: number; afterFirstMs: number }[]; firstDecryptedAt?: number };
   /** Make before break (lib/media/types.ts StandbyStats). */
   standby?: StandbyStats;
-  /** The codec our sender uses now, mimeType and fmtp line (lib/media/types.ts CallStats.sendCodec). */
-  sendCodec?: string;
+  /** Audio bytes and packets sent on the connection carrying our audio now (outbound-rtp). */
+  bytesSent?: number;
+  packetsSent?: number;
 }
 
 export async function stats(side: HushSide): Promise<StatsView> {
