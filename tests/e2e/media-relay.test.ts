@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort } from '../harness/ports';
+import { freeTcpUdpPort } from '../harness/ports';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchWithExtension, type HushBrowser } from '../harness/chromium';
 import { makeTone, waitForReading } from '../harness/audio';
@@ -42,7 +42,7 @@ async function waitForTcp(p: number, timeoutMs = 5_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  port = await freePort();
+  port = await freeTcpUdpPort(); // coturn listens on TCP and UDP: a port free for TCP only made its UDP bind fail (errno 98) and every call time out
   turn = spawn(
     'turnserver',
     [
