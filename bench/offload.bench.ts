@@ -29,7 +29,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { METRICS_TOKEN, REPO_ROOT, startRelayProcess } from '../tests/harness/relay';
-import type { UclientResult } from '../tests/harness/uclient';
+import { uclientCounts, type UclientResult } from '../tests/harness/uclient';
 
 const SECRET = 'bench-offload-secret-0123456789';
 const PPS = 50;
@@ -94,12 +94,9 @@ function load(clients: number): Promise<UclientResult> {
         const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
         child.on('exit', (code) => {
           clearTimeout(timer);
-          const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? -1);
           resolve({
             code,
-            sent: num(/start_mclient: tot_send_msgs=(\d+)/),
-            received: num(/start_mclient: tot_send_msgs=\d+, tot_recv_msgs=(\d+)/),
-            lost: num(/Total lost packets (\d+)/),
+            ...uclientCounts(out),
             errors: [],
             output: out,
           });

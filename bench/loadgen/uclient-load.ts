@@ -8,7 +8,7 @@
  * which is why hush-loadgen.c exists.
  */
 import { spawn } from 'node:child_process';
-import type { UclientResult } from '../../tests/harness/uclient';
+import { uclientCounts, type UclientResult } from '../../tests/harness/uclient';
 
 /** Clients per uclient process. */
 const CLIENTS_PER_PROCESS = 50;
@@ -49,12 +49,9 @@ export function uclientLoad(o: UclientLoadOptions): UclientLoad {
       child.on('exit', (code) => {
         clearTimeout(timer);
         onConnected();
-        const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? -1);
         resolve({
           code,
-          sent: num(/start_mclient: tot_send_msgs=(\d+)/),
-          received: num(/start_mclient: tot_send_msgs=\d+, tot_recv_msgs=(\d+)/),
-          lost: num(/Total lost packets (\d+)/),
+          ...uclientCounts(out),
           errors: [],
           output: out,
         });

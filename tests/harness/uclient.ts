@@ -14,6 +14,19 @@ export interface UclientResult {
   output: string;
 }
 
+/** The counts in uclient's closing summary (-1 for a line it did not print). */
+export function uclientCounts(out: string): { sent: number; received: number; lost: number } {
+  const num = (re: RegExp) => {
+    const m = re.exec(out);
+    return m ? Number(m[1]) : -1;
+  };
+  return {
+    sent: num(/start_mclient: tot_send_msgs=(\d+)/),
+    received: num(/start_mclient: tot_send_msgs=\d+, tot_recv_msgs=(\d+)/),
+    lost: num(/Total lost packets (\d+)/),
+  };
+}
+
 /** `netns`: run it inside that network namespace (`ip netns exec`). */
 export function runUclient(args: string[], timeoutMs = 60_000, netns?: string): Promise<UclientResult> {
   return new Promise((resolve, reject) => {
@@ -30,15 +43,9 @@ export function runUclient(args: string[], timeoutMs = 60_000, netns?: string): 
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const num = (re: RegExp) => {
-        const m = re.exec(out);
-        return m ? Number(m[1]) : -1;
-      };
       resolve({
         code,
-        sent: num(/start_mclient: tot_send_msgs=(\d+)/),
-        received: num(/start_mclient: tot_send_msgs=\d+, tot_recv_msgs=(\d+)/),
-        lost: num(/Total lost packets (\d+)/),
+        ...uclientCounts(out),
         errors: out
           .split('\n')
           // uclient's TLS client first tries older protocol versions, which the relay refuses.
