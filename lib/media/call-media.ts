@@ -62,6 +62,7 @@ import { RemotePlayback } from './remote-playback';
 import { forwardMediaHooks, frameTapStats, markCall, opusShapeOf, spoilRecvSecretForTest, tapFramesOf, testToneOf, type MediaHookOptions } from '../testing/hooks';
 import { rtpAudioStats } from './rtp-stats';
 import { PathSwitch, type Leg } from './path-switch';
+import { PlayLeg } from './play-leg';
 import { StandbyPath } from './standby';
 import { parseStandby, STANDBY_CHANNEL } from './standby-wire';
 import type { RecvTick } from './worker-protocol';
@@ -84,10 +85,13 @@ const STANDBY_RETRY_MS = 10_000;
 const STANDBY_RETRY_MAX_MS = 300_000;
 /**
  * On the way back to a live main connection the standby keeps sending this long after the main one
- * starts (the old leg still works; the receiver's main jitter buffer is starting from empty). On the
- * way to the standby the old leg is dead: it stops at once.
+ * starts (the old leg still works; the receiver's main jitter buffer is starting from empty). The
+ * receiver hears one of the two (play-leg.ts), the standby until main's audio plays, at the latest
+ * MAX_HOLD_MS after main's first frame: the overlap covers that, and the standby's arrival lagging
+ * the main's. It costs 30 packets on the relay per switch back. On the way to the standby the old leg
+ * is dead: it stops at once.
  */
-const BACK_OVERLAP_MS = 120;
+const BACK_OVERLAP_MS = 600;
 
 function checkSecret(s: unknown, name: string): asserts s is Uint8Array {
   if (!(s instanceof Uint8Array) || s.length !== FRAME_SECRET_LEN) {
@@ -119,6 +123,8 @@ export class CallMedia implements CallMediaApi {
   private standbyNextAt = 0;
   private standbyRetryMs = STANDBY_RETRY_MS;
   private readonly switcher = new PathSwitch();
+  /** Which connection we hear (play-leg.ts); the switcher is which one we send on. */
+  private readonly playLeg = new PlayLeg();
   private switchChain: Promise<void> = Promise.resolve();
   private switches = 0;
   private lastSwitch?: string;
@@ -346,6 +352,12 @@ export class CallMedia implements CallMediaApi {
       mainResponses: this.mainResponses,
     });
     if (d.reason) this.useLeg(d.leg, d.reason);
+    const heard = this.playLeg.leg;
+    const levels = heard === 'standby' && tick.mainRunMs ? this.playback.legLevels() : {};
+    if (this.playLeg.next({ ...tick, ...levels }) !== heard) {
+      this.playback.hear(this.playLeg.leg);
+      markCall(this.callId, `host-hear-${this.playLeg.leg}`);
+    }
   }
 
   /** Make before break: the microphone on the new leg's sender first, then off the old one's. */
@@ -431,6 +443,7 @@ export class CallMedia implements CallMediaApi {
     this.standby?.close();
     this.standby = undefined;
     this.playback.detachStandby();
+    this.playLeg.reset();
   }
 
   private onStandbyMessage(data: unknown): void {
@@ -468,6 +481,8 @@ export class CallMedia implements CallMediaApi {
     // Both paths died (or the ICE policy rebuilt the call): the new connection carries the audio.
     if (this.switcher.leg === 'standby') void this.standby?.sender.replaceTrack(null).catch(() => {});
     this.switcher.reset();
+    this.playLeg.reset();
+    this.playback.hear('main');
     this.mainPacketAt = 0;
     this.iceWatched = false;
     this.pendingCandidates.length = 0;
@@ -774,7 +789,7 @@ export class CallMedia implements CallMediaApi {
   private async standbyStats(): Promise<StandbyStats | undefined> {
     const sb = this.standby;
     if (!sb && !this.switches) return undefined;
-    const out: StandbyStats = { leg: this.switcher.leg, state: sb?.pc.connectionState ?? 'closed', switches: this.switches };
+    const out: StandbyStats = { leg: this.switcher.leg, heard: this.playback.heardLeg, state: sb?.pc.connectionState ?? 'closed', switches: this.switches };
     if (this.lastSwitch) out.lastSwitch = this.lastSwitch;
     if (this.lastSwitchAt) out.lastSwitchAt = this.lastSwitchAt;
     if (!sb) return out;

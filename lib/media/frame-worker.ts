@@ -24,6 +24,7 @@ import { FramePipelines, type EncodedFrameLike, type FrameCiphers } from './fram
 import { workerTapFrames } from '../testing/hooks';
 import {
   isTransformOptions,
+  RUN_GAP_MS,
   unhandled,
   type PageToWorker,
   type TransformSide,
@@ -74,32 +75,51 @@ async function importSecrets(sendSecret: Uint8Array, recvSecret: Uint8Array): Pr
   }
 }
 
-/** Frames in on the main connection (any generation ≥ 0; a standby's are negative): the receive clock. */
-const mainRecv = { frames: 0, at: 0, jitter: 0 };
+/**
+ * Frames in on each connection: the main one (any generation ≥ 0) and the standby (negative), the
+ * receive clock. `runSince`: when the current run of frames began (no gap over RUN_GAP_MS).
+ */
+interface LegRecv {
+  frames: number;
+  at: number;
+  runSince: number;
+  jitter: number;
+}
+const recvOf = { main: newLegRecv(), standby: newLegRecv() };
 /** Inter-frame gaps above this are outages (a cut path), not jitter. */
 const OUTAGE_MS = 1000;
 const JITTER_HALF_LIFE_MS = 5000;
 let recvClock: ReturnType<typeof setInterval> | undefined;
 
-function countMain(): TransformStream<EncodedFrameLike, EncodedFrameLike> {
+function newLegRecv(): LegRecv {
+  return { frames: 0, at: 0, runSince: 0, jitter: 0 };
+}
+
+function countFrames(r: LegRecv): TransformStream<EncodedFrameLike, EncodedFrameLike> {
   return new TransformStream({
     transform(frame, controller) {
       // Padding-only packets (an idle sender's, e.g. with no track) are no audio: they do not count.
       if (frame.data.byteLength > 0) {
         const now = performance.now();
-        const gap = now - mainRecv.at;
-        if (mainRecv.frames && gap < OUTAGE_MS) mainRecv.jitter = Math.max(mainRecv.jitter, gap);
-        mainRecv.frames++;
-        mainRecv.at = now;
+        const gap = now - r.at;
+        if (r.frames && gap < OUTAGE_MS) r.jitter = Math.max(r.jitter, gap);
+        if (!r.frames || gap > RUN_GAP_MS) r.runSince = now;
+        r.frames++;
+        r.at = now;
       }
       controller.enqueue(frame);
     },
   });
 }
 
+/** How long the leg's current run of frames has lasted at `now` (0 when it is silent). */
+function runMs(r: LegRecv, now: number): number {
+  return r.frames && now - r.at <= RUN_GAP_MS ? now - r.runSince : 0;
+}
+
 function run(side: TransformSide, readable: ReadableStream<EncodedFrameLike>, writable: WritableStream<EncodedFrameLike>, gen = 0): void {
   const transform = side === 'send' ? pipelines.encrypting() : pipelines.decrypting();
-  (side === 'recv' && gen >= 0 ? readable.pipeThrough(countMain()) : readable)
+  (side === 'recv' ? readable.pipeThrough(countFrames(gen >= 0 ? recvOf.main : recvOf.standby)) : readable)
     .pipeThrough(transform)
     .pipeTo(writable)
     .catch((e: unknown) => {
@@ -142,10 +162,26 @@ scope.onmessage = (ev) => {
         const now = performance.now();
         // This thread ran late (a starved machine): frames may wait in the queue behind this tick.
         // Silence counts only from here, so a late thread is never taken for a dead path.
-        if (now - lastTick > 3 * every && mainRecv.frames) mainRecv.at = Math.max(mainRecv.at, now - every);
+        const late = now - lastTick > 3 * every;
         lastTick = now;
-        mainRecv.jitter *= Math.pow(0.5, every / JITTER_HALF_LIFE_MS);
-        post({ kind: 'recv', mainFrames: mainRecv.frames, mainSilentMs: mainRecv.frames ? now - mainRecv.at : 0, mainJitterMs: mainRecv.jitter });
+        for (const r of [recvOf.main, recvOf.standby]) {
+          if (late && r.frames && now - every > r.at) {
+            if (now - every - r.at > RUN_GAP_MS) r.runSince = now - every;
+            r.at = now - every;
+          }
+          r.jitter *= Math.pow(0.5, every / JITTER_HALF_LIFE_MS);
+        }
+        const { main, standby } = recvOf;
+        post({
+          kind: 'recv',
+          mainFrames: main.frames,
+          mainSilentMs: main.frames ? now - main.at : 0,
+          mainJitterMs: main.jitter,
+          mainRunMs: runMs(main, now),
+          standbyFrames: standby.frames,
+          standbySilentMs: standby.frames ? now - standby.at : 0,
+          standbyRunMs: runMs(standby, now),
+        });
       }, every);
       return;
     }

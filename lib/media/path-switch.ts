@@ -29,8 +29,10 @@
  * checks a stable pair every ~2.5 s, and the callee's count lagged past 10 s
  * in the lab).
  *
- * The receiving side plays both connections' audio all the time (only one
- * carries packets), so a switch at the sender is all it takes.
+ * The receiving side plays both connections' audio all the time and hears
+ * the one that brings the peer's audio (play-leg.ts), so a switch at the
+ * sender is all it takes; on the way back the sender overlaps the two for a
+ * moment and the receiver moves when the main connection's audio plays.
  *
  * Caveat: "no packet for DEAD_MS" assumes the peer sends continuously. With
  * Opus DTX the peer sends one packet every 400 ms in silence; a switch it

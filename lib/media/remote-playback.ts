@@ -13,10 +13,14 @@
  * the element already plays the audio, and Chromium pulls analysers anyway.
  *
  * A call with a standby path (standby.ts) has a second remote track: it plays
- * on an element of its own and feeds the same analyser, all the time. Only
- * one of the two connections carries packets at a time (path-switch.ts), so
- * what is heard is one voice, whichever path brings it.
+ * on an element of its own and feeds the same analyser, all the time, but
+ * only one of the two is audible (`hear`, chosen by play-leg.ts): while the
+ * peer sends on both (the way back to a restored direct path), the person
+ * hears one voice, not the same words twice. The analysers get what the
+ * person hears (a gain per connection, mirroring the elements' volume); each
+ * connection's own level (`legLevels`) is read before that gain.
  */
+import type { Leg } from './path-switch';
 import { analyse } from './spectrum';
 import type { AudioAnalysis } from './types';
 
@@ -24,6 +28,18 @@ import type { AudioAnalysis } from './types';
 const FFT_SIZE = 8192;
 /** The largest analyser window, 683 ms at 48 kHz (levelBlocks). */
 const HISTORY_SIZE = 32768;
+/** Each connection's own level (legLevels): 21 ms at 48 kHz. */
+const LEG_LEVEL_SIZE = 1024;
+
+/** One connection's playout: its element, and its taps into Web Audio. */
+interface LegOut {
+  element: SinkElement;
+  source?: MediaStreamAudioSourceNode;
+  /** What is heard of it (0 or 1), before the shared analysers. */
+  gain?: GainNode;
+  /** Its own level, before the gain. */
+  level?: AnalyserNode;
+}
 
 type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void>; sinkId?: string };
 
@@ -38,7 +54,10 @@ export class RemotePlayback {
   /** A long time-domain window for levelBlocks. */
   private history?: AnalyserNode;
   private historySamples = new Float32Array(HISTORY_SIZE);
-  private standby?: { element: SinkElement; source?: MediaStreamAudioSourceNode; track: MediaStreamTrack };
+  private standby?: LegOut & { track: MediaStreamTrack };
+  private mainOut?: Omit<LegOut, 'element'>;
+  private heard: Leg = 'main';
+  private levelSamples = new Float32Array(LEG_LEVEL_SIZE);
 
   constructor(
     private readonly outputDeviceId: string | undefined,
@@ -67,10 +86,53 @@ export class RemotePlayback {
     void this.ctx.resume().catch(() => {});
     this.source?.disconnect();
     this.source = this.ctx.createMediaStreamSource(this.stream);
-    this.analyser ??= Object.assign(this.ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
-    this.history ??= Object.assign(this.ctx.createAnalyser(), { fftSize: HISTORY_SIZE, smoothingTimeConstant: 0 });
-    this.source.connect(this.analyser);
-    this.source.connect(this.history);
+    this.mainOut?.gain?.disconnect();
+    this.mainOut = this.tap(this.source);
+    this.hear(this.heard);
+  }
+
+  /** A connection's source into Web Audio: its own level meter, and through its gain to the shared analysers. */
+  private tap(source: MediaStreamAudioSourceNode): Omit<LegOut, 'element'> {
+    const ctx = this.ctx!;
+    this.analyser ??= Object.assign(ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
+    this.history ??= Object.assign(ctx.createAnalyser(), { fftSize: HISTORY_SIZE, smoothingTimeConstant: 0 });
+    const level = Object.assign(ctx.createAnalyser(), { fftSize: LEG_LEVEL_SIZE, smoothingTimeConstant: 0 });
+    const gain = ctx.createGain();
+    source.connect(level);
+    source.connect(gain);
+    gain.connect(this.analyser);
+    gain.connect(this.history);
+    return { source, gain, level };
+  }
+
+  /** Which connection the person hears (play-leg.ts); the other plays on, silent. Main when there is no standby. */
+  hear(leg: Leg): void {
+    this.heard = this.standby ? leg : 'main';
+    const on = (l: Leg) => (this.heard === l ? 1 : 0);
+    this.element.volume = on('main');
+    if (this.mainOut?.gain) this.mainOut.gain.gain.value = on('main');
+    if (this.standby) {
+      this.standby.element.volume = on('standby');
+      if (this.standby.gain) this.standby.gain.gain.value = on('standby');
+    }
+  }
+
+  /** Which connection is heard now. */
+  get heardLeg(): Leg {
+    return this.heard;
+  }
+
+  /** Each connection's playout level now (dBFS, the last 21 ms; undefined: not playing). */
+  legLevels(): { mainDb?: number; standbyDb?: number } {
+    return { mainDb: this.levelOf(this.mainOut?.level), standbyDb: this.levelOf(this.standby?.level) };
+  }
+
+  private levelOf(level: AnalyserNode | undefined): number | undefined {
+    if (!level) return undefined;
+    level.getFloatTimeDomainData(this.levelSamples);
+    let sum = 0;
+    for (const x of this.levelSamples) sum += x * x;
+    return sum > 0 ? 10 * Math.log10(sum / this.levelSamples.length) : -Infinity;
   }
 
   /** Also play the standby connection's remote track (replacing an earlier standby's). */
@@ -84,21 +146,19 @@ export class RemotePlayback {
     const sink = this.element.sinkId;
     if (sink && typeof element.setSinkId === 'function') element.setSinkId(sink).catch(() => {});
     element.play().catch(() => {});
-    this.standby = { element, track };
     this.ctx ??= new AudioContext();
-    this.analyser ??= Object.assign(this.ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
-    this.history ??= Object.assign(this.ctx.createAnalyser(), { fftSize: HISTORY_SIZE, smoothingTimeConstant: 0 });
-    this.standby.source = this.ctx.createMediaStreamSource(stream);
-    this.standby.source.connect(this.analyser);
-    this.standby.source.connect(this.history);
+    this.standby = { element, track, ...this.tap(this.ctx.createMediaStreamSource(stream)) };
+    this.hear(this.heard);
   }
 
   detachStandby(): void {
     if (!this.standby) return;
     this.standby.source?.disconnect();
+    this.standby.gain?.disconnect();
     this.standby.element.pause();
     this.standby.element.srcObject = null;
     this.standby = undefined;
+    this.hear('main');
   }
 
   /**
@@ -148,6 +208,8 @@ export class RemotePlayback {
   close(): void {
     this.detachStandby();
     this.source?.disconnect();
+    this.mainOut?.gain?.disconnect();
+    this.mainOut = undefined;
     this.element.pause();
     this.element.srcObject = null;
     void this.ctx?.close().catch(() => {});

@@ -149,6 +149,8 @@ export interface CallStats extends SelectedPath {
 export interface StandbyStats {
   /** Which connection carries our audio now. */
   leg: 'main' | 'standby';
+  /** Which connection's audio the person hears (play-leg.ts). */
+  heard: 'main' | 'standby';
   state: RTCPeerConnectionState;
   switches: number;
   lastSwitch?: string;

@@ -123,7 +123,16 @@ export interface RecvTick {
   mainSilentMs: number;
   /** The longest recent gap between two frames on the main connection (ms, decaying by half every 5 s; outages over 1 s left out). */
   mainJitterMs: number;
+  /** How long frames have come in on the main connection without a gap of RUN_GAP_MS (0: none now). */
+  mainRunMs: number;
+  /** The same for the standby connection (standby.ts), whose frames the playback may play instead (play-leg.ts). */
+  standbyFrames: number;
+  standbySilentMs: number;
+  standbyRunMs: number;
 }
+
+/** A gap between two frames longer than this ends a run of frames (RecvTick `mainRunMs`): three frames missed. */
+export const RUN_GAP_MS = 60;
 
 export function isTransformOptions(v: unknown): v is TransformOptions {
   return typeof v === 'object' && v !== null && ((v as TransformOptions).side === 'send' || (v as TransformOptions).side === 'recv');
