@@ -342,6 +342,8 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         const onRelay = await settle((s) => s.path === 'relay' && s.standby?.leg === 'standby', 20_000);
         expect(onRelay.path, 'moved to the relay').toBe('relay');
         expect(onRelay.standby?.leg, 'the standby carries the audio').toBe('standby');
+        // Each side hears the standby (play-leg.ts): the peer's audio comes only there.
+        for (const s of [a, b]) await waitFor(async () => (await stats(s)).standby?.heard === 'standby', { timeout: 10_000, interval: 100, what: 'the standby heard' });
         // Audio resumes both ways.
         await waitForReading(() => hears(b), (r) => Math.abs(r.frequency - A_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
         await waitForReading(() => hears(a), (r) => Math.abs(r.frequency - B_HZ) < 10 && r.rmsDb > -45, { timeoutMs: 10_000 });
@@ -376,6 +378,7 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
         if (direct.path === 'p2p') back.push(Date.now() - tRestore);
         expect(direct.path, 'moved back to P2P after the restore').toBe('p2p');
         await waitFor(async () => (await stats(b)).standby?.leg === 'main', { timeout: 20_000, interval: 100, what: 'B back on the main connection' });
+        for (const s of [a, b]) await waitFor(async () => (await stats(s)).standby?.heard === 'main', { timeout: 10_000, interval: 100, what: 'the main connection heard again' });
         await sleep(1000); // intent: audio sampled after the switch back
         const [resA, resB] = await Promise.all([stopLevelWatch(a), stopLevelWatch(b)]).then((w) => w.map((x) => longestSilence(x)));
         if (process.env.HUSH_LAB_DEBUG) console.log('restore', JSON.stringify({ resA, resB, tRestore, a: (await stats(a)).standby, b: (await stats(b)).standby }));
