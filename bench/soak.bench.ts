@@ -72,6 +72,9 @@ function summarise(samples: SoakSample[], phaseMs: number): void {
       `  ${phase.padEnd(10)} counters at the end: A sent ${last.a.sent} / B decrypted ${last.b.decrypted} (Δ ${last.a.sent - last.b.decrypted}), B sent ${last.b.sent} / A decrypted ${last.a.decrypted} (Δ ${last.b.sent - last.a.decrypted}), dropped ${last.a.dropped} + ${last.b.dropped}; longest gap ${gap} ms`,
     );
     const gaps = (x: SideSample) => x.longGaps.map((g) => `${g.ms} ms at ${(g.afterFirstMs / 1000).toFixed(1)} s`).join(', ') || 'none';
-    console.log(`  ${phase.padEnd(10)} gaps above 60 ms: A ${last.a.gapsOver60} (longest: ${gaps(last.a)}), B ${last.b.gapsOver60} (longest: ${gaps(last.b)})`);
+    console.log(`  ${phase.padEnd(10)} gaps above 60 ms between decrypted frames: A ${last.a.gapsOver60} (longest: ${gaps(last.a)}), B ${last.b.gapsOver60} (longest: ${gaps(last.b)})`);
+    const inPhase = samples.filter((s) => s.phase === phase);
+    const heard = (side: 'a' | 'b') => `longest ${Math.max(...inPhase.map((s) => s[side].heardGapMs))} ms, in minutes ${inPhase.filter((s) => s[side].heardGapMs > 60).map((s) => (s.t / 60_000).toFixed(0)).join(', ') || 'none'} above 60 ms, ${inPhase.reduce((n, s) => n + s[side].unseenMs, 0)} ms unseen`;
+    console.log(`  ${phase.padEnd(10)} gaps heard (the tone as played): A ${heard('a')}; B ${heard('b')}`);
   }
 }

@@ -417,6 +417,7 @@ export class CallMedia implements CallMediaApi {
   }
 
   private newStandby(): StandbyPath | undefined {
+    markCall(this.callId, 'host-standby-new');
     const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
     // A standby built an hour into the call needs the credentials of now, not the call's first ones.
     config.iceServers = this.iceServers;

@@ -9,8 +9,9 @@
  *     the other decrypted or the network lost (the receiver's RTP
  *     packetsLost), within the frames in flight while the two sides are read
  *     (IN_FLIGHT, 3 s of frames); nothing dropped by the decryptor; sending never stops.
- * Prints the table; the longest gap is printed, not asserted (a loaded
- * 2-core machine delays playout; the bench reports it).
+ * Prints the table; the longest gaps (between decrypted frames, and heard:
+ * the tone as played) are printed, not asserted (a loaded 2-core machine
+ * delays playout; the bench reports them).
  *
  * Needs a build (`npm run build`).
  */
@@ -56,6 +57,8 @@ describe('soak: a 2-minute call', () => {
     const lines: string[] = [SOAK_HEADER];
     samples = await soak(a, b, { phaseMs: PHASE_MS, everyMs: EVERY_MS, phases: ['p2p'], signalUrl: relay.signalUrl, onSample: (s) => lines.push(soakLine(s)) });
     console.log(`\nsoak (MB; heaps after a forced GC)\n${lines.join('\n')}`);
+    const at = (x: SideSample) => x.longGaps.map((g) => `${g.ms} ms at ${(g.afterFirstMs / 1000).toFixed(1)} s`).join(', ') || 'none';
+    console.log(`longest gaps between decrypted frames (samples every ${EVERY_MS / 1000} s): A ${at(samples.at(-1)!.a)}; B ${at(samples.at(-1)!.b)}`);
 
     expect(samples.length).toBeGreaterThanOrEqual(PHASE_MS / EVERY_MS);
     // Both directions send Opus with Hush's settings (lib/media/opus-sdp.ts), as the peer's description set them.
@@ -74,6 +77,9 @@ describe('soak: a 2-minute call', () => {
     for (let i = 1; i < samples.length; i++) {
       expect(samples[i]!.a.sent).toBeGreaterThan(samples[i - 1]!.a.sent);
       expect(samples[i]!.b.sent).toBeGreaterThan(samples[i - 1]!.b.sent);
+      // The heard-gap column reads the tone as played: each side heard the other in every slice.
+      expect(samples[i]!.a.audibleMs, `A heard B before ${samples[i]!.t} ms`).toBeGreaterThan(0);
+      expect(samples[i]!.b.audibleMs, `B heard A before ${samples[i]!.t} ms`).toBeGreaterThan(0);
     }
     const warm = samples.filter((s) => s.t >= WARM_UP_MS);
     const slopes: string[] = [];

@@ -63,6 +63,25 @@ export async function stopLevelWatch(side: HushSide): Promise<{ blockMs: number;
   });
 }
 
+/**
+ * The blocks seen since the last drain, the watch running on: for a long call read in slices (the
+ * soak). The blocks from the last audible one on stay for the next drain, so a silence that spans
+ * two slices is measured whole (a block seen twice changes no gap).
+ */
+export async function drainLevelWatch(side: HushSide): Promise<{ blockMs: number; blocks: [number, number | null][] }> {
+  const off = await side.hb.offscreen();
+  return off.evaluate((loudDb) => {
+    const g = globalThis as unknown as { hushLevelWatch?: Watch };
+    const w = g.hushLevelWatch;
+    if (!w) return { blockMs: 10, blocks: [] };
+    const blocks = [...w.blocks.entries()].sort((x, y) => x[0] - y[0]);
+    let lastLoud = blocks.length - 1;
+    while (lastLoud > 0 && !(blocks[lastLoud]![1] !== null && blocks[lastLoud]![1]! >= loudDb)) lastLoud--;
+    for (const [k] of blocks.slice(0, Math.max(0, lastLoud))) w.blocks.delete(k);
+    return { blockMs: w.blockMs, blocks };
+  }, LOUD_DB);
+}
+
 export interface Silence {
   /** The longest silence between two audible blocks (ms): 0 when none was missed. */
   gapMs: number;
@@ -71,10 +90,11 @@ export interface Silence {
   audible: number;
   /** Audio time no reading covered (ms): a timer later than the window. Not counted as silence. */
   unseenMs: number;
+  blockMs: number;
 }
 
 export function longestSilence(w: { blockMs: number; blocks: [number, number | null][] }, loudDb = LOUD_DB): Silence {
-  const out: Silence = { gapMs: 0, blocks: w.blocks.length, audible: 0, unseenMs: 0 };
+  const out: Silence = { gapMs: 0, blocks: w.blocks.length, audible: 0, unseenMs: 0, blockMs: w.blockMs };
   let lastLoud: number | undefined;
   let unseenSince = 0;
   let prev: number | undefined;

@@ -14,7 +14,12 @@
  *   of one extension in one renderer process (`--extension-process`), so
  *   their RSS is one figure; the browser process is printed beside it;
  * - the frame counters (sent = encrypted, decrypted, dropped) and the longest
- *   gap between two played frames since the call started (media host).
+ *   gap between two decrypted frames since the call started (media host);
+ * - the longest gap HEARD since the last sample: the peer's tone as the media
+ *   host plays it, in 10 ms blocks (level-watch.ts, as the NAT lab measures a
+ *   path switch), and the audio time no reading covered (a reader later than
+ *   its 680 ms window; never counted as silence). A frame that arrives late
+ *   is not always a gap heard: the jitter buffer holds some 40-80 ms.
  *
  * Caveat: a collection forced every sample makes the heap figures comparable,
  * it does not change what a person's browser keeps.
@@ -23,6 +28,7 @@ import { readFileSync } from 'node:fs';
 import type { CDPSession, Page, WebWorker } from 'puppeteer-core';
 import { click, dialByUi, launchSide, request, stats, waitCallState, type HushSide, type StatsView } from './hush';
 import { waitFor } from './wait';
+import { drainLevelWatch, longestSilence, startLevelWatch, stopLevelWatch } from './level-watch';
 
 export interface SideSample {
   backgroundHeap: number;
@@ -41,6 +47,11 @@ export interface SideSample {
   /** Gaps between played frames above 60 ms since the call started, and the longest few with when they began (ms after the first frame). */
   gapsOver60: number;
   longGaps: readonly { ms: number; afterFirstMs: number }[];
+  /** The longest silence heard between two audible blocks since the last sample (ms), and audio time no reading saw. */
+  heardGapMs: number;
+  unseenMs: number;
+  /** Audio time the tone was heard since the last sample (ms). */
+  audibleMs: number;
   path: string;
   /** The negotiated send codec, "mimeType fmtp" (CallStats.sendCodec). */
   sendCodec?: string;
@@ -98,6 +109,7 @@ class SideProbe {
   }
 
   async sample(): Promise<SideSample> {
+    const heard = longestSilence(await drainLevelWatch(this.side));
     // The counters first: both sides are sampled at once, so their reads are close in time.
     const s = (await stats(this.side)) as StatsView & { packetsLost?: number; sendCodec?: string };
     const [backgroundHeap, mediaHostHeap, frameWorkerHeap] = [await liveHeap(this.sw), await liveHeap(this.offscreen), await liveHeap(this.frameWorker.client)];
@@ -120,6 +132,9 @@ class SideProbe {
       longestGapMs: f.longestGapMs ?? 0,
       gapsOver60: f.gapsOver60 ?? 0,
       longGaps: f.longGaps ?? [],
+      heardGapMs: heard.gapMs,
+      unseenMs: heard.unseenMs,
+      audibleMs: heard.audible * heard.blockMs,
       path: s.path,
       sendCodec: s.sendCodec,
     };
@@ -152,6 +167,7 @@ export async function soak(a: HushSide, b: HushSide, opts: SoakOptions): Promise
     await waitCallState(b.popup, 'connected', 30_000);
     const t0 = Date.now();
     const [pa, pb] = await Promise.all([SideProbe.open(a), SideProbe.open(b)]);
+    await Promise.all([startLevelWatch(a), startLevelWatch(b)]);
     try {
       for (let n = 0; ; n++) {
         // Sample n is due at t0 + n·everyMs: wait for that moment (the call runs meanwhile).
@@ -164,6 +180,7 @@ export async function soak(a: HushSide, b: HushSide, opts: SoakOptions): Promise
         if (Date.now() - t0 >= opts.phaseMs) break;
       }
     } finally {
+      await Promise.allSettled([stopLevelWatch(a), stopLevelWatch(b)]);
       await Promise.allSettled([pa.close(), pb.close()]);
     }
     await request(a.popup, 'hangup');
@@ -197,10 +214,10 @@ export function slopePerMinute(points: Array<{ t: number; y: number }>): number 
 const mb = (n: number) => (n / MB).toFixed(2).padStart(7);
 
 export const SOAK_HEADER =
-  ' phase       min side  bg heap  media heap  worker heap  ext RSS  browser RSS      sent  decrypted  dropped  lost  received  longest gap  >60 ms  path';
+  ' phase       min side  bg heap  media heap  worker heap  ext RSS  browser RSS      sent  decrypted  dropped  lost  received  longest gap  >60 ms  heard gap  unseen  path';
 
 export function soakLine(s: SoakSample): string {
   const one = (name: string, x: SideSample) =>
-    `${s.phase.padEnd(11)} ${(s.t / 60_000).toFixed(1).padStart(4)} ${name.padEnd(4)} ${mb(x.backgroundHeap)}   ${mb(x.mediaHostHeap)}      ${mb(x.frameWorkerHeap)}  ${mb(x.extensionRss)}      ${mb(x.browserRss)}  ${String(x.sent).padStart(8)}  ${String(x.decrypted).padStart(9)}  ${String(x.dropped).padStart(7)}  ${String(x.packetsLost).padStart(4)}  ${String(x.packetsReceived).padStart(8)}  ${String(x.longestGapMs).padStart(8)} ms  ${String(x.gapsOver60).padStart(6)}  ${x.path}`;
+    `${s.phase.padEnd(11)} ${(s.t / 60_000).toFixed(1).padStart(4)} ${name.padEnd(4)} ${mb(x.backgroundHeap)}   ${mb(x.mediaHostHeap)}      ${mb(x.frameWorkerHeap)}  ${mb(x.extensionRss)}      ${mb(x.browserRss)}  ${String(x.sent).padStart(8)}  ${String(x.decrypted).padStart(9)}  ${String(x.dropped).padStart(7)}  ${String(x.packetsLost).padStart(4)}  ${String(x.packetsReceived).padStart(8)}  ${String(x.longestGapMs).padStart(8)} ms  ${String(x.gapsOver60).padStart(6)}  ${String(x.heardGapMs).padStart(6)} ms  ${String(x.unseenMs).padStart(3)} ms  ${x.path}`;
   return ` ${one('A', s.a)}\n ${one('B', s.b)}`;
 }
