@@ -275,12 +275,14 @@ describe('the caller starts its media at dial (issue 17)', () => {
     expect(w.timeline).not.toContain('A sent sealed');
   });
 
-  test('an early start that failed ends the call at CONFIRM, as a media start after it would', async () => {
+  test('an early start that failed before the microphone check answered: the call ends, no HELLO (nothing rings at the callee)', async () => {
     const w = setup();
     w.a.media.failPrestart = { code: 'ERR_WEBRTC' };
     const call = w.a.manager.dial(w.b.address);
     await flush();
     expect(call).toMatchObject({ state: 'ended', reason: 'media-failed' });
+    expect(w.timeline).not.toContain('A sent HELLO');
+    expect(w.b.manager.inCall).toBe(false);
     expect(w.a.media.log).not.toContain('keys');
     expect(w.a.media.log).not.toContain('mic');
   });

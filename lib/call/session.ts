@@ -136,6 +136,8 @@ export class CallSession {
   private early?: Promise<unknown>;
   /** The privacy mode the early start gathered with: another at CONFIRM drops it (onResponse). */
   private earlyRelayOnly = false;
+  /** The early start's failure, once known: HELLO is then not sent (nothing rings for a call that cannot carry audio). */
+  private earlyFailure?: unknown;
   /** From the handshake until handed to the media engine (or wiped at the end). */
   private frameSecrets?: { send: Uint8Array; recv: Uint8Array };
   private readonly negotiation: Negotiation;
@@ -194,6 +196,8 @@ export class CallSession {
     let hello: Uint8Array | undefined;
     // HELLO only once this person can speak: nothing rings at the callee before (issue 21, point 4).
     s.waitForMicrophone(async () => {
+      // The media made at dial already failed: the call would end at CONFIRM; end it before the callee rings.
+      if (s.earlyFailure) return s.mediaFailure(s.earlyFailure);
       s.armPhase(TIMEOUTS.handshakeMs, 'handshake', { type: 'unreachable' });
       s.mark('mic-ok');
       const r = await s.trySend(hello!);
@@ -469,7 +473,7 @@ export class CallSession {
     const opts = { callId: this.callId, role: this.role, iceServers, relayOnly, ...mediaStartHooks(this.ports.testHooks) };
     this.early = this.negotiation.prestart(opts, { muted: this.muted, ice: iceHooks(this.ports.testHooks) }).then(
       () => this.mark('early-offer'),
-      (e: unknown) => e ?? new Error('the media host failed'),
+      (e: unknown) => (this.earlyFailure = e ?? new Error('the media host failed')),
     );
   }
 
