@@ -7,35 +7,11 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { identityFromSeed } from '../crypto/identity';
 import { SignalClient } from './client';
+import { FakeWs } from './fake-ws.fixture';
 
-class FakeWs {
-  static all: FakeWs[] = [];
-  readyState = 1;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  sent: string[] = [];
-  constructor(readonly url: string) {
-    FakeWs.all.push(this);
-    queueMicrotask(() => this.onmessage?.({ data: JSON.stringify({ t: 'challenge', v: 2, challenge: Buffer.alloc(32, 1).toString('base64') }) }));
-  }
-  send(s: string) {
-    this.sent.push(s);
-  }
-  close() {
-    this.readyState = 3;
-  }
-  ready() {
-    this.onmessage?.({ data: JSON.stringify({ t: 'ready', mailbox: 'a'.repeat(32), turn: { username: '1:x', credential: 'c', ttl: 3600, urls: [] } }) });
-  }
-  drop(code: number) {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-}
 
 beforeEach(() => {
-  FakeWs.all = [];
+  FakeWs.reset();
   vi.useFakeTimers();
 });
 afterEach(() => vi.useRealTimers());

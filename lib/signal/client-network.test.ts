@@ -8,27 +8,8 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { identityFromSeed } from '../crypto/identity';
 import { SignalClient } from './client';
 import { watchNetwork, type NetworkScope } from './network-watch';
+import { FakeWs } from './fake-ws.fixture';
 
-class FakeWs {
-  static all: FakeWs[] = [];
-  readyState = 1;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  closed = false;
-  constructor(readonly url: string) {
-    FakeWs.all.push(this);
-    queueMicrotask(() => this.onmessage?.({ data: JSON.stringify({ t: 'challenge', v: 2, challenge: Buffer.alloc(32, 1).toString('base64') }) }));
-  }
-  send() {}
-  close() {
-    this.readyState = 3;
-    this.closed = true;
-  }
-  ready() {
-    this.onmessage?.({ data: JSON.stringify({ t: 'ready', mailbox: 'a'.repeat(32), turn: { username: '1:x', credential: 'c', ttl: 3600, urls: [] } }) });
-  }
-}
 
 /** A global scope with a Network Information `connection` whose type the test sets. */
 function fakeScope(type?: string) {
@@ -50,7 +31,7 @@ function start(scope: NetworkScope) {
 }
 
 beforeEach(() => {
-  FakeWs.all = [];
+  FakeWs.reset();
   vi.useFakeTimers();
 });
 afterEach(() => {

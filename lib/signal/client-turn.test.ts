@@ -9,38 +9,14 @@ import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { identityFromSeed } from '../crypto/identity';
 import { SignalClient } from './client';
 import type { TurnCredentials } from './wire';
+import { FakeWs } from './fake-ws.fixture';
 
-class FakeWs {
-  static all: FakeWs[] = [];
-  readyState = 1;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  sent: Array<{ t: string }> = [];
-  constructor(readonly url: string) {
-    FakeWs.all.push(this);
-    queueMicrotask(() => this.onmessage?.({ data: JSON.stringify({ t: 'challenge', v: 2, challenge: Buffer.alloc(32, 1).toString('base64') }) }));
-  }
-  send(s: string) {
-    const m = JSON.parse(s) as { t: string };
-    this.sent.push(m);
-    if (m.t === 'ping') queueMicrotask(() => this.deliver({ t: 'pong' })); // a live relay
-  }
-  close() {
-    this.readyState = 3;
-  }
-  deliver(m: object) {
-    this.onmessage?.({ data: JSON.stringify(m) });
-  }
-  asked(): number {
-    return this.sent.filter((m) => m.t === 'turn').length;
-  }
-}
 
 const creds = (username: string, ttl: number): TurnCredentials => ({ username, credential: 'c', ttl, urls: ['turn:127.0.0.1:3478'] });
 
 beforeEach(() => {
-  FakeWs.all = [];
+  FakeWs.reset();
+  FakeWs.answerPings = true;
   vi.useFakeTimers();
 });
 afterEach(() => vi.useRealTimers());
