@@ -9,7 +9,6 @@ import { identityFromSeed } from '../crypto/identity';
 import { SignalClient } from './client';
 import { FakeWs } from './fake-ws.fixture';
 
-
 beforeEach(() => {
   FakeWs.reset();
   vi.useFakeTimers();

@@ -10,7 +10,6 @@ import { SignalClient } from './client';
 import { watchNetwork, type NetworkScope } from './network-watch';
 import { FakeWs } from './fake-ws.fixture';
 
-
 /** A global scope with a Network Information `connection` whose type the test sets. */
 function fakeScope(type?: string) {
   const scope = new EventTarget() as EventTarget & NetworkScope;
