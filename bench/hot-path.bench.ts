@@ -12,7 +12,9 @@
  *  - scavenges over a longer window with V8's default young generation;
  *  - the relay process's CPU per datagram (user and total) and the load's
  *    one-way p50/p99, which depend on the machine's other work: compare
- *    columns of one run, rounds alternated.
+ *    columns of one run, rounds alternated;
+ *  - the UDP 5-tuple lookup alone (AllocationTable.findUdp), old and new
+ *    tables in this process, with 200-3 000 clients on one port.
  *
  * The baseline is another commit's relay-server (HUSH_HOT_BASE, default
  * HEAD), exported with `git archive` into a temporary directory.
@@ -57,6 +59,46 @@ function child(relayUrl: string, bin: string, clients: number, msgs: number, nod
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+type TableModule = typeof import('../relay-server/src/turn/allocation-table');
+type AllocationModule = typeof import('../relay-server/src/turn/allocation');
+
+/**
+ * The UDP 5-tuple lookup alone, old table against new in this process: `n`
+ * clients on one port (as hush-loadgen's), each its own address, found with a
+ * fresh address string per lookup (as `rinfo.address` is). ns per lookup, the
+ * best of three alternated passes.
+ */
+async function lookups(oldRoot: string, n: number): Promise<{ old: number; new: number }> {
+  const load = async (root: string) => ({
+    T: ((await import(pathToFileURL(join(root, 'relay-server/src/turn/allocation-table.ts')).href)) as TableModule).AllocationTable,
+    A: ((await import(pathToFileURL(join(root, 'relay-server/src/turn/allocation.ts')).href)) as AllocationModule).Allocation,
+  });
+  const make = ({ T, A }: Awaited<ReturnType<typeof load>>) => {
+    const t = new T();
+    for (let i = 0; i < n; i++) {
+      const tuple = { transport: 'udp' as const, listener: 0, conn: 0, family: 4 as const, address: `127.20.${i >> 8}.${i & 255}`, port: 20000 };
+      t.add(new A(i, tuple, `u${i}`, new Uint8Array(16), { family: 4, address: '127.0.0.1', port: 50000 + i }, 1e15, 'tx', new Uint8Array(0)));
+    }
+    return t;
+  };
+  const tables = { old: make(await load(oldRoot)), new: make(await load(REPO)) };
+  const parts = Array.from({ length: 4096 }, (_, k) => (k * 7919) % n).map((i) => ['127', '20', String(i >> 8), String(i & 255)]);
+  const best = { old: Infinity, new: Infinity };
+  for (let pass = 0; pass < 3; pass++) {
+    for (const name of pass % 2 ? (['new', 'old'] as const) : (['old', 'new'] as const)) {
+      const t = tables[name];
+      const N = 200_000;
+      let found = 0;
+      const t0 = process.hrtime.bigint();
+      for (let j = 0; j < N; j++) if (t.findUdp(0, parts[j & 4095]!.join('.'), 20000)) found++;
+      const ns = Number(process.hrtime.bigint() - t0) / N;
+      if (found !== N) throw new Error(`the ${name} table missed ${N - found} lookups`);
+      best[name] = Math.min(best[name], ns);
+    }
+  }
+  return best;
+}
+
 export async function run(): Promise<void> {
   const base = process.env.HUSH_HOT_BASE ?? 'HEAD';
   const rounds = Number(process.env.HUSH_HOT_ROUNDS ?? 3);
@@ -96,6 +138,10 @@ export async function run(): Promise<void> {
     row('one-way p50 us through the relay', (n) => median(steady[n]!.map((s) => s.p50)), 0);
     row('one-way p99 us through the relay', (n) => median(steady[n]!.map((s) => s.p99)), 0);
     row('messages lost (sum)', (n) => steady[n]!.reduce((x, s) => x + s.lost, 0) + alloc[n]!.reduce((x, s) => x + s.lost, 0), 0);
+    for (const n of [200, 800, 3000]) {
+      const l = await lookups(dir, n);
+      console.log(`${`UDP 5-tuple lookup ns, ${n} clients on one port`.padEnd(52)}${l.old.toFixed(0).padStart(12)}${l.new.toFixed(0).padStart(12)}${(l.new / l.old).toFixed(2).padStart(10)}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
