@@ -137,6 +137,7 @@ export async function run(): Promise<void> {
     row('relay process CPU us per datagram (user+sys)', (n) => median(steady[n]!.map((s) => s.cpuUsPerDatagram)));
     row('one-way p50 us through the relay', (n) => median(steady[n]!.map((s) => s.p50)), 0);
     row('one-way p99 us through the relay', (n) => median(steady[n]!.map((s) => s.p99)), 0);
+    for (const n of Object.keys(relays)) console.log(`  p99 per round, ${n}: ${steady[n]!.map((x) => x.p99.toFixed(0)).join(', ')} us`);
     row('messages lost (sum)', (n) => steady[n]!.reduce((x, s) => x + s.lost, 0) + alloc[n]!.reduce((x, s) => x + s.lost, 0), 0);
     for (const n of [200, 800, 3000]) {
       const l = await lookups(dir, n);
