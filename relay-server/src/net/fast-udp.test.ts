@@ -33,8 +33,12 @@ test('fast path is active and delivers plain datagrams and ChannelData', async (
   new FastUdp(rx).onMessage((m) => got.push(m));
   tx.send(Buffer.from('hello'), rx.address().port, '127.0.0.1');
   tx.sendChannelData(0x4001, Buffer.from('media'), rx.address().port, '127.0.0.1');
+  // A client's ChannelData (header, payload, UDP padding) relayed to its peer: the payload alone.
+  const fromClient = Buffer.from('40010005' + Buffer.from('voice').toString('hex') + '000000', 'hex');
+  tx.sendSlice(fromClient, 4, 5, rx.address().port, '127.0.0.1');
+  tx.sendSlice(Buffer.from('x'.repeat(2000) + 'long'), 2000, 4, rx.address().port, '127.0.0.1');
   await new Promise((r) => setTimeout(r, 100));
-  expect(got.map((b) => b.toString('hex'))).toEqual([Buffer.from('hello').toString('hex'), '40010005' + Buffer.from('media').toString('hex')]);
+  expect(got.map((b) => b.toString('hex'))).toEqual(['hello', '\u0040\u0001\u0000\u0005media', 'voice', 'long'].map((t) => Buffer.from(t, 'latin1').toString('hex')));
 });
 
 test('queued sends keep their own bytes (node --test-udp-no-try-send forces the queued path)', () => {

@@ -202,7 +202,7 @@ export class TurnShell implements AdoptionHost {
           this.dropped++;
           return;
         }
-        peerOut.send(msg.subarray(CHANNEL_DATA_HEADER_LEN, CHANNEL_DATA_HEADER_LEN + len), ch.peerPort, ch.peerAddress);
+        peerOut.sendSlice(msg, CHANNEL_DATA_HEADER_LEN, len, ch.peerPort, ch.peerAddress);
         this.relayedDatagrams++;
         this.relayedBytes += len;
         return;

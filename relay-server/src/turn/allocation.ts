@@ -57,8 +57,6 @@ export class Allocation<IO = unknown> {
   readonly channels = new Map<number, Channel<IO>>();
   /** Peer port -> first channel with that port (chained by nextSamePort). */
   readonly channelsByPort = new Map<number, Channel<IO>>();
-  /** Next allocation on the same UDP listener whose client has the same port. */
-  nextSamePort: Allocation<IO> | undefined = undefined;
   io: IO | undefined = undefined;
   /** Datagrams relayed, both directions (aggregate counters only). */
   relayedCount = 0;
