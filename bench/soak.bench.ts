@@ -74,7 +74,7 @@ function summarise(samples: SoakSample[], phaseMs: number): void {
     const gaps = (x: SideSample) => x.longGaps.map((g) => `${g.ms} ms at ${(g.afterFirstMs / 1000).toFixed(1)} s`).join(', ') || 'none';
     console.log(`  ${phase.padEnd(10)} gaps above 60 ms between decrypted frames: A ${last.a.gapsOver60} (longest: ${gaps(last.a)}), B ${last.b.gapsOver60} (longest: ${gaps(last.b)})`);
     const inPhase = samples.filter((s) => s.phase === phase);
-    const heard = (side: 'a' | 'b') => `longest ${Math.max(...inPhase.map((s) => s[side].heardGapMs))} ms, in minutes ${inPhase.filter((s) => s[side].heardGapMs > 60).map((s) => (s.t / 60_000).toFixed(0)).join(', ') || 'none'} above 60 ms, ${inPhase.reduce((n, s) => n + s[side].unseenMs, 0)} ms unseen`;
+    const heard = (side: 'a' | 'b') => `longest ${Math.max(...inPhase.map((s) => s[side].heardGapMs))} ms, above 60 ms: ${inPhase.filter((s) => s[side].heardGapMs > 60).map((s) => `${s[side].heardGapMs} ms at ${s[side].heardGapAtS?.toFixed(1)} s`).join(', ') || 'none'}, ${inPhase.reduce((n, s) => n + s[side].unseenMs, 0)} ms unseen`;
     console.log(`  ${phase.padEnd(10)} gaps heard (the tone as played): A ${heard('a')}; B ${heard('b')}`);
   }
 }

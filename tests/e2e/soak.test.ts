@@ -59,6 +59,8 @@ describe('soak: a 2-minute call', () => {
     console.log(`\nsoak (MB; heaps after a forced GC)\n${lines.join('\n')}`);
     const at = (x: SideSample) => x.longGaps.map((g) => `${g.ms} ms at ${(g.afterFirstMs / 1000).toFixed(1)} s`).join(', ') || 'none';
     console.log(`longest gaps between decrypted frames (samples every ${EVERY_MS / 1000} s): A ${at(samples.at(-1)!.a)}; B ${at(samples.at(-1)!.b)}`);
+    const heard = (k: 'a' | 'b') => samples.filter((s) => s[k].heardGapMs > 60).map((s) => `${s[k].heardGapMs} ms at ${s[k].heardGapAtS?.toFixed(1)} s`).join(', ') || 'none';
+    console.log(`gaps heard above 60 ms (s after the watch began): A ${heard('a')}; B ${heard('b')}`);
 
     expect(samples.length).toBeGreaterThanOrEqual(PHASE_MS / EVERY_MS);
     // Both directions send Opus with Hush's settings (lib/media/opus-sdp.ts), as the peer's description set them.

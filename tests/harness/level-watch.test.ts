@@ -8,11 +8,11 @@ const blocks = (spec: string): [number, number | null][] =>
 
 describe('longestSilence', () => {
   test('all audible: no gap', () => {
-    expect(longestSilence({ blockMs: 10, blocks: blocks('##########') })).toMatchObject({ gapMs: 0, audible: 10, unseenMs: 0 });
+    expect(longestSilence({ blockMs: 10, blocks: blocks('##########') })).toMatchObject({ gapMs: 0, audible: 10, unseenMs: 0, gapAtBlock: undefined });
   });
 
-  test('the longest quiet or silent run between audible blocks', () => {
-    expect(longestSilence({ blockMs: 10, blocks: blocks('###..##0000.0###') }).gapMs).toBe(60);
+  test('the longest quiet or silent run between audible blocks, and where it began', () => {
+    expect(longestSilence({ blockMs: 10, blocks: blocks('###..##0000.0###') })).toMatchObject({ gapMs: 60, gapAtBlock: 1007 });
   });
 
   test('quiet before the first audible block or after the last is no gap (the call had not started, or the watch ended)', () => {

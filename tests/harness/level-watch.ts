@@ -91,6 +91,8 @@ export interface Silence {
   /** Audio time no reading covered (ms): a timer later than the window. Not counted as silence. */
   unseenMs: number;
   blockMs: number;
+  /** The block (audio time / blockMs) where the longest silence began; absent when there was none. */
+  gapAtBlock?: number;
 }
 
 export function longestSilence(w: { blockMs: number; blocks: [number, number | null][] }, loudDb = LOUD_DB): Silence {
@@ -106,7 +108,11 @@ export function longestSilence(w: { blockMs: number; blocks: [number, number | n
     prev = k;
     if (db === null || db < loudDb) continue;
     out.audible++;
-    if (lastLoud !== undefined) out.gapMs = Math.max(out.gapMs, (k - lastLoud - 1 - unseenSince) * w.blockMs);
+    const gap = lastLoud === undefined ? 0 : (k - lastLoud - 1 - unseenSince) * w.blockMs;
+    if (gap > out.gapMs) {
+      out.gapMs = gap;
+      out.gapAtBlock = lastLoud! + 1;
+    }
     lastLoud = k;
     unseenSince = 0;
   }

@@ -52,6 +52,8 @@ export interface SideSample {
   unseenMs: number;
   /** Audio time the tone was heard since the last sample (ms). */
   audibleMs: number;
+  /** When the longest heard gap began, s after the first block this call's watch saw (absent: no gap). */
+  heardGapAtS?: number;
   path: string;
   /** The negotiated send codec, "mimeType fmtp" (CallStats.sendCodec). */
   sendCodec?: string;
@@ -96,6 +98,9 @@ class SideProbe {
     private readonly browserSession: CDPSession,
   ) {}
 
+  /** The first level block this call's watch saw: heard gaps are timed from it. */
+  private firstBlock?: number;
+
   static async open(side: HushSide): Promise<SideProbe> {
     const sw = (await side.hb.worker()).client;
     const page: Page = await side.hb.offscreen();
@@ -109,7 +114,9 @@ class SideProbe {
   }
 
   async sample(): Promise<SideSample> {
-    const heard = longestSilence(await drainLevelWatch(this.side));
+    const blocks = await drainLevelWatch(this.side);
+    this.firstBlock ??= blocks.blocks[0]?.[0];
+    const heard = longestSilence(blocks);
     // The counters first: both sides are sampled at once, so their reads are close in time.
     const s = (await stats(this.side)) as StatsView & { packetsLost?: number; sendCodec?: string };
     const [backgroundHeap, mediaHostHeap, frameWorkerHeap] = [await liveHeap(this.sw), await liveHeap(this.offscreen), await liveHeap(this.frameWorker.client)];
@@ -135,6 +142,7 @@ class SideProbe {
       heardGapMs: heard.gapMs,
       unseenMs: heard.unseenMs,
       audibleMs: heard.audible * heard.blockMs,
+      heardGapAtS: heard.gapMs && heard.gapAtBlock !== undefined && this.firstBlock !== undefined ? ((heard.gapAtBlock - this.firstBlock) * heard.blockMs) / 1000 : undefined,
       path: s.path,
       sendCodec: s.sendCodec,
     };
