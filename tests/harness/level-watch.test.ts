@@ -8,7 +8,8 @@ const blocks = (spec: string): [number, number | null][] =>
 
 describe('longestSilence', () => {
   test('all audible: no gap', () => {
-    expect(longestSilence({ blockMs: 10, blocks: blocks('##########') })).toMatchObject({ gapMs: 0, audible: 10, unseenMs: 0, gapAtBlock: undefined });
+    expect(longestSilence({ blockMs: 10, blocks: blocks('##########') })).toMatchObject({ gapMs: 0, audible: 10, unseenMs: 0 });
+    expect(longestSilence({ blockMs: 10, blocks: blocks('##########') }).gapAtBlock).toBeUndefined();
   });
 
   test('the longest quiet or silent run between audible blocks, and where it began', () => {
