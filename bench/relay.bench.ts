@@ -362,10 +362,29 @@ interface Memory {
  * this bench has always printed), and over N more. The first includes one-off growth that does
  * not scale with allocations: V8's young generation grows from 1 MB towards its 16 MB maximum
  * semi-space under the Allocates' garbage (measured: 15 MB, 7.6 KB "per allocation" at N = 2 000,
- * the same at any N), malloc's arenas; the second is the marginal cost.
+ * the same at any N; held at its maximum here, PINNED_YOUNG_GENERATION), malloc's arenas; the
+ * second is the marginal cost.
  */
+/**
+ * hush-relay's young generation held at Node 20's largest size (16 MB per semi-space) for the
+ * memory rows: where a relay carrying media sits anyway, and what keeps V8 from growing it
+ * during one reading and shrinking it (the memory reducer, seconds after a burst) during the
+ * next, which moved the marginal row by ±8 MB / N. Its one-off growth is then outside both rows.
+ */
+const PINNED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+
+/** The process's lowest RSS over `ms` (read every 250 ms): what a GC or trim let go meanwhile does not count. */
+async function settledRss(pid: number, ms: number): Promise<number> {
+  let low = rssBytes(pid);
+  for (let t = 0; t < ms; t += 250) {
+    await sleep(250); // intent: sample RSS over the settling window
+    low = Math.min(low, rssBytes(pid));
+  }
+  return low;
+}
+
 async function memoryPerAllocation(name: Name): Promise<Memory> {
-  const server = await start(name);
+  const server = await start(name, name === 'coturn' ? [] : PINNED_YOUNG_GENERATION);
   const clients: TurnTestClient[] = [];
   const allocate = async (n: number, withChannel: boolean) => {
     for (let i = 0; i < n; i++) {
@@ -381,8 +400,7 @@ async function memoryPerAllocation(name: Name): Promise<Memory> {
   // counts live memory, not the garbage of the Allocates just served; then RSS.
   const read = async () => {
     const heap = (await server.metrics?.())?.heapUsedBytes;
-    await sleep(500); // intent: memory settles before it is read
-    return { heap, rss: rssBytes(server.pid) };
+    return { heap, rss: await settledRss(server.pid, 3000) };
   };
   const per = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? (b - a) / MEM_ALLOCATIONS : undefined);
   try {
