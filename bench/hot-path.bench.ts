@@ -77,7 +77,9 @@ async function lookups(oldRoot: string, n: number): Promise<{ old: number; new: 
     const t = new T();
     for (let i = 0; i < n; i++) {
       const tuple = { transport: 'udp' as const, listener: 0, conn: 0, family: 4 as const, address: `127.20.${i >> 8}.${i & 255}`, port: 20000 };
-      t.add(new A(i, tuple, `u${i}`, new Uint8Array(16), { family: 4, address: '127.0.0.1', port: 50000 + i }, 1e15, 'tx', new Uint8Array(0)));
+      // The constructor lost its transaction-id argument (issue 16, memory): an older commit's takes 8.
+      const last = A.length >= 8 ? ['tx', new Uint8Array(0)] : [new Uint8Array(20)];
+      t.add(new (A as unknown as new (...args: unknown[]) => InstanceType<typeof A>)(i, tuple, `u${i}`, new Uint8Array(16), { family: 4, address: '127.0.0.1', port: 50000 + i }, 1e15, ...last));
     }
     return t;
   };

@@ -60,8 +60,10 @@
  *     probe pair of TURN clients (this process) sends timestamped 160-byte
  *     packets (200/s for 4 s) through the server while every uclient client
  *     is active, minus a direct loopback pair
- *   - memory per allocation: RSS delta over N idle allocations (and V8 heap
- *     delta for hush-relay, after a GC)
+ *   - memory per allocation: RSS delta over N idle allocations, then over N
+ *     more (the marginal cost, past one-off growth: memoryPerAllocation), and
+ *     V8 heap deltas for hush-relay, after a GC
+ * HUSH_BENCH_ONLY=memory runs the memory rows alone (HUSH_BENCH_MEM_ALLOCATIONS=N sets N).
  * HUSH_BENCH_QUICK=1 runs fewer levels, HUSH_BENCH_LEVELS=200,4000 those levels (clients); HUSH_BENCH_NODE24=1 runs hush-relay on
  * npm's Node 24 binary (tests/harness/node24.ts) instead of this Node; HUSH_BENCH_PROFILE=1 also writes a
  * --cpu-prof of hush-relay at the top level to bench/out/ and prints its
@@ -346,34 +348,70 @@ async function uclientRound(server: Server, clients: number, withProbe: boolean)
   return { clients, load: 'uclient', sent: result.sent, received: result.received, cpuUs, machineUs, forwards: result.received * 2, probe, loop, wallUs };
 }
 
-async function memoryPerAllocation(name: Name): Promise<{ rss: number; heap?: number }> {
-  const server = await start(name);
+interface Memory {
+  /** RSS delta from 20 to N + 20 allocations, per allocation: includes what the process grows once under a burst of Allocates. */
+  rss: number;
+  /** RSS delta from N + 20 to 2N + 20 allocations, per allocation: the marginal cost, once every one-off growth is behind. */
+  rssMarginal: number;
+  heap?: number;
+  heapMarginal?: number;
+}
+
+/**
+ * RSS per allocation, read twice: over the first N allocations after a warm-up of 20 (the row
+ * this bench has always printed), and over N more. The first includes one-off growth that does
+ * not scale with allocations: V8's young generation grows from 1 MB towards its 16 MB maximum
+ * semi-space under the Allocates' garbage (measured: 15 MB, 7.6 KB "per allocation" at N = 2 000,
+ * the same at any N; held at its maximum here, PINNED_YOUNG_GENERATION), malloc's arenas; the
+ * second is the marginal cost.
+ */
+/**
+ * hush-relay's young generation held at Node 20's largest size (16 MB per semi-space) for the
+ * memory rows: where a relay carrying media sits anyway, and what keeps V8 from growing it
+ * during one reading and shrinking it (the memory reducer, seconds after a burst) during the
+ * next, which moved the marginal row by ±8 MB / N. Its one-off growth is then outside both rows.
+ */
+const PINNED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+
+/** The process's lowest RSS over `ms` (read every 250 ms): what a GC or trim let go meanwhile does not count. */
+async function settledRss(pid: number, ms: number): Promise<number> {
+  let low = rssBytes(pid);
+  for (let t = 0; t < ms; t += 250) {
+    await sleep(250); // intent: sample RSS over the settling window
+    low = Math.min(low, rssBytes(pid));
+  }
+  return low;
+}
+
+async function memoryPerAllocation(name: Name): Promise<Memory> {
+  const server = await start(name, name === 'coturn' ? [] : PINNED_YOUNG_GENERATION);
   const clients: TurnTestClient[] = [];
-  try {
-    // Warm up code paths with a few allocations first, so the delta is steady state.
-    for (let i = 0; i < 20; i++) {
-      const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: server.port }, SECRET);
-      await c.open();
-      await c.allocate();
-      clients.push(c);
-    }
-    // hush-relay: the metrics scrape runs a full GC first (gc-before-memory.ts), so both readings
-    // count live memory, not the garbage of the Allocates just served; then RSS.
-    const heap0 = (await server.metrics?.())?.heapUsedBytes;
-    await sleep(500); // intent: memory settles before it is read
-    const rss0 = rssBytes(server.pid);
-    for (let i = 0; i < MEM_ALLOCATIONS; i++) {
+  const allocate = async (n: number, withChannel: boolean) => {
+    for (let i = 0; i < n; i++) {
       const c = TurnTestClient.withSecret({ host: '127.0.0.1', port: server.port }, SECRET);
       await c.open();
       await c.allocate();
       // Each with a permission and a channel, as in a call.
-      await c.channelBind({ family: 4, address: '127.0.0.1', port: 40000 + (i % 20000) }, 0x4000);
+      if (withChannel) await c.channelBind({ family: 4, address: '127.0.0.1', port: 40000 + (clients.length % 20000) }, 0x4000);
       clients.push(c);
     }
-    const heap1 = (await server.metrics?.())?.heapUsedBytes;
-    await sleep(500); // intent: memory settles before it is read
-    const rss = (rssBytes(server.pid) - rss0) / MEM_ALLOCATIONS;
-    return { rss, heap: heap0 !== undefined && heap1 !== undefined ? (heap1 - heap0) / MEM_ALLOCATIONS : undefined };
+  };
+  // hush-relay: the metrics scrape runs a full GC first (gc-before-memory.ts), so each reading
+  // counts live memory, not the garbage of the Allocates just served; then RSS.
+  const read = async () => {
+    const heap = (await server.metrics?.())?.heapUsedBytes;
+    return { heap, rss: await settledRss(server.pid, 3000) };
+  };
+  const per = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? (b - a) / MEM_ALLOCATIONS : undefined);
+  try {
+    // Warm up code paths with a few allocations first, so the delta is steady state.
+    await allocate(20, false);
+    const m0 = await read();
+    await allocate(MEM_ALLOCATIONS, true);
+    const m1 = await read();
+    await allocate(MEM_ALLOCATIONS, true);
+    const m2 = await read();
+    return { rss: per(m0.rss, m1.rss)!, rssMarginal: per(m1.rss, m2.rss)!, heap: per(m0.heap, m1.heap), heapMarginal: per(m1.heap, m2.heap) };
   } finally {
     for (const c of clients) c.close();
     await server.stop();
@@ -435,6 +473,33 @@ async function inNamespace(): Promise<boolean> {
   return true;
 }
 
+const row = (label: string, f: (n: Name) => number | undefined, d = 0) =>
+  console.log(
+    `${label.padEnd(44)} ${fmt(f('hush'), d).padStart(9)} ${fmt(f('hush-all'), d).padStart(9)} ${fmt(f('hush-offload'), d).padStart(9)} ${fmt(f('coturn'), d).padStart(9)}   ` +
+      `${ratio(f('hush'), f('coturn')).padStart(7)} ${ratio(f('hush-all'), f('coturn')).padStart(8)} ${ratio(f('hush-offload'), f('coturn')).padStart(8)}`,
+  );
+const header = () =>
+  console.log(
+    `\n${''.padEnd(44)} ${'hush 1t'.padStart(9)} ${('hush ' + CORES + 't').padStart(9)} ${'offload'.padStart(9)} ${'coturn'.padStart(9)}   ` +
+      `${'1t/co'.padStart(7)} ${'all/co'.padStart(8)} ${'offl/co'.padStart(8)}`,
+  );
+
+async function memoryAll(): Promise<Partial<Record<Name, Memory>>> {
+  const mem: Partial<Record<Name, Memory>> = {};
+  for (const name of NAMES) mem[name] = await memoryPerAllocation(name);
+  return mem;
+}
+
+/** The memory rows; V8 heap for hush-relay only (its main thread's: a TURN thread's heap is its own). */
+function memoryRows(mem: Partial<Record<Name, Memory>>): void {
+  row(`memory per allocation, RSS bytes (20→${MEM_ALLOCATIONS})`, (n) => mem[n]?.rss);
+  row(`memory per allocation, RSS bytes (marginal)`, (n) => mem[n]?.rssMarginal);
+  const heap = (label: string, f: (m: Memory | undefined) => number | undefined) =>
+    console.log(`${label.padEnd(44)} ${fmt(f(mem.hush)).padStart(9)} ${fmt(f(mem['hush-all'])).padStart(9)} ${fmt(f(mem['hush-offload'])).padStart(9)}`);
+  heap(`memory per allocation, V8 heap (20→${MEM_ALLOCATIONS})`, (m) => m?.heap);
+  heap(`memory per allocation, V8 heap (marginal)`, (m) => m?.heapMarginal);
+}
+
 const lostOf = (r: Round) => (r.sent > 0 ? r.sent - r.received : -1);
 const line = (name: string, r: Round) =>
   `${String(r.clients).padStart(7)}  ${String(r.clients * PPS * 2).padStart(13)} | ${name.padEnd(20)} ${String(r.sent).padStart(8)} ${String(lostOf(r)).padStart(6)} ` +
@@ -453,6 +518,13 @@ export async function run(): Promise<void> {
   }
   if (!NETNS && process.env.HUSH_BENCH_HOST !== '1' && (await inNamespace())) return;
   mkdirSync(OUT, { recursive: true });
+  if (process.env.HUSH_BENCH_ONLY === 'memory') {
+    console.log(`memory only (HUSH_BENCH_ONLY=memory): ${MEM_ALLOCATIONS} allocations and ${MEM_ALLOCATIONS} more, each with a permission and a channel; load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    const mem = await memoryAll();
+    header();
+    memoryRows(mem);
+    return;
+  }
   console.log(
     LOAD === 'loadgen'
       ? `load: hush-loadgen (bench/loadgen/, the default): TURN pairs set up in Node, then ChannelData from one C process with sendmmsg/recvmmsg (${CORES} sending threads), ` +
@@ -524,20 +596,11 @@ export async function run(): Promise<void> {
     }
   }
 
-  const mem: Partial<Record<Name, { rss: number; heap?: number }>> = {};
-  for (const name of NAMES) mem[name] = await memoryPerAllocation(name);
+  const mem = await memoryAll();
 
   const rate = (name: Name) => (best[name] ? best[name] * PPS * 2 : undefined);
   const added = (n: Name, k: 'p50' | 'p99') => (lat[n] ? lat[n]![k] - lat[n]![k === 'p50' ? 'd50' : 'd99'] : undefined);
-  const row = (label: string, f: (n: Name) => number | undefined, d = 0) =>
-    console.log(
-      `${label.padEnd(44)} ${fmt(f('hush'), d).padStart(9)} ${fmt(f('hush-all'), d).padStart(9)} ${fmt(f('hush-offload'), d).padStart(9)} ${fmt(f('coturn'), d).padStart(9)}   ` +
-        `${ratio(f('hush'), f('coturn')).padStart(7)} ${ratio(f('hush-all'), f('coturn')).padStart(8)} ${ratio(f('hush-offload'), f('coturn')).padStart(8)}`,
-    );
-  console.log(
-    `\n${''.padEnd(44)} ${'hush 1t'.padStart(9)} ${('hush ' + CORES + 't').padStart(9)} ${'offload'.padStart(9)} ${'coturn'.padStart(9)}   ` +
-      `${'1t/co'.padStart(7)} ${'all/co'.padStart(8)} ${'offl/co'.padStart(8)}`,
-  );
+  header();
   row('datagrams relayed/s at 0% loss', rate);
   row(`CPU us/datagram, whole machine (${common} cl.)`, (n) => perForward(n, 'machineUs'), 2);
   row(`CPU us/datagram, server process (${common} cl.)`, (n) => perForward(n, 'cpuUs'), 2);
@@ -550,8 +613,7 @@ export async function run(): Promise<void> {
   row(`p99 added latency us (${probeLevel} cl.)`, (n) => added(n, 'p99'));
   row(`event-loop delay p99 us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopP99);
   row(`event-loop delay max us, main thread (${probeLevel} cl.)`, (n) => lat[n]?.loopMax);
-  row('memory per allocation, RSS bytes', (n) => mem[n]?.rss);
-  console.log(`${'memory per allocation, V8 heap bytes'.padEnd(44)} ${fmt(mem.hush?.heap).padStart(9)} ${fmt(mem['hush-all']?.heap).padStart(9)} ${fmt(mem['hush-offload']?.heap).padStart(9)}`);
+  memoryRows(mem);
   console.log('what bounded each column:');
   for (const n of NAMES) {
     const rs = rounds[n];
@@ -582,7 +644,7 @@ export async function run(): Promise<void> {
   );
   console.log(
     `  (whole-machine CPU includes the load client's; "offload": hush-relay --threads 1 --offload on, its process CPU includes its helper; ` +
-      `memory: RSS delta over ${MEM_ALLOCATIONS} allocations, each with a permission and a channel)`,
+      `memory: RSS delta over ${MEM_ALLOCATIONS} allocations, then over ${MEM_ALLOCATIONS} more (marginal), each with a permission and a channel)`,
   );
   if (cross.length > 0) {
     console.log(`\ncross-check, the same server under both load clients (${cross[0]!.loadgen.clients} clients, ${cross[0]!.loadgen.clients * PPS * 2} forwards/s offered; uclient's CPU over its whole round, connect phase included):`);

@@ -27,19 +27,43 @@
  *    libuv queues a send (it then owns those bytes).
  *  - errors (unroutable peer, EACCES) are counted and ignored: a failed send
  *    never touches the allocation.
+ *  - receiving: one handle.onmessage function for every socket of the
+ *    thread, which finds its FastUdp on the handle, and a receiver that may
+ *    be shared too (onMessage's `owner` says for whom): a closure per
+ *    socket, with the scopes it kept alive, cost ~0.5 KB per allocation
+ *    (issue 16).
  *
  * These are Node internals. Everything is feature-checked at startup; if any
  * piece is missing (another Node version), the public dgram API is used and
  * only speed changes. HUSH_RELAY_PUBLIC_DGRAM=1 forces the public API.
  */
-import type dgram from 'node:dgram';
+import dgram from 'node:dgram';
 import { writeChannelDataHeader } from '../turn/channel-data';
 
 interface UdpHandle {
   send(req: object, list: Uint8Array[], count: number, port: number, ip: string, hasCallback: boolean): number;
   /** On a connected socket: no address (libuv refuses one with EISCONN). */
   send(req: object, list: Uint8Array[], count: number, hasCallback: boolean): number;
-  onmessage: (nread: number, handle: unknown, buf: Buffer, rinfo: dgram.RemoteInfo) => void;
+  onmessage: (this: UdpHandle, nread: number, handle: unknown, buf: Buffer, rinfo: dgram.RemoteInfo) => void;
+  [OWN]?: FastUdp<unknown>;
+}
+
+/** The FastUdp a UDP handle delivers to (set by onMessage). */
+const OWN = Symbol('hush fast-udp');
+
+/** What a FastUdp hands each datagram to, with the `owner` given to onMessage. */
+export type Receiver<T> = (msg: Buffer, rinfo: dgram.RemoteInfo, owner: T) => void;
+
+/** Every fast socket's handle.onmessage (dgram.js's own onMessage takes its socket from `this` the same way). */
+function deliver(this: UdpHandle, nread: number, _handle: unknown, buf: Buffer, rinfo: dgram.RemoteInfo): void {
+  const f = this[OWN];
+  if (f === undefined) return;
+  if (nread < 0) {
+    f.errors++;
+    f.sock.emit('error', new Error('recvmsg failed'));
+    return;
+  }
+  f.receiver!(buf, rinfo, f.owner);
 }
 
 type SendWrapCtor = new () => { list?: Uint8Array[] };
@@ -54,10 +78,42 @@ const SendWrap: SendWrapCtor | undefined = (() => {
   }
 })();
 
-function handleOf(sock: dgram.Socket): UdpHandle | undefined {
+/** Resolve IP literals synchronously: skips dns.lookup's nextTick on every send. */
+export function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, address, address.includes(':') ? 6 : 4);
+}
+
+/** What dgram.js's lookup4/lookup6, bound per handle, do with literalLookup: one function per family for every socket. */
+function literal4(address: string, cb: (err: Error | null, address: string, family: number) => void): void {
+  literalLookup(address || '127.0.0.1', 4, cb);
+}
+function literal6(address: string, cb: (err: Error | null, address: string, family: number) => void): void {
+  literalLookup(address || '::1', 6, cb);
+}
+
+/**
+ * A dgram socket for IP literals only (literalLookup). dgram gives each
+ * socket's handle its own bound copy of the lookup (~72 bytes, issue 16);
+ * here every socket of a family shares one, unless HUSH_RELAY_PUBLIC_DGRAM=1
+ * or the handle is not where these internals put it.
+ */
+export function createLiteralSocket(options: Omit<dgram.SocketOptions, 'lookup'>): dgram.Socket {
+  const sock = dgram.createSocket({ ...options, lookup: literalLookup as never });
+  const h = process.env.HUSH_RELAY_PUBLIC_DGRAM === '1' ? undefined : (stateHandle(sock) as { lookup?: unknown } | undefined);
+  if (h && typeof h.lookup === 'function') h.lookup = options.type === 'udp6' ? literal6 : literal4;
+  return sock;
+}
+
+/** The socket's UDP handle, where dgram.js keeps it (its state symbol); not checked. */
+function stateHandle(sock: dgram.Socket): object | undefined {
   const sym = Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
-  const state = sym ? (sock as unknown as Record<symbol, { handle?: UdpHandle }>)[sym] : undefined;
-  const h = state?.handle;
+  const state = sym ? (sock as unknown as Record<symbol, { handle?: object }>)[sym] : undefined;
+  return state?.handle;
+}
+
+/** The handle of a bound socket, if it has what FastUdp uses. */
+function handleOf(sock: dgram.Socket): UdpHandle | undefined {
+  const h = stateHandle(sock) as UdpHandle | undefined;
   return h && typeof h.send === 'function' && typeof h.onmessage === 'function' ? h : undefined;
 }
 
@@ -78,18 +134,21 @@ function renewSlice(size: number): void {
   sliceViews = [];
 }
 
-export class FastUdp {
+export class FastUdp<T = undefined> {
   private readonly handle: UdpHandle | undefined;
   errors = 0;
   /** Sends libuv had to queue (socket buffer full): each cost a fresh request object. */
   queued = 0;
+  /** Set by onMessage. */
+  receiver: Receiver<T> | undefined = undefined;
+  owner!: T;
 
   /**
    * `sock` must already be bound. A `connected` socket sends only to its
    * peer: the address arguments of send() are then ignored.
    */
   constructor(
-    private readonly sock: dgram.Socket,
+    readonly sock: dgram.Socket,
     private readonly connected = false,
   ) {
     this.handle = SendWrap ? handleOf(sock) : undefined;
@@ -99,22 +158,21 @@ export class FastUdp {
     return this.handle !== undefined;
   }
 
-  /** Receive without EventEmitter; falls back to the 'message' event. */
-  onMessage(fn: (msg: Buffer, rinfo: dgram.RemoteInfo) => void): void {
+  /**
+   * Receive without EventEmitter (falls back to the 'message' event):
+   * `fn(msg, rinfo, owner)`. Give every socket the same `fn` and tell them
+   * apart by `owner`: nothing is then kept per socket but the owner.
+   */
+  onMessage(fn: Receiver<T>, owner?: T): void {
+    this.receiver = fn;
+    this.owner = owner as T;
     const h = this.handle;
     if (!h) {
-      this.sock.on('message', fn);
+      this.sock.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => fn(msg, rinfo, this.owner));
       return;
     }
-    const sock = this.sock;
-    h.onmessage = (nread, _handle, buf, rinfo) => {
-      if (nread < 0) {
-        this.errors++;
-        sock.emit('error', new Error('recvmsg failed'));
-        return;
-      }
-      fn(buf, rinfo);
-    };
+    h[OWN] = this as FastUdp<unknown>;
+    h.onmessage = deliver;
   }
 
   send(buf: Uint8Array, port: number, address: string): void {

@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import type net from 'node:net';
 import { RelayError } from '../errors';
-import { literalLookup } from './relay-sockets';
+import { createLiteralSocket } from './fast-udp';
 import { MAX_STREAMS } from './stream-clients';
 import { sharingOptions, type UdpSharing } from './udp-sharing';
 
@@ -22,9 +22,8 @@ function udpType(listen: string): 'udp4' | 'udp6' {
 
 /** A UDP listener on `listen`:`port`; `share` lets TURN threads connect sockets on the same port (udp-sharing.ts). */
 export async function bindUdp(listen: string, port: number, share: UdpSharing | null): Promise<dgram.Socket> {
-  const sock = dgram.createSocket({
+  const sock = createLiteralSocket({
     type: udpType(listen),
-    lookup: literalLookup as never,
     recvBufferSize: UDP_BUFFER,
     sendBufferSize: UDP_BUFFER,
     ...(share ? sharingOptions(share) : {}),
@@ -86,7 +85,8 @@ export async function bindPair(
 /**
  * A UDP socket bound to the shared TURN port and connected to one client:
  * the kernel then delivers that client's datagrams to it, not to the
- * listener (turn-threads.ts). Undefined if it cannot be made.
+ * listener (turn-threads.ts). Undefined if it cannot be made. `onError`
+ * hears its errors until it is connected; then the caller must listen.
  */
 export async function bindConnected(
   listen: string,
@@ -95,7 +95,7 @@ export async function bindConnected(
   share: UdpSharing,
   onError: () => void,
 ): Promise<dgram.Socket | undefined> {
-  const sock = dgram.createSocket({ type: udpType(listen), lookup: literalLookup as never, ...sharingOptions(share) });
+  const sock = createLiteralSocket({ type: udpType(listen), ...sharingOptions(share) });
   sock.on('error', onError);
   try {
     const listening = once(sock, 'listening');
@@ -108,5 +108,7 @@ export async function bindConnected(
     sock.close();
     return undefined;
   }
+  // The caller listens for errors from here on (turn-shell.ts addUdp): one listener, not an array of two.
+  sock.off('error', onError);
   return sock;
 }

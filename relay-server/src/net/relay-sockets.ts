@@ -7,33 +7,41 @@
  * (the core counts it against the quotas meanwhile: turn/reservations.ts).
  * A send that fails (unroutable peer, full buffer) is counted and ignored:
  * it never tears the allocation down (lab-notes: coturn closes on ENETUNREACH).
+ *
+ * Memory (issue 16): a relay holds one socket per allocation, so nothing is
+ * kept per socket that can be shared: one 'error' listener and one receive
+ * function for every socket (the socket's RelayIO is the receiver's owner),
+ * no closure that keeps the bind's scope alive, and RelayIO a class whose
+ * fields are all set in its constructor (added later, they went to a
+ * separate property store of ~160 bytes).
  */
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Allocation } from '../turn/allocation';
 import type { RelayRequest } from '../turn/actions';
 import type { TransportAddress } from '../stun/xor-address';
 import { hex } from '../turn/bytes';
 import { RESERVATION_MS } from '../turn/reservations';
-import { FastUdp } from './fast-udp';
+import { createLiteralSocket, FastUdp } from './fast-udp';
 
 /** What the shell keeps per allocation: its relay socket and how to reach the client. */
-export interface RelayIO {
-  socket: dgram.Socket;
+export class RelayIO {
   /** Hot-path sender/receiver on `socket` (fast-udp.ts). */
-  out: FastUdp;
-  port: number;
-  allocation: Allocation<RelayIO> | undefined;
+  readonly out: FastUdp<RelayIO>;
+  allocation: Allocation<RelayIO> | undefined = undefined;
   /** Token (hex) of the port this socket's Allocate reserved, while unused. */
-  reserved?: string;
+  reserved: string | undefined = undefined;
+
+  /** `socket` must be bound. */
+  constructor(
+    readonly socket: dgram.Socket,
+    readonly port: number,
+  ) {
+    this.out = new FastUdp<RelayIO>(socket);
+  }
 }
 
 export type PeerHandler = (io: RelayIO, msg: Buffer, rinfo: dgram.RemoteInfo) => void;
-
-/** Resolve IP literals synchronously: skips dns.lookup's nextTick on every send. */
-export function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
-  cb(null, address, address.includes(':') ? 6 : 4);
-}
 
 
 /**
@@ -52,6 +60,12 @@ export class RelaySockets {
   private readonly reservations = new Map<string, { io: RelayIO; timer: NodeJS.Timeout }>();
   sendErrors = 0;
   private lastError: string | undefined;
+  /** Every relay socket's 'error' listener: failed sends surface there (no callback given): count, keep the allocation. */
+  private readonly countSendError = (): void => {
+    this.sendErrors++;
+  };
+  /** Every relay socket's receiver; the socket's RelayIO comes as `owner`. */
+  private readonly received = (msg: Buffer, rinfo: dgram.RemoteInfo, io: RelayIO): void => this.onPeer(io, msg, rinfo);
 
   constructor(
     private readonly bindIp: { 4: string | null; 6: string | null },
@@ -116,8 +130,7 @@ export class RelaySockets {
 
   private open(fam: 4 | 6, ip: string, port: number): Promise<RelayIO | undefined> {
     return new Promise((resolve) => {
-      const socket = dgram.createSocket({ type: fam === 4 ? 'udp4' : 'udp6', ipv6Only: fam === 6, lookup: literalLookup as never });
-      const io = { socket, port, allocation: undefined } as unknown as RelayIO;
+      const socket = createLiteralSocket({ type: fam === 4 ? 'udp4' : 'udp6', ipv6Only: fam === 6 });
       const onError = (e: NodeJS.ErrnoException) => {
         this.lastError = e.code ?? 'error';
         try {
@@ -130,13 +143,10 @@ export class RelaySockets {
       socket.once('error', onError);
       socket.bind({ port, address: ip, exclusive: true }, () => {
         socket.off('error', onError);
-        // Failed sends surface here (no callback given): count, keep the allocation.
-        socket.on('error', () => {
-          this.sendErrors++;
-        });
+        socket.on('error', this.countSendError);
         this.ownPorts[port] = 1;
-        io.out = new FastUdp(socket);
-        io.out.onMessage((msg, rinfo) => this.onPeer(io, msg, rinfo));
+        const io = new RelayIO(socket, port);
+        io.out.onMessage(this.received, io);
         resolve(io);
       });
     });

@@ -76,9 +76,15 @@ export interface BoundPorts {
 export class TurnShell implements AdoptionHost {
   readonly core: TurnCore<RelayIO>;
   readonly relays: RelaySockets;
-  /** Client-facing UDP sockets by listener index: listeners, and (in TURN threads) one connected socket per adopted allocation. */
-  private readonly udp = new Map<number, dgram.Socket>();
-  private readonly udpOut = new Map<number, FastUdp>();
+  /**
+   * Client-facing UDP sockets by listener index: listeners, and (in TURN
+   * threads) one connected socket per adopted allocation, which all share
+   * one receiver and one 'error' listener (the listener index is the
+   * receiver's owner): nothing per socket but its FastUdp (issue 16).
+   */
+  private readonly udpOut = new Map<number, FastUdp<number>>();
+  /** The alternate port's UDP listener (Binding only), -1 without one. */
+  private stunOnlyListener = -1;
   private listenerCount = 0;
   private readonly servers: net.Server[] = [];
   private readonly streams: StreamClients;
@@ -181,48 +187,54 @@ export class TurnShell implements AdoptionHost {
   // ─────────────────────────────── UDP clients ───────────────────────────────
 
   addUdp(listener: number, sock: dgram.Socket, connected: boolean, stunOnly = false): void {
-    const out = new FastUdp(sock, connected);
-    this.udp.set(listener, sock);
+    const out = new FastUdp<number>(sock, connected);
     this.udpOut.set(listener, out);
-    const core = this.core;
-    const max = this.o.maxMessage;
-    sock.on('error', () => this.dropped++);
-    out.onMessage((msg, rinfo) => {
-      if (msg.length > max || msg.length < CHANNEL_DATA_HEADER_LEN) {
+    if (stunOnly) this.stunOnlyListener = listener;
+    sock.on('error', this.countSocketError);
+    out.onMessage(this.fromClient, listener);
+  }
+
+  private readonly countSocketError = (): void => {
+    this.dropped++;
+  };
+
+  /** Every client-facing UDP socket's receiver: a datagram from a client on listener `listener`. */
+  private readonly fromClient = (msg: Buffer, rinfo: dgram.RemoteInfo, listener: number): void => {
+    if (msg.length > this.o.maxMessage || msg.length < CHANNEL_DATA_HEADER_LEN) {
+      this.dropped++;
+      return;
+    }
+    const stunOnly = listener === this.stunOnlyListener;
+    if ((msg[0]! & 0xc0) === 0x40) {
+      // Hot path: ChannelData from a client (RFC 8656 §12.5).
+      if (stunOnly) return;
+      const ch = this.core.channelFromUdpClient(listener, rinfo.address, rinfo.port, (msg[0]! << 8) | msg[1]!, Date.now());
+      const len = (msg[2]! << 8) | msg[3]!;
+      const peerOut = ch?.allocation.io?.out;
+      if (ch === undefined || peerOut === undefined || len + CHANNEL_DATA_HEADER_LEN > msg.length) {
         this.dropped++;
         return;
       }
-      if ((msg[0]! & 0xc0) === 0x40) {
-        // Hot path: ChannelData from a client (RFC 8656 §12.5).
-        if (stunOnly) return;
-        const ch = core.channelFromUdpClient(listener, rinfo.address, rinfo.port, (msg[0]! << 8) | msg[1]!, Date.now());
-        const len = (msg[2]! << 8) | msg[3]!;
-        const peerOut = ch?.allocation.io?.out;
-        if (ch === undefined || peerOut === undefined || len + CHANNEL_DATA_HEADER_LEN > msg.length) {
-          this.dropped++;
-          return;
-        }
-        peerOut.sendSlice(msg, CHANNEL_DATA_HEADER_LEN, len, ch.peerPort, ch.peerAddress);
-        this.relayedDatagrams++;
-        this.relayedBytes += len;
-        return;
-      }
-      // A request from one of this relay's own relay sockets: an allocation chained through the relay itself.
-      if (this.ownPorts[rinfo.port] === 1 && this.fromRelayAddress(rinfo.address)) {
-        this.selfLoopDropped++;
-        return;
-      }
-      const tuple: ClientTuple = {
-        transport: 'udp',
-        listener,
-        conn: 0,
-        family: rinfo.family === 'IPv6' ? 6 : 4,
-        address: rinfo.address,
-        port: rinfo.port,
-      };
-      this.guard(() => this.run(core.handleMessage(tuple, msg, Date.now(), stunOnly)));
-    });
-  }
+      peerOut.sendSlice(msg, CHANNEL_DATA_HEADER_LEN, len, ch.peerPort, ch.peerAddress);
+      this.relayedDatagrams++;
+      this.relayedBytes += len;
+      return;
+    }
+    // A request from one of this relay's own relay sockets: an allocation chained through the relay itself.
+    if (this.ownPorts[rinfo.port] === 1 && this.fromRelayAddress(rinfo.address)) {
+      this.selfLoopDropped++;
+      return;
+    }
+    const tuple: ClientTuple = {
+      transport: 'udp',
+      listener,
+      conn: 0,
+      family: rinfo.family === 'IPv6' ? 6 : 4,
+      address: rinfo.address,
+      port: rinfo.port,
+    };
+    this.guard(() => this.run(this.core.handleMessage(tuple, msg, Date.now(), stunOnly)));
+  };
 
   /**
    * Whether `address` is one relay sockets send from: the relay bind address
@@ -237,8 +249,7 @@ export class TurnShell implements AdoptionHost {
   }
 
   dropUdp(listener: number): void {
-    const s = this.udp.get(listener);
-    this.udp.delete(listener);
+    const s = this.udpOut.get(listener)?.sock;
     this.udpOut.delete(listener);
     try {
       s?.close();
@@ -371,7 +382,7 @@ export class TurnShell implements AdoptionHost {
     for (const a of [...this.core.table.all()]) this.run(this.core.release(a));
     this.relays.closeAll();
     this.streams.destroyAll();
-    for (const u of this.udp.values()) u.close();
+    for (const u of this.udpOut.values()) u.sock.close();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }

@@ -8,7 +8,7 @@ const udp: ClientTuple = { transport: 'udp', listener: MAIN_LISTENER, conn: 0, f
 const all = () => true;
 
 function allocation(tuple: ClientTuple = udp): Allocation {
-  return new Allocation(1, tuple, 'u', new Uint8Array(16), { family: 4, address: '198.51.100.2', port: 50000 }, NOW + 600_000, '', new Uint8Array(0));
+  return new Allocation(1, tuple, 'u', new Uint8Array(16), { family: 4, address: '198.51.100.2', port: 50000 }, NOW + 600_000, new Uint8Array(0));
 }
 
 function bind(a: Allocation, number: number, ip: string, port: number, chExp: number, permExp: number | undefined): void {

@@ -34,9 +34,9 @@ export function desiredEntries(a: Allocation, at: OffloadAddresses, allowed: (ad
   if (t.transport !== 'udp' || t.family !== 4 || t.listener !== MAIN_LISTENER || !IPV4.test(t.address)) return [];
   if (a.expiresAt <= now) return [];
   const out: Entry[] = [];
-  for (const ch of a.channels.values()) {
+  for (const ch of a.channels()) {
     if (ch.expiresAt <= now || !IPV4.test(ch.peerAddress)) continue;
-    const perm = a.permissions.get(ch.peerAddress);
+    const perm = a.permission(ch.peerAddress);
     if (perm === undefined || perm <= now) continue;
     if (!allowed(ch.peerAddress, ch.peerPort)) continue;
     out.push({

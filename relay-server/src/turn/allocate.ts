@@ -56,7 +56,7 @@ export function handleAllocate<IO>(
   // 2.
   if (existing) {
     // A retransmission has the transaction id and the username of the request that made it.
-    if (existing.createdBy === hex(msg.transactionId) && existing.username === username) return [{ kind: 'send', to: tuple, bytes: existing.createdResponse }];
+    if (existing.createdBy(msg.transactionId) && existing.username === username) return [{ kind: 'send', to: tuple, bytes: existing.createdResponse }];
     return reply(ErrorCode.AllocationMismatch);
   }
   const k = tupleKey(tuple);

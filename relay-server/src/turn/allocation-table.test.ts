@@ -5,7 +5,7 @@ import { AllocationTable } from './allocation-table';
 let nextId = 1;
 function udpAllocation(address: string, port: number, listener = 0): Allocation {
   const tuple: ClientTuple = { transport: 'udp', listener, conn: 0, family: 4, address, port };
-  return new Allocation(nextId++, tuple, `1900000000:user${nextId}`, new Uint8Array(16), { family: 4, address: '203.0.113.1', port: 50000 + nextId }, 600_000, 'tx', new Uint8Array(0));
+  return new Allocation(nextId++, tuple, `1900000000:user${nextId}`, new Uint8Array(16), { family: 4, address: '203.0.113.1', port: 50000 + nextId }, 600_000, new Uint8Array(20));
 }
 
 describe('AllocationTable UDP index', () => {

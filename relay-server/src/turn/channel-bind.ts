@@ -38,11 +38,11 @@ export function handleChannelBind<IO>(
   if (p.peers.length !== 1) return fail(ErrorCode.BadRequest);
   const peer = p.peers[0]!;
   if (peer.family !== a.relayedAddress.family) return fail(ErrorCode.PeerAddressFamilyMismatch);
-  const byNumber = a.channels.get(number);
+  const byNumber = a.channel(number);
   const byPeer = a.channelByPeer(peer.address, peer.port);
   if (byNumber && byNumber !== byPeer) return fail(ErrorCode.BadRequest, 'Bad Request: channel bound to another peer');
   if (byPeer && byPeer.number !== number) return fail(ErrorCode.BadRequest, 'Bad Request: peer bound to another channel');
-  if ((!byNumber && a.channels.size >= MAX_CHANNELS) || (!a.permissions.has(peer.address) && a.permissions.size >= MAX_PERMISSIONS)) {
+  if ((!byNumber && a.channelCount >= MAX_CHANNELS) || (a.permission(peer.address) === undefined && a.permissionCount >= MAX_PERMISSIONS)) {
     return fail(ErrorCode.InsufficientCapacity);
   }
   const exp = now + ctx.config.channelLifetimeSec * 1000;

@@ -330,7 +330,7 @@ describe('permissions and channels', () => {
   test.each(DENIED)('CreatePermission to %s: 403, nothing installed', (addr) => {
     const a = answer(core.handleMessage(t, request(Method.CreatePermission, [[Attr.XorPeerAddress, peer(addr)]], c), NOW));
     expect(a.code).toBe(ErrorCode.Forbidden);
-    expect(core.table.find(t)!.permissions.size).toBe(0);
+    expect(core.table.find(t)!.permissionCount).toBe(0);
   });
 
   test.each(DENIED)('ChannelBind to %s: 403', (addr) => {
@@ -341,7 +341,7 @@ describe('permissions and channels', () => {
   test('one denied peer among allowed ones installs none', () => {
     const a = answer(core.handleMessage(t, request(Method.CreatePermission, [[Attr.XorPeerAddress, peer('8.8.8.8')], [Attr.XorPeerAddress, peer('10.0.0.1')]], c), NOW));
     expect(a.code).toBe(403);
-    expect(core.table.find(t)!.permissions.size).toBe(0);
+    expect(core.table.find(t)!.permissionCount).toBe(0);
   });
 
   test('a public peer: permission, channel, ChannelData both ways, Data indication without a channel', () => {

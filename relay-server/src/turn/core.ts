@@ -308,7 +308,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     if (this.pending.get(req.tupleKey) !== req) {
       // The client went away while we were binding: give the socket back.
       if (result.ok) {
-        const orphan = new Allocation<IO>(0, req.tuple, req.username, req.key, result.relayed, 0, '', new Uint8Array(0));
+        const orphan = new Allocation<IO>(0, req.tuple, req.username, req.key, result.relayed, 0, new Uint8Array(0));
         orphan.io = result.io;
         return [{ kind: 'release-relay', allocation: orphan }];
       }
@@ -335,7 +335,6 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
       req.key,
       result.relayed,
       now + req.lifetimeSec * 1000,
-      hex(msg.transactionId),
       response,
     );
     a.io = result.io;
@@ -437,9 +436,9 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
   }
 
   private permittedChannel(a: Allocation<IO>, channel: number, now: number): Channel<IO> | undefined {
-    const ch = a.channels.get(channel);
+    const ch = a.channel(channel);
     if (ch === undefined || ch.expiresAt <= now) return undefined;
-    const perm = a.permissions.get(ch.peerAddress);
+    const perm = a.permission(ch.peerAddress);
     if (perm === undefined || perm <= now) return undefined;
     a.relayedCount++;
     return ch;
@@ -456,7 +455,7 @@ export class TurnCore<IO = unknown> implements TurnContext<IO> {
     // address string from the socket is hashed only on the Data-indication path.
     const ch = a.channelByPeer(address, port);
     const live = ch !== undefined && ch.expiresAt > now;
-    const perm = a.permissions.get(live ? ch.peerAddress : address);
+    const perm = a.permission(live ? ch.peerAddress : address);
     if (perm === undefined || perm <= now) return undefined;
     a.relayedCount++;
     return live ? ch : null;

@@ -29,8 +29,8 @@ export function handleCreatePermission<IO>(
   if (p.peers.some((peer) => peer.family !== a.relayedAddress.family)) {
     return send(failure(msg, ErrorCode.PeerAddressFamilyMismatch, { key }));
   }
-  const fresh = new Set(p.peers.map((peer) => peer.address).filter((ip) => !a.permissions.has(ip)));
-  if (a.permissions.size + fresh.size > MAX_PERMISSIONS) return send(failure(msg, ErrorCode.InsufficientCapacity, { key }));
+  const fresh = new Set(p.peers.map((peer) => peer.address).filter((ip) => a.permission(ip) === undefined));
+  if (a.permissionCount + fresh.size > MAX_PERMISSIONS) return send(failure(msg, ErrorCode.InsufficientCapacity, { key }));
   const exp = now + ctx.config.permissionLifetimeSec * 1000;
   for (const peer of p.peers) a.installPermission(peer.address, exp);
   return send(success(msg, [], key));

@@ -135,8 +135,8 @@ export class TurnWorld {
     let chans = 0;
     let exp = 0;
     for (const a of this.core.table.all()) {
-      perms += a.permissions.size;
-      chans += a.channels.size;
+      perms += a.permissionCount;
+      chans += a.channelCount;
       exp += a.expiresAt;
     }
     if (perms > this.maxPermissions) this.maxPermissions = perms;
@@ -254,8 +254,8 @@ export class TurnWorld {
     const perUser = new Map<string, number>();
     for (const a of core.table.all()) {
       perUser.set(a.username, (perUser.get(a.username) ?? 0) + 1);
-      invariant(a.channels.size <= MAX_CHANNELS, `allocation holds ${a.channels.size} channels, bound ${MAX_CHANNELS}`);
-      invariant(a.permissions.size <= MAX_PERMISSIONS, `allocation holds ${a.permissions.size} permissions, bound ${MAX_PERMISSIONS}`);
+      invariant(a.channelCount <= MAX_CHANNELS, `allocation holds ${a.channelCount} channels, bound ${MAX_CHANNELS}`);
+      invariant(a.permissionCount <= MAX_PERMISSIONS, `allocation holds ${a.permissionCount} permissions, bound ${MAX_PERMISSIONS}`);
     }
     for (const [u, n] of perUser) {
       invariant(n <= cfg.userQuota, `user has ${n} allocations, quota ${cfg.userQuota}`);

@@ -192,7 +192,7 @@ export async function turnPeerTarget(): Promise<FuzzTarget> {
         return 'channel';
       }
       invariant(ch === null, 'fromPeer returned something else');
-      invariant(!(address === PEER.address && port === PEER.port && a.channels.get(CHANNEL)!.expiresAt > w.now), 'bound channel not used');
+      invariant(!(address === PEER.address && port === PEER.port && a.channel(CHANNEL)!.expiresAt > w.now), 'bound channel not used');
       const ind = w.core.dataIndication(a, address, port, payload);
       const d = decodeStun(ind);
       invariant(d.ok, 'Data indication does not decode');
@@ -232,7 +232,7 @@ export async function channelDataTarget(): Promise<FuzzTarget> {
       const t = rng.chance(0.9) ? a.tuple : rng.pick(w.tuples);
       const own = w.core.table.find(t);
       const expectOk = (number: number) => {
-        const c = own?.channels.get(number);
+        const c = own?.channel(number);
         return own !== undefined && c !== undefined && c.expiresAt > w.now && own.hasPermission(c.peerAddress, w.now);
       };
       if (t.transport === 'udp') {
