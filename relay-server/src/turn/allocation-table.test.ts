@@ -54,4 +54,15 @@ describe('AllocationTable UDP index', () => {
     expect(t.findUdp(0, '198.51.100.7', 40000)).toBeUndefined();
     expect(new Set(t.all())).toEqual(new Set([b, d]));
   });
+
+  test("a TURN thread's listener per adopted allocation: none is left behind once its allocation ends", () => {
+    const t = new AllocationTable();
+    const adopted = Array.from({ length: 100 }, (_, i) => udpAllocation('198.51.100.7', 40000 + i, 1000 + i));
+    for (const a of adopted) t.add(a);
+    expect(t.udpListeners).toBe(100);
+    for (const a of adopted) expect(t.findUdp(a.tuple.listener, '198.51.100.7', a.tuple.port)).toBe(a);
+    for (const a of adopted) t.remove(a);
+    expect(t.udpListeners).toBe(0);
+    expect(t.findUdp(1000, '198.51.100.7', 40000)).toBeUndefined();
+  });
 });

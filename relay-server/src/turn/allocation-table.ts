@@ -22,7 +22,7 @@ import { credentialKey } from './credentials';
 type SamePort<IO> = Allocation<IO> | Map<string, Allocation<IO>>;
 
 export class AllocationTable<IO = unknown> {
-  private readonly udp: Array<Map<number, SamePort<IO>>> = [];
+  private readonly udp: Array<Map<number, SamePort<IO>> | undefined> = [];
   private readonly stream = new Map<number, Allocation<IO>>();
   private readonly perUser = new Map<string, number>();
   private readonly perSource = new Map<string, number>();
@@ -50,6 +50,11 @@ export class AllocationTable<IO = unknown> {
   /** Allocations whose client is at `source` (a sourceKey). */
   sourceCount(source: string): number {
     return this.perSource.get(source) ?? 0;
+  }
+
+  /** UDP listener indexes that hold an allocation (a test's view: none stays behind empty). */
+  get udpListeners(): number {
+    return Object.keys(this.udp).length;
   }
 
   findUdp(listener: number, address: string, port: number): Allocation<IO> | undefined {
@@ -108,6 +113,9 @@ export class AllocationTable<IO = unknown> {
         if (v.size === 1) m!.set(t.port, v.values().next().value!);
         removed = true;
       }
+      // A TURN thread gives each adopted allocation a listener index of its own, never reused: an
+      // empty index must not stay behind (one Map per allocation ever made, a thread's lifetime long).
+      if (removed && m!.size === 0) delete this.udp[t.listener];
     } else if (this.stream.get(t.conn) === a) {
       this.stream.delete(t.conn);
       removed = true;
