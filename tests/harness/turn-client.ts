@@ -209,7 +209,7 @@ export class TurnTestClient {
     return p;
   }
 
-  /** An authenticated request (after a challenge was seen), then the very same bytes again once answered: a retransmission. */
+  /** An authenticated request (after a challenge was seen), then the very same bytes again once answered: a retransmission (each sent every 500 ms until answered). */
   async requestTwice(method: number, attrs: Array<[number, Uint8Array]>): Promise<[Answer | undefined, Answer | undefined]> {
     const tid = randomBytes(12);
     const w = new StunWriter(method, Class.Request, tid);
@@ -219,10 +219,13 @@ export class TurnTestClient {
     w.add(Attr.Nonce, utf8(this.nonce ?? ''));
     const bytes = w.finish({ integrity: this.key ? integrityWith(this.key) : undefined, fingerprint: fingerprintOf });
     const first = this.answerTo(tid, 4000);
-    this.raw(bytes);
+    this.retransmit(bytes, first);
     const a = await first;
+    // Sent again as a client does until answered: one copy can be lost as any datagram can (seen:
+    // one that reached a TURN thread's connected socket as the delete closed it; the next one went
+    // to the main thread and was answered).
     const second = this.answerTo(tid, 4000);
-    this.raw(bytes);
+    this.retransmit(bytes, second);
     return [a, await second];
   }
 
