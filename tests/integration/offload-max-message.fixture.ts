@@ -36,6 +36,9 @@ const client = TurnTestClient.withSecret({ host: '127.0.0.1', port: bound.port }
 await client.open();
 await client.allocate();
 const bind = await client.channelBind(peerAddr, 0x4000);
+// The kernel entry is installed by the offload helper after the bind's answer (asynchronously: until
+// then the channel's datagrams go through userspace, as they should); the bound is the kernel's to hold.
+await waitFor(async () => (await off.kernelEntries()).c2p >= 1, { timeout: 10_000, interval: 20, what: 'the channel in the kernel maps' });
 const droppedBefore = turn.dropped;
 for (let i = 0; i < 10; i++) client.sendChannel(0x4000, Buffer.alloc(500, 1));
 for (let i = 0; i < 10; i++) client.sendChannel(0x4000, Buffer.alloc(800, 2));
