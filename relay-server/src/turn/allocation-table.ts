@@ -22,7 +22,7 @@ import { credentialKey } from './credentials';
 type SamePort<IO> = Allocation<IO> | Map<string, Allocation<IO>>;
 
 export class AllocationTable<IO = unknown> {
-  private readonly udp: Array<Map<number, SamePort<IO>> | undefined> = [];
+  private readonly udp = new Map<number, Map<number, SamePort<IO>>>();
   private readonly stream = new Map<number, Allocation<IO>>();
   private readonly perUser = new Map<string, number>();
   private readonly perSource = new Map<string, number>();
@@ -54,11 +54,11 @@ export class AllocationTable<IO = unknown> {
 
   /** UDP listener indexes that hold an allocation (a test's view: none stays behind empty). */
   get udpListeners(): number {
-    return Object.keys(this.udp).length;
+    return this.udp.size;
   }
 
   findUdp(listener: number, address: string, port: number): Allocation<IO> | undefined {
-    const m = this.udp[listener];
+    const m = this.udp.get(listener);
     if (m === undefined) return undefined;
     const v = m.get(port);
     if (v === undefined) return undefined;
@@ -77,8 +77,8 @@ export class AllocationTable<IO = unknown> {
   add(a: Allocation<IO>): void {
     const t = a.tuple;
     if (t.transport === 'udp') {
-      let m = this.udp[t.listener];
-      if (!m) m = this.udp[t.listener] = new Map();
+      let m = this.udp.get(t.listener);
+      if (!m) this.udp.set(t.listener, (m = new Map()));
       const v = m.get(t.port);
       if (v === undefined) m.set(t.port, a);
       else if (v instanceof Map) v.set(t.address, a);
@@ -102,7 +102,7 @@ export class AllocationTable<IO = unknown> {
     const t = a.tuple;
     let removed = false;
     if (t.transport === 'udp') {
-      const m = this.udp[t.listener];
+      const m = this.udp.get(t.listener);
       const v = m?.get(t.port);
       if (v === a) {
         m!.delete(t.port);
@@ -115,7 +115,7 @@ export class AllocationTable<IO = unknown> {
       }
       // A TURN thread gives each adopted allocation a listener index of its own, never reused: an
       // empty index must not stay behind (one Map per allocation ever made, a thread's lifetime long).
-      if (removed && m!.size === 0) delete this.udp[t.listener];
+      if (removed && m!.size === 0) this.udp.delete(t.listener);
     } else if (this.stream.get(t.conn) === a) {
       this.stream.delete(t.conn);
       removed = true;
@@ -141,8 +141,7 @@ export class AllocationTable<IO = unknown> {
   }
 
   *all(): IterableIterator<Allocation<IO>> {
-    for (const m of this.udp) {
-      if (!m) continue;
+    for (const m of this.udp.values()) {
       for (const v of m.values()) {
         if (v instanceof Map) yield* v.values();
         else yield v;
