@@ -287,6 +287,24 @@ describe('the caller starts its media at dial (issue 17)', () => {
     expect(w.a.media.log).not.toContain('mic');
   });
 
+  test('an early start whose failure is known when RESPONSE arrives: the call ends without CONFIRM (the callee never rings)', async () => {
+    const w = setup();
+    const slow = gate();
+    w.a.media.slowStart = slow.wait;
+    w.a.media.failPrestart = { code: 'ERR_WEBRTC' };
+    // The media host's failure lands after HELLO left, before RESPONSE is read.
+    w.filter = (from, type) => {
+      if (from === 'B' && type === 'RESPONSE') slow.open();
+      return true;
+    };
+    const call = w.a.manager.dial(w.b.address);
+    await flush();
+    expect(call).toMatchObject({ state: 'ended', reason: 'media-failed' });
+    expect(w.timeline).toContain('A sent HELLO');
+    expect(w.timeline).not.toContain('A sent CONFIRM');
+    expect(w.timeline).not.toContain('B sent REVEAL');
+  });
+
   test('an early start that fails after its engine exists (the offer throws): the engine is stopped, the call ends at CONFIRM', async () => {
     const w = setup();
     w.a.media.failOffer = { code: 'ERR_WEBRTC' };

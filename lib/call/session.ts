@@ -386,6 +386,9 @@ export class CallSession {
       this.fire({ type: 'handshake-failed' });
       return;
     }
+    // The media made at dial already failed, and no fresh start would follow (privacy mode is as it
+    // was): end before CONFIRM, which would make the callee ring for a call that cannot carry audio.
+    if (this.earlyFailure && this.ports.iceConfig().relayOnly === this.earlyRelayOnly) return this.mediaFailure(this.earlyFailure);
     if (!this.install(step.secrets)) return;
     this.ports.onChange(this);
     const confirmSent = this.trySend(step.confirm).then((r) => (this.mark('confirm-sent'), r));
