@@ -354,10 +354,10 @@ export class CallMedia implements CallMediaApi {
     if (d.reason) this.useLeg(d.leg, d.reason);
     const heard = this.playLeg.leg;
     const levels = heard === 'standby' && tick.mainRunMs ? this.playback.legLevels() : {};
-    if (this.playLeg.next({ ...tick, ...levels }) !== heard) {
-      this.playback.hear(this.playLeg.leg);
-      markCall(this.callId, `host-hear-${this.playLeg.leg}`);
-    }
+    const leg = this.playLeg.next({ ...tick, ...levels });
+    if (leg !== heard) markCall(this.callId, `host-hear-${leg}`);
+    // Whenever the two disagree, not only on a change: the playback hears main while it has no standby.
+    if (leg !== this.playback.heardLeg) this.playback.hear(leg);
   }
 
   /** Make before break: the microphone on the new leg's sender first, then off the old one's. */

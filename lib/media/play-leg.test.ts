@@ -4,7 +4,7 @@
  * in which both connections bring its audio.
  */
 import { describe, expect, test } from 'vitest';
-import { HOLD_MS, MAX_HOLD_MS, PlayLeg, type PlayInput } from './play-leg';
+import { DRAINED_MS, HOLD_MS, MAX_HOLD_MS, PlayLeg, type PlayInput } from './play-leg';
 import { RUN_GAP_MS } from './worker-protocol';
 
 const onMain: PlayInput = { mainFrames: 500, mainSilentMs: 5, mainRunMs: 10_000, standbyFrames: 0, standbySilentMs: 0 };
@@ -58,9 +58,15 @@ describe('PlayLeg', () => {
     expect(q.next(overlap(HOLD_MS))).toBe('main');
   });
 
-  test('the standby stopped while main brings frames: main at once', () => {
+  test("the standby stopped while main brings frames: main once main's playout started, or the standby's buffer played out", () => {
     const p = hearingStandby();
-    expect(p.next({ ...overlap(20, { mainDb: -90, standbyDb: -8 }), standbySilentMs: RUN_GAP_MS + 1 })).toBe('main');
+    // A hole in the standby (relay jitter) while main's jitter buffer is still silent: the standby's last words play on.
+    expect(p.next({ ...overlap(20, { mainDb: -90, standbyDb: -8 }), standbySilentMs: RUN_GAP_MS + 1 })).toBe('standby');
+    expect(p.next({ ...overlap(40, { mainDb: -90, standbyDb: -8 }), standbySilentMs: DRAINED_MS })).toBe('main');
+    const q = hearingStandby();
+    expect(q.next({ ...overlap(20, { mainDb: -12, standbyDb: -8 }), standbySilentMs: RUN_GAP_MS + 1 })).toBe('main');
+    const r = hearingStandby();
+    expect(r.next({ ...overlap(20), standbySilentMs: RUN_GAP_MS + 1 })).toBe('main'); // levels unknown
   });
 
   test('a few stray frames on main do not take the standby away', () => {

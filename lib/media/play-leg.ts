@@ -17,12 +17,18 @@
  *
  *   hearing 'main'     no frame on main for RUN_GAP_MS while the standby's
  *                      frames arrive (the peer moved there)      → 'standby'
- *   hearing 'standby'  frames arrive on main, and the standby's stopped
- *                      (nothing else to play)                    → 'main'
- *                      frames have arrived on main for HOLD_MS, and its
- *                      playout is as loud as the standby's (or both are
- *                      quiet: a pause in the speech), or for MAX_HOLD_MS
+ *   hearing 'standby'  frames arrive on main, and main's playout is as
+ *                      loud as the standby's (or both are quiet: a
+ *                      pause in the speech), after HOLD_MS of them, or
+ *                      at once when the standby's frames stopped
  *                                                                → 'main'
+ *                      frames have arrived on main for MAX_HOLD_MS, or
+ *                      the standby has been silent for DRAINED_MS (its
+ *                      jitter buffer played out)                 → 'main'
+ *
+ * A standby that stops (a hole of relay jitter, or a hostile relay's) does
+ * not move the person to a main connection whose playout has not started:
+ * the standby's jitter buffer still plays its last words meanwhile.
  *
  * Pure: clocked by its caller with the frame worker's receive clock
  * (worker-protocol.ts RecvTick) and the two playout levels, unit-tested with
@@ -35,6 +41,8 @@ import type { Leg } from './path-switch';
 export const HOLD_MS = 100;
 /** However its level reads, main is heard after this long of frames (the peer's overlap is longer: BACK_OVERLAP_MS). */
 export const MAX_HOLD_MS = 400;
+/** The standby silent this long: whatever its jitter buffer held has played. */
+export const DRAINED_MS = 250;
 /** A playout level above this is sound, not silence or comfort noise (dBFS). */
 export const SOUND_DB = -50;
 /** Main's playout this much quieter than the standby's, while the standby's is sound: main has not started. */
@@ -72,8 +80,9 @@ export class PlayLeg {
       return this.current;
     }
     if (!mainArriving) return this.current;
-    if (!standbyArriving || i.mainRunMs >= MAX_HOLD_MS) this.current = 'main';
-    else if (i.mainRunMs >= HOLD_MS && mainStarted(i.mainDb, i.standbyDb)) this.current = 'main';
+    const started = mainStarted(i.mainDb, i.standbyDb);
+    if (i.mainRunMs >= MAX_HOLD_MS || i.standbySilentMs >= DRAINED_MS) this.current = 'main';
+    else if (started && (!standbyArriving || i.mainRunMs >= HOLD_MS)) this.current = 'main';
     return this.current;
   }
 }
