@@ -21,7 +21,7 @@
  * connection's own level (`legLevels`) is read before that gain.
  */
 import type { Leg } from './path-switch';
-import { analyse } from './spectrum';
+import { analyse, rmsDb } from './spectrum';
 import type { AudioAnalysis } from './types';
 
 /** 8192 points at 48 kHz: 5.9 Hz bins, 171 ms of audio per analysis. */
@@ -31,14 +31,13 @@ const HISTORY_SIZE = 32768;
 /** Each connection's own level (legLevels): 21 ms at 48 kHz. */
 const LEG_LEVEL_SIZE = 1024;
 
-/** One connection's playout: its element, and its taps into Web Audio. */
-interface LegOut {
-  element: SinkElement;
-  source?: MediaStreamAudioSourceNode;
+/** One connection's taps into Web Audio. */
+interface Tap {
+  source: MediaStreamAudioSourceNode;
   /** What is heard of it (0 or 1), before the shared analysers. */
-  gain?: GainNode;
+  gain: GainNode;
   /** Its own level, before the gain. */
-  level?: AnalyserNode;
+  level: AnalyserNode;
 }
 
 type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void>; sinkId?: string };
@@ -47,15 +46,15 @@ export class RemotePlayback {
   private readonly element: SinkElement;
   private ctx?: AudioContext;
   private analyser?: AnalyserNode;
-  private source?: MediaStreamAudioSourceNode;
   private bins = new Float32Array(FFT_SIZE / 2);
   private samples = new Float32Array(FFT_SIZE);
   private stream?: MediaStream;
   /** A long time-domain window for levelBlocks. */
   private history?: AnalyserNode;
   private historySamples = new Float32Array(HISTORY_SIZE);
-  private standby?: LegOut & { track: MediaStreamTrack };
-  private mainOut?: Omit<LegOut, 'element'>;
+  private standby?: Tap & { element: SinkElement; track: MediaStreamTrack };
+  /** The main connection's taps (its element is `element`). */
+  private main?: Tap;
   private heard: Leg = 'main';
   private levelSamples = new Float32Array(LEG_LEVEL_SIZE);
 
@@ -84,15 +83,13 @@ export class RemotePlayback {
 
     this.ctx ??= new AudioContext();
     void this.ctx.resume().catch(() => {});
-    this.source?.disconnect();
-    this.source = this.ctx.createMediaStreamSource(this.stream);
-    this.mainOut?.gain?.disconnect();
-    this.mainOut = this.tap(this.source);
+    this.untap(this.main);
+    this.main = this.tap(this.ctx.createMediaStreamSource(this.stream));
     this.hear(this.heard);
   }
 
   /** A connection's source into Web Audio: its own level meter, and through its gain to the shared analysers. */
-  private tap(source: MediaStreamAudioSourceNode): Omit<LegOut, 'element'> {
+  private tap(source: MediaStreamAudioSourceNode): Tap {
     const ctx = this.ctx!;
     this.analyser ??= Object.assign(ctx.createAnalyser(), { fftSize: FFT_SIZE, smoothingTimeConstant: 0 });
     this.history ??= Object.assign(ctx.createAnalyser(), { fftSize: HISTORY_SIZE, smoothingTimeConstant: 0 });
@@ -105,15 +102,20 @@ export class RemotePlayback {
     return { source, gain, level };
   }
 
+  private untap(t: Tap | undefined): void {
+    t?.source.disconnect();
+    t?.gain.disconnect();
+  }
+
   /** Which connection the person hears (play-leg.ts); the other plays on, silent. Main when there is no standby. */
   hear(leg: Leg): void {
     this.heard = this.standby ? leg : 'main';
     const on = (l: Leg) => (this.heard === l ? 1 : 0);
     this.element.volume = on('main');
-    if (this.mainOut?.gain) this.mainOut.gain.gain.value = on('main');
+    if (this.main) this.main.gain.gain.value = on('main');
     if (this.standby) {
       this.standby.element.volume = on('standby');
-      if (this.standby.gain) this.standby.gain.gain.value = on('standby');
+      this.standby.gain.gain.value = on('standby');
     }
   }
 
@@ -124,15 +126,13 @@ export class RemotePlayback {
 
   /** Each connection's playout level now (dBFS, the last 21 ms; undefined: not playing). */
   legLevels(): { mainDb?: number; standbyDb?: number } {
-    return { mainDb: this.levelOf(this.mainOut?.level), standbyDb: this.levelOf(this.standby?.level) };
+    return { mainDb: this.levelOf(this.main), standbyDb: this.levelOf(this.standby) };
   }
 
-  private levelOf(level: AnalyserNode | undefined): number | undefined {
-    if (!level) return undefined;
-    level.getFloatTimeDomainData(this.levelSamples);
-    let sum = 0;
-    for (const x of this.levelSamples) sum += x * x;
-    return sum > 0 ? 10 * Math.log10(sum / this.levelSamples.length) : -Infinity;
+  private levelOf(t: Tap | undefined): number | undefined {
+    if (!t) return undefined;
+    t.level.getFloatTimeDomainData(this.levelSamples);
+    return rmsDb(this.levelSamples);
   }
 
   /** Also play the standby connection's remote track (replacing an earlier standby's). */
@@ -153,8 +153,7 @@ export class RemotePlayback {
 
   detachStandby(): void {
     if (!this.standby) return;
-    this.standby.source?.disconnect();
-    this.standby.gain?.disconnect();
+    this.untap(this.standby);
     this.standby.element.pause();
     this.standby.element.srcObject = null;
     this.standby = undefined;
@@ -207,9 +206,8 @@ export class RemotePlayback {
 
   close(): void {
     this.detachStandby();
-    this.source?.disconnect();
-    this.mainOut?.gain?.disconnect();
-    this.mainOut = undefined;
+    this.untap(this.main);
+    this.main = undefined;
     this.element.pause();
     this.element.srcObject = null;
     void this.ctx?.close().catch(() => {});
