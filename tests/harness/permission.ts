@@ -95,9 +95,15 @@ export async function pressAllowAndAnswer(
   try {
     await page.mouse.up();
   } catch (e) {
-    if (!page.isClosed() && !/Target closed|Session closed|detached/i.test(String((e as Error)?.message ?? e))) throw e;
+    if (!page.isClosed() && !closedUnderClick(e)) throw e;
   }
   return at;
+}
+
+/** The error CDP gives for a mouse event whose window closed before Chromium acknowledged it. */
+export function closedUnderClick(e: unknown): boolean {
+  const m = e instanceof Error ? `${e.name} ${e.message}` : String(e);
+  return /TargetCloseError|Target closed|Session closed|detached/i.test(m);
 }
 
 /**
