@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Contact } from '@/lib/messaging/view';
 import { request } from '@/lib/ui/client';
+import { aboutToDial } from '@/lib/ui/about-to-dial';
 import { addressFromQrImage } from '@/lib/ui/qr-read';
 import { errorText, t, tf } from '@/lib/i18n/messages';
 import { addressFromLink } from '@/lib/contacts/link';
@@ -73,7 +74,11 @@ function ContactRow({ contact, focus, blocked }: { contact: Contact; focus: bool
           </button>
         </span>
       </span>
-      <button type="button" onClick={() => act(request('dial', { address: contact.address }))} aria-label={`${t('ui.contact.call')} ${label}`} data-testid="contact-call">
+      <button
+        type="button"
+        onPointerEnter={aboutToDial}
+        onFocus={aboutToDial}
+        onClick={() => act(request('dial', { address: contact.address }))} aria-label={`${t('ui.contact.call')} ${label}`} data-testid="contact-call">
         {t('ui.contact.call')}
       </button>
       <button

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Contact, HistoryEntry } from '@/lib/messaging/view';
 import { errorText, t, tf } from '@/lib/i18n/messages';
 import { formatDuration, request } from '@/lib/ui/client';
+import { aboutToDial } from '@/lib/ui/about-to-dial';
 import { contactLabel, formatWhen, historyKind, historyLabel, isMissedKind, shortAddress } from '@/lib/ui/display';
 
 /**
@@ -37,6 +38,8 @@ export function History({
                 type="button"
                 class="row-action"
                 data-testid="history-call"
+                onPointerEnter={aboutToDial}
+                onFocus={aboutToDial}
                 aria-label={`${tf('ui18.history.callBackOf', { name: who })} · ${historyLabel(kind)} · ${formatWhen(e.at, now)}`}
                 onClick={() => void request('dial', { address: e.address }).then(() => setError(''), (err: unknown) => setError(errorText(err)))}
               >

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AppView } from '@/lib/messaging/view';
 import { request } from '@/lib/ui/client';
+import { aboutToDial } from '@/lib/ui/about-to-dial';
 import { errorText, t } from '@/lib/i18n/messages';
 import { IdentityCard } from './IdentityCard';
 import { Contacts } from './Contacts';
@@ -49,7 +50,10 @@ function DialForm() {
           placeholder={t('ui.dial.placeholder')}
           autocomplete="off"
           spellcheck={false}
-          onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
+          onInput={(e) => {
+            setAddress((e.target as HTMLInputElement).value);
+            aboutToDial();
+          }}
           aria-invalid={!!error}
           aria-describedby={error ? 'dial-error' : undefined}
         />

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { request } from '@/lib/ui/client';
+import { aboutToDial } from '@/lib/ui/about-to-dial';
 import { t, tf } from '@/lib/i18n/messages';
 import type { ConsentView } from '@/lib/page-api/bridge';
 
@@ -14,7 +15,10 @@ import type { ConsentView } from '@/lib/page-api/bridge';
 export function PageConsent({ token }: { token: string }) {
   const [c, setC] = useState<ConsentView | null | undefined>(undefined);
   useEffect(() => {
-    void request<ConsentView | null>('page-consent', { token }).then(setC, () => setC(null));
+    void request<ConsentView | null>('page-consent', { token }).then((v) => {
+      setC(v);
+      if (v) aboutToDial(); // the person is asked to call: a "yes" starts the call without waiting for the media host
+    }, () => setC(null));
   }, [token]);
   const answer = async (a: 'once' | 'always' | 'deny') => {
     await request('page-consent-answer', { token, answer: a }).catch(() => {});

@@ -31,7 +31,7 @@ import type { MediaEvent } from '../media/types';
 import { PAGE_PORT, VIEW_PORT, isFor, type OffscreenEvent, type UiRequest, type ViewPush } from '../messaging/protocol';
 import { senderKind } from '../messaging/sender';
 import type { AppView, CallView, Settings } from '../messaging/view';
-import { testInsecureRelayHost, watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
+import { aboutToDialHoldMs, testInsecureRelayHost, watchSessionHooks, type SessionTestHooks } from '../testing/hooks';
 import { AdmissionStore } from './admission-store';
 import { callControls, type CallControls } from './call-controls';
 import { callTone, callView, type WaitingCaller } from './call-view';
@@ -48,6 +48,12 @@ import { chromeMicGateHost } from '../platform/permission-window';
 import { CallWindowMic } from '../platform/call-window-mic';
 import { QualityMonitor } from './quality-monitor';
 import type { QualitySample } from '../ui/call-quality';
+
+/**
+ * Issue 17: how long a media host started because the person was about to dial stays without a
+ * call (typing an address takes seconds; the popup asks again while the person keeps at it).
+ */
+const ABOUT_TO_DIAL_HOLD_MS = 20_000;
 
 export class BackgroundApp {
   private identity!: Identity;
@@ -257,6 +263,10 @@ export class BackgroundApp {
       view: () => this.view(),
       changed: () => this.push(),
       dial: (address) => this.dial(address),
+      aboutToDial: () => {
+        const ms = aboutToDialHoldMs(this.testHooks, ABOUT_TO_DIAL_HOLD_MS);
+        if (!this.calls.inCall) this.media.prewarm?.({ ms, idle: () => !this.calls.inCall });
+      },
       pages: this.pages,
       updateSettings: (patch) => this.updateSettings(patch),
       replaceIdentity: (seed) => this.replaceIdentity(seed),

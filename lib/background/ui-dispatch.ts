@@ -37,6 +37,8 @@ export interface UiHost {
   /** Something the view shows changed: push it. */
   changed(): void;
   dial(address: string): Promise<{ callId: string }>;
+  /** The person is about to dial: the media host starts now, and closes again if no call follows. */
+  aboutToDial(): void;
   /** Page-API consent (lib/page-api/bridge.ts): answered only from extension pages. */
   readonly pages: Pick<PageBridge, 'consent' | 'answerConsent'>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
@@ -65,6 +67,9 @@ export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiR
       return ok(null);
     case 'dial':
       return ok(await host.dial(req.address));
+    case 'about-to-dial':
+      host.aboutToDial();
+      return ok(null);
     case 'accept':
       host.controls.accept();
       return ok(null);

@@ -54,7 +54,11 @@ class FakeRelay {
   }
 }
 
-const media = () => ({
+/** Every `prewarm` a device's media port was asked for (issue 17), with its hold. */
+type Prewarm = { ms: number; idle: () => boolean } | undefined;
+
+const media = (prewarms: Prewarm[] = []) => ({
+  prewarm: (hold?: { ms: number; idle: () => boolean }) => void prewarms.push(hold),
   start: async () => {},
   createOffer: async () => 'v=0 offer',
   acceptOffer: async () => 'v=0 answer',
@@ -73,6 +77,7 @@ interface Peer {
   contacts: Set<string>;
   contactsOnly: boolean;
   incoming: CallSession[];
+  prewarms: Prewarm[];
 }
 
 let ids: Identity[];
@@ -85,7 +90,7 @@ async function setup(n = 2) {
   const peers: Peer[] = [];
   for (const id of ids.slice(0, n)) {
     const mailbox = mailboxIdOfBundle(id.bundleBytes);
-    const p = { id, address: addressFromBundle(id.bundleBytes), mailbox, contacts: new Set<string>(), contactsOnly: false, incoming: [] } as unknown as Peer;
+    const p = { id, address: addressFromBundle(id.bundleBytes), mailbox, contacts: new Set<string>(), contactsOnly: false, incoming: [], prewarms: [] } as unknown as Peer;
     // Each device starts with empty storage (the mocked items are shared by the module).
     await storage.admissionItem.setValue({});
     await storage.blockedItem.setValue([]);
@@ -94,7 +99,7 @@ async function setup(n = 2) {
     p.manager = new CallManager({
       identity: id,
       send: async (to, env) => relay.send(mailbox, to, env),
-      media: media(),
+      media: media(p.prewarms),
       iceConfig: () => ({ iceServers: [], relayOnly: false }),
       onChange: () => {},
       onIncoming: (s) => p.incoming.push(s),
@@ -149,6 +154,47 @@ const signsBy = (p: Peer) => signs.get(p.id) ?? 0;
 
 afterEach(() => {
   vi.useRealTimers();
+});
+
+describe("a contact's HELLO starts the callee's media host early (issue 17)", { timeout: 60_000 }, () => {
+  test("a contact's HELLO: the host starts at once, held for the handshake, and stays while the call lives", async () => {
+    const { peers } = await setup(2);
+    const [a, b] = peers as [Peer, Peer];
+    await befriend(a, b);
+    b.prewarms.length = 0;
+    const before = b.incoming.length;
+    a.manager.dial(b.address);
+    await until(() => b.prewarms.length > 0);
+    // At the HELLO, before CONFIRM: nothing rings yet.
+    expect(b.incoming.length).toBe(before);
+    const hold = b.prewarms[0]!;
+    expect(hold.ms).toBe(TIMEOUTS.handshakeMs + 1000);
+    await until(() => b.manager.current?.state === 'incoming');
+    expect(hold.idle()).toBe(false); // ringing: the call needs the host
+    a.manager.hangup();
+    await until(() => b.manager.current!.state === 'ended');
+    expect(hold.idle()).toBe(true);
+    expect(b.prewarms).toHaveLength(1);
+  });
+
+  test("a stranger's HELLO starts nothing before CONFIRM, and neither does a contact's while a call is on", async () => {
+    const { peers } = await setup(3);
+    const [a, b, c] = peers as [Peer, Peer, Peer];
+    await callAndHangUp(c, b); // a stranger's call, completed
+    expect(b.prewarms).toEqual([]);
+    await befriend(a, b);
+    b.prewarms.length = 0;
+    // B in a call with the stranger C: A's HELLO (a contact's) starts no second host.
+    const before = b.incoming.length;
+    c.manager.dial(b.address);
+    await until(() => b.incoming.length > before);
+    b.manager.accept();
+    a.manager.dial(b.address);
+    await until(() => a.manager.current!.state === 'ended'); // busy
+    expect(b.prewarms).toEqual([]);
+    c.manager.hangup();
+    await until(() => b.manager.current!.state === 'ended');
+  });
 });
 
 describe('admission at the callee (issue 14)', { timeout: 60_000 }, () => {

@@ -18,7 +18,7 @@ import { EnvelopeType, parseEnvelope } from '../crypto/envelope-format';
 import type { AdmissionTokens } from '../crypto/handshake';
 import type { MediaEvent } from '../media/types';
 import { AdmissionControl, type AdmissionLimits } from './admission';
-import { CallSession, type SessionPorts } from './session';
+import { CallSession, TIMEOUTS, type SessionPorts } from './session';
 import { isLive } from './state';
 
 export class CallError extends Error {
@@ -167,6 +167,13 @@ export class CallManager {
       const old = this.handshaking.get(id);
       this.handshaking.delete(id);
       old?.evict();
+    }
+    // A contact's HELLO (its tag is a MAC only that contact could make): the media host starts
+    // while the handshake runs, so the preparation at ring does not wait for it (issue 17). Only
+    // the host: no connection, no TURN allocation, no microphone. A stranger's HELLO starts
+    // nothing before CONFIRM proves who calls.
+    if (contactId !== null && !this.inCall) {
+      this.sessionPorts.media.prewarm?.({ ms: TIMEOUTS.handshakeMs + 1000, idle: () => !this.inCall });
     }
     this.handshaking.set(callId, CallSession.answerHello(this.sessionPorts, from, bytes));
   }

@@ -30,11 +30,14 @@ export interface MediaPort {
    */
   useMicrophone?(callId: string): Promise<void>;
   /**
-   * Issue 17: a call is being dialled; make the media host ready (Chrome: create the offscreen
-   * document) while the handshake runs, so the media start after it does not wait for it.
-   * Opens no microphone and no connection. Never fails (a failure shows at the media start).
+   * Issue 17: a call is being dialled, or is about to be; make the media host ready (Chrome:
+   * create the offscreen document) so the media start does not wait for it. Opens no microphone
+   * and no connection. Never fails (a failure shows at the media start). With `hold`, the host is
+   * closed again after `hold.ms` if nothing else used it since and `hold.idle()` says no call
+   * needs it (the person did not dial, the HELLO never confirmed); without, the call that asked
+   * releases it as it releases its media.
    */
-  prewarm?(): void;
+  prewarm?(hold?: { ms: number; idle: () => boolean }): void;
   /**
    * Issue 17, long calls: the TURN credentials were renewed; the running call's next allocation
    * (a standby path, an ICE restart, a fresh connection) uses these servers. Never creates the

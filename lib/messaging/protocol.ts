@@ -30,6 +30,8 @@ export type UiRequest =
   | { target: 'background'; kind: 'page-consent'; token: string }
   | { target: 'background'; kind: 'page-consent-answer'; token: string; answer: 'once' | 'always' | 'deny' }
   | { target: 'background'; kind: 'dial'; address: string }
+  /** Issue 17: the person is about to dial (types an address, points at a Call button): make the media host ready. */
+  | { target: 'background'; kind: 'about-to-dial' }
   | { target: 'background'; kind: 'accept' }
   | { target: 'background'; kind: 'hangup' }
   | { target: 'background'; kind: 'mute'; muted: boolean }

@@ -96,8 +96,14 @@ export function offscreenMediaPort(): HostPort {
   const port = portOver(request, { mark: offscreenUses, release: closeOffscreen });
   return {
     ...port,
-    prewarm() {
+    prewarm(hold) {
       void ensureOffscreen().catch(() => undefined);
+      if (!hold) return;
+      // Read now, right after this use: any later use (a dial, a ring, another warm-up) keeps it.
+      const mark = offscreenUses();
+      setTimeout(() => {
+        if (hold.idle()) void closeOffscreen(mark);
+      }, hold.ms);
     },
     async useMicrophone(callId: string) {
       checked(await request({ target: 'offscreen', kind: 'media-use-mic', callId }));

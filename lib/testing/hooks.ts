@@ -26,6 +26,9 @@
  *   call asks the peer's encoder for Opus DTX (usedtx=1), which Hush keeps off
  *   (opus-sdp.ts); 'dtx-no-red' — DTX, and RED left where the browser put it
  *   (MediaStartOptions.testOpusShape), so DTX with speech can be measured.
+ * - session storage `testAboutToDialHoldMs` (tests/e2e/about-to-dial.test.ts): how long a
+ *   media host started because the person was about to dial waits for a call before it is
+ *   closed again (lib/background/app.ts, 20 s without the hook).
  * - MediaStartOptions.testToneHz: a generated sine instead of the microphone
  *   (the selftest page's loopback call only).
  * - `globalThis.hushMediaServer`: the media host's MediaServer (Chrome's
@@ -54,6 +57,7 @@ export interface SessionTestHooks {
   tapFrames?: number;
   retryDirectMs?: number;
   opusShape?: string;
+  aboutToDialHoldMs?: number;
 }
 
 /**
@@ -63,7 +67,7 @@ export interface SessionTestHooks {
 export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | undefined> {
   if (!TEST_HOOKS) return undefined;
   const area = browser.storage.session;
-  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs', 'testOpusShape'] as const;
+  const keys = ['testWrongKey', 'testTapFrames', 'testRetryDirectMs', 'testOpusShape', 'testAboutToDialHoldMs'] as const;
   const values: Record<string, unknown> = (await area?.get([...keys]).catch(() => ({}))) ?? {};
   browser.storage.onChanged.addListener((changes, areaName) => {
     if (areaName !== 'session') return;
@@ -74,6 +78,7 @@ export async function watchSessionHooks(): Promise<(() => SessionTestHooks) | un
     tapFrames: Number(values.testTapFrames) || 0,
     retryDirectMs: Number(values.testRetryDirectMs) || 0,
     opusShape: typeof values.testOpusShape === 'string' ? values.testOpusShape : undefined,
+    aboutToDialHoldMs: Number(values.testAboutToDialHoldMs) || 0,
   });
 }
 
@@ -112,6 +117,12 @@ export function mediaStartHooks(hooks?: () => SessionTestHooks): MediaHookOption
 export function iceHooks(hooks?: () => SessionTestHooks): { retryDirectMs?: number } {
   if (!TEST_HOOKS) return {};
   return { retryDirectMs: hooks?.().retryDirectMs || undefined };
+}
+
+/** How long a media host started for "about to dial" waits for a call: `fallback`, or a test's shorter hold. */
+export function aboutToDialHoldMs(hooks: (() => SessionTestHooks) | undefined, fallback: number): number {
+  if (!TEST_HOOKS) return fallback;
+  return hooks?.().aboutToDialHoldMs || fallback;
 }
 
 /** The ICE policy's wait before it tries a direct path again, if a test set one (lib/ice/policy.ts). */

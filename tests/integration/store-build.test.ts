@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Every name a hook goes by: session-storage keys, option fields, globals, the test page. */
-const HOOK_NAMES = ['testWrongKey', 'hushCallTimeline', 'corruptRecvKey', 'testTapFrames', 'retryDirectMs', 'testToneHz', 'testOpusShape', 'hushMediaServer', 'hushSelfTest', 'selftest'];
+const HOOK_NAMES = ['testWrongKey', 'hushCallTimeline', 'corruptRecvKey', 'testTapFrames', 'retryDirectMs', 'testToneHz', 'testOpusShape', 'testAboutToDialHoldMs', 'hushMediaServer', 'hushSelfTest', 'selftest'];
 
 const work = mkdtempSync(join(tmpdir(), 'hush-store-'));
 const zips: Record<string, string> = {};
