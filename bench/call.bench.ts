@@ -23,7 +23,7 @@
  */
 import { startRelayProcess } from '../tests/harness/relay';
 import { launchWithExtension } from '../tests/harness/chromium';
-import { callState, click, launchSide, request, stats, waitCallState, type HushSide } from '../tests/harness/hush';
+import { callState, click, launchSide, request, stats, typeDialAddress, waitCallState, waitIncoming, type HushSide } from '../tests/harness/hush';
 import { median } from '../tests/harness/median';
 import { waitFor } from '../tests/harness/wait';
 import type { TimelineMark } from '../lib/testing/hooks';
@@ -60,11 +60,10 @@ const HUMAN_MS = Number(process.env.HUSH_BENCH_ANSWER_AFTER_MS ?? 1500);
 async function oneCall(a: HushSide, b: HushSide, answerAfterMs = 0): Promise<CallResult> {
   await Promise.all([timeline(a), timeline(b)]).catch(() => undefined); // start empty
   // The address is typed first; the clock starts at the click on Call (typing is the person's time).
-  await a.popup.click('[data-testid="dial-address"]');
-  await a.popup.type('[data-testid="dial-address"]', b.address);
+  await typeDialAddress(a.popup, b.address);
   const t0 = Date.now();
   await a.popup.click('[data-testid="dial-button"]');
-  await waitCallState(b.popup, 'incoming', 20_000);
+  await waitIncoming(b.popup); // at once (before 2 Dec 2026: polled every 100 ms, 0-100 ms of the bench's own)
   const tRing = Date.now();
   // A person reads who calls before pressing Accept (waitFor, not a sleep: the condition is the clock).
   if (answerAfterMs) await waitFor(async () => Date.now() - tRing >= answerAfterMs, { timeout: answerAfterMs + 5_000, interval: 20, what: 'the person to decide' });

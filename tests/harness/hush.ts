@@ -94,9 +94,22 @@ export async function waitCallState(page: Page, state: string, timeoutMs = 20_00
 
 /** Type an address into the dial box and press Call, as a person would. */
 export async function dialByUi(page: Page, address: string): Promise<void> {
+  await typeDialAddress(page, address);
+  await page.click('[data-testid="dial-button"]');
+}
+
+/** Only the typing of dialByUi: a measure of "dial → …" starts its clock after it, at the click on Call. */
+export async function typeDialAddress(page: Page, address: string): Promise<void> {
   await page.click('[data-testid="dial-address"]');
   await page.type('[data-testid="dial-address"]', address);
-  await page.click('[data-testid="dial-button"]');
+}
+
+/**
+ * The moment the popup shows an incoming call: waitForSelector follows the page's own changes,
+ * where waitCallState polls every 100 ms (0-100 ms of the harness's own in a timed "answers at once").
+ */
+export async function waitIncoming(page: Page, timeoutMs = 20_000): Promise<void> {
+  await page.waitForSelector('[data-testid="call"][data-state="incoming"]', { timeout: timeoutMs });
 }
 
 export async function click(page: Page, testid: string): Promise<void> {
