@@ -10,7 +10,7 @@
  * wiring here); a further split would only move wiring away from what it wires.
  */
 import { browser, type Browser } from 'wxt/browser';
-import { identityFromSeed, wipeIdentity, type Identity } from '../crypto/identity';
+import { identityFromSeed, prepareSigner, signerKind, wipeIdentity, type Identity } from '../crypto/identity';
 import { PageBridge } from '../page-api/bridge';
 import { isHttpsOrigin, openHushWindow } from '../page-api/consent';
 import { addressFromBundle, mailboxIdOf } from '../crypto/address';
@@ -110,6 +110,7 @@ export class BackgroundApp {
   static async boot(media: (emit: (callId: string, ev: MediaEvent) => void) => Promise<HostPort>): Promise<BackgroundApp> {
     const app = new BackgroundApp();
     app.identity = await loadOrCreateIdentity();
+    void prepareSigner(app.identity); // the browser's ML-DSA-87 checked now, not at the first call's signature
     app.address = addressFromBundle(app.identity.bundleBytes);
     app.settings = await SettingsStore.load();
     // A policy changed by the organisation while Hush runs applies at once (managed-settings.ts).
@@ -200,6 +201,7 @@ export class BackgroundApp {
     this.signal.stop();
     const old = this.identity;
     this.identity = next;
+    void prepareSigner(next);
     this.address = addressFromBundle(next.bundleBytes);
     this.calls.current = undefined;
     this.wireIdentity();
@@ -260,6 +262,7 @@ export class BackgroundApp {
       admission: this.admission,
       calls: () => this.calls,
       address: () => this.address,
+      signer: () => signerKind(this.identity),
       view: () => this.view(),
       changed: () => this.push(),
       dial: (address) => this.dial(address),

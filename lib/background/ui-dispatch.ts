@@ -33,6 +33,8 @@ export interface UiHost {
   calls(): CallManager;
   /** This device's address. */
   address(): string;
+  /** Which ML-DSA-87 the identity signs with (lib/crypto/native-mldsa.ts): the browser's, or noble's. */
+  signer(): Promise<'webcrypto' | 'noble'>;
   view(): AppView;
   /** Something the view shows changed: push it. */
   changed(): void;
@@ -57,7 +59,7 @@ export interface UiHost {
 export async function handleUiRequest(host: UiHost, req: UiRequest): Promise<UiResponse> {
   switch (req.kind) {
     case 'status':
-      return ok({ version: browser.runtime.getManifest().version, offscreen: await pingMediaHost() });
+      return ok({ version: browser.runtime.getManifest().version, offscreen: await pingMediaHost(), signer: await host.signer() });
     case 'get-view':
       return ok(host.view());
     case 'page-consent':

@@ -58,7 +58,7 @@ import { open, seal, importAesKey } from './aead';
 import { addressHash } from './address';
 import { helloTag } from './admit-tag';
 import { CryptoError, attemptAsync, fail, type Result } from './errors';
-import { decodeBundle, signHybrid, verifyHybrid, type Identity, type IdentityBundle } from './identity';
+import { decodeBundle, signHybridAsync, verifyHybridAsync, type Identity, type IdentityBundle } from './identity';
 import {
   mlkemDecaps,
   mlkemEncaps,
@@ -242,7 +242,7 @@ export class CallerHandshake {
         fail('ERR_ADDRESS_MISMATCH', 'the answering keys do not belong to the address called');
       }
       const th2 = h(DS.th2, th1, bundleBBytes, commitB, relaysB);
-      if (!verifyHybrid(bundleB, SIG_CTX.handshakeCallee, th2, sigB)) {
+      if (!(await verifyHybridAsync(bundleB, SIG_CTX.handshakeCallee, th2, sigB))) {
         fail('ERR_BAD_SIGNATURE', "the callee's transcript signature does not verify");
       }
 
@@ -253,7 +253,7 @@ export class CallerHandshake {
       const intentField = Uint8Array.of(intentByte);
       const relaysA = encodeRelayList(this.opts.relays ?? []);
       const th3 = h(DS.th3, th2, sigB, this.me.bundleBytes, ctS, relaysA, intentField);
-      const sigA = signHybrid(this.me, SIG_CTX.handshakeCaller, th3, { deterministic: this.opts.deterministic });
+      const sigA = await signHybridAsync(this.me, SIG_CTX.handshakeCaller, th3, { deterministic: this.opts.deterministic });
       const thf = h(DS.thf, th3, sigA);
       const { session, confirmation } = sessionSecrets(thf, hs.hs, ssS, ssXs);
 
@@ -369,7 +369,7 @@ export class CalleeHandshake {
 
     const relaysB = encodeRelayList(this.opts.relays ?? []);
     const th2 = h(DS.th2, th1, this.me.bundleBytes, commit, relaysB);
-    const sigB = signHybrid(this.me, SIG_CTX.handshakeCallee, th2, { deterministic: this.opts.deterministic });
+    const sigB = await signHybridAsync(this.me, SIG_CTX.handshakeCallee, th2, { deterministic: this.opts.deterministic });
     const kB2a = await importAesKey(hs.b2a);
     wipe(hs.b2a);
     const sealed = await seal(kB2a, ZERO_NONCE, concat(prefix, ctB, dh.pk), concat(this.me.bundleBytes, commit, relaysB, sigB));
@@ -413,7 +413,7 @@ export class CalleeHandshake {
     const bundleA = decodeBundle(bundleABytes);
 
     const th3 = h(DS.th3, p.th2, p.sigB, bundleABytes, ctS, relaysA, intentField);
-    if (!verifyHybrid(bundleA, SIG_CTX.handshakeCaller, th3, sigA)) {
+    if (!(await verifyHybridAsync(bundleA, SIG_CTX.handshakeCaller, th3, sigA))) {
       fail('ERR_BAD_SIGNATURE', "the caller's transcript signature does not verify");
     }
     const ssS = mlkemDecaps(ctS, this.me.mlkemDk);

@@ -10,8 +10,10 @@
  * signatures mean a forged transcript needs a break of both ML-DSA and
  * Ed25519. Caveats: noble's ML-DSA/Ed25519 are not constant-time against a
  * local attacker with cache timing; the extension is the only code in its
- * process, so we accept that. Secret keys are plain bytes (WebCrypto has no
- * ML-DSA); `wipeIdentity` zeroes them when an identity is dropped.
+ * process, so we accept that. Secret keys are plain bytes; `wipeIdentity` zeroes
+ * them when an identity is dropped. Where the browser's WebCrypto has ML-DSA-87
+ * (Chromium), `signHybridAsync` / `verifyHybridAsync` use it instead, after a
+ * check against noble (native-mldsa.ts); the signatures are the same either way.
  */
 import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
@@ -32,6 +34,7 @@ import {
   X25519_PK_LEN,
 } from './constants';
 import { fail } from './errors';
+import { nativeSign, nativeSigner, nativeVerify, type NativeSigner } from './native-mldsa';
 
 /** The public keys of an identity. */
 export interface IdentityBundle {
@@ -88,6 +91,7 @@ export function identityFromSeed(seed: Uint8Array = crypto.getRandomValues(new U
 }
 
 export function wipeIdentity(id: Identity): void {
+  signers.delete(id);
   wipe(id.seed, id.mldsaSk, id.ed25519Sk, id.mlkemDk, id.x25519Sk);
 }
 
@@ -162,4 +166,56 @@ export function verifyHybrid(bundle: IdentityBundle, ctx: string, msg: Uint8Arra
   } catch {
     return false;
   }
+}
+
+/** The browser's ML-DSA-87 key of each identity, once checked (native-mldsa.ts); null: noble. */
+const signers = new WeakMap<Identity, Promise<NativeSigner>>();
+
+/**
+ * Start (or join) the check of the browser's ML-DSA-87 for this identity. The background calls it
+ * when the identity loads, so the first call's signature does not wait for the check.
+ */
+export function prepareSigner(id: Identity): Promise<NativeSigner> {
+  let p = signers.get(id);
+  if (!p) {
+    const sDsa = derive(id.seed, 'ml-dsa-87', 32);
+    p = nativeSigner(sDsa, id.bundle.mldsaPk, id.mldsaSk).finally(() => wipe(sDsa));
+    signers.set(id, p);
+  }
+  return p;
+}
+
+/** signHybrid, with the browser's ML-DSA-87 where it passed the check; noble's otherwise and for `deterministic`. */
+export async function signHybridAsync(id: Identity, ctx: string, msg: Uint8Array, opts: { deterministic?: boolean } = {}): Promise<Uint8Array> {
+  if (opts.deterministic) return signHybrid(id, ctx, msg, opts);
+  const sk = await prepareSigner(id);
+  if (!sk) return signHybrid(id, ctx, msg);
+  const c = ctxBytes(ctx);
+  const dsa = await nativeSign(sk, c, msg);
+  const ed = ed25519.sign(concat(u16be(c.length), c, msg), id.ed25519Sk);
+  return concat(dsa, ed);
+}
+
+/** verifyHybrid, with the browser's ML-DSA-87 where it passed its check; the same answer for every input. */
+export async function verifyHybridAsync(bundle: IdentityBundle, ctx: string, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  if (!(sig instanceof Uint8Array) || sig.length !== HYBRID_SIG_LEN) return false;
+  let c: Uint8Array;
+  try {
+    c = ctxBytes(ctx);
+  } catch {
+    return false;
+  }
+  const dsa = await nativeVerify(bundle.mldsaPk, c, msg, sig.subarray(0, MLDSA87_SIG_LEN));
+  if (dsa === undefined) return verifyHybrid(bundle, ctx, msg, sig);
+  try {
+    const edOk = ed25519.verify(sig.subarray(MLDSA87_SIG_LEN, MLDSA87_SIG_LEN + ED25519_SIG_LEN), concat(u16be(c.length), c, msg), bundle.ed25519Pk);
+    return dsa && edOk;
+  } catch {
+    return false;
+  }
+}
+
+/** Which ML-DSA-87 this identity signs with: 'webcrypto' (the browser's, checked) or 'noble'. */
+export async function signerKind(id: Identity): Promise<'webcrypto' | 'noble'> {
+  return (await prepareSigner(id)) ? 'webcrypto' : 'noble';
 }

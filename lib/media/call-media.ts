@@ -261,6 +261,9 @@ export class CallMedia implements CallMediaApi {
         iceTransportPolicy: opts.relayOnly ? 'relay' : 'all',
         bundlePolicy: 'max-bundle',
         rtcpMuxPolicy: 'require',
+        // Gathering (the TURN allocation above all) starts with the connection, not at the first
+        // setLocalDescription: the callee's offer is applied only once its frame worker is up (issue 17).
+        iceCandidatePoolSize: 1,
       };
       if (api === 'legacy') config.encodedInsertableStreams = true;
       const built = connect(config, local, frames, 0);

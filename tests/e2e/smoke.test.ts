@@ -38,6 +38,9 @@ test('popup renders the identity and reaches the offscreen document through the 
     }),
   );
   expect(status).toMatchObject({ ok: true, value: { offscreen: { kind: 'pong', capabilities: { peerConnection: true, scriptTransform: true } } } });
+  // Issue 17: Chromium's own ML-DSA-87 signs the transcripts, after its check against noble
+  // (lib/crypto/native-mldsa.ts); a browser that fails the check would say 'noble' here.
+  expect(status).toMatchObject({ ok: true, value: { signer: 'webcrypto' } });
 });
 
 test('the identity survives a browser restart', async () => {
