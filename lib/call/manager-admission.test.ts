@@ -2,7 +2,7 @@
  * Call admission at the manager (docs/protocol.md §5.5, issue 14): real
  * CallManagers and real crypto through an in-memory relay, the background's
  * real AdmissionStore (storage mocked in memory) behind the admission ports.
- * Signatures are counted per identity by wrapping `signHybrid`: "refused
+ * Signatures are counted per identity by wrapping `signHybrid` and `signHybridAsync`: "refused
  * without a signature" is counted, not inferred.
  */
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -15,6 +15,11 @@ vi.mock('../crypto/identity', async (importOriginal) => {
     signHybrid: (...args: Parameters<typeof orig.signHybrid>) => {
       signs.set(args[0], (signs.get(args[0]) ?? 0) + 1);
       return orig.signHybrid(...args);
+    },
+    // What the handshake calls (the browser's ML-DSA-87 where it has one, else noble's signHybrid).
+    signHybridAsync: (...args: Parameters<typeof orig.signHybridAsync>) => {
+      signs.set(args[0], (signs.get(args[0]) ?? 0) + 1);
+      return orig.signHybridAsync(...args);
     },
   };
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { decodeBundle, encodeBundle, identityFromSeed, mlkemEkValid, signHybrid, verifyHybrid } from './identity';
+import { decodeBundle, encodeBundle, identityFromSeed, mlkemEkValid, signHybrid, signHybridAsync, signerKind, verifyHybrid, verifyHybridAsync } from './identity';
 import { BUNDLE_LEN, HYBRID_SIG_LEN, MLDSA87_SIG_LEN } from './constants';
 import { isCryptoError } from './errors';
 import { toHex } from './bytes';
@@ -68,5 +68,18 @@ describe('identity', () => {
     const otherSig = signHybrid(other, 'hush/test', msg);
     const spliced = new Uint8Array([...sig.subarray(0, MLDSA87_SIG_LEN), ...otherSig.subarray(MLDSA87_SIG_LEN)]);
     expect(verifyHybrid(id.bundle, 'hush/test', msg, spliced)).toBe(false);
+  });
+
+  test('the async pair (the handshake\'s) answers as the sync one: here noble, as Node 20 has no ML-DSA in WebCrypto', async () => {
+    expect(await signerKind(id)).toBe('noble');
+    const sig = await signHybridAsync(id, 'hush/test', msg);
+    expect(verifyHybrid(id.bundle, 'hush/test', msg, sig)).toBe(true);
+    expect(await verifyHybridAsync(id.bundle, 'hush/test', msg, signHybrid(id, 'hush/test', msg))).toBe(true);
+    expect(await verifyHybridAsync(other.bundle, 'hush/test', msg, sig)).toBe(false);
+    expect(await verifyHybridAsync(id.bundle, 'hush/other', msg, sig)).toBe(false);
+    expect(await verifyHybridAsync(id.bundle, 'hush/test', msg, sig.slice(0, -1))).toBe(false);
+    const forged = sig.slice();
+    forged[100]! ^= 1;
+    expect(await verifyHybridAsync(id.bundle, 'hush/test', msg, forged)).toBe(false);
   });
 });

@@ -52,12 +52,12 @@ afterEach(() => {
 
 describe('the browser ML-DSA-87 is used only when it agrees with noble', () => {
   test('an honest implementation is used', async () => {
-    vi.stubGlobal('crypto', { subtle: fakeSubtle('none'), getRandomValues: (a: Uint8Array) => realCrypto.getRandomValues(a) });
+    vi.stubGlobal('crypto', { subtle: fakeSubtle('none'), getRandomValues: (a: Uint8Array<ArrayBuffer>) => realCrypto.getRandomValues(a) });
     expect(await nativeSigner(seed, kp.publicKey, kp.secretKey)).not.toBeNull();
   });
 
   test.each(['public-key', 'accepts-all', 'bad-signatures'] as const)('one that lies (%s) is not', async (lie) => {
-    vi.stubGlobal('crypto', { subtle: fakeSubtle(lie), getRandomValues: (a: Uint8Array) => realCrypto.getRandomValues(a) });
+    vi.stubGlobal('crypto', { subtle: fakeSubtle(lie), getRandomValues: (a: Uint8Array<ArrayBuffer>) => realCrypto.getRandomValues(a) });
     expect(await nativeSigner(seed, kp.publicKey, kp.secretKey)).toBeNull();
   });
 
