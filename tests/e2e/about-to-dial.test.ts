@@ -35,23 +35,27 @@ afterAll(async () => {
 const offscreenUrl = (s: HushSide) => `chrome-extension://${s.hb.extensionId}/offscreen.html`;
 const hasHost = (s: HushSide) => s.hb.browser.targets().some((t) => t.url() === offscreenUrl(s));
 
-/** The media host exists and holds no call, no microphone and no connection. */
-async function idleHost(s: HushSide): Promise<void> {
+type Server = { hushMediaServer?: { current(): unknown } };
+
+/** Whether the media host's engine holds a call, once its script has run (the target shows before). */
+async function hostHasCall(s: HushSide): Promise<boolean> {
   const off = await s.hb.offscreen();
-  const state = await off.evaluate(() => {
-    const server = (globalThis as unknown as { hushMediaServer: { current(): unknown } }).hushMediaServer;
-    return { call: server.current() !== undefined };
-  });
-  expect(state).toEqual({ call: false });
+  await waitFor(() => off.evaluate(() => !!(globalThis as unknown as Server).hushMediaServer), { timeout: 10_000, what: "the media host's script" });
+  return off.evaluate(() => (globalThis as unknown as Server).hushMediaServer!.current() !== undefined);
+}
+
+/** No media host at `s`: none yet, or the one of a test before has closed. */
+async function noHost(s: HushSide): Promise<void> {
+  await waitFor(() => !hasHost(s), { timeout: HOLD_MS + 10_000, interval: 100, what: 'no offscreen document' });
 }
 
 describe('the media host is made before the Call click (issue 17)', () => {
   test('typing an address makes it; without a call it closes again after the hold', async () => {
-    expect(hasHost(a)).toBe(false);
+    await noHost(a);
     await a.popup.click('[data-testid="dial-address"]');
     await a.popup.type('[data-testid="dial-address"]', 'hush1');
     await waitFor(() => hasHost(a), { timeout: 10_000, interval: 50, what: "A's offscreen document while typing" });
-    await idleHost(a);
+    expect(await hostHasCall(a)).toBe(false); // no call, so no microphone and no connection
     expect(hasHost(b)).toBe(false); // nothing at the peer: nothing left the device
     await waitFor(() => !hasHost(a), { timeout: HOLD_MS + 10_000, interval: 100, what: "A's offscreen document to close after the hold" });
     // Clear the field as a person does.
@@ -60,7 +64,7 @@ describe('the media host is made before the Call click (issue 17)', () => {
   });
 
   test("pointing at a contact's Call button makes it; the call uses it, and ends with it closed", async () => {
-    expect(hasHost(a)).toBe(false);
+    await noHost(a);
     const btn = (await a.popup.waitForSelector('[data-testid="contact-call"]', { visible: true }))!;
     await btn.hover();
     await waitFor(() => hasHost(a), { timeout: 10_000, interval: 50, what: "A's offscreen document on pointing at Call" });
@@ -72,7 +76,7 @@ describe('the media host is made before the Call click (issue 17)', () => {
     const past = Date.now() + HOLD_MS + 500;
     await waitFor(async () => Date.now() >= past, { timeout: HOLD_MS + 5000, interval: 100, what: 'the hold to pass' });
     expect(hasHost(a)).toBe(true);
-    expect(await a.hb.offscreen().then((off) => off.evaluate(() => (globalThis as unknown as { hushMediaServer: { current(): unknown } }).hushMediaServer.current() !== undefined))).toBe(true);
+    expect(await hostHasCall(a)).toBe(true);
     await hangUpAll(a, b);
     await waitFor(() => !hasHost(a), { timeout: 10_000, interval: 100, what: "A's offscreen document to close after the call" });
     for (const s of [a, b]) await dismiss(s.popup);
