@@ -14,6 +14,9 @@
  * them when an identity is dropped. Where the browser's WebCrypto has ML-DSA-87
  * (Chromium), `signHybridAsync` / `verifyHybridAsync` use it instead, after a
  * check against noble (native-mldsa.ts); the signatures are the same either way.
+ * That CryptoKey is non-extractable: it cannot be zeroed like the byte keys,
+ * `wipeIdentity` only drops it (a handshake still holding it signs with a
+ * zeroed Ed25519 key, which no peer accepts).
  */
 import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
@@ -191,7 +194,12 @@ export async function signHybridAsync(id: Identity, ctx: string, msg: Uint8Array
   const sk = await prepareSigner(id);
   if (!sk) return signHybrid(id, ctx, msg);
   const c = ctxBytes(ctx);
-  const dsa = await nativeSign(sk, c, msg);
+  let dsa: Uint8Array;
+  try {
+    dsa = await nativeSign(sk, c, msg);
+  } catch {
+    return signHybrid(id, ctx, msg); // the browser failed this once: noble's signature is the same kind
+  }
   const ed = ed25519.sign(concat(u16be(c.length), c, msg), id.ed25519Sk);
   return concat(dsa, ed);
 }

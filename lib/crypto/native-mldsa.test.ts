@@ -8,6 +8,12 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { nativeSigner, nativeVerify } from './native-mldsa';
 
+/** A fresh copy of the module: its verifier check is decided once per context. */
+async function freshModule() {
+  vi.resetModules();
+  return import('./native-mldsa');
+}
+
 type Key = { seed?: Uint8Array; pk: Uint8Array; sk?: Uint8Array };
 
 /** A WebCrypto with ML-DSA-87 on noble; `lie` bends one answer. */
@@ -61,7 +67,30 @@ describe('the browser ML-DSA-87 is used only when it agrees with noble', () => {
     expect(await nativeSigner(seed, kp.publicKey, kp.secretKey)).toBeNull();
   });
 
+  test('an honest verifier is used: it accepts the signature, refuses a tampered one', async () => {
+    vi.stubGlobal('crypto', { subtle: fakeSubtle('none'), getRandomValues: (a: Uint8Array<ArrayBuffer>) => realCrypto.getRandomValues(a) });
+    const m = await freshModule();
+    const msg = new Uint8Array(8);
+    const ctx = new Uint8Array([1]);
+    const sig = ml_dsa87.sign(msg, kp.secretKey, { context: ctx });
+    expect(await m.nativeVerify(kp.publicKey, ctx, msg, sig)).toBe(true);
+    const bad = sig.slice();
+    bad[9]! ^= 1;
+    expect(await m.nativeVerify(kp.publicKey, ctx, msg, bad)).toBe(false);
+  });
+
+  test.each(['public-key', 'accepts-all', 'bad-signatures'] as const)('a verifier in a browser that lies (%s) is not used: noble decides', async (lie) => {
+    vi.stubGlobal('crypto', { subtle: fakeSubtle(lie), getRandomValues: (a: Uint8Array<ArrayBuffer>) => realCrypto.getRandomValues(a) });
+    const m = await freshModule();
+    const msg = new Uint8Array(8);
+    const forged = new Uint8Array(4627);
+    expect(await m.nativeVerify(kp.publicKey, new Uint8Array(0), msg, forged)).toBeUndefined();
+  });
+
   test('no ML-DSA in WebCrypto (Node 20, Firefox 153): noble, for signing and for checking', async () => {
+    // A WebCrypto without ML-DSA, whatever the Node running the tests has (Node 24 has one).
+    vi.stubGlobal('crypto', { subtle: { importKey: async () => Promise.reject(new Error('NotSupportedError')) }, getRandomValues: (a: Uint8Array<ArrayBuffer>) => realCrypto.getRandomValues(a) });
+    const { nativeSigner, nativeVerify } = await freshModule();
     expect(await nativeSigner(seed, kp.publicKey, kp.secretKey)).toBeNull();
     const msg = new Uint8Array(8);
     const sig = ml_dsa87.sign(msg, kp.secretKey);

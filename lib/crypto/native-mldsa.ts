@@ -63,8 +63,10 @@ export async function nativeSign(sk: CryptoKey, context: Uint8Array, msg: Uint8A
 let verifierWorks: Promise<boolean> | undefined;
 
 /**
- * Verify natively if this browser's ML-DSA-87 passed the same checks once (a known signature
- * verifies, a tampered one does not); undefined: no native verifier, use noble.
+ * Verify natively if this browser's ML-DSA-87 passed the full check once (nativeSigner's, on a
+ * key of its own: same public key as noble's from the same seed, each verifies the other's
+ * signature, a tampered one, another message and another context are refused); undefined: no
+ * native verifier that passed, or the browser failed on this input: use noble.
  */
 export async function nativeVerify(publicKey: Uint8Array, context: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean | undefined> {
   verifierWorks ??= checkVerifier();
@@ -74,7 +76,7 @@ export async function nativeVerify(publicKey: Uint8Array, context: Uint8Array, m
     const pk = await s.importKey('raw-public' as 'raw', buf(publicKey), { name: ALG }, false, ['verify']);
     return await s.verify({ name: ALG, context: buf(context) } as AlgorithmIdentifier, pk, buf(sig), buf(msg));
   } catch {
-    return false; // a public key the browser refuses: not a valid signature for it
+    return undefined; // the browser failed on this input: noble decides, as where there is no native path
   }
 }
 
@@ -82,15 +84,22 @@ async function checkVerifier(): Promise<boolean> {
   const s = subtle();
   if (!s) return false;
   try {
-    const kp = ml_dsa87.keygen(crypto.getRandomValues(new Uint8Array(32)));
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const kp = ml_dsa87.keygen(seed);
+    if (!(await nativeSigner(seed, kp.publicKey, kp.secretKey))) return false;
     const msg = crypto.getRandomValues(new Uint8Array(64));
     const context = new TextEncoder().encode('hush/v1/native-check');
     const sig = ml_dsa87.sign(msg, kp.secretKey, { context });
     const pk = await s.importKey('raw-public' as 'raw', buf(kp.publicKey), { name: ALG }, false, ['verify']);
-    if (!(await s.verify({ name: ALG, context } as AlgorithmIdentifier, pk, buf(sig), msg))) return false;
-    const forged = sig.slice();
-    forged[11]! ^= 1;
-    return !(await s.verify({ name: ALG, context } as AlgorithmIdentifier, pk, forged, msg));
+    const verify = (ctx: Uint8Array, m: Uint8Array, sg: Uint8Array) => s.verify({ name: ALG, context: buf(ctx) } as AlgorithmIdentifier, pk, buf(sg), buf(m));
+    const otherMsg = msg.slice();
+    otherMsg[0]! ^= 1;
+    return (
+      (await verify(context, msg, sig)) &&
+      !(await verify(new TextEncoder().encode('hush/v1/other'), msg, sig)) &&
+      !(await verify(context, otherMsg, sig)) &&
+      !(await verify(context, msg, sig.subarray(0, sig.length - 1)))
+    );
   } catch {
     return false;
   }

@@ -58,9 +58,8 @@ describe('the media host is made before the Call click (issue 17)', () => {
     expect(await hostHasCall(a)).toBe(false); // no call, so no microphone and no connection
     expect(hasHost(b)).toBe(false); // nothing at the peer: nothing left the device
     await waitFor(() => !hasHost(a), { timeout: HOLD_MS + 10_000, interval: 100, what: "A's offscreen document to close after the hold" });
-    // Clear the field as a person does.
-    await a.popup.click('[data-testid="dial-address"]', { count: 3 });
-    await a.popup.keyboard.press('Backspace');
+    // The field keeps its text: clearing it is typing too, and would make the host again (and use
+    // up the popup's one request a second that the next test's pointing needs).
   });
 
   test("pointing at a contact's Call button makes it; the call uses it, and ends with it closed", async () => {
