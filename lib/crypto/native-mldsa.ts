@@ -15,8 +15,11 @@ import { ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 const ALG = 'ML-DSA-87';
 
 type Subtle = SubtleCrypto & {
-  getPublicKey?: (key: CryptoKey, usages: KeyUsage[]) => Promise<CryptoKey>;
+  getPublicKey?: (key: CryptoKey, usages: Usages) => Promise<CryptoKey>;
 };
+/** The DOM's names for these, from the signatures themselves (the relay's build has no DOM lib). */
+type Alg = Parameters<SubtleCrypto['sign']>[0];
+type Usages = Parameters<SubtleCrypto['importKey']>[4];
 
 function subtle(): Subtle | undefined {
   return (globalThis.crypto?.subtle as Subtle | undefined) ?? undefined;
@@ -42,13 +45,13 @@ export async function nativeSigner(seed: Uint8Array, publicKey: Uint8Array, secr
     // One round of each direction against noble, and a forgery that must fail.
     const msg = crypto.getRandomValues(new Uint8Array(64));
     const context = new TextEncoder().encode('hush/v1/native-check');
-    const nsig = new Uint8Array(await s.sign({ name: ALG, context } as AlgorithmIdentifier, sk, msg));
+    const nsig = new Uint8Array(await s.sign({ name: ALG, context } as Alg, sk, msg));
     if (!ml_dsa87.verify(nsig, msg, publicKey, { context })) return null;
     const jsig = ml_dsa87.sign(msg, secretKey, { context });
-    if (!(await s.verify({ name: ALG, context } as AlgorithmIdentifier, pk, jsig, msg))) return null;
+    if (!(await s.verify({ name: ALG, context } as Alg, pk, jsig, msg))) return null;
     const forged = nsig.slice();
     forged[7]! ^= 1;
-    if (await s.verify({ name: ALG, context } as AlgorithmIdentifier, pk, forged, msg)) return null;
+    if (await s.verify({ name: ALG, context } as Alg, pk, forged, msg)) return null;
     return sk;
   } catch {
     return null;
@@ -57,7 +60,7 @@ export async function nativeSigner(seed: Uint8Array, publicKey: Uint8Array, secr
 
 /** Sign natively; the signer came from `nativeSigner`. */
 export async function nativeSign(sk: CryptoKey, context: Uint8Array, msg: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await subtle()!.sign({ name: ALG, context: buf(context) } as AlgorithmIdentifier, sk, buf(msg)));
+  return new Uint8Array(await subtle()!.sign({ name: ALG, context: buf(context) } as Alg, sk, buf(msg)));
 }
 
 let verifierWorks: Promise<boolean> | undefined;
@@ -74,7 +77,7 @@ export async function nativeVerify(publicKey: Uint8Array, context: Uint8Array, m
   const s = subtle()!;
   try {
     const pk = await s.importKey('raw-public' as 'raw', buf(publicKey), { name: ALG }, false, ['verify']);
-    return await s.verify({ name: ALG, context: buf(context) } as AlgorithmIdentifier, pk, buf(sig), buf(msg));
+    return await s.verify({ name: ALG, context: buf(context) } as Alg, pk, buf(sig), buf(msg));
   } catch {
     return undefined; // the browser failed on this input: noble decides, as where there is no native path
   }
@@ -91,7 +94,7 @@ async function checkVerifier(): Promise<boolean> {
     const context = new TextEncoder().encode('hush/v1/native-check');
     const sig = ml_dsa87.sign(msg, kp.secretKey, { context });
     const pk = await s.importKey('raw-public' as 'raw', buf(kp.publicKey), { name: ALG }, false, ['verify']);
-    const verify = (ctx: Uint8Array, m: Uint8Array, sg: Uint8Array) => s.verify({ name: ALG, context: buf(ctx) } as AlgorithmIdentifier, pk, buf(sg), buf(m));
+    const verify = (ctx: Uint8Array, m: Uint8Array, sg: Uint8Array) => s.verify({ name: ALG, context: buf(ctx) } as Alg, pk, buf(sg), buf(m));
     const otherMsg = msg.slice();
     otherMsg[0]! ^= 1;
     return (
