@@ -262,11 +262,6 @@ export class CallMedia implements CallMediaApi {
         bundlePolicy: 'max-bundle',
         rtcpMuxPolicy: 'require',
       };
-      // The callee: gathering (the TURN allocation above all) starts with the connection, not at
-      // the answer's setLocalDescription, which waits for the frame worker and the caller's offer
-      // (issue 17). Not the caller: its offer follows at once, and Chromium 156 then held it back
-      // until the pool's first candidate (~130 ms later in `npm run bench -- call`).
-      if (opts.role === 'callee') config.iceCandidatePoolSize = 1;
       if (api === 'legacy') config.encodedInsertableStreams = true;
       const built = connect(config, local, frames, 0);
       pc = built.pc;
