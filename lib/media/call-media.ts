@@ -262,6 +262,13 @@ export class CallMedia implements CallMediaApi {
         bundlePolicy: 'max-bundle',
         rtcpMuxPolicy: 'require',
       };
+      // Privacy mode, the callee's first connection: gathering (its TURN allocation, its only way to
+      // be reached) starts with the connection, not at the answer's setLocalDescription, which waits
+      // for the frame worker and the caller's offer (issue 17). Only there: the caller's offer then
+      // waited for the pool's first candidate (~130 ms), and on a P2P call the standby was not
+      // rebuilt after the TURN credentials expired (tests/e2e/long-call.test.ts, with the pool on
+      // every callee). A fresh connection takes none (noPool).
+      if (opts.role === 'callee' && opts.relayOnly) config.iceCandidatePoolSize = 1;
       if (api === 'legacy') config.encodedInsertableStreams = true;
       const built = connect(config, local, frames, 0);
       pc = built.pc;
@@ -418,7 +425,7 @@ export class CallMedia implements CallMediaApi {
 
   private newStandby(): StandbyPath | undefined {
     markCall(this.callId, 'host-standby-new');
-    const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
+    const config = noPool(this.pc.getConfiguration()) as RTCConfiguration & { encodedInsertableStreams?: boolean };
     // A standby built an hour into the call needs the credentials of now, not the call's first ones.
     config.iceServers = this.iceServers;
     if (this.frames.api === 'legacy') config.encodedInsertableStreams = true;
@@ -468,7 +475,7 @@ export class CallMedia implements CallMediaApi {
    * connection is carrying audio again after about a second (docs/ice.md).
    */
   private freshConnection(update: { relayOnly?: boolean; iceServers?: RTCIceServer[] }): void {
-    const config = this.pc.getConfiguration() as RTCConfiguration & { encodedInsertableStreams?: boolean };
+    const config = noPool(this.pc.getConfiguration()) as RTCConfiguration & { encodedInsertableStreams?: boolean };
     if (update.relayOnly !== undefined) config.iceTransportPolicy = update.relayOnly ? 'relay' : 'all';
     if (update.iceServers) this.iceServers = update.iceServers;
     config.iceServers = this.iceServers;
@@ -851,6 +858,11 @@ function hex(b: Uint8Array): string {
  * negotiation (see the file header). `generation` tells the worker which
  * connection a pipeline belongs to, so a replaced one ending is not an error.
  */
+/** A connection's configuration for a new one beside or after it: without the callee's first candidate pool. */
+function noPool(config: RTCConfiguration): RTCConfiguration {
+  return { ...config, iceCandidatePoolSize: 0 };
+}
+
 function connect(
   config: RTCConfiguration,
   local: LocalAudio,
