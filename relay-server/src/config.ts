@@ -70,6 +70,8 @@ export interface RelayConfig {
   threads: number;
   /** Relay ChannelData over UDP/IPv4 in the kernel (XDP), falling back to userspace (offload/start-offload.ts); default false. */
   offload: boolean;
+  /** Relay ChannelData over UDP/IPv4 in the native forwarder's C threads (native/forwarder.ts), falling back to JavaScript; default false. */
+  forwarder: boolean;
   /** Seconds a SIGTERM waits for live allocations and connections to end before exiting. */
   drainTimeout: number;
   /** Plain-HTTP port for /healthz and /metrics only (e.g. for a local Prometheus); null = off. */
@@ -125,6 +127,7 @@ export const DEFAULTS: RelayConfig = {
   verifyQueue: 64,
   threads: 0,
   offload: false,
+  forwarder: false,
   drainTimeout: 30,
   metricsPort: null,
   metricsListen: '127.0.0.1',
@@ -182,6 +185,7 @@ const SPECS: Spec[] = [
   { key: 'maxSignalPerIp', flag: 'max-signal-per-ip', kind: 'int', arg: 'N', help: 'signalling connections per source IP (default 64)' },
   { key: 'verifyWorkers', flag: 'verify-workers', kind: 'int', arg: 'N', help: 'threads verifying mailbox proofs (default 1)' },
   { key: 'offload', flag: 'offload', kind: 'bool', arg: 'on|off', help: 'Linux: relay ChannelData over UDP/IPv4 in the kernel (XDP; needs CAP_BPF, CAP_NET_ADMIN and make -C relay-server/bpf; one TURN thread, the default with it); falls back to userspace and says why (default off)' },
+  { key: 'forwarder', flag: 'forwarder', kind: 'bool', arg: 'on|off', help: 'Linux: relay ChannelData over UDP/IPv4 in native C threads with batched system calls (make -C relay-server/native); --threads then counts those threads and TURN requests run on one JavaScript thread; falls back to JavaScript and says why (default off)' },
   { key: 'threads', flag: 'threads', kind: 'int', arg: 'N', help: 'TURN threads sharing --port (default 0: one per core); UDP allocations are spread over them by username' },
   { key: 'verifyQueue', flag: 'verify-queue', kind: 'int', arg: 'N', help: 'proofs waiting for a thread before new ones get ERR_BUSY (default 64)' },
   { key: 'drainTimeout', flag: 'drain-timeout', kind: 'int', arg: 'SEC', help: `on SIGTERM/SIGINT, refuse new allocations and connections and wait up to SEC for live ones to end (default 30, at most ${MAX_DRAIN_SEC})` },

@@ -108,7 +108,9 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const threads = new TurnThreads();
   // With --offload the kernel forwards the media, and the offload is filled from one thread:
   // the default (0: one per core) means one thread then; an explicit --threads N > 1 is refused by startDatapath.
-  const threadCount = cfg.offload && cfg.threads === 0 ? 1 : turnThreadCount(cfg.threads);
+  // With --forwarder the native forwarder's C threads carry the media (--threads counts them) and
+  // one JavaScript thread answers TURN requests and fills the forwarder's entries.
+  const threadCount = cfg.forwarder ? 1 : cfg.offload && cfg.threads === 0 ? 1 : turnThreadCount(cfg.threads);
   const sharing: UdpSharing = threadCount > 1 ? await detectUdpSharing(cfg.listen) : 'reuseaddr';
   if (threadCount > 1) {
     shellOptions.shareListenPort = sharing;
@@ -138,7 +140,8 @@ export async function startRelay(partial: Partial<RelayConfig> = {}, opts: Start
   const bound = await turn.start();
   const datapath = await startDatapath(
     turn.core,
-    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: threadCount, mode: 'auto', maxMessage: cfg.maxMessage },
+    { enabled: cfg.offload, listenIp: cfg.listen, listenPort: bound.port, relayIp: addresses.relayIp, threads: threadCount, mode: 'auto', maxMessage: cfg.maxMessage,
+      forwarder: cfg.forwarder ? { threads: turnThreadCount(cfg.threads), listener: turn.mainUdp() } : undefined },
     (line) => log.notice(line),
   );
 

@@ -66,6 +66,19 @@ function deliver(this: UdpHandle, nread: number, _handle: unknown, buf: Buffer, 
   f.receiver!(buf, rinfo, f.owner);
 }
 
+/**
+ * Who reads sockets instead of libuv while the native forwarder runs
+ * (native/forwarder.ts): set for the thread by the datapath, asked by each
+ * relay socket as it is bound (relay-sockets.ts).
+ */
+export interface ReadTap {
+  attach(f: FastUdp<unknown>, kind: 'listener' | 'relay', port: number): boolean;
+}
+let readTap: ReadTap | undefined;
+export function setReadTap(t: ReadTap | undefined): void {
+  readTap = t;
+}
+
 type SendWrapCtor = new () => { list?: Uint8Array[] };
 
 const SendWrap: SendWrapCtor | undefined = (() => {
@@ -173,6 +186,29 @@ export class FastUdp<T = undefined> {
     }
     h[OWN] = this as FastUdp<unknown>;
     h.onmessage = deliver;
+  }
+
+  /** The socket's file descriptor, where the handle shows it (fast path only). */
+  get fd(): number | undefined {
+    const fd = (this.handle as { fd?: unknown } | undefined)?.fd;
+    return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+  }
+
+  /** libuv stops reading the socket (sends still work): someone else reads it (native/forwarder.ts). */
+  stopReading(): boolean {
+    const h = this.handle as { recvStop?: () => number } | undefined;
+    return typeof h?.recvStop === 'function' && h.recvStop() === 0;
+  }
+
+  /** libuv reads the socket again (the native forwarder stopped). */
+  resumeReading(): boolean {
+    const h = this.handle as { recvStart?: () => number } | undefined;
+    return typeof h?.recvStart === 'function' && h.recvStart() === 0;
+  }
+
+  /** Hands this socket's reads to the thread's ReadTap, if one is set; true if it took them. */
+  tapReads(kind: 'listener' | 'relay', port: number): boolean {
+    return readTap !== undefined && this.handle !== undefined && readTap.attach(this as FastUdp<unknown>, kind, port);
   }
 
   send(buf: Uint8Array, port: number, address: string): void {

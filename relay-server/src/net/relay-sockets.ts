@@ -147,6 +147,7 @@ export class RelaySockets {
         this.ownPorts[port] = 1;
         const io = new RelayIO(socket, port);
         io.out.onMessage(this.received, io);
+        io.out.tapReads('relay', port);
         resolve(io);
       });
     });

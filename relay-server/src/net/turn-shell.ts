@@ -198,6 +198,11 @@ export class TurnShell implements AdoptionHost {
     this.dropped++;
   };
 
+  /** The main listener's UDP socket (listener 0, bound first by start()), for the native forwarder. */
+  mainUdp(): FastUdp<number> | undefined {
+    return this.udpOut.get(0);
+  }
+
   /** Every client-facing UDP socket's receiver: a datagram from a client on listener `listener`. */
   private readonly fromClient = (msg: Buffer, rinfo: dgram.RemoteInfo, listener: number): void => {
     if (msg.length > this.o.maxMessage || msg.length < CHANNEL_DATA_HEADER_LEN) {

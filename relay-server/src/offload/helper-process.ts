@@ -13,6 +13,14 @@ import { createInterface } from 'node:readline';
 
 export type XdpMode = 'native' | 'skb';
 
+/** What fills entries for KernelOffload: this helper (the XDP maps) or the native forwarder (native/forwarder.ts). */
+export interface OffloadHelper {
+  readonly alive: boolean;
+  readonly exited: Promise<void>;
+  command(line: string, multi?: boolean): Promise<string[]>;
+  close(): Promise<void>;
+}
+
 const START_TIMEOUT_MS = 30_000;
 
 interface Waiting {
@@ -22,7 +30,7 @@ interface Waiting {
   reject: (e: Error) => void;
 }
 
-export class HelperProcess {
+export class HelperProcess implements OffloadHelper {
   private readonly queue: Waiting[] = [];
   private dead: Error | undefined;
   readonly exited: Promise<void>;

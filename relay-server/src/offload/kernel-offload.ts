@@ -17,7 +17,7 @@
 import type { Allocation } from '../turn/allocation';
 import type { AllocationWatcher } from '../turn/core';
 import { desiredEntries, type OffloadAddresses } from './entries';
-import type { HelperProcess } from './helper-process';
+import type { OffloadHelper } from './helper-process';
 
 interface Installed {
   key: string;
@@ -46,7 +46,7 @@ export class KernelOffload implements AllocationWatcher {
   private polling = false;
 
   constructor(
-    readonly helper: HelperProcess,
+    readonly helper: OffloadHelper,
     private readonly at: OffloadAddresses,
     private readonly allowed: (address: string, port: number) => boolean,
     private readonly onHelperLost: (why: string) => void,

@@ -1,0 +1,210 @@
+/**
+ * The native forwarder (`--forwarder on`, relay-server/native/hush_forward.c,
+ * issue 16) on real loopback sockets: the relay's TURN shell in this process
+ * with the forwarder's C threads reading its UDP sockets. Everything a client
+ * and a peer exchange is checked byte for byte, and the forwarder's own
+ * counters say which path each datagram took:
+ *  - before ChannelBind, Send and Data indications go through JavaScript;
+ *  - after it, ChannelData both ways goes through the C threads (0 lost);
+ *  - an entry whose expiry passed is not used by the C threads any more
+ *    (JavaScript, which still holds the channel, relays instead);
+ *  - a denied peer is never installed;
+ *  - an allocation that ends removes its entry and its socket;
+ *  - stopping the forwarder hands the sockets back to libuv: calls go on.
+ */
+import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEFAULTS, type RelayConfig } from '../../relay-server/src/config';
+import { TurnShell } from '../../relay-server/src/net/turn-shell';
+import { startDatapath, type Datapath } from '../../relay-server/src/offload/start-offload';
+import { relayAddresses, turnShellOptions } from '../../relay-server/src/relay-options';
+import { TurnTestClient } from '../harness/turn-client';
+import { waitFor } from '../harness/wait';
+import { REPO_ROOT } from '../harness/relay';
+
+const SECRET = 'forwarder-test-secret-0123456789abcdef';
+const CH = 0x4001;
+
+let turn: TurnShell;
+let dp: Datapath;
+let port: number;
+
+function payload(i: number, size = 160): Buffer {
+  const b = Buffer.alloc(size);
+  for (let k = 0; k < size; k++) b[k] = (i * 31 + k * 7) & 0xff;
+  b.writeUInt32BE(i, 0);
+  return b;
+}
+
+async function udpPeer(address = '127.0.0.1'): Promise<{ sock: dgram.Socket; got: Array<{ data: Buffer; port: number }>; addr: { family: 4; address: string; port: number } }> {
+  const sock = dgram.createSocket('udp4');
+  const got: Array<{ data: Buffer; port: number }> = [];
+  sock.on('message', (m, r) => got.push({ data: m, port: r.port }));
+  await new Promise<void>((r) => sock.bind(0, address, () => r()));
+  return { sock, got, addr: { family: 4, address, port: sock.address().port } };
+}
+
+/** Sends n datagrams in bursts of 50, waiting for each burst to arrive (loopback buffers, not the relay, would drop a 1 000-datagram burst). */
+async function pump(n: number, send: (i: number) => void, arrived: () => number, what: string): Promise<void> {
+  const base = arrived();
+  for (let i = 0; i < n; i += 50) {
+    for (let k = i; k < Math.min(n, i + 50); k++) send(k);
+    await waitFor(() => arrived() - base >= Math.min(n, i + 50), { timeout: 10_000, interval: 5, what: () => `${what}: ${arrived() - base} of ${Math.min(n, i + 50)}` });
+  }
+}
+
+beforeAll(async () => {
+  execFileSync('make', ['-s', '-C', resolve(REPO_ROOT, 'relay-server/native')], { stdio: 'pipe' });
+  const cfg: RelayConfig = { ...DEFAULTS, listen: '127.0.0.1', port: 0, altPort: null, tlsPort: null, signalPort: null, allowPeer: ['127.0.0.1/32'], authSecret: [SECRET], allowSelfPeer: true, forwarder: true };
+  const addresses = relayAddresses(cfg);
+  turn = new TurnShell(turnShellOptions(cfg, [SECRET], null, addresses));
+  port = (await turn.start()).port;
+  dp = await startDatapath(turn.core, { enabled: false, listenIp: '127.0.0.1', listenPort: port, relayIp: addresses.relayIp, threads: 1, mode: 'auto', maxMessage: cfg.maxMessage, forwarder: { threads: 2, listener: turn.mainUdp() } }, () => {});
+});
+
+afterAll(async () => {
+  await dp?.close();
+  await turn?.close();
+});
+
+describe('the native forwarder relays ChannelData in its C threads', () => {
+  test('it runs, says so, and counts', () => {
+    expect(dp.path, dp.describe()).toBe('forwarder');
+    expect(dp.describe()).toMatch(/native forwarder, 2 thread/);
+    const fam = Object.fromEntries(dp.families().map((f) => [f.name, f.samples[0]!.value]));
+    expect(fam.hush_relay_forwarder).toBe(1);
+    expect(fam.hush_relay_forwarder_threads).toBe(2);
+    expect(fam.hush_relay_offload_kernel).toBe(0);
+  });
+
+  test('indications before the bind in JavaScript, ChannelData after it in C, byte for byte, both ways, none lost', async () => {
+    const fwd = dp.forwarder!;
+    const peer = await udpPeer();
+    const client = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+    await client.open();
+    const relayed = await client.allocate();
+    expect((await client.createPermission(peer.addr))?.cls).toBe(0x100);
+
+    // Send indication → peer, and the peer's answer → Data indication: JavaScript's.
+    const js0 = fwd.totals().toJs;
+    client.sendIndication(peer.addr, payload(1));
+    await waitFor(() => peer.got.length === 1, { timeout: 5000, what: 'the Send indication at the peer' });
+    expect(peer.got[0]!.data.equals(payload(1))).toBe(true);
+    expect(peer.got[0]!.port).toBe(relayed.port);
+    peer.sock.send(payload(2), relayed.port, '127.0.0.1');
+    await waitFor(() => client.received.length === 1, { timeout: 5000, what: 'the Data indication at the client' });
+    expect(client.received[0]!.channel).toBeUndefined();
+    expect(client.received[0]!.data.equals(payload(2))).toBe(true);
+    expect(fwd.totals().toJs - js0).toBeGreaterThanOrEqual(2);
+    expect(fwd.totals().forwarded).toBe(0);
+
+    expect((await client.channelBind(peer.addr, CH))?.cls).toBe(0x100);
+    await waitFor(() => fwd.totals().entries === 1, { timeout: 5000, what: 'the entry in the forwarder' });
+    const f0 = fwd.totals().forwarded;
+    const jsRelayed0 = turn.relayedDatagrams;
+    const N = 1000;
+    peer.got.length = 0;
+    await pump(N, (i) => client.sendChannel(CH, payload(i)), () => peer.got.length, 'client → peer');
+    client.received.length = 0;
+    await pump(N, (i) => peer.sock.send(payload(i), relayed.port, '127.0.0.1'), () => client.received.length, 'peer → client');
+
+    expect(peer.got.map((g) => g.data.readUInt32BE(0)).sort((a, b) => a - b)).toEqual([...Array(N).keys()]);
+    for (const g of peer.got) expect(g.data.equals(payload(g.data.readUInt32BE(0)))).toBe(true);
+    for (const r of client.received) {
+      expect(r.channel).toBe(CH);
+      expect(r.data.equals(payload(r.data.readUInt32BE(0)))).toBe(true);
+    }
+    expect(new Set(client.received.map((r) => r.data.readUInt32BE(0))).size).toBe(N);
+    // All 2 000 by the C threads, none by JavaScript.
+    expect(fwd.totals().forwarded - f0).toBe(2 * N);
+    expect(turn.relayedDatagrams - jsRelayed0).toBe(0);
+    // Counted per entry and handed to the allocation (draining reads it) by the once-a-second poll.
+    await dp.offload!.poll();
+    expect(dp.offload!.totals.packets).toBeGreaterThanOrEqual(2 * N);
+    client.close();
+    peer.sock.close();
+  });
+
+  test('an entry past its expiry is not used by the C threads', async () => {
+    const fwd = dp.forwarder!;
+    const peer = await udpPeer();
+    const client = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+    await client.open();
+    await client.allocate();
+    expect((await client.channelBind(peer.addr, CH))?.cls).toBe(0x100);
+    await waitFor(() => dp.offload!.totals.entries >= 1 && fwd.totals().entries >= 1, { timeout: 5000, what: 'the entry' });
+    // The same entry again, expiring in 50 ms (as KernelOffload sends it when the channel or the permission nears its end).
+    const key = `127.0.0.1 ${client.socket.address().port} 127.0.0.1 ${port} ${CH} 127.0.0.1 ${(await relayPortOf(client))} 127.0.0.1 ${peer.addr.port}`;
+    expect(await fwd.command(`add ${key} 50`)).toEqual(['ok']);
+    await new Promise((r) => setTimeout(r, 120));
+    const f0 = fwd.totals().forwarded;
+    const js0 = turn.relayedDatagrams;
+    await pump(20, (i) => client.sendChannel(CH, payload(i)), () => peer.got.length, 'after the expiry');
+    expect(fwd.totals().forwarded - f0).toBe(0);
+    // JavaScript still holds the channel (its 10 minutes have not passed) and relays them itself.
+    expect(turn.relayedDatagrams - js0).toBe(20);
+    client.close();
+    peer.sock.close();
+  });
+
+  test('a denied peer is never installed', async () => {
+    const fwd = dp.forwarder!;
+    const before = fwd.totals().entries;
+    const client = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+    await client.open();
+    await client.allocate();
+    const a = await client.channelBind({ family: 4, address: '10.9.8.7', port: 5000 }, CH);
+    expect(a?.code).toBe(403);
+    await dp.offload!.poll();
+    expect(fwd.totals().entries).toBe(before);
+    client.close();
+  });
+
+  test('an allocation that ends takes its entry with it', async () => {
+    const fwd = dp.forwarder!;
+    const peer = await udpPeer();
+    const client = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+    await client.open();
+    await client.allocate();
+    const before = fwd.totals().entries;
+    expect((await client.channelBind(peer.addr, CH))?.cls).toBe(0x100);
+    await waitFor(() => fwd.totals().entries === before + 1, { timeout: 5000, what: 'the entry' });
+    expect((await client.refresh(0))?.cls).toBe(0x100);
+    await waitFor(() => fwd.totals().entries === before, { timeout: 5000, what: 'the entry removed' });
+    const f0 = fwd.totals().forwarded;
+    client.sendChannel(CH, payload(7));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fwd.totals().forwarded).toBe(f0);
+    expect(peer.got.length).toBe(0);
+    client.close();
+    peer.sock.close();
+  });
+});
+
+/** The relayed port of the client's allocation, as the core holds it. */
+async function relayPortOf(client: TurnTestClient): Promise<number> {
+  const cport = client.socket.address().port;
+  for (const a of turn.core.table.all()) if (a.tuple.port === cport) return a.relayedAddress.port;
+  throw new Error('no allocation for the client');
+}
+
+describe('when the forwarder stops', () => {
+  test('libuv reads the sockets again and the call goes on in JavaScript', async () => {
+    const peer = await udpPeer();
+    const client = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+    await client.open();
+    const relayed = await client.allocate();
+    expect((await client.channelBind(peer.addr, CH))?.cls).toBe(0x100);
+    await waitFor(() => dp.forwarder!.totals().entries >= 1, { timeout: 5000, what: 'the entry' });
+    await dp.close();
+    expect(dp.path).toBe('userspace');
+    const js0 = turn.relayedDatagrams;
+    await pump(100, (i) => client.sendChannel(CH, payload(i)), () => peer.got.length, 'client → peer after the stop');
+    await pump(100, (i) => peer.sock.send(payload(i), relayed.port, '127.0.0.1'), () => client.received.length, 'peer → client after the stop');
+    expect(turn.relayedDatagrams - js0).toBe(200);
+    client.close();
+    peer.sock.close();
+  });
+});
