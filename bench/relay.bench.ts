@@ -107,10 +107,14 @@ const CROSS_LEVEL = 400;
 const MEM_ALLOCATIONS = Number(process.env.HUSH_BENCH_MEM_ALLOCATIONS ?? 2000);
 const OUT = resolve(import.meta.dirname, 'out');
 
-type Name = 'hush' | 'hush-all' | 'hush-offload' | 'coturn';
+type Name = 'hush' | 'hush-all' | 'hush-fwd' | 'hush-offload' | 'coturn';
+/** Every column, in the table's order; "hush-fwd": --forwarder on (the native forwarder's C threads, one per core). */
+const COLUMNS: Name[] = ['hush', 'hush-all', 'hush-fwd', 'hush-offload', 'coturn'];
 /** Inside the bench's own namespace (set when it re-ran itself there): the offload column runs. */
 const NETNS = process.env.HUSH_BENCH_NETNS;
-const NAMES: Name[] = NETNS ? ['hush', 'hush-all', 'hush-offload', 'coturn'] : ['hush', 'hush-all', 'coturn'];
+/** HUSH_BENCH_SERVERS=hush-fwd,coturn runs only those columns. */
+const ONLY = process.env.HUSH_BENCH_SERVERS ? new Set(process.env.HUSH_BENCH_SERVERS.split(',')) : undefined;
+const NAMES: Name[] = COLUMNS.filter((n) => (NETNS || n !== 'hush-offload') && (!ONLY || ONLY.has(n)));
 const CORES = availableParallelism();
 const NODE = process.env.HUSH_BENCH_NODE24 === '1' ? node24() : undefined;
 
@@ -183,18 +187,22 @@ function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-async function startHush(threads: number, extraNode: string[] = [], offload = false): Promise<Server> {
+async function startHush(threads: number, extraNode: string[] = [], offload = false, forwarder = false): Promise<Server> {
   const r: RelayProcess = await startRelayProcess(
-    ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--source-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads), ...(offload ? ['--offload', 'on'] : [])],
+    ['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--user-quota', '100000', '--source-quota', '100000', '--total-quota', '100000', '--unauth-rate', '100000', '--threads', String(threads), ...(offload ? ['--offload', 'on'] : []), ...(forwarder ? ['--forwarder', 'on'] : [])],
     { nodeArgs: [...GC_BEFORE_MEMORY, ...extraNode], node: NODE, timeoutMs: 120_000 },
   );
   if (offload && !/^datapath: kernel XDP/m.test(r.output())) {
     await r.stop();
     throw new Error(`hush-relay --offload on did not get the kernel path:\n${r.output()}`);
   }
+  if (forwarder && !/^datapath: native forwarder/m.test(r.output())) {
+    await r.stop();
+    throw new Error(`hush-relay --forwarder on did not get the native forwarder:\n${r.output()}`);
+  }
   const extra = [...r.output().matchAll(/^listening stun\+turn udp [^\s]+:(\d+) \(thread \d+\)$/gm)].map((m) => Number(m[1]));
   return {
-    name: offload ? 'hush-offload' : threads === 1 ? 'hush' : 'hush-all',
+    name: offload ? 'hush-offload' : forwarder ? 'hush-fwd' : threads === 1 ? 'hush' : 'hush-all',
     pid: r.pid,
     port: r.turnPort,
     ports: [r.turnPort, ...extra],
@@ -212,7 +220,7 @@ async function startCoturnServer(): Promise<Server> {
 }
 
 const start = (name: Name, extra: string[] = []): Promise<Server> =>
-  name === 'coturn' ? startCoturnServer() : startHush(name === 'hush-all' ? 0 : 1, extra, name === 'hush-offload');
+  name === 'coturn' ? startCoturnServer() : startHush(name === 'hush-all' || name === 'hush-fwd' ? 0 : 1, extra, name === 'hush-offload', name === 'hush-fwd');
 
 /** A TURN client pair through `port` plus a direct UDP pair; 50 pps of timestamped packets each. */
 async function runProbe(port: number, seconds: number): Promise<Probe> {
@@ -269,7 +277,7 @@ async function round(name: Name, clients: number, withProbe: boolean, profile = 
     if (load === 'loadgen') r = await loadgenRound(server, clients, withProbe);
     else r = await uclientRound(server, clients, withProbe);
     // The kernel's counters are read by the relay every second: wait for the last read.
-    const kernel = name === 'hush-offload' ? (await sleep(1500), (await server.metrics!()).kernelPackets) : undefined;
+    const kernel = name === 'hush-offload' || name === 'hush-fwd' ? (await sleep(1500), (await server.metrics!()).kernelPackets) : undefined;
     return { ...r, kernel };
   } finally {
     await server.stop();
@@ -473,16 +481,16 @@ async function inNamespace(): Promise<boolean> {
   return true;
 }
 
+const LABELS: Record<Name, string> = { hush: 'hush 1t', 'hush-all': `hush ${CORES}t`, 'hush-fwd': `fwd ${CORES}t`, 'hush-offload': 'offload', coturn: 'coturn' };
+const RATIOS: Record<Name, string> = { hush: '1t/co', 'hush-all': 'all/co', 'hush-fwd': 'fwd/co', 'hush-offload': 'offl/co', coturn: '' };
+const SHOWN = COLUMNS.filter((n) => n !== 'hush-offload' || NETNS);
 const row = (label: string, f: (n: Name) => number | undefined, d = 0) =>
   console.log(
-    `${label.padEnd(44)} ${fmt(f('hush'), d).padStart(9)} ${fmt(f('hush-all'), d).padStart(9)} ${fmt(f('hush-offload'), d).padStart(9)} ${fmt(f('coturn'), d).padStart(9)}   ` +
-      `${ratio(f('hush'), f('coturn')).padStart(7)} ${ratio(f('hush-all'), f('coturn')).padStart(8)} ${ratio(f('hush-offload'), f('coturn')).padStart(8)}`,
+    `${label.padEnd(44)} ${SHOWN.map((n) => fmt(f(n), d).padStart(9)).join(' ')}   ` +
+      SHOWN.filter((n) => n !== 'coturn').map((n) => ratio(f(n), f('coturn')).padStart(8)).join(' '),
   );
 const header = () =>
-  console.log(
-    `\n${''.padEnd(44)} ${'hush 1t'.padStart(9)} ${('hush ' + CORES + 't').padStart(9)} ${'offload'.padStart(9)} ${'coturn'.padStart(9)}   ` +
-      `${'1t/co'.padStart(7)} ${'all/co'.padStart(8)} ${'offl/co'.padStart(8)}`,
-  );
+  console.log(`\n${''.padEnd(44)} ${SHOWN.map((n) => LABELS[n].padStart(9)).join(' ')}   ` + SHOWN.filter((n) => n !== 'coturn').map((n) => RATIOS[n].padStart(8)).join(' '));
 
 async function memoryAll(): Promise<Partial<Record<Name, Memory>>> {
   const mem: Partial<Record<Name, Memory>> = {};
@@ -495,7 +503,7 @@ function memoryRows(mem: Partial<Record<Name, Memory>>): void {
   row(`memory per allocation, RSS bytes (20→${MEM_ALLOCATIONS})`, (n) => mem[n]?.rss);
   row(`memory per allocation, RSS bytes (marginal)`, (n) => mem[n]?.rssMarginal);
   const heap = (label: string, f: (m: Memory | undefined) => number | undefined) =>
-    console.log(`${label.padEnd(44)} ${fmt(f(mem.hush)).padStart(9)} ${fmt(f(mem['hush-all'])).padStart(9)} ${fmt(f(mem['hush-offload'])).padStart(9)}`);
+    console.log(`${label.padEnd(44)} ${SHOWN.filter((n) => n !== 'coturn').map((n) => fmt(f(mem[n])).padStart(9)).join(' ')}`);
   heap(`memory per allocation, V8 heap (20→${MEM_ALLOCATIONS})`, (m) => m?.heap);
   heap(`memory per allocation, V8 heap (marginal)`, (m) => m?.heapMarginal);
 }
@@ -518,6 +526,7 @@ export async function run(): Promise<void> {
   }
   if (!NETNS && process.env.HUSH_BENCH_HOST !== '1' && (await inNamespace())) return;
   mkdirSync(OUT, { recursive: true });
+  if (NAMES.includes('hush-fwd')) execFileSync('make', ['-s', '-C', resolve(REPO_ROOT, 'relay-server/native')], { stdio: 'inherit' });
   if (process.env.HUSH_BENCH_ONLY === 'memory') {
     console.log(`memory only (HUSH_BENCH_ONLY=memory): ${MEM_ALLOCATIONS} allocations and ${MEM_ALLOCATIONS} more, each with a permission and a channel; load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
     const mem = await memoryAll();
@@ -533,13 +542,13 @@ export async function run(): Promise<void> {
       : `load: turnutils_uclient -y -c (HUSH_BENCH_LOAD=uclient), ${PPS} msgs/s per client each way, ${PAYLOAD}-byte payloads, ${MSGS_PER_CLIENT} msgs per client; CPU counted over the whole round, connect phase included`,
   );
   console.log(`forwards/s = clients x ${PPS} x 2; servers restarted for every round, hush and coturn alternating`);
-  console.log(`hush: ${NODE ? 'Node 24 (npm binary)' : `Node ${process.version}`}; hush-all: --threads 0 = ${CORES} TURN threads on this machine`);
+  console.log(`hush: ${NODE ? 'Node 24 (npm binary)' : `Node ${process.version}`}; hush-all: --threads 0 = ${CORES} TURN threads on this machine; hush-fwd: --forwarder on --threads 0 = ${CORES} native forwarder threads and one JavaScript thread`);
   console.log(NETNS ? `every server and the load in network namespace ${NETNS} (its loopback; hush-offload: XDP generic mode there)` : 'on the host loopback (no namespace: not root?): no offload column');
   console.log(`load average at the start: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
-  console.log('clients  offered fwd/s | server                   sent   lost  cpu-s  us/fwd  machine us/fwd  load us/fwd  p50/p99 us  kernel %');
-  const best: Record<Name, number> = { hush: 0, 'hush-all': 0, 'hush-offload': 0, coturn: 0 };
-  const failed: Record<Name, boolean> = { hush: false, 'hush-all': false, 'hush-offload': !NETNS, coturn: false };
-  const rounds: Record<Name, Round[]> = { hush: [], 'hush-all': [], 'hush-offload': [], coturn: [] };
+  console.log('clients  offered fwd/s | server                   sent   lost  cpu-s  us/fwd  machine us/fwd  load us/fwd  p50/p99 us  fast path %');
+  const best = Object.fromEntries(COLUMNS.map((n) => [n, 0])) as Record<Name, number>;
+  const failed = Object.fromEntries(COLUMNS.map((n) => [n, !NAMES.includes(n)])) as Record<Name, boolean>;
+  const rounds = Object.fromEntries(COLUMNS.map((n) => [n, [] as Round[]])) as Record<Name, Round[]>;
   const probeLevel = LEVELS[0]!;
   for (const clients of LEVELS) {
     // Alternate the order every level: on a shared, noisy machine no server always goes first.
@@ -589,7 +598,7 @@ export async function run(): Promise<void> {
   const cross: Array<{ name: Name; uclient: Round; loadgen: Round }> = [];
   if (LOAD === 'loadgen' && process.env.HUSH_BENCH_CROSSCHECK !== '0' && spawnSync('sh', ['-c', 'command -v turnutils_uclient']).status === 0) {
     const level = QUICK ? LEVELS[0]! : CROSS_LEVEL;
-    for (const name of ['coturn', ...(NETNS ? ['hush-offload'] : [])] as Name[]) {
+    for (const name of (['coturn', 'hush-offload'] as Name[]).filter((n) => NAMES.includes(n))) {
       const uclient = await round(name, level, false, false, 'uclient');
       const loadgen = rounds[name].find((x) => x.clients === level) ?? (await round(name, level, false));
       cross.push({ name, uclient, loadgen });

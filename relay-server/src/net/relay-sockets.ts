@@ -59,7 +59,6 @@ export function watchRelaySocketFailures(f: ((code: string) => void) | undefined
 export class RelaySockets {
   private readonly reservations = new Map<string, { io: RelayIO; timer: NodeJS.Timeout }>();
   sendErrors = 0;
-  private lastError: string | undefined;
   /** Every relay socket's 'error' listener: failed sends surface there (no callback given): count, keep the allocation. */
   private readonly countSendError = (): void => {
     this.sendErrors++;
@@ -97,19 +96,20 @@ export class RelaySockets {
         if (port < this.minPort) port += 2;
         if (port + 1 > this.maxPort) continue;
       }
-      this.lastError = undefined;
       const io = await this.open(fam, ip, port);
-      if (!io) {
+      if (typeof io === 'string') {
         // EADDRINUSE is the port draw's business (try another); anything else is the operator's.
-        if (this.lastError === 'EADDRINUSE') continue;
-        const code = this.lastError ?? 'error';
+        // (The code comes with this open's own answer: binds run concurrently, a field shared
+        // by them lost it when another bind started meanwhile and counted 'error' instead.)
+        if (io === 'EADDRINUSE') continue;
+        const code = io;
         relaySocketFailures.set(code, (relaySocketFailures.get(code) ?? 0) + 1);
         onSocketFailure?.(code);
         return { ok: false };
       }
       if (req.evenPort?.reserveNext) {
         const next = await this.open(fam, ip, port + 1);
-        if (!next) {
+        if (typeof next === 'string') {
           this.close(io);
           continue;
         }
@@ -128,17 +128,17 @@ export class RelaySockets {
     return { ok: false };
   }
 
-  private open(fam: 4 | 6, ip: string, port: number): Promise<RelayIO | undefined> {
+  /** The bound socket's RelayIO, or the bind's error code. */
+  private open(fam: 4 | 6, ip: string, port: number): Promise<RelayIO | string> {
     return new Promise((resolve) => {
       const socket = createLiteralSocket({ type: fam === 4 ? 'udp4' : 'udp6', ipv6Only: fam === 6 });
       const onError = (e: NodeJS.ErrnoException) => {
-        this.lastError = e.code ?? 'error';
         try {
           socket.close();
         } catch {
           // never opened
         }
-        resolve(undefined);
+        resolve(e.code ?? 'error');
       };
       socket.once('error', onError);
       socket.bind({ port, address: ip, exclusive: true }, () => {
