@@ -19,6 +19,7 @@
 //     relay.json.example  turn-secrets.example  hush-relay.nft  Dockerfile  container.json
 //     hush-relay-offload.conf     systemd drop-in: the capabilities --offload on needs (only then)
 //     bpf/                        the kernel offload's sources; bpf/out/ its helper and XDP object, when built
+//     native/                     the native forwarder's sources (--forwarder on); native/out/ its Node-API addon, when built
 //
 // The archive is reproducible: sorted names, owner 0, mtime of the last commit.
 import { build } from 'esbuild';
@@ -96,6 +97,19 @@ if (make.status === 0) {
   for (const f of ['hush-xdp-helper', 'hush_xdp.bpf.o']) copyFileSync(join(root, 'relay-server/bpf/out', f), join(stage, 'bpf/out', f));
   chmodSync(join(stage, 'bpf/out/hush-xdp-helper'), 0o755);
 } else console.log(`  kernel offload not built (make -C relay-server/bpf: ${(make.stderr || make.error?.message || '').trim().split('\n').pop()}): the tarball carries its sources only`);
+
+// The native forwarder (--forwarder on; docs/relay.md, "The native forwarder"): its C source and
+// Makefile, and, built here when a C compiler is present, native/out/hush_forward.node (this
+// machine's architecture and C library; Node-API, so any Node from 18 on loads it). It needs no
+// capability: the unit and the container run it as they are. Without it the relay says why and
+// relays in JavaScript.
+mkdirSync(join(stage, 'native'));
+for (const f of ['Makefile', 'hush_forward.c']) copyFileSync(join(root, 'relay-server/native', f), join(stage, 'native', f));
+const makeNative = spawnSync('make', ['-s', '-C', join(root, 'relay-server/native')], { encoding: 'utf8' });
+if (makeNative.status === 0) {
+  mkdirSync(join(stage, 'native/out'));
+  copyFileSync(join(root, 'relay-server/native/out/hush_forward.node'), join(stage, 'native/out/hush_forward.node'));
+} else console.log(`  native forwarder not built (make -C relay-server/native: ${(makeNative.stderr || makeNative.error?.message || '').trim().split('\n').pop()}): the tarball carries its sources only`);
 
 // Third-party notices: every npm package whose code esbuild put in the bundle, with its licence text.
 const packages = new Map();

@@ -10,7 +10,10 @@
  *    (JavaScript, which still holds the channel, relays instead);
  *  - a denied peer is never installed;
  *  - an allocation that ends removes its entry and its socket;
- *  - stopping the forwarder hands the sockets back to libuv: calls go on.
+ *  - stopping the forwarder hands the sockets back to libuv: calls go on;
+ *  - the real CLI with `--forwarder on --threads 2` under coturn's
+ *    turnutils_uclient (a foreign TURN client, channels, relay to relay):
+ *    none lost, every ChannelData through the C threads, /metrics says so.
  */
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
@@ -22,7 +25,9 @@ import { startDatapath, type Datapath } from '../../relay-server/src/offload/sta
 import { relayAddresses, turnShellOptions } from '../../relay-server/src/relay-options';
 import { TurnTestClient } from '../harness/turn-client';
 import { waitFor } from '../harness/wait';
-import { REPO_ROOT } from '../harness/relay';
+import { REPO_ROOT, startRelayProcess } from '../harness/relay';
+import { runUclient } from '../harness/uclient';
+import { scrapeMetrics } from '../harness/metrics';
 
 const SECRET = 'forwarder-test-secret-0123456789abcdef';
 const CH = 0x4001;
@@ -206,5 +211,35 @@ describe('when the forwarder stops', () => {
     expect(turn.relayedDatagrams - js0).toBe(200);
     client.close();
     peer.sock.close();
+  });
+});
+
+describe('the relay CLI with --forwarder on, under coturn\'s turnutils_uclient', () => {
+  test('UDP channels: none lost, every ChannelData through the C threads, /metrics says so', async () => {
+    const relay = await startRelayProcess(['--auth-secret', SECRET, '--allow-peer', '127.0.0.0/8', '--forwarder', 'on', '--threads', '2']);
+    try {
+      expect(relay.output()).toMatch(/^datapath: native forwarder, 2 thread\(s\), for ChannelData over UDP\/IPv4/m);
+      const r = await runUclient(['-c', '-y', '-W', SECRET, '-u', 'forwarder', '-m', '4', '-n', '100', '-z', '5', '-l', '160', '-p', String(relay.turnPort), '127.0.0.1'], 60_000);
+      expect(r.errors, r.output).toEqual([]);
+      expect(r.sent, r.output).toBe(400);
+      expect(r.received, r.output).toBe(r.sent);
+      expect(r.lost, r.output).toBe(0);
+      // Counted per entry, read once a second, and an allocation's last count when it ends.
+      const m = await waitFor(async () => {
+        const m = await scrapeMetrics(`http://127.0.0.1:${relay.signalPort}`);
+        return (m.hush_relay_offload_packets_total ?? 0) >= 2 * r.sent ? m : false;
+      }, { timeout: 10_000, what: 'the forwarder\'s counters in /metrics' });
+      expect(m.hush_relay_offload_packets_total).toBe(2 * r.sent);
+      expect(m.hush_relay_offload_bytes_total).toBe(2 * r.sent * 160);
+      expect(m.hush_relay_relayed_packets_total).toBe(0);
+      expect(m.hush_relay_forwarder).toBe(1);
+      expect(m.hush_relay_forwarder_threads).toBe(2);
+      expect(m.hush_relay_forwarder_dropped_total).toBe(0);
+      expect(m.hush_relay_offload_kernel).toBe(0);
+    } finally {
+      await relay.stop();
+    }
+    // Nothing from the relay's log names an address of a client or a peer.
+    expect(relay.output()).not.toMatch(/127\.0\.0\.1:\d+.*(client|peer)|(client|peer).*127\.0\.0\.1:\d+/);
   });
 });

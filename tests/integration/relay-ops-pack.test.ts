@@ -368,6 +368,17 @@ describe('systemd unit and firewall rules', () => {
     }
   });
 
+  test('the tarball carries the native forwarder, and the unpacked relay with --forwarder on uses it from its own native/out', async () => {
+    for (const f of ['native/Makefile', 'native/hush_forward.c', 'native/out/hush_forward.node']) expect(existsSync(join(unpacked, f)), f).toBe(true);
+    const r = await runUnpacked(['--listen', '127.0.0.1', '--port', '0', '--alt-port', 'off', '--signal-port', 'off', '--auth-secret', 'pack-forwarder-secret-0123456789', '--forwarder', 'on', '--threads', '2']);
+    try {
+      expect(r.output()).toMatch(/^datapath: native forwarder, 2 thread\(s\), for ChannelData over UDP\/IPv4/m);
+    } finally {
+      r.child.kill('SIGTERM');
+      await new Promise((ok) => r.child.once('exit', ok));
+    }
+  });
+
   test('systemd-analyze verify accepts the unit (when systemd-analyze is installed)', (ctx) => {
     const which = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' });
     if (which.status !== 0) return ctx.skip();
