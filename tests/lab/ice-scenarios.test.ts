@@ -25,9 +25,12 @@
  * relayed UDP scenarios 2, 3 and 7 the relay's /metrics must show the
  * kernel path on, its packet counter grown by 80 % of the RTP packets both
  * browsers received and by more than userspace's (6: printed only); TURN over TCP (4) stays in userspace by design
- * (no kernel packet for that call). R2 in 8 runs without offload, so 8b's
- * media takes the userspace relay on both relays (as do e2e two-relays,
- * relay-view and the integration layer's relay tests).
+ * (no kernel packet for that call). R2 in 8 runs with the native forwarder
+ * instead (`--forwarder on`): in 8b, where R1 relays in userspace (its next
+ * hop to R2 is local), B's media crosses R2's C threads, and R2's counters
+ * must show it (more datagrams through the forwarder than through R2's
+ * JavaScript). e2e two-relays, relay-view and the integration layer's relay
+ * tests run the relay in userspace JavaScript.
  *
  * Timings (medians over the runs of a scenario) are printed as a table, with
  * dial → first decrypted frame at the callee and the longest audio gap heard
@@ -471,8 +474,9 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
   });
 
   test('8. two relays (issue 15): A on R1 dials B on R2 by its card; P2P, then privacy on both sides across R1 and R2', async () => {
-    const r2 = await startLabRelay(lab, { kind: 'hush', ip: lab.addresses.relay2, realm: 'r2.lab' });
+    const r2 = await startLabRelay(lab, { kind: 'hush', ip: lab.addresses.relay2, realm: 'r2.lab', forwarder: true });
     try {
+      expect(r2.output()).toMatch(/^datapath: native forwarder, \d+ thread\(s\), for ChannelData over UDP\/IPv4/m);
       expect(r2.secret).not.toBe(relay.secret);
       await request(b.popup, 'update-settings', { settings: { relays: [r2.signalUrl] } });
       await nat('eim', 'eim');
@@ -487,7 +491,8 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
       for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: true } });
       const created = (m: Record<string, number>) => m['hush_relay_allocations_created_total'] ?? 0;
       const c1 = created(await relay.metrics());
-      const c2 = created(await r2.metrics());
+      const m2 = await r2.metrics();
+      const c2 = created(m2);
       let during: [Record<string, number>, Record<string, number>] = [{}, {}];
       await scenario('8b two relays, privacy A and B', 'relay', (s) => {
         expect([s.localType, s.remoteType]).toEqual(['relay', 'relay']);
@@ -511,6 +516,16 @@ describe.skipIf(support.skip || !built)('the extension in the NAT lab', () => {
       expect(during[1]['hush_relay_allocations'] ?? 0, 'R2 allocations during the call').toBeGreaterThan(0);
       expect(created(await relay.metrics())).toBeGreaterThan(c1);
       expect(created(await r2.metrics())).toBeGreaterThan(c2);
+      // B's media crossed R2's native forwarder: its C threads relayed more of it than R2's JavaScript
+      // (the first packets, Send indications before ChannelBind, and TURN requests are JavaScript's).
+      const d2 = (m: Record<string, number>, k: string) => (m[k] ?? 0) - (m2[k] ?? 0);
+      const after2 = await waitFor(async () => {
+        const m = await r2.metrics();
+        return d2(m, KERNEL) > 100 && d2(m, KERNEL) > d2(m, USERSPACE) ? m : false;
+      }, { timeout: 10_000, interval: 250, what: async () => { const m = await r2.metrics(); return `R2's forwarder counter above 100 and above its JavaScript's (forwarder ${d2(m, KERNEL)}, JavaScript ${d2(m, USERSPACE)})`; } });
+      expect(after2['hush_relay_forwarder'], 'R2 relays with the native forwarder').toBe(1);
+      expect(after2['hush_relay_forwarder_dropped_total'] ?? 0, 'R2 forwarder dropped nothing').toBe(0);
+      console.log(`8b: R2 relayed ${d2(after2, KERNEL)} datagrams in its native forwarder, ${d2(after2, USERSPACE)} in JavaScript`);
     } finally {
       for (const s of [a, b]) await request(s.popup, 'update-settings', { settings: { privacyMode: false } }).catch(() => {});
       await request(b.popup, 'update-settings', { settings: { relays: [relay.signalUrl] } }).catch(() => {});

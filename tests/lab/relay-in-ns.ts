@@ -50,6 +50,11 @@ export interface LabRelayOptions {
    * has no native mode). Builds relay-server/bpf first (make, a no-op when built).
    */
   offload?: boolean;
+  /**
+   * hush-relay only: `--forwarder on` (issue 16), the native forwarder's C threads relay
+   * ChannelData over UDP. Builds relay-server/native first (make, a no-op when built).
+   */
+  forwarder?: boolean;
 }
 
 export interface TurnCredentials {
@@ -120,6 +125,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
     if (!stdout.includes(` ${ip}/`)) await lab.exec('inet', 'ip', ['addr', 'add', `${ip}/24`, 'dev', 'br0']);
   }
   if (opts.offload && kind === 'hush') execFileSync('make', ['-s', '-C', resolve(REPO_ROOT, 'relay-server/bpf')], { stdio: 'pipe' });
+  if (opts.forwarder && kind === 'hush') execFileSync('make', ['-s', '-C', resolve(REPO_ROOT, 'relay-server/native')], { stdio: 'pipe' });
   let scratch: string | null = null;
   let cmd: string;
   let argv: string[];
@@ -132,6 +138,7 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
       '--auth-secret', secret,
       '--realm', realm,
       ...(opts.offload ? ['--offload', 'on'] : []),
+      ...(opts.forwarder ? ['--forwarder', 'on'] : []),
       ...(opts.allowLanPeers ? ['--allow-peer', lab.addresses.lans] : []),
       ...(opts.args ?? []),
     ]));
