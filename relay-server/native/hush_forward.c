@@ -52,6 +52,14 @@
 #define JS_QUEUE 4096
 /* A batch handed to JavaScript is flushed at this size even mid-round. */
 #define JS_BATCH_MAX (1 << 20)
+/*
+ * Bytes handed to JavaScript and not yet taken, all threads together: past
+ * this a datagram for JavaScript is dropped (and counted), as the socket's
+ * own receive buffer would drop it without the forwarder. Without the bound,
+ * a flood of junk to the listener while JavaScript is busy would queue up to
+ * JS_QUEUE batches of JS_BATCH_MAX bytes.
+ */
+#define JS_PENDING_MAX (16u << 20)
 
 enum { KIND_NONE = 0, KIND_LISTENER = 1, KIND_RELAY = 2 };
 
@@ -86,7 +94,7 @@ typedef struct {
 	struct sockaddr_in oaddr[VLEN];
 	uint8_t ohdr[VLEN][4];
 	int nout;
-	/* Datagrams for JavaScript. */
+	/* Datagrams for JavaScript (each batch at most JS_BATCH_MAX bytes, all of them at most JS_PENDING_MAX). */
 	uint8_t *js;
 	size_t jslen, jscap;
 } fwd_thread;
@@ -105,6 +113,7 @@ static uint32_t max_message = 1500 + 4;
 static napi_threadsafe_function tsfn;
 
 /* Totals, each written by one thread at a time or atomically. */
+static uint64_t js_pending;
 static uint64_t t_forwarded, t_forwarded_bytes, t_to_js, t_js_dropped, t_send_errors, t_truncated, t_recv_calls, t_send_calls;
 
 static inline void add(uint64_t *p, uint64_t v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
@@ -154,11 +163,14 @@ static void js_flush(fwd_thread *t)
 		add(&t_js_dropped, 1);
 		return;
 	}
-	memcpy(batch, &t->jslen, sizeof(size_t));
-	memcpy(batch + sizeof(size_t), t->js, t->jslen);
+	size_t len = t->jslen;
+	memcpy(batch, &len, sizeof(size_t));
+	memcpy(batch + sizeof(size_t), t->js, len);
 	t->jslen = 0;
+	add(&js_pending, len);
 	if (napi_call_threadsafe_function(tsfn, batch, napi_tsfn_nonblocking) != napi_ok) {
 		free(batch);
+		__atomic_fetch_sub(&js_pending, len, __ATOMIC_RELAXED);
 		add(&t_js_dropped, 1);
 	}
 }
@@ -166,6 +178,10 @@ static void js_flush(fwd_thread *t)
 static void to_js(fwd_thread *t, int fd, uint32_t gen, const struct sockaddr_in *from, const uint8_t *data, uint32_t len)
 {
 	size_t need = REC_HDR + ((len + 3) & ~3u);
+	if (get(&js_pending) + t->jslen + need > JS_PENDING_MAX) {
+		add(&t_js_dropped, 1);
+		return;
+	}
 	if (t->jslen + need > t->jscap) {
 		size_t cap = t->jscap ? t->jscap : 65536;
 		while (cap < t->jslen + need) cap *= 2;
@@ -195,12 +211,13 @@ static void to_js(fwd_thread *t, int fd, uint32_t gen, const struct sockaddr_in 
 static void call_js(napi_env env, napi_value cb, void *context, void *data)
 {
 	(void)context;
+	size_t len;
+	memcpy(&len, data, sizeof(size_t));
+	__atomic_fetch_sub(&js_pending, len, __ATOMIC_RELAXED);
 	if (env == NULL || cb == NULL) {
 		free(data);
 		return;
 	}
-	size_t len;
-	memcpy(&len, data, sizeof(size_t));
 	napi_value buf, undef;
 	void *copy;
 	if (napi_create_buffer_copy(env, len, (uint8_t *)data + sizeof(size_t), &copy, &buf) == napi_ok) {

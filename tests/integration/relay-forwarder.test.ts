@@ -243,3 +243,39 @@ describe('the relay CLI with --forwarder on, under coturn\'s turnutils_uclient',
     expect(relay.output()).not.toMatch(/127\.0\.0\.1:\d+.*(client|peer)|(client|peer).*127\.0\.0\.1:\d+/);
   });
 });
+
+describe('a flood for JavaScript while its thread is busy', () => {
+  test('what waits for JavaScript is bounded (16 MiB): the rest is dropped and counted, not queued', async () => {
+    const { spawn } = await import('node:child_process');
+    // One forwarder per process (the addon's threads and tables are the process's): the shared one stops first.
+    await dp.close();
+    const SECRET2 = 'forwarder-flood-secret-0123456789abcdef';
+    const cfg: RelayConfig = { ...DEFAULTS, listen: '127.0.0.1', port: 0, altPort: null, tlsPort: null, signalPort: null, allowPeer: ['127.0.0.1/32'], authSecret: [SECRET2], forwarder: true, maxMessage: 65_535 };
+    const addresses = relayAddresses(cfg);
+    const t2 = new TurnShell(turnShellOptions(cfg, [SECRET2], null, addresses));
+    const p2 = (await t2.start()).port;
+    const d2 = await startDatapath(t2.core, { enabled: false, listenIp: '127.0.0.1', listenPort: p2, relayIp: addresses.relayIp, threads: 1, mode: 'auto', maxMessage: cfg.maxMessage, forwarder: { threads: 1, listener: t2.mainUdp() } }, () => {});
+    try {
+      expect(d2.path).toBe('forwarder');
+      // 3 000 datagrams of 60 000 bytes (180 MB of junk, not STUN) from another process while this thread is blocked.
+      const script = `const d=require('dgram');const s=d.createSocket('udp4');const b=Buffer.alloc(60000,7);let n=0;` +
+        `(function go(){if(n>=3000){s.close();return}for(let k=0;k<20;k++,n++)s.send(b,${p2},'127.0.0.1');setTimeout(go,1)})();`;
+      const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+      const rss0 = process.memoryUsage.rss();
+      const t0 = d2.forwarder!.totals();
+      // Block this thread (the relay's JavaScript) while the flood runs: batches can only queue.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4000);
+      const grown = process.memoryUsage.rss() - rss0;
+      await new Promise((r) => child.once('exit', r));
+      const t1 = d2.forwarder!.totals();
+      const readByC = t1.toJs - t0.toJs + (t1.jsDropped - t0.jsDropped);
+      expect(readByC, 'the C thread read the flood').toBeGreaterThan(1000);
+      expect(t1.jsDropped - t0.jsDropped, 'dropped past the bound').toBeGreaterThan(0);
+      // 16 MiB waiting (in batches) plus the thread's own batch buffer; without the bound it was the whole flood.
+      expect(grown, `RSS grew ${grown} bytes while JavaScript was blocked`).toBeLessThan(48 << 20);
+    } finally {
+      await d2.close();
+      await t2.close();
+    }
+  });
+});

@@ -44,7 +44,7 @@ export interface ForwarderTotals {
   forwardedBytes: number;
   /** Datagrams handed back to JavaScript (no entry: requests, indications, unknown channels). */
   toJs: number;
-  /** Batches for JavaScript dropped because its queue was full (4 096 batches). */
+  /** Datagrams for JavaScript dropped: 16 MiB already waiting for it, or its queue of 4 096 batches full (each counts 1). */
   jsDropped: number;
   sendErrors: number;
   truncated: number;
