@@ -16,7 +16,9 @@
  * The relay's sockets stay the relay's: JavaScript binds them (dgram), stops
  * libuv reading them and attaches them here. Each forwarder thread waits on
  * its own epoll set; a relay socket belongs to one thread, the main listener
- * to every thread (EPOLLEXCLUSIVE: one woken per datagram burst). Per
+ * to every thread (EPOLLEXCLUSIVE: one woken per datagram burst), read by
+ * one thread at a time and relayed before the next read (a client's
+ * datagrams keep their order). Per
  * readable socket one recvmmsg takes up to VLEN datagrams; what goes from
  * peers to clients leaves by one sendmmsg on the listener per batch. Every
  * datagram that matches no live entry (STUN, TURN requests, Send and Data
@@ -28,7 +30,12 @@
  * Sockets are detached under the write lock before JavaScript closes them
  * (a thread checks a socket's generation under the read lock before it
  * touches its descriptor), so a descriptor number reused by another socket is
- * never read or written here. No address is ever printed.
+ * never read or written here. An entry is used only by its own relay socket.
+ * The entry tables are hashed with a key drawn at start (SipHash), so no
+ * client can aim its channels at one bucket. At most 16 MiB wait for
+ * JavaScript from the listener, as much from all relay sockets, 256 KiB from
+ * any one of them: past that a datagram is dropped and counted. No address
+ * is ever printed.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -40,6 +47,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,13 +61,18 @@
 /* A batch handed to JavaScript is flushed at this size even mid-round. */
 #define JS_BATCH_MAX (1 << 20)
 /*
- * Bytes handed to JavaScript and not yet taken, all threads together: past
- * this a datagram for JavaScript is dropped (and counted), as the socket's
- * own receive buffer would drop it without the forwarder. Without the bound,
- * a flood of junk to the listener while JavaScript is busy would queue up to
- * JS_QUEUE batches of JS_BATCH_MAX bytes.
+ * Bytes waiting for JavaScript (in a thread's batch or handed over and not
+ * yet taken): at most JS_PENDING_MAX for the listener and as much for all
+ * relay sockets together, and at most JS_SOCKET_MAX (about a socket's own
+ * receive buffer) for any one relay socket. Past these a datagram for
+ * JavaScript is dropped and counted, as the socket's receive buffer would drop
+ * it without the forwarder. Without them a flood of junk while JavaScript is
+ * busy would queue up to JS_QUEUE batches of JS_BATCH_MAX bytes; with one
+ * shared bound, a stranger's junk to a relay port would crowd out the
+ * listener's TURN requests.
  */
 #define JS_PENDING_MAX (16u << 20)
+#define JS_SOCKET_MAX (256u << 10)
 
 enum { KIND_NONE = 0, KIND_LISTENER = 1, KIND_RELAY = 2 };
 
@@ -78,6 +91,8 @@ typedef struct {
 	uint8_t kind;
 	uint8_t thread;
 	uint16_t port;
+	/* Bytes of this socket's datagrams waiting for JavaScript. */
+	uint32_t pending;
 } sockinfo;
 
 typedef struct {
@@ -93,6 +108,7 @@ typedef struct {
 	struct iovec oiov[VLEN][2];
 	struct sockaddr_in oaddr[VLEN];
 	uint8_t ohdr[VLEN][4];
+	entry *oent[VLEN];
 	int nout;
 	/* Datagrams for JavaScript (each batch at most JS_BATCH_MAX bytes, all of them at most JS_PENDING_MAX). */
 	uint8_t *js;
@@ -113,20 +129,61 @@ static uint32_t max_message = 1500 + 4;
 static napi_threadsafe_function tsfn;
 
 /* Totals, each written by one thread at a time or atomically. */
-static uint64_t js_pending;
-static uint64_t t_forwarded, t_forwarded_bytes, t_to_js, t_js_dropped, t_send_errors, t_truncated, t_recv_calls, t_send_calls;
+/* By socket kind (listener, relay). */
+static uint64_t js_pending[3];
+/* Serialises reading the listener: its datagrams are relayed in the order they came, whichever thread reads them. */
+static pthread_mutex_t listen_mu = PTHREAD_MUTEX_INITIALIZER;
+/* SipHash key of the entry tables, drawn at start: nobody outside can aim entries at one bucket. */
+static uint64_t sip_k0, sip_k1;
+static uint64_t t_forwarded, t_forwarded_bytes, t_to_js, t_js_dropped, t_send_errors, t_truncated, t_recv_calls, t_send_calls, t_thread_errors;
 
 static inline void add(uint64_t *p, uint64_t v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
 static inline uint64_t get(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
-static inline uint32_t mix(uint32_t a, uint32_t b, uint32_t c)
+static inline void sub(uint64_t *p, uint64_t v)
 {
-	uint32_t h = a * 0x9e3779b1u ^ (b + 0x7f4a7c15u) * 0x85ebca6bu ^ c * 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h & (BUCKETS - 1);
+	uint64_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(p, &old, old > v ? old - v : 0, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
 }
-static inline uint32_t c2p_hash(uint32_t cip, uint16_t cport, uint16_t ch) { return mix(cip, cport, ch); }
-static inline uint32_t p2c_hash(uint16_t rport, uint32_t pip, uint16_t pport) { return mix(pip, pport, rport); }
+static inline void sub32(uint32_t *p, uint32_t v)
+{
+	uint32_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(p, &old, old > v ? old - v : 0, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+}
+
+/*
+ * SipHash-1-3 of one 64-bit word (a key's fields packed), keyed with 128
+ * random bits at start: clients choose their ports and peers, and with a
+ * fixed hash they could put every entry in one bucket and make each
+ * datagram walk all of them.
+ */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                          \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                             \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                             \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                          \
+	} while (0)
+static inline uint32_t bucket(uint64_t m)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ sip_k0, v1 = 0x646f72616e646f6dULL ^ sip_k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ sip_k0, v3 = 0x7465646279746573ULL ^ sip_k1;
+	const uint64_t last = 8ULL << 56;
+	v3 ^= m;
+	SIPROUND;
+	v0 ^= m;
+	v3 ^= last;
+	SIPROUND;
+	v0 ^= last;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return (uint32_t)((v0 ^ v1 ^ v2 ^ v3) & (BUCKETS - 1));
+}
+static inline uint32_t c2p_hash(uint32_t cip, uint16_t cport, uint16_t ch) { return bucket((uint64_t)cip << 32 | (uint64_t)cport << 16 | ch); }
+static inline uint32_t p2c_hash(uint16_t rport, uint32_t pip, uint16_t pport) { return bucket((uint64_t)pip << 32 | (uint64_t)pport << 16 | rport); }
 
 static int64_t now_ns(void)
 {
@@ -151,34 +208,52 @@ static entry *find_p2c(uint16_t rport, uint32_t pip, uint16_t pport)
 
 /* ─────────────────────────────── to JavaScript ─────────────────────────────── */
 
-/* Record: u32 fd, u32 the socket's generation, u32 ip (host order), u16 port, u16 0, u32 length, then the bytes, padded to 4. */
+/* Record: u32 fd, u32 the socket's generation, u32 ip (host order), u16 port, u16 the socket's kind, u32 length, then the bytes, zero-padded to 4. */
 #define REC_HDR 20
+
+/* The records of a batch leave the budgets (taken by JavaScript, or dropped); returns how many there were. */
+static uint64_t release(const uint8_t *r, size_t len)
+{
+	uint64_t n = 0;
+	for (size_t o = 0; o + REC_HDR <= len; n++) {
+		uint32_t fd, gen, dlen;
+		uint16_t kind;
+		memcpy(&fd, r + o, 4);
+		memcpy(&gen, r + o + 4, 4);
+		memcpy(&kind, r + o + 14, 2);
+		memcpy(&dlen, r + o + 16, 4);
+		uint32_t need = REC_HDR + ((dlen + 3) & ~3u);
+		if (kind < 3) sub(&js_pending[kind], need);
+		if (fd < MAXFD && socks != NULL && __atomic_load_n(&socks[fd].gen, __ATOMIC_RELAXED) == gen) sub32(&socks[fd].pending, need);
+		o += need;
+	}
+	return n;
+}
 
 static void js_flush(fwd_thread *t)
 {
 	if (t->jslen == 0) return;
-	uint8_t *batch = malloc(t->jslen + sizeof(size_t));
+	size_t len = t->jslen;
+	t->jslen = 0;
+	uint8_t *batch = malloc(len + sizeof(size_t));
 	if (batch == NULL) {
-		t->jslen = 0;
-		add(&t_js_dropped, 1);
+		add(&t_js_dropped, release(t->js, len));
 		return;
 	}
-	size_t len = t->jslen;
 	memcpy(batch, &len, sizeof(size_t));
 	memcpy(batch + sizeof(size_t), t->js, len);
-	t->jslen = 0;
-	add(&js_pending, len);
 	if (napi_call_threadsafe_function(tsfn, batch, napi_tsfn_nonblocking) != napi_ok) {
+		add(&t_js_dropped, release(batch + sizeof(size_t), len));
 		free(batch);
-		__atomic_fetch_sub(&js_pending, len, __ATOMIC_RELAXED);
-		add(&t_js_dropped, 1);
 	}
 }
 
-static void to_js(fwd_thread *t, int fd, uint32_t gen, const struct sockaddr_in *from, const uint8_t *data, uint32_t len)
+static void to_js(fwd_thread *t, int fd, const struct sockaddr_in *from, const uint8_t *data, uint32_t len)
 {
-	size_t need = REC_HDR + ((len + 3) & ~3u);
-	if (get(&js_pending) + t->jslen + need > JS_PENDING_MAX) {
+	sockinfo *so = &socks[fd];
+	uint32_t need = REC_HDR + ((len + 3) & ~3u);
+	if (get(&js_pending[so->kind]) + need > JS_PENDING_MAX ||
+	    (so->kind == KIND_RELAY && __atomic_load_n(&so->pending, __ATOMIC_RELAXED) + need > JS_SOCKET_MAX)) {
 		add(&t_js_dropped, 1);
 		return;
 	}
@@ -193,16 +268,19 @@ static void to_js(fwd_thread *t, int fd, uint32_t gen, const struct sockaddr_in 
 		t->js = n;
 		t->jscap = cap;
 	}
+	add(&js_pending[so->kind], need);
+	__atomic_fetch_add(&so->pending, need, __ATOMIC_RELAXED);
 	uint8_t *r = t->js + t->jslen;
-	uint32_t ufd = (uint32_t)fd, ip = ntohl(from->sin_addr.s_addr);
-	uint16_t port = ntohs(from->sin_port), zero = 0;
+	uint32_t ufd = (uint32_t)fd, gen = so->gen, ip = ntohl(from->sin_addr.s_addr);
+	uint16_t port = ntohs(from->sin_port), kind = so->kind;
 	memcpy(r, &ufd, 4);
 	memcpy(r + 4, &gen, 4);
 	memcpy(r + 8, &ip, 4);
 	memcpy(r + 12, &port, 2);
-	memcpy(r + 14, &zero, 2);
+	memcpy(r + 14, &kind, 2);
 	memcpy(r + 16, &len, 4);
 	memcpy(r + REC_HDR, data, len);
+	memset(r + REC_HDR + len, 0, need - REC_HDR - len);
 	t->jslen += need;
 	add(&t_to_js, 1);
 	if (t->jslen >= JS_BATCH_MAX) js_flush(t);
@@ -213,7 +291,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data)
 	(void)context;
 	size_t len;
 	memcpy(&len, data, sizeof(size_t));
-	__atomic_fetch_sub(&js_pending, len, __ATOMIC_RELAXED);
+	release((uint8_t *)data + sizeof(size_t), len);
 	if (env == NULL || cb == NULL) {
 		free(data);
 		return;
@@ -229,6 +307,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data)
 
 /* ─────────────────────────────── the threads ─────────────────────────────── */
 
+/* Sends the round's peer -> client datagrams; each counts for its entry once the kernel took it. */
 static void flush_out(fwd_thread *t)
 {
 	int i = 0;
@@ -240,6 +319,14 @@ static void flush_out(fwd_thread *t)
 			add(&t_send_errors, 1);
 			i++;
 			continue;
+		}
+		for (int k = i; k < i + r; k++) {
+			entry *e = t->oent[k];
+			uint32_t len = (uint32_t)t->oiov[k][1].iov_len;
+			add(&e->p2c_packets, 1);
+			add(&e->p2c_bytes, len);
+			add(&t_forwarded, 1);
+			add(&t_forwarded_bytes, len);
 		}
 		i += r;
 	}
@@ -263,7 +350,10 @@ static void from_client(fwd_thread *t, int fd, int k, int64_t now)
 				struct iovec iov = { .iov_base = (void *)(p + 4), .iov_len = dlen };
 				struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1 };
 				add(&t_send_calls, 1);
-				if (sendmsg(e->rfd, &m, MSG_DONTWAIT) < 0) add(&t_send_errors, 1);
+				if (sendmsg(e->rfd, &m, MSG_DONTWAIT) < 0) {
+					add(&t_send_errors, 1);
+					return;
+				}
 				add(&e->c2p_packets, 1);
 				add(&e->c2p_bytes, dlen);
 				add(&t_forwarded, 1);
@@ -272,7 +362,7 @@ static void from_client(fwd_thread *t, int fd, int k, int64_t now)
 			}
 		}
 	}
-	to_js(t, fd, socks[fd].gen, from, p, len);
+	to_js(t, fd, from, p, len);
 }
 
 /* Called under the read lock. Returns 1 if the slot is now queued for the listener's sendmmsg. */
@@ -283,7 +373,8 @@ static int from_peer(fwd_thread *t, int fd, uint16_t rport, int k, int64_t now)
 	const struct sockaddr_in *from = &t->raddr[k];
 	if (listen_fd >= 0 && len + 4 <= 65535) {
 		entry *e = find_p2c(rport, ntohl(from->sin_addr.s_addr), ntohs(from->sin_port));
-		if (e != NULL && e->expires_ns > now) {
+		/* The entry's own relay socket only: a port's next socket never inherits an entry. */
+		if (e != NULL && e->expires_ns > now && e->rfd == fd) {
 			int o = t->nout++;
 			uint8_t *h = t->ohdr[o];
 			h[0] = (uint8_t)(e->channel >> 8);
@@ -303,14 +394,11 @@ static int from_peer(fwd_thread *t, int fd, uint16_t rport, int k, int64_t now)
 			t->out[o].msg_hdr.msg_namelen = sizeof *to;
 			t->out[o].msg_hdr.msg_iov = t->oiov[o];
 			t->out[o].msg_hdr.msg_iovlen = 2;
-			add(&e->p2c_packets, 1);
-			add(&e->p2c_bytes, len);
-			add(&t_forwarded, 1);
-			add(&t_forwarded_bytes, len);
+			t->oent[o] = e;
 			return 1;
 		}
 	}
-	to_js(t, fd, socks[fd].gen, from, p, len);
+	to_js(t, fd, from, p, len);
 	return 0;
 }
 
@@ -351,11 +439,12 @@ static void *run(void *arg)
 		int n = epoll_wait(t->epfd, ev, 64, -1);
 		if (n < 0) {
 			if (errno == EINTR) continue;
+			add(&t_thread_errors, 1);
 			break;
 		}
-		int stop = 0;
+		int stop = 0, lfd = -1;
+		uint32_t lgen = 0;
 		pthread_rwlock_rdlock(&lock);
-		int64_t now = now_ns();
 		for (int i = 0; i < n; i++) {
 			uint64_t d = ev[i].data.u64;
 			int fd = (int)(uint32_t)d;
@@ -365,9 +454,26 @@ static void *run(void *arg)
 				continue;
 			}
 			if (fd < 0 || fd >= MAXFD || socks[fd].gen != gen || socks[fd].kind == KIND_NONE) continue;
-			drain(t, fd, &socks[fd], now);
+			if (socks[fd].kind == KIND_LISTENER) {
+				lfd = fd;
+				lgen = gen;
+				continue;
+			}
+			drain(t, fd, &socks[fd], now_ns());
 		}
 		flush_out(t);
+		if (lfd >= 0) {
+			/*
+			 * One thread at a time reads the listener and relays what it read before the
+			 * next reads more: a client's datagrams leave in the order they came, and its
+			 * requests reach JavaScript in that order too (the batch goes before the lock).
+			 */
+			pthread_mutex_lock(&listen_mu);
+			if (socks[lfd].gen == lgen && socks[lfd].kind == KIND_LISTENER) drain(t, lfd, &socks[lfd], now_ns());
+			flush_out(t);
+			js_flush(t);
+			pthread_mutex_unlock(&listen_mu);
+		}
 		pthread_rwlock_unlock(&lock);
 		js_flush(t);
 		if (stop) break;
@@ -441,6 +547,14 @@ static napi_value Start(napi_env env, napi_callback_info info)
 		lock_ready = 1;
 	}
 	for (int i = 0; i < 65536; i++) relay_fd_by_port[i] = -1;
+	uint64_t key[2];
+	if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key) {
+		napi_throw_error(env, NULL, "hush_forward: no random key for the entry tables (getrandom)");
+		return NULL;
+	}
+	sip_k0 = key[0];
+	sip_k1 = key[1];
+	memset(js_pending, 0, sizeof js_pending);
 	napi_value name;
 	CHECK(napi_create_string_utf8(env, "hush_forward", NAPI_AUTO_LENGTH, &name));
 	CHECK(napi_create_threadsafe_function(env, argv[2], NULL, name, JS_QUEUE, 1, NULL, NULL, NULL, call_js, &tsfn));
@@ -456,8 +570,23 @@ static napi_value Start(napi_env env, napi_callback_info info)
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint32_t)t->evfd };
 		if (t->epfd < 0 || t->evfd < 0 || t->slots == NULL || epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->evfd, &ev) < 0 ||
 		    pthread_create(&t->tid, NULL, run, t) != 0) {
+			/* Undo what started: the threads before this one, this one's descriptors, the function. */
+			for (uint32_t k = 0; k < i; k++) {
+				uint64_t one = 1;
+				if (write(threads[k].evfd, &one, sizeof one) < 0) { /* it still sees EPOLLIN */ }
+			}
+			for (uint32_t k = 0; k <= i; k++) {
+				if (k < i) pthread_join(threads[k].tid, NULL);
+				if (threads[k].epfd >= 0) close(threads[k].epfd);
+				if (threads[k].evfd >= 0) close(threads[k].evfd);
+				free(threads[k].slots);
+				free(threads[k].js);
+			}
+			nthreads = 0;
+			napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+			tsfn = NULL;
 			napi_throw_error(env, NULL, "hush_forward: cannot start a forwarder thread");
-			return NULL; /* the process is expected to stop: the relay refuses to start */
+			return NULL;
 		}
 		nthreads = (int)i + 1;
 	}
@@ -482,8 +611,11 @@ static napi_value Attach(napi_env env, napi_callback_info info)
 		struct epoll_event ev = { .data.u64 = (uint64_t)gen << 32 | fd };
 		if (kind == KIND_LISTENER) {
 			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-			for (int i = 0; i < nthreads && !err; i++)
+			int i = 0;
+			for (; i < nthreads && !err; i++)
 				if (epoll_ctl(threads[i].epfd, EPOLL_CTL_ADD, (int)fd, &ev) < 0) err = -errno;
+			if (err)
+				for (int k = 0; k < i - 1; k++) epoll_ctl(threads[k].epfd, EPOLL_CTL_DEL, (int)fd, NULL);
 		} else {
 			ev.events = EPOLLIN;
 			int i = next_thread++ % nthreads;
@@ -495,6 +627,7 @@ static napi_value Attach(napi_env env, napi_callback_info info)
 		socks[fd].gen = gen;
 		socks[fd].kind = (uint8_t)kind;
 		socks[fd].port = (uint16_t)port;
+		socks[fd].pending = 0;
 		if (kind == KIND_LISTENER) listen_fd = (int)fd;
 		else relay_fd_by_port[port] = (int)fd;
 	}
@@ -560,9 +693,9 @@ static napi_value Add(napi_env env, napi_callback_info info)
 	if (rfd < 0) err = -ENOENT;
 	else if (e != NULL && (e->rport != rport || e->pip != pip || e->pport != pport)) err = -EEXIST;
 	else if (e == NULL && q != NULL) err = -EEXIST;
+	else if (e != NULL && e->rfd != rfd) err = -ESTALE; /* its socket was detached: the entry belongs to an allocation that ended */
 	else if (e != NULL) {
 		e->expires_ns = expires;
-		e->rfd = rfd;
 	} else {
 		e = calloc(1, sizeof *e);
 		if (e == NULL) err = -ENOMEM;
@@ -648,7 +781,7 @@ static napi_value Stats(napi_env env, napi_callback_info info)
 	return out;
 }
 
-/* totals() -> { threads, entries, forwarded, forwardedBytes, toJs, jsDropped, sendErrors, truncated, recvCalls, sendCalls } */
+/* totals() -> { threads, entries, forwarded, forwardedBytes, toJs, jsDropped, sendErrors, truncated, recvCalls, sendCalls, threadErrors } */
 static napi_value Totals(napi_env env, napi_callback_info info)
 {
 	(void)info;
@@ -664,6 +797,7 @@ static napi_value Totals(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, o, "truncated", num(env, (double)get(&t_truncated)));
 	napi_set_named_property(env, o, "recvCalls", num(env, (double)get(&t_recv_calls)));
 	napi_set_named_property(env, o, "sendCalls", num(env, (double)get(&t_send_calls)));
+	napi_set_named_property(env, o, "threadErrors", num(env, (double)get(&t_thread_errors)));
 	return o;
 }
 

@@ -52,11 +52,11 @@ async function udpPeer(address = '127.0.0.1'): Promise<{ sock: dgram.Socket; got
 }
 
 /** Sends n datagrams in bursts of 50, waiting for each burst to arrive (loopback buffers, not the relay, would drop a 1 000-datagram burst). */
-async function pump(n: number, send: (i: number) => void, arrived: () => number, what: string): Promise<void> {
+async function pump(n: number, send: (i: number) => void, arrived: () => number, what: string, burst = 50): Promise<void> {
   const base = arrived();
-  for (let i = 0; i < n; i += 50) {
-    for (let k = i; k < Math.min(n, i + 50); k++) send(k);
-    await waitFor(() => arrived() - base >= Math.min(n, i + 50), { timeout: 10_000, interval: 5, what: () => `${what}: ${arrived() - base} of ${Math.min(n, i + 50)}` });
+  for (let i = 0; i < n; i += burst) {
+    for (let k = i; k < Math.min(n, i + burst); k++) send(k);
+    await waitFor(() => arrived() - base >= Math.min(n, i + burst), { timeout: 10_000, interval: 5, what: () => `${what}: ${arrived() - base} of ${Math.min(n, i + burst)}` });
   }
 }
 
@@ -115,7 +115,9 @@ describe('the native forwarder relays ChannelData in its C threads', () => {
     client.received.length = 0;
     await pump(N, (i) => peer.sock.send(payload(i), relayed.port, '127.0.0.1'), () => client.received.length, 'peer → client');
 
-    expect(peer.got.map((g) => g.data.readUInt32BE(0)).sort((a, b) => a - b)).toEqual([...Array(N).keys()]);
+    // In the order sent, both ways, with two threads sharing the listener (one reads it at a time).
+    expect(peer.got.map((g) => g.data.readUInt32BE(0))).toEqual([...Array(N).keys()]);
+    expect(client.received.map((r) => r.data.readUInt32BE(0))).toEqual([...Array(N).keys()]);
     for (const g of peer.got) expect(g.data.equals(payload(g.data.readUInt32BE(0)))).toBe(true);
     for (const r of client.received) {
       expect(r.channel).toBe(CH);
@@ -128,6 +130,23 @@ describe('the native forwarder relays ChannelData in its C threads', () => {
     // Counted per entry and handed to the allocation (draining reads it) by the once-a-second poll.
     await dp.offload!.poll();
     expect(dp.offload!.totals.packets).toBeGreaterThanOrEqual(2 * N);
+    client.close();
+    peer.sock.close();
+  });
+
+  test('a client\'s datagrams keep their order with two threads on the listener (4 000 in bursts of 200)', async () => {
+    const peer = await udpPeer();
+    const client = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+    await client.open();
+    await client.allocate();
+    expect((await client.channelBind(peer.addr, CH))?.cls).toBe(0x100);
+    await waitFor(() => dp.offload!.totals.entries >= 1 && dp.forwarder!.totals().entries >= 1, { timeout: 5000, what: 'the entry' });
+    const f0 = dp.forwarder!.totals().forwarded;
+    await pump(4000, (i) => client.sendChannel(CH, payload(i, 60)), () => peer.got.length, 'client → peer', 200);
+    expect(dp.forwarder!.totals().forwarded - f0).toBe(4000);
+    const seq = peer.got.map((g) => g.data.readUInt32BE(0));
+    const late = seq.filter((v, i) => i > 0 && v < seq[i - 1]!).length;
+    expect(late, 'datagrams that arrived after a later one').toBe(0);
     client.close();
     peer.sock.close();
   });
@@ -151,6 +170,37 @@ describe('the native forwarder relays ChannelData in its C threads', () => {
     // JavaScript still holds the channel (its 10 minutes have not passed) and relays them itself.
     expect(turn.relayedDatagrams - js0).toBe(20);
     client.close();
+    peer.sock.close();
+  });
+
+  test('closing a socket twice never stops the next socket that got its number', async () => {
+    const fwd = dp.forwarder!;
+    const peer = await udpPeer();
+    const c1 = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+    const c2 = TurnTestClient.withSecret({ host: '127.0.0.1', port }, SECRET);
+    await c1.open();
+    await c2.open();
+    await c1.allocate();
+    const io1 = [...turn.core.table.all()].find((a) => a.tuple.port === c1.socket.address().port)!.io!;
+    const fd1 = io1.out.fd;
+    expect((await c1.refresh(0))?.cls).toBe(0x100);
+    // The lowest free descriptor goes to the next socket: c2's relay socket gets c1's old number.
+    const relayed2 = await c2.allocate();
+    const io2 = [...turn.core.table.all()].find((a) => a.tuple.port === c2.socket.address().port)!.io!;
+    expect(io2.out.fd, 'the same descriptor number').toBe(fd1);
+    expect((await c2.createPermission(peer.addr))?.cls).toBe(0x100);
+    // c1's socket closed again (as a careless path might): harmless.
+    try {
+      io1.socket.close();
+    } catch {
+      // ERR_SOCKET_DGRAM_NOT_RUNNING, as expected
+    }
+    const toJs0 = fwd.totals().toJs;
+    peer.sock.send(payload(3), relayed2.port, '127.0.0.1');
+    await waitFor(() => c2.received.length === 1, { timeout: 5000, what: 'the Data indication through the second socket' });
+    expect(fwd.totals().toJs - toJs0, 'still read by the forwarder').toBe(1);
+    c1.close();
+    c2.close();
     peer.sock.close();
   });
 
@@ -245,6 +295,45 @@ describe('the relay CLI with --forwarder on, under coturn\'s turnutils_uclient',
 });
 
 describe('a flood for JavaScript while its thread is busy', () => {
+  test('junk to a relay port does not crowd out the listener: a Binding request sent during it is answered', async () => {
+    const { spawn } = await import('node:child_process');
+    await dp.close();
+    const SECRET3 = 'forwarder-starve-secret-0123456789abcd';
+    const cfg: RelayConfig = { ...DEFAULTS, listen: '127.0.0.1', port: 0, altPort: null, tlsPort: null, signalPort: null, allowPeer: ['127.0.0.1/32'], authSecret: [SECRET3], forwarder: true };
+    const addresses = relayAddresses(cfg);
+    const t3 = new TurnShell(turnShellOptions(cfg, [SECRET3], null, addresses));
+    const p3 = (await t3.start()).port;
+    const d3 = await startDatapath(t3.core, { enabled: false, listenIp: '127.0.0.1', listenPort: p3, relayIp: addresses.relayIp, threads: 1, mode: 'auto', maxMessage: cfg.maxMessage, forwarder: { threads: 1, listener: t3.mainUdp() } }, () => {});
+    const a = TurnTestClient.withSecret({ host: '127.0.0.1', port: p3 }, SECRET3);
+    try {
+      expect(d3.path).toBe('forwarder');
+      await a.open();
+      const relayed = await a.allocate();
+      // A stranger: 40 000 datagrams of 1 200 bytes to the relay port (48 MB, three times the bound).
+      const flood = `const d=require('dgram');const s=d.createSocket('udp4');const b=Buffer.alloc(1200,7);let n=0;` +
+        `(function go(){if(n>=40000){s.close();return}for(let k=0;k<40;k++,n++)s.send(b,${relayed.port},'127.0.0.1');setTimeout(go,1)})();`;
+      // A client: a Binding request to the listener 0.8 s into the flood, while this thread is still blocked.
+      const binding = `const d=require('dgram');const s=d.createSocket('udp4');s.bind(0,'127.0.0.1',()=>{setTimeout(()=>{` +
+        `const m=Buffer.alloc(20);m.writeUInt16BE(1,0);m.writeUInt32BE(0x2112a442,4);require('crypto').randomFillSync(m,8,12);s.send(m,${p3},'127.0.0.1')},800);` +
+        `s.on('message',(x)=>{process.stdout.write('answer '+x.readUInt16BE(0));process.exit(0)});setTimeout(()=>{process.stdout.write('none');process.exit(0)},6000)});`;
+      const f = spawn(process.execPath, ['-e', flood], { stdio: 'ignore' });
+      const b = spawn(process.execPath, ['-e', binding], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let said = '';
+      b.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+      await new Promise((r) => setTimeout(r, 100));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+      await new Promise((r) => b.once('exit', r));
+      f.kill();
+      expect(said, 'the Binding request was answered (success: 0x0101 = 257)').toBe('answer 257');
+      expect(d3.forwarder!.totals().jsDropped, 'the junk past the relay socket\'s bound was dropped').toBeGreaterThan(0);
+    } finally {
+      a.close();
+      await d3.close();
+      await t3.close();
+    }
+  });
+
+
   test('what waits for JavaScript is bounded (16 MiB): the rest is dropped and counted, not queued', async () => {
     const { spawn } = await import('node:child_process');
     // One forwarder per process (the addon's threads and tables are the process's): the shared one stops first.

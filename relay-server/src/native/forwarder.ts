@@ -50,6 +50,8 @@ export interface ForwarderTotals {
   truncated: number;
   recvCalls: number;
   sendCalls: number;
+  /** Forwarder threads that stopped on an error of their own (their sockets are then read by nobody). */
+  threadErrors: number;
 }
 
 /** Where the built addon is: HUSH_FORWARDER_DIR, else relay-server/native/out from this file, else native/out of the packed relay. */
@@ -81,7 +83,7 @@ export function u32ToIp(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
-/** Record header of a batch (hush_forward.c, REC_HDR): fd, generation, ip, port, 0, length. */
+/** Record header of a batch (hush_forward.c, REC_HDR): fd, generation, ip, port, the socket's kind, length. */
 const REC_HDR = 20;
 
 interface Held {
@@ -140,10 +142,13 @@ export class NativeForwarder implements OffloadHelper, ReadTap {
       return false;
     }
     // Detached before it closes, whoever closes it: the number may be reused by the next socket.
+    // Only this socket's own hand-over, once: a second close() of a closed socket must not
+    // detach the next socket that got the same number.
     const sock = f.sock;
     const close = sock.close;
     sock.close = ((...args: Parameters<dgram.Socket['close']>) => {
-      this.detach(fd);
+      sock.close = close;
+      if (this.held.get(fd)?.f === f) this.detach(fd);
       return close.apply(sock, args);
     }) as dgram.Socket['close'];
     return true;
@@ -156,6 +161,7 @@ export class NativeForwarder implements OffloadHelper, ReadTap {
 
   /** Datagrams the C threads did not relay, in order, to each socket's own receiver. */
   private onBatch(b: Buffer): void {
+    let failed: unknown;
     let o = 0;
     while (o + REC_HDR <= b.length) {
       const fd = b.readUInt32LE(o);
@@ -170,8 +176,14 @@ export class NativeForwarder implements OffloadHelper, ReadTap {
         this.orphans++;
         continue;
       }
-      h.f.receiver(b.subarray(start, start + len), { address: u32ToIp(ip), family: 'IPv4', port, size: len }, h.f.owner);
+      try {
+        h.f.receiver(b.subarray(start, start + len), { address: u32ToIp(ip), family: 'IPv4', port, size: len }, h.f.owner);
+      } catch (e) {
+        // The rest of the batch still goes to its receivers; the first error is thrown after, as libuv would have.
+        failed ??= e;
+      }
     }
+    if (failed !== undefined) throw failed;
   }
 
   /** The offload helper's commands (helper-process.ts), answered at once. */
