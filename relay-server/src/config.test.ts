@@ -52,6 +52,9 @@ describe('config', () => {
 
   test('secrets: --auth-secret repeats (first signs), one from env or file; or a secrets file, not both', () => {
     expect(cfg(['--auth-secret', 'new-secret', '--auth-secret', 'old-secret']).authSecret).toEqual(['new-secret', 'old-secret']);
+    // A secret that starts with '-' (base64url does, one time in 64) goes in one argument; as two, a clear error.
+    expect(cfg(['--auth-secret=-dash-first-secret']).authSecret).toEqual(['-dash-first-secret']);
+    expect(() => cfg(['--auth-secret', '-dash-first-secret'])).toThrow(/--auth-secret=-XYZ/);
     expect(cfg([], { HUSH_RELAY_AUTH_SECRET: 'env-secret' }).authSecret).toEqual(['env-secret']);
     const file = join(dir, 's.json');
     writeFileSync(file, JSON.stringify({ authSecret: ['a-secret-1', 'a-secret-2'] }));

@@ -135,7 +135,9 @@ export async function startLabRelay(lab: Lab, opts: LabRelayOptions = {}): Promi
       '--port', String(RELAY_PORT),
       '--alt-port', String(ALT_PORT),
       '--signal-port', String(SIGNAL_PORT),
-      '--auth-secret', secret,
+      // One argument: a random base64url secret starts with '-' one time in 64, and as a separate
+      // argument the CLI refuses it as a missing value (this is what failed scenario 8 in 0.8 s).
+      `--auth-secret=${secret}`,
       '--realm', realm,
       ...(opts.offload ? ['--offload', 'on'] : []),
       ...(opts.forwarder ? ['--forwarder', 'on'] : []),
