@@ -97,6 +97,8 @@ typedef struct {
 typedef struct {
 	pthread_t tid;
 	int epfd, evfd, index;
+	/* Set by failThread() (a test hook): on its next wake-up the thread stops as on an error of its own. */
+	int fail;
 	struct mmsghdr rmsg[VLEN];
 	struct iovec riov[VLEN];
 	struct sockaddr_in raddr[VLEN];
@@ -428,6 +430,15 @@ static void drain(fwd_thread *t, int fd, const sockinfo *s, int64_t now)
 	}
 }
 
+/* A thread that stops on an error says so at once with an empty batch (JavaScript then stops the
+ * forwarder and libuv reads every socket again); the counter is the backstop if the queue is full. */
+static void thread_failed(void)
+{
+	add(&t_thread_errors, 1);
+	uint8_t *batch = calloc(1, sizeof(size_t));
+	if (batch != NULL && napi_call_threadsafe_function(tsfn, batch, napi_tsfn_nonblocking) != napi_ok) free(batch);
+}
+
 static void *run(void *arg)
 {
 	fwd_thread *t = arg;
@@ -436,7 +447,7 @@ static void *run(void *arg)
 		int n = epoll_wait(t->epfd, ev, 64, -1);
 		if (n < 0) {
 			if (errno == EINTR) continue;
-			add(&t_thread_errors, 1);
+			thread_failed();
 			break;
 		}
 		int stop = 0;
@@ -446,7 +457,8 @@ static void *run(void *arg)
 			int fd = (int)(uint32_t)d;
 			uint32_t gen = (uint32_t)(d >> 32);
 			if (fd == t->evfd && gen == 0) {
-				stop = 1;
+				/* stop(), or failThread(): the test of what a thread's own error does. */
+				stop = __atomic_load_n(&t->fail, __ATOMIC_ACQUIRE) ? 2 : 1;
 				continue;
 			}
 			if (fd < 0 || fd >= MAXFD || socks[fd].gen != gen || socks[fd].kind == KIND_NONE) continue;
@@ -455,6 +467,7 @@ static void *run(void *arg)
 		flush_out(t);
 		pthread_rwlock_unlock(&lock);
 		js_flush(t);
+		if (stop == 2) thread_failed();
 		if (stop) break;
 	}
 	return NULL;
@@ -782,6 +795,22 @@ static napi_value Totals(napi_env env, napi_callback_info info)
 	return o;
 }
 
+/* failThread(i): thread i stops as if epoll_wait had failed (for tests of the fallback: such errors cannot be caused from outside). */
+static napi_value FailThread(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	uint32_t i;
+	if (args(env, info, 1, argv) || u32(env, argv[0], &i)) return NULL;
+	if (!running || i >= (uint32_t)nthreads) {
+		napi_throw_range_error(env, NULL, "hush_forward: no such thread");
+		return NULL;
+	}
+	__atomic_store_n(&threads[i].fail, 1, __ATOMIC_RELEASE);
+	uint64_t one = 1;
+	if (write(threads[i].evfd, &one, sizeof one) < 0) { /* it still sees EPOLLIN */ }
+	return NULL;
+}
+
 /* stop(): the threads end, every socket is detached, every entry freed. */
 static napi_value Stop(napi_env env, napi_callback_info info)
 {
@@ -826,6 +855,7 @@ NAPI_MODULE_INIT()
 		{ "stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL },
 		{ "totals", NULL, Totals, NULL, NULL, NULL, napi_default, NULL },
 		{ "stop", NULL, Stop, NULL, NULL, NULL, napi_default, NULL },
+		{ "failThread", NULL, FailThread, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 	return exports;

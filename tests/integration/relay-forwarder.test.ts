@@ -60,13 +60,19 @@ async function pump(n: number, send: (i: number) => void, arrived: () => number,
   }
 }
 
-beforeAll(async () => {
-  execFileSync('make', ['-s', '-C', resolve(REPO_ROOT, 'relay-server/native')], { stdio: 'pipe' });
+/** A TURN shell on loopback whose datapath is the native forwarder with two threads; `onLost` gets what the relay would log. */
+async function startForwarderRelay(onLost: (line: string) => void = () => {}): Promise<{ turn: TurnShell; dp: Datapath; port: number }> {
   const cfg: RelayConfig = { ...DEFAULTS, listen: '127.0.0.1', port: 0, altPort: null, tlsPort: null, signalPort: null, allowPeer: ['127.0.0.1/32'], authSecret: [SECRET], allowSelfPeer: true, forwarder: true };
   const addresses = relayAddresses(cfg);
-  turn = new TurnShell(turnShellOptions(cfg, [SECRET], null, addresses));
-  port = (await turn.start()).port;
-  dp = await startDatapath(turn.core, { enabled: false, listenIp: '127.0.0.1', listenPort: port, relayIp: addresses.relayIp, threads: 1, mode: 'auto', maxMessage: cfg.maxMessage, forwarder: { threads: 2, listener: turn.mainUdp() } }, () => {});
+  const turn = new TurnShell(turnShellOptions(cfg, [SECRET], null, addresses));
+  const port = (await turn.start()).port;
+  const dp = await startDatapath(turn.core, { enabled: false, listenIp: '127.0.0.1', listenPort: port, relayIp: addresses.relayIp, threads: 1, mode: 'auto', maxMessage: cfg.maxMessage, forwarder: { threads: 2, listener: turn.mainUdp() } }, onLost);
+  return { turn, dp, port };
+}
+
+beforeAll(async () => {
+  execFileSync('make', ['-s', '-C', resolve(REPO_ROOT, 'relay-server/native')], { stdio: 'pipe' });
+  ({ turn, dp, port } = await startForwarderRelay());
 });
 
 afterAll(async () => {
@@ -261,6 +267,49 @@ describe('when the forwarder stops', () => {
     expect(turn.relayedDatagrams - js0).toBe(200);
     client.close();
     peer.sock.close();
+  });
+
+  test('a forwarder thread that fails stops the forwarder: libuv reads every socket again, the log and /metrics say so, the call goes on', async () => {
+    // One forwarder per process (the addon's state is global): the shared one stops first (the test above already stopped it).
+    await dp.close();
+    const lost: string[] = [];
+    const own = await startForwarderRelay((line) => lost.push(line));
+    const peer = await udpPeer();
+    const client = TurnTestClient.withSecret({ host: '127.0.0.1', port: own.port }, SECRET);
+    try {
+      expect(own.dp.path).toBe('forwarder');
+      await client.open();
+      const relayed = await client.allocate();
+      expect((await client.channelBind(peer.addr, CH))?.cls).toBe(0x100);
+      await waitFor(() => own.dp.forwarder!.totals().entries >= 1 && own.dp.offload!.totals.entries === 1, { timeout: 5000, what: 'the entry' });
+      const f0 = own.dp.forwarder!.totals().forwarded;
+      await pump(50, (i) => client.sendChannel(CH, payload(i)), () => peer.got.length, 'client → peer in C');
+      await pump(50, (i) => peer.sock.send(payload(i), relayed.port, '127.0.0.1'), () => client.received.length, 'peer → client in C');
+      expect(own.dp.forwarder!.totals().forwarded - f0).toBe(100);
+      // Thread 1 reads the relay sockets (thread 0 the listener): without the fallback, the peer's
+      // datagrams would wait in a socket nobody reads.
+      const errors0 = own.dp.forwarder!.totals().threadErrors;
+      own.dp.forwarder!.failThreadForTest(1);
+      await waitFor(() => own.dp.path === 'userspace', { timeout: 5000, what: () => `the forwarder to stop (path ${own.dp.path})` });
+      await waitFor(() => lost.length > 0, { timeout: 5000, what: 'the line the relay logs' });
+      expect(lost).toEqual([expect.stringMatching(/^native forwarder stopped: 1 of its threads failed; every socket is read by JavaScript again/)]);
+      expect(own.dp.describe()).toMatch(/^datapath: userspace \(--forwarder: native forwarder stopped: 1 of its threads failed/);
+      const js0 = own.turn.relayedDatagrams;
+      const got0 = peer.got.length;
+      await pump(100, (i) => client.sendChannel(CH, payload(1000 + i)), () => peer.got.length, 'client → peer after the failure');
+      await pump(100, (i) => peer.sock.send(payload(1000 + i), relayed.port, '127.0.0.1'), () => client.received.length, 'peer → client after the failure');
+      expect(own.turn.relayedDatagrams - js0).toBe(200);
+      expect(peer.got.slice(got0).map((g) => g.data.readUInt32BE(0))).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
+      const fam = Object.fromEntries(own.dp.families().map((f) => [f.name, f.samples[0]!.value]));
+      expect(fam.hush_relay_forwarder).toBe(0);
+      expect(fam.hush_relay_forwarder_threads).toBe(0);
+      expect(fam.hush_relay_forwarder_thread_errors_total).toBe(errors0 + 1);
+    } finally {
+      client.close();
+      peer.sock.close();
+      await own.dp.close();
+      await own.turn.close();
+    }
   });
 });
 

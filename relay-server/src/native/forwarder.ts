@@ -34,6 +34,8 @@ interface Addon {
   stats(): Float64Array;
   totals(): ForwarderTotals;
   stop(): void;
+  /** Test hook: thread i stops as on an error of its own (epoll_wait failing cannot be caused from outside). */
+  failThread(i: number): void;
 }
 
 export interface ForwarderTotals {
@@ -50,7 +52,7 @@ export interface ForwarderTotals {
   truncated: number;
   recvCalls: number;
   sendCalls: number;
-  /** Forwarder threads that stopped on an error of their own (their sockets are then read by nobody). */
+  /** Forwarder threads that stopped on an error of their own (the forwarder then stops: libuv reads every socket again). */
   threadErrors: number;
 }
 
@@ -99,11 +101,17 @@ export class NativeForwarder implements OffloadHelper, ReadTap {
   readonly exited = new Promise<void>((r) => (this.resolveExit = r));
   /** Datagrams in batches that found no socket (it closed while they waited). */
   orphans = 0;
+  /** Why the forwarder stopped on its own (a thread's error), for the log and `datapath:`. */
+  lostReason: string | undefined;
+  /** Thread errors counted before this start (the addon's counters live as long as the process). */
+  private readonly threadErrorsBefore: number;
 
   private constructor(
     private readonly addon: Addon,
     readonly threads: number,
-  ) {}
+  ) {
+    this.threadErrorsBefore = addon.totals().threadErrors;
+  }
 
   /** Loads the addon and starts `threads` forwarder threads; throws if it cannot. */
   static start(threads: number, maxMessage: number): NativeForwarder {
@@ -159,8 +167,28 @@ export class NativeForwarder implements OffloadHelper, ReadTap {
     if (this.alive) this.addon.detach(fd);
   }
 
+  /** Test hook: forwarder thread `i` stops as on an error of its own. */
+  failThreadForTest(i: number): void {
+    this.addon.failThread(i);
+  }
+
+  /**
+   * A thread that stopped on an error leaves its sockets unread: the whole forwarder stops and
+   * every socket goes back to libuv, so JavaScript relays all calls again (KernelOffload sees
+   * `exited` and reports `lostReason`). Checked when a thread says so (an empty batch) and at
+   * every stats read, once a second.
+   */
+  private checkThreads(): void {
+    if (!this.alive) return;
+    const errors = this.addon.totals().threadErrors - this.threadErrorsBefore;
+    if (errors <= 0) return;
+    this.lostReason = `native forwarder stopped: ${errors} of its threads failed; every socket is read by JavaScript again, media is relayed in userspace`;
+    void this.close();
+  }
+
   /** Datagrams the C threads did not relay, in order, to each socket's own receiver. */
   private onBatch(b: Buffer): void {
+    if (b.length === 0) return this.checkThreads();
     let failed: unknown;
     let o = 0;
     while (o + REC_HDR <= b.length) {
@@ -216,6 +244,8 @@ export class NativeForwarder implements OffloadHelper, ReadTap {
       return [`gone ${c[0]} ${c[1]} ${c[2]} ${c[3]}`];
     }
     if (f[0] === 'stats' && multi) {
+      this.checkThreads();
+      if (!this.alive) return [];
       const s = this.addon.stats();
       const out: string[] = [];
       for (let i = 0; i + 10 <= s.length; i += 10) {

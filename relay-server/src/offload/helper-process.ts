@@ -17,6 +17,8 @@ export type XdpMode = 'native' | 'skb';
 export interface OffloadHelper {
   readonly alive: boolean;
   readonly exited: Promise<void>;
+  /** Why it ended on its own, when it can say better than "exited". */
+  readonly lostReason?: string;
   command(line: string, multi?: boolean): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -52,7 +52,7 @@ export class KernelOffload implements AllocationWatcher {
     private readonly onHelperLost: (why: string) => void,
   ) {
     void helper.exited.then(() => {
-      if (this.timer) this.onHelperLost('offload helper exited: the kernel detached the program, media is relayed in userspace');
+      if (this.timer) this.onHelperLost(helper.lostReason ?? 'offload helper exited: the kernel detached the program, media is relayed in userspace');
       this.stopPolling();
     });
   }

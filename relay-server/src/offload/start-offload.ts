@@ -184,7 +184,8 @@ export async function startDatapath<IO>(core: TurnCore<IO>, r: OffloadRequest, o
     },
     families(): Family[] {
       const t = offload?.totals;
-      const fwdTotals = forwarder?.alive ? forwarder.totals() : undefined;
+      // The addon's counters outlive a forwarder that stopped: counters never go back.
+      const fwdTotals = forwarder?.totals();
       return [
         // No label (metrics.ts: the only labels are a thread, the version, the node, an error code): two gauges.
         { name: 'hush_relay_offload_kernel', type: 'gauge', help: '1 while the kernel (XDP) relays ChannelData over UDP/IPv4, 0 when call media is relayed in userspace (--offload).', samples: [{ value: kernel() ? 1 : 0 }] },
@@ -193,7 +194,7 @@ export async function startDatapath<IO>(core: TurnCore<IO>, r: OffloadRequest, o
         { name: 'hush_relay_forwarder_threads', type: 'gauge', help: 'Threads of the native forwarder (--forwarder, --threads), 0 when it is off.', samples: [{ value: forwarder?.alive ? forwarder.threads : 0 }] },
         { name: 'hush_relay_forwarder_to_js_total', type: 'counter', help: 'Datagrams the native forwarder handed to JavaScript (no entry: requests, indications, unknown channels).', samples: [{ value: fwdTotals?.toJs ?? 0 }] },
         { name: 'hush_relay_forwarder_dropped_total', type: 'counter', help: 'Datagrams the native forwarder lost: a send refused (full buffer, unroutable), a datagram cut short, a batch JavaScript could not take.', samples: [{ value: (fwdTotals?.sendErrors ?? 0) + (fwdTotals?.truncated ?? 0) + (fwdTotals?.jsDropped ?? 0) }] },
-        { name: 'hush_relay_forwarder_thread_errors_total', type: 'counter', help: 'Native forwarder threads that stopped on an error (their sockets are no longer read: restart the relay).', samples: [{ value: fwdTotals?.threadErrors ?? 0 }] },
+        { name: 'hush_relay_forwarder_thread_errors_total', type: 'counter', help: 'Native forwarder threads that stopped on an error (the forwarder then stops and JavaScript relays everything: restart the relay to get it back).', samples: [{ value: fwdTotals?.threadErrors ?? 0 }] },
         { name: 'hush_relay_offload_packets_total', type: 'counter', help: 'ChannelData datagrams relayed by the fast path (the kernel with --offload, the native forwarder with --forwarder), both directions.', samples: [{ value: t?.packets ?? 0 }] },
         { name: 'hush_relay_offload_bytes_total', type: 'counter', help: 'Application data bytes relayed by the fast path (kernel or native forwarder), both directions, without ChannelData headers.', samples: [{ value: t?.bytes ?? 0 }] },
         { name: 'hush_relay_offload_entries', type: 'gauge', help: 'Channels the fast path (kernel or native forwarder) forwards right now (each one both directions).', samples: [{ value: t?.entries ?? 0 }] },
